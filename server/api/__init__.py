@@ -1,0 +1,1 @@
+"""API conventions: declared routes, pagination, the OpenAPI document."""

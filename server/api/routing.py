@@ -1,0 +1,220 @@
+"""Declared API endpoints: one record drives routing, validation, roles and OpenAPI.
+
+Each domain module builds a :class:`Router` and declares its endpoints with
+:meth:`Router.route`. The same msgspec types that decode a request body or query are the
+ones :mod:`server.api.openapi` publishes, so the document cannot drift from the checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from server.auth.identity import SAFE_METHODS, Identity, Role, check_csrf
+from server.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from server.keys import IDENTITY, SETTINGS
+
+ADMIN: frozenset[Role] = frozenset({"admin"})
+STAFF: frozenset[Role] = frozenset({"admin", "technician"})
+ANY_USER: frozenset[Role] = frozenset({"admin", "technician", "requester"})
+PUBLIC: frozenset[Role] = frozenset()
+
+_PARAM = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
+
+_decoders: dict[type, msgspec.json.Decoder[Any]] = {}
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass
+class ApiRequest:
+    """What a handler receives: the decoded input and who is asking."""
+
+    request: web.Request
+    identity: Identity | None
+    body: Any = None
+    query: Any = None
+    params: dict[str, int | str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Identity:
+        """Return the authenticated caller (handlers of non-public routes only)."""
+        if self.identity is None:  # pragma: no cover - the wrapper guarantees it
+            raise Unauthorized("authentication required")
+        return self.identity
+
+    @property
+    def app(self) -> web.Application:
+        """Return the application."""
+        return self.request.app
+
+
+Handler = Callable[[ApiRequest], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One declared route."""
+
+    method: str
+    path: str  # aiohttp form, e.g. /api/v1/users/{user_id:\d+}
+    handler: Handler
+    roles: frozenset[Role]
+    summary: str
+    tag: str
+    body: type | None = None
+    query: type | None = None
+    response: Any = None
+    status: int = 200
+    csrf_exempt: bool = False
+    produces: str = "application/json"
+
+    @property
+    def openapi_path(self) -> str:
+        """Return the path with regexes stripped, as OpenAPI writes it."""
+        return _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.path)
+
+    @property
+    def int_params(self) -> set[str]:
+        """Return names of path parameters constrained to digits."""
+        return {m.group(1) for m in _PARAM.finditer(self.path) if m.group(2) == r"\d+"}
+
+    @property
+    def path_params(self) -> list[str]:
+        """Return the names of all path parameters in order."""
+        return [m.group(1) for m in _PARAM.finditer(self.path)]
+
+
+def json_response(data: Any, *, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    """Encode ``data`` (msgspec structs, dicts, lists) as a JSON response."""
+    return web.Response(body=_encoder.encode(data), status=status,
+                        content_type="application/json", headers=headers)
+
+
+def _decoder(kind: type) -> msgspec.json.Decoder[Any]:
+    if kind not in _decoders:
+        _decoders[kind] = msgspec.json.Decoder(kind)
+    return _decoders[kind]
+
+
+async def _read_body(request: web.Request, kind: type) -> Any:
+    """Read and validate a JSON body against ``kind``."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text="request body must be application/json"
+        )
+    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    if not raw:
+        raise BadRequest("request body is empty; expected a JSON object", code="invalid_json")
+    try:
+        return _decoder(kind).decode(raw)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+
+
+def _read_query(request: web.Request, kind: type | None) -> Any:
+    """Validate the query string against ``kind`` (no parameters allowed if None)."""
+    if kind is None:
+        if request.query:
+            raise ValidationFailed(
+                f"unknown query parameter {next(iter(request.query))!r}"
+            )
+        return None
+    raw: dict[str, str] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        if len(values) > 1:
+            raise ValidationFailed(f"query parameter {key!r} given more than once")
+        raw[key] = values[0]
+    try:
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed(f"query: {exc}") from exc
+
+
+def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def view(request: web.Request) -> web.StreamResponse:
+        identity = request.get(IDENTITY)
+        if endpoint.roles:
+            if identity is None:
+                raise Unauthorized("authentication required")
+            if identity.role not in endpoint.roles:
+                raise Forbidden(f"role {identity.role!r} may not {endpoint.summary.lower()}")
+            if (identity.via == "session" and request.method not in SAFE_METHODS
+                    and not endpoint.csrf_exempt):
+                check_csrf(request, identity)
+        params: dict[str, int | str] = {}
+        for name, value in request.match_info.items():
+            params[name] = int(value) if name in endpoint.int_params else value
+        query = _read_query(request, endpoint.query)
+        body = await _read_body(request, endpoint.body) if endpoint.body else None
+        if endpoint.body is None and request.method in ("POST", "PUT", "PATCH"):
+            if (await request.read()):
+                raise ValidationFailed("this endpoint takes no request body")
+        result = await endpoint.handler(
+            ApiRequest(request=request, identity=identity, body=body, query=query,
+                       params=params)
+        )
+        if isinstance(result, web.StreamResponse):
+            return result
+        if result is None:
+            return web.Response(status=204)
+        return json_response(result, status=endpoint.status)
+
+    view.__name__ = endpoint.handler.__name__
+    return view
+
+
+class Router:
+    """Collects endpoint declarations for one domain."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: frozenset[Role],
+        summary: str,
+        body: type | None = None,
+        query: type | None = None,
+        response: Any = None,
+        status: int = 200,
+        csrf_exempt: bool = False,
+        produces: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        """Declare the decorated coroutine as the handler of ``method path``."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.endpoints.append(Endpoint(
+                method=method, path=path, handler=handler, roles=roles, summary=summary,
+                tag=self.tag, body=body, query=query, response=response, status=status,
+                csrf_exempt=csrf_exempt, produces=produces,
+            ))
+            return handler
+
+        return decorate
+
+
+def install(app: web.Application, routers: Iterable[Router]) -> list[Endpoint]:
+    """Add every endpoint of ``routers`` to ``app`` and return them."""
+    endpoints = [e for r in routers for e in r.endpoints]
+    for endpoint in endpoints:
+        app.router.add_route(endpoint.method, endpoint.path, _wrap(endpoint))
+    return endpoints
+
+
+def page_limit(app: web.Application, requested: int | None, default: int = 50) -> int:
+    """Clamp a requested page size to the configured maximum."""
+    limit = default if requested is None else requested
+    return max(1, min(limit, app[SETTINGS].page_size_max))

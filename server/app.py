@@ -1,0 +1,94 @@
+"""Build the aiohttp application: state, middleware, routes and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server import console
+from server.api import openapi
+from server.api.routing import Endpoint, install
+from server.auth import credentials
+from server.auth import views as auth_views
+from server.auth.ratelimit import LoginLimiter
+from server.db import migrate
+from server.db.database import Database, create_engine
+from server.db.schema import utcnow
+from server.keys import DATABASE, ENDPOINTS, LOGIN_LIMITER, METRICS, SETTINGS, TLS_INFO
+from server.metrics import Metrics, metrics_middleware
+from server.metrics import router as system_router
+from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.settings import Settings
+from server.tls import TlsInfo
+from server.users import views as user_views
+
+log = logging.getLogger("deskmate.server")
+
+ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router)
+HOUSEKEEPING_SECONDS = 3600
+
+
+def open_database(settings: Settings) -> Database:
+    """Open the configured database and bring its schema up to date."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.db_url, synchronous=settings.sqlite_synchronous,
+                           pool_size=settings.db_readers + 1)
+    db = Database(engine, readers=settings.db_readers)
+    db.write_sync(migrate.upgrade)
+    return db
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    if DATABASE not in app:
+        app[DATABASE] = await asyncio.to_thread(open_database, app[SETTINGS])
+    yield
+    await asyncio.to_thread(app[DATABASE].close)
+
+
+async def _housekeeping(app: web.Application) -> None:
+    """Purge expired console sessions every hour."""
+    while True:
+        try:
+            removed = await app[DATABASE].write(
+                lambda c: credentials.purge_expired_sessions(c, utcnow()))
+            if removed:
+                log.info("purged %d expired sessions", removed)
+        except Exception:
+            log.exception("housekeeping failed")
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_housekeeping(app), name="housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def make_app(settings: Settings, *, tls: TlsInfo | None = None,
+             database: Database | None = None) -> web.Application:
+    """Return the application for ``settings`` (the database opens on startup)."""
+    app = web.Application(
+        middlewares=[headers_middleware, metrics_middleware, error_middleware,
+                     identity_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[TLS_INFO] = tls
+    app[METRICS] = Metrics()
+    app[LOGIN_LIMITER] = LoginLimiter(max_failures=settings.login_max_failures,
+                                      window=settings.login_window_seconds)
+    if database is not None:
+        app[DATABASE] = database
+    endpoints: list[Endpoint] = install(app, ROUTERS)
+    app[ENDPOINTS] = endpoints
+    console.install(app)
+    app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_background_ctx)
+    return app
+

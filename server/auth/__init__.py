@@ -1,0 +1,1 @@
+"""Authentication: passwords, console sessions, API tokens, rate limiting, roles."""

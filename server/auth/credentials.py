@@ -1,0 +1,140 @@
+"""Console sessions and API tokens: random secrets given once, stored only as hashes.
+
+Both secrets carry 256 bits of randomness, so a plain SHA-256 is enough to make a
+leaked database useless for logging in (no KDF needed for high-entropy tokens).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.auth.identity import Identity
+from server.db.schema import api_tokens, auth_sessions, users
+
+TOKEN_PREFIX = "dm_"
+# Refresh last_seen_at at most this often, so every request is not a write.
+_TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def digest(secret: str) -> str:
+    """Return the stored form of a session or token secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just created: the cookie value is only known here."""
+
+    secret: str
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def create_session(conn: Connection, user_id: int, *, now: dt.datetime,
+                   max_age: dt.timedelta) -> NewSession:
+    """Store a new console session for ``user_id`` and return its secrets."""
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + max_age
+    conn.execute(auth_sessions.insert().values(
+        token_hash=digest(secret), csrf_token=csrf, user_id=user_id,
+        created_at=now, last_seen_at=now, expires_at=expires,
+    ))
+    return NewSession(secret=secret, csrf_token=csrf, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    """A found session and whether its last-seen time should be refreshed."""
+
+    identity: Identity
+    stale: bool
+
+
+def find_session(conn: Connection, secret: str, *, now: dt.datetime,
+                 idle: dt.timedelta) -> SessionLookup | None:
+    """Return the live session for a cookie value, or None if unknown or expired."""
+    row = conn.execute(
+        sa.select(auth_sessions.c.id, auth_sessions.c.csrf_token,
+                  auth_sessions.c.last_seen_at, auth_sessions.c.expires_at,
+                  users.c.id.label("user_id"), users.c.username, users.c.role)
+        .join(users, users.c.id == auth_sessions.c.user_id)
+        .where(auth_sessions.c.token_hash == digest(secret), users.c.active.is_(True))
+    ).one_or_none()
+    if row is None or row.expires_at <= now or row.last_seen_at + idle <= now:
+        return None
+    identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
+                        via="session", credential_id=row.id, csrf_token=row.csrf_token)
+    return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
+
+
+def touch_session(conn: Connection, session_id: int, now: dt.datetime) -> None:
+    """Record activity on a session (extends its idle timeout)."""
+    conn.execute(auth_sessions.update().where(auth_sessions.c.id == session_id)
+                 .values(last_seen_at=now))
+
+
+def delete_session(conn: Connection, session_id: int) -> None:
+    """End one console session."""
+    conn.execute(auth_sessions.delete().where(auth_sessions.c.id == session_id))
+
+
+def delete_user_sessions(conn: Connection, user_id: int, *, keep: int | None = None) -> None:
+    """End every console session of a user but ``keep`` (deactivation, password change)."""
+    query = auth_sessions.delete().where(auth_sessions.c.user_id == user_id)
+    if keep is not None:
+        query = query.where(auth_sessions.c.id != keep)
+    conn.execute(query)
+
+
+def purge_expired_sessions(conn: Connection, now: dt.datetime) -> int:
+    """Delete sessions past their absolute expiry; return how many."""
+    result = conn.execute(auth_sessions.delete().where(auth_sessions.c.expires_at <= now))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """An API token just created: the secret is only known here."""
+
+    id: int
+    secret: str
+
+
+def create_token(conn: Connection, user_id: int, name: str, *, now: dt.datetime,
+                 expires_at: dt.datetime | None) -> NewToken:
+    """Store a new API token for ``user_id`` and return its secret."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = conn.execute(api_tokens.insert().values(
+        user_id=user_id, name=name, token_hash=digest(secret), prefix=secret[:8],
+        created_at=now, expires_at=expires_at,
+    )).inserted_primary_key[0]  # type: ignore[index]
+    return NewToken(id=int(token_id), secret=secret)
+
+
+def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLookup | None:
+    """Return the identity behind a bearer token, or None if unknown or expired."""
+    row = conn.execute(
+        sa.select(api_tokens.c.id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
+                  users.c.id.label("user_id"), users.c.username, users.c.role)
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .where(api_tokens.c.token_hash == digest(secret), users.c.active.is_(True))
+    ).one_or_none()
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
+                        via="token", credential_id=row.id)
+    stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
+    return SessionLookup(identity=identity, stale=stale)
+
+
+def touch_token(conn: Connection, token_id: int, now: dt.datetime) -> None:
+    """Record that a token was used."""
+    conn.execute(api_tokens.update().where(api_tokens.c.id == token_id)
+                 .values(last_used_at=now))

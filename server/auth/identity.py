@@ -1,0 +1,41 @@
+"""Who is asking: the authenticated caller of a request, and the CSRF rule."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+from server.errors import Forbidden
+
+Role = Literal["admin", "technician", "requester"]
+ROLES: tuple[Role, ...] = ("admin", "technician", "requester")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller: a console session or an API token."""
+
+    user_id: int
+    username: str
+    role: Role
+    via: Literal["session", "token"]
+    credential_id: int
+    csrf_token: str = ""
+
+    @property
+    def is_staff(self) -> bool:
+        """Tell whether the caller is a technician or an admin."""
+        return self.role in ("admin", "technician")
+
+
+def check_csrf(request: web.Request, identity: Identity) -> None:
+    """Refuse an unsafe cookie-authenticated request without the session's CSRF token."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent or not hmac.compare_digest(sent, identity.csrf_token):
+        raise Forbidden("missing or wrong CSRF token; send the X-CSRF-Token header",
+                        code="csrf_failed")

@@ -1,0 +1,229 @@
+"""``deskmate-server``: run the server and administer it from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from server import __version__
+from server.app import make_app, open_database
+from server.auth.identity import ROLES
+from server.auth.passwords import generate_password, hash_password, password_problem
+from server.bootstrap import ensure_admin, prepare_tls
+from server.db import migrate
+from server.db.schema import utcnow
+from server.errors import ApiError
+from server.settings import Settings, SettingsError, load
+from server.tls import TlsError, TlsInfo, server_context
+from server.users import store
+
+log = logging.getLogger("deskmate.server")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for name in ("data", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return load(config_file=args.config, overrides=overrides)
+
+
+def _print_banner(settings: Settings, tls: TlsInfo | None, admin: Any) -> None:
+    out = sys.stdout
+    print(f"Deskmate {__version__}", file=out)
+    print(f"  console:     {settings.base_url}/", file=out)
+    print(f"  data:        {settings.data_dir}", file=out)
+    if tls is not None:
+        state = "created" if tls.created else "reused"
+        print(f"  TLS:         {tls.cert_file} ({state})", file=out)
+        print(f"  fingerprint: {tls.fingerprint}", file=out)
+        if tls.ca_file is not None:
+            print(f"  CA file:     {tls.ca_file} (import it to trust the console)", file=out)
+    else:
+        print("  TLS:         off: behind_proxy is set, the proxy terminates TLS", file=out)
+    if admin is not None:
+        print(f"  login:       {admin.username}", file=out)
+        if admin.generated:
+            print(f"  password:    {admin.password}", file=out)
+            print("               (shown once; change it after logging in)", file=out)
+        else:
+            print("  password:    from DESKMATE_ADMIN_PASSWORD", file=out)
+    out.flush()
+
+
+def _init(settings: Settings) -> tuple[TlsInfo | None, Any]:
+    tls = prepare_tls(settings)
+    db = open_database(settings)
+    try:
+        admin = ensure_admin(db, settings)
+    finally:
+        db.close()
+    return tls, admin
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    tls, admin = _init(settings)
+    _print_banner(settings, tls, admin)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    tls, admin = _init(settings)
+    if settings.behind_proxy and settings.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("serving plain HTTP on %s: only do this behind a TLS proxy", settings.host)
+    app = make_app(settings, tls=tls)
+    ssl_context = server_context(tls) if tls is not None else None
+
+    async def serve() -> None:
+        runner = web.AppRunner(app, access_log=logging.getLogger("deskmate.access"),
+                               handle_signals=False, shutdown_timeout=5)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
+        await site.start()
+        _print_banner(settings, tls, admin)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("stopping", flush=True)
+        await runner.cleanup()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = open_database(settings)  # applies pending migrations
+    try:
+        revision = db.read_sync(migrate.current)
+    finally:
+        db.close()
+    print(f"database at revision {revision} (head {migrate.head()})")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if problem := password_problem(password):
+            raise SettingsError(problem)
+        return password, False
+    return generate_password(), True
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password, generated = _read_password(args)
+    username = args.username.strip().lower()
+    db = open_database(settings)
+    try:
+        def run(conn: Any) -> int:
+            now = utcnow()
+            user_id = store.create_user(
+                conn, username=username, display_name=args.display_name or username,
+                role=args.role, email=args.email, password_hash=hash_password(password),
+                now=now)
+            store.record(conn, actor_id=None, action="user.create", target_type="user",
+                         target_id=user_id, now=now, username=username, role=args.role,
+                         source="cli")
+            return user_id
+        user_id = db.write_sync(run)
+    finally:
+        db.close()
+    print(f"created {args.role} {username!r} (id {user_id})")
+    if generated:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password, generated = _read_password(args)
+    username = args.username.strip().lower()
+    db = open_database(settings)
+    try:
+        def run(conn: Any) -> None:
+            row = store.find_login(conn, username)
+            if row is None:
+                raise SettingsError(f"no user {username!r}")
+            now = utcnow()
+            store.update_user(conn, row.id, {"password_hash": hash_password(password)}, now)
+            store.record(conn, actor_id=None, action="user.update", target_type="user",
+                         target_id=row.id, now=now, fields=["password"], source="cli")
+        db.write_sync(run)
+    finally:
+        db.close()
+    print(f"password of {username!r} changed")
+    if generated:
+        print(f"password: {password}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskmate-server",
+        description="Deskmate service desk server. Settings come from DESKMATE_* variables "
+                    "or a TOML file; see docs/configuration.md.")
+    parser.add_argument("--version", action="version", version=f"deskmate {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="TOML settings file")
+    common.add_argument("--data", metavar="DIR", help="data directory (default ./var)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="initialise if needed and serve")
+    run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port (default 8443)")
+    run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init", parents=[common],
+                          help="create the data directory, TLS files, database and admin")
+    init.set_defaults(func=cmd_init)
+
+    mig = sub.add_parser("migrate", parents=[common], help="apply database migrations")
+    mig.set_defaults(func=cmd_migrate)
+
+    create = sub.add_parser("create-user", parents=[common], help="create a user")
+    create.add_argument("username")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--display-name")
+    create.add_argument("--email")
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input (else one is generated)")
+    create.set_defaults(func=cmd_create_user)
+
+    reset = sub.add_parser("reset-password", parents=[common], help="set a user's password")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input (else one is generated)")
+    reset.set_defaults(func=cmd_reset_password)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (SettingsError, TlsError, ApiError) as exc:
+        print(f"deskmate-server: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Database access off the event loop: reads on a thread pool, writes through one writer.
+
+SQLAlchemy Core with a synchronous engine runs on both SQLite and PostgreSQL. All
+writes go through a single writer thread so SQLite never sees two writers fighting for
+its lock (Datasette's design); reads run on a small pool of threads, which WAL mode lets
+proceed while a write is in progress. Callers pass a function that takes a
+:class:`sqlalchemy.Connection`; it runs in a transaction that commits when it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
+
+
+def create_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 5) -> Engine:
+    """Create an engine; for SQLite, turn on WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=0,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling is off so SQLAlchemy's BEGIN is real
+            # (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#pysqlite-serializable).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front; reads are unaffected under WAL.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    """Run SQLAlchemy work on threads so the event loop never blocks."""
+
+    def __init__(self, engine: Engine, *, readers: int = 4) -> None:
+        self.engine = engine
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="db-read")
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the backend is SQLite."""
+        return self.engine.dialect.name == "sqlite"
+
+    def _run_write(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            conn.info["writer"] = True
+            try:
+                with conn.begin():
+                    return fn(conn)
+            finally:
+                conn.info.pop("writer", None)
+
+    def _run_read(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn, conn.begin():
+            return fn(conn)
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a write transaction on the writer thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, functools.partial(self._run_write, fn))
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a read transaction on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, functools.partial(self._run_read, fn))
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a write transaction on this thread (CLI and start-up)."""
+        return self._run_write(fn)
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(conn)`` in a read transaction on this thread (CLI)."""
+        return self._run_read(fn)
+
+    async def ping(self) -> bool:
+        """Tell whether the database answers a trivial query."""
+        return bool(await self.read(lambda c: c.execute(sa.text("SELECT 1")).scalar()))
+
+    def close(self) -> None:
+        """Finish queued work and dispose of the connections."""
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,27 @@
+"""Typed keys for application and request state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from server.api.routing import Endpoint
+    from server.auth.identity import Identity
+    from server.auth.ratelimit import LoginLimiter
+    from server.db.database import Database
+    from server.metrics import Metrics
+    from server.settings import Settings
+    from server.tls import TlsInfo
+
+SETTINGS = web.AppKey["Settings"]("settings")
+DATABASE = web.AppKey["Database"]("database")
+LOGIN_LIMITER = web.AppKey["LoginLimiter"]("login_limiter")
+ENDPOINTS = web.AppKey["list[Endpoint]"]("endpoints")
+METRICS = web.AppKey["Metrics"]("metrics")
+TLS_INFO = web.AppKey["TlsInfo | None"]("tls_info")
+
+# Request-scoped values are plain string keys (aiohttp has no typed request keys).
+IDENTITY = "deskmate.identity"
+CLIENT_IP = "deskmate.client_ip"

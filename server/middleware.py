@@ -1,0 +1,145 @@
+"""Request middleware: the one error shape, security headers, client address, identity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from server.api.routing import json_response
+from server.auth import credentials
+from server.db.schema import utcnow
+from server.errors import HTTP_STATUS_CODES, ApiError, Unauthorized
+from server.keys import CLIENT_IP, DATABASE, IDENTITY, METRICS, SETTINGS
+
+log = logging.getLogger("deskmate.http")
+
+SESSION_COOKIE = "deskmate_session"
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# No inline script or style anywhere: the console is plain ES modules and CSS files.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def _error_response(status: int, code: str, message: str,
+                    headers: dict[str, str] | None = None) -> web.Response:
+    return json_response({"error": {"code": code, "message": message}}, status=status,
+                         headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Turn every error into ``{"error": {"code", "message"}}`` with the right status."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _error_response(exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = HTTP_STATUS_CODES.get(exc.status, "http_error")
+        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else (
+            exc.reason.lower()
+        )
+        if exc.status == 413:
+            message = (f"request body too large; the limit is "
+                       f"{request.app[SETTINGS].max_body_bytes} bytes")
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return _error_response(exc.status, code, message, headers)
+    except Exception:
+        incident = secrets.token_hex(6)
+        log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
+        return _error_response(500, "internal_error",
+                               f"internal error; reference {incident} in the server log")
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Add security headers to every response; never cache API answers."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # redirects and the like still get the headers
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Server"] = "Deskmate"  # no framework or version for fingerprinting
+    if not request.app[SETTINGS].behind_proxy:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _client_ip(request: web.Request) -> str:
+    """Return the client address, believing X-Forwarded-For only from trusted proxies."""
+    peer = request.remote or ""
+    settings = request.app[SETTINGS]
+    if settings.behind_proxy and peer in settings.trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        # The right-most address not itself a trusted proxy is the real client.
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                break
+            if hop not in settings.trusted_proxies:
+                return hop
+    return peer
+
+
+@web.middleware
+async def identity_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """Resolve the caller from a bearer token or the session cookie."""
+    request[CLIENT_IP] = _client_ip(request)
+    request[IDENTITY] = None
+    auth = request.headers.get("Authorization")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if auth is None and cookie is None:
+        return await handler(request)
+    db = request.app[DATABASE]
+    settings = request.app[SETTINGS]
+    now = utcnow()
+    if auth is not None:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("Authorization header must be 'Bearer <token>'",
+                               headers={"WWW-Authenticate": "Bearer"})
+        found = await db.read(lambda c: credentials.find_token(c, secret.strip(), now=now))
+        if found is None:
+            request.app[METRICS].auth_failures.labels("token").inc()
+            raise Unauthorized("invalid or expired API token",
+                               headers={"WWW-Authenticate": "Bearer"})
+        if found.stale:
+            await db.write(lambda c: credentials.touch_token(
+                c, found.identity.credential_id, now))
+        request[IDENTITY] = found.identity
+        return await handler(request)
+    assert cookie is not None
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    session = await db.read(lambda c: credentials.find_session(c, cookie, now=now, idle=idle))
+    if session is None:
+        # An expired or unknown cookie is treated as anonymous and removed.
+        response = await handler(request)
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
+    if session.stale:
+        await db.write(lambda c: credentials.touch_session(
+            c, session.identity.credential_id, now))
+    request[IDENTITY] = session.identity
+    return await handler(request)

@@ -1,0 +1,227 @@
+"""Every server setting in one table: name, type, default and help.
+
+A setting is read, lowest precedence first, from its default, the TOML file named by
+``DESKMATE_CONFIG`` (or ``--config``), the environment variable ``DESKMATE_<NAME>``, and
+finally explicit overrides (command-line flags, tests). ``docs/configuration.md`` lists
+every setting; ``tests/server/test_settings.py`` fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "DESKMATE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data", str, "./var", "Data directory: database, TLS files, attachments."),
+    Setting("host", str, "127.0.0.1", "Address to listen on."),
+    Setting("port", int, 8443, "Port for HTTPS, the API, the console and WebSockets."),
+    Setting(
+        "public_url", str, "",
+        "URL users and agents reach the server at; derived from host and port when empty.",
+    ),
+    Setting(
+        "database_url", str, "",
+        "SQLAlchemy URL of the database; empty means the SQLite file <data>/deskmate.db.",
+        secret=True,
+    ),
+    Setting(
+        "sqlite_synchronous", str, "FULL",
+        "SQLite synchronous pragma (FULL or NORMAL). FULL survives power loss; NORMAL is "
+        "about 3x faster for writes and still survives a crash of the server process.",
+    ),
+    Setting("db_readers", int, 4, "Threads that run database reads (writes use one thread)."),
+    Setting(
+        "tls_cert", str, "",
+        "PEM certificate chain to serve; empty means the server's own CA issues one.",
+    ),
+    Setting("tls_key", str, "", "PEM private key for tls_cert."),
+    Setting(
+        "tls_hostnames", list, [],
+        "Extra DNS names or IP addresses for the self-issued server certificate.",
+    ),
+    Setting(
+        "behind_proxy", bool, False,
+        "Serve plain HTTP for a TLS-terminating reverse proxy (see docs/install.md).",
+    ),
+    Setting(
+        "trusted_proxies", list, ["127.0.0.1", "::1"],
+        "Peers whose X-Forwarded-For and X-Forwarded-Proto headers are believed "
+        "(only when behind_proxy is on).",
+    ),
+    Setting("session_idle_minutes", int, 720, "A console session ends after this idle time."),
+    Setting("session_max_hours", int, 168, "A console session ends this long after login."),
+    Setting(
+        "login_max_failures", int, 5,
+        "Failed logins allowed per user name and per client address within login_window.",
+    ),
+    Setting(
+        "login_window_seconds", int, 900,
+        "Window for counting failed logins; also how long a locked-out login waits.",
+    ),
+    Setting("max_body_bytes", int, 1_048_576, "Largest request body accepted, in bytes."),
+    Setting("page_size_max", int, 200, "Largest page a list endpoint returns."),
+    Setting("admin_username", str, "admin", "User name of the first admin created on init."),
+    Setting(
+        "admin_password", str, "",
+        "Password of the first admin; empty means one is generated and printed once.",
+        secret=True,
+    ),
+    Setting(
+        "metrics_public", bool, False,
+        "Serve /metrics without authentication (default: admins and their API tokens only).",
+    ),
+    Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`load`."""
+
+    data: str
+    host: str
+    port: int
+    public_url: str
+    database_url: str
+    sqlite_synchronous: str
+    db_readers: int
+    tls_cert: str
+    tls_key: str
+    tls_hostnames: list[str]
+    behind_proxy: bool
+    trusted_proxies: list[str]
+    session_idle_minutes: int
+    session_max_hours: int
+    login_max_failures: int
+    login_window_seconds: int
+    max_body_bytes: int
+    page_size_max: int
+    admin_username: str
+    admin_password: str
+    metrics_public: bool
+    log_level: str
+
+    @property
+    def data_dir(self) -> Path:
+        """Return the data directory as an absolute path."""
+        return Path(self.data).expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        """Return the SQLAlchemy URL, defaulting to the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'deskmate.db'}"
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL people and agents use to reach this server."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "http" if self.behind_proxy else "https"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.host in ("0.0.0.0", "::"):  # noqa: S104 - display only
+            host = "127.0.0.1"
+        return f"{scheme}://{host}:{self.port}"
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    """Convert a raw value (text from the environment, or TOML) to the setting's type."""
+    kind = setting.type
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind is list:
+            if isinstance(value, list):
+                return [str(v) for v in value]
+            return [part.strip() for part in str(value).split(",") if part.strip()]
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return value
+    except ValueError as exc:
+        raise SettingsError(
+            f"{setting.name} from {origin}: expected {kind.__name__}, got {value!r}"
+        ) from exc
+
+
+def _validate(values: dict[str, Any]) -> None:
+    """Reject combinations and ranges that cannot work."""
+    if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise SettingsError(
+            f"sqlite_synchronous: expected FULL, NORMAL or EXTRA, got {values['sqlite_synchronous']!r}"
+        )
+    values["sqlite_synchronous"] = values["sqlite_synchronous"].upper()
+    if not 0 <= values["port"] <= 65535:
+        raise SettingsError(f"port: out of range: {values['port']!r}")
+    if bool(values["tls_cert"]) != bool(values["tls_key"]):
+        raise SettingsError("tls_cert and tls_key must be given together")
+    for name in ("db_readers", "login_max_failures", "login_window_seconds",
+                 "max_body_bytes", "page_size_max", "session_idle_minutes",
+                 "session_max_hours"):
+        if values[name] < 1:
+            raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
+
+
+def load(
+    *,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve settings from defaults, a TOML file, the environment and overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                table = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read config file {str(path)!r}: {exc}") from exc
+        for key, raw in table.items():
+            if key not in _BY_NAME:
+                raise SettingsError(f"unknown setting {key!r} in {str(path)!r}")
+            values[key] = _coerce(_BY_NAME[key], raw, str(path))
+    for setting in SETTINGS:
+        var = ENV_PREFIX + setting.name.upper()
+        if var in env:
+            values[setting.name] = _coerce(setting, env[var], var)
+    for key, raw in (overrides or {}).items():
+        if key not in _BY_NAME:
+            raise SettingsError(f"unknown setting {key!r}")
+        values[key] = _coerce(_BY_NAME[key], raw, "override")
+    _validate(values)
+    return Settings(**values)

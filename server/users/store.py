@@ -1,0 +1,237 @@
+"""SQL for users, groups and the audit log (functions over a Connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.db.schema import audit_events, group_members, groups, users
+from server.errors import Conflict, NotFound
+from server.users.schemas import Group, User
+
+
+def record(conn: Connection, *, actor_id: int | None, action: str, target_type: str,
+           target_id: int | None, now: dt.datetime, **detail: Any) -> None:
+    """Append one event to the audit log."""
+    conn.execute(audit_events.insert().values(
+        at=now, actor_id=actor_id, action=action, target_type=target_type,
+        target_id=target_id, detail=detail,
+    ))
+
+
+def _group_ids(conn: Connection, user_ids: list[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    if user_ids:
+        rows = conn.execute(
+            sa.select(group_members.c.user_id, group_members.c.group_id)
+            .where(group_members.c.user_id.in_(user_ids))
+            .order_by(group_members.c.group_id)
+        )
+        for user_id, group_id in rows:
+            found[user_id].append(group_id)
+    return found
+
+
+def _user(row: Any, group_ids: list[int]) -> User:
+    return User(id=row.id, username=row.username, display_name=row.display_name,
+                email=row.email, role=row.role, active=row.active, group_ids=group_ids,
+                created_at=row.created_at)
+
+
+def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,
+               q: str | None = None, active: bool | None = None) -> list[User]:
+    """Return up to ``limit`` users with id greater than ``after``."""
+    query = sa.select(users).where(users.c.id > after).order_by(users.c.id).limit(limit)
+    if role is not None:
+        query = query.where(users.c.role == role)
+    if active is not None:
+        query = query.where(users.c.active.is_(active))
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        query = query.where(sa.or_(
+            sa.func.lower(users.c.username).like(pattern, escape="\\"),
+            sa.func.lower(users.c.display_name).like(pattern, escape="\\"),
+            sa.func.lower(users.c.email).like(pattern, escape="\\"),
+        ))
+    rows = conn.execute(query).all()
+    memberships = _group_ids(conn, [r.id for r in rows])
+    return [_user(r, memberships[r.id]) for r in rows]
+
+
+def get_user(conn: Connection, user_id: int) -> User:
+    """Return one user.
+
+    Raises:
+        NotFound: no such user.
+    """
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return _user(row, _group_ids(conn, [user_id])[user_id])
+
+
+def find_login(conn: Connection, username: str) -> Any:
+    """Return (id, password_hash, active) of a user name, or None."""
+    return conn.execute(
+        sa.select(users.c.id, users.c.password_hash, users.c.active)
+        .where(users.c.username == username)
+    ).one_or_none()
+
+
+def count_users(conn: Connection) -> int:
+    """Return how many users exist."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())
+
+
+def create_user(conn: Connection, *, username: str, display_name: str, role: str,
+                email: str | None, password_hash: str | None, now: dt.datetime) -> int:
+    """Insert a user and return its id.
+
+    Raises:
+        Conflict: the user name is taken.
+    """
+    exists = conn.execute(sa.select(users.c.id).where(users.c.username == username)).first()
+    if exists is not None:
+        raise Conflict(f"user name {username!r} is taken")
+    result = conn.execute(users.insert().values(
+        username=username, display_name=display_name, role=role, email=email,
+        password_hash=password_hash, active=True, created_at=now, updated_at=now,
+    ))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def update_user(conn: Connection, user_id: int, values: dict[str, Any],
+                now: dt.datetime) -> None:
+    """Change stored fields of a user.
+
+    Raises:
+        NotFound: no such user.
+    """
+    result = conn.execute(users.update().where(users.c.id == user_id)
+                          .values(**values, updated_at=now))
+    if result.rowcount == 0:
+        raise NotFound(f"no user with id {user_id}")
+
+
+def count_active_admins(conn: Connection) -> int:
+    """Return how many active admins exist (the last one may not be removed)."""
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(users)
+        .where(users.c.role == "admin", users.c.active.is_(True))
+    ).scalar_one())
+
+
+def _members(conn: Connection, group_ids: list[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    if group_ids:
+        rows = conn.execute(
+            sa.select(group_members.c.group_id, group_members.c.user_id)
+            .where(group_members.c.group_id.in_(group_ids))
+            .order_by(group_members.c.user_id)
+        )
+        for group_id, user_id in rows:
+            found[group_id].append(user_id)
+    return found
+
+
+def _group(row: Any, member_ids: list[int]) -> Group:
+    return Group(id=row.id, name=row.name, description=row.description,
+                 member_ids=member_ids, created_at=row.created_at)
+
+
+def list_groups(conn: Connection, *, after: int, limit: int) -> list[Group]:
+    """Return up to ``limit`` groups with id greater than ``after``."""
+    rows = conn.execute(
+        sa.select(groups).where(groups.c.id > after).order_by(groups.c.id).limit(limit)
+    ).all()
+    members = _members(conn, [r.id for r in rows])
+    return [_group(r, members[r.id]) for r in rows]
+
+
+def get_group(conn: Connection, group_id: int) -> Group:
+    """Return one group.
+
+    Raises:
+        NotFound: no such group.
+    """
+    row = conn.execute(sa.select(groups).where(groups.c.id == group_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no group with id {group_id}")
+    return _group(row, _members(conn, [group_id])[group_id])
+
+
+def _name_taken(conn: Connection, name: str, except_id: int | None = None) -> bool:
+    query = sa.select(groups.c.id).where(sa.func.lower(groups.c.name) == name.lower())
+    if except_id is not None:
+        query = query.where(groups.c.id != except_id)
+    return conn.execute(query).first() is not None
+
+
+def create_group(conn: Connection, *, name: str, description: str, now: dt.datetime) -> int:
+    """Insert a group and return its id.
+
+    Raises:
+        Conflict: the name is taken (case-insensitively).
+    """
+    if _name_taken(conn, name):
+        raise Conflict(f"group name {name!r} is taken")
+    result = conn.execute(groups.insert().values(name=name, description=description,
+                                                 created_at=now))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> None:
+    """Change a group's name or description.
+
+    Raises:
+        NotFound: no such group.
+        Conflict: the new name is taken.
+    """
+    get_group(conn, group_id)
+    if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
+        raise Conflict(f"group name {values['name']!r} is taken")
+    if values:
+        conn.execute(groups.update().where(groups.c.id == group_id).values(**values))
+
+
+def delete_group(conn: Connection, group_id: int) -> None:
+    """Delete a group (memberships go with it).
+
+    Raises:
+        NotFound: no such group.
+    """
+    if conn.execute(groups.delete().where(groups.c.id == group_id)).rowcount == 0:
+        raise NotFound(f"no group with id {group_id}")
+
+
+def add_member(conn: Connection, group_id: int, user_id: int) -> bool:
+    """Add a user to a group; return False if already a member.
+
+    Raises:
+        NotFound: no such group or user.
+    """
+    get_group(conn, group_id)
+    get_user(conn, user_id)
+    exists = conn.execute(sa.select(group_members.c.user_id).where(
+        group_members.c.group_id == group_id, group_members.c.user_id == user_id)).first()
+    if exists is not None:
+        return False
+    conn.execute(group_members.insert().values(group_id=group_id, user_id=user_id))
+    return True
+
+
+def remove_member(conn: Connection, group_id: int, user_id: int) -> None:
+    """Remove a user from a group.
+
+    Raises:
+        NotFound: the user is not a member of that group.
+    """
+    result = conn.execute(group_members.delete().where(
+        group_members.c.group_id == group_id, group_members.c.user_id == user_id))
+    if result.rowcount == 0:
+        raise NotFound(f"user {user_id} is not a member of group {group_id}")

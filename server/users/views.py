@@ -1,0 +1,219 @@
+"""HTTP handlers for users and groups."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from server.api.pagination import decode_cursor, encode_cursor
+from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.auth import credentials
+from server.auth.passwords import hash_password, password_problem
+from server.db.schema import utcnow
+from server.errors import Conflict, NotFound, ValidationFailed
+from server.keys import DATABASE
+from server.users import store
+from server.users.schemas import (
+    Group,
+    GroupCreate,
+    GroupPage,
+    GroupUpdate,
+    PageQuery,
+    User,
+    UserCreate,
+    UserPage,
+    UserQuery,
+    UserUpdate,
+    to_builtins,
+)
+
+router = Router("users")
+ID = r"{user_id:\d+}"
+GID = r"{group_id:\d+}"
+
+
+def _after(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    (after,) = decode_cursor(cursor, arity=1)
+    if not isinstance(after, int):
+        raise ValidationFailed(f"invalid cursor {cursor!r}", code="invalid_cursor")
+    return after
+
+
+@router.route("GET", "/api/v1/users", roles=STAFF, summary="List users",
+              query=UserQuery, response=UserPage)
+async def list_users(req: ApiRequest) -> UserPage:
+    q: UserQuery = req.query
+    limit = page_limit(req.app, q.limit)
+    after = _after(q.cursor)
+    items = await req.app[DATABASE].read(lambda c: store.list_users(
+        c, after=after, limit=limit + 1, role=q.role, q=q.q, active=q.active))
+    more = len(items) > limit
+    items = items[:limit]
+    return UserPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+@router.route("POST", "/api/v1/users", roles=ADMIN, summary="Create a user",
+              body=UserCreate, response=User, status=201)
+async def create_user(req: ApiRequest) -> User:
+    body: UserCreate = req.body
+    if body.password is not None and (problem := password_problem(body.password)):
+        raise ValidationFailed(problem)
+    pw_hash = (await asyncio.to_thread(hash_password, body.password)
+               if body.password is not None else None)
+    actor = req.user.user_id
+
+    def run(conn: Any) -> User:
+        now = utcnow()
+        user_id = store.create_user(conn, username=body.username,
+                                    display_name=body.display_name, role=body.role,
+                                    email=body.email, password_hash=pw_hash, now=now)
+        store.record(conn, actor_id=actor, action="user.create", target_type="user",
+                     target_id=user_id, now=now, username=body.username, role=body.role)
+        return store.get_user(conn, user_id)
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("GET", f"/api/v1/users/{ID}", roles=ANY_USER, summary="Get a user",
+              response=User)
+async def get_user(req: ApiRequest) -> User:
+    user_id = int(req.params["user_id"])
+    if not req.user.is_staff and user_id != req.user.user_id:
+        raise NotFound(f"no user with id {user_id}")  # requesters see only themselves
+    return await req.app[DATABASE].read(lambda c: store.get_user(c, user_id))
+
+
+@router.route("PATCH", f"/api/v1/users/{ID}", roles=ADMIN, summary="Update a user",
+              body=UserUpdate, response=User)
+async def update_user(req: ApiRequest) -> User:
+    user_id = int(req.params["user_id"])
+    changes = to_builtins(req.body)
+    password = changes.pop("password", None)
+    if password is not None:
+        if problem := password_problem(password):
+            raise ValidationFailed(problem)
+        changes["password_hash"] = await asyncio.to_thread(hash_password, password)
+    actor = req.user.user_id
+
+    def run(conn: Any) -> User:
+        before = store.get_user(conn, user_id)
+        demoted = before.role == "admin" and (
+            changes.get("role", "admin") != "admin" or changes.get("active") is False)
+        if demoted and before.active and store.count_active_admins(conn) <= 1:
+            raise Conflict("cannot remove the last active admin")
+        now = utcnow()
+        store.update_user(conn, user_id, changes, now)
+        if changes.get("active") is False or "password_hash" in changes or (
+                "role" in changes and changes["role"] != before.role):
+            credentials.delete_user_sessions(conn, user_id)
+        store.record(conn, actor_id=actor, action="user.update", target_type="user",
+                     target_id=user_id, now=now,
+                     fields=sorted(k if k != "password_hash" else "password" for k in changes))
+        return store.get_user(conn, user_id)
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("GET", "/api/v1/groups", roles=STAFF, summary="List groups",
+              query=PageQuery, response=GroupPage)
+async def list_groups(req: ApiRequest) -> GroupPage:
+    q: PageQuery = req.query
+    limit = page_limit(req.app, q.limit)
+    after = _after(q.cursor)
+    items = await req.app[DATABASE].read(
+        lambda c: store.list_groups(c, after=after, limit=limit + 1))
+    more = len(items) > limit
+    items = items[:limit]
+    return GroupPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+@router.route("POST", "/api/v1/groups", roles=ADMIN, summary="Create a group",
+              body=GroupCreate, response=Group, status=201)
+async def create_group(req: ApiRequest) -> Group:
+    body: GroupCreate = req.body
+    name = body.name.strip()
+    if not name:
+        raise ValidationFailed("group name must not be blank")
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Group:
+        now = utcnow()
+        group_id = store.create_group(conn, name=name, description=body.description, now=now)
+        store.record(conn, actor_id=actor, action="group.create", target_type="group",
+                     target_id=group_id, now=now, name=name)
+        return store.get_group(conn, group_id)
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("GET", f"/api/v1/groups/{GID}", roles=STAFF, summary="Get a group",
+              response=Group)
+async def get_group(req: ApiRequest) -> Group:
+    group_id = int(req.params["group_id"])
+    return await req.app[DATABASE].read(lambda c: store.get_group(c, group_id))
+
+
+@router.route("PATCH", f"/api/v1/groups/{GID}", roles=ADMIN, summary="Update a group",
+              body=GroupUpdate, response=Group)
+async def update_group(req: ApiRequest) -> Group:
+    group_id = int(req.params["group_id"])
+    changes = to_builtins(req.body)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise ValidationFailed("group name must not be blank")
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Group:
+        store.update_group(conn, group_id, changes)
+        store.record(conn, actor_id=actor, action="group.update", target_type="group",
+                     target_id=group_id, now=utcnow(), fields=sorted(changes))
+        return store.get_group(conn, group_id)
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("DELETE", f"/api/v1/groups/{GID}", roles=ADMIN, summary="Delete a group",
+              status=204)
+async def delete_group(req: ApiRequest) -> None:
+    group_id = int(req.params["group_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> None:
+        store.delete_group(conn, group_id)
+        store.record(conn, actor_id=actor, action="group.delete", target_type="group",
+                     target_id=group_id, now=utcnow())
+
+    await req.app[DATABASE].write(run)
+
+
+@router.route("PUT", f"/api/v1/groups/{GID}/members/{ID}", roles=ADMIN,
+              summary="Add a group member", response=Group)
+async def add_member(req: ApiRequest) -> Group:
+    group_id, user_id = int(req.params["group_id"]), int(req.params["user_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Group:
+        if store.add_member(conn, group_id, user_id):
+            store.record(conn, actor_id=actor, action="group.member_add",
+                         target_type="group", target_id=group_id, now=utcnow(),
+                         user_id=user_id)
+        return store.get_group(conn, group_id)
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("DELETE", f"/api/v1/groups/{GID}/members/{ID}", roles=ADMIN,
+              summary="Remove a group member", status=204)
+async def remove_member(req: ApiRequest) -> None:
+    group_id, user_id = int(req.params["group_id"]), int(req.params["user_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> None:
+        store.remove_member(conn, group_id, user_id)
+        store.record(conn, actor_id=actor, action="group.member_remove", target_type="group",
+                     target_id=group_id, now=utcnow(), user_id=user_id)
+
+    await req.app[DATABASE].write(run)

@@ -1,0 +1,1 @@
+"""Code used by both the Deskmate server and the endpoint agent (no I/O here)."""
