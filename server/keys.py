@@ -22,6 +22,5 @@ ENDPOINTS = web.AppKey["list[Endpoint]"]("endpoints")
 METRICS = web.AppKey["Metrics"]("metrics")
 TLS_INFO = web.AppKey["TlsInfo | None"]("tls_info")
 
-# Request-scoped values are plain string keys (aiohttp has no typed request keys).
-IDENTITY = "deskmate.identity"
-CLIENT_IP = "deskmate.client_ip"
+IDENTITY = web.RequestKey["Identity | None"]("identity")
+CLIENT_IP = web.RequestKey[str]("client_ip")

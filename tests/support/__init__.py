@@ -1,0 +1,1 @@
+"""Fixtures and helpers every Deskmate test module reuses."""
