@@ -114,7 +114,17 @@ async def _read_body(request: web.Request, kind: type) -> Any:
     try:
         return _decoder(kind).decode(raw)
     except msgspec.ValidationError as exc:
+        # msgspec validates while parsing, so a truncated body can fail on a field
+        # first; report malformed JSON as such (checked on this error path only).
+        _check_well_formed(raw)
         raise ValidationFailed(str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+
+
+def _check_well_formed(raw: bytes) -> None:
+    try:
+        msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -67,9 +68,10 @@ async def login(req: ApiRequest) -> web.Response:
     wait = limiter.retry_after(*keys)
     if wait > 0:
         app[METRICS].auth_failures.labels("rate_limited").inc()
+        seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
-            f"too many failed logins; try again in {int(wait) + 1} seconds",
-            headers={"Retry-After": str(int(wait) + 1)},
+            f"too many failed logins; try again in {seconds} seconds",
+            headers={"Retry-After": str(seconds)},
         )
     db = app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, username))

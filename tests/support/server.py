@@ -58,7 +58,7 @@ class Client:
     user: dict[str, Any] = field(default_factory=dict)
 
     async def request(self, method: str, path: str, *, json: Any = None,
-                      data: bytes | str | None = None, headers: Mapping[str, str] | None = None,
+                      data: Any = None, headers: Mapping[str, str] | None = None,
                       csrf: bool = True) -> Response:
         """Send one request and read the whole answer."""
         sent = dict(headers or {})
