@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -93,7 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await site.start()
-        _print_banner(settings, tls, admin)
+        port = runner.addresses[0][1]  # the real one when port 0 was asked for
+        _print_banner(dataclasses.replace(settings, port=port), tls, admin)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

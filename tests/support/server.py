@@ -93,7 +93,7 @@ class RunningServer:
     settings: Settings
     app: web.Application
     runner: web.AppRunner
-    tls: TlsInfo
+    tls: TlsInfo | None
     base_url: str
     port: int
     db: Database
@@ -101,13 +101,13 @@ class RunningServer:
 
     def ssl_context(self) -> ssl.SSLContext:
         """Return a client context that trusts only this server's CA."""
-        assert self.tls.ca_file is not None
+        assert self.tls is not None and self.tls.ca_file is not None
         return ssl.create_default_context(cafile=str(self.tls.ca_file))
 
     def client(self) -> Client:
         """Return an anonymous client (closed with the server)."""
         session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=self.ssl_context()),
+            connector=aiohttp.TCPConnector(ssl=self.ssl_context() if self.tls else False),
             cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for an IP host
         )
         self._sessions.append(session)
@@ -145,10 +145,9 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
     values.update(overrides)
     settings = load(environ={}, overrides=values)
 
-    def prepare() -> tuple[TlsInfo, Database, web.Application]:
+    def prepare() -> tuple[TlsInfo | None, Database, web.Application]:
         # Start-up work touches files; it runs before serving, off the loop.
         tls = prepare_tls(settings)
-        assert tls is not None
         db = open_database(settings)
         ensure_admin(db, settings)
         return tls, db, make_app(settings, tls=tls, database=db)
@@ -156,9 +155,10 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
     tls, db, app = await asyncio.to_thread(prepare)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    ssl_context = await asyncio.to_thread(server_context, tls)
+    ssl_context = await asyncio.to_thread(server_context, tls) if tls is not None else None
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = runner.addresses[0][1]
+    scheme = "https" if tls is not None else "http"
     return RunningServer(settings=settings, app=app, runner=runner, tls=tls,
-                         base_url=f"https://127.0.0.1:{port}", port=port, db=db)
+                         base_url=f"{scheme}://127.0.0.1:{port}", port=port, db=db)
