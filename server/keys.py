@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from server.settings import Settings
     from server.tls import TlsInfo
 
-SETTINGS = web.AppKey["Settings"]("settings")
-DATABASE = web.AppKey["Database"]("database")
-LOGIN_LIMITER = web.AppKey["LoginLimiter"]("login_limiter")
-ENDPOINTS = web.AppKey["list[Endpoint]"]("endpoints")
-METRICS = web.AppKey["Metrics"]("metrics")
-TLS_INFO = web.AppKey["TlsInfo | None"]("tls_info")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
+LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 
-IDENTITY = web.RequestKey["Identity | None"]("identity")
-CLIENT_IP = web.RequestKey[str]("client_ip")
+IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
+CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip")

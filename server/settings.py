@@ -179,10 +179,9 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
 
 def _validate(values: dict[str, Any]) -> None:
     """Reject combinations and ranges that cannot work."""
-    if values["sqlite_synchronous"].upper() not in ("FULL", "NORMAL", "EXTRA"):
-        raise SettingsError(
-            f"sqlite_synchronous: expected FULL, NORMAL or EXTRA, got {values['sqlite_synchronous']!r}"
-        )
+    sync = values["sqlite_synchronous"]
+    if sync.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise SettingsError(f"sqlite_synchronous: expected FULL, NORMAL or EXTRA, got {sync!r}")
     values["sqlite_synchronous"] = values["sqlite_synchronous"].upper()
     if not 0 <= values["port"] <= 65535:
         raise SettingsError(f"port: out of range: {values['port']!r}")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from server.auth.identity import Identity
 from server.db.schema import api_tokens, auth_sessions, users
 
-TOKEN_PREFIX = "dm_"
+TOKEN_PREFIX = "dm_"  # noqa: S105 - a marker, not a secret
 # Refresh last_seen_at at most this often, so every request is not a write.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -52,7 +52,7 @@ class UserUpdate(Strict):
     """Changes to a user; fields left out stay as they are."""
 
     display_name: DisplayName | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
     role: Role | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     password: Password | UnsetType = UNSET
@@ -144,6 +144,6 @@ class ApiTokenList(Struct, kw_only=True):
     items: list[ApiToken]
 
 
-def to_builtins(value: Struct) -> dict[str, object]:
+def to_builtins(value: Struct) -> dict[str, Any]:
     """Return the set fields of a struct as a dict (UNSET fields left out)."""
     return {k: v for k, v in msgspec.structs.asdict(value).items() if v is not UNSET}

@@ -91,7 +91,7 @@ async def update_user(req: ApiRequest) -> User:
     user_id = int(req.params["user_id"])
     changes = to_builtins(req.body)
     password = changes.pop("password", None)
-    if password is not None:
+    if isinstance(password, str):
         if problem := password_problem(password):
             raise ValidationFailed(problem)
         changes["password_hash"] = await asyncio.to_thread(hash_password, password)
@@ -160,8 +160,8 @@ async def get_group(req: ApiRequest) -> Group:
 async def update_group(req: ApiRequest) -> Group:
     group_id = int(req.params["group_id"])
     changes = to_builtins(req.body)
-    if "name" in changes:
-        changes["name"] = changes["name"].strip()
+    if isinstance(changes.get("name"), str):
+        changes["name"] = str(changes["name"]).strip()
         if not changes["name"]:
             raise ValidationFailed("group name must not be blank")
     actor = req.user.user_id

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from server.db.schema import api_tokens, auth_sessions, audit_events
+from server.db.schema import api_tokens, audit_events, auth_sessions
 from server.keys import LOGIN_LIMITER
 from tests.server.test_bad_input import snapshot
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
