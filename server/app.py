@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server import console
+from server.agents.connection import channel_binding_for
+from server.agents.hub import hub_ctx
 from server.api import openapi
 from server.api.routing import Endpoint, install
 from server.auth import credentials
@@ -18,17 +20,27 @@ from server.auth.ratelimit import LoginLimiter
 from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
-from server.keys import DATABASE, ENDPOINTS, LOGIN_LIMITER, METRICS, SETTINGS, TLS_INFO
+from server.devices import views as device_views
+from server.keys import (
+    CHANNEL_BINDING,
+    DATABASE,
+    ENDPOINTS,
+    LOGIN_LIMITER,
+    METRICS,
+    SETTINGS,
+    TLS_INFO,
+)
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
 from server.settings import Settings
-from server.tls import TlsInfo
+from server.tls import TlsInfo, leaf_certificate_pem
 from server.users import views as user_views
 
 log = logging.getLogger("deskmate.server")
 
-ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router)
+ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
+           device_views.router)
 HOUSEKEEPING_SECONDS = 3600
 
 
@@ -70,6 +82,16 @@ async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+def _channel_binding(settings: Settings, tls: TlsInfo | None) -> bytes | None:
+    """Return what agents bind their signature to: the certificate they will see."""
+    if tls is not None:
+        return channel_binding_for(leaf_certificate_pem(tls))
+    if settings.tls_binding_cert:
+        with open(settings.tls_binding_cert, "rb") as fh:
+            return channel_binding_for(fh.read())
+    return None
+
+
 def make_app(settings: Settings, *, tls: TlsInfo | None = None,
              database: Database | None = None) -> web.Application:
     """Return the application for ``settings`` (the database opens on startup)."""
@@ -80,6 +102,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     )
     app[SETTINGS] = settings
     app[TLS_INFO] = tls
+    app[CHANNEL_BINDING] = _channel_binding(settings, tls)
     app[METRICS] = Metrics()
     app[LOGIN_LIMITER] = LoginLimiter(max_failures=settings.login_max_failures,
                                       window=settings.login_window_seconds)
@@ -89,6 +112,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[ENDPOINTS] = endpoints
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(_background_ctx)
     return app
 

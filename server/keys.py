@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from server.agents.hub import Hub
     from server.api.routing import Endpoint
     from server.auth.identity import Identity
     from server.auth.ratelimit import LoginLimiter
@@ -20,6 +21,8 @@ DATABASE: web.AppKey[Database] = web.AppKey("database")
 LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")

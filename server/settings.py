@@ -70,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Peers whose X-Forwarded-For and X-Forwarded-Proto headers are believed "
         "(only when behind_proxy is on).",
     ),
+    Setting(
+        "tls_binding_cert", str, "",
+        "Behind a proxy: PEM file of the certificate the proxy presents, which agents "
+        "bind their authentication to. Agents cannot connect behind a proxy without it.",
+    ),
     Setting("session_idle_minutes", int, 720, "A console session ends after this idle time."),
     Setting("session_max_hours", int, 168, "A console session ends this long after login."),
     Setting(
@@ -114,6 +119,7 @@ class Settings:
     tls_hostnames: list[str]
     behind_proxy: bool
     trusted_proxies: list[str]
+    tls_binding_cert: str
     session_idle_minutes: int
     session_max_hours: int
     login_max_failures: int

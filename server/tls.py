@@ -185,3 +185,17 @@ def server_context(info: TlsInfo) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(f"cannot load certificate {str(info.cert_file)!r}: {exc}") from exc
     return ctx
+
+
+def pinned_certificate_pem(info: TlsInfo) -> bytes:
+    """Return the PEM of the certificate whose fingerprint agents pin."""
+    if info.ca_file is not None:
+        return info.ca_file.read_bytes()
+    chain = x509.load_pem_x509_certificates(info.cert_file.read_bytes())
+    return chain[-1].public_bytes(serialization.Encoding.PEM)
+
+
+def leaf_certificate_pem(info: TlsInfo) -> bytes:
+    """Return the PEM of the certificate the server presents."""
+    chain = x509.load_pem_x509_certificates(info.cert_file.read_bytes())
+    return chain[0].public_bytes(serialization.Encoding.PEM)

@@ -110,3 +110,92 @@ audit_events = sa.Table(
     sa.Column("target_id", sa.Integer, nullable=True),
     sa.Column("detail", sa.JSON, nullable=False, default=dict),
 )
+
+enrollment_tokens = sa.Table(
+    "enrollment_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(200), nullable=False, default=""),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("max_uses", sa.Integer, nullable=True),
+    sa.Column("uses", sa.Integer, nullable=False, default=0),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(36), nullable=False, unique=True),
+    sa.Column("public_key", sa.LargeBinary(32), nullable=False),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("os_name", sa.String(200), nullable=False, default=""),
+    sa.Column("os_version", sa.String(200), nullable=False, default=""),
+    sa.Column("serial", sa.String(200), nullable=False, default=""),
+    sa.Column("logged_in_users", sa.String(1000), nullable=False, default=""),
+    sa.Column("agent_version", sa.String(64), nullable=False, default=""),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("enrollment_token_id", sa.Integer,
+              sa.ForeignKey("enrollment_tokens.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("enrolled_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=True),
+    sa.Column("last_address", sa.String(64), nullable=False, default=""),
+    sa.Column("metrics", sa.JSON, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+device_inventory = sa.Table(
+    "device_inventory", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("section", sa.String(64), primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+inventory_changes = sa.Table(
+    "inventory_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("section", sa.String(64), nullable=False),
+    sa.Column("change", sa.JSON, nullable=False),
+    sa.Index("ix_inventory_changes_device_id_id", "device_id", "id"),
+)
+
+device_software = sa.Table(
+    "device_software", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.String(255), primary_key=True),
+    sa.Index("ix_device_software_name", "name"),
+)
+
+device_metrics = sa.Table(
+    "device_metrics", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("cpu_percent", sa.Float, nullable=False),
+    sa.Column("memory_percent", sa.Float, nullable=False),
+    sa.Column("disk_percent", sa.Float, nullable=False),
+    sa.Index("ix_device_metrics_device_id_at", "device_id", "at"),
+)
+
+agent_reports = sa.Table(
+    "agent_reports", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("report_id", sa.String(64), primary_key=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)

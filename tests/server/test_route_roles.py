@@ -36,6 +36,19 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/groups/{group_id}"): {ADMIN},
     ("PUT", "/api/v1/groups/{group_id}/members/{user_id}"): {ADMIN},
     ("DELETE", "/api/v1/groups/{group_id}/members/{user_id}"): {ADMIN},
+    ("GET", "/api/v1/enrollment-tokens"): {ADMIN},
+    ("POST", "/api/v1/enrollment-tokens"): {ADMIN},
+    ("DELETE", "/api/v1/enrollment-tokens/{token_id}"): {ADMIN},
+    # Agents authenticate inside these (enrollment token, signed challenge).
+    ("GET", "/api/v1/agent/ca.pem"): EVERYONE,
+    ("POST", "/api/v1/agent/enroll"): EVERYONE,
+    ("GET", "/api/v1/agent/ws"): EVERYONE,
+    ("GET", "/api/v1/devices"): STAFF,
+    ("GET", "/api/v1/devices/{device_id}"): STAFF,
+    ("PATCH", "/api/v1/devices/{device_id}"): {ADMIN},
+    ("GET", "/api/v1/devices/{device_id}/changes"): STAFF,
+    ("GET", "/api/v1/devices/{device_id}/metrics"): STAFF,
+    ("POST", "/api/v1/devices/{device_id}/revoke"): {ADMIN},
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

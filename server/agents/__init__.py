@@ -1,0 +1,1 @@
+"""The agent hub: authenticated WebSocket connections of enrolled devices."""

@@ -1,0 +1,225 @@
+"""One agent's WebSocket: challenge, authentication, then the message loop.
+
+The protocol itself (types, limits, codes) lives in :mod:`shared.protocol`; this module
+feeds it frames and sends what it answers. Internal failures are logged with the
+connection id and never described to the peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import secrets
+import time
+
+from aiohttp import WSMsgType, web
+
+from server.agents.hub import AgentLink
+from server.db.schema import utcnow
+from server.devices import store
+from server.errors import ApiError
+from server.keys import CHANNEL_BINDING, CLIENT_IP, DATABASE, HUB, METRICS
+from shared import agent_auth
+from shared import protocol as p
+
+log = logging.getLogger("deskmate.agents")
+
+HELLO_TIMEOUT = 10.0
+HEARTBEAT_INTERVAL = 30.0
+MAX_ERRORS = 20  # refused messages on one connection before it is closed
+
+
+class Unavailable(ApiError):
+    """Agent connections cannot be accepted in this configuration."""
+
+    status = 503
+    code = "unavailable"
+
+
+async def _send_and_close(ws: web.WebSocketResponse, message: p.Message, code: int,
+                          reason: str) -> web.WebSocketResponse:
+    with contextlib.suppress(ConnectionResetError, RuntimeError):
+        await ws.send_str(p.encode(message))
+    await ws.close(code=code, message=reason.encode())
+    return ws
+
+
+async def _authenticate(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
+                        binding: bytes) -> tuple[store.AuthRecord, p.Hello] | None:
+    """Send the challenge and check the agent's hello; None when refused (and closed)."""
+    nonce = agent_auth.new_nonce()
+    await ws.send_str(p.encode(p.Challenge(nonce=nonce, protocols=list(p.SUPPORTED_VERSIONS))))
+    try:
+        msg = await ws.receive(timeout=HELLO_TIMEOUT)
+    except TimeoutError:
+        await _send_and_close(ws, p.Error(code=p.AUTH_FAILED, message="no hello in time",
+                                          fatal=True), p.CLOSE_AUTH_FAILED, "timeout")
+        return None
+    if msg.type != WSMsgType.TEXT:
+        await ws.close(code=p.CLOSE_AUTH_FAILED, message=b"expected hello")
+        return None
+    try:
+        hello = p.decode_agent_message(msg.data)
+    except p.ProtocolError as exc:
+        await _send_and_close(ws, p.error_for(exc, fatal=True), p.CLOSE_AUTH_FAILED,
+                              "bad hello")
+        return None
+    if not isinstance(hello, p.Hello):
+        await _send_and_close(ws, p.Error(code=p.UNEXPECTED, message="first message must be "
+                                          "hello", fatal=True), p.CLOSE_AUTH_FAILED, "no hello")
+        return None
+    if hello.protocol not in p.SUPPORTED_VERSIONS:
+        await _send_and_close(ws, p.Error(
+            code=p.UNSUPPORTED_VERSION, fatal=True,
+            message=f"protocol {hello.protocol} not supported; "
+                    f"this server speaks {list(p.SUPPORTED_VERSIONS)}"),
+            p.CLOSE_UNSUPPORTED_VERSION, "unsupported version")
+        return None
+    record = await request.app[DATABASE].read(lambda c: store.auth_record(c, hello.device_id))
+    ok = record is not None and agent_auth.verify(
+        record.public_key, hello.signature, nonce, hello.device_id, binding)
+    if record is None or not ok:
+        # One answer for unknown device, wrong key and replay: nothing to learn from it.
+        log.info("%s: authentication failed for device %s from %s (%s)", conn_id,
+                 hello.device_id, request[CLIENT_IP],
+                 "unknown device" if record is None else "bad signature")
+        request.app[METRICS].auth_failures.labels("agent").inc()
+        await _send_and_close(ws, p.Error(code=p.AUTH_FAILED, message="authentication "
+                                          "failed", fatal=True), p.CLOSE_AUTH_FAILED,
+                              "authentication failed")
+        return None
+    if record.revoked:
+        log.info("%s: revoked device %s refused", conn_id, hello.device_id)
+        await _send_and_close(ws, p.Error(code=p.REVOKED, message="this device was revoked; "
+                                          "enroll it again", fatal=True), p.CLOSE_REVOKED,
+                              "device revoked")
+        return None
+    return record, hello
+
+
+async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request) -> None:
+    """Act on one message from an authenticated agent."""
+    app = request.app
+    hub = app[HUB]
+    if isinstance(message, p.Heartbeat):
+        metrics = None
+        if message.metrics is not None:
+            metrics = {"cpu_percent": message.metrics.cpu_percent,
+                       "memory_percent": message.metrics.memory_percent,
+                       "disk_percent": message.metrics.disk_percent,
+                       "at": utcnow().isoformat()}
+        hub.seen(link, now=utcnow(), loop_time=time.monotonic(), metrics=metrics)
+        link.send(p.encode(p.HeartbeatAck(seq=message.seq)))
+    elif isinstance(message, p.Inventory):
+        if set(message.sections) != set(message.digests):
+            raise p.ProtocolError(p.INVALID_MESSAGE, "sections and digests must name the "
+                                  "same sections", msg_id=message.id)
+        now = utcnow()
+        await app[DATABASE].write(lambda c: store.apply_inventory(
+            c, link.device_id, message.sections, message.digests, now))
+        link.send(p.encode(p.Ack(id=message.id)))
+    elif isinstance(message, p.Report):
+        samples = [(dt.datetime.fromtimestamp(s.at, dt.UTC), s.metrics.cpu_percent,
+                    s.metrics.memory_percent, s.metrics.disk_percent)
+                   for s in message.samples]
+        now = utcnow()
+        await app[DATABASE].write(lambda c: store.store_samples(
+            c, link.device_id, message.id, samples, now))
+        link.send(p.encode(p.Ack(id=message.id)))  # a duplicate is acknowledged again
+    elif isinstance(message, p.Error):
+        log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
+                 message.message)
+    else:
+        raise p.ProtocolError(p.UNEXPECTED, f"{type(message).__name__.lower()} is not "
+                              "expected after authentication")
+
+
+async def agent_websocket(request: web.Request) -> web.StreamResponse:
+    """Serve one agent connection from challenge to close."""
+    binding = request.app[CHANNEL_BINDING]
+    if binding is None:
+        raise Unavailable("agent connections behind a proxy need the tls_binding_cert "
+                          "setting (see docs/install.md)")
+    ws = web.WebSocketResponse(compress=False, max_msg_size=p.MAX_MESSAGE_BYTES + 1024,
+                               autoping=True)
+    await ws.prepare(request)
+    conn_id = "agent-" + secrets.token_hex(4)
+    authed = await _authenticate(request, ws, conn_id, binding)
+    if authed is None:
+        return ws
+    record, hello = authed
+    hub = request.app[HUB]
+    link = AgentLink(device_id=record.id, uid=record.uid, ws=ws, address=request[CLIENT_IP],
+                     conn_id=conn_id, agent_version=hello.agent_version)
+    hub.register(link)
+    writer = asyncio.create_task(link.writer(), name=f"{conn_id}-writer")
+    try:
+        digests = await request.app[DATABASE].read(
+            lambda c: store.inventory_digests(c, record.id))
+        link.send(p.encode(p.Welcome(protocol=hello.protocol, device_id=record.uid,
+                                     heartbeat_interval=HEARTBEAT_INTERVAL,
+                                     inventory_digests=digests, server_time=time.time())))
+        hub.seen(link, now=utcnow(), loop_time=time.monotonic())
+        log.info("%s: device %s connected from %s (agent %s)", conn_id, record.uid,
+                 link.address, hello.agent_version)
+        await _message_loop(link, ws, request)
+    finally:
+        hub.unregister(link)
+        if not link.closing:
+            link.close(1000, "")
+        with contextlib.suppress(asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(writer, timeout=5)
+        writer.cancel()
+        hub.seen(link, now=utcnow(), loop_time=time.monotonic())
+        log.info("%s: device %s disconnected (%s)", conn_id, record.uid, ws.close_code)
+    return ws
+
+
+async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
+                        request: web.Request) -> None:
+    errors = 0
+    idle = HEARTBEAT_INTERVAL * 3
+    while not link.closing:
+        try:
+            msg = await ws.receive(timeout=idle)
+        except TimeoutError:
+            log.info("%s: no message for %.0f s; closing", link.conn_id, idle)
+            link.close(1001, "idle")
+            return
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            return
+        if msg.type == WSMsgType.ERROR:
+            log.info("%s: connection error: %s", link.conn_id, ws.exception())
+            return
+        try:
+            if msg.type == WSMsgType.BINARY:
+                raise p.ProtocolError(p.BINARY_NOT_ALLOWED,
+                                      "binary frames are only for screen sessions")
+            await _handle(link, p.decode_agent_message(msg.data), request)
+        except p.ProtocolError as exc:
+            errors += 1
+            log.info("%s: refused message (%s): %s", link.conn_id, exc.code, exc.message[:200])
+            link.send(p.encode(p.error_for(exc)))
+            if errors >= MAX_ERRORS:
+                link.close(1008, "too many invalid messages")
+        except Exception:
+            errors += 1
+            ref = secrets.token_hex(6)
+            log.exception("%s: failed to handle a message (ref %s)", link.conn_id, ref)
+            link.send(p.encode(p.Error(code=p.INTERNAL,
+                                       message=f"internal error; reference {ref}")))
+            if errors >= MAX_ERRORS:
+                link.close(1011, "internal errors")
+
+
+def channel_binding_for(cert_pem: bytes) -> bytes:
+    """Return the binding value for the first certificate in a PEM chain."""
+    import ssl
+
+    start = cert_pem.index(b"-----BEGIN CERTIFICATE-----")
+    end = cert_pem.index(b"-----END CERTIFICATE-----", start) + len(b"-----END CERTIFICATE-----")
+    der = ssl.PEM_cert_to_DER_cert(cert_pem[start:end].decode())
+    return agent_auth.channel_binding(der)
+

@@ -1,0 +1,1 @@
+"""Devices: enrollment tokens, the registry, inventory and its history, live metrics."""

@@ -1,0 +1,237 @@
+"""The agent <-> server wire protocol: message types, limits, codec and error codes.
+
+Sans-I/O: nothing here touches a socket. Text WebSocket frames carry one JSON object
+each, tagged by ``type`` (a msgspec tagged union); unknown types, unknown fields, wrong
+types and oversized messages raise :class:`ProtocolError` with a named code. See
+docs/protocol.md for the sequence and every field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+PROTOCOL_VERSION = 1
+# The server accepts the current and the previous version, so agents can be upgraded
+# after the server. Version 1 is the first, so there is no previous one yet.
+SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
+WS_PATH = "/api/v1/agent/ws"
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # an inventory with thousands of packages fits
+MAX_CONTROL_BYTES = 64 * 1024  # every other message
+MAX_SECTIONS = 64
+MAX_REPORT_BATCH = 500
+
+# Error codes, defined once (docs/protocol.md lists their meaning).
+MALFORMED = "malformed"
+INVALID_MESSAGE = "invalid_message"
+UNKNOWN_TYPE = "unknown_type"
+TOO_LARGE = "too_large"
+UNSUPPORTED_VERSION = "unsupported_version"
+AUTH_FAILED = "auth_failed"
+REVOKED = "revoked"
+UNEXPECTED = "unexpected_message"
+BINARY_NOT_ALLOWED = "binary_not_allowed"
+INTERNAL = "internal_error"
+
+# WebSocket close codes in the private range (RFC 6455 section 7.4.2).
+CLOSE_AUTH_FAILED = 4001
+CLOSE_REVOKED = 4003
+CLOSE_UNSUPPORTED_VERSION = 4005
+CLOSE_REPLACED = 4009  # another connection of the same device took over
+
+DeviceId = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                       r"[0-9a-f]{4}-[0-9a-f]{12}$")]
+MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+B64 = Annotated[str, Meta(max_length=200, pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
+ShortText = Annotated[str, Meta(max_length=200)]
+Percent = Annotated[float, Meta(ge=0, le=100)]
+Digest = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+SectionName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+
+
+class ProtocolError(Exception):
+    """A message broke the protocol; ``code`` is one of the named error codes."""
+
+    def __init__(self, code: str, message: str, *, msg_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.msg_id = msg_id
+
+
+class Message(Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """Base of every message; ``type`` is the tag."""
+
+
+# --- server -> agent ---------------------------------------------------------------
+
+
+class Challenge(Message, tag="challenge"):
+    """Sent by the server as soon as the WebSocket opens."""
+
+    nonce: B64
+    protocols: list[int]
+
+
+class Welcome(Message, tag="welcome"):
+    """Authentication succeeded; what the server already holds of this device."""
+
+    protocol: int
+    device_id: DeviceId
+    heartbeat_interval: float
+    inventory_digests: dict[SectionName, Digest]
+    server_time: float
+
+
+class Ack(Message, tag="ack"):
+    """A message with this id was stored (reports, inventory)."""
+
+    id: MessageId
+
+
+class HeartbeatAck(Message, tag="heartbeat_ack"):
+    """Answer to a heartbeat, for round-trip time."""
+
+    seq: int
+
+
+class Error(Message, tag="error"):
+    """Something the peer sent was refused; ``fatal`` errors close the connection."""
+
+    code: ShortText
+    message: Annotated[str, Meta(max_length=2000)]
+    id: MessageId | None = None
+    fatal: bool = False
+
+
+# --- agent -> server ---------------------------------------------------------------
+
+
+class Hello(Message, tag="hello"):
+    """The agent's first message: version, identity and the signed challenge."""
+
+    protocol: int
+    device_id: DeviceId
+    agent_version: ShortText
+    capabilities: list[ShortText]
+    signature: B64
+
+
+class Metrics(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A health sample taken on the device."""
+
+    cpu_percent: Percent
+    memory_percent: Percent
+    disk_percent: Percent
+    load1: Annotated[float, Meta(ge=0)] | None = None
+
+
+class Heartbeat(Message, tag="heartbeat"):
+    """Liveness, with the newest sample."""
+
+    seq: Annotated[int, Meta(ge=0)]
+    metrics: Metrics | None = None
+
+
+class Inventory(Message, tag="inventory"):
+    """Inventory sections that changed (all of them on first contact)."""
+
+    id: MessageId
+    sections: dict[SectionName, Any]
+    digests: dict[SectionName, Digest]
+
+
+class MetricsSample(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A sample with the time it was taken (seconds since the epoch)."""
+
+    at: float
+    metrics: Metrics
+
+
+class Report(Message, tag="report"):
+    """Samples taken while offline, sent once the connection is back."""
+
+    id: MessageId
+    kind: Literal["metrics"]
+    samples: Annotated[list[MetricsSample], Meta(max_length=MAX_REPORT_BATCH)]
+
+
+ServerMessage = Challenge | Welcome | Ack | HeartbeatAck | Error
+AgentMessage = Hello | Heartbeat | Inventory | Report | Error
+
+_server_decoder = msgspec.json.Decoder(ServerMessage)
+_agent_decoder = msgspec.json.Decoder(AgentMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(message: Message) -> str:
+    """Return the text frame for ``message``."""
+    return _encoder.encode(message).decode()
+
+
+def _guess_id(data: bytes) -> str | None:
+    """Return the ``id`` of a refused message, if it has a sane one (error path only)."""
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(raw, dict):
+        value = raw.get("id")
+        if isinstance(value, str) and 0 < len(value) <= 64:
+            return value
+    return None
+
+
+def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int) -> Any:
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > limit:
+        raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {limit}")
+    try:
+        message = decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        msg_id = _guess_id(raw)
+        if text.endswith("at `$.type`") or "missing required field `type`" in text:
+            raise ProtocolError(UNKNOWN_TYPE, text, msg_id=msg_id) from exc
+        raise ProtocolError(INVALID_MESSAGE, text, msg_id=msg_id) from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(MALFORMED, f"not a JSON message: {exc}") from exc
+    if not isinstance(message, Inventory) and len(raw) > MAX_CONTROL_BYTES:
+        raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
+                            f"{MAX_CONTROL_BYTES}", msg_id=_guess_id(raw))
+    if isinstance(message, Inventory) and len(message.sections) > MAX_SECTIONS:
+        raise ProtocolError(INVALID_MESSAGE, f"more than {MAX_SECTIONS} sections",
+                            msg_id=message.id)
+    return message
+
+
+def decode_agent_message(data: str | bytes) -> AgentMessage:
+    """Parse one text frame sent by an agent.
+
+    Args:
+        data: the frame's text (or its UTF-8 bytes).
+
+    Raises:
+        ProtocolError: the frame is malformed, too large, of unknown type or invalid.
+    """
+    return _decode(data, _agent_decoder, limit=MAX_MESSAGE_BYTES)  # type: ignore[no-any-return]
+
+
+def decode_server_message(data: str | bytes) -> ServerMessage:
+    """Parse one text frame sent by the server.
+
+    Args:
+        data: the frame's text (or its UTF-8 bytes).
+
+    Raises:
+        ProtocolError: the frame is malformed, too large, of unknown type or invalid.
+    """
+    return _decode(data, _server_decoder, limit=MAX_MESSAGE_BYTES)  # type: ignore[no-any-return]
+
+
+def error_for(exc: ProtocolError, *, fatal: bool = False) -> Error:
+    """Return the error message answering a refused frame."""
+    return Error(code=exc.code, message=exc.message[:2000], id=exc.msg_id, fatal=fatal)
