@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server import console
 from server.agents.connection import channel_binding_for
-from server.agents.hub import hub_ctx
+from server.agents.hub import hub_ctx, hub_shutdown
 from server.api import openapi
 from server.api.routing import Endpoint, install
 from server.auth import credentials
@@ -113,6 +113,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(hub_ctx)
+    app.on_shutdown.append(hub_shutdown)
     app.cleanup_ctx.append(_background_ctx)
     return app
 

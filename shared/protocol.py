@@ -185,10 +185,28 @@ def _guess_id(data: bytes) -> str | None:
     return None
 
 
+class _Tag(Struct):
+    type: str = ""
+
+
+_tag_decoder = msgspec.json.Decoder(_Tag)
+
+
+def _tag_of(raw: bytes) -> str:
+    """Return the ``type`` of a large frame without building it (size checks only)."""
+    try:
+        return _tag_decoder.decode(raw).type
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ""
+
+
 def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int) -> Any:
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > limit:
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {limit}")
+    if len(raw) > MAX_CONTROL_BYTES and _tag_of(raw) != "inventory":
+        raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
+                            f"{MAX_CONTROL_BYTES}", msg_id=_guess_id(raw))
     try:
         message = decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -199,9 +217,6 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
         raise ProtocolError(INVALID_MESSAGE, text, msg_id=msg_id) from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(MALFORMED, f"not a JSON message: {exc}") from exc
-    if not isinstance(message, Inventory) and len(raw) > MAX_CONTROL_BYTES:
-        raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
-                            f"{MAX_CONTROL_BYTES}", msg_id=_guess_id(raw))
     if isinstance(message, Inventory) and len(message.sections) > MAX_SECTIONS:
         raise ProtocolError(INVALID_MESSAGE, f"more than {MAX_SECTIONS} sections",
                             msg_id=message.id)

@@ -35,6 +35,7 @@ class AgentLink:
     closing: bool = False
     close_code: int = 1000
     close_reason: str = ""
+    close_wait: float = 2.0  # how long to wait for the agent's close frame
 
     def send(self, text: str) -> bool:
         """Queue a text frame; drop the connection when the queue is full."""
@@ -49,12 +50,12 @@ class AgentLink:
             return False
         return True
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, *, wait: float = 2.0) -> None:
         """Ask the writer to close the connection with ``code`` after queued frames."""
         if self.closing:
             return
         self.closing = True
-        self.close_code, self.close_reason = code, reason
+        self.close_code, self.close_reason, self.close_wait = code, reason, wait
         with contextlib.suppress(asyncio.QueueFull):
             self.outgoing.put_nowait("")  # wakes the writer; "" means close
         if self.outgoing.full():
@@ -67,7 +68,11 @@ class AgentLink:
         while True:
             text = await self.outgoing.get()
             if text == "" and self.closing:
-                await self.ws.close(code=self.close_code, message=self.close_reason.encode())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self.ws.close(code=self.close_code,
+                                      message=self.close_reason.encode()),
+                        self.close_wait)
                 return
             if self.ws.closed:
                 return
@@ -173,11 +178,11 @@ class Hub:
 
     async def close_all(self) -> None:
         """Close every agent connection with 'going away' (server shutdown)."""
-        links = list(self.links.values())
-        for link in links:
-            link.closing = True
-        await asyncio.gather(*(link.ws.close(code=1001, message=b"server shutting down")
-                               for link in links), return_exceptions=True)
+        # aiohttp stops reading from connections before on_shutdown runs, so the agents'
+        # answering close frames never arrive: send ours and do not wait for theirs.
+        for link in list(self.links.values()):
+            link.close(1001, "server shutting down", wait=0.05)
+        await asyncio.sleep(0)
 
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -190,5 +195,12 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await hub.close_all()
     await hub.flush()
+
+
+async def hub_shutdown(app: web.Application) -> None:
+    """Close agent connections with 'going away' before the server waits for handlers."""
+    from server.keys import HUB
+
+    if HUB in app:
+        await app[HUB].close_all()

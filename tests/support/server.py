@@ -156,7 +156,7 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     ssl_context = await asyncio.to_thread(server_context, tls) if tls is not None else None
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+    site = web.TCPSite(runner, "127.0.0.1", settings.port, ssl_context=ssl_context)
     await site.start()
     port = runner.addresses[0][1]
     scheme = "https" if tls is not None else "http"

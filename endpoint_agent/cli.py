@@ -1,0 +1,153 @@
+"""``deskmate-agent``: enroll this machine, run the agent, show the inventory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from endpoint_agent import __version__
+from endpoint_agent.errors import AgentError, FatalConnectionError
+
+EXIT_FATAL = 3  # the server refused this device for good (revoked, unknown)
+
+
+def _state(args: argparse.Namespace) -> Path:
+    from endpoint_agent.state import default_state_dir
+
+    return Path(args.state_dir) if args.state_dir else default_state_dir()
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from endpoint_agent.enroll import enroll
+    from endpoint_agent.state import AgentState
+
+    state = AgentState(_state(args))
+    if state.enrollment_file.exists() and not args.force:
+        print(f"deskmate-agent: already enrolled ({state.enrollment_file}); "
+              "use --force to enroll again", file=sys.stderr)
+        return 2
+    enrollment = enroll(state, args.url, args.token, args.fingerprint)
+    print(f"enrolled as device {enrollment.device_id} with {enrollment.server_url}")
+    print(f"state in {state.dir}; start the agent with 'deskmate-agent run'")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from endpoint_agent.connection import Agent
+    from endpoint_agent.inventory import collect
+    from endpoint_agent.outbox import Outbox
+    from endpoint_agent.sampling import prime, sample
+    from endpoint_agent.state import AgentState
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    state = AgentState(_state(args))
+    enrollment, ca_pem = state.load()
+    key = state.load_key()
+    prime()
+    outbox = Outbox(state.outbox_file)
+
+    async def main() -> int:
+        agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
+                      sample=sample, heartbeat_interval=args.heartbeat)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, agent.stop)
+        try:
+            await agent.run()
+        except FatalConnectionError as exc:
+            logging.getLogger("deskmate.agent").error(
+                "the server refused this device (%s): %s", exc.code, exc)
+            return EXIT_FATAL
+        return 0
+
+    try:
+        return asyncio.run(main())
+    finally:
+        outbox.close()
+
+
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from endpoint_agent.inventory import collect, section_digests
+
+    inventory = collect()
+    if args.json:
+        json.dump(inventory, sys.stdout, indent=2, sort_keys=True, default=str)
+        print()
+    else:
+        for section, digest in section_digests(inventory).items():
+            print(f"{section:20} {digest[:12]}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from endpoint_agent.state import AgentState
+
+    state = AgentState(_state(args))
+    enrollment, _ = state.load()
+    print(f"server:      {enrollment.server_url}")
+    print(f"device id:   {enrollment.device_id}")
+    print(f"fingerprint: {enrollment.fingerprint}")
+    print(f"state:       {state.dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskmate-agent",
+        description="Deskmate endpoint agent: reports this machine's inventory and health "
+                    "to a Deskmate server over a pinned TLS WebSocket.")
+    parser.add_argument("--version", action="version", version=f"deskmate-agent {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", metavar="DIR",
+                        help="where the key and enrollment live (default: "
+                             "$DESKMATE_AGENT_STATE, /var/lib/deskmate-agent as root, "
+                             "else ~/.local/state/deskmate-agent)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    enroll = sub.add_parser("enroll", parents=[common], help="enroll this machine",
+                            description="Create this device's key, check the server against "
+                                        "the fingerprint, and register with the token.")
+    enroll.add_argument("url", help="the server, e.g. https://desk.example.org:8443")
+    enroll.add_argument("--token", required=True, help="enrollment token from an admin")
+    enroll.add_argument("--fingerprint", required=True,
+                        help="sha256:... fingerprint the server printed (required: the "
+                             "server is never trusted without it)")
+    enroll.add_argument("--force", action="store_true", help="replace an earlier enrollment")
+    enroll.set_defaults(func=cmd_enroll)
+
+    run = sub.add_parser("run", parents=[common], help="connect and report until stopped")
+    run.add_argument("--heartbeat", type=float, metavar="SECONDS",
+                     help="heartbeat interval (default: what the server asks for)")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    run.set_defaults(func=cmd_run)
+
+    inv = sub.add_parser("inventory", help="print the inventory this agent would send")
+    inv.add_argument("--json", action="store_true", help="the full inventory as JSON")
+    inv.set_defaults(func=cmd_inventory)
+
+    status = sub.add_parser("status", parents=[common], help="show the enrollment")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AgentError as exc:
+        print(f"deskmate-agent: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

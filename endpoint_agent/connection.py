@@ -1,0 +1,329 @@
+"""The agent's connection loop: connect, authenticate, report, and reconnect on failure.
+
+One :class:`Agent` keeps a pinned TLS WebSocket to the server. It signs the server's
+challenge (bound to the certificate it received), sends heartbeats with a health sample,
+sends the inventory sections the server does not have, and drains the outbox of samples
+taken while offline. Temporary failures reconnect with jittered exponential backoff;
+a revoked or unknown device stops the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from endpoint_agent import __version__
+from endpoint_agent.backoff import Backoff
+from endpoint_agent.errors import FatalConnectionError
+from endpoint_agent.outbox import Outbox
+from endpoint_agent.pinning import pinned_context
+from endpoint_agent.state import Enrollment
+from shared import agent_auth
+from shared import protocol as p
+from shared.digests import section_digests
+
+log = logging.getLogger("deskmate.agent")
+
+CAPABILITIES = ["inventory", "metrics"]
+FATAL_CODES = {p.REVOKED, p.AUTH_FAILED, p.UNSUPPORTED_VERSION}
+FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
+               p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
+ACK_TIMEOUT = 30.0
+OUTBOX_BATCH = 32
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class Stats:
+    """What the agent has done; for status output and tests."""
+
+    connections: int = 0
+    inventories_sent: list[list[str]] = field(default_factory=list)
+    reports_acked: int = 0
+    heartbeat_rtts: list[float] = field(default_factory=list)
+    last_error: str = ""
+
+
+class Agent:
+    """A device's link to the server."""
+
+    def __init__(
+        self,
+        enrollment: Enrollment,
+        key: Ed25519PrivateKey,
+        ca_pem: bytes,
+        outbox: Outbox,
+        *,
+        collect_inventory: Callable[[], dict[str, Any]],
+        sample: Callable[[], p.Metrics],
+        backoff: Backoff | None = None,
+        heartbeat_interval: float | None = None,
+        offline_sample_interval: float = 60.0,
+        inventory_interval: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.enrollment = enrollment
+        self.key = key
+        self.ssl = pinned_context(ca_pem)
+        self.outbox = outbox
+        self.collect_inventory = collect_inventory
+        self.sample = sample
+        self.backoff = backoff or Backoff()
+        self.heartbeat_override = heartbeat_interval
+        self.offline_sample_interval = offline_sample_interval
+        self.inventory_interval = inventory_interval
+        self.clock = clock
+        self.stats = Stats()
+        self.connected = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._acks: dict[str, asyncio.Future[None]] = {}
+        self._hb_sent: dict[int, float] = {}
+        self._ws: ClientConnection | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the wss:// URL of the agent endpoint."""
+        parts = urlsplit(self.enrollment.server_url)
+        return f"wss://{parts.netloc}{parts.path}{self.enrollment.websocket_path}"
+
+    def stop(self) -> None:
+        """Ask the loop to close the connection and return."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Stay connected until :meth:`stop`.
+
+        Raises:
+            FatalConnectionError: the server refused this device for good.
+        """
+        sampler = asyncio.create_task(self._offline_sampler(), name="offline-sampler")
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                try:
+                    authenticated = await self._session()
+                except FatalConnectionError:
+                    raise
+                except (OSError, TimeoutError, ssl.SSLError, ConnectionClosed,
+                        InvalidHandshake, InvalidURI, p.ProtocolError) as exc:
+                    authenticated = False
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    if isinstance(exc, ssl.SSLCertVerificationError):
+                        log.error("server certificate rejected (%s); it is not the pinned "
+                                  "server", exc.verify_message)
+                    else:
+                        log.info("connection failed: %s", self.stats.last_error)
+                finally:
+                    self.connected.clear()
+                    self._ws = None
+                    self._fail_pending()
+                if self._stop.is_set():
+                    break
+                attempt = 0 if authenticated else attempt + 1
+                delay = self.backoff.delay(attempt)
+                log.info("reconnecting in %.1f s", delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+        finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+
+    def _fail_pending(self) -> None:
+        for future in self._acks.values():
+            if not future.done():
+                future.set_exception(ConnectionError("connection lost before ack"))
+        self._acks.clear()
+        self._hb_sent.clear()
+
+    async def _session(self) -> bool:
+        """Run one connection; return whether it authenticated."""
+        async with connect(
+            self.url, ssl=self.ssl, compression=None, max_size=p.MAX_MESSAGE_BYTES,
+            open_timeout=10, ping_interval=20, ping_timeout=20, close_timeout=5,
+            user_agent_header=f"deskmate-agent/{__version__}",
+        ) as ws:
+            self._ws = ws
+            welcome = await self._handshake(ws)
+            self.stats.connections += 1
+            self.connected.set()
+            log.info("connected to %s as %s", self.enrollment.server_url, welcome.device_id)
+            interval = self.heartbeat_override or welcome.heartbeat_interval
+            tasks = [
+                asyncio.create_task(self._reader(ws), name="reader"),
+                asyncio.create_task(self._heartbeats(ws, interval), name="heartbeats"),
+                asyncio.create_task(self._inventory(ws, welcome.inventory_digests),
+                                    name="inventory"),
+                asyncio.create_task(self._drain_outbox(ws), name="outbox"),
+                asyncio.create_task(self._stop.wait(), name="stop"),
+            ]
+            pending: set[asyncio.Task[Any]] = set(tasks)
+            try:
+                while True:
+                    done, pending = await asyncio.wait(pending,
+                                                       return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        exc = task.exception()
+                        if exc is not None:
+                            raise exc
+                        if task.get_name() == "stop":
+                            await ws.close(1001, "agent stopping")
+                            return True
+                        if task.get_name() == "reader":
+                            return True
+                        # The outbox drained: the other tasks go on.
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _handshake(self, ws: ClientConnection) -> p.Welcome:
+        challenge = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
+        if not isinstance(challenge, p.Challenge):
+            raise p.ProtocolError(p.UNEXPECTED, "expected a challenge")
+        if p.PROTOCOL_VERSION in challenge.protocols:
+            version = p.PROTOCOL_VERSION
+        else:
+            common = set(challenge.protocols) & set(p.SUPPORTED_VERSIONS)
+            if not common:
+                raise FatalConnectionError(
+                    p.UNSUPPORTED_VERSION, f"the server speaks protocol {challenge.protocols}; "
+                    f"this agent speaks {list(p.SUPPORTED_VERSIONS)}")
+            version = max(common)
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        cert = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        if not cert:
+            raise p.ProtocolError(p.UNEXPECTED, "no server certificate to bind to")
+        binding = agent_auth.channel_binding(cert)
+        device_id = self.enrollment.device_id
+        await ws.send(p.encode(p.Hello(
+            protocol=version, device_id=device_id, agent_version=__version__,
+            capabilities=CAPABILITIES,
+            signature=agent_auth.sign(self.key, challenge.nonce, device_id, binding))))
+        try:
+            answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd else None
+            if code in FATAL_CLOSE:
+                raise FatalConnectionError(FATAL_CLOSE[code], exc.rcvd.reason if exc.rcvd
+                                           else "") from exc
+            raise
+        if isinstance(answer, p.Error):
+            if answer.code in FATAL_CODES:
+                raise FatalConnectionError(answer.code, answer.message)
+            raise p.ProtocolError(answer.code, answer.message)
+        if not isinstance(answer, p.Welcome):
+            raise p.ProtocolError(p.UNEXPECTED, "expected welcome")
+        return answer
+
+    async def _reader(self, ws: ClientConnection) -> None:
+        try:
+            async for frame in ws:
+                try:
+                    message = p.decode_server_message(frame)
+                except p.ProtocolError as exc:
+                    log.warning("refused a server message (%s): %s", exc.code, exc.message)
+                    await ws.send(p.encode(p.error_for(exc)))
+                    continue
+                self._dispatch(message)
+        except ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd else None
+            if code in FATAL_CLOSE:
+                raise FatalConnectionError(FATAL_CLOSE[code],
+                                           exc.rcvd.reason if exc.rcvd else "") from exc
+            log.info("connection closed (%s)", code)
+
+    def _dispatch(self, message: p.ServerMessage) -> None:
+        if isinstance(message, p.Ack):
+            future = self._acks.pop(message.id, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+        elif isinstance(message, p.HeartbeatAck):
+            sent = self._hb_sent.pop(message.seq, None)
+            if sent is not None:
+                self.stats.heartbeat_rtts.append(time.perf_counter() - sent)
+                del self.stats.heartbeat_rtts[:-1000]
+        elif isinstance(message, p.Error):
+            log.warning("server error %s: %s", message.code, message.message)
+            if message.id is not None and message.id in self._acks:
+                future = self._acks.pop(message.id)
+                if not future.done():
+                    future.set_exception(p.ProtocolError(message.code, message.message))
+            if message.fatal and message.code in FATAL_CODES:
+                raise FatalConnectionError(message.code, message.message)
+        else:
+            log.warning("unexpected %s from the server", type(message).__name__)
+
+    async def _request(self, ws: ClientConnection, message_id: str, frame: str) -> None:
+        """Send a frame and wait for the server's ack of ``message_id``."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acks[message_id] = future
+        await ws.send(frame)
+        await asyncio.wait_for(future, ACK_TIMEOUT)
+
+    async def _heartbeats(self, ws: ClientConnection, interval: float) -> None:
+        seq = 0
+        while True:
+            metrics = await asyncio.to_thread(self.sample)
+            self._hb_sent[seq] = time.perf_counter()
+            if len(self._hb_sent) > 100:  # answers lost: do not grow without bound
+                self._hb_sent.pop(next(iter(self._hb_sent)))
+            await ws.send(p.encode(p.Heartbeat(seq=seq, metrics=metrics)))
+            seq += 1
+            await asyncio.sleep(interval)
+
+    async def _inventory(self, ws: ClientConnection, server_digests: dict[str, str]) -> None:
+        known = dict(server_digests)
+        while True:
+            inventory = await asyncio.to_thread(self.collect_inventory)
+            digests = section_digests(inventory)
+            changed = sorted(s for s, d in digests.items() if known.get(s) != d)
+            if changed:
+                message_id = uuid.uuid4().hex
+                await self._request(ws, message_id, p.encode(p.Inventory(
+                    id=message_id, sections={s: inventory[s] for s in changed},
+                    digests={s: digests[s] for s in changed})))
+                known.update({s: digests[s] for s in changed})
+                self.stats.inventories_sent.append(changed)
+                log.info("inventory sent: %s", ", ".join(changed))
+            await asyncio.sleep(self.inventory_interval)
+
+    async def _drain_outbox(self, ws: ClientConnection) -> None:
+        while True:
+            batch = await asyncio.to_thread(self.outbox.peek, OUTBOX_BATCH)
+            if not batch:
+                return
+            for report_id, kind, body in batch:
+                samples = msgspec.convert(body["samples"], list[p.MetricsSample])
+                await self._request(ws, report_id, p.encode(p.Report(
+                    id=report_id, kind=kind, samples=samples)))  # type: ignore[arg-type]
+                await asyncio.to_thread(self.outbox.remove, report_id)
+                self.stats.reports_acked += 1
+
+    async def _offline_sampler(self) -> None:
+        """While disconnected, keep health samples in the outbox for later."""
+        while True:
+            await asyncio.sleep(self.offline_sample_interval)
+            if self.connected.is_set():
+                continue
+            try:
+                metrics = await asyncio.to_thread(self.sample)
+                body = {"samples": [msgspec.to_builtins(
+                    p.MetricsSample(at=self.clock(), metrics=metrics))]}
+                await asyncio.to_thread(self.outbox.put, "metrics", body)
+            except Exception:
+                log.exception("could not queue an offline sample")
