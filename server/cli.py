@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 
 from server import __version__
@@ -19,7 +21,9 @@ from server.auth.identity import ROLES
 from server.auth.passwords import generate_password, hash_password, password_problem
 from server.bootstrap import ensure_admin, prepare_tls
 from server.db import migrate
-from server.db.schema import utcnow
+from server.db.schema import groups, utcnow
+from server.devices import enrollment
+from server.devices.views import install_command
 from server.errors import ApiError
 from server.settings import Settings, SettingsError, load
 from server.tls import TlsError, TlsInfo, server_context
@@ -176,6 +180,84 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_duration(text: str) -> dt.timedelta:
+    """Parse 30m, 12h, 7d (or a bare number of hours)."""
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "h")
+    try:
+        value = int(number)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use 30m, 12h, 7d)") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"duration must be positive: {text!r}")
+    return dt.timedelta(**{units[unit]: value})
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    tls = prepare_tls(settings)
+    db = open_database(settings)
+    try:
+        def run(conn: Any) -> tuple[str, int]:
+            group_id = None
+            if args.group:
+                row = conn.execute(sa.select(groups.c.id).where(
+                    sa.func.lower(groups.c.name) == args.group.lower())).first()
+                if row is None:
+                    raise SettingsError(f"no group named {args.group!r}")
+                group_id = row.id
+            now = utcnow()
+            secret, token_id = enrollment.create_token(
+                conn, created_by=None, expires_at=now + args.expires, max_uses=args.max_uses,
+                group_id=group_id, note=args.note, now=now)
+            store.record(conn, actor_id=None, action="enrollment_token.create",
+                         target_type="enrollment_token", target_id=token_id, now=now,
+                         source="cli")
+            return secret, token_id
+        secret, token_id = db.write_sync(run)
+    finally:
+        db.close()
+    fingerprint = tls.fingerprint if tls is not None else "sha256:<your proxy CA>"
+    print(f"enrollment token {token_id} (shown once):")
+    print(f"  {secret}")
+    print("install command:")
+    print(f"  {install_command(settings.base_url, secret, fingerprint)}")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = open_database(settings)
+    try:
+        rows = db.read_sync(enrollment.list_tokens)
+    finally:
+        db.close()
+    now = utcnow()
+    print(f"{'id':>4}  {'prefix':10}  {'state':8}  {'uses':>9}  {'expires (UTC)':16}  note")
+    for row in rows:
+        uses = f"{row.uses}/{row.max_uses if row.max_uses is not None else '-'}"
+        print(f"{row.id:>4}  {row.prefix:10}  {enrollment.token_state(row, now):8}  "
+              f"{uses:>9}  {row.expires_at:%Y-%m-%d %H:%M}  {row.note}")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = open_database(settings)
+    try:
+        def run(conn: Any) -> None:
+            now = utcnow()
+            enrollment.revoke_token(conn, args.id, now)
+            store.record(conn, actor_id=None, action="enrollment_token.revoke",
+                         target_type="enrollment_token", target_id=args.id, now=now,
+                         source="cli")
+        db.write_sync(run)
+    finally:
+        db.close()
+    print(f"enrollment token {args.id} revoked")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deskmate-server",
@@ -213,6 +295,22 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input (else one is generated)")
     reset.set_defaults(func=cmd_reset_password)
+
+    tokens = sub.add_parser("enrollment-token", help="create, list or revoke enrollment tokens")
+    tsub = tokens.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    tcreate = tsub.add_parser("create", parents=[common], help="create a token")
+    tcreate.add_argument("--expires", type=_parse_duration, default=dt.timedelta(days=7),
+                         metavar="DURATION", help="validity: 30m, 12h, 7d (default 7d)")
+    tcreate.add_argument("--max-uses", type=int, metavar="N",
+                         help="how many machines may enroll with it (default: no limit)")
+    tcreate.add_argument("--group", metavar="NAME", help="put enrolled devices in this group")
+    tcreate.add_argument("--note", default="", help="what the token is for")
+    tcreate.set_defaults(func=cmd_token_create)
+    tlist = tsub.add_parser("list", parents=[common], help="list tokens")
+    tlist.set_defaults(func=cmd_token_list)
+    trevoke = tsub.add_parser("revoke", parents=[common], help="revoke a token")
+    trevoke.add_argument("id", type=int)
+    trevoke.set_defaults(func=cmd_token_revoke)
     return parser
 
 

@@ -117,3 +117,24 @@ def test_run_serves_tls_and_stops_on_sigterm(tmp_path: Path) -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()
+
+
+def test_enrollment_token_create_list_revoke(tmp_path: Path) -> None:
+    """Tokens are made with an install command, listed with their state, and revoked."""
+    data = tmp_path / "var"
+    made = _run(data, "enrollment-token", "create", "--max-uses", "2", "--expires", "12h",
+                "--note", "lab")
+    assert made.returncode == 0, made.stderr
+    secret = re.search(r"(dme_\S+)", made.stdout)
+    assert secret
+    assert re.search(r"deskmate-agent enroll https://\S+ --token dme_\S+ "
+                     r"--fingerprint sha256:[0-9a-f]{64}", made.stdout)
+    listed = _run(data, "enrollment-token", "list")
+    assert re.search(r"1\s+dme_\S+\s+active\s+0/2", listed.stdout)
+    assert secret.group(1) not in listed.stdout  # only the prefix is ever shown again
+    assert _run(data, "enrollment-token", "revoke", "1").returncode == 0
+    assert "revoked" in _run(data, "enrollment-token", "list").stdout
+    missing = _run(data, "enrollment-token", "revoke", "9")
+    assert missing.returncode == 2 and "no enrollment token" in missing.stderr
+    bad = _run(data, "enrollment-token", "create", "--expires", "soon")
+    assert bad.returncode == 2 and "duration" in bad.stderr
