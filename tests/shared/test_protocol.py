@@ -90,3 +90,16 @@ def test_section_digests_ignore_key_order_and_see_changes() -> None:
     assert a == b
     c = section_digests({"os": {"name": "Debian", "version": "13"}, "cpus": [{"core": 2}]})
     assert c["cpus"] == a["cpus"] and c["os"] != a["os"]
+
+
+def test_signed_bytes_follow_the_documented_layout() -> None:
+    """The signed bytes are exactly those docs/protocol.md describes."""
+    import hashlib
+
+    nonce_raw = bytes(range(32))
+    channel = hashlib.sha256(b"certificate").digest()
+    expected = (b"deskmate-agent-auth/1" + b"\x00" + nonce_raw + b"\x00" + DEVICE.encode()
+                + b"\x00" + channel)
+    nonce = agent_auth.b64encode(nonce_raw)
+    assert "=" not in nonce
+    assert agent_auth.signed_payload(nonce, DEVICE, channel) == expected
