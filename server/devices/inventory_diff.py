@@ -8,10 +8,10 @@ from typing import Any
 # How the items of a list section are told apart (GLPI section names).
 ITEM_KEYS: dict[str, tuple[str, ...]] = {
     "softwares": ("name", "arch"),
-    "drives": ("volumn",),
+    "drives": ("type",),  # GLPI puts the mount point in "type"
     "storages": ("name",),
-    "networks": ("description",),
-    "cpus": ("name",),
+    "networks": ("description", "ipaddress", "ipaddress6"),  # one entry per address
+    "cpus": ("name", "id"),
     "memories": ("caption",),
     "batteries": ("name",),
     "users": ("login",),
