@@ -83,6 +83,9 @@ async def headers_middleware(request: web.Request, handler: _Handler) -> web.Str
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.path.startswith("/api/"):
         response.headers["Cache-Control"] = "no-store"
+    elif request.path.startswith("/static/"):
+        # Revalidate (ETag) on every load so an upgrade never runs stale modules.
+        response.headers["Cache-Control"] = "no-cache"
     return response
 
 

@@ -1,0 +1,132 @@
+// Boot and hash router of the Deskmate console.
+
+import { onSessionLost } from "./js/api.js";
+import { replace } from "./js/dom.js";
+import { showError } from "./js/notice.js";
+import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
+import { Shell } from "./js/shell.js";
+import { accountView } from "./js/views/account.js";
+import { deskView } from "./js/views/desk.js";
+import { groupsView } from "./js/views/groups.js";
+import { loginPage } from "./js/views/login.js";
+import { portalView } from "./js/views/portal.js";
+import { notAllowedView, notFoundView } from "./js/views/status.js";
+import { usersView } from "./js/views/users.js";
+
+const ANYONE = ["admin", "technician", "requester"];
+const STAFF = ["admin", "technician"];
+const ADMIN = ["admin"];
+
+// Each route: a path pattern, who may open it, its nav entry, title and view.
+const ROUTES = [
+  { path: /^\/desk$/, roles: STAFF, nav: "desk", title: "Desk", view: deskView },
+  { path: /^\/portal$/, roles: ANYONE, nav: "portal", title: "My tickets", view: portalView },
+  { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
+  { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
+  { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
+];
+
+const app = document.getElementById("app");
+let shell = null;
+let pending = ""; // where to go after logging in
+let loginReason = "";
+
+function currentPath() {
+  return location.hash.replace(/^#/, "") || "/";
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.replace(hash);
+}
+
+async function doLogout() {
+  try {
+    await logout();
+  } catch (error) {
+    // The local session is gone either way; the login page says what the server said.
+    loginReason = error.message;
+  }
+  shell = null;
+  pending = "";
+  go("#/login");
+}
+
+function showLogin() {
+  shell = null;
+  const reason = loginReason;
+  loginReason = "";
+  replace(app, loginPage({ reason, onLoggedIn: (user) => {
+    const target = pending;
+    pending = "";
+    go(target && allowed(target, user) ? `#${target}` : homeRoute(user));
+  } }));
+}
+
+function allowed(path, user) {
+  const match = ROUTES.find((r) => r.path.test(path));
+  return !!match && match.roles.includes(user.role);
+}
+
+function route() {
+  const path = currentPath();
+  const user = currentUser();
+  if (!user) {
+    if (path !== "/login") {
+      if (path !== "/") pending = path;
+      go("#/login");
+      return;
+    }
+    showLogin();
+    return;
+  }
+  if (path === "/login" || path === "/") {
+    go(homeRoute(user));
+    return;
+  }
+  if (!shell) {
+    shell = new Shell(user, { onLogout: doLogout });
+    replace(app, shell.root);
+  }
+  const found = ROUTES.map((r) => ({ r, m: r.path.exec(path) })).find((x) => x.m);
+  const ctx = {
+    user,
+    home: homeRoute(user),
+    params: found ? found.m.slice(1) : [],
+    onUserChanged: (changed) => {
+      updateUser(changed);
+      shell.setUser(changed);
+    },
+  };
+  if (!found) {
+    notFoundView(shell.enter(null, "Not found"), ctx);
+  } else if (!found.r.roles.includes(user.role)) {
+    notAllowedView(shell.enter(null, "Not allowed"), ctx);
+  } else {
+    found.r.view(shell.enter(found.r.nav, found.r.title), ctx);
+  }
+}
+
+onSessionLost(() => {
+  if (!currentUser()) return;
+  forget();
+  pending = currentPath();
+  loginReason = "your session has ended; please log in again";
+  go("#/login");
+});
+
+async function boot() {
+  try {
+    await restore();
+  } catch (error) {
+    loginReason = error.message;
+  }
+  window.addEventListener("hashchange", (event) => {
+    // Several quick hash changes queue several events; only the latest one is rendered.
+    if (event.newURL === location.href) route();
+  });
+  route();
+  if (loginReason && currentUser()) showError(loginReason);
+}
+
+boot();

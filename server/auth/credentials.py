@@ -70,7 +70,8 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
     if row is None or row.expires_at <= now or row.last_seen_at + idle <= now:
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
-                        via="session", credential_id=row.id, csrf_token=row.csrf_token)
+                        via="session", credential_id=row.id, csrf_token=row.csrf_token,
+                        expires_at=row.expires_at)
     return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
 
 
@@ -129,7 +130,7 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
-                        via="token", credential_id=row.id)
+                        via="token", credential_id=row.id, expires_at=row.expires_at)
     stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
     return SessionLookup(identity=identity, stale=stale)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from dataclasses import dataclass
 from typing import Literal
@@ -26,6 +27,7 @@ class Identity:
     via: Literal["session", "token"]
     credential_id: int
     csrf_token: str = ""
+    expires_at: dt.datetime | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -16,7 +16,7 @@ from server.api.routing import ANY_USER, PUBLIC, ApiRequest, Router, json_respon
 from server.auth import credentials
 from server.auth.passwords import hash_password, password_problem, verify_password
 from server.db.schema import api_tokens, utcnow
-from server.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from server.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from server.keys import CLIENT_IP, DATABASE, LOGIN_LIMITER, METRICS, SETTINGS
 from server.middleware import SESSION_COOKIE
 from server.users import store
@@ -122,7 +122,8 @@ async def logout(req: ApiRequest) -> web.Response:
 async def session(req: ApiRequest) -> SessionInfo:
     identity = req.user
     user = await req.app[DATABASE].read(lambda c: store.get_user(c, identity.user_id))
-    return SessionInfo(user=user, csrf_token=identity.csrf_token, expires_at=None)
+    return SessionInfo(user=user, csrf_token=identity.csrf_token,
+                       expires_at=identity.expires_at)
 
 
 @router.route("POST", "/api/v1/auth/password", roles=ANY_USER,
@@ -137,7 +138,8 @@ async def change_password(req: ApiRequest) -> None:
     ok = await asyncio.to_thread(verify_password, row.password_hash if row else None,
                                  body.current_password)
     if not ok:
-        raise Unauthorized("current password is wrong", code="invalid_credentials")
+        # 403, not 401: the caller is logged in; only the password it typed is wrong.
+        raise Forbidden("current password is wrong", code="invalid_credentials")
     new_hash = await asyncio.to_thread(hash_password, body.new_password)
 
     def run(conn: Any) -> None:

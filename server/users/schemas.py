@@ -71,6 +71,9 @@ class UserQuery(Strict):
     role: Role | None = None
     q: Annotated[str, Meta(max_length=100)] | None = None
     active: bool | None = None
+    group_id: int | None = None
+    ids: Annotated[str, Meta(max_length=2000, pattern=r"^\d+(,\d+){0,199}$",
+                             description="comma-separated user ids (up to 200)")] | None = None
     limit: Limit | None = None
     cursor: Cursor | None = None
 

@@ -43,9 +43,15 @@ def _user(row: Any, group_ids: list[int]) -> User:
 
 
 def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,
-               q: str | None = None, active: bool | None = None) -> list[User]:
+               q: str | None = None, active: bool | None = None,
+               group_id: int | None = None, ids: list[int] | None = None) -> list[User]:
     """Return up to ``limit`` users with id greater than ``after``."""
     query = sa.select(users).where(users.c.id > after).order_by(users.c.id).limit(limit)
+    if group_id is not None:
+        query = query.where(users.c.id.in_(sa.select(group_members.c.user_id).where(
+            group_members.c.group_id == group_id)))
+    if ids is not None:
+        query = query.where(users.c.id.in_(ids))
     if role is not None:
         query = query.where(users.c.role == role)
     if active is not None:

@@ -47,8 +47,10 @@ async def list_users(req: ApiRequest) -> UserPage:
     q: UserQuery = req.query
     limit = page_limit(req.app, q.limit)
     after = _after(q.cursor)
+    ids = [int(i) for i in q.ids.split(",")] if q.ids else None
     items = await req.app[DATABASE].read(lambda c: store.list_users(
-        c, after=after, limit=limit + 1, role=q.role, q=q.q, active=q.active))
+        c, after=after, limit=limit + 1, role=q.role, q=q.q, active=q.active,
+        group_id=q.group_id, ids=ids))
     more = len(items) > limit
     items = items[:limit]
     return UserPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)

@@ -188,7 +188,8 @@ async def test_password_change_keeps_this_session_and_ends_others(
     second = await server.login("pat")
     wrong = await first.post("/api/v1/auth/password", json={
         "current_password": "not-it-at-all", "new_password": "brand-new-pass"})
-    assert wrong.status == 401
+    assert wrong.status == 403
+    assert wrong.error_code == "invalid_credentials"
     short = await first.post("/api/v1/auth/password", json={
         "current_password": PASSWORD, "new_password": "short"})
     assert short.status == 422

@@ -20,3 +20,4 @@ async def test_admin_session_names_the_admin(admin: Client) -> None:
     assert resp.json["user"]["username"] == "admin"
     assert resp.json["user"]["role"] == "admin"
     assert resp.json["csrf_token"] == admin.csrf_token
+    assert resp.json["expires_at"] is not None

@@ -150,3 +150,17 @@ async def test_concurrent_writes_all_land(server: RunningServer, admin: Client) 
     assert [r.status for r in results] == [201] * 30
     listed = await admin.get("/api/v1/groups?limit=100")
     assert len(listed.json["items"]) == 30
+
+
+async def test_user_list_by_group_and_ids(server: RunningServer, admin: Client) -> None:
+    """Users can be listed by group membership or by a list of ids."""
+    a = await server.create_user(admin, "gina", "technician")
+    b = await server.create_user(admin, "hugo", "technician")
+    group = (await admin.post("/api/v1/groups", json={"name": "L2"})).json
+    await admin.put(f"/api/v1/groups/{group['id']}/members/{b['id']}")
+    members = await admin.get(f"/api/v1/users?group_id={group['id']}")
+    assert [u["username"] for u in members.json["items"]] == ["hugo"]
+    picked = await admin.get(f"/api/v1/users?ids={a['id']},{b['id']}")
+    assert [u["username"] for u in picked.json["items"]] == ["gina", "hugo"]
+    bad = await admin.get("/api/v1/users?ids=1;DROP")
+    assert bad.status == 422

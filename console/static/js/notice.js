@@ -1,0 +1,68 @@
+// The one notice area: API errors and confirmations are shown here, by their message.
+
+import { h, replace } from "./dom.js";
+
+let host = null;
+
+/** Make `el` the place where notices appear (the shell's or the login card's). */
+export function setNoticeHost(el) {
+  host = el;
+}
+
+function sentence(text) {
+  const s = String(text || "").trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+function show(kind, text, code) {
+  if (!host) return;
+  const close = h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss",
+    onclick: () => clearNotice() }, "\u00d7");
+  replace(host, h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status",
+    "data-code": code || null }, h("span", { class: "notice-text" }, sentence(text)), close));
+  host.hidden = false;
+}
+
+/** Show notices in `el` until the returned function is called (for modal dialogs). */
+export function pushNoticeHost(el) {
+  const previous = host;
+  host = el;
+  return () => {
+    if (host === el) host = previous;
+  };
+}
+
+/** Show an error: an ApiError's message (or any Error's / a string). */
+export function showError(error) {
+  if (error && typeof error === "object") {
+    // A lost session is the router's business: it shows the login page with its own notice.
+    if (error.status === 401 && error.code === "unauthorized") return;
+    // Anything but an API answer is a bug in the console: log it loudly.
+    if (error.name !== "ApiError") console.error(error);
+    show("error", error.message || "something went wrong", error.code);
+  } else {
+    show("error", error);
+  }
+}
+
+/** Show a confirmation. */
+export function showSuccess(text) {
+  show("success", text);
+}
+
+/** Remove the current notice. */
+export function clearNotice() {
+  if (!host) return;
+  host.replaceChildren();
+  host.hidden = true;
+}
+
+/** Run `work`, showing its ApiError (if any) in the notice area; return its result or undefined. */
+export async function guarded(work) {
+  try {
+    return await work();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  }
+}

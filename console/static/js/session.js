@@ -1,0 +1,63 @@
+// The logged-in user, kept in memory only (the session cookie is HttpOnly).
+
+import { api, setCsrfToken } from "./api.js";
+
+let current = null;
+
+/** Return the logged-in user, or null. */
+export function currentUser() {
+  return current;
+}
+
+function adopt(info) {
+  current = info.user;
+  setCsrfToken(info.csrf_token);
+  return current;
+}
+
+/** Forget the session locally (after logout or when the server says it ended). */
+export function forget() {
+  current = null;
+  setCsrfToken("");
+}
+
+/** Restore the session from the cookie; return the user or null when not logged in. */
+export async function restore() {
+  try {
+    return adopt(await api.get("/api/v1/auth/session", undefined, { probe: true }));
+  } catch (error) {
+    if (error.status === 401) return null;
+    throw error;
+  }
+}
+
+/** Log in with a user name and password; return the user. Throws ApiError. */
+export async function login(username, password) {
+  return adopt(await api.post("/api/v1/auth/login", { username, password }));
+}
+
+/** Log out on the server, then forget locally (even if the server call fails). */
+export async function logout() {
+  try {
+    await api.post("/api/v1/auth/logout");
+  } finally {
+    forget();
+  }
+}
+
+/** Replace the stored user (after the user edited themselves). */
+export function updateUser(user) {
+  if (current && user.id === current.id) current = user;
+}
+
+export const ROLE_LABELS = { admin: "Admin", technician: "Technician", requester: "Requester" };
+
+/** Tell whether the user works the desk (technicians and admins). */
+export function isStaff(user) {
+  return !!user && (user.role === "admin" || user.role === "technician");
+}
+
+/** Return the landing route of a user's role. */
+export function homeRoute(user) {
+  return isStaff(user) ? "#/desk" : "#/portal";
+}

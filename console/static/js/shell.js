@@ -1,0 +1,101 @@
+// The logged-in frame: sidebar navigation by role, header with the user, notice area.
+
+import { h, replace } from "./dom.js";
+import { initials } from "./format.js";
+import { icon } from "./icons.js";
+import { clearNotice, setNoticeHost } from "./notice.js";
+import { ROLE_LABELS, isStaff } from "./session.js";
+
+/** Return the navigation sections a user may see: [{title, items: [{id, href, label, icon}]}]. */
+export function navFor(user) {
+  const sections = [];
+  if (isStaff(user)) {
+    sections.push({ title: "Service desk", items: [
+      { id: "desk", href: "#/desk", label: "Desk", icon: "inbox" },
+    ] });
+  } else {
+    sections.push({ title: "Support", items: [
+      { id: "portal", href: "#/portal", label: "My tickets", icon: "ticket" },
+    ] });
+  }
+  if (user.role === "admin") {
+    sections.push({ title: "Administration", items: [
+      { id: "users", href: "#/admin/users", label: "Users", icon: "users" },
+      { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
+    ] });
+  }
+  sections.push({ title: "You", items: [
+    { id: "account", href: "#/account", label: "Account", icon: "user" },
+  ] });
+  return sections;
+}
+
+/** The frame around every logged-in view; build once per login. */
+export class Shell {
+  constructor(user, { onLogout }) {
+    this.user = user;
+    this.links = new Map();
+    this.title = h("h1", { class: "page-title", id: "page-title" });
+    this.notice = h("div", { class: "notice-host", hidden: true, "aria-live": "polite" });
+    this.content = h("div", { class: "content" });
+    this.userName = h("span", { class: "user-name" });
+    this.avatar = h("span", { class: "avatar", "aria-hidden": "true" });
+    this.root = h("div", { class: "shell" },
+      this.sidebar(),
+      h("div", { class: "workspace" },
+        h("header", { class: "topbar" },
+          this.title,
+          h("div", { class: "user-box" },
+            this.avatar,
+            h("div", { class: "user-meta" },
+              this.userName,
+              h("span", { class: "user-role" }, ROLE_LABELS[user.role] || user.role)),
+            h("button", { type: "button", class: "btn btn-ghost", onclick: onLogout },
+              icon("logout"), "Log out"))),
+        h("main", { class: "main", id: "main", tabindex: "-1" }, this.notice, this.content)));
+    this.setUser(user);
+  }
+
+  sidebar() {
+    const nav = h("nav", { class: "nav", "aria-label": "Main" });
+    for (const section of navFor(this.user)) {
+      const list = h("ul", { class: "nav-list" });
+      for (const item of section.items) {
+        const link = h("a", { href: item.href, class: "nav-link", "data-nav": item.id },
+          icon(item.icon), h("span", {}, item.label));
+        this.links.set(item.id, link);
+        list.append(h("li", {}, link));
+      }
+      nav.append(h("div", { class: "nav-section" },
+        h("h2", { class: "nav-title" }, section.title), list));
+    }
+    return h("aside", { class: "sidebar" },
+      h("a", { class: "brand", href: isStaff(this.user) ? "#/desk" : "#/portal" },
+        h("img", { src: "/static/img/logo.svg", alt: "", width: 28, height: 28 }),
+        h("span", { class: "brand-name" }, "Deskmate")),
+      nav,
+      h("p", { class: "sidebar-foot" }, "Self-hosted service desk"));
+  }
+
+  /** Show the user's current name (it may change on the Account page). */
+  setUser(user) {
+    this.user = user;
+    replace(this.userName, user.display_name);
+    replace(this.avatar, initials(user.display_name));
+  }
+
+  /** Mark the active navigation entry and set the page title; return a fresh content node. */
+  enter(navId, title) {
+    for (const [id, link] of this.links) {
+      if (id === navId) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    replace(this.title, title);
+    document.title = `${title} \u00b7 Deskmate`;
+    setNoticeHost(this.notice);
+    clearNotice(); // a notice belongs to the page it was shown on
+    const fresh = h("div", { class: "view" });
+    replace(this.content, fresh);
+    return fresh;
+  }
+}

@@ -1,0 +1,143 @@
+// The Account page: one's profile, password change, and personal API tokens.
+
+import { api } from "../api.js";
+import { busy, field, formValues, h, replace } from "../dom.js";
+import { date, dateTime } from "../format.js";
+import { icon } from "../icons.js";
+import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { ROLE_LABELS } from "../session.js";
+import { confirmDialog, emptyState, panel } from "../ui.js";
+
+const EXPIRY_CHOICES = [["30", "30 days"], ["90", "90 days"], ["365", "1 year"], ["", "Never"]];
+
+function profile(user) {
+  const row = (label, value) => [h("dt", {}, label), h("dd", {}, value)];
+  return panel("Profile", h("dl", { class: "facts" },
+    row("User name", user.username),
+    row("Display name", user.display_name),
+    row("Email", user.email || "\u2014"),
+    row("Role", ROLE_LABELS[user.role] || user.role),
+    row("Member since", dateTime(user.created_at))));
+}
+
+function passwordForm() {
+  const current = h("input", { name: "current_password", type: "password", required: true,
+    autocomplete: "current-password" });
+  const next = h("input", { name: "new_password", type: "password", required: true,
+    minlength: 10, autocomplete: "new-password" });
+  const again = h("input", { name: "again", type: "password", required: true, minlength: 10,
+    autocomplete: "new-password" });
+  const form = h("form", { class: "stack", "aria-label": "Change password" },
+    field("Current password", current),
+    field("New password", next, "At least 10 characters."),
+    field("Repeat new password", again),
+    h("div", { class: "form-actions" },
+      h("button", { type: "submit", class: "btn btn-primary" }, "Change password")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearNotice();
+    const v = formValues(form);
+    if (v.new_password !== v.again) {
+      showError("the two new passwords differ");
+      again.focus();
+      return;
+    }
+    try {
+      await busy(form, () => api.post("/api/v1/auth/password",
+        { current_password: v.current_password, new_password: v.new_password }));
+      form.reset();
+      showSuccess("Password changed. Your other sessions have been logged out.");
+    } catch (error) {
+      showError(error);
+    }
+  });
+  return panel("Password", form);
+}
+
+function newTokenBox(secret) {
+  const value = h("input", { class: "mono token-value", readonly: true, value: secret,
+    "aria-label": "New API token", onfocus: (e) => e.target.select() });
+  const copy = h("button", { type: "button", class: "btn" }, icon("copy"), "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      replace(copy, icon("copy"), "Copied");
+    } catch {
+      value.focus();
+      showError("the browser refused clipboard access; the token is selected, copy it by hand");
+    }
+  });
+  return h("div", { class: "token-once", role: "status" },
+    h("p", { class: "token-once-title" }, "Copy your new token now. It is shown only once."),
+    h("div", { class: "inline" }, value, copy));
+}
+
+function tokensPanel() {
+  const list = h("div", { class: "table-wrap" });
+  const revealed = h("div");
+  const name = h("input", { name: "name", required: true, maxlength: 100,
+    placeholder: "e.g. backup script" });
+  const expiry = h("select", { name: "expires_in_days" },
+    EXPIRY_CHOICES.map(([v, label]) => h("option", { value: v, selected: v === "90" }, label)));
+  const form = h("form", { class: "inline-form", "aria-label": "Create API token" },
+    field("Token name", name), field("Expires", expiry),
+    h("button", { type: "submit", class: "btn btn-primary" }, icon("plus"), "Create token"));
+
+  async function load() {
+    const data = await guarded(() => api.get("/api/v1/auth/tokens"));
+    if (!data) return;
+    if (!data.items.length) {
+      replace(list, emptyState("key", "No API tokens",
+        "Tokens let scripts call the API as you. Create one above."));
+      return;
+    }
+    const rows = data.items.map((t) => h("tr", {},
+      h("td", {}, t.name),
+      h("td", { class: "mono" }, `${t.prefix}\u2026`),
+      h("td", { class: "nowrap", title: dateTime(t.created_at) }, date(t.created_at)),
+      h("td", { class: "nowrap", title: t.expires_at ? dateTime(t.expires_at) : null }, t.expires_at ? date(t.expires_at) : "Never"),
+      h("td", { class: "nowrap", title: t.last_used_at ? dateTime(t.last_used_at) : null },
+        t.last_used_at ? date(t.last_used_at) : h("span", { class: "muted" }, "Never")),
+      h("td", { class: "cell-actions" }, h("button", { type: "button", class: "btn btn-small btn-danger-ghost",
+        "aria-label": `Revoke token ${t.name}`, onclick: () => revoke(t) }, "Revoke"))));
+    replace(list, h("table", { class: "table" },
+      h("thead", {}, h("tr", {}, ["Name", "Prefix", "Created", "Expires", "Last used", ""]
+        .map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows)));
+  }
+
+  async function revoke(token) {
+    const ok = await confirmDialog("Revoke token",
+      `Revoke the token "${token.name}"? Scripts using it stop working at once.`,
+      { confirmLabel: "Revoke", danger: true });
+    if (!ok) return;
+    clearNotice();
+    if (await guarded(async () => { await api.delete(`/api/v1/auth/tokens/${token.id}`); return true; })) {
+      showSuccess(`Token "${token.name}" revoked.`);
+      replace(revealed);
+      await load();
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearNotice();
+    const v = formValues(form);
+    const body = { name: v.name, expires_in_days: v.expires_in_days ? Number(v.expires_in_days) : null };
+    try {
+      const created = await busy(form, () => api.post("/api/v1/auth/tokens", body));
+      form.reset();
+      replace(revealed, newTokenBox(created.token));
+      await load();
+    } catch (error) {
+      showError(error);
+    }
+  });
+  load();
+  return panel("API tokens", [form, revealed, list]);
+}
+
+/** Fill the Account view. */
+export function accountView(root, { user }) {
+  root.append(h("div", { class: "grid-2" }, profile(user), passwordForm()), tokensPanel());
+}
