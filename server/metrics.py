@@ -8,7 +8,7 @@ from typing import Literal
 
 from aiohttp import web
 from msgspec import Struct
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from server import __version__
@@ -30,7 +30,10 @@ class Metrics:
             ["method", "route"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
         self.auth_failures = Counter(
-            "deskmate_auth_failures_total", "Refused logins and tokens", ["reason"],
+            "deskmate_auth_failures_total", "Refused logins, tokens and agent logins",
+            ["reason"], registry=self.registry)
+        self.agents_connected = Gauge(
+            "deskmate_agents_connected", "Authenticated agent connections",
             registry=self.registry)
 
 

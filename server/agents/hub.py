@@ -187,9 +187,10 @@ class Hub:
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the hub's flusher; on shutdown close agents and write the last presence."""
-    from server.keys import DATABASE, HUB
+    from server.keys import DATABASE, HUB, METRICS
 
     hub = app[HUB] = Hub(app[DATABASE])
+    app[METRICS].agents_connected.set_function(lambda: len(hub.links))
     task = asyncio.create_task(hub.run(), name="presence-flush")
     yield
     task.cancel()

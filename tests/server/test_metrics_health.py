@@ -20,6 +20,7 @@ async def test_metrics_count_requests_by_route_template(admin: Client) -> None:
     assert 'route="/api/v1/users/{user_id}"' in text
     assert "/api/v1/users/2" not in text
     assert "deskmate_http_request_seconds_bucket" in text
+    assert "deskmate_agents_connected 0.0" in text
 
 
 async def test_metrics_accept_an_admin_api_token(server: RunningServer, admin: Client) -> None:
