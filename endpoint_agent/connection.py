@@ -43,6 +43,8 @@ FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
                p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
 ACK_TIMEOUT = 30.0
 OUTBOX_BATCH = 32
+STABLE_AFTER = 30.0  # a connection that lasted this long resets the backoff
+MAX_ATTEMPT = 32  # an attempt number high enough for the backoff's longest wait
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -93,6 +95,7 @@ class Agent:
         self._acks: dict[str, asyncio.Future[None]] = {}
         self._hb_sent: dict[int, float] = {}
         self._ws: ClientConnection | None = None
+        self._close_code: int | None = None
 
     @property
     def url(self) -> str:
@@ -114,26 +117,40 @@ class Agent:
         attempt = 0
         try:
             while not self._stop.is_set():
+                self._close_code = None
+                started = time.monotonic()
+                authenticated = False
                 try:
                     authenticated = await self._session()
                 except FatalConnectionError:
                     raise
                 except (OSError, TimeoutError, ssl.SSLError, ConnectionClosed,
                         InvalidHandshake, InvalidURI, p.ProtocolError) as exc:
-                    authenticated = False
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"
                     if isinstance(exc, ssl.SSLCertVerificationError):
                         log.error("server certificate rejected (%s); it is not the pinned "
                                   "server", exc.verify_message)
                     else:
                         log.info("connection failed: %s", self.stats.last_error)
+                except Exception as exc:  # a bug must not end the agent: log, back off
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception("unexpected failure in the connection")
                 finally:
                     self.connected.clear()
                     self._ws = None
                     self._fail_pending()
                 if self._stop.is_set():
                     break
-                attempt = 0 if authenticated else attempt + 1
+                if self._close_code == p.CLOSE_REPLACED:
+                    # Another agent holds this identity (a cloned machine?): do not fight
+                    # over it at full speed.
+                    log.warning("another connection with this device's identity replaced "
+                                "this one; is the agent's state copied to another machine?")
+                    attempt = MAX_ATTEMPT
+                elif authenticated and time.monotonic() - started >= STABLE_AFTER:
+                    attempt = 0
+                else:
+                    attempt = min(attempt + 1, MAX_ATTEMPT)
                 delay = self.backoff.delay(attempt)
                 log.info("reconnecting in %.1f s", delay)
                 with contextlib.suppress(TimeoutError):
@@ -212,7 +229,7 @@ class Agent:
         device_id = self.enrollment.device_id
         await ws.send(p.encode(p.Hello(
             protocol=version, device_id=device_id, agent_version=__version__,
-            capabilities=CAPABILITIES,
+            capabilities=CAPABILITIES, channel=agent_auth.b64encode(binding),
             signature=agent_auth.sign(self.key, challenge.nonce, device_id, binding))))
         try:
             answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
@@ -242,6 +259,7 @@ class Agent:
                 self._dispatch(message)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd else None
+            self._close_code = code
             if code in FATAL_CLOSE:
                 raise FatalConnectionError(FATAL_CLOSE[code],
                                            exc.rcvd.reason if exc.rcvd else "") from exc

@@ -11,6 +11,8 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from endpoint_agent import __version__
 from endpoint_agent.errors import EnrollmentError
 from endpoint_agent.pinning import bootstrap_context, check_pin, pinned_context
@@ -53,8 +55,7 @@ def fetch_ca(base_url: str, fingerprint: str) -> bytes:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise EnrollmentError(f"cannot reach {base_url}: {reason}") from exc
-    check_pin(pem, fingerprint)
-    return pem
+    return check_pin(pem, fingerprint)
 
 
 def _error_message(exc: urllib.error.HTTPError) -> str:
@@ -78,7 +79,7 @@ def enroll(state: AgentState, server_url: str, token: str, fingerprint: str) -> 
     except ValueError as exc:
         raise EnrollmentError(str(exc)) from exc
     ca_pem = fetch_ca(base, pin)
-    key = state.new_key()
+    key = Ed25519PrivateKey.generate()  # written to disk only once the server accepted it
     body = json.dumps({
         "token": token,
         "public_key": b64encode(public_bytes(key)),
@@ -95,13 +96,11 @@ def enroll(state: AgentState, server_url: str, token: str, fingerprint: str) -> 
                                     timeout=TIMEOUT) as resp:
             answer = json.loads(_read(resp, 64 * 1024))
     except urllib.error.HTTPError as exc:
-        state.key_file.unlink(missing_ok=True)
         raise EnrollmentError(f"enrollment refused: {_error_message(exc)}") from exc
     except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
-        state.key_file.unlink(missing_ok=True)
         reason = getattr(exc, "reason", exc)
         raise EnrollmentError(f"cannot enroll with {base}: {reason}") from exc
     enrollment = Enrollment(server_url=base, device_id=str(answer["device_id"]),
                             fingerprint=pin, websocket_path=str(answer["websocket_path"]))
-    state.save(enrollment, ca_pem)
+    state.save(enrollment, ca_pem, key)
     return enrollment

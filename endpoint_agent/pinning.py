@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import ssl
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 from endpoint_agent.errors import PinMismatch
-from shared.fingerprint import fingerprint_der, normalize
+from shared.fingerprint import fingerprint_der, matches, normalize
 
 
-def check_pin(ca_pem: bytes, fingerprint: str) -> None:
-    """Refuse a CA certificate whose SHA-256 is not the pinned fingerprint.
+def check_pin(ca_pem: bytes, fingerprint: str) -> bytes:
+    """Return the one certificate in ``ca_pem`` as PEM if its SHA-256 is the pinned one.
+
+    The text must hold exactly one certificate: anything else could smuggle a second
+    trust anchor past the check (a PEM decoder that stops at the first one would hash
+    only that, while the TLS library would trust both).
 
     Raises:
-        PinMismatch: the fingerprints differ.
+        PinMismatch: not exactly one certificate, or the fingerprints differ.
     """
     try:
-        der = ssl.PEM_cert_to_DER_cert(ca_pem.decode())
-    except (ValueError, UnicodeDecodeError) as exc:
+        certs = x509.load_pem_x509_certificates(ca_pem)
+    except ValueError as exc:
         raise PinMismatch("the server did not send a certificate") from exc
+    if len(certs) != 1:
+        raise PinMismatch(f"the server sent {len(certs)} certificates where one was expected; "
+                          "refusing to continue")
+    der = certs[0].public_bytes(serialization.Encoding.DER)
     actual = fingerprint_der(der)
-    if actual != normalize(fingerprint):
+    if not matches(fingerprint, der):
         raise PinMismatch(
             f"the server's certificate has fingerprint {actual}, not the expected "
             f"{normalize(fingerprint)}; refusing to continue (wrong server, or someone "
             "in between)")
+    return ssl.DER_cert_to_PEM_cert(der).encode()
 
 
 def pinned_context(ca_pem: bytes) -> ssl.SSLContext:

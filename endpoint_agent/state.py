@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from endpoint_agent.errors import NotEnrolled
+from endpoint_agent.pinning import check_pin
 from shared.agent_auth import load_private_pem, private_pem
 
 ENV_STATE = "DESKMATE_AGENT_STATE"
@@ -73,13 +74,6 @@ class AgentState:
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
 
-    def new_key(self) -> Ed25519PrivateKey:
-        """Generate and store a new device key."""
-        self.ensure_dir()
-        key = Ed25519PrivateKey.generate()
-        write_private(self.key_file, private_pem(key))
-        return key
-
     def load_key(self) -> Ed25519PrivateKey:
         """Load the device key.
 
@@ -92,9 +86,10 @@ class AgentState:
             raise NotEnrolled(f"no device key in {str(self.dir)!r}; run "
                               "'deskmate-agent enroll' first") from exc
 
-    def save(self, enrollment: Enrollment, ca_pem: bytes) -> None:
-        """Store the enrollment record and the pinned CA."""
+    def save(self, enrollment: Enrollment, ca_pem: bytes, key: Ed25519PrivateKey) -> None:
+        """Store the device key, the pinned CA and the enrollment record."""
         self.ensure_dir()
+        write_private(self.key_file, private_pem(key))
         write_private(self.ca_file, ca_pem)
         write_private(self.enrollment_file,
                       json.dumps(asdict(enrollment), indent=2).encode() + b"\n")
@@ -111,4 +106,6 @@ class AgentState:
         except FileNotFoundError as exc:
             raise NotEnrolled(f"not enrolled (no {self.enrollment_file}); run "
                               "'deskmate-agent enroll URL --token ... --fingerprint ...'") from exc
-        return Enrollment(**record), ca_pem
+        enrollment = Enrollment(**record)
+        # The stored CA must still be the pinned one (and only it), whatever touched it.
+        return enrollment, check_pin(ca_pem, enrollment.fingerprint)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from server import console
-from server.agents.connection import channel_binding_for
+from server.agents.connection import MAX_HANDSHAKES, channel_binding_for
 from server.agents.hub import hub_ctx, hub_shutdown
 from server.api import openapi
 from server.api.routing import Endpoint, install
@@ -22,25 +22,29 @@ from server.db.database import Database, create_engine
 from server.db.schema import utcnow
 from server.devices import views as device_views
 from server.keys import (
+    BROKER,
     CHANNEL_BINDING,
     DATABASE,
     ENDPOINTS,
+    HANDSHAKES,
     LOGIN_LIMITER,
     METRICS,
     SETTINGS,
     TLS_INFO,
 )
+from server.live import Broker
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
 from server.settings import Settings
+from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
 from server.users import views as user_views
 
 log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
-           device_views.router)
+           device_views.router, ticket_views.router)
 HOUSEKEEPING_SECONDS = 3600
 
 
@@ -92,6 +96,10 @@ def _channel_binding(settings: Settings, tls: TlsInfo | None) -> bytes | None:
     return None
 
 
+async def _close_streams(app: web.Application) -> None:
+    app[BROKER].close_all()
+
+
 def make_app(settings: Settings, *, tls: TlsInfo | None = None,
              database: Database | None = None) -> web.Application:
     """Return the application for ``settings`` (the database opens on startup)."""
@@ -104,6 +112,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[TLS_INFO] = tls
     app[CHANNEL_BINDING] = _channel_binding(settings, tls)
     app[METRICS] = Metrics()
+    app[BROKER] = Broker()
+    app[HANDSHAKES] = asyncio.Semaphore(MAX_HANDSHAKES)
     app[LOGIN_LIMITER] = LoginLimiter(max_failures=settings.login_max_failures,
                                       window=settings.login_window_seconds)
     if database is not None:
@@ -114,6 +124,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(hub_shutdown)
+    app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
     return app
 

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from server import __version__
 from server.app import make_app, open_database
+from server.auth import credentials
 from server.auth.identity import ROLES
 from server.auth.passwords import generate_password, hash_password, password_problem
 from server.bootstrap import ensure_admin, prepare_tls
@@ -169,6 +170,8 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
                 raise SettingsError(f"no user {username!r}")
             now = utcnow()
             store.update_user(conn, row.id, {"password_hash": hash_password(password)}, now)
+            credentials.delete_user_sessions(conn, row.id)
+            credentials.delete_user_tokens(conn, row.id)
             store.record(conn, actor_id=None, action="user.update", target_type="user",
                          target_id=row.id, now=now, fields=["password"], source="cli")
         db.write_sync(run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from server.auth.identity import Identity
     from server.auth.ratelimit import LoginLimiter
     from server.db.database import Database
+    from server.live import Broker
     from server.metrics import Metrics
     from server.settings import Settings
     from server.tls import TlsInfo
@@ -22,6 +24,8 @@ LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
+BROKER: web.AppKey[Broker] = web.AppKey("broker")
+HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 

@@ -50,6 +50,9 @@ async def error_middleware(request: web.Request, handler: _Handler) -> web.Strea
         return await handler(request)
     except ApiError as exc:
         return _error_response(exc.status, exc.code, exc.message, exc.headers)
+    except OverflowError:
+        # A number the database cannot hold (ids and filters are 64-bit).
+        return _error_response(422, "validation_error", "a number in the request is too large")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

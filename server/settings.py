@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server.tickets.priority import parse_matrix
+
 ENV_PREFIX = "DESKMATE_"
 
 
@@ -87,6 +89,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_body_bytes", int, 1_048_576, "Largest request body accepted, in bytes."),
     Setting("page_size_max", int, 200, "Largest page a list endpoint returns."),
+    Setting(
+        "priority_matrix", str, "1 2 3 / 2 3 4 / 3 4 5",
+        "Ticket priority (1 = P1 .. 5 = P5) by impact (rows, 1 high .. 3 low) and urgency "
+        "(columns); the default is ITIL's matrix.",
+    ),
+    Setting("reopen_window_days", int, 7,
+            "Days after resolution during which a requester may reopen a ticket."),
+    Setting("attachment_max_bytes", int, 10 * 1024 * 1024,
+            "Largest file that can be attached to a ticket, in bytes."),
     Setting("admin_username", str, "admin", "User name of the first admin created on init."),
     Setting(
         "admin_password", str, "",
@@ -126,6 +137,9 @@ class Settings:
     login_window_seconds: int
     max_body_bytes: int
     page_size_max: int
+    priority_matrix: str
+    reopen_window_days: int
+    attachment_max_bytes: int
     admin_username: str
     admin_password: str
     metrics_public: bool
@@ -195,7 +209,7 @@ def _validate(values: dict[str, Any]) -> None:
         raise SettingsError("tls_cert and tls_key must be given together")
     for name in ("db_readers", "login_max_failures", "login_window_seconds",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
-                 "session_max_hours"):
+                 "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
 
@@ -229,4 +243,8 @@ def load(
             raise SettingsError(f"unknown setting {key!r}")
         values[key] = _coerce(_BY_NAME[key], raw, "override")
     _validate(values)
+    try:
+        parse_matrix(values["priority_matrix"])
+    except ValueError as exc:
+        raise SettingsError(f"priority_matrix: {exc}") from exc
     return Settings(**values)

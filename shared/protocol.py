@@ -35,12 +35,17 @@ REVOKED = "revoked"
 UNEXPECTED = "unexpected_message"
 BINARY_NOT_ALLOWED = "binary_not_allowed"
 INTERNAL = "internal_error"
+HELLO_TIMEOUT = "hello_timeout"
+CHANNEL_MISMATCH = "channel_mismatch"
+BUSY = "busy"
 
 # WebSocket close codes in the private range (RFC 6455 section 7.4.2).
 CLOSE_AUTH_FAILED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_REPLACED = 4009  # another connection of the same device took over
+CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
+CLOSE_TRY_LATER = 1013  # RFC 6455: the server is overloaded
 
 DeviceId = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
                                        r"[0-9a-f]{4}-[0-9a-f]{12}$")]
@@ -118,6 +123,9 @@ class Hello(Message, tag="hello"):
     agent_version: ShortText
     capabilities: list[ShortText]
     signature: B64
+    # SHA-256 of the server certificate the agent saw (base64url); also covered by the
+    # signature. Lets the server tell a changed certificate from a forged signature.
+    channel: B64 | None = None
 
 
 class Metrics(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -147,7 +155,7 @@ class Inventory(Message, tag="inventory"):
 class MetricsSample(Struct, forbid_unknown_fields=True, kw_only=True):
     """A sample with the time it was taken (seconds since the epoch)."""
 
-    at: float
+    at: Annotated[float, Meta(ge=0, le=4_102_444_800)]  # up to the year 2100
     metrics: Metrics
 
 
@@ -176,7 +184,7 @@ def _guess_id(data: bytes) -> str | None:
     """Return the ``id`` of a refused message, if it has a sane one (error path only)."""
     try:
         raw = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(raw, dict):
         value = raw.get("id")
@@ -196,7 +204,7 @@ def _tag_of(raw: bytes) -> str:
     """Return the ``type`` of a large frame without building it (size checks only)."""
     try:
         return _tag_decoder.decode(raw).type
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return ""
 
 
@@ -206,7 +214,7 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {limit}")
     if len(raw) > MAX_CONTROL_BYTES and _tag_of(raw) != "inventory":
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
-                            f"{MAX_CONTROL_BYTES}", msg_id=_guess_id(raw))
+                            f"{MAX_CONTROL_BYTES}")
     try:
         message = decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -217,6 +225,8 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
         raise ProtocolError(INVALID_MESSAGE, text, msg_id=msg_id) from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(MALFORMED, f"not a JSON message: {exc}") from exc
+    except RecursionError as exc:  # absurdly deep nesting
+        raise ProtocolError(MALFORMED, "message nested too deeply") from exc
     if isinstance(message, Inventory) and len(message.sections) > MAX_SECTIONS:
         raise ProtocolError(INVALID_MESSAGE, f"more than {MAX_SECTIONS} sections",
                             msg_id=message.id)
@@ -233,6 +243,17 @@ def decode_agent_message(data: str | bytes) -> AgentMessage:
         ProtocolError: the frame is malformed, too large, of unknown type or invalid.
     """
     return _decode(data, _agent_decoder, limit=MAX_MESSAGE_BYTES)  # type: ignore[no-any-return]
+
+
+def decode_hello(data: str | bytes) -> AgentMessage:
+    """Parse an agent's first frame: as any message, but never over 64 KiB.
+
+    Before authentication nobody may make the server parse a large frame.
+
+    Raises:
+        ProtocolError: as for :func:`decode_agent_message`.
+    """
+    return _decode(data, _agent_decoder, limit=MAX_CONTROL_BYTES)  # type: ignore[no-any-return]
 
 
 def decode_server_message(data: str | bytes) -> ServerMessage:

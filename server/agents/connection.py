@@ -20,7 +20,7 @@ from server.agents.hub import AgentLink
 from server.db.schema import utcnow
 from server.devices import store
 from server.errors import ApiError
-from server.keys import CHANNEL_BINDING, CLIENT_IP, DATABASE, HUB, METRICS
+from server.keys import CHANNEL_BINDING, CLIENT_IP, DATABASE, HANDSHAKES, HUB, METRICS
 from shared import agent_auth
 from shared import protocol as p
 
@@ -29,6 +29,7 @@ log = logging.getLogger("deskmate.agents")
 HELLO_TIMEOUT = 10.0
 HEARTBEAT_INTERVAL = 30.0
 MAX_ERRORS = 20  # refused messages on one connection before it is closed
+MAX_HANDSHAKES = 1000  # unauthenticated sockets held at once; more are told to come back
 
 
 class Unavailable(ApiError):
@@ -54,14 +55,15 @@ async def _authenticate(request: web.Request, ws: web.WebSocketResponse, conn_id
     try:
         msg = await ws.receive(timeout=HELLO_TIMEOUT)
     except TimeoutError:
-        await _send_and_close(ws, p.Error(code=p.AUTH_FAILED, message="no hello in time",
-                                          fatal=True), p.CLOSE_AUTH_FAILED, "timeout")
+        # Slow networks happen: not fatal, the agent retries.
+        await _send_and_close(ws, p.Error(code=p.HELLO_TIMEOUT, message="no hello in time"),
+                              1008, "timeout")
         return None
     if msg.type != WSMsgType.TEXT:
         await ws.close(code=p.CLOSE_AUTH_FAILED, message=b"expected hello")
         return None
     try:
-        hello = p.decode_agent_message(msg.data)
+        hello = p.decode_hello(msg.data)
     except p.ProtocolError as exc:
         await _send_and_close(ws, p.error_for(exc, fatal=True), p.CLOSE_AUTH_FAILED,
                               "bad hello")
@@ -76,6 +78,16 @@ async def _authenticate(request: web.Request, ws: web.WebSocketResponse, conn_id
             message=f"protocol {hello.protocol} not supported; "
                     f"this server speaks {list(p.SUPPORTED_VERSIONS)}"),
             p.CLOSE_UNSUPPORTED_VERSION, "unsupported version")
+        return None
+    if hello.channel is not None and hello.channel != agent_auth.b64encode(binding):
+        # The agent reached us through another certificate than ours (a renewed proxy
+        # certificate not yet configured, or an intercepting proxy). Not the device's
+        # fault: say so, log it loudly, and let it retry.
+        log.warning("%s: device %s saw a different server certificate (%s); check "
+                    "tls_binding_cert / the proxy", conn_id, hello.device_id, hello.channel)
+        await _send_and_close(ws, p.Error(
+            code=p.CHANNEL_MISMATCH, message="the TLS certificate you received is not this "
+            "server's; a proxy in between?"), p.CLOSE_CHANNEL_MISMATCH, "channel mismatch")
         return None
     record = await request.app[DATABASE].read(lambda c: store.auth_record(c, hello.device_id))
     ok = record is not None and agent_auth.verify(
@@ -146,18 +158,44 @@ async def agent_websocket(request: web.Request) -> web.StreamResponse:
                                autoping=True)
     await ws.prepare(request)
     conn_id = "agent-" + secrets.token_hex(4)
-    authed = await _authenticate(request, ws, conn_id, binding)
+    try:
+        await _serve(request, ws, conn_id, binding)
+    except Exception:
+        # The socket is upgraded: an HTTP error page must not be written into it.
+        log.exception("%s: connection failed", conn_id)
+        with contextlib.suppress(Exception):
+            await ws.close(code=1011, message=b"internal error")
+    return ws
+
+
+async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
+                 binding: bytes) -> None:
+    app = request.app
+    if app[HANDSHAKES].locked():
+        await _send_and_close(ws, p.Error(code=p.BUSY, message="too many connections being "
+                                          "set up; try again shortly"),
+                              p.CLOSE_TRY_LATER, "busy")
+        return
+    async with app[HANDSHAKES]:
+        authed = await _authenticate(request, ws, conn_id, binding)
     if authed is None:
-        return ws
+        return
     record, hello = authed
-    hub = request.app[HUB]
+    hub = app[HUB]
     link = AgentLink(device_id=record.id, uid=record.uid, ws=ws, address=request[CLIENT_IP],
                      conn_id=conn_id, agent_version=hello.agent_version)
     hub.register(link)
     writer = asyncio.create_task(link.writer(), name=f"{conn_id}-writer")
     try:
-        digests = await request.app[DATABASE].read(
-            lambda c: store.inventory_digests(c, record.id))
+        # A revocation that committed between our key lookup and register() found no link
+        # to close; look once more now that the link is findable.
+        again = await app[DATABASE].read(lambda c: store.auth_record(c, hello.device_id))
+        if again is None or again.revoked:
+            link.send(p.encode(p.Error(code=p.REVOKED, message="this device was revoked",
+                                       fatal=True)))
+            link.close(p.CLOSE_REVOKED, "device revoked")
+            return
+        digests = await app[DATABASE].read(lambda c: store.inventory_digests(c, record.id))
         link.send(p.encode(p.Welcome(protocol=hello.protocol, device_id=record.uid,
                                      heartbeat_interval=HEARTBEAT_INTERVAL,
                                      inventory_digests=digests, server_time=time.time())))
@@ -174,7 +212,6 @@ async def agent_websocket(request: web.Request) -> web.StreamResponse:
         writer.cancel()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
         log.info("%s: device %s disconnected (%s)", conn_id, record.uid, ws.close_code)
-    return ws
 
 
 async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
@@ -182,6 +219,7 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
     errors = 0
     idle = HEARTBEAT_INTERVAL * 3
     while not link.closing:
+        message: p.AgentMessage | None = None
         try:
             msg = await ws.receive(timeout=idle)
         except TimeoutError:
@@ -197,7 +235,12 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             if msg.type == WSMsgType.BINARY:
                 raise p.ProtocolError(p.BINARY_NOT_ALLOWED,
                                       "binary frames are only for screen sessions")
-            await _handle(link, p.decode_agent_message(msg.data), request)
+            data = msg.data
+            if len(data) > p.MAX_CONTROL_BYTES:  # an inventory: parse it off the loop
+                message = await asyncio.to_thread(p.decode_agent_message, data)
+            else:
+                message = p.decode_agent_message(data)
+            await _handle(link, message, request)
         except p.ProtocolError as exc:
             errors += 1
             log.info("%s: refused message (%s): %s", link.conn_id, exc.code, exc.message[:200])
@@ -208,7 +251,7 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             errors += 1
             ref = secrets.token_hex(6)
             log.exception("%s: failed to handle a message (ref %s)", link.conn_id, ref)
-            link.send(p.encode(p.Error(code=p.INTERNAL,
+            link.send(p.encode(p.Error(code=p.INTERNAL, id=getattr(message, "id", None),
                                        message=f"internal error; reference {ref}")))
             if errors >= MAX_ERRORS:
                 link.close(1011, "internal errors")

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from server.db.database import Database
 from server.devices.store import Presence, flush_presence
+from shared import protocol as p
 
 log = logging.getLogger("deskmate.agents")
 
@@ -115,7 +116,7 @@ class Hub:
         if old is not None:
             log.info("%s: device %s connected again; closing %s", link.conn_id, link.uid,
                      old.conn_id)
-            old.close(4009, "replaced by a newer connection")
+            old.close(p.CLOSE_REPLACED, "replaced by a newer connection")
         self.links[link.device_id] = link
 
     def unregister(self, link: AgentLink) -> None:
@@ -149,7 +150,7 @@ class Hub:
         link = self.links.get(device_id)
         if link is None:
             return False
-        link.close(4003, "device revoked")
+        link.close(p.CLOSE_REVOKED, "device revoked")
         return True
 
     async def flush(self) -> None:

@@ -16,8 +16,8 @@ def encode_cursor(*key: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
-    """Return the sort key stored in ``cursor``.
+def decode_cursor(cursor: str, *, arity: int | None) -> list[Any]:
+    """Return the sort key stored in ``cursor`` (of ``arity`` values; 1-3 when None).
 
     Raises:
         BadRequest: the cursor was not made by :func:`encode_cursor` for this list.
@@ -27,6 +27,7 @@ def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
         key = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest(f"invalid cursor {cursor!r}", code="invalid_cursor") from exc
-    if not isinstance(key, list) or len(key) != arity:
+    if not isinstance(key, list) or not (
+            len(key) == arity if arity is not None else 1 <= len(key) <= 3):
         raise BadRequest(f"invalid cursor {cursor!r}", code="invalid_cursor")
     return key

@@ -24,7 +24,8 @@ STAFF: frozenset[Role] = frozenset({"admin", "technician"})
 ANY_USER: frozenset[Role] = frozenset({"admin", "technician", "requester"})
 PUBLIC: frozenset[Role] = frozenset()
 
-_PARAM = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
+# {name} or {name:regex}; the regex may hold a {m,n} quantifier.
+_PARAM = re.compile(r"\{(\w+)(?::((?:[^{}]|\{\d+(?:,\d*)?\})+))?\}")
 
 _decoders: dict[type, msgspec.json.Decoder[Any]] = {}
 _encoder = msgspec.json.Encoder()
@@ -61,7 +62,7 @@ class Endpoint:
     """One declared route."""
 
     method: str
-    path: str  # aiohttp form, e.g. /api/v1/users/{user_id:\d+}
+    path: str  # aiohttp form, e.g. /api/v1/users/{user_id:\d{1,18}}
     handler: Handler
     roles: frozenset[Role]
     summary: str
@@ -81,7 +82,8 @@ class Endpoint:
     @property
     def int_params(self) -> set[str]:
         """Return names of path parameters constrained to digits."""
-        return {m.group(1) for m in _PARAM.finditer(self.path) if m.group(2) == r"\d+"}
+        return {m.group(1) for m in _PARAM.finditer(self.path)
+                if m.group(2) is not None and m.group(2).startswith(r"\d")}
 
     @property
     def path_params(self) -> list[str]:

@@ -94,6 +94,11 @@ def delete_user_sessions(conn: Connection, user_id: int, *, keep: int | None = N
     conn.execute(query)
 
 
+def delete_user_tokens(conn: Connection, user_id: int) -> None:
+    """Revoke every API token of a user (password reset by an admin or the CLI)."""
+    conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user_id))
+
+
 def purge_expired_sessions(conn: Connection, now: dt.datetime) -> int:
     """Delete sessions past their absolute expiry; return how many."""
     result = conn.execute(auth_sessions.delete().where(auth_sessions.c.expires_at <= now))

@@ -38,6 +38,6 @@ class Identity:
 def check_csrf(request: web.Request, identity: Identity) -> None:
     """Refuse an unsafe cookie-authenticated request without the session's CSRF token."""
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent or not hmac.compare_digest(sent, identity.csrf_token):
+    if not sent or not hmac.compare_digest(sent.encode(), identity.csrf_token.encode()):
         raise Forbidden("missing or wrong CSRF token; send the X-CSRF-Token header",
                         code="csrf_failed")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,6 +16,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 MIN_LENGTH = 10
+
+# Each Argon2 call takes 64 MiB and ~50 ms of a core: two threads bound both the memory
+# and the CPU a burst of logins can take; further calls wait their turn.
+_kdf_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 
 def hash_password(password: str) -> str:
@@ -46,3 +52,15 @@ def password_problem(password: str) -> str | None:
     if len(password) > 1024:
         return "password must have at most 1024 characters"
     return None
+
+
+async def check_password(stored: str | None, password: str) -> bool:
+    """Verify a password on the bounded KDF threads (never on the event loop)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_kdf_threads, verify_password, stored, password)
+
+
+async def make_hash(password: str) -> str:
+    """Hash a password on the bounded KDF threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_kdf_threads, hash_password, password)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import math
@@ -14,7 +13,7 @@ from msgspec import Meta, Struct
 
 from server.api.routing import ANY_USER, PUBLIC, ApiRequest, Router, json_response
 from server.auth import credentials
-from server.auth.passwords import hash_password, password_problem, verify_password
+from server.auth.passwords import check_password, make_hash, password_problem
 from server.db.schema import api_tokens, utcnow
 from server.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from server.keys import CLIENT_IP, DATABASE, LOGIN_LIMITER, METRICS, SETTINGS
@@ -74,12 +73,12 @@ async def login(req: ApiRequest) -> web.Response:
             headers={"Retry-After": str(seconds)},
         )
     db = app[DATABASE]
+    # Count the attempt before the slow check, so parallel guesses cannot all slip in
+    # under the limit; a success forgets it again.
+    limiter.failed(*keys)
     row = await db.read(lambda c: store.find_login(c, username))
-    # Argon2 runs on a thread: ~50 ms of CPU and 64 MiB must not stall the loop.
-    ok = await asyncio.to_thread(verify_password, row.password_hash if row else None,
-                                 body.password)
+    ok = await check_password(row.password_hash if row else None, body.password)
     if not ok or row is None or not row.active:
-        limiter.failed(*keys)
         app[METRICS].auth_failures.labels("password").inc()
         log.info("failed login for %r from %s", username, req.request[CLIENT_IP])
         await db.write(lambda c: store.record(
@@ -135,12 +134,11 @@ async def change_password(req: ApiRequest) -> None:
     identity = req.user
     db = req.app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, identity.username))
-    ok = await asyncio.to_thread(verify_password, row.password_hash if row else None,
-                                 body.current_password)
+    ok = await check_password(row.password_hash if row else None, body.current_password)
     if not ok:
         # 403, not 401: the caller is logged in; only the password it typed is wrong.
         raise Forbidden("current password is wrong", code="invalid_credentials")
-    new_hash = await asyncio.to_thread(hash_password, body.new_password)
+    new_hash = await make_hash(body.new_password)
 
     def run(conn: Any) -> None:
         now = utcnow()
@@ -191,7 +189,7 @@ async def create_token(req: ApiRequest) -> ApiTokenCreated:
     return await req.app[DATABASE].write(run)
 
 
-@router.route("DELETE", r"/api/v1/auth/tokens/{token_id:\d+}", roles=ANY_USER,
+@router.route("DELETE", r"/api/v1/auth/tokens/{token_id:\d{1,18}}", roles=ANY_USER,
               summary="Revoke an API token", status=204)
 async def revoke_token(req: ApiRequest) -> None:
     token_id = int(req.params["token_id"])

@@ -199,3 +199,101 @@ agent_reports = sa.Table(
     sa.Column("report_id", sa.String(64), primary_key=True),
     sa.Column("received_at", UTCDateTime, nullable=False),
 )
+
+categories = sa.Table(
+    "categories", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"),
+              nullable=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.UniqueConstraint("parent_id", "name", name="uq_categories_parent_id_name"),
+)
+
+ticket_counters = sa.Table(
+    "ticket_counters", metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+tickets = sa.Table(
+    "tickets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("number", sa.String(16), nullable=False, unique=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("impact", sa.Integer, nullable=False),
+    sa.Column("urgency", sa.Integer, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("requester_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("assignee_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("problem_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("resolution_code", sa.String(64), nullable=True),
+    sa.Column("resolution_note", sa.Text, nullable=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Index("ix_tickets_status_priority_id", "status", "priority", "id"),
+    sa.Index("ix_tickets_requester_id_id", "requester_id", "id"),
+    sa.Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+    sa.Index("ix_tickets_group_id_status", "group_id", "status"),
+    sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
+)
+
+ticket_events = sa.Table(
+    "ticket_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+)
+
+ticket_devices = sa.Table(
+    "ticket_devices", metadata,
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True, index=True),
+)
+
+ticket_tags = sa.Table(
+    "ticket_tags", metadata,
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("tag", sa.String(50), primary_key=True, index=True),
+)
+
+attachments = sa.Table(
+    "attachments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("ticket_events.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("uploader_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -39,7 +39,7 @@ from shared import agent_auth
 from shared import protocol as p
 
 router = Router("devices")
-DID = r"{device_id:\d+}"
+DID = r"{device_id:\d{1,18}}"
 
 
 def install_command(base_url: str, token: str, fingerprint: str) -> str:
@@ -80,7 +80,7 @@ async def create_enrollment_token(req: ApiRequest) -> EnrollmentTokenCreated:
         install_command=install_command(req.app[SETTINGS].base_url, secret, fingerprint))
 
 
-@router.route("DELETE", r"/api/v1/enrollment-tokens/{token_id:\d+}", roles=ADMIN,
+@router.route("DELETE", r"/api/v1/enrollment-tokens/{token_id:\d{1,18}}", roles=ADMIN,
               summary="Revoke an enrollment token", status=204)
 async def revoke_enrollment_token(req: ApiRequest) -> None:
     token_id = int(req.params["token_id"])

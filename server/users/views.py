@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.auth import credentials
-from server.auth.passwords import hash_password, password_problem
+from server.auth.passwords import make_hash, password_problem
 from server.db.schema import utcnow
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.keys import DATABASE
@@ -28,8 +27,8 @@ from server.users.schemas import (
 )
 
 router = Router("users")
-ID = r"{user_id:\d+}"
-GID = r"{group_id:\d+}"
+ID = r"{user_id:\d{1,18}}"
+GID = r"{group_id:\d{1,18}}"
 
 
 def _after(cursor: str | None) -> int:
@@ -62,8 +61,7 @@ async def create_user(req: ApiRequest) -> User:
     body: UserCreate = req.body
     if body.password is not None and (problem := password_problem(body.password)):
         raise ValidationFailed(problem)
-    pw_hash = (await asyncio.to_thread(hash_password, body.password)
-               if body.password is not None else None)
+    pw_hash = await make_hash(body.password) if body.password is not None else None
     actor = req.user.user_id
 
     def run(conn: Any) -> User:
@@ -96,7 +94,7 @@ async def update_user(req: ApiRequest) -> User:
     if isinstance(password, str):
         if problem := password_problem(password):
             raise ValidationFailed(problem)
-        changes["password_hash"] = await asyncio.to_thread(hash_password, password)
+        changes["password_hash"] = await make_hash(password)
     actor = req.user.user_id
 
     def run(conn: Any) -> User:
@@ -110,6 +108,8 @@ async def update_user(req: ApiRequest) -> User:
         if changes.get("active") is False or "password_hash" in changes or (
                 "role" in changes and changes["role"] != before.role):
             credentials.delete_user_sessions(conn, user_id)
+        if "password_hash" in changes:  # an admin reset answers a compromise: tokens go too
+            credentials.delete_user_tokens(conn, user_id)
         store.record(conn, actor_id=actor, action="user.update", target_type="user",
                      target_id=user_id, now=now,
                      fields=sorted(k if k != "password_hash" else "password" for k in changes))

@@ -6,13 +6,14 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from endpoint_agent.backoff import Backoff
 from endpoint_agent.enroll import normalize_url
 from endpoint_agent.errors import EnrollmentError, NotEnrolled, PinMismatch
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import check_pin
-from endpoint_agent.state import AgentState
+from endpoint_agent.state import AgentState, Enrollment
 from server.tls import ensure_own_ca
 
 
@@ -58,11 +59,32 @@ def test_only_https_urls_are_accepted() -> None:
             normalize_url(bad)
 
 
-def test_state_files_are_private(tmp_path: Path) -> None:
-    """The state directory is 0700 and the device key 0600."""
+def test_state_files_are_private_and_the_stored_ca_stays_pinned(tmp_path: Path) -> None:
+    """State is 0700, the key 0600, and a CA file swapped on disk is refused on load."""
     state = AgentState(tmp_path / "state")
-    state.new_key()
-    assert stat.S_IMODE(state.dir.stat().st_mode) == 0o700
-    assert stat.S_IMODE(state.key_file.stat().st_mode) == 0o600
     with pytest.raises(NotEnrolled, match="enroll"):
         state.load()
+    info = ensure_own_ca(tmp_path / "tls", hostnames=[])
+    assert info.ca_file is not None
+    pem = check_pin(info.ca_file.read_bytes(), info.fingerprint)
+    enrollment = Enrollment(server_url="https://127.0.0.1:1", device_id="d",
+                            fingerprint=info.fingerprint, websocket_path="/ws")
+    state.save(enrollment, pem, Ed25519PrivateKey.generate())
+    assert stat.S_IMODE(state.dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(state.key_file.stat().st_mode) == 0o600
+    assert state.load() == (enrollment, pem)
+    other = ensure_own_ca(tmp_path / "tls2", hostnames=[])
+    assert other.ca_file is not None
+    state.ca_file.write_bytes(pem + other.ca_file.read_bytes())
+    with pytest.raises(PinMismatch):
+        state.load()
+
+
+def test_pin_check_refuses_a_smuggled_second_certificate(tmp_path: Path) -> None:
+    """The pinned CA followed by another certificate is refused, not half-checked."""
+    real = ensure_own_ca(tmp_path / "real", hostnames=[])
+    evil = ensure_own_ca(tmp_path / "evil", hostnames=[])
+    assert real.ca_file is not None and evil.ca_file is not None
+    bundle = real.ca_file.read_bytes() + evil.ca_file.read_bytes()
+    with pytest.raises(PinMismatch, match="2 certificates"):
+        check_pin(bundle, real.fingerprint)

@@ -199,3 +199,33 @@ async def test_password_change_keeps_this_session_and_ends_others(
     assert (await first.get("/api/v1/auth/session")).status == 200
     assert (await second.get("/api/v1/auth/session")).status == 401
     assert (await server.login("pat", "brand-new-pass")).user["username"] == "pat"
+
+
+async def test_parallel_wrong_passwords_cannot_outrun_the_limit(tmp_path: Path) -> None:
+    """A burst of simultaneous guesses is limited like the same guesses in a row."""
+    import asyncio
+
+    server = await start_server(tmp_path / "data", login_max_failures=3)
+    try:
+        client = server.client()
+        answers = await asyncio.gather(*(client.post(
+            "/api/v1/auth/login", json={"username": "admin", "password": f"guess-{i:04d}"})
+            for i in range(12)))
+        statuses = sorted(a.status for a in answers)
+        assert statuses.count(401) <= 3
+        assert statuses.count(429) >= 9
+    finally:
+        await server.close()
+
+
+async def test_admin_password_reset_revokes_sessions_and_tokens(
+        server: RunningServer, admin: Client) -> None:
+    """An admin setting a user's password ends the user's sessions and API tokens."""
+    user = await server.create_user(admin, "victim", "technician")
+    session = await server.login("victim")
+    token = (await session.post("/api/v1/auth/tokens", json={"name": "t"})).json["token"]
+    await admin.patch(f"/api/v1/users/{user['id']}", json={"password": "reset-by-admin-1"})
+    assert (await session.get("/api/v1/auth/session")).status == 401
+    script = server.client()
+    script.bearer = token
+    assert (await script.get("/api/v1/auth/session")).status == 401

@@ -198,3 +198,21 @@ async def test_errors_never_leak_internals(server: RunningServer, admin: Client)
     assert resp.status == 500
     assert resp.error_code == "internal_error"
     assert b"secret" not in resp.body and b"Traceback" not in resp.body
+
+
+async def test_numbers_too_large_for_the_database_are_refused(admin: Client) -> None:
+    """Ids and filters beyond 64 bits get a clear 4xx, never a 500."""
+    for path, status in (("/api/v1/users/99999999999999999999", 404),
+                         ("/api/v1/users?group_id=99999999999999999999", 422),
+                         ("/api/v1/users?ids=99999999999999999999", 422)):
+        resp = await admin.get(path)
+        assert resp.status == status, (path, resp.body)
+        resp.error_code  # noqa: B018 - asserts the error shape
+
+
+async def test_non_ascii_csrf_token_is_refused_not_crashing(admin: Client) -> None:
+    """A CSRF header with non-ASCII bytes is a plain 403."""
+    resp = await admin.post("/api/v1/groups", json={"name": "x"}, csrf=False,
+                            headers={"X-CSRF-Token": "é"})
+    assert resp.status == 403
+    assert resp.error_code == "csrf_failed"

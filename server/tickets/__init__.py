@@ -1,0 +1,1 @@
+"""Tickets: incidents, service requests and problems, their lifecycle and timeline."""

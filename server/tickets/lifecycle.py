@@ -1,0 +1,54 @@
+"""Ticket statuses and the transitions allowed between them (pure)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Status = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed",
+                 "cancelled"]
+Kind = Literal["incident", "service_request", "problem"]
+Source = Literal["portal", "tray", "email", "monitoring", "api"]
+
+STATUSES: tuple[Status, ...] = ("new", "assigned", "in_progress", "pending", "resolved",
+                                "closed", "cancelled")
+OPEN_STATUSES: frozenset[Status] = frozenset({"new", "assigned", "in_progress", "pending"})
+FINAL_STATUSES: frozenset[Status] = frozenset({"closed", "cancelled"})
+
+# Which status may follow which. Closed and cancelled are final; a resolved ticket is
+# either closed (confirmed, or automatically after some days) or reopened.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    "new": frozenset({"assigned", "in_progress", "pending", "resolved", "cancelled"}),
+    "assigned": frozenset({"new", "in_progress", "pending", "resolved", "cancelled"}),
+    "in_progress": frozenset({"assigned", "pending", "resolved", "cancelled"}),
+    "pending": frozenset({"assigned", "in_progress", "resolved", "cancelled"}),
+    "resolved": frozenset({"in_progress", "closed"}),
+    "closed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+PREFIXES: dict[Kind, str] = {"incident": "INC", "service_request": "REQ", "problem": "PRB"}
+
+
+class TransitionError(ValueError):
+    """A status change that the lifecycle does not allow."""
+
+
+def check_transition(old: Status, new: Status) -> None:
+    """Raise :class:`TransitionError` unless ``old`` may become ``new``."""
+    if new not in TRANSITIONS[old]:
+        allowed = ", ".join(sorted(TRANSITIONS[old])) or "nothing (final)"
+        raise TransitionError(f"a {old} ticket cannot become {new}; allowed: {allowed}")
+
+
+def number(kind: Kind, sequence: int) -> str:
+    """Return the human number of a ticket, e.g. INC-000042."""
+    return f"{PREFIXES[kind]}-{sequence:06d}"
+
+
+def status_after_assignment(status: Status, assignee: int | None) -> Status:
+    """Return the status implied by (un)assigning: new <-> assigned, others unchanged."""
+    if status == "new" and assignee is not None:
+        return "assigned"
+    if status == "assigned" and assignee is None:
+        return "new"
+    return status

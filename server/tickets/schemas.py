@@ -1,0 +1,190 @@
+"""Request and response types for tickets and their timeline (msgspec)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from server.tickets.lifecycle import Kind, Source, Status
+from server.users.schemas import Cursor, Limit, Strict
+
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=20_000)]
+Level = Annotated[int, Meta(ge=1, le=3, description="1 high .. 3 low")]
+Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
+Tags = Annotated[list[Tag], Meta(max_length=20)]
+Ids = Annotated[list[int], Meta(max_length=50)]
+
+
+class UserRef(Struct, kw_only=True):
+    """A user as a ticket names them."""
+
+    id: int
+    display_name: str
+
+
+class Ticket(Struct, kw_only=True):
+    """A ticket as the API shows it."""
+
+    id: int
+    number: str
+    kind: Kind
+    title: str
+    description: str
+    status: Status
+    impact: int
+    urgency: int
+    priority: int
+    category_id: int | None
+    requester: UserRef
+    assignee: UserRef | None
+    group_id: int | None
+    problem_id: int | None
+    source: Source
+    tags: list[str]
+    device_ids: list[int]
+    resolution_code: str | None
+    resolution_note: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class TicketCreate(Strict):
+    """A new ticket. Requesters always create for themselves."""
+
+    title: Title
+    description: Text = ""
+    kind: Kind = "incident"
+    impact: Level = 3
+    urgency: Level = 3
+    category_id: int | None = None
+    requester_id: int | None = None
+    assignee_id: int | None = None
+    group_id: int | None = None
+    device_ids: Ids = []
+    tags: Tags = []
+    source: Source | None = None
+
+
+class TicketUpdate(Strict):
+    """Changes a technician makes; fields left out stay as they are."""
+
+    title: Title | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    status: Status | UnsetType = UNSET
+    impact: Level | UnsetType = UNSET
+    urgency: Level | UnsetType = UNSET
+    category_id: int | UnsetType | None = UNSET
+    assignee_id: int | UnsetType | None = UNSET
+    group_id: int | UnsetType | None = UNSET
+    problem_id: int | UnsetType | None = UNSET
+    device_ids: Ids | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    resolution_code: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    resolution_note: Annotated[str, Meta(min_length=1, max_length=20_000)] | UnsetType = UNSET
+
+
+class CommentCreate(Strict):
+    """A public reply or, for technicians, an internal note."""
+
+    body: Annotated[str, Meta(min_length=1, max_length=20_000)]
+    internal: bool = False
+
+
+class ReopenRequest(Strict):
+    """Why the requester reopens a resolved ticket."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+
+class TicketEvent(Struct, kw_only=True):
+    """One entry of a ticket's timeline."""
+
+    id: int
+    at: dt.datetime
+    actor: UserRef | None
+    type: str
+    public: bool
+    body: str | None
+    changes: dict[str, Any]
+
+
+class TicketEvents(Struct, kw_only=True):
+    """A ticket's timeline, oldest first."""
+
+    items: list[TicketEvent]
+
+
+class TicketPage(Struct, kw_only=True):
+    """One page of tickets."""
+
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+Sort = Literal["-id", "id", "priority", "-updated"]
+
+
+class TicketQuery(Strict):
+    """Filters, sort and page of the ticket list."""
+
+    status: Annotated[str, Meta(max_length=200, pattern=r"^[a-z_]+(,[a-z_]+)*$",
+                                description="comma-separated statuses")] | None = None
+    kind: Kind | None = None
+    priority: Annotated[int, Meta(ge=1, le=5)] | None = None
+    assignee: Annotated[str, Meta(pattern=r"^(me|none|\d+)$")] | None = None
+    group_id: int | None = None
+    requester_id: int | None = None
+    device_id: int | None = None
+    category_id: int | None = None
+    tag: Tag | None = None
+    q: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    view: Literal["my_open", "unassigned", "open"] | None = None
+    sort: Sort = "-id"
+    limit: Limit | None = None
+    cursor: Cursor | None = None
+
+
+class Attachment(Struct, kw_only=True):
+    """A file attached to a ticket."""
+
+    id: int
+    ticket_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    public: bool
+    created_at: dt.datetime
+    url: str
+
+
+class AttachmentList(Struct, kw_only=True):
+    """A ticket's attachments."""
+
+    items: list[Attachment]
+
+
+class Category(Struct, kw_only=True):
+    """A node of the category tree."""
+
+    id: int
+    parent_id: int | None
+    name: str
+
+
+class CategoryCreate(Strict):
+    """A new category."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    parent_id: int | None = None
+
+
+class CategoryList(Struct, kw_only=True):
+    """All categories."""
+
+    items: list[Category]

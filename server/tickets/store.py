@@ -1,0 +1,476 @@
+"""SQL for tickets, their timeline and full-text index (functions over a Connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.db.schema import (
+    categories,
+    devices,
+    groups,
+    ticket_counters,
+    ticket_devices,
+    ticket_events,
+    ticket_tags,
+    tickets,
+    users,
+)
+from server.errors import NotFound, ValidationFailed
+from server.tickets import lifecycle
+from server.tickets.priority import priority_for
+from server.tickets.schemas import Ticket, TicketEvent, UserRef
+
+TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
+BODY_WEIGHT = 1.0
+_FTS_ALL = (f"SELECT ticket_id, min(bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})) AS rank "  # noqa: S608
+            "FROM tickets_fts WHERE tickets_fts MATCH :match GROUP BY ticket_id")
+_FTS_PUBLIC = _FTS_ALL.replace("MATCH :match", "MATCH :match AND public = 1")
+
+
+def _has_fts(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def next_number(conn: Connection, kind: lifecycle.Kind) -> str:
+    """Take the next human number of a kind (inside the writer's transaction)."""
+    row = conn.execute(sa.select(ticket_counters.c.last)
+                       .where(ticket_counters.c.kind == kind)).first()
+    if row is None:
+        conn.execute(ticket_counters.insert().values(kind=kind, last=1))
+        return lifecycle.number(kind, 1)
+    conn.execute(ticket_counters.update().where(ticket_counters.c.kind == kind)
+                 .values(last=ticket_counters.c.last + 1))
+    return lifecycle.number(kind, row.last + 1)
+
+
+def check_refs(conn: Connection, *, user_ids: dict[str, int | None] | None = None,
+               group_id: int | None = None, category_id: int | None = None,
+               device_ids: list[int] | None = None, problem_id: int | None = None) -> None:
+    """Refuse references to rows that do not exist (422 naming the field)."""
+    for field, user_id in (user_ids or {}).items():
+        if user_id is not None and conn.execute(sa.select(users.c.id).where(
+                users.c.id == user_id, users.c.active.is_(True))).first() is None:
+            raise ValidationFailed(f"{field}: no active user with id {user_id}")
+    if group_id is not None and conn.execute(
+            sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
+        raise ValidationFailed(f"group_id: no group with id {group_id}")
+    if category_id is not None and conn.execute(
+            sa.select(categories.c.id).where(categories.c.id == category_id)).first() is None:
+        raise ValidationFailed(f"category_id: no category with id {category_id}")
+    if device_ids:
+        found = {r.id for r in conn.execute(sa.select(devices.c.id)
+                                            .where(devices.c.id.in_(device_ids)))}
+        missing = sorted(set(device_ids) - found)
+        if missing:
+            raise ValidationFailed(f"device_ids: no device with id {missing[0]}")
+    if problem_id is not None:
+        row = conn.execute(sa.select(tickets.c.kind).where(tickets.c.id == problem_id)).first()
+        if row is None or row.kind != "problem":
+            raise ValidationFailed(f"problem_id: ticket {problem_id} is not a problem")
+
+
+def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: str,
+              public: bool, now: dt.datetime, body: str | None = None,
+              changes: dict[str, Any] | None = None) -> int:
+    """Append one timeline event; index its text for search."""
+    event_id = int(conn.execute(ticket_events.insert().values(
+        ticket_id=ticket_id, at=now, actor_id=actor_id, type=type, public=public, body=body,
+        changes=changes or {})).inserted_primary_key[0])  # type: ignore[index]
+    if body and _has_fts(conn):
+        conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public)"
+                             " VALUES ('', :body, :tid, :eid, :public)"),
+                     {"body": body, "tid": ticket_id, "eid": event_id, "public": int(public)})
+    return event_id
+
+
+def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str) -> None:
+    if not _has_fts(conn):
+        return
+    conn.execute(sa.text("DELETE FROM tickets_fts WHERE ticket_id = :tid AND event_id IS NULL"),
+                 {"tid": ticket_id})
+    conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public) "
+                         "VALUES (:title, :body, :tid, NULL, 1)"),
+                 {"title": title, "body": description, "tid": ticket_id})
+
+
+def _set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> None:
+    conn.execute(ticket_devices.delete().where(ticket_devices.c.ticket_id == ticket_id))
+    if device_ids:
+        conn.execute(ticket_devices.insert(),
+                     [{"ticket_id": ticket_id, "device_id": d} for d in sorted(set(device_ids))])
+
+
+def _set_tags(conn: Connection, ticket_id: int, tags: list[str]) -> None:
+    conn.execute(ticket_tags.delete().where(ticket_tags.c.ticket_id == ticket_id))
+    clean = sorted({t.lower() for t in tags})
+    if clean:
+        conn.execute(ticket_tags.insert(), [{"ticket_id": ticket_id, "tag": t} for t in clean])
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """Validated values of a ticket about to be created."""
+
+    kind: lifecycle.Kind
+    title: str
+    description: str
+    impact: int
+    urgency: int
+    priority: int
+    category_id: int | None
+    requester_id: int
+    assignee_id: int | None
+    group_id: int | None
+    device_ids: list[int]
+    tags: list[str]
+    source: lifecycle.Source
+
+
+def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
+                  now: dt.datetime) -> int:
+    """Insert a ticket with its first timeline event; return its id."""
+    check_refs(conn, user_ids={"requester_id": new.requester_id,
+                               "assignee_id": new.assignee_id},
+               group_id=new.group_id, category_id=new.category_id, device_ids=new.device_ids)
+    status = lifecycle.status_after_assignment("new", new.assignee_id)
+    ticket_id = int(conn.execute(tickets.insert().values(
+        number=next_number(conn, new.kind), kind=new.kind, title=new.title,
+        description=new.description, status=status, impact=new.impact, urgency=new.urgency,
+        priority=new.priority, category_id=new.category_id, requester_id=new.requester_id,
+        assignee_id=new.assignee_id, group_id=new.group_id, source=new.source,
+        created_by=actor_id, created_at=now, updated_at=now,
+    )).inserted_primary_key[0])  # type: ignore[index]
+    _set_devices(conn, ticket_id, new.device_ids)
+    _set_tags(conn, ticket_id, new.tags)
+    _index_ticket(conn, ticket_id, new.title, new.description)
+    add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True, now=now,
+              changes={"status": {"before": None, "after": status},
+                       "priority": {"before": None, "after": new.priority}})
+    return ticket_id
+
+
+def _user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
+    if not ids:
+        return {}
+    rows = conn.execute(sa.select(users.c.id, users.c.display_name)
+                        .where(users.c.id.in_(sorted(ids))))
+    return {r.id: UserRef(id=r.id, display_name=r.display_name) for r in rows}
+
+
+def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
+    ids = [r.id for r in rows]
+    tags: dict[int, list[str]] = defaultdict(list)
+    devs: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        for tid, tag in conn.execute(sa.select(ticket_tags.c.ticket_id, ticket_tags.c.tag)
+                                     .where(ticket_tags.c.ticket_id.in_(ids))
+                                     .order_by(ticket_tags.c.tag)):
+            tags[tid].append(tag)
+        for tid, did in conn.execute(sa.select(ticket_devices.c.ticket_id,
+                                               ticket_devices.c.device_id)
+                                     .where(ticket_devices.c.ticket_id.in_(ids))
+                                     .order_by(ticket_devices.c.device_id)):
+            devs[tid].append(did)
+    refs = _user_refs(conn, {r.requester_id for r in rows}
+                      | {r.assignee_id for r in rows if r.assignee_id is not None})
+    return [Ticket(
+        id=r.id, number=r.number, kind=r.kind, title=r.title, description=r.description,
+        status=r.status, impact=r.impact, urgency=r.urgency, priority=r.priority,
+        category_id=r.category_id, requester=refs[r.requester_id],
+        assignee=refs.get(r.assignee_id) if r.assignee_id is not None else None,
+        group_id=r.group_id, problem_id=r.problem_id, source=r.source, tags=tags[r.id],
+        device_ids=devs[r.id], resolution_code=r.resolution_code,
+        resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
+        resolved_at=r.resolved_at, closed_at=r.closed_at,
+    ) for r in rows]
+
+
+def get_row(conn: Connection, ticket_id: int) -> Any:
+    """Return a ticket row.
+
+    Raises:
+        NotFound: no such ticket.
+    """
+    row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return row
+
+
+def get_ticket(conn: Connection, ticket_id: int) -> Ticket:
+    """Return one ticket.
+
+    Raises:
+        NotFound: no such ticket.
+    """
+    return _to_tickets(conn, [get_row(conn, ticket_id)])[0]
+
+
+def fts_query(text: str) -> str | None:
+    """Turn user text into a safe FTS5 query: every word must match (prefix on the last)."""
+    words = re.findall(r"\w+", text.lower())[:12]
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"  # the word being typed
+    return " ".join(quoted)
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What the ticket list is narrowed by."""
+
+    statuses: list[str] | None = None
+    kind: str | None = None
+    priority: int | None = None
+    assignee: str | None = None  # "me", "none" or an id
+    group_id: int | None = None
+    requester_id: int | None = None
+    device_id: int | None = None
+    category_id: int | None = None
+    tag: str | None = None
+    q: str | None = None
+    only_requester: int | None = None  # a requester sees only their own tickets
+    viewer_id: int = 0
+    viewer_group_ids: tuple[int, ...] = ()
+    view: str | None = None
+
+
+def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any] | None,
+                 limit: int) -> tuple[list[Ticket], list[Any] | None]:
+    """Return a page of tickets and the sort key of its last row (None at the end)."""
+    query = sa.select(tickets)
+    rank = None
+    if f.q:
+        match = fts_query(f.q)
+        if match is None:
+            return [], None
+        if _has_fts(conn):
+            # Only constants are formatted in; the user's words travel as :match.
+            sql = _FTS_PUBLIC if f.only_requester is not None else _FTS_ALL
+            hits = sa.text(sql).bindparams(match=match).columns(
+                ticket_id=sa.Integer, rank=sa.Float).subquery()
+            query = sa.select(tickets, hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
+            rank = hits.c.rank
+        else:  # PostgreSQL path until it gets its own index: plain substring match
+            pattern = f"%{f.q.lower()}%"
+            query = query.where(sa.or_(sa.func.lower(tickets.c.title).contains(pattern),
+                                       sa.func.lower(tickets.c.description).contains(pattern)))
+    if f.only_requester is not None:
+        query = query.where(tickets.c.requester_id == f.only_requester)
+    statuses = list(f.statuses or [])
+    if f.view in ("my_open", "unassigned", "open"):
+        statuses = sorted(lifecycle.OPEN_STATUSES)
+    if f.view == "my_open":
+        query = query.where(tickets.c.assignee_id == f.viewer_id)
+    if f.view == "unassigned":
+        query = query.where(tickets.c.assignee_id.is_(None))
+        if f.viewer_group_ids:
+            query = query.where(sa.or_(tickets.c.group_id.in_(f.viewer_group_ids),
+                                       tickets.c.group_id.is_(None)))
+    if statuses:
+        query = query.where(tickets.c.status.in_(statuses))
+    if f.kind:
+        query = query.where(tickets.c.kind == f.kind)
+    if f.priority is not None:
+        query = query.where(tickets.c.priority == f.priority)
+    if f.assignee == "me":
+        query = query.where(tickets.c.assignee_id == f.viewer_id)
+    elif f.assignee == "none":
+        query = query.where(tickets.c.assignee_id.is_(None))
+    elif f.assignee is not None:
+        query = query.where(tickets.c.assignee_id == int(f.assignee))
+    for column, value in ((tickets.c.group_id, f.group_id),
+                          (tickets.c.requester_id, f.requester_id),
+                          (tickets.c.category_id, f.category_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if f.device_id is not None:
+        query = query.where(tickets.c.id.in_(sa.select(ticket_devices.c.ticket_id).where(
+            ticket_devices.c.device_id == f.device_id)))
+    if f.tag is not None:
+        query = query.where(tickets.c.id.in_(sa.select(ticket_tags.c.ticket_id).where(
+            ticket_tags.c.tag == f.tag.lower())))
+    # Keyset pagination: the sort key always ends in the unique id.
+    if rank is not None:
+        keys: list[Any] = [rank, tickets.c.id]
+        order = [rank.asc(), tickets.c.id.asc()]
+        ascending = [True, True]
+    elif sort == "id":
+        keys, order, ascending = [tickets.c.id], [tickets.c.id.asc()], [True]
+    elif sort == "priority":
+        keys = [tickets.c.priority, tickets.c.id]
+        order = [tickets.c.priority.asc(), tickets.c.id.asc()]
+        ascending = [True, True]
+    elif sort == "-updated":
+        keys = [tickets.c.updated_at, tickets.c.id]
+        order = [tickets.c.updated_at.desc(), tickets.c.id.desc()]
+        ascending = [False, False]
+    else:
+        keys, order, ascending = [tickets.c.id], [tickets.c.id.desc()], [False]
+    if after is not None:
+        if len(after) != len(keys):
+            raise ValidationFailed("invalid cursor for this sort", code="invalid_cursor")
+        values = list(after)
+        if keys[0] is tickets.c.updated_at:
+            values[0] = dt.datetime.fromisoformat(values[0])
+        query = query.where(_after(keys, values, ascending))
+    rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last_key = None
+    if more and rows:
+        last = rows[-1]
+        last_key = ([last.rank, last.id] if rank is not None
+                    else [getattr(last, k.key) for k in keys])
+        if keys[0] is tickets.c.updated_at:
+            last_key[0] = last_key[0].isoformat()
+    return _to_tickets(conn, rows), last_key
+
+
+def _after(keys: list[Any], values: list[Any], ascending: list[bool]) -> Any:
+    """Return the keyset condition "row sorts after values" for mixed-direction keys."""
+    clauses = []
+    for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+        prefix = [keys[j] == values[j] for j in range(i)]
+        step = key > value if ascending[i] else key < value
+        clauses.append(sa.and_(*prefix, step))
+    return sa.or_(*clauses)
+
+
+_TRACKED = ("title", "description", "status", "impact", "urgency", "priority", "category_id",
+            "assignee_id", "group_id", "problem_id", "resolution_code", "resolution_note")
+
+
+def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
+                  actor_id: int | None, now: dt.datetime,
+                  matrix: tuple[tuple[int, int, int], ...]) -> dict[str, Any]:
+    """Apply changes with the lifecycle's rules; record one event; return what changed.
+
+    Raises:
+        NotFound: no such ticket.
+        ValidationFailed: a forbidden transition, a missing resolution, a bad reference.
+    """
+    row = get_row(conn, ticket_id)
+    values = {k: v for k, v in changes.items() if k not in ("device_ids", "tags")}
+    check_refs(conn, user_ids={"assignee_id": values.get("assignee_id")},
+               group_id=values.get("group_id"), category_id=values.get("category_id"),
+               device_ids=changes.get("device_ids"), problem_id=values.get("problem_id"))
+    if values.get("problem_id") == ticket_id:
+        raise ValidationFailed("problem_id: a ticket cannot be its own problem")
+    if "assignee_id" in values and "status" not in values:
+        implied = lifecycle.status_after_assignment(row.status, values["assignee_id"])
+        if implied != row.status:
+            values["status"] = implied
+    new_status = values.get("status", row.status)
+    if new_status != row.status:
+        try:
+            lifecycle.check_transition(row.status, new_status)
+        except lifecycle.TransitionError as exc:
+            raise ValidationFailed(str(exc), code="invalid_transition") from exc
+        if new_status == "resolved":
+            if not (values.get("resolution_code") and values.get("resolution_note")):
+                raise ValidationFailed("resolving needs resolution_code and resolution_note")
+            values["resolved_at"] = now
+        if new_status == "closed":
+            values["closed_at"] = now
+        if row.status == "resolved" and new_status != "closed":
+            values.update(resolved_at=None, resolution_code=None, resolution_note=None)
+    elif row.status in lifecycle.FINAL_STATUSES and values:
+        raise ValidationFailed(f"a {row.status} ticket cannot be changed",
+                               code="invalid_transition")
+    if "impact" in values or "urgency" in values:
+        values["priority"] = priority_for(values.get("impact", row.impact),
+                                          values.get("urgency", row.urgency), matrix)
+    diff = {k: {"before": getattr(row, k), "after": values[k]}
+            for k in _TRACKED if k in values and values[k] != getattr(row, k)}
+    if "device_ids" in changes:
+        before = sorted(r.device_id for r in conn.execute(
+            sa.select(ticket_devices.c.device_id).where(ticket_devices.c.ticket_id == ticket_id)))
+        after = sorted(set(changes["device_ids"]))
+        if before != after:
+            diff["device_ids"] = {"before": before, "after": after}
+            _set_devices(conn, ticket_id, after)
+    if "tags" in changes:
+        before_tags = sorted(r.tag for r in conn.execute(
+            sa.select(ticket_tags.c.tag).where(ticket_tags.c.ticket_id == ticket_id)))
+        after_tags = sorted({t.lower() for t in changes["tags"]})
+        if before_tags != after_tags:
+            diff["tags"] = {"before": before_tags, "after": after_tags}
+            _set_tags(conn, ticket_id, after_tags)
+    if not diff:
+        return {}
+    conn.execute(tickets.update().where(tickets.c.id == ticket_id)
+                 .values(**{k: v for k, v in values.items()
+                            if k in diff or k in ("resolved_at", "closed_at")},
+                         updated_at=now))
+    if "title" in diff or "description" in diff:
+        _index_ticket(conn, ticket_id, values.get("title", row.title),
+                      values.get("description", row.description))
+    type_ = "status_changed" if "status" in diff else "updated"
+    note = values.get("resolution_note") if diff.get("status", {}).get("after") == "resolved" \
+        else None
+    add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=True, now=now,
+              body=note, changes=diff)
+    return diff
+
+
+def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, public: bool,
+                now: dt.datetime) -> int:
+    """Add a reply or internal note; return the event id.
+
+    Raises:
+        ValidationFailed: the ticket is closed or cancelled.
+    """
+    row = get_row(conn, ticket_id)
+    if row.status in lifecycle.FINAL_STATUSES:
+        raise ValidationFailed(f"a {row.status} ticket takes no more comments",
+                               code="invalid_transition")
+    event_id = add_event(conn, ticket_id, actor_id=actor_id,
+                         type="comment" if public else "internal_note", public=public,
+                         now=now, body=body)
+    conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(updated_at=now))
+    return event_id
+
+
+def events_of(conn: Connection, ticket_id: int, *, public_only: bool) -> list[TicketEvent]:
+    """Return a ticket's timeline, oldest first (public events only for requesters)."""
+    query = (sa.select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
+             .order_by(ticket_events.c.id))
+    if public_only:
+        query = query.where(ticket_events.c.public.is_(True))
+    rows = conn.execute(query).all()
+    refs = _user_refs(conn, {r.actor_id for r in rows if r.actor_id is not None})
+    return [TicketEvent(id=r.id, at=r.at, actor=refs.get(r.actor_id) if r.actor_id else None,
+                        type=r.type, public=r.public, body=r.body, changes=r.changes)
+            for r in rows]
+
+
+def list_categories(conn: Connection) -> list[Any]:
+    """Return all categories ordered by name."""
+    return list(conn.execute(sa.select(categories).order_by(categories.c.name)).all())
+
+
+def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
+    """Insert a category.
+
+    Raises:
+        ValidationFailed: the parent does not exist or the name is taken under it.
+    """
+    if parent_id is not None and conn.execute(
+            sa.select(categories.c.id).where(categories.c.id == parent_id)).first() is None:
+        raise ValidationFailed(f"parent_id: no category with id {parent_id}")
+    taken = conn.execute(sa.select(categories.c.id).where(
+        categories.c.name == name, categories.c.parent_id.is_(None) if parent_id is None
+        else categories.c.parent_id == parent_id)).first()
+    if taken is not None:
+        raise ValidationFailed(f"a category {name!r} exists there already", code="conflict")
+    return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
+               .inserted_primary_key[0])  # type: ignore[index]

@@ -1,0 +1,270 @@
+"""HTTP handlers for tickets, their timeline, categories and the live feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from server.api.pagination import decode_cursor, encode_cursor
+from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.auth.identity import Identity
+from server.db.schema import group_members, utcnow
+from server.errors import Forbidden, NotFound, ValidationFailed
+from server.keys import BROKER, DATABASE, SETTINGS
+from server.live import Subscriber
+from server.tickets import lifecycle, store
+from server.tickets.priority import parse_matrix, priority_for
+from server.tickets.schemas import (
+    Category,
+    CategoryCreate,
+    CategoryList,
+    CommentCreate,
+    ReopenRequest,
+    Ticket,
+    TicketCreate,
+    TicketEvents,
+    TicketPage,
+    TicketQuery,
+    TicketUpdate,
+)
+from server.users import store as audit
+from server.users.schemas import to_builtins
+
+router = Router("tickets")
+TID = r"{ticket_id:\d{1,18}}"
+
+
+def _matrix(req: ApiRequest) -> tuple[tuple[int, int, int], ...]:
+    return parse_matrix(req.app[SETTINGS].priority_matrix)
+
+
+def _may_see(identity: Identity, ticket_row: Any) -> bool:
+    return identity.is_staff or ticket_row.requester_id == identity.user_id
+
+
+async def _visible_row(req: ApiRequest, ticket_id: int) -> Any:
+    """Return the ticket row if the caller may see it; requesters get 404 for others'."""
+    row = await req.app[DATABASE].read(lambda c: store.get_row(c, ticket_id))
+    if not _may_see(req.user, row):
+        raise NotFound(f"no ticket with id {ticket_id}")
+    return row
+
+
+def _publish(req: ApiRequest, ticket: Ticket, change: str, *, public: bool = True) -> None:
+    req.app[BROKER].publish_ticket(ticket_id=ticket.id, number=ticket.number,
+                                   requester_id=ticket.requester.id, change=change,
+                                   public=public)
+
+
+def _source_for(identity: Identity, asked: lifecycle.Source | None) -> lifecycle.Source:
+    if asked is not None:
+        if not identity.is_staff and asked not in ("portal", "api"):
+            raise Forbidden(f"requesters cannot file tickets as source {asked!r}")
+        return asked
+    return "portal" if identity.via == "session" else "api"
+
+
+@router.route("POST", "/api/v1/tickets", roles=ANY_USER, summary="Create a ticket",
+              body=TicketCreate, response=Ticket, status=201)
+async def create_ticket(req: ApiRequest) -> Ticket:
+    body: TicketCreate = req.body
+    me = req.user
+    if not me.is_staff:
+        if (body.requester_id not in (None, me.user_id) or body.assignee_id is not None
+                or body.group_id is not None or body.device_ids):
+            raise Forbidden("requesters file tickets for themselves; assignment, groups and "
+                            "devices are set by the desk")
+        if body.kind == "problem":
+            raise Forbidden("requesters cannot file problem records")
+    new = store.NewTicket(
+        kind=body.kind, title=body.title.strip() or body.title, description=body.description,
+        impact=body.impact, urgency=body.urgency,
+        priority=priority_for(body.impact, body.urgency, _matrix(req)),
+        category_id=body.category_id, requester_id=body.requester_id or me.user_id,
+        assignee_id=body.assignee_id, group_id=body.group_id, device_ids=body.device_ids,
+        tags=body.tags, source=_source_for(me, body.source))
+
+    def run(conn: Any) -> Ticket:
+        ticket_id = store.create_ticket(conn, new, actor_id=me.user_id, now=utcnow())
+        return store.get_ticket(conn, ticket_id)
+
+    ticket = await req.app[DATABASE].write(run)
+    _publish(req, ticket, "created")
+    return ticket
+
+
+@router.route("GET", "/api/v1/tickets", roles=ANY_USER, summary="List tickets",
+              query=TicketQuery, response=TicketPage)
+async def list_tickets(req: ApiRequest) -> TicketPage:
+    q: TicketQuery = req.query
+    me = req.user
+    statuses = q.status.split(",") if q.status else None
+    if statuses and set(statuses) - set(lifecycle.STATUSES):
+        raise ValidationFailed(f"unknown status in {q.status!r}")
+    group_ids: tuple[int, ...] = ()
+    if q.view == "unassigned" and me.is_staff:
+        group_ids = tuple(await req.app[DATABASE].read(lambda c: [
+            r.group_id for r in c.execute(sa.select(group_members.c.group_id)
+                                          .where(group_members.c.user_id == me.user_id))]))
+    filters = store.ListFilters(
+        statuses=statuses, kind=q.kind, priority=q.priority, assignee=q.assignee,
+        group_id=q.group_id, requester_id=q.requester_id, device_id=q.device_id,
+        category_id=q.category_id, tag=q.tag, q=q.q, view=q.view,
+        only_requester=None if me.is_staff else me.user_id, viewer_id=me.user_id,
+        viewer_group_ids=group_ids)
+    after = decode_cursor(q.cursor, arity=None) if q.cursor else None
+    limit = page_limit(req.app, q.limit)
+    items, last = await req.app[DATABASE].read(
+        lambda c: store.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))
+    return TicketPage(items=items, next_cursor=encode_cursor(*last) if last else None)
+
+
+@router.route("GET", f"/api/v1/tickets/{TID}", roles=ANY_USER, summary="Get a ticket",
+              response=Ticket)
+async def get_ticket(req: ApiRequest) -> Ticket:
+    ticket_id = int(req.params["ticket_id"])
+    await _visible_row(req, ticket_id)
+    return await req.app[DATABASE].read(lambda c: store.get_ticket(c, ticket_id))
+
+
+@router.route("PATCH", f"/api/v1/tickets/{TID}", roles=STAFF, summary="Update a ticket",
+              body=TicketUpdate, response=Ticket)
+async def update_ticket(req: ApiRequest) -> Ticket:
+    ticket_id = int(req.params["ticket_id"])
+    changes = to_builtins(req.body)
+    if not changes:
+        raise ValidationFailed("nothing to change")
+    me = req.user
+    matrix = _matrix(req)
+
+    def run(conn: Any) -> tuple[Ticket, dict[str, Any]]:
+        diff = store.update_ticket(conn, ticket_id, changes, actor_id=me.user_id,
+                                   now=utcnow(), matrix=matrix)
+        return store.get_ticket(conn, ticket_id), diff
+
+    ticket, diff = await req.app[DATABASE].write(run)
+    if diff:
+        _publish(req, ticket, "updated")
+    return ticket
+
+
+@router.route("POST", f"/api/v1/tickets/{TID}/comments", roles=ANY_USER,
+              summary="Reply to a ticket or add an internal note", body=CommentCreate,
+              response=TicketEvents, status=201)
+async def comment(req: ApiRequest) -> TicketEvents:
+    ticket_id = int(req.params["ticket_id"])
+    body: CommentCreate = req.body
+    me = req.user
+    await _visible_row(req, ticket_id)
+    if body.internal and not me.is_staff:
+        raise Forbidden("requesters cannot write internal notes")
+
+    def run(conn: Any) -> tuple[Ticket, TicketEvents]:
+        event_id = store.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.body,
+                                     public=not body.internal, now=utcnow())
+        events = store.events_of(conn, ticket_id, public_only=False)
+        return store.get_ticket(conn, ticket_id), TicketEvents(
+            items=[e for e in events if e.id == event_id])
+
+    ticket, created = await req.app[DATABASE].write(run)
+    _publish(req, ticket, "commented", public=not body.internal)
+    return created
+
+
+@router.route("GET", f"/api/v1/tickets/{TID}/events", roles=ANY_USER,
+              summary="Get a ticket's timeline", response=TicketEvents)
+async def events(req: ApiRequest) -> TicketEvents:
+    ticket_id = int(req.params["ticket_id"])
+    await _visible_row(req, ticket_id)
+    public_only = not req.user.is_staff
+    return TicketEvents(items=await req.app[DATABASE].read(
+        lambda c: store.events_of(c, ticket_id, public_only=public_only)))
+
+
+@router.route("POST", f"/api/v1/tickets/{TID}/reopen", roles=ANY_USER,
+              summary="Reopen a resolved ticket", body=ReopenRequest, response=Ticket)
+async def reopen(req: ApiRequest) -> Ticket:
+    ticket_id = int(req.params["ticket_id"])
+    body: ReopenRequest = req.body
+    me = req.user
+    row = await _visible_row(req, ticket_id)
+    window = dt.timedelta(days=req.app[SETTINGS].reopen_window_days)
+    if row.status != "resolved":
+        raise ValidationFailed(f"only a resolved ticket can be reopened; this one is "
+                               f"{row.status}", code="invalid_transition")
+    if not me.is_staff and row.resolved_at is not None and utcnow() - row.resolved_at > window:
+        raise ValidationFailed(f"the {window.days}-day window to reopen has passed; "
+                               "please raise a new ticket", code="invalid_transition")
+    matrix = _matrix(req)
+
+    def run(conn: Any) -> Ticket:
+        now = utcnow()
+        store.update_ticket(conn, ticket_id, {"status": "in_progress"}, actor_id=me.user_id,
+                            now=now, matrix=matrix)
+        store.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.reason,
+                          public=True, now=now)
+        return store.get_ticket(conn, ticket_id)
+
+    ticket = await req.app[DATABASE].write(run)
+    _publish(req, ticket, "reopened")
+    return ticket
+
+
+@router.route("POST", f"/api/v1/tickets/{TID}/close", roles=ANY_USER,
+              summary="Confirm a resolved ticket and close it", response=Ticket)
+async def close(req: ApiRequest) -> Ticket:
+    ticket_id = int(req.params["ticket_id"])
+    me = req.user
+    row = await _visible_row(req, ticket_id)
+    if row.status != "resolved":
+        raise ValidationFailed(f"only a resolved ticket can be closed; this one is "
+                               f"{row.status}", code="invalid_transition")
+    matrix = _matrix(req)
+
+    def run(conn: Any) -> Ticket:
+        store.update_ticket(conn, ticket_id, {"status": "closed"}, actor_id=me.user_id,
+                            now=utcnow(), matrix=matrix)
+        return store.get_ticket(conn, ticket_id)
+
+    ticket = await req.app[DATABASE].write(run)
+    _publish(req, ticket, "closed")
+    return ticket
+
+
+@router.route("GET", "/api/v1/categories", roles=ANY_USER, summary="List categories",
+              response=CategoryList)
+async def list_categories(req: ApiRequest) -> CategoryList:
+    rows = await req.app[DATABASE].read(store.list_categories)
+    return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name)
+                               for r in rows])
+
+
+@router.route("POST", "/api/v1/categories", roles=frozenset({"admin"}),
+              summary="Create a category", body=CategoryCreate, response=Category, status=201)
+async def create_category(req: ApiRequest) -> Category:
+    body: CategoryCreate = req.body
+    name = body.name.strip()
+    if not name:
+        raise ValidationFailed("name must not be blank")
+    actor = req.user.user_id
+
+    def run(conn: Any) -> int:
+        category_id = store.create_category(conn, name, body.parent_id)
+        audit.record(conn, actor_id=actor, action="category.create", target_type="category",
+                     target_id=category_id, now=utcnow(), name=name)
+        return category_id
+
+    category_id = await req.app[DATABASE].write(run)
+    return Category(id=category_id, parent_id=body.parent_id, name=name)
+
+
+@router.route("GET", "/api/v1/stream", roles=ANY_USER,
+              summary="Follow changes live (Server-Sent Events)", produces="text/event-stream")
+async def stream(req: ApiRequest) -> web.StreamResponse:
+    me = req.user
+    return await req.app[BROKER].stream(req.request,
+                                        Subscriber(user_id=me.user_id, is_staff=me.is_staff))
+
