@@ -29,8 +29,13 @@ from server.tickets.schemas import Ticket, TicketEvent, UserRef
 
 TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
-_FTS_ALL = (f"SELECT ticket_id, min(bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})) AS rank "  # noqa: S608
-            "FROM tickets_fts WHERE tickets_fts MATCH :match GROUP BY ticket_id")
+MAX_HITS = 5000  # best-ranked text matches considered by one search
+# bm25() is only allowed in a plain full-text query: rank in a subquery that SQLite
+# cannot flatten into the join (it has a LIMIT), then group per ticket.
+_FTS_ALL = ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
+            f"SELECT ticket_id, bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
+            f"FROM tickets_fts WHERE tickets_fts MATCH :match ORDER BY rank LIMIT {MAX_HITS}"
+            ") GROUP BY ticket_id")
 _FTS_PUBLIC = _FTS_ALL.replace("MATCH :match", "MATCH :match AND public = 1")
 
 
