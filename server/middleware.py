@@ -80,7 +80,8 @@ async def headers_middleware(request: web.Request, handler: _Handler) -> web.Str
     except web.HTTPException as exc:  # redirects and the like still get the headers
         exc.headers.update(SECURITY_HEADERS)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # a handler's stricter policy wins
     response.headers["Server"] = "Deskmate"  # no framework or version for fingerprinting
     if not request.app[SETTINGS].behind_proxy:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"

@@ -147,8 +147,8 @@ class Settings:
 
     @property
     def data_dir(self) -> Path:
-        """Return the data directory as an absolute path."""
-        return Path(self.data).expanduser().resolve()
+        """Return the data directory (made absolute by :func:`load`)."""
+        return Path(self.data)
 
     @property
     def db_url(self) -> str:
@@ -243,6 +243,8 @@ def load(
             raise SettingsError(f"unknown setting {key!r}")
         values[key] = _coerce(_BY_NAME[key], raw, "override")
     _validate(values)
+    # Resolved once here, at start-up: request handlers must not touch the file system.
+    values["data"] = str(Path(values["data"]).expanduser().resolve())
     try:
         parse_matrix(values["priority_matrix"])
     except ValueError as exc:

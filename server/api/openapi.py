@@ -79,6 +79,13 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         if e.body is not None:
             op["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": schema_of[id(e.body)]}}}
+        elif e.upload:
+            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "internal": {"type": "string", "enum": ["true", "false"]}}}}}}
+            op["responses"]["413"] = op["responses"]["415"] = {
+                "$ref": "#/components/responses/Error"}
         if e.response is not None:
             op["responses"][str(e.status)] = {
                 "description": e.summary,

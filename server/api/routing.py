@@ -73,6 +73,7 @@ class Endpoint:
     status: int = 200
     csrf_exempt: bool = False
     produces: str = "application/json"
+    upload: bool = False  # the handler reads a multipart/form-data body itself
 
     @property
     def openapi_path(self) -> str:
@@ -167,7 +168,8 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             params[name] = int(value) if name in endpoint.int_params else value
         query = _read_query(request, endpoint.query)
         body = await _read_body(request, endpoint.body) if endpoint.body else None
-        if endpoint.body is None and request.method in ("POST", "PUT", "PATCH"):
+        if (endpoint.body is None and not endpoint.upload
+                and request.method in ("POST", "PUT", "PATCH")):
             if (await request.read()):
                 raise ValidationFailed("this endpoint takes no request body")
         result = await endpoint.handler(
@@ -204,6 +206,7 @@ class Router:
         status: int = 200,
         csrf_exempt: bool = False,
         produces: str = "application/json",
+        upload: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare the decorated coroutine as the handler of ``method path``."""
 
@@ -211,7 +214,7 @@ class Router:
             self.endpoints.append(Endpoint(
                 method=method, path=path, handler=handler, roles=roles, summary=summary,
                 tag=self.tag, body=body, query=query, response=response, status=status,
-                csrf_exempt=csrf_exempt, produces=produces,
+                csrf_exempt=csrf_exempt, produces=produces, upload=upload,
             ))
             return handler
 

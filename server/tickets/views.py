@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.auth.identity import Identity
+from server.db.schema import attachments as attachments_table
 from server.db.schema import group_members, utcnow
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
 from server.live import Subscriber
-from server.tickets import lifecycle, store
+from server.tickets import attachments, lifecycle, store
 from server.tickets.priority import parse_matrix, priority_for
 from server.tickets.schemas import (
+    Attachment,
+    AttachmentList,
     Category,
     CategoryCreate,
     CategoryList,
@@ -268,3 +272,117 @@ async def stream(req: ApiRequest) -> web.StreamResponse:
     return await req.app[BROKER].stream(req.request,
                                         Subscriber(user_id=me.user_id, is_staff=me.is_staff))
 
+
+
+def _attachment(row: Any) -> Attachment:
+    return Attachment(id=row.id, ticket_id=row.ticket_id, filename=row.filename,
+                      content_type=row.content_type, size=row.size, sha256=row.sha256,
+                      public=row.public, created_at=row.created_at,
+                      url=f"/api/v1/attachments/{row.id}")
+
+
+@router.route("POST", f"/api/v1/tickets/{TID}/attachments", roles=ANY_USER,
+              summary="Attach a file to a ticket", response=Attachment, status=201,
+              upload=True)
+async def upload_attachment(req: ApiRequest) -> Attachment:
+    ticket_id = int(req.params["ticket_id"])
+    me = req.user
+    row = await _visible_row(req, ticket_id)
+    if row.status in lifecycle.FINAL_STATUSES:
+        raise ValidationFailed(f"a {row.status} ticket takes no more attachments",
+                               code="invalid_transition")
+    if req.request.content_type != "multipart/form-data":
+        raise web.HTTPUnsupportedMediaType(text="upload as multipart/form-data with a "
+                                                "'file' field")
+    settings = req.app[SETTINGS]
+    root = settings.data_dir / "attachments"
+    internal = False
+    received: tuple[str, int, str, Any] | None = None
+    filename = "attachment"
+    try:
+        reader = await req.request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise ValidationFailed("nested multipart bodies are not accepted")
+            if part.name == "internal":
+                internal = (await part.text()).strip().lower() == "true"
+            elif part.name == "file" and received is None:
+                filename = attachments.safe_filename(part.filename)
+                received = await attachments.receive(part, root,
+                                                     limit=settings.attachment_max_bytes)
+            else:
+                raise ValidationFailed(f"unexpected form field {part.name!r}; send one "
+                                       "'file' and optionally 'internal'")
+        if received is None:
+            raise ValidationFailed("no 'file' field in the upload")
+        if internal and not me.is_staff:
+            raise Forbidden("requesters cannot attach internal files")
+        sha256, size, kind, tmp = received
+        target = attachments.store_path(root, sha256)
+        await asyncio.to_thread(_place, tmp, target)
+        received = None
+    finally:
+        if received is not None:
+            await asyncio.to_thread(received[3].unlink, missing_ok=True)
+
+    def run(conn: Any) -> tuple[Ticket, Any]:
+        now = utcnow()
+        event_id = store.add_event(conn, ticket_id, actor_id=me.user_id, type="attachment",
+                                   public=not internal, now=now,
+                                   changes={"attachment": {"filename": filename,
+                                                           "size": size}})
+        attachment_id = conn.execute(attachments_table.insert().values(
+            ticket_id=ticket_id, event_id=event_id, filename=filename, content_type=kind,
+            size=size, sha256=sha256, public=not internal, uploader_id=me.user_id,
+            created_at=now)).inserted_primary_key[0]
+        row = conn.execute(sa.select(attachments_table)
+                           .where(attachments_table.c.id == attachment_id)).one()
+        return store.get_ticket(conn, ticket_id), row
+
+    ticket, stored = await req.app[DATABASE].write(run)
+    _publish(req, ticket, "attachment", public=not internal)
+    return _attachment(stored)
+
+
+def _place(tmp: Any, target: Any) -> None:
+    """Move an upload into its content-addressed place (identical content is kept once)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        tmp.unlink()
+    else:
+        tmp.replace(target)
+
+
+@router.route("GET", f"/api/v1/tickets/{TID}/attachments", roles=ANY_USER,
+              summary="List a ticket's attachments", response=AttachmentList)
+async def list_attachments(req: ApiRequest) -> AttachmentList:
+    ticket_id = int(req.params["ticket_id"])
+    await _visible_row(req, ticket_id)
+    query = (sa.select(attachments_table).where(attachments_table.c.ticket_id == ticket_id)
+             .order_by(attachments_table.c.id))
+    if not req.user.is_staff:
+        query = query.where(attachments_table.c.public.is_(True))
+    rows = await req.app[DATABASE].read(lambda c: c.execute(query).all())
+    return AttachmentList(items=[_attachment(r) for r in rows])
+
+
+@router.route("GET", r"/api/v1/attachments/{attachment_id:\d{1,18}}", roles=ANY_USER,
+              summary="Download an attachment", produces="application/octet-stream")
+async def download_attachment(req: ApiRequest) -> web.StreamResponse:
+    attachment_id = int(req.params["attachment_id"])
+    me = req.user
+
+    def run(conn: Any) -> tuple[Any, Any]:
+        row = conn.execute(sa.select(attachments_table)
+                           .where(attachments_table.c.id == attachment_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no attachment with id {attachment_id}")
+        return row, store.get_row(conn, row.ticket_id)
+
+    row, ticket_row = await req.app[DATABASE].read(run)
+    if not me.is_staff and (ticket_row.requester_id != me.user_id or not row.public):
+        raise NotFound(f"no attachment with id {attachment_id}")
+    path = attachments.store_path(req.app[SETTINGS].data_dir / "attachments", row.sha256)
+    response = web.FileResponse(path, headers=attachments.download_headers(
+        row.content_type, row.filename))
+    return response

@@ -57,6 +57,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tickets/{ticket_id}/events"): USERS,
     ("POST", "/api/v1/tickets/{ticket_id}/reopen"): USERS,
     ("POST", "/api/v1/tickets/{ticket_id}/close"): USERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
+    ("GET", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
+    ("GET", "/api/v1/attachments/{attachment_id}"): USERS,
     ("GET", "/api/v1/categories"): USERS,
     ("GET", "/api/v1/stream"): USERS,  # an endless event stream: only its status is read
     ("POST", "/api/v1/categories"): {ADMIN},

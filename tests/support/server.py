@@ -143,7 +143,7 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
     values: dict[str, Any] = {"data": str(data_dir), "host": "127.0.0.1", "port": 0,
                               "admin_password": ADMIN_PASSWORD}
     values.update(overrides)
-    settings = load(environ={}, overrides=values)
+    settings = await asyncio.to_thread(load, environ={}, overrides=values)
 
     def prepare() -> tuple[TlsInfo | None, Database, web.Application]:
         # Start-up work touches files; it runs before serving, off the loop.
