@@ -7,6 +7,9 @@ import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./j
 import { Shell } from "./js/shell.js";
 import { accountView } from "./js/views/account.js";
 import { deskView } from "./js/views/desk.js";
+import { deviceView } from "./js/views/device.js";
+import { devicesView } from "./js/views/devices.js";
+import { enrollmentView } from "./js/views/enrollment.js";
 import { groupsView } from "./js/views/groups.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
@@ -20,9 +23,14 @@ const ADMIN = ["admin"];
 // Each route: a path pattern, who may open it, its nav entry, title and view.
 const ROUTES = [
   { path: /^\/desk$/, roles: STAFF, nav: "desk", title: "Desk", view: deskView },
+  { path: /^\/devices$/, roles: STAFF, nav: "devices", title: "Devices", view: devicesView },
+  { path: /^\/devices\/(\d+)(?:\/(hardware|network|software|changes))?$/, roles: STAFF, nav: "devices",
+    title: "Device", view: deviceView },
   { path: /^\/portal$/, roles: ANYONE, nav: "portal", title: "My tickets", view: portalView },
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
+  { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
+    view: enrollmentView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
 ];
 
@@ -93,6 +101,7 @@ function route() {
     user,
     home: homeRoute(user),
     params: found ? found.m.slice(1) : [],
+    setTitle: (title) => shell.setTitle(title),
     onUserChanged: (changed) => {
       updateUser(changed);
       shell.setUser(changed);

@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import datetime as dt
+import math
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import async_playwright, expect
 
+from endpoint_agent import sampling
+from endpoint_agent.inventory import collect
+from server.db.schema import device_metrics, devices, enrollment_tokens, inventory_changes
+from server.keys import HUB
+from shared import protocol as p
+from tests.support.agents import (
+    RunningAgent,
+    create_token,
+    enroll_device,
+    fake_inventory,
+    start_agent,
+)
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +67,155 @@ async def seed(server: RunningServer) -> Client:
     return admin
 
 
+# Other machines next to this one: host name, OS, version, users, load, minutes offline.
+FLEET = [
+    ("acc-laptop-07", "Ubuntu", "24.04.1 LTS (Noble Numbat)", ["anna.berg"], (8.0, 46.0, 61.0),
+     None),
+    ("rec-desk-02", "Fedora Linux", "40 (Workstation Edition)", ["rick.olsen"],
+     (64.0, 81.0, 93.5), None),
+    ("lab-ws-11", "Debian GNU/Linux", "12 (bookworm)", [], (3.0, 35.0, 48.0), 5),
+    ("sales-nb-03", "Linux Mint", "21.3 (Virginia)", ["sam.jones"], (1.0, 52.0, 71.0), 60 * 26),
+]
+
+
+def fleet_inventory(hostname: str, os_name: str, os_version: str,
+                    users: list[str]) -> dict[str, Any]:
+    """Return a small inventory of another machine of the fleet."""
+    inv = fake_inventory(hostname)
+    inv["operatingsystem"] = {"name": os_name, "version": os_version, "arch": "x86_64",
+                              "full_name": f"{os_name} {os_version}", "kernel_name": "linux"}
+    inv["users"] = [{"login": u} for u in users]
+    inv["bios"]["ssn"] = f"{hostname.upper().replace('-', '')[:6]}{random.randint(1000, 9999)}"
+    return inv
+
+
+def earlier(real: dict[str, Any]) -> dict[str, Any]:
+    """Return this machine's inventory as it might have been a week ago (older packages)."""
+    inv = copy.deepcopy(real)
+    softwares = inv.get("softwares")
+    if isinstance(softwares, list) and len(softwares) > 6:
+        for item in softwares[1:4]:
+            item["version"] = older_version(str(item.get("version", "1")))
+        del softwares[5]
+        softwares.append({"name": "libssl1.1", "version": "1.1.1w-0+deb11u1", "arch": "amd64",
+                          "from": "dpkg", "publisher": "Debian OpenSSL Team",
+                          "comments": "Secure Sockets Layer toolkit - shared libraries"})
+    os_section = inv.get("operatingsystem")
+    if isinstance(os_section, dict) and os_section.get("boot_time"):
+        os_section["boot_time"] = "2026-11-20 08:12:41"
+    return inv
+
+
+def older_version(version: str) -> str:
+    """Return a plausible previous version ("3.0.15-1" -> "3.0.14-1")."""
+    for i in range(len(version) - 1, -1, -1):
+        if version[i].isdigit() and version[i] != "0":
+            return version[:i] + str(int(version[i]) - 1) + version[i + 1:]
+    return version + "~old"
+
+
+def history(device_id: int, now: dt.datetime, live: dict[str, float]) -> list[dict[str, Any]]:
+    """Return a plausible day of one-minute samples ending at the live values.
+
+    Office hours are busier, and the machine was switched off for a while in the morning.
+    """
+    rows = []
+    rng = random.Random(7)
+    cpu = 5.0
+    for minute in range(24 * 60, 1, -1):
+        at = now - dt.timedelta(minutes=minute)
+        hour = at.hour + at.minute / 60
+        office = math.sin((hour - 8) / 10 * math.pi) if 8 <= hour <= 18 else 0.0
+        cpu += (3 + 28 * office - cpu) * 0.15 + rng.gauss(0, 1.5)
+        cpu = max(0.5, min(100.0, cpu + (30 if rng.random() < 0.004 else 0)))
+        if 6 * 60 < minute < 6 * 60 + 45:
+            continue  # switched off for a while
+        rows.append({"device_id": device_id, "at": at, "cpu_percent": cpu,
+                     "memory_percent": live["memory_percent"] + 14 * office
+                     + 1.5 * math.sin(minute / 53),
+                     "disk_percent": live["disk_percent"] - 1.2 * minute / (24 * 60)})
+    return rows
+
+
+async def changes_after(admin: Client, device_id: int, count: int) -> bool:
+    """Tell whether a device has more than ``count`` inventory changes."""
+    resp = await admin.get(f"/api/v1/devices/{device_id}/changes")
+    return len(resp.json["items"]) > count
+
+
+async def seed_devices(server: RunningServer, admin: Client,
+                       state_root: Path) -> tuple[list[RunningAgent], int]:
+    """Enroll this machine (real inventory and load) and a small fleet; return the agents."""
+    groups = {g["name"]: g["id"] for g in (await admin.get("/api/v1/groups")).json["items"]}
+    office = await create_token(admin, note="Office PCs", max_uses=50,
+                                group_id=groups["Service desk"], expires_in_hours=24 * 30)
+    await create_token(admin, note="Lab machines", expires_in_hours=24 * 7)
+    used = await create_token(admin, note="This machine", max_uses=1, expires_in_hours=48)
+    pilot = await create_token(admin, note="Pilot rollout", expires_in_hours=1)
+    revoked = await create_token(admin, note="Sent by mistake", expires_in_hours=24)
+    await admin.delete(f"/api/v1/enrollment-tokens/{revoked['info']['id']}")
+
+    agents = []
+    real = await asyncio.to_thread(collect)
+    await asyncio.to_thread(sampling.prime)
+    state, _ = await enroll_device(server, admin, state_root / "this-machine", token=used["token"])
+    # The agent first reports an older state of this machine, then the real one, so the
+    # change timeline shows an upgrade that ends in what the machine really holds.
+    reported = earlier(real)
+    agents.append(await start_agent(state, inventory=reported, heartbeat=2.0,
+                                    inventory_interval=0.5, sample=sampling.sample))
+    for host, os_name, os_version, users, load, _ in FLEET:
+        state, _ = await enroll_device(server, admin, state_root / host, token=office["token"])
+        cpu, mem, disk = load
+        metrics = p.Metrics(cpu_percent=cpu, memory_percent=mem, disk_percent=disk, load1=0.3)
+        agents.append(await start_agent(state, inventory=fleet_inventory(
+            host, os_name, os_version, users), heartbeat=1.0,
+            sample=lambda m=metrics: m))  # type: ignore[misc]
+    items: list[dict[str, Any]] = []
+
+    async def all_reported() -> bool:
+        nonlocal items
+        items = (await admin.get("/api/v1/devices")).json["items"]
+        if len(items) < len(agents) or not all(d["metrics"] for d in items):
+            return False
+        for d in items:
+            inventory = (await admin.get(f"/api/v1/devices/{d['id']}")).json["inventory"]
+            if "softwares" not in inventory:
+                return False
+        return True
+
+    await eventually(all_reported, within=30)
+    hub = server.app[HUB]
+    now = dt.datetime.now(dt.UTC)
+    device_ids = sorted(d["id"] for d in items)
+    this = device_ids[0]
+    first = (await admin.get(f"/api/v1/devices/{this}/changes")).json["items"]
+    reported.clear()
+    reported.update(real)
+    await eventually(lambda: changes_after(admin, this, len(first)), within=20)
+    await server.db.write(lambda c: c.execute(inventory_changes.update().where(
+        inventory_changes.c.id <= max(i["id"] for i in first)).values(
+        at=now - dt.timedelta(days=6, hours=3))))
+    await server.db.write(lambda c: c.execute(devices.update().where(
+        devices.c.id == this).values(enrolled_at=now - dt.timedelta(days=6, hours=3))))
+    for device_id, (*_, offline_minutes) in zip(device_ids[1:], FLEET, strict=True):
+        if offline_minutes is None:
+            continue
+        await agents[device_ids.index(device_id)].stop()
+        await hub.flush()
+        seen = now - dt.timedelta(minutes=offline_minutes)
+        await server.db.write(lambda c, i=device_id, t=seen: c.execute(  # type: ignore[misc]
+            devices.update().where(devices.c.id == i).values(last_seen_at=t)))
+    await admin.patch(f"/api/v1/devices/{device_ids[0]}", json={"group_id": groups["Network"]})
+    live = next(d for d in items if d["id"] == device_ids[0])["metrics"]
+    await server.db.write(lambda c: c.execute(device_metrics.insert(),
+                                              history(device_ids[0], now, live)))
+    await server.db.write(lambda c: c.execute(enrollment_tokens.update().where(
+        enrollment_tokens.c.id == pilot["info"]["id"]).values(
+        expires_at=now - dt.timedelta(days=3))))
+    return agents, device_ids[0]
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_label("User name").fill(username)
@@ -58,18 +224,24 @@ async def log_in(page: Any, username: str, password: str) -> None:
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, only: set[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        server = await start_server(Path(tmp) / "data")
+        # The public URL is what install commands show; agents here still use the real port.
+        server = await start_server(Path(tmp) / "data", public_url="https://desk.example.org:8443")
+        agents: list[RunningAgent] = []
         try:
-            await seed(server)
+            admin = await seed(server)
+            agents, device_id = await seed_devices(server, admin, Path(tmp) / "agents")
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium_path(),
                                                    headless=True, args=CHROMIUM_ARGS)
                 for who, password, shots in (
                         ("admin", ADMIN_PASSWORD, ["login", "desk-admin", "users", "groups",
-                                                   "account"]),
+                                                   "account", "devices", "device", "enrollment"]),
                         ("rick.olsen", PASSWORD, ["portal"])):
+                    shots = [s for s in shots if not only or s in only]
+                    if not shots:
+                        continue
                     context = await browser.new_context(
                         ignore_https_errors=True, base_url=server.base_url,
                         viewport={"width": 1280, "height": 760}, device_scale_factor=1)
@@ -98,15 +270,41 @@ async def main(out: Path) -> None:
                             await page.screenshot(path=out / "account.png")
                         elif shot == "portal":
                             await page.screenshot(path=out / "portal.png")
+                        elif shot == "devices":
+                            await page.goto("/#/devices")
+                            await expect(page.locator("tr[data-id]")).to_have_count(
+                                len(FLEET) + 1)
+                            # This machine's load is real: let the page's own rendering
+                            # settle and the list refresh once before taking the picture.
+                            await page.wait_for_timeout(11_000)
+                            await page.screenshot(path=out / "devices.png")
+                        elif shot == "device":
+                            await page.goto(f"/#/devices/{device_id}")
+                            await expect(page.locator(".chart-series path").first).to_be_visible()
+                            await page.wait_for_timeout(6_000)  # a live refresh at rest
+                            await page.screenshot(path=out / "device.png")
+                        elif shot == "enrollment":
+                            await page.goto("/#/admin/enrollment")
+                            await page.get_by_role("button", name="New token").click()
+                            dialog = page.get_by_role("dialog")
+                            await dialog.get_by_label("Max uses").fill("25")
+                            await dialog.get_by_label("Group").select_option(label="Service desk")
+                            await dialog.get_by_label("Note").fill("Accounting laptops")
+                            await dialog.get_by_role("button", name="Create token").click()
+                            await expect(page.get_by_label("Install command")).to_be_visible()
+                            await page.screenshot(path=out / "enrollment.png")
                     await context.close()
                 await browser.close()
         finally:
+            for agent in agents:
+                await agent.stop()
             await server.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    out_dir = parser.parse_args().out
-    out_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(out_dir))
+    parser.add_argument("--only", default="", help="comma-separated shot names (default: all)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(args.out, {s for s in args.only.split(",") if s}))

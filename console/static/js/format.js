@@ -19,3 +19,54 @@ export function initials(name) {
   const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || "?").slice(0, 2);
   return letters.toUpperCase();
 }
+
+const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+const NUMBER = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+/** Format an ISO timestamp as a local time of day ("—" when missing). */
+export function time(iso) {
+  return iso ? TIME.format(new Date(iso)) : "\u2014";
+}
+
+/** Say how long ago an ISO timestamp was ("just now", "5 min ago", "3 h ago", "2 days ago"). */
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const seconds = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days < 60) return days === 1 ? "1 day ago" : `${days} days ago`;
+  return `on ${date(iso)}`;
+}
+
+/** Format a size given in MB (2**20 bytes, GLPI's unit) as MB, GB or TB. */
+export function megabytes(mb) {
+  if (mb === null || mb === undefined || mb === "" || Number.isNaN(Number(mb))) return "\u2014";
+  const value = Number(mb);
+  if (value >= 1024 * 1024) return `${NUMBER.format(value / (1024 * 1024))} TB`;
+  if (value >= 1024) return `${NUMBER.format(value / 1024)} GB`;
+  return `${NUMBER.format(value)} MB`;
+}
+
+/** Format a byte count as B, KB, MB or GB (powers of 1024). */
+export function bytes(n) {
+  if (n === null || n === undefined || n === "" || Number.isNaN(Number(n))) return "\u2014";
+  const value = Number(n);
+  if (value < 1024) return `${value} B`;
+  if (value < 1024 ** 2) return `${NUMBER.format(value / 1024)} KB`;
+  if (value < 1024 ** 3) return `${NUMBER.format(value / 1024 ** 2)} MB`;
+  return `${NUMBER.format(value / 1024 ** 3)} GB`;
+}
+
+/** Format a percentage with no decimals ("—" when missing). */
+export function percent(value) {
+  return value === null || value === undefined ? "\u2014" : `${Math.round(Number(value))}%`;
+}
+
+/** Format a plain number with at most one decimal. */
+export function number(value) {
+  return NUMBER.format(Number(value));
+}

@@ -17,6 +17,16 @@ const PATHS = {
   copy: ["M9 9h11v11H9z", "M5 15H4V4h11v1"],
   trash: ["M4 7h16", "M10 11v6", "M14 11v6", "M6 7l1 13h10l1-13", "M9 7V4h6v3"],
   shield: ["M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z"],
+  monitor: ["M3 4h18v12H3z", "M8 20h8", "M12 16v4"],
+  enroll: ["M12 3v10", "M8 9l4 4 4-4", "M4 15v5h16v-5"],
+  ban: ["M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18", "M5.6 5.6l12.8 12.8"],
+  back: ["M15 6l-6 6 6 6"],
+  package: ["M12 3l8 4.5v9L12 21l-8-4.5v-9z", "M4 7.5l8 4.5 8-4.5", "M12 12v9"],
+  history: ["M3 12a9 9 0 1 0 3-6.7L3 8", "M3 3v5h5", "M12 7v5l3 2"],
+  chip: ["M7 7h10v10H7z", "M10 10h4v4h-4z", "M9 3v4", "M15 3v4", "M9 17v4", "M15 17v4",
+    "M3 9h4", "M3 15h4", "M17 9h4", "M17 15h4"],
+  network: ["M12 3v6", "M5 21v-4h14v4", "M12 13v4", "M9 9h6v4H9z"],
+  pencil: ["M4 20h4L19 9l-4-4L4 16z", "M13 7l4 4"],
 };
 
 /** Return an SVG icon element by name. */

@@ -12,6 +12,7 @@ export function navFor(user) {
   if (isStaff(user)) {
     sections.push({ title: "Service desk", items: [
       { id: "desk", href: "#/desk", label: "Desk", icon: "inbox" },
+      { id: "devices", href: "#/devices", label: "Devices", icon: "monitor" },
     ] });
   } else {
     sections.push({ title: "Support", items: [
@@ -22,6 +23,7 @@ export function navFor(user) {
     sections.push({ title: "Administration", items: [
       { id: "users", href: "#/admin/users", label: "Users", icon: "users" },
       { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
+      { id: "enrollment", href: "#/admin/enrollment", label: "Enrollment", icon: "enroll" },
     ] });
   }
   sections.push({ title: "You", items: [
@@ -84,14 +86,19 @@ export class Shell {
     replace(this.avatar, initials(user.display_name));
   }
 
+  /** Set the page heading and the window title (a view may name what it shows). */
+  setTitle(title) {
+    replace(this.title, title);
+    document.title = `${title} \u00b7 Deskmate`;
+  }
+
   /** Mark the active navigation entry and set the page title; return a fresh content node. */
   enter(navId, title) {
     for (const [id, link] of this.links) {
       if (id === navId) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
-    replace(this.title, title);
-    document.title = `${title} \u00b7 Deskmate`;
+    this.setTitle(title);
     setNoticeHost(this.notice);
     clearNotice(); // a notice belongs to the page it was shown on
     const fresh = h("div", { class: "view" });

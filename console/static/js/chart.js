@@ -1,0 +1,156 @@
+// A line chart of CPU, memory and disk percentages over time, drawn as SVG with DOM calls.
+
+import { h, replace } from "./dom.js";
+import { dateTime, percent, time } from "./format.js";
+
+const NS = "http://www.w3.org/2000/svg";
+const HEIGHT = 190;
+const PAD = { left: 40, right: 12, top: 10, bottom: 24 };
+const GAP_MS = 5 * 60 * 1000; // samples come every minute; a longer gap is an outage
+const HOUR = 3600 * 1000;
+
+export const SERIES = [
+  { key: "cpu_percent", label: "CPU", cls: "series-cpu" },
+  { key: "memory_percent", label: "Memory", cls: "series-memory" },
+  { key: "disk_percent", label: "Disk", cls: "series-disk" },
+];
+
+function svg(tag, attrs = {}) {
+  const el = document.createElementNS(NS, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  return el;
+}
+
+function text(x, y, label, cls) {
+  const el = svg("text", { x, y, class: cls });
+  el.textContent = label;
+  return el;
+}
+
+/** Split samples into runs without outages: [[{t, v}], ...]. */
+function runs(points, key) {
+  const out = [];
+  let run = [];
+  let last = -Infinity;
+  for (const p of points) {
+    const value = p[key];
+    if (value === null || value === undefined) continue;
+    if (p.t - last > GAP_MS && run.length) {
+      out.push(run);
+      run = [];
+    }
+    run.push({ t: p.t, v: Math.max(0, Math.min(100, value)) });
+    last = p.t;
+  }
+  if (run.length) out.push(run);
+  return out;
+}
+
+/**
+ * Return a chart of the last `hours` hours: `{el, update(items)}` where items are the
+ * API's samples `{at, cpu_percent, memory_percent, disk_percent}`, oldest first.
+ */
+export function metricsChart({ hours = 24, label = "Usage over the last 24 hours" } = {}) {
+  let points = [];
+  let end = Date.now();
+  let width = 0;
+
+  const readout = h("span", { class: "chart-readout", "aria-live": "off" });
+  const legend = h("div", { class: "chart-legend" },
+    SERIES.map((s) => h("span", { class: `legend-item ${s.cls}` }, h("span", { class: "legend-swatch" }), s.label)),
+    readout);
+  const canvas = svg("svg", { class: "chart-svg", role: "img", "aria-label": label, height: HEIGHT });
+  const holder = h("div", { class: "chart-plot" }, canvas);
+  const el = h("div", { class: "chart" }, legend, holder);
+
+  const x = (t) => PAD.left + ((t - (end - hours * HOUR)) / (hours * HOUR)) * (width - PAD.left - PAD.right);
+  const y = (v) => PAD.top + (1 - v / 100) * (HEIGHT - PAD.top - PAD.bottom);
+
+  function draw() {
+    width = Math.floor(holder.clientWidth);
+    if (width < 100) return; // hidden (another tab): drawn when it shows
+    canvas.setAttribute("width", width);
+    canvas.setAttribute("viewBox", `0 0 ${width} ${HEIGHT}`);
+    canvas.replaceChildren();
+    const grid = svg("g", { class: "chart-grid" });
+    for (const v of [0, 25, 50, 75, 100]) {
+      grid.append(svg("line", { x1: PAD.left, x2: width - PAD.right, y1: y(v), y2: y(v) }));
+      if (v % 50 === 0) grid.append(text(PAD.left - 8, y(v) + 4, `${v}%`, "chart-label chart-label-y"));
+    }
+    // Ticks on whole local hours that are multiples of 6 (00:00, 06:00, 12:00, 18:00).
+    const start = end - hours * HOUR;
+    const first = new Date(start);
+    first.setMinutes(0, 0, 0);
+    for (let t = first.getTime() + HOUR; t < end; t += HOUR) {
+      const d = new Date(t);
+      if (d.getHours() % 6 !== 0) continue;
+      grid.append(svg("line", { class: "chart-tick", x1: x(t), x2: x(t), y1: PAD.top, y2: HEIGHT - PAD.bottom }));
+      const label = d.getHours() === 0
+        ? d.toLocaleDateString(undefined, { month: "short", day: "numeric" }) : time(d.toISOString());
+      grid.append(text(x(t), HEIGHT - 6, label, "chart-label chart-label-x"));
+    }
+    canvas.append(grid);
+    for (const s of SERIES) {
+      const g = svg("g", { class: `chart-series ${s.cls}` });
+      for (const run of runs(points, s.key)) {
+        if (run.length === 1) {
+          g.append(svg("circle", { cx: x(run[0].t), cy: y(run[0].v), r: 2.5 }));
+        } else {
+          const d = run.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)} ${y(p.v).toFixed(1)}`).join("");
+          g.append(svg("path", { d }));
+        }
+      }
+      canvas.append(g);
+    }
+    if (!points.length) {
+      canvas.append(text((PAD.left + width - PAD.right) / 2, HEIGHT / 2, "No samples in this period yet",
+        "chart-empty"));
+    }
+    const cursor = svg("line", { class: "chart-cursor", x1: 0, x2: 0, y1: PAD.top, y2: HEIGHT - PAD.bottom,
+      visibility: "hidden" });
+    canvas.append(cursor);
+  }
+
+  function nearest(t) {
+    let best = null;
+    for (const p of points) if (!best || Math.abs(p.t - t) < Math.abs(best.t - t)) best = p;
+    return best && Math.abs(best.t - t) <= GAP_MS ? best : null;
+  }
+
+  canvas.addEventListener("mousemove", (event) => {
+    if (!points.length || width < 100) return;
+    const box = canvas.getBoundingClientRect();
+    const px = event.clientX - box.left;
+    const t = end - hours * HOUR + ((px - PAD.left) / (width - PAD.left - PAD.right)) * hours * HOUR;
+    const p = nearest(t);
+    const cursor = canvas.querySelector(".chart-cursor");
+    if (!p) {
+      cursor.setAttribute("visibility", "hidden");
+      replace(readout);
+      return;
+    }
+    cursor.setAttribute("x1", x(p.t));
+    cursor.setAttribute("x2", x(p.t));
+    cursor.setAttribute("visibility", "visible");
+    replace(readout, `${dateTime(p.at)} \u2014 `,
+      SERIES.map((s) => `${s.label} ${percent(p[s.key])}`).join(" \u00b7 "));
+  });
+  canvas.addEventListener("mouseleave", () => {
+    canvas.querySelector(".chart-cursor")?.setAttribute("visibility", "hidden");
+    replace(readout);
+  });
+
+  new ResizeObserver(() => {
+    if (Math.floor(holder.clientWidth) !== width) draw();
+  }).observe(holder);
+
+  return {
+    el,
+    /** Replace the samples and redraw, with the time axis ending now. */
+    update(items) {
+      points = items.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
+      end = Date.now();
+      draw();
+    },
+  };
+}
