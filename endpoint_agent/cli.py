@@ -87,6 +87,22 @@ def cmd_inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from endpoint_agent.inventory import collect
+    from endpoint_agent.state import AgentState
+    from endpoint_agent.ticket import build, logged_in_user, raise_ticket, screenshot_png
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    state = AgentState(_state(args))
+    state.load()  # fail early, with the enrollment hint, when not enrolled
+    shot = screenshot_png(args.display) if args.screenshot else None
+    message = build(args.title, description=args.description,
+                    requester=args.requester or logged_in_user(), inventory=collect(),
+                    screenshot=shot, help_now=args.help_now)
+    print(raise_ticket(state, message))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from endpoint_agent.state import AgentState
 
@@ -132,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     inv = sub.add_parser("inventory", help="print the inventory this agent would send")
     inv.add_argument("--json", action="store_true", help="the full inventory as JSON")
     inv.set_defaults(func=cmd_inventory)
+
+    ticket = sub.add_parser("ticket", parents=[common],
+                            help="raise a ticket for this machine's user",
+                            description="Raise a ticket linked to this device, with an "
+                                        "inventory snapshot attached. Queued if the server "
+                                        "cannot be reached.")
+    ticket.add_argument("title", help="what is wrong, in a few words")
+    ticket.add_argument("--description", default="", help="more detail")
+    ticket.add_argument("--screenshot", action="store_true",
+                        help="attach a screenshot of the whole screen")
+    ticket.add_argument("--display", help="X display for the screenshot (default $DISPLAY)")
+    ticket.add_argument("--requester", metavar="LOGIN",
+                        help="whose ticket it is (default: the logged-in user)")
+    ticket.add_argument("--help-now", action="store_true",
+                        help="ask for a technician to connect (raises the urgency)")
+    ticket.set_defaults(func=cmd_ticket)
 
     status = sub.add_parser("status", parents=[common], help="show the enrollment")
     status.set_defaults(func=cmd_status)

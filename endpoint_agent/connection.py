@@ -100,8 +100,7 @@ class Agent:
     @property
     def url(self) -> str:
         """Return the wss:// URL of the agent endpoint."""
-        parts = urlsplit(self.enrollment.server_url)
-        return f"wss://{parts.netloc}{parts.path}{self.enrollment.websocket_path}"
+        return ws_url(self.enrollment)
 
     def stop(self) -> None:
         """Ask the loop to close the connection and return."""
@@ -169,11 +168,7 @@ class Agent:
 
     async def _session(self) -> bool:
         """Run one connection; return whether it authenticated."""
-        async with connect(
-            self.url, ssl=self.ssl, compression=None, max_size=p.MAX_MESSAGE_BYTES,
-            open_timeout=10, ping_interval=20, ping_timeout=20, close_timeout=5,
-            user_agent_header=f"deskmate-agent/{__version__}",
-        ) as ws:
+        async with open_connection(self.enrollment, self.ssl) as ws:
             self._ws = ws
             welcome = await self._handshake(ws)
             self.stats.connections += 1
@@ -209,43 +204,7 @@ class Agent:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handshake(self, ws: ClientConnection) -> p.Welcome:
-        challenge = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
-        if not isinstance(challenge, p.Challenge):
-            raise p.ProtocolError(p.UNEXPECTED, "expected a challenge")
-        if p.PROTOCOL_VERSION in challenge.protocols:
-            version = p.PROTOCOL_VERSION
-        else:
-            common = set(challenge.protocols) & set(p.SUPPORTED_VERSIONS)
-            if not common:
-                raise FatalConnectionError(
-                    p.UNSUPPORTED_VERSION, f"the server speaks protocol {challenge.protocols}; "
-                    f"this agent speaks {list(p.SUPPORTED_VERSIONS)}")
-            version = max(common)
-        ssl_object = ws.transport.get_extra_info("ssl_object")
-        cert = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        if not cert:
-            raise p.ProtocolError(p.UNEXPECTED, "no server certificate to bind to")
-        binding = agent_auth.channel_binding(cert)
-        device_id = self.enrollment.device_id
-        await ws.send(p.encode(p.Hello(
-            protocol=version, device_id=device_id, agent_version=__version__,
-            capabilities=CAPABILITIES, channel=agent_auth.b64encode(binding),
-            signature=agent_auth.sign(self.key, challenge.nonce, device_id, binding))))
-        try:
-            answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
-        except ConnectionClosed as exc:
-            code = exc.rcvd.code if exc.rcvd else None
-            if code in FATAL_CLOSE:
-                raise FatalConnectionError(FATAL_CLOSE[code], exc.rcvd.reason if exc.rcvd
-                                           else "") from exc
-            raise
-        if isinstance(answer, p.Error):
-            if answer.code in FATAL_CODES:
-                raise FatalConnectionError(answer.code, answer.message)
-            raise p.ProtocolError(answer.code, answer.message)
-        if not isinstance(answer, p.Welcome):
-            raise p.ProtocolError(p.UNEXPECTED, "expected welcome")
-        return answer
+        return await handshake(ws, self.enrollment.device_id, self.key)
 
     async def _reader(self, ws: ClientConnection) -> None:
         try:
@@ -266,7 +225,9 @@ class Agent:
             log.info("connection closed (%s)", code)
 
     def _dispatch(self, message: p.ServerMessage) -> None:
-        if isinstance(message, p.Ack):
+        if isinstance(message, (p.Ack, p.TicketCreated)):
+            if isinstance(message, p.TicketCreated):
+                log.info("ticket %s created", message.number)
             future = self._acks.pop(message.id, None)
             if future is not None and not future.done():
                 future.set_result(None)
@@ -326,9 +287,12 @@ class Agent:
             if not batch:
                 return
             for report_id, kind, body in batch:
-                samples = msgspec.convert(body["samples"], list[p.MetricsSample])
-                await self._request(ws, report_id, p.encode(p.Report(
-                    id=report_id, kind=kind, samples=samples)))  # type: ignore[arg-type]
+                if kind == "ticket":
+                    frame = p.encode(msgspec.convert(body, p.TicketRequest))
+                else:
+                    samples = msgspec.convert(body["samples"], list[p.MetricsSample])
+                    frame = p.encode(p.Report(id=report_id, kind="metrics", samples=samples))
+                await self._request(ws, report_id, frame)
                 await asyncio.to_thread(self.outbox.remove, report_id)
                 self.stats.reports_acked += 1
 
@@ -345,3 +309,64 @@ class Agent:
                 await asyncio.to_thread(self.outbox.put, "metrics", body)
             except Exception:
                 log.exception("could not queue an offline sample")
+
+
+async def handshake(ws: ClientConnection, device_id: str,
+                    key: Ed25519PrivateKey) -> p.Welcome:
+    """Answer the server's challenge; return its welcome.
+
+    Raises:
+        FatalConnectionError: the server refused this device for good.
+        ProtocolError: the server said something unexpected.
+    """
+    challenge = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
+    if not isinstance(challenge, p.Challenge):
+        raise p.ProtocolError(p.UNEXPECTED, "expected a challenge")
+    if p.PROTOCOL_VERSION in challenge.protocols:
+        version = p.PROTOCOL_VERSION
+    else:
+        common = set(challenge.protocols) & set(p.SUPPORTED_VERSIONS)
+        if not common:
+            raise FatalConnectionError(
+                p.UNSUPPORTED_VERSION, f"the server speaks protocol {challenge.protocols}; "
+                f"this agent speaks {list(p.SUPPORTED_VERSIONS)}")
+        version = max(common)
+    ssl_object = ws.transport.get_extra_info("ssl_object")
+    cert = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+    if not cert:
+        raise p.ProtocolError(p.UNEXPECTED, "no server certificate to bind to")
+    binding = agent_auth.channel_binding(cert)
+    await ws.send(p.encode(p.Hello(
+        protocol=version, device_id=device_id, agent_version=__version__,
+        capabilities=CAPABILITIES, channel=agent_auth.b64encode(binding),
+        signature=agent_auth.sign(key, challenge.nonce, device_id, binding))))
+    try:
+        answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
+    except ConnectionClosed as exc:
+        code = exc.rcvd.code if exc.rcvd else None
+        if code in FATAL_CLOSE:
+            raise FatalConnectionError(FATAL_CLOSE[code], exc.rcvd.reason if exc.rcvd
+                                       else "") from exc
+        raise
+    if isinstance(answer, p.Error):
+        if answer.code in FATAL_CODES:
+            raise FatalConnectionError(answer.code, answer.message)
+        raise p.ProtocolError(answer.code, answer.message)
+    if not isinstance(answer, p.Welcome):
+        raise p.ProtocolError(p.UNEXPECTED, "expected welcome")
+    return answer
+
+
+def ws_url(enrollment: Enrollment) -> str:
+    """Return the wss:// URL of the server's agent endpoint."""
+    parts = urlsplit(enrollment.server_url)
+    return f"wss://{parts.netloc}{parts.path}{enrollment.websocket_path}"
+
+
+def open_connection(enrollment: Enrollment, ssl_context: ssl.SSLContext) -> connect:
+    """Return the (not yet opened) WebSocket connection to the server, as the agent uses."""
+    return connect(ws_url(enrollment), ssl=ssl_context, compression=None,
+                   max_size=p.MAX_MESSAGE_BYTES, open_timeout=10, ping_interval=20,
+                   ping_timeout=20, close_timeout=5,
+                   user_agent_header=f"deskmate-agent/{__version__}")
+

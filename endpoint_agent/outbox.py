@@ -24,7 +24,10 @@ class Outbox:
 
     def put(self, kind: str, body: dict[str, Any]) -> str:
         """Queue a report; drop the oldest when full. Return the report's id."""
-        report_id = uuid.uuid4().hex
+        return self.put_with_id(uuid.uuid4().hex, kind, body)
+
+    def put_with_id(self, report_id: str, kind: str, body: dict[str, Any]) -> str:
+        """Queue a report under an id chosen by the caller (the message's own id)."""
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT INTO outbox (id, kind, body) VALUES (?, ?, ?)",

@@ -22,6 +22,7 @@ WS_PATH = "/api/v1/agent/ws"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # an inventory with thousands of packages fits
 MAX_CONTROL_BYTES = 64 * 1024  # every other message
 MAX_SECTIONS = 64
+LARGE_TYPES = frozenset({"inventory", "ticket"})  # may use MAX_MESSAGE_BYTES
 MAX_REPORT_BATCH = 500
 
 # Error codes, defined once (docs/protocol.md lists their meaning).
@@ -167,8 +168,35 @@ class Report(Message, tag="report"):
     samples: Annotated[list[MetricsSample], Meta(max_length=MAX_REPORT_BATCH)]
 
 
-ServerMessage = Challenge | Welcome | Ack | HeartbeatAck | Error
-AgentMessage = Hello | Heartbeat | Inventory | Report | Error
+class FileData(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A small file carried inside a message (base64, standard alphabet)."""
+
+    filename: Annotated[str, Meta(min_length=1, max_length=200)]
+    data: Annotated[str, Meta(max_length=MAX_MESSAGE_BYTES)]
+
+
+class TicketRequest(Message, tag="ticket"):
+    """A ticket raised on the device (tray or ``deskmate-agent ticket``)."""
+
+    id: MessageId
+    title: Annotated[str, Meta(min_length=1, max_length=200)]
+    requester_login: Annotated[str, Meta(min_length=1, max_length=64,
+                                         pattern=r"^[A-Za-z0-9._@-]+$")]
+    description: Annotated[str, Meta(max_length=20_000)] = ""
+    help_now: bool = False  # the user asks for a remote session
+    files: Annotated[list[FileData], Meta(max_length=4)] = []
+
+
+class TicketCreated(Message, tag="ticket_created"):
+    """The ticket a ``ticket`` message created (sent again for a repeated id)."""
+
+    id: MessageId
+    ticket_id: int
+    number: ShortText
+
+
+ServerMessage = Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
+AgentMessage = Hello | Heartbeat | Inventory | Report | TicketRequest | Error
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
@@ -212,7 +240,7 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > limit:
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {limit}")
-    if len(raw) > MAX_CONTROL_BYTES and _tag_of(raw) != "inventory":
+    if len(raw) > MAX_CONTROL_BYTES and _tag_of(raw) not in LARGE_TYPES:
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
                             f"{MAX_CONTROL_BYTES}")
     try:

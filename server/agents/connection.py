@@ -20,7 +20,19 @@ from server.agents.hub import AgentLink
 from server.db.schema import utcnow
 from server.devices import store
 from server.errors import ApiError
-from server.keys import CHANNEL_BINDING, CLIENT_IP, DATABASE, HANDSHAKES, HUB, METRICS
+from server.keys import (
+    BROKER,
+    CHANNEL_BINDING,
+    CLIENT_IP,
+    DATABASE,
+    HANDSHAKES,
+    HUB,
+    METRICS,
+    SETTINGS,
+)
+from server.tickets import from_agent
+from server.tickets import store as ticket_store
+from server.tickets.priority import parse_matrix
 from shared import agent_auth
 from shared import protocol as p
 
@@ -140,6 +152,21 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[DATABASE].write(lambda c: store.store_samples(
             c, link.device_id, message.id, samples, now))
         link.send(p.encode(p.Ack(id=message.id)))  # a duplicate is acknowledged again
+    elif isinstance(message, p.TicketRequest):
+        settings = app[SETTINGS]
+        files = from_agent.decode_files(message, limit=settings.attachment_max_bytes)
+        if files:
+            await asyncio.to_thread(from_agent.write_files,
+                                    settings.data_dir / "attachments", files)
+        matrix = parse_matrix(settings.priority_matrix)
+        now = utcnow()
+        ticket_id, number = await app[DATABASE].write(lambda c: from_agent.create_from_agent(
+            c, device_id=link.device_id, message=message, files=files, matrix=matrix, now=now))
+        link.send(p.encode(p.TicketCreated(id=message.id, ticket_id=ticket_id, number=number)))
+        ticket = await app[DATABASE].read(lambda c: ticket_store.get_ticket(c, ticket_id))
+        app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
+                                   requester_id=ticket.requester.id, change="created",
+                                   public=True)
     elif isinstance(message, p.Error):
         log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
                  message.message)

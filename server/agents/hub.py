@@ -105,6 +105,11 @@ class Hub:
         """Tell whether a device is connected now."""
         return device_id in self.links
 
+    def last_seen(self, device_id: int) -> dt.datetime | None:
+        """Return when a device was last heard from, if newer than the database knows."""
+        presence = self._presence.get(device_id)
+        return presence.last_seen_at if presence is not None else None
+
     def live_metrics(self, device_id: int) -> dict[str, Any] | None:
         """Return the newest metrics reported by a connected device."""
         presence = self._presence.get(device_id)

@@ -297,3 +297,12 @@ attachments = sa.Table(
               nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+agent_tickets = sa.Table(
+    "agent_tickets", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("report_id", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              nullable=False),
+)

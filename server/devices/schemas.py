@@ -120,6 +120,12 @@ class DeviceQuery(Strict):
     cursor: Cursor | None = None
 
 
+class DeviceDetailQuery(Strict):
+    """What to include with a device."""
+
+    inventory: bool = True
+
+
 class DeviceDetail(Struct, kw_only=True):
     """A device with its whole inventory."""
 

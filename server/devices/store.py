@@ -73,8 +73,6 @@ def _summary_fields(section: str, data: Any) -> dict[str, Any]:
         return {"logged_in_users": ",".join(logins)[:1000]}
     if section == "hardware" and isinstance(data, dict) and data.get("name"):
         return {"hostname": str(data["name"])[:255]}
-    if section == "versionclient" and isinstance(data, str):
-        return {"agent_version": data[:64]}
     return {}
 
 

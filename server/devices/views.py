@@ -18,6 +18,7 @@ from server.devices.schemas import (
     ChangePage,
     Device,
     DeviceDetail,
+    DeviceDetailQuery,
     DevicePage,
     DeviceQuery,
     DeviceUpdate,
@@ -145,7 +146,11 @@ async def agent_socket(req: ApiRequest) -> web.StreamResponse:
 def _device(req: ApiRequest, row: Any) -> Device:
     hub = req.app[HUB]
     online = hub.is_online(row.id)
-    return store.to_device(row, online, hub.live_metrics(row.id) if online else None)
+    device = store.to_device(row, online, hub.live_metrics(row.id) if online else None)
+    seen = hub.last_seen(row.id)  # newer than the last batched write, when it exists
+    if seen is not None and (device.last_seen_at is None or seen > device.last_seen_at):
+        device.last_seen_at = seen
+    return device
 
 
 @router.route("GET", "/api/v1/devices", roles=STAFF, summary="List devices",
@@ -170,12 +175,15 @@ async def list_devices(req: ApiRequest) -> DevicePage:
 
 
 @router.route("GET", f"/api/v1/devices/{DID}", roles=STAFF,
-              summary="Get a device with its inventory", response=DeviceDetail)
+              summary="Get a device with its inventory", query=DeviceDetailQuery,
+              response=DeviceDetail)
 async def get_device(req: ApiRequest) -> DeviceDetail:
     device_id = int(req.params["device_id"])
+    with_inventory = req.query.inventory
 
     def run(conn: Any) -> tuple[Any, list[Any]]:
-        return store.get_device_row(conn, device_id), store.inventory_of(conn, device_id)
+        row = store.get_device_row(conn, device_id)
+        return row, store.inventory_of(conn, device_id) if with_inventory else []
 
     row, sections = await req.app[DATABASE].read(run)
     return DeviceDetail(device=_device(req, row),

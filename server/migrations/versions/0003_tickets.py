@@ -202,6 +202,19 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_ticket_devices_device_id"), "ticket_devices", ["device_id"], unique=False
     )
+    op.create_table(
+        "agent_tickets",
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("report_id", sa.String(length=64), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["device_id"], ["devices.id"],
+                                name=op.f("fk_agent_tickets_device_id_devices"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"],
+                                name=op.f("fk_agent_tickets_ticket_id_tickets"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("device_id", "report_id", name=op.f("pk_agent_tickets")),
+    )
     if op.get_bind().dialect.name == "sqlite":
         # Full-text search over titles, descriptions and replies (FTS5, bm25 ranking).
         op.execute(
