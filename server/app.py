@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -37,6 +38,8 @@ from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
 from server.settings import Settings
+from server.tickets import queue_views
+from server.tickets import store as ticket_store
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
 from server.users import views as user_views
@@ -44,8 +47,8 @@ from server.users import views as user_views
 log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
-           device_views.router, ticket_views.router)
-HOUSEKEEPING_SECONDS = 3600
+           device_views.router, ticket_views.router, queue_views.router)
+HOUSEKEEPING_SECONDS = 600
 
 
 def open_database(settings: Settings) -> Database:
@@ -65,14 +68,31 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(app[DATABASE].close)
 
 
+async def housekeeping_pass(app: web.Application) -> None:
+    """Purge expired console sessions; close tickets resolved long enough ago."""
+    now = utcnow()
+    removed = await app[DATABASE].write(lambda c: credentials.purge_expired_sessions(c, now))
+    if removed:
+        log.info("purged %d expired sessions", removed)
+    days = app[SETTINGS].auto_close_days
+    if days > 0:
+        closed = await app[DATABASE].write(lambda c: ticket_store.auto_close(
+            c, now=now, after=dt.timedelta(days=days)))
+        closed_tickets = await app[DATABASE].read(
+            lambda c: [ticket_store.get_ticket(c, t) for t in closed])
+        for ticket in closed_tickets:
+            app[BROKER].publish_ticket(ticket_id=ticket.id, number=ticket.number,
+                                       requester_id=ticket.requester.id, change="closed",
+                                       public=True)
+        if closed:
+            log.info("closed %d tickets resolved over %d days ago", len(closed), days)
+
+
 async def _housekeeping(app: web.Application) -> None:
-    """Purge expired console sessions every hour."""
+    """Run :func:`housekeeping_pass` every few minutes."""
     while True:
         try:
-            removed = await app[DATABASE].write(
-                lambda c: credentials.purge_expired_sessions(c, utcnow()))
-            if removed:
-                log.info("purged %d expired sessions", removed)
+            await housekeeping_pass(app)
         except Exception:
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_SECONDS)

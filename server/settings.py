@@ -96,6 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("reopen_window_days", int, 7,
             "Days after resolution during which a requester may reopen a ticket."),
+    Setting("auto_close_days", int, 7,
+            "Resolved tickets close by themselves after this many days (0: never)."),
     Setting("attachment_max_bytes", int, 10 * 1024 * 1024,
             "Largest file that can be attached to a ticket, in bytes."),
     Setting("admin_username", str, "admin", "User name of the first admin created on init."),
@@ -139,6 +141,7 @@ class Settings:
     page_size_max: int
     priority_matrix: str
     reopen_window_days: int
+    auto_close_days: int
     attachment_max_bytes: int
     admin_username: str
     admin_password: str

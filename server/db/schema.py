@@ -64,6 +64,10 @@ groups = sa.Table(
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("description", sa.String(1000), nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Tickets given to the group without an assignee go to a member: "none",
+    # "round_robin" or "least_loaded" (fewest open tickets).
+    sa.Column("auto_assign", sa.String(16), nullable=False, server_default="none"),
+    sa.Column("last_assigned_id", sa.Integer, nullable=True),
 )
 
 group_members = sa.Table(
@@ -235,6 +239,8 @@ tickets = sa.Table(
               nullable=True),
     sa.Column("problem_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="SET NULL"),
               nullable=True),
+    sa.Column("merged_into_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="SET NULL"),
+              nullable=True),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("resolution_code", sa.String(64), nullable=True),
     sa.Column("resolution_note", sa.Text, nullable=True),
@@ -305,4 +311,22 @@ agent_tickets = sa.Table(
     sa.Column("report_id", sa.String(64), primary_key=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
               nullable=False),
+)
+
+ticket_links = sa.Table(
+    "ticket_links", metadata,
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("related_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+canned_responses = sa.Table(
+    "canned_responses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(100), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=True),  # None: shared with the whole desk
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -42,6 +42,8 @@ class Ticket(Struct, kw_only=True):
     assignee: UserRef | None
     group_id: int | None
     problem_id: int | None
+    merged_into_id: int | None
+    related_ids: list[int]
     source: Source
     tags: list[str]
     device_ids: list[int]
@@ -188,3 +190,46 @@ class CategoryList(Struct, kw_only=True):
     """All categories."""
 
     items: list[Category]
+
+
+class MergeRequest(Strict):
+    """Merge this ticket into another, which carries on."""
+
+    into_id: int
+
+
+class SplitRequest(Strict):
+    """Split part of this ticket off into a new one."""
+
+    title: Title
+    description: Text = ""
+
+
+class LinkRequest(Strict):
+    """Relate this ticket to another."""
+
+    ticket_id: int
+
+
+class CannedResponse(Struct, kw_only=True):
+    """A reusable reply text."""
+
+    id: int
+    title: str
+    body: str
+    shared: bool
+    created_at: dt.datetime
+
+
+class CannedResponseCreate(Strict):
+    """A new canned response; shared ones are visible to the whole desk."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=100)]
+    body: Annotated[str, Meta(min_length=1, max_length=20_000)]
+    shared: bool = False
+
+
+class CannedResponseList(Struct, kw_only=True):
+    """The caller's and the shared canned responses."""
+
+    items: list[CannedResponse]

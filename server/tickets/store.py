@@ -18,12 +18,14 @@ from server.db.schema import (
     ticket_counters,
     ticket_devices,
     ticket_events,
+    ticket_links,
     ticket_tags,
     tickets,
     users,
 )
 from server.errors import NotFound, ValidationFailed
 from server.tickets import lifecycle
+from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
 from server.tickets.schemas import Ticket, TicketEvent, UserRef
 
@@ -144,20 +146,26 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
     check_refs(conn, user_ids={"requester_id": new.requester_id,
                                "assignee_id": new.assignee_id},
                group_id=new.group_id, category_id=new.category_id, device_ids=new.device_ids)
-    status = lifecycle.status_after_assignment("new", new.assignee_id)
+    assignee_id = new.assignee_id
+    if assignee_id is None and new.group_id is not None:
+        assignee_id = auto_assignee(conn, new.group_id)
+    status = lifecycle.status_after_assignment("new", assignee_id)
     ticket_id = int(conn.execute(tickets.insert().values(
         number=next_number(conn, new.kind), kind=new.kind, title=new.title,
         description=new.description, status=status, impact=new.impact, urgency=new.urgency,
         priority=new.priority, category_id=new.category_id, requester_id=new.requester_id,
-        assignee_id=new.assignee_id, group_id=new.group_id, source=new.source,
+        assignee_id=assignee_id, group_id=new.group_id, source=new.source,
         created_by=actor_id, created_at=now, updated_at=now,
     )).inserted_primary_key[0])  # type: ignore[index]
     _set_devices(conn, ticket_id, new.device_ids)
     _set_tags(conn, ticket_id, new.tags)
     _index_ticket(conn, ticket_id, new.title, new.description)
+    changes: dict[str, Any] = {"status": {"before": None, "after": status},
+                               "priority": {"before": None, "after": new.priority}}
+    if assignee_id is not None and new.assignee_id is None:
+        changes["assignee_id"] = {"before": None, "after": assignee_id, "auto": True}
     add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True, now=now,
-              changes={"status": {"before": None, "after": status},
-                       "priority": {"before": None, "after": new.priority}})
+              changes=changes)
     return ticket_id
 
 
@@ -173,7 +181,13 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     ids = [r.id for r in rows]
     tags: dict[int, list[str]] = defaultdict(list)
     devs: dict[int, list[int]] = defaultdict(list)
+    related: dict[int, list[int]] = defaultdict(list)
     if ids:
+        for tid, other in conn.execute(sa.select(ticket_links.c.ticket_id,
+                                                 ticket_links.c.related_id)
+                                       .where(ticket_links.c.ticket_id.in_(ids))
+                                       .order_by(ticket_links.c.related_id)):
+            related[tid].append(other)
         for tid, tag in conn.execute(sa.select(ticket_tags.c.ticket_id, ticket_tags.c.tag)
                                      .where(ticket_tags.c.ticket_id.in_(ids))
                                      .order_by(ticket_tags.c.tag)):
@@ -190,7 +204,8 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         status=r.status, impact=r.impact, urgency=r.urgency, priority=r.priority,
         category_id=r.category_id, requester=refs[r.requester_id],
         assignee=refs.get(r.assignee_id) if r.assignee_id is not None else None,
-        group_id=r.group_id, problem_id=r.problem_id, source=r.source, tags=tags[r.id],
+        group_id=r.group_id, problem_id=r.problem_id, merged_into_id=r.merged_into_id,
+        related_ids=related[r.id], source=r.source, tags=tags[r.id],
         device_ids=devs[r.id], resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at,
@@ -370,6 +385,12 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
                device_ids=changes.get("device_ids"), problem_id=values.get("problem_id"))
     if values.get("problem_id") == ticket_id:
         raise ValidationFailed("problem_id: a ticket cannot be its own problem")
+    if ("group_id" in values and values["group_id"] is not None
+            and values["group_id"] != row.group_id
+            and values.get("assignee_id", row.assignee_id) is None):
+        chosen = auto_assignee(conn, values["group_id"])
+        if chosen is not None:
+            values["assignee_id"] = chosen
     if "assignee_id" in values and "status" not in values:
         implied = lifecycle.status_after_assignment(row.status, values["assignee_id"])
         if implied != row.status:
@@ -479,3 +500,93 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
         raise ValidationFailed(f"a category {name!r} exists there already", code="conflict")
     return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]
+
+
+def link(conn: Connection, a: int, b: int, *, actor_id: int | None, now: dt.datetime) -> bool:
+    """Relate two tickets both ways; return False if they already were.
+
+    Raises:
+        NotFound: either ticket does not exist.
+        ValidationFailed: a ticket cannot relate to itself.
+    """
+    if a == b:
+        raise ValidationFailed("a ticket cannot be related to itself")
+    row_a, row_b = get_row(conn, a), get_row(conn, b)
+    exists = conn.execute(sa.select(ticket_links.c.ticket_id).where(
+        ticket_links.c.ticket_id == a, ticket_links.c.related_id == b)).first()
+    if exists is not None:
+        return False
+    conn.execute(ticket_links.insert(), [{"ticket_id": a, "related_id": b},
+                                         {"ticket_id": b, "related_id": a}])
+    add_event(conn, a, actor_id=actor_id, type="linked", public=False, now=now,
+              changes={"related": {"before": None, "after": row_b.number}})
+    add_event(conn, b, actor_id=actor_id, type="linked", public=False, now=now,
+              changes={"related": {"before": None, "after": row_a.number}})
+    return True
+
+
+def unlink(conn: Connection, a: int, b: int, *, actor_id: int | None,
+           now: dt.datetime) -> None:
+    """Remove the relation between two tickets.
+
+    Raises:
+        NotFound: they were not related.
+    """
+    removed = conn.execute(ticket_links.delete().where(sa.or_(
+        sa.and_(ticket_links.c.ticket_id == a, ticket_links.c.related_id == b),
+        sa.and_(ticket_links.c.ticket_id == b, ticket_links.c.related_id == a)))).rowcount
+    if not removed:
+        raise NotFound(f"tickets {a} and {b} are not related")
+    add_event(conn, a, actor_id=actor_id, type="unlinked", public=False, now=now,
+              changes={"related": {"before": get_row(conn, b).number, "after": None}})
+
+
+def merge(conn: Connection, source_id: int, target_id: int, *, actor_id: int | None,
+          now: dt.datetime) -> None:
+    """Merge ``source`` into ``target``: the source closes as a reference to the target.
+
+    Raises:
+        ValidationFailed: same ticket, a closed or cancelled one, or different kinds.
+    """
+    source, target = get_row(conn, source_id), get_row(conn, target_id)
+    if source_id == target_id:
+        raise ValidationFailed("a ticket cannot be merged into itself")
+    for row in (source, target):
+        if row.status in lifecycle.FINAL_STATUSES:
+            raise ValidationFailed(f"{row.number} is {row.status} and cannot be merged",
+                                   code="invalid_transition")
+    if source.kind != target.kind:
+        raise ValidationFailed(f"cannot merge a {source.kind} into a {target.kind}")
+    note = f"Merged into {target.number}."
+    conn.execute(tickets.update().where(tickets.c.id == source_id).values(
+        status="closed", merged_into_id=target_id, resolution_code="merged",
+        resolution_note=note, resolved_at=now, closed_at=now, updated_at=now))
+    add_event(conn, source_id, actor_id=actor_id, type="merged", public=True, now=now,
+              body=note, changes={"status": {"before": source.status, "after": "closed"},
+                                  "merged_into": {"before": None, "after": target.number}})
+    devices_of_source = [r.device_id for r in conn.execute(
+        sa.select(ticket_devices.c.device_id).where(ticket_devices.c.ticket_id == source_id))]
+    have = {r.device_id for r in conn.execute(
+        sa.select(ticket_devices.c.device_id).where(ticket_devices.c.ticket_id == target_id))}
+    extra = [d for d in devices_of_source if d not in have]
+    if extra:
+        conn.execute(ticket_devices.insert(),
+                     [{"ticket_id": target_id, "device_id": d} for d in extra])
+    add_event(conn, target_id, actor_id=actor_id, type="merged_from", public=True, now=now,
+              body=f"{source.number} ({source.title}) was merged into this ticket.",
+              changes={"merged_from": {"before": None, "after": source.number}})
+    conn.execute(tickets.update().where(tickets.c.id == target_id).values(updated_at=now))
+    link(conn, source_id, target_id, actor_id=actor_id, now=now)
+
+
+def auto_close(conn: Connection, *, now: dt.datetime, after: dt.timedelta) -> list[int]:
+    """Close tickets resolved longer than ``after`` ago; return their ids."""
+    due = [r.id for r in conn.execute(sa.select(tickets.c.id).where(
+        tickets.c.status == "resolved", tickets.c.resolved_at <= now - after))]
+    for ticket_id in due:
+        conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(
+            status="closed", closed_at=now, updated_at=now))
+        add_event(conn, ticket_id, actor_id=None, type="status_changed", public=True,
+                  now=now, body=f"Closed automatically {after.days} days after resolution.",
+                  changes={"status": {"before": "resolved", "after": "closed"}})
+    return due

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -19,6 +19,9 @@ GroupName = Annotated[str, Meta(min_length=1, max_length=100)]
 Description = Annotated[str, Meta(max_length=1000)]
 Cursor = Annotated[str, Meta(max_length=200, description="opaque; from next_cursor")]
 Limit = Annotated[int, Meta(ge=1, le=1000)]
+AutoAssign = Annotated[Literal["none", "round_robin", "least_loaded"], Meta(
+    description="who gets a ticket given to the group: nobody, members in turn, or the "
+                "member with the fewest open tickets")]
 
 
 class Strict(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -85,6 +88,7 @@ class Group(Struct, kw_only=True):
     name: str
     description: str
     member_ids: list[int]
+    auto_assign: AutoAssign
     created_at: dt.datetime
 
 
@@ -93,6 +97,7 @@ class GroupCreate(Strict):
 
     name: GroupName
     description: Description = ""
+    auto_assign: AutoAssign = "none"
 
 
 class GroupUpdate(Strict):
@@ -100,6 +105,7 @@ class GroupUpdate(Strict):
 
     name: GroupName | UnsetType = UNSET
     description: Description | UnsetType = UNSET
+    auto_assign: AutoAssign | UnsetType = UNSET
 
 
 class GroupPage(Struct, kw_only=True):

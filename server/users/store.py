@@ -147,7 +147,7 @@ def _members(conn: Connection, group_ids: list[int]) -> dict[int, list[int]]:
 
 def _group(row: Any, member_ids: list[int]) -> Group:
     return Group(id=row.id, name=row.name, description=row.description,
-                 member_ids=member_ids, created_at=row.created_at)
+                 member_ids=member_ids, auto_assign=row.auto_assign, created_at=row.created_at)
 
 
 def list_groups(conn: Connection, *, after: int, limit: int) -> list[Group]:
@@ -178,7 +178,8 @@ def _name_taken(conn: Connection, name: str, except_id: int | None = None) -> bo
     return conn.execute(query).first() is not None
 
 
-def create_group(conn: Connection, *, name: str, description: str, now: dt.datetime) -> int:
+def create_group(conn: Connection, *, name: str, description: str, now: dt.datetime,
+                 auto_assign: str = "none") -> int:
     """Insert a group and return its id.
 
     Raises:
@@ -187,7 +188,7 @@ def create_group(conn: Connection, *, name: str, description: str, now: dt.datet
     if _name_taken(conn, name):
         raise Conflict(f"group name {name!r} is taken")
     result = conn.execute(groups.insert().values(name=name, description=description,
-                                                 created_at=now))
+                                                 auto_assign=auto_assign, created_at=now))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 

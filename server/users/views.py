@@ -142,7 +142,8 @@ async def create_group(req: ApiRequest) -> Group:
 
     def run(conn: Any) -> Group:
         now = utcnow()
-        group_id = store.create_group(conn, name=name, description=body.description, now=now)
+        group_id = store.create_group(conn, name=name, description=body.description, now=now,
+                                      auto_assign=body.auto_assign)
         store.record(conn, actor_id=actor, action="group.create", target_type="group",
                      target_id=group_id, now=now, name=name)
         return store.get_group(conn, group_id)

@@ -60,6 +60,13 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
     ("GET", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
     ("GET", "/api/v1/attachments/{attachment_id}"): USERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/merge"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/split"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/links"): STAFF,
+    ("DELETE", "/api/v1/tickets/{ticket_id}/links/{related_id}"): STAFF,
+    ("GET", "/api/v1/canned-responses"): STAFF,
+    ("POST", "/api/v1/canned-responses"): STAFF,
+    ("DELETE", "/api/v1/canned-responses/{canned_id}"): STAFF,
     ("GET", "/api/v1/categories"): USERS,
     ("GET", "/api/v1/stream"): USERS,  # an endless event stream: only its status is read
     ("POST", "/api/v1/categories"): {ADMIN},

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("problem_id", sa.Integer(), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("resolution_code", sa.String(length=64), nullable=True),
         sa.Column("resolution_note", sa.Text(), nullable=True),
@@ -91,6 +92,12 @@ def upgrade() -> None:
             ["problem_id"],
             ["tickets.id"],
             name=op.f("fk_tickets_problem_id_tickets"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"],
+            ["tickets.id"],
+            name=op.f("fk_tickets_merged_into_id_tickets"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
