@@ -38,7 +38,7 @@ from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
 from server.settings import Settings
-from server.tickets import queue_views
+from server.tickets import catalog_views, queue_views
 from server.tickets import store as ticket_store
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
@@ -47,7 +47,8 @@ from server.users import views as user_views
 log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
-           device_views.router, ticket_views.router, queue_views.router)
+           device_views.router, ticket_views.router, queue_views.router,
+           catalog_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

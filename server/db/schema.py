@@ -68,6 +68,8 @@ groups = sa.Table(
     # "round_robin" or "least_loaded" (fewest open tickets).
     sa.Column("auto_assign", sa.String(16), nullable=False, server_default="none"),
     sa.Column("last_assigned_id", sa.Integer, nullable=True),
+    # Approves service requests whose catalog item asks for "the group's manager".
+    sa.Column("manager_id", sa.Integer, nullable=True),
 )
 
 group_members = sa.Table(
@@ -241,6 +243,11 @@ tickets = sa.Table(
               nullable=True),
     sa.Column("merged_into_id", sa.Integer, sa.ForeignKey("tickets.id", ondelete="SET NULL"),
               nullable=True),
+    sa.Column("catalog_item_id", sa.Integer, nullable=True),
+    sa.Column("form", sa.JSON, nullable=True),
+    # not_required, requested, approved or rejected
+    sa.Column("approval", sa.String(16), nullable=False, server_default="not_required"),
+    sa.Column("approver_id", sa.Integer, nullable=True),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("resolution_code", sa.String(64), nullable=True),
     sa.Column("resolution_note", sa.Text, nullable=True),
@@ -328,5 +335,21 @@ canned_responses = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
               nullable=True),  # None: shared with the whole desk
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+catalog_items = sa.Table(
+    "catalog_items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    # none, approver (approver_id) or group_manager (the fulfilling group's manager)
+    sa.Column("approval", sa.String(16), nullable=False),
+    sa.Column("approver_id", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -44,6 +44,10 @@ class Ticket(Struct, kw_only=True):
     problem_id: int | None
     merged_into_id: int | None
     related_ids: list[int]
+    catalog_item_id: int | None
+    form: dict[str, Any] | None
+    approval: str
+    approver: UserRef | None
     source: Source
     tags: list[str]
     device_ids: list[int]

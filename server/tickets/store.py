@@ -198,14 +198,18 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
                                      .order_by(ticket_devices.c.device_id)):
             devs[tid].append(did)
     refs = _user_refs(conn, {r.requester_id for r in rows}
-                      | {r.assignee_id for r in rows if r.assignee_id is not None})
+                      | {r.assignee_id for r in rows if r.assignee_id is not None}
+                      | {r.approver_id for r in rows if r.approver_id is not None})
     return [Ticket(
         id=r.id, number=r.number, kind=r.kind, title=r.title, description=r.description,
         status=r.status, impact=r.impact, urgency=r.urgency, priority=r.priority,
         category_id=r.category_id, requester=refs[r.requester_id],
         assignee=refs.get(r.assignee_id) if r.assignee_id is not None else None,
         group_id=r.group_id, problem_id=r.problem_id, merged_into_id=r.merged_into_id,
-        related_ids=related[r.id], source=r.source, tags=tags[r.id],
+        related_ids=related[r.id], catalog_item_id=r.catalog_item_id, form=r.form,
+        approval=r.approval,
+        approver=refs.get(r.approver_id) if r.approver_id is not None else None,
+        source=r.source, tags=tags[r.id],
         device_ids=devs[r.id], resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at,

@@ -46,7 +46,8 @@ def _matrix(req: ApiRequest) -> tuple[tuple[int, int, int], ...]:
 
 
 def _may_see(identity: Identity, ticket_row: Any) -> bool:
-    return identity.is_staff or ticket_row.requester_id == identity.user_id
+    return identity.is_staff or identity.user_id in (ticket_row.requester_id,
+                                                     ticket_row.approver_id)
 
 
 async def _visible_row(req: ApiRequest, ticket_id: int) -> Any:

@@ -89,6 +89,7 @@ class Group(Struct, kw_only=True):
     description: str
     member_ids: list[int]
     auto_assign: AutoAssign
+    manager_id: int | None
     created_at: dt.datetime
 
 
@@ -106,6 +107,7 @@ class GroupUpdate(Strict):
     name: GroupName | UnsetType = UNSET
     description: Description | UnsetType = UNSET
     auto_assign: AutoAssign | UnsetType = UNSET
+    manager_id: int | UnsetType | None = UNSET
 
 
 class GroupPage(Struct, kw_only=True):

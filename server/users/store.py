@@ -147,7 +147,8 @@ def _members(conn: Connection, group_ids: list[int]) -> dict[int, list[int]]:
 
 def _group(row: Any, member_ids: list[int]) -> Group:
     return Group(id=row.id, name=row.name, description=row.description,
-                 member_ids=member_ids, auto_assign=row.auto_assign, created_at=row.created_at)
+                 member_ids=member_ids, auto_assign=row.auto_assign, manager_id=row.manager_id,
+                 created_at=row.created_at)
 
 
 def list_groups(conn: Connection, *, after: int, limit: int) -> list[Group]:
@@ -200,6 +201,8 @@ def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> Non
         Conflict: the new name is taken.
     """
     get_group(conn, group_id)
+    if values.get("manager_id") is not None:
+        get_user(conn, values["manager_id"])
     if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
         raise Conflict(f"group name {values['name']!r} is taken")
     if values:

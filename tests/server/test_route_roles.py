@@ -67,6 +67,11 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/canned-responses"): STAFF,
     ("POST", "/api/v1/canned-responses"): STAFF,
     ("DELETE", "/api/v1/canned-responses/{canned_id}"): STAFF,
+    ("GET", "/api/v1/catalog"): USERS,
+    ("POST", "/api/v1/catalog"): {ADMIN},
+    ("PATCH", "/api/v1/catalog/{item_id}"): {ADMIN},
+    ("POST", "/api/v1/catalog/{item_id}/requests"): USERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/approval"): USERS,
     ("GET", "/api/v1/categories"): USERS,
     ("GET", "/api/v1/stream"): USERS,  # an endless event stream: only its status is read
     ("POST", "/api/v1/categories"): {ADMIN},

@@ -1,4 +1,4 @@
-"""Working the queue: group auto-assignment, related tickets, canned responses.
+"""Working the queue: auto-assignment, related tickets, canned responses, the catalog.
 
 Revision ID: 0004
 Revises: 0003
@@ -22,6 +22,32 @@ def upgrade() -> None:
     op.add_column("groups", sa.Column("auto_assign", sa.String(length=16),
                                       server_default="none", nullable=False))
     op.add_column("groups", sa.Column("last_assigned_id", sa.Integer(), nullable=True))
+    op.add_column("groups", sa.Column("manager_id", sa.Integer(), nullable=True))
+    op.add_column("tickets", sa.Column("catalog_item_id", sa.Integer(), nullable=True))
+    op.add_column("tickets", sa.Column("form", sa.JSON(), nullable=True))
+    op.add_column("tickets", sa.Column("approval", sa.String(length=16),
+                                       server_default="not_required", nullable=False))
+    op.add_column("tickets", sa.Column("approver_id", sa.Integer(), nullable=True))
+    op.create_table(
+        "catalog_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("approval", sa.String(length=16), nullable=False),
+        sa.Column("approver_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["approver_id"], ["users.id"],
+                                name=op.f("fk_catalog_items_approver_id_users"),
+                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["group_id"], ["groups.id"],
+                                name=op.f("fk_catalog_items_group_id_groups"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_items")),
+        sa.UniqueConstraint("name", name=op.f("uq_catalog_items_name")),
+    )
     op.create_table(
         "ticket_links",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -49,8 +75,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("catalog_items")
+    with op.batch_alter_table("tickets") as batch:
+        for column in ("approver_id", "approval", "form", "catalog_item_id"):
+            batch.drop_column(column)
     op.drop_table("canned_responses")
     op.drop_table("ticket_links")
     with op.batch_alter_table("groups") as batch:
+        batch.drop_column("manager_id")
         batch.drop_column("last_assigned_id")
         batch.drop_column("auto_assign")
