@@ -27,7 +27,7 @@ from server.devices import enrollment
 from server.devices.views import install_command
 from server.errors import ApiError
 from server.settings import Settings, SettingsError, load
-from server.tls import TlsError, TlsInfo, server_context
+from server.tls import TlsError, TlsInfo, server_context, shrink_asyncio_tls_buffers
 from server.users import store
 
 log = logging.getLogger("deskmate.server")
@@ -92,6 +92,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("serving plain HTTP on %s: only do this behind a TLS proxy", settings.host)
     app = make_app(settings, tls=tls)
     ssl_context = server_context(tls) if tls is not None else None
+    if ssl_context is not None and not shrink_asyncio_tls_buffers():
+        log.warning("could not shrink asyncio's TLS buffers; each connection keeps 256 KiB")
 
     async def serve() -> None:
         runner = web.AppRunner(app, access_log=logging.getLogger("deskmate.access"),

@@ -199,3 +199,25 @@ def leaf_certificate_pem(info: TlsInfo) -> bytes:
     """Return the PEM of the certificate the server presents."""
     chain = x509.load_pem_x509_certificates(info.cert_file.read_bytes())
     return chain[0].public_bytes(serialization.Encoding.PEM)
+
+
+TLS_READ_BUFFER = 16 * 1024  # one TLS record at most (RFC 8446 section 5.1)
+
+
+def shrink_asyncio_tls_buffers() -> bool:
+    """Make asyncio's per-connection TLS read buffer 16 KiB instead of 256 KiB.
+
+    CPython's ``asyncio.sslproto.SSLProtocol`` allocates (and zero-fills) a
+    ``max_size`` = 256 KiB bytearray for every TLS connection; with thousands of agents
+    that alone is ~256 KB of resident memory each (measured with tracemalloc, see
+    docs/performance.md). No TLS record carries more than 16 KiB of plaintext, so a
+    larger buffer only saves read calls. The attribute is not public API: if it is
+    missing the default stays, and this returns False.
+    """
+    import asyncio.sslproto
+
+    protocol = getattr(asyncio.sslproto, "SSLProtocol", None)
+    if protocol is None or not isinstance(getattr(protocol, "max_size", None), int):
+        return False
+    protocol.max_size = TLS_READ_BUFFER
+    return True

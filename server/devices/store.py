@@ -146,14 +146,30 @@ class Presence:
 
 def flush_presence(conn: Connection, updates: dict[int, Presence],
                    sample_rows: list[dict[str, Any]]) -> None:
-    """Write last-seen times, newest metrics and periodic samples in one transaction."""
-    for device_id, p in updates.items():
-        values: dict[str, Any] = {"last_seen_at": p.last_seen_at, "last_address": p.address}
-        if p.metrics is not None:
-            values["metrics"] = p.metrics
-        if p.agent_version:
-            values["agent_version"] = p.agent_version
-        conn.execute(devices.update().where(devices.c.id == device_id).values(**values))
+    """Write last-seen times, newest metrics and periodic samples in one transaction.
+
+    One executemany per kind of row: 10,000 single UPDATEs took ~1.9 s on the writer
+    thread (holding the GIL against the event loop), the batch ~0.26 s (bench/agents.py).
+    """
+    with_metrics = [{"b_id": d, "seen": p.last_seen_at, "addr": p.address,
+                     "metrics": p.metrics, "version": p.agent_version}
+                    for d, p in updates.items() if p.metrics is not None]
+    without = [{"b_id": d, "seen": p.last_seen_at, "addr": p.address,
+                "version": p.agent_version}
+               for d, p in updates.items() if p.metrics is None]
+    where = devices.c.id == sa.bindparam("b_id")
+    seen = sa.bindparam("seen", type_=devices.c.last_seen_at.type)
+    version = sa.func.coalesce(sa.func.nullif(sa.bindparam("version"), ""),
+                               devices.c.agent_version)
+    if with_metrics:
+        conn.execute(devices.update().where(where).values(
+            last_seen_at=seen, last_address=sa.bindparam("addr"),
+            metrics=sa.bindparam("metrics", type_=devices.c.metrics.type),
+            agent_version=version), with_metrics)
+    if without:
+        conn.execute(devices.update().where(where).values(
+            last_seen_at=seen, last_address=sa.bindparam("addr"),
+            agent_version=version), without)
     if sample_rows:
         conn.execute(device_metrics.insert(), sample_rows)
 

@@ -337,3 +337,24 @@ async def test_unsupported_protocol_version_is_refused(
         answer = p.decode_server_message(await ws.recv())
         assert isinstance(answer, p.Error) and answer.code == p.UNSUPPORTED_VERSION
         assert "99" in answer.message
+
+
+async def test_presence_flush_writes_last_seen_and_metrics(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """A batched presence write stores a readable last-seen time and the newest metrics."""
+    from server.devices.store import get_device_row
+    from server.keys import HUB
+
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        await eventually(lambda: len(running.agent.stats.heartbeat_rtts) >= 2)
+        await server.app[HUB].flush()
+    finally:
+        await running.stop()
+    device_id = (await admin.get("/api/v1/devices")).json["items"][0]["id"]
+    row = await server.db.read(lambda c: get_device_row(c, device_id))
+    assert row.last_seen_at.tzinfo is not None
+    assert abs((dt.datetime.now(dt.UTC) - row.last_seen_at).total_seconds()) < 60
+    assert row.metrics["cpu_percent"] == 12.5
+    assert row.agent_version == "0.1.0"

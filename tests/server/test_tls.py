@@ -84,3 +84,17 @@ async def test_server_speaks_only_tls(server: RunningServer) -> None:
     data = await reader.read(100)
     writer.close()
     assert not data.startswith(b"HTTP/1.1 200")
+
+
+def test_asyncio_tls_buffer_is_shrunk_to_one_record() -> None:
+    """The per-connection TLS read buffer is cut to 16 KiB (one TLS record)."""
+    import asyncio.sslproto
+
+    from server.tls import TLS_READ_BUFFER, shrink_asyncio_tls_buffers
+
+    before = asyncio.sslproto.SSLProtocol.max_size
+    try:
+        assert shrink_asyncio_tls_buffers()
+        assert asyncio.sslproto.SSLProtocol.max_size == TLS_READ_BUFFER
+    finally:
+        asyncio.sslproto.SSLProtocol.max_size = before
