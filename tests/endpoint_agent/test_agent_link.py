@@ -10,16 +10,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from endpoint_agent.errors import EnrollmentError, FatalConnectionError, PinMismatch
-from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import AgentState
 from server.db.schema import agent_reports, device_metrics, enrollment_tokens, inventory_changes
-from shared import agent_auth
 from shared import protocol as p
-from tests.support.agents import create_token, enroll_device, raw_agent, start_agent
+from tests.support.agents import (
+    create_token,
+    enroll_device,
+    raw_agent,
+    signed_hello,
+    start_agent,
+    unauthenticated,
+)
 from tests.support.server import Client, RunningServer, start_server
 from tests.support.waiting import eventually
 
@@ -137,22 +141,11 @@ async def test_agent_cannot_claim_another_devices_id(
 async def test_replayed_challenge_answer_is_refused(
         server: RunningServer, admin: Client, tmp_path: Path) -> None:
     """A hello captured from one connection does not authenticate another."""
-    state, enrollment = await enroll_device(server, admin, tmp_path / "agent")
-    key = await asyncio.to_thread(state.load_key)
-    _, ca_pem = await asyncio.to_thread(state.load)
-    ctx = await asyncio.to_thread(pinned_context, ca_pem)
-    url = server.base_url.replace("https://", "wss://") + p.WS_PATH
-    async with connect(url, ssl=ctx, compression=None) as first:
-        challenge = p.decode_server_message(await first.recv())
-        assert isinstance(challenge, p.Challenge)
-        cert = first.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        hello = p.encode(p.Hello(
-            protocol=1, device_id=enrollment.device_id, agent_version="test", capabilities=[],
-            signature=agent_auth.sign(key, challenge.nonce, enrollment.device_id,
-                                      agent_auth.channel_binding(cert))))
-    async with connect(url, ssl=ctx, compression=None) as second:
-        await second.recv()  # a new challenge, ignored by the replayer
-        await second.send(hello)
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    async with unauthenticated(server, state) as (first, challenge, key, enrollment):
+        hello = signed_hello(first, challenge.nonce, key, enrollment.device_id)
+    async with unauthenticated(server, state) as (second, _challenge, _key, _enrollment):
+        await second.send(hello)  # signed for the first connection's challenge
         answer = p.decode_server_message(await second.recv())
         assert isinstance(answer, p.Error) and answer.code == p.AUTH_FAILED
         with pytest.raises(ConnectionClosed) as closed:
@@ -321,19 +314,10 @@ async def test_duplicate_report_is_stored_once(server: RunningServer, admin: Cli
 async def test_unsupported_protocol_version_is_refused(
         server: RunningServer, admin: Client, tmp_path: Path) -> None:
     """A hello with a protocol version the server does not speak is refused clearly."""
-    state, enrollment = await enroll_device(server, admin, tmp_path / "agent")
-    key = await asyncio.to_thread(state.load_key)
-    _, ca_pem = await asyncio.to_thread(state.load)
-    ctx = await asyncio.to_thread(pinned_context, ca_pem)
-    url = server.base_url.replace("https://", "wss://") + p.WS_PATH
-    async with connect(url, ssl=ctx, compression=None) as ws:
-        challenge = p.decode_server_message(await ws.recv())
-        assert isinstance(challenge, p.Challenge)
-        cert = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        await ws.send(p.encode(p.Hello(
-            protocol=99, device_id=enrollment.device_id, agent_version="x", capabilities=[],
-            signature=agent_auth.sign(key, challenge.nonce, enrollment.device_id,
-                                      agent_auth.channel_binding(cert)))))
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    async with unauthenticated(server, state) as (ws, challenge, key, enrollment):
+        await ws.send(signed_hello(ws, challenge.nonce, key, enrollment.device_id,
+                                   protocol=99))
         answer = p.decode_server_message(await ws.recv())
         assert isinstance(answer, p.Error) and answer.code == p.UNSUPPORTED_VERSION
         assert "99" in answer.message

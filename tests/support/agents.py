@@ -98,10 +98,19 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
     return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox)
 
 
+def signed_hello(ws: ClientConnection, nonce: str, key: Ed25519PrivateKey, device_id: str,
+                 *, protocol: int = p.PROTOCOL_VERSION) -> str:
+    """Return a correctly signed hello frame for this connection's challenge."""
+    cert = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    return p.encode(p.Hello(
+        protocol=protocol, device_id=device_id, agent_version="test", capabilities=[],
+        signature=agent_auth.sign(key, nonce, device_id, agent_auth.channel_binding(cert))))
+
+
 @contextlib.asynccontextmanager
-async def raw_agent(server: RunningServer, state: AgentState) -> AsyncIterator[
-        tuple[ClientConnection, p.Welcome]]:
-    """Open an authenticated protocol connection by hand, for protocol-level tests."""
+async def unauthenticated(server: RunningServer, state: AgentState) -> AsyncIterator[
+        tuple[ClientConnection, p.Challenge, Ed25519PrivateKey, Enrollment]]:
+    """Open a protocol connection and read its challenge, for handshake-level tests."""
     enrollment, ca_pem = await asyncio.to_thread(state.load)
     key = await asyncio.to_thread(state.load_key)
     ctx = await asyncio.to_thread(pinned_context, ca_pem)
@@ -109,11 +118,15 @@ async def raw_agent(server: RunningServer, state: AgentState) -> AsyncIterator[
     async with connect(url, ssl=ctx, compression=None, max_size=None) as ws:
         challenge = p.decode_server_message(await ws.recv())
         assert isinstance(challenge, p.Challenge)
-        cert = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
-        await ws.send(p.encode(p.Hello(
-            protocol=p.PROTOCOL_VERSION, device_id=enrollment.device_id, agent_version="test",
-            capabilities=[], signature=agent_auth.sign(
-                key, challenge.nonce, enrollment.device_id, agent_auth.channel_binding(cert)))))
+        yield ws, challenge, key, enrollment
+
+
+@contextlib.asynccontextmanager
+async def raw_agent(server: RunningServer, state: AgentState) -> AsyncIterator[
+        tuple[ClientConnection, p.Welcome]]:
+    """Open an authenticated protocol connection by hand, for protocol-level tests."""
+    async with unauthenticated(server, state) as (ws, challenge, key, enrollment):
+        await ws.send(signed_hello(ws, challenge.nonce, key, enrollment.device_id))
         welcome = p.decode_server_message(await ws.recv())
         assert isinstance(welcome, p.Welcome), welcome
         yield ws, welcome
