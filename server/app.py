@@ -22,6 +22,8 @@ from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
 from server.devices import views as device_views
+from server.kb import engagement_views as kb_engagement_views
+from server.kb import views as kb_views
 from server.keys import (
     BROKER,
     CHANNEL_BINDING,
@@ -48,7 +50,7 @@ log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
-           catalog_views.router)
+           catalog_views.router, kb_views.router, kb_engagement_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

@@ -1,0 +1,1 @@
+"""Knowledge base: articles, versions, search, deflection, feedback, required reading."""
