@@ -2,6 +2,7 @@
 
 import { onSessionLost } from "./js/api.js";
 import { replace } from "./js/dom.js";
+import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
 import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
@@ -14,6 +15,7 @@ import { groupsView } from "./js/views/groups.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
+import { ticketView } from "./js/views/ticket.js";
 import { usersView } from "./js/views/users.js";
 
 const ANYONE = ["admin", "technician", "requester"];
@@ -23,10 +25,12 @@ const ADMIN = ["admin"];
 // Each route: a path pattern, who may open it, its nav entry, title and view.
 const ROUTES = [
   { path: /^\/desk$/, roles: STAFF, nav: "desk", title: "Desk", view: deskView },
+  { path: /^\/desk\/tickets\/(\d+)$/, roles: STAFF, nav: "desk", title: "Ticket", view: ticketView },
   { path: /^\/devices$/, roles: STAFF, nav: "devices", title: "Devices", view: devicesView },
   { path: /^\/devices\/(\d+)(?:\/(hardware|network|software|changes))?$/, roles: STAFF, nav: "devices",
     title: "Device", view: deviceView },
-  { path: /^\/portal$/, roles: ANYONE, nav: "portal", title: "My tickets", view: portalView },
+  { path: /^\/portal(?:\/(new)|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", title: "My tickets",
+    view: portalView },
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
@@ -49,6 +53,7 @@ function go(hash) {
 }
 
 async function doLogout() {
+  stopLive();
   try {
     await logout();
   } catch (error) {
@@ -95,6 +100,7 @@ function route() {
   if (!shell) {
     shell = new Shell(user, { onLogout: doLogout });
     replace(app, shell.root);
+    startLive(); // one feed per login: ticket changes reach whichever view is on screen
   }
   const found = ROUTES.map((r) => ({ r, m: r.path.exec(path) })).find((x) => x.m);
   const ctx = {
@@ -118,6 +124,7 @@ function route() {
 
 onSessionLost(() => {
   if (!currentUser()) return;
+  stopLive();
   forget();
   pending = currentPath();
   loginReason = "your session has ended; please log in again";

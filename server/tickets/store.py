@@ -291,7 +291,10 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         query = query.where(tickets.c.requester_id == f.only_requester)
     statuses = list(f.statuses or [])
     if f.view in ("my_open", "unassigned", "open"):
-        statuses = sorted(lifecycle.OPEN_STATUSES)
+        # A view means open tickets; a status filter narrows it further.
+        statuses = sorted(set(statuses or lifecycle.OPEN_STATUSES) & lifecycle.OPEN_STATUSES)
+        if not statuses:
+            return [], None
     if f.view == "my_open":
         query = query.where(tickets.c.assignee_id == f.viewer_id)
     if f.view == "unassigned":

@@ -11,15 +11,27 @@ import copy
 import datetime as dt
 import math
 import random
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import sqlalchemy as sa
 from playwright.async_api import async_playwright, expect
 
 from endpoint_agent import sampling
 from endpoint_agent.inventory import collect
-from server.db.schema import device_metrics, devices, enrollment_tokens, inventory_changes
+from server.db.schema import (
+    attachments,
+    device_metrics,
+    devices,
+    enrollment_tokens,
+    inventory_changes,
+    ticket_events,
+    tickets,
+)
 from server.keys import HUB
 from shared import protocol as p
 from tests.support.agents import (
@@ -216,6 +228,208 @@ async def seed_devices(server: RunningServer, admin: Client,
     return agents, device_ids[0]
 
 
+CATEGORIES = [("Hardware", None), ("Software", None), ("Network", None), ("VPN", "Network"),
+              ("Wi-Fi", "Network"), ("Accounts & access", None), ("Printing", None)]
+
+def png(width: int, height: int, pixel: Any) -> bytes:
+    """Encode an RGB image given by ``pixel(x, y) -> (r, g, b)`` as PNG (no imaging library)."""
+    raw = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width))
+                   for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def faded_test_page(x: int, y: int) -> tuple[int, int, int]:
+    """A photographed printer test page whose print fades out: the "blank pages" ticket."""
+    paper = (238, 236, 230)
+    if x < 12 or x >= 228 or y < 10 or y >= 150:
+        return (196, 198, 204)  # the desk under the sheet
+    line = (y - 24) // 12
+    if 0 <= line < 9 and (y - 24) % 12 < 5:
+        width = 200 - (line * 37) % 70
+        if x - 24 < width:
+            ink = max(0.0, 0.85 - line * 0.11 - (x - 24) / 400)
+            return tuple(int(c * (1 - ink)) for c in paper)  # type: ignore[return-value]
+    return paper
+
+
+async def seed_tickets(server: RunningServer, admin: Client, device_id: int) -> dict[str, int]:
+    """File a plausible week of tickets through the API; return ticket ids by key.
+
+    Tickets are raised by requesters in the portal and worked by technicians, then their
+    times are spread over the past days (the API stamps everything "now").
+    """
+    people = {u["username"]: u["id"] for u in (await admin.get("/api/v1/users")).json["items"]}
+    groups = {g["name"]: g["id"] for g in (await admin.get("/api/v1/groups")).json["items"]}
+    cats: dict[str, int] = {}
+    for name, parent in CATEGORIES:
+        body: dict[str, Any] = {"name": name}
+        if parent:
+            body["parent_id"] = cats[parent]
+        cats[name] = (await admin.post("/api/v1/categories", json=body)).json["id"]
+    rick = await server.login("rick.olsen")
+    anna = await server.login("anna.berg")
+    tina = await server.login("tina.moreau")
+    omar = await server.login("omar.haddad")
+    li = await server.login("li.wei")
+    device_hosts = {d["hostname"]: d["id"]
+                    for d in (await admin.get("/api/v1/devices")).json["items"]}
+    ids: dict[str, int] = {}
+
+    async def new(who: Client, key: str, **body: Any) -> int:
+        resp = await who.post("/api/v1/tickets", json=body)
+        assert resp.status == 201, resp.body
+        ids[key] = resp.json["id"]
+        return int(resp.json["id"])
+
+    async def patch(who: Client, key: str, **body: Any) -> None:
+        resp = await who.patch(f"/api/v1/tickets/{ids[key]}", json=body)
+        assert resp.status == 200, resp.body
+
+    async def say(who: Client, key: str, text: str, *, internal: bool = False) -> None:
+        resp = await who.post(f"/api/v1/tickets/{ids[key]}/comments",
+                              json={"body": text, "internal": internal})
+        assert resp.status == 201, resp.body
+
+    await new(rick, "monitor", title="Second monitor flickers after docking",
+              description="When I put the laptop in the dock the left screen flickers "
+                          "for a minute.", category_id=cats["Hardware"])
+    await patch(tina, "monitor", assignee_id=people["tina.moreau"])
+    await say(tina, "monitor", "A firmware update for the dock is out; I pushed it to your "
+                               "machine. Please dock again and tell me if it still flickers.")
+    await say(rick, "monitor", "Much better now, thanks!")
+    await patch(tina, "monitor", status="resolved", resolution_code="fixed",
+                resolution_note="Dock firmware updated to 1.4.2.")
+    await rick.post(f"/api/v1/tickets/{ids['monitor']}/close")
+
+    await new(anna, "outlook", title="Outlook asks for my password again and again",
+              description="Since Monday Outlook shows the sign-in window every few minutes.",
+              category_id=cats["Software"])
+    await patch(omar, "outlook", assignee_id=people["omar.haddad"], status="in_progress")
+    await say(omar, "outlook", "I cleared the cached credentials on the server side. Could "
+                               "you restart Outlook once?")
+    await patch(omar, "outlook", status="resolved", resolution_code="fixed",
+                resolution_note="Stale token in the credential cache; cleared it.")
+
+    await new(rick, "printer", title="Printer on the 2nd floor prints blank pages",
+              description="Every job on the east printer comes out blank.\n"
+                          "Other people on the floor have the same problem.",
+              category_id=cats["Printing"])
+    await patch(omar, "printer", assignee_id=people["omar.haddad"], impact=2, urgency=2,
+                group_id=groups["Service desk"])
+    await say(omar, "printer", "Thanks, Rick. Which printer exactly: PRN-2F-EAST or "
+                               "PRN-2F-WEST? The name is on the sticker on the front.")
+    await say(rick, "printer", "It is PRN-2F-EAST, next to the kitchen.")
+    await say(omar, "printer", "Toner reports 0 % but was swapped last week; likely a bad "
+                               "cartridge from the new batch.", internal=True)
+    ids_printer = ids["printer"]
+    form = aiohttp.FormData()
+    form.add_field("file", png(240, 160, faded_test_page), filename="test-page.png",
+                   content_type="image/png")
+    resp = await rick.post(f"/api/v1/tickets/{ids_printer}/attachments", data=form)
+    assert resp.status == 201, resp.body
+    await patch(omar, "printer", status="resolved", resolution_code="fixed",
+                resolution_note="Replaced the toner cartridge; the test page prints fine. "
+                                "The faulty batch is being returned to the supplier.")
+
+    await new(tina, "email", kind="incident", title="Email outage for the sales team",
+              description="Sales cannot send or receive mail since 09:10. Webmail shows "
+                          "'temporary server error'.", impact=1, urgency=1,
+              requester_id=people["rick.olsen"], group_id=groups["Service desk"],
+              assignee_id=people["omar.haddad"], tags=["email", "outage"],
+              category_id=cats["Software"])
+    await patch(omar, "email", status="in_progress")
+
+    await new(anna, "vpn", title="VPN disconnects every few minutes when working from home",
+              description="Since this morning the VPN drops every 5 to 10 minutes. I have to "
+                          "reconnect each time and lose my session in the ERP.\n\n"
+                          "I am on my home Wi-Fi; the office network is fine.",
+              category_id=cats["VPN"])
+    await patch(tina, "vpn", assignee_id=people["tina.moreau"], impact=2, urgency=1,
+                group_id=groups["Network"], tags=["vpn", "home-office"],
+                device_ids=[device_hosts["acc-laptop-07"]])
+    await patch(tina, "vpn", status="in_progress")
+    await say(tina, "vpn", "Hi Anna, thanks for the details. Could you tell me which Wi-Fi "
+                           "band your laptop uses at home (2.4 or 5 GHz)? You can see it "
+                           "under Settings > Wi-Fi > Properties.")
+    await say(anna, "vpn", "It says 5 GHz, Wi-Fi 6.")
+    log = aiohttp.FormData()
+    log.add_field("file", "\n".join(
+        f"2026-11-27 08:{m:02d}:1{m % 10} vpnc[2231]: rekey timeout, tunnel down (mtu 1500)"
+        for m in range(2, 50, 7)).encode(), filename="vpn-client.log",
+        content_type="text/plain")
+    resp = await anna.post(f"/api/v1/tickets/{ids['vpn']}/attachments", data=log)
+    assert resp.status == 201, resp.body
+    await say(tina, "vpn", "Same pattern as the two tickets from accounting last week: "
+                           "Wi-Fi 6 + client 5.2 drops on rekey. Linking to the problem "
+                           "record; workaround is to set the MTU to 1380.", internal=True)
+    await say(tina, "vpn", "Thanks! Please try this while we work on a permanent fix:\n"
+                           "1. Open the VPN client settings\n"
+                           "2. Set MTU to 1380\n"
+                           "3. Reconnect\n\n"
+                           "Let me know if the drops continue.")
+
+    await new(li, "problem", kind="problem",
+              title="Recurring VPN disconnects on Wi-Fi 6 networks",
+              description="Several users on Wi-Fi 6 report VPN drops at rekey time.",
+              impact=2, urgency=1, assignee_id=people["li.wei"], group_id=groups["Network"],
+              tags=["vpn", "wifi"], category_id=cats["VPN"])
+    await patch(li, "vpn", problem_id=ids["problem"])
+
+    await new(rick, "fan", title="Laptop fan is loud and the machine gets very hot",
+              description="It started after the last update.", urgency=2,
+              category_id=cats["Hardware"])
+    await patch(tina, "fan", assignee_id=people["tina.moreau"], status="pending")
+    await say(tina, "fan", "Could you bring the laptop to the desk on Thursday?")
+
+    await new(anna, "drive", kind="service_request",
+              title="Access to the Finance shared drive",
+              description="I joined the budget team and need read/write access to "
+                          "\\\\files\\finance.", category_id=cats["Accounts & access"])
+    await new(anna, "wifi", title="Wi-Fi in meeting room B is very slow",
+              description="Video calls freeze; speed test shows 2 Mbit/s.", urgency=2,
+              category_id=cats["Wi-Fi"])
+    await new(rick, "inkscape", kind="service_request", title="Install Inkscape on my workstation",
+              description="For editing the new brochure.", category_id=cats["Software"])
+
+    # Spread the story over the past days: each ticket starts at its age and its events
+    # follow at even steps (attachments keep their event's time, which links them).
+    ages = {"monitor": 6 * 24, "outlook": 4 * 24, "printer": 50, "email": 5.5, "vpn": 27,
+            "problem": 20, "fan": 30, "drive": 3, "wifi": 1.4, "inkscape": 0.3}
+    now = dt.datetime.now(dt.UTC)
+
+    def backdate(conn: Any) -> None:
+        for key, hours in ages.items():
+            tid = ids[key]
+            rows = conn.execute(sa.select(ticket_events.c.id).where(
+                ticket_events.c.ticket_id == tid).order_by(ticket_events.c.id)).all()
+            start = now - dt.timedelta(hours=hours)
+            step = dt.timedelta(hours=hours) / (len(rows) + 1)
+            at = start
+            for i, row in enumerate(rows):
+                at = start + step * i
+                conn.execute(ticket_events.update().where(ticket_events.c.id == row.id)
+                             .values(at=at))
+                conn.execute(attachments.update().where(attachments.c.event_id == row.id)
+                             .values(created_at=at))
+            values: dict[str, Any] = {"created_at": start, "updated_at": at}
+            current = conn.execute(sa.select(tickets).where(tickets.c.id == tid)).one()
+            if current.resolved_at is not None:
+                values["resolved_at"] = at
+            if current.closed_at is not None:
+                values["closed_at"] = at
+            conn.execute(tickets.update().where(tickets.c.id == tid).values(**values))
+
+    await server.db.write(backdate)
+    return ids
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_label("User name").fill(username)
@@ -232,12 +446,14 @@ async def main(out: Path, only: set[str]) -> None:
         try:
             admin = await seed(server)
             agents, device_id = await seed_devices(server, admin, Path(tmp) / "agents")
+            ticket_ids = await seed_tickets(server, admin, device_id)
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium_path(),
                                                    headless=True, args=CHROMIUM_ARGS)
                 for who, password, shots in (
                         ("admin", ADMIN_PASSWORD, ["login", "desk-admin", "users", "groups",
                                                    "account", "devices", "device", "enrollment"]),
+                        ("tina.moreau", PASSWORD, ["ticket"]),
                         ("rick.olsen", PASSWORD, ["portal"])):
                     shots = [s for s in shots if not only or s in only]
                     if not shots:
@@ -253,7 +469,26 @@ async def main(out: Path, only: set[str]) -> None:
                     await log_in(page, who, password)
                     for shot in shots:
                         if shot == "desk-admin":
+                            await page.get_by_role("tab", name="All open").click()
+                            rows = page.get_by_role("table", name="Tickets").locator("tbody tr")
+                            await expect(rows).to_have_count(7)
+                            await expect(page.locator(".live-state")).to_have_attribute(
+                                "data-state", "live")
+                            await page.evaluate("document.activeElement.blur()")
+                            for _ in range(3):  # the keyboard selection, as a technician sees it
+                                await page.keyboard.press("j")
+                            await page.mouse.move(0, 0)
                             await page.screenshot(path=out / "desk-admin.png")
+                        elif shot == "ticket":
+                            await page.set_viewport_size({"width": 1280, "height": 1420})
+                            await page.goto(f"/#/desk/tickets/{ticket_ids['vpn']}")
+                            await expect(page.locator(".tl-internal")).to_be_visible()
+                            await expect(page.get_by_role("link", name="acc-laptop-07")).to_be_visible()
+                            await page.get_by_label("Message", exact=True).fill(
+                                "The MTU change is rolled out to your laptop by the agent; "
+                                "no need to do it by hand.")
+                            await page.evaluate("window.scrollTo(0, 0)")
+                            await page.screenshot(path=out / "ticket.png")
                         elif shot == "users":
                             await page.goto("/#/admin/users")
                             await expect(page.locator("tr[data-user='sam.jones']")).to_be_visible()
@@ -269,6 +504,13 @@ async def main(out: Path, only: set[str]) -> None:
                             await expect(page.get_by_label("New API token")).to_be_visible()
                             await page.screenshot(path=out / "account.png")
                         elif shot == "portal":
+                            await page.goto(f"/#/portal/tickets/{ticket_ids['printer']}")
+                            await expect(page.get_by_role("region",
+                                                          name="Resolved")).to_be_visible()
+                            await expect(page.locator(".tl-thumb img")).to_be_visible()
+                            await page.wait_for_function(
+                                "document.querySelector('.tl-thumb img').complete")
+                            await page.set_viewport_size({"width": 1280, "height": 1150})
                             await page.screenshot(path=out / "portal.png")
                         elif shot == "devices":
                             await page.goto("/#/devices")

@@ -32,7 +32,8 @@ async def test_admin_logs_in_to_the_desk_with_admin_nav(page: Any) -> None:
     await log_in(page, "admin", ADMIN_PASSWORD)
     await expect(page).to_have_url(re.compile(r"#/desk$"))
     await expect(page.locator("#page-title")).to_have_text("Desk")
-    await expect(page.get_by_text("Tickets arrive with the tickets module")).to_be_visible()
+    await expect(page.get_by_role("tab", name="My open")).to_have_attribute("aria-selected", "true")
+    await expect(page.get_by_text("Nothing assigned to you")).to_be_visible()
     for link in ("Desk", "Users", "Groups", "Account"):
         await expect(nav(page).get_by_role("link", name=link)).to_be_visible()
     await expect(page.locator(".user-box")).to_contain_text("Administrator")
@@ -74,7 +75,8 @@ async def test_requester_sees_the_portal_only(server: RunningServer, admin: Clie
     await server.create_user(admin, "rick", "requester")
     await log_in(page, "rick", PASSWORD)
     await expect(page.locator("#page-title")).to_have_text("My tickets")
-    await expect(page.get_by_text("Tickets arrive with the tickets module")).to_be_visible()
+    await expect(page.get_by_role("list", name="My tickets")).to_contain_text(
+        "You have no tickets yet")
     await expect(nav(page).get_by_role("link", name="My tickets")).to_be_visible()
     for link in ("Desk", "Users", "Groups"):
         await expect(nav(page).get_by_role("link", name=link)).to_have_count(0)

@@ -48,14 +48,17 @@ async function errorFrom(response) {
 }
 
 /**
- * Call the API and return the decoded JSON body (null for 204).
+ * Call the API and return the decoded JSON body (null for 204). `body` is sent as JSON,
+ * `form` (a FormData) as multipart/form-data.
  * Throws ApiError. A 401 "unauthorized" (the session is gone) also calls the session-lost
  * handler, unless `probe` is set (the boot-time session check expects it).
  */
-export async function request(method, path, { body, query, probe = false } = {}) {
+export async function request(method, path, { body, form, query, probe = false } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-  if (body !== undefined) {
+  if (form !== undefined) {
+    init.body = form; // FormData: the browser sets multipart/form-data with its boundary
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -82,4 +85,6 @@ export const api = {
   patch: (path, body) => request("PATCH", path, { body }),
   put: (path, body) => request("PUT", path, { body }),
   delete: (path) => request("DELETE", path),
+  /** POST a multipart/form-data body (file uploads). */
+  upload: (path, form) => request("POST", path, { form }),
 };

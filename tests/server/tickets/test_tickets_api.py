@@ -231,6 +231,10 @@ async def test_views_and_filters(clients: dict[str, Client]) -> None:
     assert len((await tech.get("/api/v1/tickets?status=new,assigned")).json["items"]) == 2
     assert (await tech.get("/api/v1/tickets?status=bogus")).status == 422
     assert len((await tech.get("/api/v1/tickets?assignee=none")).json["items"]) == 1
+    narrowed = await tech.get("/api/v1/tickets?view=unassigned&status=assigned")
+    assert narrowed.json["items"] == []
+    closed_in_view = await tech.get("/api/v1/tickets?view=open&status=closed")
+    assert closed_in_view.json["items"] == []
 
 
 async def test_live_feed_tells_staff_everything_and_requesters_their_public_changes(

@@ -1,13 +1,293 @@
-// The requester portal: "My tickets", which arrive with the tickets module.
+// The requester portal: "My tickets" on the left; on the right a welcome, the New ticket
+// form, or one ticket with its public conversation, a reply box, and Reopen / Confirm &
+// close once it is resolved. Follows the live feed.
 
-import { h } from "../dom.js";
-import { emptyState, panel } from "../ui.js";
+import { api } from "../api.js";
+import { busy, field, formValues, h, replace } from "../dom.js";
+import { ago, dateTime } from "../format.js";
+import { icon } from "../icons.js";
+import { debounce, liveIndicator, onLive } from "../live.js";
+import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
+import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
+import { syncTimeline } from "../timeline.js";
+import { emptyState, iconButton, openModal, panel } from "../ui.js";
 
-/** Fill the Portal view. */
-export function portalView(root, { user }) {
-  root.append(
-    h("p", { class: "lead" }, `Hello, ${user.display_name}. Here you follow your requests to IT.`),
-    panel("My tickets", emptyState("ticket", "No tickets to show",
-      "Tickets arrive with the tickets module. Once it is installed, you can raise a " +
-      "ticket here and follow its answers."), { cls: "panel-queue" }));
+const PAGE_SIZE = 50;
+let cached = null; // the last list shown, drawn at once when the portal is entered again
+
+/** Fill the Portal view; params are ["new"] for the form, or [undefined, ticket id]. */
+export function portalView(root, { user, params, setTitle }) {
+  const creating = params[0] === "new";
+  const openId = params[1] ? Number(params[1]) : null;
+  let tickets = cached ? cached.items : [];
+  let cursor = cached ? cached.cursor : null;
+  let loaded = false;
+
+  const list = h("ul", { class: "ticket-list", "aria-label": "My tickets" });
+  const loadMore = h("button", { type: "button", class: "btn btn-small", hidden: true, onclick: () => more() },
+    "Load more");
+  const detail = h("div", { class: "portal-detail" });
+
+  function item(t) {
+    return h("li", {}, h("a", { href: `#/portal/tickets/${t.id}`, class: "ticket-item", "data-id": t.id,
+      "data-number": t.number, "aria-current": t.id === openId ? "page" : null },
+    h("span", { class: "ticket-item-top" }, h("span", { class: "mono small muted" }, t.number),
+      ticketStatusBadge(t.status)),
+    h("span", { class: "ticket-item-title" }, t.title),
+    h("span", { class: "small muted", title: dateTime(t.updated_at) }, `Updated ${ago(t.updated_at)}`)));
+  }
+
+  function renderList() {
+    if (!tickets.length) {
+      replace(list, h("li", { class: "list-empty" }, loaded || cached ? "You have no tickets yet." : "Loading\u2026"));
+    } else {
+      replace(list, tickets.map(item));
+    }
+    loadMore.hidden = !cursor;
+  }
+
+  async function more() {
+    const data = await guarded(() => api.get("/api/v1/tickets", { sort: "-updated", limit: PAGE_SIZE, cursor }));
+    if (!data) return;
+    const known = new Set(tickets.map((t) => t.id));
+    tickets = tickets.concat(data.items.filter((t) => !known.has(t.id)));
+    cursor = data.next_cursor;
+    renderList();
+  }
+
+  async function refreshList() {
+    const want = Math.max(PAGE_SIZE, tickets.length);
+    const data = await api.get("/api/v1/tickets", { sort: "-updated", limit: Math.min(200, want) });
+    if (!root.isConnected) return;
+    tickets = data.items;
+    cursor = data.next_cursor;
+    loaded = true;
+    cached = { items: tickets, cursor };
+    renderList();
+  }
+
+  const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), "New ticket");
+  root.append(h("div", { class: "portal" },
+    h("section", { class: "panel portal-list" },
+      h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "My tickets"),
+        h("div", { class: "panel-actions" }, newButton)),
+      h("div", { class: "panel-body" }, list),
+      h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore)),
+    detail));
+  renderList();
+
+  let onTicketShown = null; // the open ticket's refresh, if one is shown
+  const refreshSoon = debounce(() => guarded(refreshList), 300);
+  onLive(root, {
+    onTicket: (message) => {
+      refreshSoon();
+      if (onTicketShown && message.id === openId) onTicketShown();
+    },
+    onResync: () => {
+      refreshSoon();
+      if (onTicketShown) onTicketShown();
+    },
+  });
+  guarded(refreshList);
+
+  if (creating) {
+    setTitle("New ticket");
+    newTicketForm(detail);
+  } else if (openId) {
+    onTicketShown = portalTicket(detail, { user, id: openId, setTitle, root, onChanged: refreshSoon });
+  } else {
+    replace(detail, panel(null, emptyState("ticket", `Hello, ${user.display_name}. How can we help?`,
+      "Raise a ticket when something does not work or when you need something from IT. " +
+      "You can follow the answers here, reply, and add screenshots.",
+      h("a", { class: "btn btn-primary", href: "#/portal/new" }, icon("plus"), "Raise a ticket")),
+    { cls: "panel-welcome" }));
+  }
+}
+
+// ---------- New ticket ----------
+
+function newTicketForm(host) {
+  const kindChoice = (value, title, text, checked) => h("label", { class: "choice" },
+    h("input", { type: "radio", name: "kind", value, checked }),
+    h("span", { class: "choice-text" }, h("strong", {}, title), h("span", { class: "muted small" }, text)));
+  const category = h("div", { hidden: true });
+  const file = h("input", { type: "file", name: "file" });
+  const form = h("form", { class: "stack", "aria-label": "New ticket" },
+    h("fieldset", { class: "choices" }, h("legend", { class: "field-label" }, "What is it about?"),
+      kindChoice("incident", "Something is not working", "An error, a fault, something broken", true),
+      kindChoice("service_request", "I need something", "Access, software, equipment, information", false)),
+    field("Title", h("input", { name: "title", required: true, maxlength: 200,
+      placeholder: "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d" })),
+    field("Description", h("textarea", { name: "description", rows: 7, maxlength: 20000,
+      placeholder: "What happened, what you expected, and since when. Error messages help." })),
+    category,
+    field("Attach a file", file, "Optional: a screenshot, a PDF or a log file."),
+    h("div", { class: "form-actions" },
+      h("a", { class: "btn", href: "#/portal" }, "Cancel"),
+      h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Submit ticket")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearNotice();
+    const v = formValues(form);
+    const body = { title: v.title, description: v.description, kind: v.kind };
+    if (v.category_id) body.category_id = Number(v.category_id);
+    const chosen = file.files && file.files[0];
+    try {
+      const created = await busy(form, () => api.post("/api/v1/tickets", body));
+      if (chosen) {
+        try {
+          await uploadFile(created.id, chosen);
+        } catch (error) {
+          location.hash = `#/portal/tickets/${created.id}`;
+          showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
+          return;
+        }
+      }
+      location.hash = `#/portal/tickets/${created.id}`;
+    } catch (error) {
+      showError(error);
+    }
+  });
+  replace(host, panel("New ticket", form, { cls: "panel-new-ticket" }));
+  form.elements.title.focus();
+  (async () => {
+    const categories = await guarded(categoryList);
+    if (!categories || !categories.length || !form.isConnected) return;
+    replace(category, field("Category", categorySelect(categories, null), "Optional: helps us route your ticket."));
+    category.hidden = false;
+  })();
+}
+
+// ---------- One ticket ----------
+
+/** Show one of the requester's tickets in `host`; return its refresh function. */
+function portalTicket(host, { user, id, setTitle, root, onChanged }) {
+  let ticket = null;
+  let timeline = { events: [], attachments: [] };
+  const header = h("section", { class: "panel ticket-head" });
+  const banner = h("div", { hidden: true });
+  const description = h("div", { class: "ticket-description" });
+  const list = h("ol", { class: "tl", "aria-label": "Timeline" });
+  const files = h("div");
+  const box = composer({
+    staff: false,
+    placeholder: "Write a reply to the service desk\u2026",
+    onSend: async (body) => {
+      await api.post(`/api/v1/tickets/${id}/comments`, { body });
+      await load();
+      showSuccess("Reply sent.");
+    },
+    onAttach: async (file) => {
+      const stored = await uploadFile(id, file);
+      await load();
+      showSuccess(`${stored.filename} attached.`);
+    },
+  });
+
+  function render() {
+    const t = ticket;
+    setTitle(t.number);
+    replace(header,
+      h("div", { class: "ticket-head-top" },
+        h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, t.number),
+          ticketStatusBadge(t.status)),
+        h("span", { class: "ticket-assignee" + (t.assignee ? "" : " muted") }, icon("user"),
+          t.assignee ? ["Handled by ", h("strong", {}, t.assignee.display_name)] : "Not yet assigned")),
+      h("h2", { class: "ticket-title" }, t.title),
+      h("p", { class: "ticket-meta" }, `Opened ${dateTime(t.created_at)}`,
+        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)));
+    replace(description, h("article", { class: "tl-card tl-description", "aria-label": "Description" },
+      h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, "Your description"),
+        h("time", { class: "tl-time", datetime: t.created_at }, dateTime(t.created_at))),
+      h("div", { class: "tl-text" }, t.description || h("span", { class: "muted" }, "No description."))));
+    if (t.status === "resolved") {
+      banner.hidden = false;
+      replace(banner, h("div", { class: "resolved-banner", role: "region", "aria-label": "Resolved" },
+        h("div", { class: "resolved-icon" }, icon("check")),
+        h("div", { class: "resolved-text" },
+          h("strong", {}, "This ticket is resolved", t.resolution_code ? ` (${resolutionLabel(t.resolution_code)})` : "", "."),
+          t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null,
+          h("p", { class: "muted small" }, "Is your problem solved? Confirm to close the ticket, or reopen it if not.")),
+        h("div", { class: "resolved-actions" },
+          iconButton("reopen", "Reopen", { onclick: reopen }),
+          iconButton("check", "Confirm & close", { class: "btn btn-primary", onclick: confirmClose }))));
+    } else {
+      banner.hidden = true;
+      replace(banner);
+    }
+    box.setClosed(FINAL_STATUSES.has(t.status)
+      ? `This ticket is ${STATUS_LABELS[t.status].toLowerCase()}. If you need more help, raise a new ticket.` : null);
+  }
+
+  function renderTimeline() {
+    syncTimeline(list, timeline.events, { staff: false, me: user.id, requesterId: ticket.requester.id,
+      names: null, attachments: timeline.attachments });
+    replace(files, attachmentList(timeline.attachments, { staff: false }));
+  }
+
+  async function load() {
+    const t = await api.get(`/api/v1/tickets/${id}`);
+    timeline = await fetchTimeline(id);
+    if (!host.isConnected) return;
+    if (JSON.stringify(t) !== JSON.stringify(ticket)) {
+      ticket = t;
+      render();
+    }
+    renderTimeline();
+  }
+
+  async function confirmClose() {
+    clearNotice();
+    const updated = await guarded(() => api.post(`/api/v1/tickets/${id}/close`));
+    if (!updated) return;
+    await guarded(load);
+    onChanged();
+    showSuccess(`Thank you. ${updated.number} is closed.`);
+  }
+
+  function reopen() {
+    const form = h("form", { class: "stack", "aria-label": "Reopen ticket" },
+      field("What is still wrong?", h("textarea", { name: "reason", rows: 4, required: true, maxlength: 20000 }),
+        "The service desk sees this as a reply and takes the ticket up again."),
+      h("div", { class: "form-actions" },
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("reopen"), "Reopen ticket")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearNotice();
+      const v = formValues(form);
+      try {
+        const updated = await busy(form, () => api.post(`/api/v1/tickets/${id}/reopen`, { reason: v.reason }));
+        dialog.close();
+        await guarded(load);
+        onChanged();
+        showSuccess(`${updated.number} is reopened.`);
+      } catch (error) {
+        showError(error);
+      }
+    });
+    const dialog = openModal(`Reopen ${ticket.number}`, form);
+    form.elements.reason.focus();
+  }
+
+  replace(host, h("p", { class: "muted" }, "Loading\u2026"));
+  (async () => {
+    const ok = await guarded(async () => {
+      await load();
+      return true;
+    });
+    if (!ok || !ticket) {
+      replace(host, panel(null, emptyState("ticket", "This ticket cannot be shown",
+        "It may not exist, or the server could not be reached.",
+        h("a", { class: "btn", href: "#/portal" }, "Back to my tickets"))));
+      return;
+    }
+    if (!root.isConnected) return;
+    replace(host, h("div", { class: "stack-lg" }, header, banner,
+      panel("Conversation", [description, list], { cls: "panel-conversation" }),
+      panel(null, box.el, { cls: "panel-composer" }),
+      panel("Files", files)));
+  })();
+  return debounce(() => guarded(load), 300);
 }

@@ -1,0 +1,135 @@
+// Pieces of a ticket page shared by the Desk and the Portal: loading the timeline, the
+// reply composer with file attachments, and the attachment list.
+
+import { api } from "./api.js";
+import { h, replace } from "./dom.js";
+import { bytes, dateTime } from "./format.js";
+import { icon } from "./icons.js";
+import { clearNotice, showError } from "./notice.js";
+
+/** Return a ticket's timeline and attachments ({events, attachments}). */
+export async function fetchTimeline(id) {
+  // Events first: an attachment event is written with its file in one transaction, so
+  // every attachment event seen here has its file in the list fetched after it.
+  const events = (await api.get(`/api/v1/tickets/${id}/events`)).items;
+  const attachments = (await api.get(`/api/v1/tickets/${id}/attachments`)).items;
+  return { events, attachments };
+}
+
+/** Upload one file to a ticket (internal: only the desk sees it); return the attachment. */
+export function uploadFile(id, file, { internal = false } = {}) {
+  const form = new FormData();
+  if (internal) form.append("internal", "true");
+  form.append("file", file, file.name);
+  return api.upload(`/api/v1/tickets/${id}/attachments`, form);
+}
+
+/**
+ * The reply box. Staff choose between a public reply and an internal note; files attached
+ * while "Internal note" is chosen are internal too. Returns {el, focus(), setClosed(text)}.
+ * `onSend(body, internal)` and `onAttach(file, internal)` are awaited; they throw on error.
+ */
+export function composer({ staff, onSend, onAttach, placeholder = "Write a reply\u2026" }) {
+  let internal = false;
+  const text = h("textarea", { name: "body", rows: 4, maxlength: 20000, required: true,
+    "aria-label": "Message", placeholder, "aria-keyshortcuts": staff ? "r" : null });
+  const send = h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Send reply");
+  const file = h("input", { type: "file", class: "file-input", "aria-label": "Attach a file" });
+  const attachLabel = h("label", { class: "btn btn-ghost" }, icon("paperclip"), "Attach a file", file);
+  const uploading = h("span", { class: "muted small", "aria-live": "polite" });
+  const hint = h("span", { class: "hint composer-hint" });
+  const closed = h("p", { class: "composer-closed", hidden: true });
+
+  const modes = staff ? h("div", { class: "segmented", role: "radiogroup", "aria-label": "Message kind" },
+    modeButton("reply", "Reply", "Public: the requester is told"),
+    modeButton("internal", "Internal note", "Only technicians see it")) : null;
+
+  function modeButton(value, label, title) {
+    const input = h("input", { type: "radio", name: "mode", value, checked: value === "reply",
+      class: "segmented-input" });
+    input.addEventListener("change", () => setMode(value === "internal"));
+    return h("label", { class: "segmented-option", title }, input,
+      value === "internal" ? icon("lock") : icon("send"), label);
+  }
+
+  const form = h("form", { class: "composer", "aria-label": "Write a message" },
+    modes, text,
+    h("div", { class: "composer-foot" }, attachLabel, uploading, hint, send));
+
+  function setMode(isInternal) {
+    internal = isInternal;
+    form.classList.toggle("composer-internal", internal);
+    replace(send, icon(internal ? "lock" : "send"), internal ? "Add internal note" : "Send reply");
+    text.placeholder = internal ? "Write an internal note (only technicians see it)\u2026" : placeholder;
+    replace(hint, staff ? (internal ? "Internal: hidden from the requester" : "The requester sees this reply")
+      : "");
+  }
+  setMode(false);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = text.value.trim();
+    if (!body) {
+      text.focus();
+      return;
+    }
+    clearNotice();
+    send.disabled = true;
+    try {
+      await onSend(body, internal);
+      text.value = "";
+    } catch (error) {
+      showError(error);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  file.addEventListener("change", async () => {
+    const chosen = file.files && file.files[0];
+    if (!chosen) return;
+    clearNotice();
+    file.disabled = true;
+    replace(uploading, `Uploading ${chosen.name}\u2026`);
+    try {
+      await onAttach(chosen, internal);
+      replace(uploading, "");
+    } catch (error) {
+      replace(uploading, "");
+      showError(error);
+    } finally {
+      file.disabled = false;
+      file.value = "";
+    }
+  });
+
+  const el = h("div", { class: "composer-wrap" }, closed, form);
+  return {
+    el,
+    focus() {
+      if (!form.hidden) text.focus();
+    },
+    /** Hide the box with an explanation (closed tickets), or show it again (null). */
+    setClosed(message) {
+      closed.hidden = !message;
+      form.hidden = !!message;
+      replace(closed, message || "");
+    },
+  };
+}
+
+/** A list of attachment links with sizes (internal ones marked). */
+export function attachmentList(attachments, { staff }) {
+  if (!attachments.length) return h("p", { class: "muted small" }, "No files yet.");
+  return h("ul", { class: "file-list", "aria-label": "Attachments" }, attachments.map((a) => h("li", {},
+    h("a", { href: a.url, target: "_blank", rel: "noopener", class: "file-link", title: dateTime(a.created_at) },
+      icon("paperclip"), h("span", { class: "file-name" }, a.filename)),
+    h("span", { class: "muted small nowrap" }, bytes(a.size)),
+    staff && !a.public ? h("span", { class: "tl-label tl-label-small", title: "Hidden from the requester" },
+      icon("lock"), "Internal") : null)));
+}

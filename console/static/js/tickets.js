@@ -1,0 +1,99 @@
+// How tickets read: labels, badges, the lifecycle's allowed transitions, categories.
+
+import { api } from "./api.js";
+import { h } from "./dom.js";
+
+export const STATUS_LABELS = {
+  new: "New",
+  assigned: "Assigned",
+  in_progress: "In progress",
+  pending: "Pending",
+  resolved: "Resolved",
+  closed: "Closed",
+  cancelled: "Cancelled",
+};
+export const STATUSES = Object.keys(STATUS_LABELS);
+export const OPEN_STATUSES = ["new", "assigned", "in_progress", "pending"];
+export const FINAL_STATUSES = new Set(["closed", "cancelled"]);
+
+// The server's lifecycle (server/tickets/lifecycle.py): which status may follow which.
+export const TRANSITIONS = {
+  new: ["assigned", "in_progress", "pending", "resolved", "cancelled"],
+  assigned: ["new", "in_progress", "pending", "resolved", "cancelled"],
+  in_progress: ["assigned", "pending", "resolved", "cancelled"],
+  pending: ["assigned", "in_progress", "resolved", "cancelled"],
+  resolved: ["in_progress", "closed"],
+  closed: [],
+  cancelled: [],
+};
+
+export const KIND_LABELS = { incident: "Incident", service_request: "Service request", problem: "Problem" };
+export const LEVEL_LABELS = { 1: "1 \u2013 High", 2: "2 \u2013 Medium", 3: "3 \u2013 Low" };
+export const PRIORITY_LABELS = { 1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Planning" };
+export const SOURCE_LABELS = { portal: "Portal", tray: "Tray agent", email: "Email",
+  monitoring: "Monitoring", api: "API" };
+
+export const RESOLUTION_CODES = [
+  ["fixed", "Fixed"],
+  ["workaround", "Workaround"],
+  ["no_fault", "No fault found"],
+  ["duplicate", "Duplicate"],
+  ["user_error", "User error"],
+  ["wont_fix", "Won't fix"],
+];
+const RESOLUTION_LABELS = Object.fromEntries(RESOLUTION_CODES);
+
+// ITIL's default matrix (rows: impact 1..3, columns: urgency 1..3). The server's matrix is a
+// setting the API does not expose, so a new ticket's priority shown here is a preview.
+const MATRIX = [[1, 2, 3], [2, 3, 4], [3, 4, 5]];
+
+/** Return the priority (1..5) the default matrix gives an impact and urgency. */
+export function previewPriority(impact, urgency) {
+  return MATRIX[Number(impact) - 1][Number(urgency) - 1];
+}
+
+/** Return a readable resolution code ("No fault found"). */
+export function resolutionLabel(code) {
+  return RESOLUTION_LABELS[code] || code;
+}
+
+/** A coloured status label. */
+export function ticketStatusBadge(status) {
+  return h("span", { class: `badge tstatus tstatus-${status}`, "data-status": status },
+    STATUS_LABELS[status] || status);
+}
+
+/** A P1..P5 badge (P1 red .. P5 grey). */
+export function priorityBadge(priority) {
+  return h("span", { class: `prio prio-${priority}`, title: `Priority ${priority}: ${PRIORITY_LABELS[priority] || ""}`,
+    "data-priority": priority }, `P${priority}`);
+}
+
+/** A quiet label for a ticket's kind. */
+export function kindBadge(kind) {
+  return h("span", { class: `kind kind-${kind}` }, KIND_LABELS[kind] || kind);
+}
+
+/** Return every category with a "Parent › Child" label, sorted by that label. */
+export async function categoryList() {
+  const data = await api.get("/api/v1/categories");
+  const byId = new Map(data.items.map((c) => [c.id, c]));
+  const label = (c, depth = 0) => {
+    const parent = c.parent_id !== null && depth < 10 ? byId.get(c.parent_id) : null;
+    return parent ? `${label(parent, depth + 1)} \u203a ${c.name}` : c.name;
+  };
+  return data.items.map((c) => ({ id: c.id, label: label(c) }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+}
+
+/** A <select> of categories with a "None" choice. */
+export function categorySelect(categories, selected, attrs = {}) {
+  return h("select", { name: "category_id", ...attrs },
+    h("option", { value: "", selected: !selected }, "None"),
+    categories.map((c) => h("option", { value: String(c.id), selected: c.id === selected }, c.label)));
+}
+
+/** Return the tags typed in a box ("vpn, laptop  wifi") as a clean list. */
+export function parseTags(text) {
+  return [...new Set(String(text || "").toLowerCase().split(/[\s,]+/).filter(Boolean))];
+}

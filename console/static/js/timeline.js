@@ -1,0 +1,224 @@
+// A ticket's timeline: replies and internal notes as messages, other events as system lines.
+// Bodies are user text: they go in as text nodes and keep their newlines through CSS.
+
+import { h } from "./dom.js";
+import { ago, bytes, dateTime, initials } from "./format.js";
+import { icon } from "./icons.js";
+import { STATUS_LABELS, resolutionLabel } from "./tickets.js";
+
+// What a requester's timeline shows (the server already hides internal events).
+const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
+  "merged_from"]);
+
+function actorName(event) {
+  return event.actor ? event.actor.display_name : "Deskmate";
+}
+
+function when(at) {
+  return h("time", { class: "tl-time", datetime: at, title: ago(at) }, dateTime(at));
+}
+
+function statusText(status) {
+  return STATUS_LABELS[status] || String(status);
+}
+
+function arrow(before, after) {
+  return [h("span", { class: "tl-before" }, before), " \u2192 ", h("span", { class: "tl-after" }, after)];
+}
+
+/**
+ * Return the fragments ("assigned to Omar", "priority P3 → P2") that describe a change set.
+ * `names` maps ids to names: {user(id), group(id), category(id), device(id), ticket(id)}.
+ */
+function describeChanges(changes, names, { staff }) {
+  const parts = [];
+  for (const [field, diff] of Object.entries(changes || {})) {
+    if (!diff || typeof diff !== "object") continue;
+    const { before, after } = diff;
+    switch (field) {
+      case "status":
+        if (before !== null && before !== undefined) {
+          parts.push(noun(["status ", ...arrow(statusText(before), statusText(after))]));
+        }
+        break;
+      case "assignee_id":
+        if (after === null) parts.push("unassigned");
+        else parts.push([diff.auto ? "assigned automatically to " : "assigned to ",
+          h("strong", {}, names.user(after))]);
+        break;
+      case "group_id":
+        parts.push(after === null ? "removed the group" : ["moved to group ", h("strong", {}, names.group(after))]);
+        break;
+      case "category_id":
+        parts.push(after === null ? "removed the category"
+          : ["set the category to ", h("strong", {}, names.category(after))]);
+        break;
+      case "priority":
+        if (before !== null && before !== undefined) parts.push(noun(["priority ", ...arrow(`P${before}`, `P${after}`)]));
+        break;
+      case "impact":
+      case "urgency":
+        parts.push(noun([`${field} `, ...arrow(String(before), String(after))]));
+        break;
+      case "title":
+        parts.push(["renamed to \u201c", h("strong", {}, String(after)), "\u201d"]);
+        break;
+      case "description":
+        parts.push("edited the description");
+        break;
+      case "tags":
+        parts.push(after && after.length ? ["tagged ", h("strong", {}, after.join(", "))] : "removed the tags");
+        break;
+      case "device_ids": {
+        const added = (after || []).filter((d) => !(before || []).includes(d));
+        const removed = (before || []).filter((d) => !(after || []).includes(d));
+        if (added.length) parts.push(["linked ", h("strong", {}, added.map(names.device).join(", "))]);
+        if (removed.length) parts.push(["unlinked ", h("strong", {}, removed.map(names.device).join(", "))]);
+        break;
+      }
+      case "problem_id":
+        parts.push(after === null ? "unlinked the problem"
+          : ["linked to problem ", h("a", { href: `#/desk/tickets/${after}` }, names.ticket(after))]);
+        break;
+      case "resolution_code":
+      case "resolution_note":
+        break; // shown with the status change that carries them
+      default:
+        if (staff) parts.push(noun([field.replace(/_/g, " ")]));
+    }
+  }
+  return parts;
+}
+
+// Fragments that name what changed ("priority P3 → P2") rather than say what was done;
+// a line that starts with one reads "changed priority P3 → P2".
+const NOUNS = new WeakSet();
+function noun(fragment) {
+  NOUNS.add(fragment);
+  return fragment;
+}
+
+function joinParts(parts) {
+  const out = parts.length && NOUNS.has(parts[0]) ? ["changed "] : [];
+  parts.forEach((part, i) => {
+    if (i) out.push(h("span", { class: "tl-sep", "aria-hidden": "true" }, " \u00b7 "));
+    out.push(h("span", {}, part));
+  });
+  return out;
+}
+
+function systemLine(event, iconName, content, extra = null, cls = "") {
+  return h("li", { class: `tl-item tl-system ${cls}`.trim(), "data-event": event.id, "data-type": event.type },
+    h("span", { class: "tl-icon" }, icon(iconName)),
+    h("div", { class: "tl-line" },
+      h("div", { class: "tl-line-text" }, content, when(event.at)),
+      extra));
+}
+
+function message(event, { me, staff, requesterId }) {
+  const internal = event.type === "internal_note";
+  const mine = event.actor && event.actor.id === me;
+  const fromRequester = event.actor && event.actor.id === requesterId;
+  let cls = "tl-reply";
+  if (internal) cls = "tl-internal";
+  else if (fromRequester) cls = "tl-requester";
+  return h("li", { class: `tl-item tl-message ${cls}`, "data-event": event.id, "data-type": event.type },
+    h("span", { class: "tl-avatar", "aria-hidden": "true" }, initials(actorName(event))),
+    h("article", { class: "tl-card", "aria-label": internal ? "Internal note" : "Reply" },
+      h("header", { class: "tl-head" },
+        h("span", { class: "tl-author" }, actorName(event)),
+        mine ? h("span", { class: "muted small" }, "(you)") : null,
+        internal ? h("span", { class: "tl-label" }, icon("lock"), "Internal") : null,
+        !internal && staff && !fromRequester ? h("span", { class: "tl-public" }, "Public reply") : null,
+        when(event.at)),
+      h("div", { class: "tl-text" }, event.body || "")));
+}
+
+function attachmentLine(event, attachments) {
+  const info = (event.changes && event.changes.attachment) || {};
+  const at = Date.parse(event.at);
+  const file = attachments.find((a) => a.filename === info.filename && Date.parse(a.created_at) === at)
+    || null;
+  const name = info.filename || (file && file.filename) || "a file";
+  const link = file ? h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-file" },
+    icon("paperclip"), name) : h("span", { class: "tl-file" }, icon("paperclip"), name);
+  const size = info.size !== undefined ? h("span", { class: "muted small" }, bytes(info.size)) : null;
+  const preview = file && file.content_type.startsWith("image/")
+    ? h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-thumb" },
+      h("img", { src: file.url, alt: name, loading: "lazy" }))
+    : null;
+  return systemLine(event, "paperclip",
+    [h("strong", {}, actorName(event)), " attached ", link, " ", size, event.public ? null
+      : h("span", { class: "tl-label tl-label-small" }, icon("lock"), "Internal")],
+    preview, event.public ? "tl-attachment" : "tl-attachment tl-internal-line");
+}
+
+// Without the directory (requesters cannot list users), ids read as "#id".
+const NO_NAMES = { user: (i) => `#${i}`, group: (i) => `#${i}`, category: (i) => `#${i}`,
+  device: (i) => `#${i}`, ticket: (i) => `#${i}` };
+
+/** Return the <li> of one event, or null for events this reader does not see. */
+export function timelineItem(event, ctx) {
+  const staff = ctx.staff;
+  const names = ctx.names || NO_NAMES;
+  if (!staff && !PORTAL_TYPES.has(event.type)) return null;
+  switch (event.type) {
+    case "comment":
+    case "internal_note":
+      return message(event, ctx);
+    case "attachment":
+      return attachmentLine(event, ctx.attachments);
+    case "created": {
+      const parts = staff ? describeChanges(
+        Object.fromEntries(Object.entries(event.changes || {}).filter(([k]) => k === "assignee_id")),
+        names, ctx) : [];
+      return systemLine(event, "plus", [h("strong", {}, actorName(event)), " opened the ticket",
+        parts.length ? [" \u00b7 ", joinParts(parts)] : null]);
+    }
+    case "status_changed": {
+      const diff = (event.changes && event.changes.status) || {};
+      const resolved = diff.after === "resolved";
+      const others = staff ? describeChanges(Object.fromEntries(Object.entries(event.changes || {})
+        .filter(([k]) => k !== "status")), names, ctx) : [];
+      const code = event.changes && event.changes.resolution_code;
+      const note = resolved && event.body ? h("p", { class: "tl-note" }, event.body) : null;
+      const verb = {
+        resolved: "resolved the ticket", closed: "closed the ticket", cancelled: "cancelled the ticket",
+      }[diff.after];
+      const content = verb
+        ? [h("strong", {}, actorName(event)), ` ${verb}`,
+          resolved && code ? [" \u00b7 ", h("span", { class: "chip" }, resolutionLabel(code.after))] : null]
+        : [h("strong", {}, actorName(event)), " changed the status ",
+          ...arrow(statusText(diff.before), statusText(diff.after))];
+      // An automatic close carries its reason as the body.
+      const reason = !resolved && event.body ? h("p", { class: "tl-note" }, event.body) : null;
+      return systemLine(event, diff.after === "resolved" || diff.after === "closed" ? "check" : "history",
+        [content, others.length ? [" \u00b7 ", joinParts(others)] : null], note || reason,
+        `tl-status tl-status-${diff.after}`);
+    }
+    case "updated": {
+      const parts = describeChanges(event.changes, names, ctx);
+      if (!parts.length) return null;
+      return systemLine(event, "pencil", [h("strong", {}, actorName(event)), " ", joinParts(parts)]);
+    }
+    default:
+      // merged, linked and whatever the server adds later: its own words, if it has any.
+      return systemLine(event, "history", [h("strong", {}, actorName(event)), " ",
+        event.type.replace(/_/g, " ")], event.body ? h("p", { class: "tl-note" }, event.body) : null);
+  }
+}
+
+/**
+ * Keep a rendered timeline in step with the events fetched: events are append-only, so
+ * only new ones are added (images and text already shown stay as they are).
+ */
+export function syncTimeline(list, events, ctx) {
+  const shown = new Set([...list.children].map((li) => li.dataset.event).filter(Boolean));
+  if (!events.length && !list.children.length) return;
+  for (const event of events) {
+    if (shown.has(String(event.id))) continue;
+    const li = timelineItem(event, ctx);
+    if (li) list.append(li);
+    else list.append(h("li", { hidden: true, "data-event": event.id }));
+  }
+}
