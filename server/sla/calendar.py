@@ -48,7 +48,7 @@ def _check_time(value: object, day: str) -> time:
         raise ValueError(f"working hours on {day} are local wall time, got aware {value!r}")
     if value.second or value.microsecond:
         raise ValueError(f"working hours on {day} must be whole minutes, got {value!r}")
-    return value
+    return value.replace(fold=0)  # which occurrence of a wall time counts is the clock's rule
 
 
 def _check_day(weekday: object, intervals: object) -> tuple[Interval, ...]:

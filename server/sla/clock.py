@@ -24,8 +24,9 @@ aware; instants out are aware UTC.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from server.sla.calendar import MIDNIGHT, BusinessCalendar
@@ -48,22 +49,19 @@ def _to_utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(tzinfo=None)
 
 
-def _offset(zone: ZoneInfo, wall: datetime, fold: int) -> timedelta:
-    offset = zone.utcoffset(wall.replace(fold=fold))
-    if offset is None:  # pragma: no cover - ZoneInfo always knows the offset
+def _offset_at_utc(zone: ZoneInfo, utc: datetime) -> timedelta | None:
+    return zone.fromutc(utc.replace(tzinfo=zone)).utcoffset()
+
+
+def _first_reading(zone: ZoneInfo, wall: datetime, wall_fold1: datetime) -> datetime:
+    """Return the naive-UTC instant at which the wall clock first reads ``wall``."""
+    # PEP 495: fold=0 gives the offset before a transition, fold=1 the one after. The
+    # caller passes both folds of the same wall time: building them costs less than
+    # datetime.replace, and this runs for every interval boundary of every day walked.
+    before = zone.utcoffset(wall)
+    after = zone.utcoffset(wall_fold1)
+    if before is None or after is None:  # pragma: no cover - ZoneInfo always has offsets
         raise ValueError(f"time zone {zone.key!r} has no offset at {wall!r}")
-    return offset
-
-
-def _offset_at_utc(zone: ZoneInfo, utc: datetime) -> timedelta:
-    return _offset(zone, zone.fromutc(utc.replace(tzinfo=zone)).replace(tzinfo=None), 0)
-
-
-def wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:
-    """Return the naive-UTC instant at which the zone's wall clock first reads ``wall``."""
-    # PEP 495: fold=0 gives the offset before a transition, fold=1 the one after.
-    before = _offset(zone, wall, 0)
-    after = _offset(zone, wall, 1)
     if before >= after:
         # Unique, or repeated (offset falls): the first occurrence uses the earlier offset.
         return wall - before
@@ -79,16 +77,33 @@ def wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:
     return high
 
 
-def _day_spans(cal: BusinessCalendar, day: date) -> list[_Span]:
+def wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:
+    """Return the naive-UTC instant at which the zone's wall clock first reads naive ``wall``."""
+    return _first_reading(zone, wall.replace(fold=0), wall.replace(fold=1))
+
+
+@functools.cache
+def _fold1(moment: time) -> time:
+    return moment.replace(fold=1)
+
+
+def _boundary(zone: ZoneInfo, day: date, moment: time) -> datetime:
+    # Calendar times are stored with fold=0 (see BusinessCalendar).
+    return _first_reading(zone, datetime.combine(day, moment),
+                          datetime.combine(day, _fold1(moment)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_spans(cal: BusinessCalendar, day: date) -> tuple[_Span, ...]:
+    """Return a local day's working intervals as naive-UTC spans (cached: calendars are frozen)."""
     spans: list[_Span] = []
     for start, end in cal.hours_on(day):
-        begin = wall_to_utc(cal.zone, datetime.combine(day, start))
-        end_wall = (datetime.combine(day + _ONE_DAY, MIDNIGHT) if end == MIDNIGHT
-                    else datetime.combine(day, end))
-        finish = wall_to_utc(cal.zone, end_wall)
+        begin = _boundary(cal.zone, day, start)
+        finish = (_boundary(cal.zone, day + _ONE_DAY, MIDNIGHT) if end == MIDNIGHT
+                  else _boundary(cal.zone, day, end))
         if begin < finish:  # an interval inside a skipped hour is empty
             spans.append((begin, finish))
-    return spans
+    return tuple(spans)
 
 
 def _spans_from(cal: BusinessCalendar, after: datetime,
@@ -98,7 +113,7 @@ def _spans_from(cal: BusinessCalendar, after: datetime,
     # the clock has already reached at `after`; so the walk may start at that date.
     day = after.replace(tzinfo=UTC).astimezone(cal.zone).date()
     while True:
-        if until is not None and wall_to_utc(cal.zone, datetime.combine(day, MIDNIGHT)) >= until:
+        if until is not None and _boundary(cal.zone, day, MIDNIGHT) >= until:
             return
         for begin, finish in _day_spans(cal, day):
             if finish > after:
