@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
-from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.browser import CHROMIUM_ARGS, chromium_path, open_page
 from tests.support.server import ADMIN_PASSWORD, Client, RunningServer, start_server
 from tests.support.xvfb import xvfb_display
 
@@ -86,31 +85,8 @@ async def browser(chromium_executable: str) -> AsyncIterator[Any]:
             await instance.close()
 
 
-# Chromium logs every 4xx answer to fetch() as a console error. For the API these are
-# expected answers (the session probe gets 401 when logged out, a wrong password gets
-# 401) that the console shows in its notice area; anything else is still an error.
-_API_4XX = "Failed to load resource: the server responded with a status of 4"
-
-
-def _is_api_4xx(msg: Any) -> bool:
-    return bool(msg.text.startswith(_API_4XX) and urlsplit(
-        msg.location.get("url", "")).path.startswith("/api/"))
-
-
 @pytest.fixture
 async def page(browser: Any, server: RunningServer) -> AsyncIterator[Any]:
     """A fresh page on the test server that fails the test on errors in the page."""
-    # The server's CA is not in Chromium's store; the context accepts the test server's
-    # certificate, which is ours and was just created on loopback.
-    context = await browser.new_context(ignore_https_errors=True, base_url=server.base_url,
-                                        viewport={"width": 1280, "height": 800})
-    pg = await context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text)
-          if msg.type == "error" and not _is_api_4xx(msg) else None)
-    try:
+    async with open_page(browser, server.base_url) as pg:
         yield pg
-    finally:
-        await context.close()
-    assert not errors, f"errors in the page: {errors}"

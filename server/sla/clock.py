@@ -77,11 +77,6 @@ def _first_reading(zone: ZoneInfo, wall: datetime, wall_fold1: datetime) -> date
     return high
 
 
-def wall_to_utc(zone: ZoneInfo, wall: datetime) -> datetime:
-    """Return the naive-UTC instant at which the zone's wall clock first reads naive ``wall``."""
-    return _first_reading(zone, wall.replace(fold=0), wall.replace(fold=1))
-
-
 @functools.cache
 def _fold1(moment: time) -> time:
     return moment.replace(fold=1)

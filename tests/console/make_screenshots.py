@@ -483,7 +483,8 @@ async def main(out: Path, only: set[str]) -> None:
                             await page.set_viewport_size({"width": 1280, "height": 1420})
                             await page.goto(f"/#/desk/tickets/{ticket_ids['vpn']}")
                             await expect(page.locator(".tl-internal")).to_be_visible()
-                            await expect(page.get_by_role("link", name="acc-laptop-07")).to_be_visible()
+                            device_link = page.get_by_role("link", name="acc-laptop-07")
+                            await expect(device_link).to_be_visible()
                             await page.get_by_label("Message", exact=True).fill(
                                 "The MTU change is rolled out to your laptop by the agent; "
                                 "no need to do it by hand.")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,29 +12,12 @@ from playwright.async_api import expect
 from server.db.schema import utcnow
 from server.keys import BROKER
 from server.tickets import store
-from tests.conftest import _is_api_4xx
 from tests.console.test_console import log_in
+from tests.support.browser import is_api_4xx, open_page
 from tests.support.server import PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
-
-
-@contextlib.asynccontextmanager
-async def second_page(browser: Any, server: RunningServer) -> AsyncIterator[Any]:
-    """Another browser context (another person), failing the test on errors in its page."""
-    context = await browser.new_context(ignore_https_errors=True, base_url=server.base_url,
-                                        viewport={"width": 1280, "height": 800})
-    pg = await context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text)
-          if msg.type == "error" and not _is_api_4xx(msg) else None)
-    try:
-        yield pg
-    finally:
-        await context.close()
-    assert not errors, f"errors in the second page: {errors}"
 
 
 async def feeds_open(server: RunningServer, count: int) -> None:
@@ -67,7 +48,7 @@ async def test_requester_ticket_reaches_the_desk_live_and_sees_the_reply_not_the
     title = "Scanner in room 4 saves empty PDFs"
     note = "Same model as the one we replaced in March; check the firmware first."
     reply = "Thanks Rick, I am on my way to room 4 with a spare scanner."
-    async with second_page(browser, server) as desk:
+    async with open_page(browser, server.base_url) as desk:
         await log_in(desk, "tina", PASSWORD)
         await desk.get_by_role("tab", name="Unassigned").click()
         await expect(desk.get_by_text("No unassigned tickets")).to_be_visible()
@@ -197,7 +178,7 @@ async def test_resolving_needs_code_and_note_and_the_requester_can_reopen(
     resolved = (await technician.get(f"/api/v1/tickets/{ticket['id']}")).json
     assert (resolved["status"], resolved["resolution_code"]) == ("resolved", "workaround")
 
-    async with second_page(browser, server) as portal:
+    async with open_page(browser, server.base_url) as portal:
         await log_in(portal, "rick", PASSWORD)
         await portal.goto(f"/#/portal/tickets/{ticket['id']}")
         banner = portal.get_by_role("region", name="Resolved")
@@ -264,7 +245,7 @@ async def test_live_feed_resyncs_reconnects_and_reports_unknown_types(
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
         pg.on("console", lambda msg: errors.append(msg.text)
-              if msg.type == "error" and not _is_api_4xx(msg) else None)
+              if msg.type == "error" and not is_api_4xx(msg) else None)
         await log_in(pg, "tina", PASSWORD)
         await pg.get_by_role("tab", name="All", exact=True).click()
         await expect(pg.get_by_text("No tickets yet")).to_be_visible()
