@@ -26,6 +26,7 @@ from server.db.schema import groups, utcnow
 from server.devices import enrollment
 from server.devices.views import install_command
 from server.errors import ApiError
+from server.gc_policy import GcPolicy
 from server.settings import Settings, SettingsError, load
 from server.tls import TlsError, TlsInfo, server_context, shrink_asyncio_tls_buffers
 from server.users import store
@@ -103,12 +104,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         await site.start()
         port = runner.addresses[0][1]  # the real one when port 0 was asked for
         _print_banner(dataclasses.replace(settings, port=port), tls, admin)
+        gc_task = None
+        if settings.gc_full_minutes > 0:
+            policy = GcPolicy(full_interval=settings.gc_full_minutes * 60.0)
+            policy.start()
+            gc_task = asyncio.create_task(policy.run(), name="gc-policy")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("stopping", flush=True)
+        if gc_task is not None:
+            gc_task.cancel()
         await runner.cleanup()
 
     asyncio.run(serve())

@@ -111,6 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Serve /metrics without authentication (default: admins and their API tokens only).",
     ),
     Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting(
+        "gc_full_minutes", int, 60,
+        "Minutes between full garbage collections; in between, live objects are frozen "
+        "each minute so long-lived connections are not rescanned (0: CPython's default "
+        "collector). See docs/performance.md.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -147,6 +153,7 @@ class Settings:
     admin_password: str
     metrics_public: bool
     log_level: str
+    gc_full_minutes: int
 
     @property
     def data_dir(self) -> Path:
@@ -215,6 +222,9 @@ def _validate(values: dict[str, Any]) -> None:
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
+    for name in ("auto_close_days", "gc_full_minutes"):
+        if values[name] < 0:
+            raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
 
 
 def load(

@@ -201,18 +201,19 @@ def leaf_certificate_pem(info: TlsInfo) -> bytes:
     return chain[0].public_bytes(serialization.Encoding.PEM)
 
 
-TLS_READ_BUFFER = 16 * 1024  # one TLS record at most (RFC 8446 section 5.1)
+TLS_READ_BUFFER = 4 * 1024  # bytes decrypted per read call (a TLS record is up to 16 KiB)
 
 
 def shrink_asyncio_tls_buffers() -> bool:
-    """Make asyncio's per-connection TLS read buffer 16 KiB instead of 256 KiB.
+    """Make asyncio's per-connection TLS read buffer 4 KiB instead of 256 KiB.
 
     CPython's ``asyncio.sslproto.SSLProtocol`` allocates (and zero-fills) a
     ``max_size`` = 256 KiB bytearray for every TLS connection; with thousands of agents
     that alone is ~256 KB of resident memory each (measured with tracemalloc, see
-    docs/performance.md). No TLS record carries more than 16 KiB of plaintext, so a
-    larger buffer only saves read calls. The attribute is not public API: if it is
-    missing the default stays, and this returns False.
+    docs/performance.md). The buffer only bounds how much decrypted data one read call
+    hands on: a smaller one means more read calls for a large message (an inventory),
+    never a lost byte. Heartbeats are ~100 bytes. The attribute is not public API: if it
+    is missing the default stays, and this returns False.
     """
     import asyncio.sslproto
 

@@ -15,6 +15,7 @@ import secrets
 import time
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.engine import Connection
 
 from server.agents.hub import AgentLink
 from server.db.schema import utcnow
@@ -135,7 +136,7 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
                        "disk_percent": message.metrics.disk_percent,
                        "at": utcnow().isoformat()}
         hub.seen(link, now=utcnow(), loop_time=time.monotonic(), metrics=metrics)
-        link.send(p.encode(p.HeartbeatAck(seq=message.seq)))
+        await link.reply(p.encode(p.HeartbeatAck(seq=message.seq)))
     elif isinstance(message, p.Inventory):
         if set(message.sections) != set(message.digests):
             raise p.ProtocolError(p.INVALID_MESSAGE, "sections and digests must name the "
@@ -143,7 +144,7 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         now = utcnow()
         await app[DATABASE].write(lambda c: store.apply_inventory(
             c, link.device_id, message.sections, message.digests, now))
-        link.send(p.encode(p.Ack(id=message.id)))
+        await link.reply(p.encode(p.Ack(id=message.id)))
     elif isinstance(message, p.Report):
         samples = [(dt.datetime.fromtimestamp(s.at, dt.UTC), s.metrics.cpu_percent,
                     s.metrics.memory_percent, s.metrics.disk_percent)
@@ -151,7 +152,7 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         now = utcnow()
         await app[DATABASE].write(lambda c: store.store_samples(
             c, link.device_id, message.id, samples, now))
-        link.send(p.encode(p.Ack(id=message.id)))  # a duplicate is acknowledged again
+        await link.reply(p.encode(p.Ack(id=message.id)))  # a duplicate is acknowledged again
     elif isinstance(message, p.TicketRequest):
         settings = app[SETTINGS]
         files = from_agent.decode_files(message, limit=settings.attachment_max_bytes)
@@ -162,7 +163,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         now = utcnow()
         ticket_id, number = await app[DATABASE].write(lambda c: from_agent.create_from_agent(
             c, device_id=link.device_id, message=message, files=files, matrix=matrix, now=now))
-        link.send(p.encode(p.TicketCreated(id=message.id, ticket_id=ticket_id, number=number)))
+        await link.reply(p.encode(p.TicketCreated(id=message.id, ticket_id=ticket_id,
+                                                  number=number)))
         ticket = await app[DATABASE].read(lambda c: ticket_store.get_ticket(c, ticket_id))
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=ticket.requester.id, change="created",
@@ -208,51 +210,50 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
     if authed is None:
         return
     record, hello = authed
+    del authed
     hub = app[HUB]
     link = AgentLink(device_id=record.id, uid=record.uid, ws=ws, address=request[CLIENT_IP],
-                     conn_id=conn_id, agent_version=hello.agent_version)
+                     conn_id=conn_id, agent_version=hello.agent_version,
+                     transport=request.transport,
+                     last_heard=asyncio.get_running_loop().time())
+    protocol, device_uid = hello.protocol, hello.device_id
+    del record, hello  # the connection lives for days: keep only what it needs
     hub.register(link)
-    writer = asyncio.create_task(link.writer(), name=f"{conn_id}-writer")
     try:
         # A revocation that committed between our key lookup and register() found no link
         # to close; look once more now that the link is findable.
-        again = await app[DATABASE].read(lambda c: store.auth_record(c, hello.device_id))
-        if again is None or again.revoked:
-            link.send(p.encode(p.Error(code=p.REVOKED, message="this device was revoked",
-                                       fatal=True)))
+        if not await app[DATABASE].read(lambda c: _still_enrolled(c, device_uid)):
+            await link.reply(p.encode(p.Error(code=p.REVOKED,
+                                              message="this device was revoked", fatal=True)))
             link.close(p.CLOSE_REVOKED, "device revoked")
             return
-        digests = await app[DATABASE].read(lambda c: store.inventory_digests(c, record.id))
-        link.send(p.encode(p.Welcome(protocol=hello.protocol, device_id=record.uid,
-                                     heartbeat_interval=HEARTBEAT_INTERVAL,
-                                     inventory_digests=digests, server_time=time.time())))
+        digests = await app[DATABASE].read(lambda c: store.inventory_digests(c, link.device_id))
+        await link.reply(p.encode(p.Welcome(protocol=protocol, device_id=link.uid,
+                                            heartbeat_interval=HEARTBEAT_INTERVAL,
+                                            inventory_digests=digests,
+                                            server_time=time.time())))
+        del digests
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
-        log.info("%s: device %s connected from %s (agent %s)", conn_id, record.uid,
-                 link.address, hello.agent_version)
+        log.info("%s: device %s connected from %s (agent %s)", conn_id, link.uid,
+                 link.address, link.agent_version)
         await _message_loop(link, ws, request)
     finally:
         hub.unregister(link)
-        if not link.closing:
-            link.close(1000, "")
-        with contextlib.suppress(asyncio.TimeoutError, Exception):
-            await asyncio.wait_for(writer, timeout=5)
-        writer.cancel()
+        with contextlib.suppress(Exception):
+            await link.finish()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
-        log.info("%s: device %s disconnected (%s)", conn_id, record.uid, ws.close_code)
+        log.info("%s: device %s disconnected (%s)", conn_id, link.uid, ws.close_code)
 
 
 async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
                         request: web.Request) -> None:
     errors = 0
-    idle = HEARTBEAT_INTERVAL * 3
+    loop = asyncio.get_running_loop()
     while not link.closing:
         message: p.AgentMessage | None = None
-        try:
-            msg = await ws.receive(timeout=idle)
-        except TimeoutError:
-            log.info("%s: no message for %.0f s; closing", link.conn_id, idle)
-            link.close(1001, "idle")
-            return
+        # No timeout here: the hub closes links that stay silent (Hub.close_idle).
+        msg = await ws.receive()
+        link.last_heard = loop.time()
         if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
             return
         if msg.type == WSMsgType.ERROR:
@@ -271,17 +272,22 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
         except p.ProtocolError as exc:
             errors += 1
             log.info("%s: refused message (%s): %s", link.conn_id, exc.code, exc.message[:200])
-            link.send(p.encode(p.error_for(exc)))
+            await link.reply(p.encode(p.error_for(exc)))
             if errors >= MAX_ERRORS:
                 link.close(1008, "too many invalid messages")
         except Exception:
             errors += 1
             ref = secrets.token_hex(6)
             log.exception("%s: failed to handle a message (ref %s)", link.conn_id, ref)
-            link.send(p.encode(p.Error(code=p.INTERNAL, id=getattr(message, "id", None),
-                                       message=f"internal error; reference {ref}")))
+            await link.reply(p.encode(p.Error(code=p.INTERNAL, id=getattr(message, "id", None),
+                                              message=f"internal error; reference {ref}")))
             if errors >= MAX_ERRORS:
                 link.close(1011, "internal errors")
+
+
+def _still_enrolled(conn: Connection, device_uid: str) -> bool:
+    record = store.auth_record(conn, device_uid)
+    return record is not None and not record.revoked
 
 
 def channel_binding_for(cert_pem: bytes) -> bytes:

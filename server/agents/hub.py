@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -18,12 +18,18 @@ from shared import protocol as p
 
 log = logging.getLogger("deskmate.agents")
 
-OUTGOING_QUEUE = 64  # messages waiting for one agent before it is dropped as too slow
+MAX_BUFFERED = 256 * 1024  # bytes waiting in the kernel-side buffer before "too slow"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class AgentLink:
-    """One authenticated agent connection, with its own bounded outgoing queue."""
+    """One authenticated agent connection.
+
+    There is no per-connection writer task or queue: with thousands of idle agents those
+    were a large share of the server's objects (and of its garbage-collector pauses).
+    Frames are written straight to the transport, which never reorders them; the write
+    buffer is bounded instead of a queue.
+    """
 
     device_id: int
     uid: str
@@ -31,65 +37,80 @@ class AgentLink:
     address: str
     conn_id: str
     agent_version: str
-    outgoing: asyncio.Queue[str] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=OUTGOING_QUEUE))
+    transport: asyncio.BaseTransport | None = None
+    last_heard: float = 0.0  # loop time of the last frame from the agent
     closing: bool = False
-    close_code: int = 1000
-    close_reason: str = ""
-    close_wait: float = 2.0  # how long to wait for the agent's close frame
+    _closer: asyncio.Task[None] | None = None
 
-    def send(self, text: str) -> bool:
-        """Queue a text frame; drop the connection when the queue is full."""
-        if self.closing:
+    def _too_slow(self) -> bool:
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport):
             return False
+        unsent = transport.get_write_buffer_size()
+        if unsent <= MAX_BUFFERED:
+            return False
+        log.warning("%s: agent %s too slow (%d bytes unsent); disconnecting", self.conn_id,
+                    self.uid, unsent)
+        self.close(1008, "too slow")
+        return True
+
+    async def reply(self, text: str) -> bool:
+        """Send a text frame from the connection's own task; False once closing."""
+        if self.closing or self._too_slow():
+            return False
+        return await self._write(text)
+
+    async def _write(self, text: str) -> bool:
         try:
-            self.outgoing.put_nowait(text)
-        except asyncio.QueueFull:
-            log.warning("%s: agent %s too slow (%d queued); disconnecting",
-                        self.conn_id, self.uid, self.outgoing.qsize())
-            self.close(1008, "too slow")
+            await self.ws.send_str(text)
+        except (ConnectionResetError, RuntimeError):
             return False
         return True
 
+    def send(self, text: str) -> bool:
+        """Send a text frame from any task (in the background); False once closing."""
+        if self.closing or self._too_slow():
+            return False
+        # The frame goes out even if close() follows at once: the write happens in the
+        # task's first step, and tasks start in the order they were created.
+        task = asyncio.get_running_loop().create_task(self._write(text))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
+        return True
+
     def close(self, code: int, reason: str, *, wait: float = 2.0) -> None:
-        """Ask the writer to close the connection with ``code`` after queued frames."""
+        """Close the connection with ``code`` (in the background)."""
         if self.closing:
             return
         self.closing = True
-        self.close_code, self.close_reason, self.close_wait = code, reason, wait
-        with contextlib.suppress(asyncio.QueueFull):
-            self.outgoing.put_nowait("")  # wakes the writer; "" means close
-        if self.outgoing.full():
-            # The writer is stuck behind a full queue: close from here.
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=code, message=reason.encode()))
+        self._closer = asyncio.get_running_loop().create_task(
+            self._close(code, reason, wait))
 
-    async def writer(self) -> None:
-        """Send queued frames in order until closed."""
-        while True:
-            text = await self.outgoing.get()
-            if text == "" and self.closing:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self.ws.close(code=self.close_code,
-                                      message=self.close_reason.encode()),
-                        self.close_wait)
-                return
-            if self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionResetError, RuntimeError):
-                return
+    async def finish(self) -> None:
+        """Close normally unless already closing; wait for a close in progress."""
+        if not self.closing:
+            self.closing = True
+            await self._close(1000, "", 2.0)
+        elif self._closer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._closer), 5.0)
+
+    async def _close(self, code: int, reason: str, wait: float) -> None:
+        with contextlib.suppress(TimeoutError, ConnectionResetError, RuntimeError):
+            await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), wait)
+
+
+_BACKGROUND: set[asyncio.Task[Any]] = set()  # sends and closes in flight (kept referenced)
 
 
 class Hub:
     """The registry of connected agents and their presence."""
 
     def __init__(self, db: Database, *, flush_interval: float = 5.0,
-                 sample_interval: float = 60.0) -> None:
+                 sample_interval: float = 60.0, idle_timeout: float = 90.0) -> None:
         self.db = db
         self.flush_interval = flush_interval
+        self.idle_timeout = idle_timeout
         self.sample_interval = sample_interval
         self.links: dict[int, AgentLink] = {}
         self._presence: dict[int, Presence] = {}
@@ -133,12 +154,16 @@ class Hub:
     def seen(self, link: AgentLink, *, now: dt.datetime, loop_time: float,
              metrics: dict[str, Any] | None = None) -> None:
         """Record that a device is alive (written in the next batch)."""
-        previous = self._presence.get(link.device_id)
-        if metrics is None and previous is not None:
-            metrics = previous.metrics
-        self._presence[link.device_id] = Presence(
-            last_seen_at=now, address=link.address, metrics=metrics,
-            agent_version=link.agent_version)
+        presence = self._presence.get(link.device_id)
+        if presence is None:
+            self._presence[link.device_id] = Presence(
+                last_seen_at=now, address=link.address, metrics=metrics,
+                agent_version=link.agent_version)
+        else:  # updated in place: one object per device, not one per heartbeat
+            presence.last_seen_at, presence.address = now, link.address
+            presence.agent_version = link.agent_version
+            if metrics is not None:
+                presence.metrics = metrics
         self._dirty.add(link.device_id)
         if metrics is not None:
             last = self._last_sample.get(link.device_id)
@@ -176,10 +201,26 @@ class Hub:
             if device_id not in self.links and device_id not in self._dirty:
                 self._presence.pop(device_id, None)
 
+    def close_idle(self, loop_time: float) -> int:
+        """Close links silent for longer than ``idle_timeout``; return how many.
+
+        One sweep for all links instead of a timer per connection: with thousands of
+        agents, a per-receive timeout was thousands of long-lived timer objects.
+        """
+        limit = loop_time - self.idle_timeout
+        idle = [link for link in self.links.values() if link.last_heard < limit]
+        for link in idle:
+            log.info("%s: no message for %.0f s; closing", link.conn_id,
+                     loop_time - link.last_heard)
+            link.close(1001, "idle")
+        return len(idle)
+
     async def run(self) -> None:
-        """Flush presence every ``flush_interval`` seconds."""
+        """Flush presence and close idle links every ``flush_interval`` seconds."""
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.flush_interval)
+            self.close_idle(loop.time())
             await self.flush()
 
     async def close_all(self) -> None:

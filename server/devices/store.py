@@ -134,7 +134,7 @@ def store_samples(conn: Connection, device_id: int, report_id: str,
     return True
 
 
-@dataclass
+@dataclass(slots=True)
 class Presence:
     """A connected device's newest state, flushed to the database in batches."""
 

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from endpoint_agent.errors import EnrollmentError, FatalConnectionError, PinMismatch
 from endpoint_agent.state import AgentState
 from server.db.schema import agent_reports, device_metrics, enrollment_tokens, inventory_changes
+from server.keys import HUB
 from shared import protocol as p
 from tests.support.agents import (
     create_token,
@@ -223,6 +224,29 @@ async def test_message_over_the_frame_limit_closes_only_that_connection(
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
         await good.send(p.encode(p.Heartbeat(seq=3)))
         assert p.decode_server_message(await good.recv()) == p.HeartbeatAck(seq=3)
+
+
+async def test_silent_agent_is_closed_as_idle_and_a_chatty_one_stays(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """The hub's idle sweep closes a link silent past idle_timeout, and only that one."""
+    hub = server.app[HUB]
+    state_a, _ = await enroll_device(server, admin, tmp_path / "a")
+    state_b, _ = await enroll_device(server, admin, tmp_path / "b")
+    async with raw_agent(server, state_a) as (silent, _), raw_agent(server, state_b) as (
+            chatty, _):
+        await eventually(lambda: len(hub.links) == 2)
+        links = {link.uid: link for link in hub.links.values()}
+        silent_uid = (await asyncio.to_thread(state_a.load))[0].device_id
+        links[silent_uid].last_heard -= hub.idle_timeout + 1  # as if silent that long
+        await chatty.send(p.encode(p.Heartbeat(seq=1)))
+        assert isinstance(p.decode_server_message(await chatty.recv()), p.HeartbeatAck)
+        assert hub.close_idle(asyncio.get_running_loop().time()) == 1
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(silent.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+        await chatty.send(p.encode(p.Heartbeat(seq=2)))
+        ack = p.decode_server_message(await asyncio.wait_for(chatty.recv(), 5))
+        assert isinstance(ack, p.HeartbeatAck) and ack.seq == 2
 
 
 async def test_inventory_change_sends_only_changed_sections(
