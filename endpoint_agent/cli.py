@@ -40,6 +40,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from endpoint_agent.connection import Agent
+    from endpoint_agent.health.runner import HealthRunner
     from endpoint_agent.inventory import collect
     from endpoint_agent.outbox import Outbox
     from endpoint_agent.sampling import prime, sample
@@ -55,8 +56,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     outbox = Outbox(state.outbox_file)
 
     async def main() -> int:
+        health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
-                      sample=sample, heartbeat_interval=args.heartbeat)
+                      sample=sample, heartbeat_interval=args.heartbeat, health=health)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, agent.stop)
