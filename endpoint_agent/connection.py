@@ -99,6 +99,7 @@ class Agent:
         self.connected = asyncio.Event()
         self._stop = asyncio.Event()
         self._acks: dict[str, asyncio.Future[None]] = {}
+        self._created: dict[str, p.TicketCreated] = {}
         self._hb_sent: dict[int, float] = {}
         self._ws: ClientConnection | None = None
         self._close_code: int | None = None
@@ -168,6 +169,32 @@ class Agent:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    def status(self) -> dict[str, Any]:
+        """Return the connection state for the tray."""
+        base = self.enrollment.server_url.rstrip("/")
+        return {"connected": self.connected.is_set(), "server": base,
+                "device_id": self.enrollment.device_id, "portal": f"{base}/#/portal",
+                "last_error": self.stats.last_error}
+
+    async def submit_ticket(self, message: p.TicketRequest) -> dict[str, Any]:
+        """Send a ticket now if connected, else queue it; return what happened."""
+        ws = self._ws
+        if ws is not None and self.connected.is_set():
+            try:
+                await self._request(ws, message.id, p.encode(message))
+                created = self._created.pop(message.id)
+                base = self.enrollment.server_url.rstrip("/")
+                return {"number": created.number, "ticket_id": created.ticket_id,
+                        "url": f"{base}/#/portal/tickets/{created.ticket_id}"}
+            except p.ProtocolError as exc:
+                return {"error": exc.message}
+            except (ConnectionError, ConnectionClosed, TimeoutError, KeyError) as exc:
+                log.info("ticket not sent now (%s); queueing it", exc)
+        await asyncio.to_thread(self.outbox.put_with_id, message.id, "ticket",
+                                msgspec.to_builtins(message))
+        self.wake_outbox()
+        return {"queued": True}
 
     def wake_outbox(self) -> None:
         """Send what was just queued in the outbox without waiting for the next poll."""
@@ -248,6 +275,8 @@ class Agent:
         if isinstance(message, (p.Ack, p.TicketCreated)):
             if isinstance(message, p.TicketCreated):
                 log.info("ticket %s created", message.number)
+                if message.id in self._acks:
+                    self._created[message.id] = message
             future = self._acks.pop(message.id, None)
             if future is not None and not future.done():
                 future.set_result(None)
