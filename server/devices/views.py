@@ -202,7 +202,10 @@ async def update_device(req: ApiRequest) -> Device:
     def run(conn: Any) -> Any:
         store.get_device_row(conn, device_id)
         if body.group_id is not UNSET:
+            from server.health.store import prune_states
+
             store.set_group(conn, device_id, body.group_id)
+            prune_states(conn, [device_id])
             audit.record(conn, actor_id=actor, action="device.update", target_type="device",
                          target_id=device_id, now=utcnow(), group_id=body.group_id)
         return store.get_device_row(conn, device_id)

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from server.db.schema import agent_reports, devices
 from server.db.schema import tickets as ticket_table
 from server.health import policy
-from server.health.store import open_incident
-from server.health.tables import device_health, health_checks
+from server.health.store import checks_for_device, open_incident
+from server.health.tables import device_health
 from server.tickets import store as tickets
 from server.tickets.from_agent import requester_for
 from server.tickets.priority import priority_for
@@ -137,8 +137,8 @@ def apply_report(conn: Connection, *, device_id: int, report: p.HealthReport, ma
                  now: dt.datetime) -> list[TicketChange]:
     """Apply a report's results in order, once per report id; return ticket changes.
 
-    Results for checks that no longer exist are skipped: the agent acted on an older
-    configuration.
+    Results for checks that no longer exist or no longer apply to the device are
+    skipped: the agent acted on an older configuration.
     """
     seen = conn.execute(sa.select(agent_reports.c.report_id).where(
         agent_reports.c.device_id == device_id,
@@ -148,9 +148,7 @@ def apply_report(conn: Connection, *, device_id: int, report: p.HealthReport, ma
     conn.execute(agent_reports.insert().values(device_id=device_id, report_id=report.id,
                                                received_at=now))
     device = conn.execute(sa.select(devices).where(devices.c.id == device_id)).one()
-    ids = sorted({r.check_id for r in report.results})
-    checks = {r.id: r for r in conn.execute(
-        sa.select(health_checks).where(health_checks.c.id.in_(ids)))}
+    checks = {r.id: r for r in checks_for_device(conn, device_id)}
     changes: dict[int, TicketChange] = {}
     for result in report.results:
         check = checks.get(result.check_id)

@@ -157,6 +157,34 @@ def device_status(conn: Connection, device_id: int) -> list[CheckStatus]:
     return items
 
 
+def prune_states(conn: Connection, device_ids: list[int] | None = None) -> int:
+    """Mark states of checks that no longer apply to their device unknown; return how many.
+
+    A check stops applying when it is disabled, when the device leaves its group, or
+    when the device's group gets its own check of the same name (replacing a default).
+    The row stays with its incident link, so a check that applies again updates the same
+    incident; it just no longer counts as failing.
+    """
+    check = health_checks.alias("c")
+    override = health_checks.alias("o")
+    device_group = (sa.select(devices.c.group_id).where(devices.c.id == device_health.c.device_id)
+                    .scalar_subquery())
+    stale = sa.select(check.c.id).where(
+        check.c.id == device_health.c.check_id,
+        sa.or_(
+            check.c.enabled.is_(False),
+            sa.and_(check.c.group_id.is_not(None),
+                    sa.or_(device_group.is_(None), check.c.group_id != device_group)),
+            sa.and_(check.c.group_id.is_(None), sa.exists(sa.select(override.c.id).where(
+                override.c.group_id == device_group, override.c.name == check.c.name,
+                override.c.enabled.is_(True))))))
+    query = (device_health.update().where(sa.exists(stale), device_health.c.state != "unknown")
+             .values(state="unknown", message="no longer applies to this device"))
+    if device_ids is not None:
+        query = query.where(device_health.c.device_id.in_(device_ids))
+    return int(conn.execute(query).rowcount or 0)
+
+
 def failing_device_ids(states: tuple[str, ...] = policy.FAILING) -> Any:
     """Return a subquery of devices with a check in one of ``states``."""
     return sa.select(device_health.c.device_id).where(device_health.c.state.in_(states))

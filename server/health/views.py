@@ -46,6 +46,7 @@ async def create_check(req: ApiRequest) -> HealthCheckOut:
     def run(conn: Any) -> Any:
         now = utcnow()
         check_id = store.create_check(conn, msgspec.structs.asdict(body), now)
+        store.prune_states(conn)
         audit.record(conn, actor_id=actor, action="health_check.create",
                      target_type="health_check", target_id=check_id, now=now,
                      name=body.name, group_id=body.group_id)
@@ -75,6 +76,7 @@ async def update_check(req: ApiRequest) -> HealthCheckOut:
     def run(conn: Any) -> Any:
         now = utcnow()
         row = store.update_check(conn, check_id, changes, now)
+        store.prune_states(conn)
         audit.record(conn, actor_id=actor, action="health_check.update",
                      target_type="health_check", target_id=check_id, now=now,
                      fields=sorted(changes))

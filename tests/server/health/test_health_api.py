@@ -131,3 +131,42 @@ async def test_roles_and_queries(clients: dict[str, Client], admin: Client) -> N
     assert (resp.status, resp.error_code) == (422, "validation_error")
     resp = await admin.get("/api/v1/devices/999/health")
     assert (resp.status, resp.error_code) == (404, "not_found")
+
+
+async def test_group_change_stops_counting_a_default_check_that_no_longer_applies(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """A group check replacing a failing default: the default no longer counts as failing."""
+    from tests.server.health.test_health_incidents import incidents
+
+    group = await make_group(admin, "Lab")
+    await add_check(admin)
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state, probe=FakeProbe(values={"disk": 96.0}))
+    try:
+        async def failing() -> list[int]:
+            items = (await admin.get("/api/v1/devices?health=critical")).json["items"]
+            return [d["id"] for d in items]
+
+        await eventually(lambda: _truthy(failing()))
+        device_id = (await failing())[0]
+        await add_check(admin, group_id=group, warning=97, critical=99)
+        resp = await admin.patch(f"/api/v1/devices/{device_id}", json={"group_id": group})
+        assert resp.status == 200
+        assert await failing() == []
+        health = running.agent.health
+        assert health is not None
+        await eventually(lambda: health.config is not None
+                         and [c.critical for c in health.config.checks] == [99])
+
+        async def shown_ok() -> bool:
+            items = (await admin.get(f"/api/v1/devices/{device_id}/health")).json["items"]
+            return [(c["check"]["group_id"], c["state"]) for c in items] == [(group, "ok")]
+
+        await eventually(shown_ok)
+        assert len(await incidents(admin)) == 1  # the default's incident stays for a human
+    finally:
+        await running.stop()
+
+
+async def _truthy(value: Any) -> bool:
+    return bool(await value)
