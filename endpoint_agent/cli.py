@@ -40,6 +40,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from endpoint_agent.connection import Agent
+    from endpoint_agent.health.runner import HealthRunner
     from endpoint_agent.inventory import collect
     from endpoint_agent.outbox import Outbox
     from endpoint_agent.sampling import prime, sample
@@ -55,13 +56,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     outbox = Outbox(state.outbox_file)
 
     async def main() -> int:
+        from endpoint_agent.tray.local import LocalServer
+
+        health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
-                      sample=sample, heartbeat_interval=args.heartbeat)
+                      sample=sample, heartbeat_interval=args.heartbeat, health=health)
+        local = LocalServer(state.tray_socket, status=agent.status,
+                            send_ticket=agent.submit_ticket, inventory=collect,
+                            history_file=state.dir / "tray-tickets.json")
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, agent.stop)
         try:
-            await agent.run()
+            async with local.serving():
+                await agent.run()
         except FatalConnectionError as exc:
             logging.getLogger("deskmate.agent").error(
                 "the server refused this device (%s): %s", exc.code, exc)
@@ -100,6 +108,25 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                     requester=args.requester or logged_in_user(), inventory=collect(),
                     screenshot=shot, help_now=args.help_now)
     print(raise_ticket(state, message))
+    return 0
+
+
+def cmd_tray(args: argparse.Namespace) -> int:
+    import os
+
+    from endpoint_agent.state import AgentState
+    from endpoint_agent.ticket import screenshot_png
+    from endpoint_agent.tray.app import TrayApp
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    state = AgentState(_state(args))
+    display = args.display or os.environ.get("DISPLAY")
+    if not display:
+        print("deskmate-agent: no X display (set DISPLAY or --display)", file=sys.stderr)
+        return 2
+    app = TrayApp(state.tray_socket, display_name=display,
+                  screenshot=lambda: screenshot_png(display))
+    app.run()
     return 0
 
 
@@ -164,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.add_argument("--help-now", action="store_true",
                         help="ask for a technician to connect (raises the urgency)")
     ticket.set_defaults(func=cmd_ticket)
+
+    tray = sub.add_parser("tray", parents=[common],
+                          help="show the tray icon in this X11 session",
+                          description="An icon in the system tray with Raise a ticket, My "
+                                      "tickets, Get help now and the connection status. It "
+                                      "talks to the running agent over its local socket.")
+    tray.add_argument("--display", help="X display (default $DISPLAY)")
+    tray.set_defaults(func=cmd_tray)
 
     status = sub.add_parser("status", parents=[common], help="show the enrollment")
     status.set_defaults(func=cmd_status)

@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from endpoint_agent import __version__
 from endpoint_agent.backoff import Backoff
 from endpoint_agent.errors import FatalConnectionError
+from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import Enrollment
@@ -43,6 +44,7 @@ FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
                p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
 ACK_TIMEOUT = 30.0
 OUTBOX_BATCH = 32
+OUTBOX_POLL = 30.0  # look for reports queued by other processes (deskmate-agent ticket)
 STABLE_AFTER = 30.0  # a connection that lasted this long resets the backoff
 MAX_ATTEMPT = 32  # an attempt number high enough for the backoff's longest wait
 
@@ -77,6 +79,7 @@ class Agent:
         offline_sample_interval: float = 60.0,
         inventory_interval: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        health: HealthRunner | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -89,10 +92,14 @@ class Agent:
         self.offline_sample_interval = offline_sample_interval
         self.inventory_interval = inventory_interval
         self.clock = clock
+        self.health = health
         self.stats = Stats()
+        self._outbox_wake = health.queued if health is not None else asyncio.Event()
+        self._background: set[asyncio.Task[Any]] = set()
         self.connected = asyncio.Event()
         self._stop = asyncio.Event()
         self._acks: dict[str, asyncio.Future[None]] = {}
+        self._created: dict[str, p.TicketCreated] = {}
         self._hb_sent: dict[int, float] = {}
         self._ws: ClientConnection | None = None
         self._close_code: int | None = None
@@ -113,6 +120,8 @@ class Agent:
             FatalConnectionError: the server refused this device for good.
         """
         sampler = asyncio.create_task(self._offline_sampler(), name="offline-sampler")
+        checks = (asyncio.create_task(self.health.run(), name="health")
+                  if self.health is not None else None)
         attempt = 0
         try:
             while not self._stop.is_set():
@@ -155,9 +164,46 @@ class Agent:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
         finally:
-            sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sampler
+            for task in (sampler, checks, *self._background):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    def status(self) -> dict[str, Any]:
+        """Return the connection state for the tray."""
+        base = self.enrollment.server_url.rstrip("/")
+        return {"connected": self.connected.is_set(), "server": base,
+                "device_id": self.enrollment.device_id, "portal": f"{base}/#/portal",
+                "last_error": self.stats.last_error}
+
+    async def submit_ticket(self, message: p.TicketRequest) -> dict[str, Any]:
+        """Send a ticket now if connected, else queue it; return what happened."""
+        ws = self._ws
+        if ws is not None and self.connected.is_set():
+            try:
+                await self._request(ws, message.id, p.encode(message))
+                created = self._created.pop(message.id)
+                base = self.enrollment.server_url.rstrip("/")
+                return {"number": created.number, "ticket_id": created.ticket_id,
+                        "url": f"{base}/#/portal/tickets/{created.ticket_id}"}
+            except p.ProtocolError as exc:
+                return {"error": exc.message}
+            except (ConnectionError, ConnectionClosed, TimeoutError, KeyError) as exc:
+                log.info("ticket not sent now (%s); queueing it", exc)
+        await asyncio.to_thread(self.outbox.put_with_id, message.id, "ticket",
+                                msgspec.to_builtins(message))
+        self.wake_outbox()
+        return {"queued": True}
+
+    def wake_outbox(self) -> None:
+        """Send what was just queued in the outbox without waiting for the next poll."""
+        self._outbox_wake.set()
+
+    @property
+    def capabilities(self) -> list[str]:
+        """Return what this agent announces in its hello."""
+        return CAPABILITIES + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():
@@ -204,7 +250,8 @@ class Agent:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handshake(self, ws: ClientConnection) -> p.Welcome:
-        return await handshake(ws, self.enrollment.device_id, self.key)
+        return await handshake(ws, self.enrollment.device_id, self.key,
+                               capabilities=self.capabilities)
 
     async def _reader(self, ws: ClientConnection) -> None:
         try:
@@ -228,6 +275,8 @@ class Agent:
         if isinstance(message, (p.Ack, p.TicketCreated)):
             if isinstance(message, p.TicketCreated):
                 log.info("ticket %s created", message.number)
+                if message.id in self._acks:
+                    self._created[message.id] = message
             future = self._acks.pop(message.id, None)
             if future is not None and not future.done():
                 future.set_result(None)
@@ -244,6 +293,11 @@ class Agent:
                     future.set_exception(p.ProtocolError(message.code, message.message))
             if message.fatal and message.code in FATAL_CODES:
                 raise FatalConnectionError(message.code, message.message)
+        elif isinstance(message, p.HealthConfig):
+            if self.health is not None:
+                task = asyncio.get_running_loop().create_task(self.health.configure(message))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
         else:
             log.warning("unexpected %s from the server", type(message).__name__)
 
@@ -282,19 +336,32 @@ class Agent:
             await asyncio.sleep(self.inventory_interval)
 
     async def _drain_outbox(self, ws: ClientConnection) -> None:
+        """Send queued reports in order, each once acknowledged; then wait for more."""
         while True:
+            self._outbox_wake.clear()
             batch = await asyncio.to_thread(self.outbox.peek, OUTBOX_BATCH)
-            if not batch:
-                return
             for report_id, kind, body in batch:
                 if kind == "ticket":
                     frame = p.encode(msgspec.convert(body, p.TicketRequest))
+                elif kind == "health":
+                    frame = p.encode(p.HealthReport(id=report_id, results=msgspec.convert(
+                        body["results"], list[p.HealthResult])))
                 else:
                     samples = msgspec.convert(body["samples"], list[p.MetricsSample])
                     frame = p.encode(p.Report(id=report_id, kind="metrics", samples=samples))
-                await self._request(ws, report_id, frame)
+                try:
+                    await self._request(ws, report_id, frame)
+                except p.ProtocolError as exc:
+                    if exc.code != p.UNKNOWN_TYPE:
+                        raise
+                    # A server older than this report's type: it will never take it.
+                    log.warning("the server does not take %s reports; dropping %s", kind,
+                                report_id)
                 await asyncio.to_thread(self.outbox.remove, report_id)
                 self.stats.reports_acked += 1
+            if len(batch) < OUTBOX_BATCH:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._outbox_wake.wait(), OUTBOX_POLL)
 
     async def _offline_sampler(self) -> None:
         """While disconnected, keep health samples in the outbox for later."""
@@ -311,8 +378,8 @@ class Agent:
                 log.exception("could not queue an offline sample")
 
 
-async def handshake(ws: ClientConnection, device_id: str,
-                    key: Ed25519PrivateKey) -> p.Welcome:
+async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey, *,
+                    capabilities: list[str] | None = None) -> p.Welcome:
     """Answer the server's challenge; return its welcome.
 
     Raises:
@@ -338,7 +405,8 @@ async def handshake(ws: ClientConnection, device_id: str,
     binding = agent_auth.channel_binding(cert)
     await ws.send(p.encode(p.Hello(
         protocol=version, device_id=device_id, agent_version=__version__,
-        capabilities=CAPABILITIES, channel=agent_auth.b64encode(binding),
+        capabilities=CAPABILITIES if capabilities is None else capabilities,
+        channel=agent_auth.b64encode(binding),
         signature=agent_auth.sign(key, challenge.nonce, device_id, binding))))
     try:
         answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))

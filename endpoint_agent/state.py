@@ -69,6 +69,14 @@ class AgentState:
     def outbox_file(self) -> Path:
         return self.dir / "outbox.sqlite"
 
+    @property
+    def health_file(self) -> Path:
+        return self.dir / "health.json"
+
+    @property
+    def tray_socket(self) -> Path:
+        return self.dir / "tray.sock"
+
     def ensure_dir(self) -> None:
         """Create the directory with mode 0700."""
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
 from server.devices import views as device_views
+from server.health import views as health_views
 from server.kb import engagement_views as kb_engagement_views
 from server.kb import views as kb_views
 from server.keys import (
@@ -50,7 +51,8 @@ log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
-           catalog_views.router, kb_views.router, kb_engagement_views.router)
+           catalog_views.router, kb_views.router, kb_engagement_views.router,
+           health_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

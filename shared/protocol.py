@@ -195,8 +195,69 @@ class TicketCreated(Message, tag="ticket_created"):
     number: ShortText
 
 
-ServerMessage = Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
-AgentMessage = Hello | Heartbeat | Inventory | Report | TicketRequest | Error
+# --- health checks (optional within version 1: capability "health") ---------------
+
+HEALTH_CAPABILITY = "health"
+MAX_HEALTH_CHECKS = 64
+MAX_HEALTH_RESULTS = 500
+CheckKind = Literal["disk", "memory", "cpu", "service", "process"]
+CheckState = Literal["ok", "warning", "critical", "unknown"]
+Threshold = Annotated[float, Meta(ge=0, le=100)]
+
+
+class HealthCheck(Struct, forbid_unknown_fields=True, kw_only=True):
+    """One check the agent runs, with its levels (percentages; "higher is worse").
+
+    ``disk`` watches the mount point ``target``; ``memory`` and ``cpu`` ignore it;
+    ``service`` (a systemd unit) and ``process`` (a process name) are critical when the
+    target is not running, and ignore the levels.
+    """
+
+    id: Annotated[int, Meta(ge=1)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    kind: CheckKind
+    target: Annotated[str, Meta(max_length=255)] = ""
+    warning: Threshold | None = None
+    critical: Threshold | None = None
+    # The value compared is the average of the samples taken in the last ``window``
+    # seconds (0: the newest sample only).
+    window: Annotated[float, Meta(ge=0, le=86_400)] = 0
+    # A level is left only when the value is ``hysteresis`` points below its threshold...
+    hysteresis: Annotated[float, Meta(ge=0, le=50)] = 0
+    # ...and the better state held for ``recover_after`` seconds.
+    recover_after: Annotated[float, Meta(ge=0, le=86_400)] = 0
+    # While not ok, the newest reading is reported again this often (seconds).
+    repeat_interval: Annotated[float, Meta(ge=1, le=86_400)] = 300
+
+
+class HealthConfig(Message, tag="health_config"):
+    """The checks this device runs; replaces any earlier configuration."""
+
+    revision: Digest
+    checks: Annotated[list[HealthCheck], Meta(max_length=MAX_HEALTH_CHECKS)]
+    interval: Annotated[float, Meta(ge=1, le=3600)] = 15.0  # seconds between samples
+
+
+class HealthResult(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The state of one check at one moment."""
+
+    check_id: Annotated[int, Meta(ge=1)]
+    state: CheckState
+    value: Annotated[float, Meta(ge=0, le=1e12)] | None = None
+    message: Annotated[str, Meta(max_length=500)] = ""
+    at: Annotated[float, Meta(ge=0, le=4_102_444_800)]
+
+
+class HealthReport(Message, tag="health"):
+    """Check states that changed (or are still failing), in the order they were taken."""
+
+    id: MessageId
+    results: Annotated[list[HealthResult], Meta(min_length=1, max_length=MAX_HEALTH_RESULTS)]
+
+
+ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
+                 | HealthConfig)
+AgentMessage = Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)

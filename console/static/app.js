@@ -11,6 +11,7 @@ import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
 import { enrollmentView } from "./js/views/enrollment.js";
+import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
@@ -35,6 +36,7 @@ const ROUTES = [
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
     view: enrollmentView },
+  { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
 ];
 

@@ -21,6 +21,8 @@ from server.agents.hub import AgentLink
 from server.db.schema import utcnow
 from server.devices import store
 from server.errors import ApiError
+from server.health import incidents as health_incidents
+from server.health.push import send_config
 from server.keys import (
     BROKER,
     CHANNEL_BINDING,
@@ -169,6 +171,16 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=ticket.requester.id, change="created",
                                    public=True)
+    elif isinstance(message, p.HealthReport):
+        matrix = parse_matrix(app[SETTINGS].priority_matrix)
+        now = utcnow()
+        changes = await app[DATABASE].write(lambda c: health_incidents.apply_report(
+            c, device_id=link.device_id, report=message, matrix=matrix, now=now))
+        await link.reply(p.encode(p.Ack(id=message.id)))  # a duplicate is acknowledged again
+        for change in changes:
+            app[BROKER].publish_ticket(ticket_id=change.ticket_id, number=change.number,
+                                       requester_id=change.requester_id,
+                                       change=change.change, public=change.public)
     elif isinstance(message, p.Error):
         log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
                  message.message)
@@ -214,6 +226,7 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
     hub = app[HUB]
     link = AgentLink(device_id=record.id, uid=record.uid, ws=ws, address=request[CLIENT_IP],
                      conn_id=conn_id, agent_version=hello.agent_version,
+                     capabilities=frozenset(hello.capabilities),
                      transport=request.transport,
                      last_heard=asyncio.get_running_loop().time())
     protocol, device_uid = hello.protocol, hello.device_id
@@ -234,6 +247,8 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
                                             server_time=time.time())))
         del digests
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
+        if p.HEALTH_CAPABILITY in link.capabilities:
+            await send_config(app[DATABASE], link)
         log.info("%s: device %s connected from %s (agent %s)", conn_id, link.uid,
                  link.address, link.agent_version)
         await _message_loop(link, ws, request)

@@ -37,6 +37,7 @@ class AgentLink:
     address: str
     conn_id: str
     agent_version: str
+    capabilities: frozenset[str] = frozenset()
     transport: asyncio.BaseTransport | None = None
     last_heard: float = 0.0  # loop time of the last frame from the agent
     closing: bool = False

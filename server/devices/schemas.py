@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -116,6 +116,9 @@ class DeviceQuery(Strict):
     online: bool | None = None
     group_id: int | None = None
     revoked: bool | None = False
+    health: Annotated[Literal["failing", "warning", "critical"], Meta(
+        description="only devices with a check in this state (failing: warning or "
+                    "critical)")] | None = None
     limit: Limit | None = None
     cursor: Cursor | None = None
 

@@ -226,6 +226,11 @@ def list_devices(conn: Connection, *, after: int, limit: int, filters: dict[str,
         if version := filters.get("software_version"):
             sub = sub.where(device_software.c.version == version)
         query = query.where(devices.c.id.in_(sub))
+    if health := filters.get("health"):
+        from server.health.store import failing_device_ids
+
+        states = ("warning", "critical") if health == "failing" else (health,)
+        query = query.where(devices.c.id.in_(failing_device_ids(states)))
     if online_ids is not None:
         query = query.where(devices.c.id.in_(sorted(online_ids)) if filters["online"]
                             else devices.c.id.not_in(sorted(online_ids)))

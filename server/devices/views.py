@@ -165,7 +165,8 @@ async def list_devices(req: ApiRequest) -> DevicePage:
             raise ValidationFailed(f"invalid cursor {q.cursor!r}", code="invalid_cursor")
     filters = {"q": q.q, "os": q.os, "software": q.software,
                "software_version": q.software_version, "serial": q.serial, "user": q.user,
-               "group_id": q.group_id, "revoked": q.revoked, "online": q.online}
+               "group_id": q.group_id, "revoked": q.revoked, "online": q.online,
+               "health": q.health}
     online_ids = req.app[HUB].online_ids() if q.online is not None else None
     rows = await req.app[DATABASE].read(lambda c: store.list_devices(
         c, after=after, limit=limit + 1, filters=filters, online_ids=online_ids))
@@ -201,12 +202,20 @@ async def update_device(req: ApiRequest) -> Device:
     def run(conn: Any) -> Any:
         store.get_device_row(conn, device_id)
         if body.group_id is not UNSET:
+            from server.health.store import prune_states
+
             store.set_group(conn, device_id, body.group_id)
+            prune_states(conn, [device_id])
             audit.record(conn, actor_id=actor, action="device.update", target_type="device",
                          target_id=device_id, now=utcnow(), group_id=body.group_id)
         return store.get_device_row(conn, device_id)
 
-    return _device(req, await req.app[DATABASE].write(run))
+    row = await req.app[DATABASE].write(run)
+    if body.group_id is not UNSET:  # the group's health checks apply now
+        from server.health.push import push_configs
+
+        await push_configs(req.app[DATABASE], req.app[HUB], [device_id])
+    return _device(req, row)
 
 
 @router.route("GET", f"/api/v1/devices/{DID}/changes", roles=STAFF,

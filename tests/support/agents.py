@@ -16,6 +16,8 @@ from endpoint_agent.backoff import Backoff
 from endpoint_agent.connection import Agent
 from endpoint_agent.enroll import enroll
 from endpoint_agent.errors import FatalConnectionError
+from endpoint_agent.health.probes import ProbeError
+from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import AgentState, Enrollment
@@ -60,6 +62,23 @@ async def enroll_device(server: RunningServer, admin: Client, state_dir: Path,
 
 
 @dataclass
+class FakeProbe:
+    """Check readings a test sets: a value per check kind (None: cannot be read)."""
+
+    values: dict[str, float | None] = field(default_factory=lambda: {
+        "disk": 40.0, "memory": 30.0, "cpu": 5.0, "service": 0.0, "process": 0.0})
+    reads: int = 0
+
+    def read(self, check: p.HealthCheck, *, cpu: float | None = None) -> tuple[float, str]:
+        """Return the value set for the check's kind, as the real probes would."""
+        self.reads += 1
+        value = self.values.get(check.kind)
+        if value is None:
+            raise ProbeError(f"no reading for {check.kind}")
+        return value, ""
+
+
+@dataclass
 class RunningAgent:
     """An agent task and what tests control of it."""
 
@@ -67,6 +86,7 @@ class RunningAgent:
     task: asyncio.Task[None]
     inventory: dict[str, Any] = field(default_factory=dict)
     outbox: Outbox | None = None
+    probe: FakeProbe | None = None
 
     async def stop(self) -> None:
         """Stop the agent; re-raise a crash, but not the fatal refusal a test provoked."""
@@ -85,17 +105,26 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                       inventory_interval: float = 3600.0,
                       key: Ed25519PrivateKey | None = None,
                       enrollment: Enrollment | None = None,
-                      sample: Callable[[], p.Metrics] = lambda: SAMPLE) -> RunningAgent:
-    """Start a real agent on the event loop with fast, test-sized timings."""
+                      sample: Callable[[], p.Metrics] = lambda: SAMPLE,
+                      probe: FakeProbe | None = None,
+                      health_interval: float = 0.02) -> RunningAgent:
+    """Start a real agent on the event loop with fast, test-sized timings.
+
+    With ``probe``, the agent runs the server's health checks on readings the test sets,
+    sampling every ``health_interval`` seconds.
+    """
     stored, ca_pem = await asyncio.to_thread(state.load)
     outbox = await asyncio.to_thread(Outbox, state.outbox_file)
     inv = inventory if inventory is not None else fake_inventory()
+    health = (HealthRunner(state.health_file, outbox, read=probe.read,
+                           interval=health_interval) if probe is not None else None)
     agent = Agent(enrollment or stored, key or await asyncio.to_thread(state.load_key), ca_pem,
                   outbox, collect_inventory=lambda: inv, sample=sample,
                   backoff=Backoff(initial=0.02, maximum=0.1), heartbeat_interval=heartbeat,
-                  offline_sample_interval=offline_sample, inventory_interval=inventory_interval)
+                  offline_sample_interval=offline_sample, inventory_interval=inventory_interval,
+                  health=health)
     task = asyncio.create_task(agent.run(), name="agent")
-    return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox)
+    return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox, probe=probe)
 
 
 def signed_hello(ws: ClientConnection, nonce: str, key: Ed25519PrivateKey, device_id: str,

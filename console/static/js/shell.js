@@ -24,6 +24,7 @@ export function navFor(user) {
       { id: "users", href: "#/admin/users", label: "Users", icon: "users" },
       { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
       { id: "enrollment", href: "#/admin/enrollment", label: "Enrollment", icon: "enroll" },
+      { id: "health", href: "#/admin/health", label: "Health checks", icon: "shield" },
     ] });
   }
   sections.push({ title: "You", items: [

@@ -5,6 +5,7 @@ import { changeSummary } from "../changes.js";
 import { SERIES, metricsChart } from "../chart.js";
 import { agentVersion, bar, deviceState, osLabel, stateBadge } from "../device_labels.js";
 import { allGroups } from "../directory.js";
+import { deviceHealth } from "../health.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, date, dateTime, percent, time } from "../format.js";
 import { icon } from "../icons.js";
@@ -39,6 +40,7 @@ export function deviceView(root, { user, params, setTitle }) {
   const header = h("section", { class: "panel device-head" });
   const live = h("div", { class: "live" });
   const chart = metricsChart();
+  const health = deviceHealth(id);
   const tabButtons = new Map();
   const tabPanels = new Map();
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Device details" });
@@ -145,6 +147,7 @@ export function deviceView(root, { user, params, setTitle }) {
         h("div", { class: "overview-load" },
           panel("Live load", live, { cls: "panel-live" }),
           panel("Last 24 hours", chart.el, { cls: "panel-chart" })),
+        panel("Health checks", health.el, { cls: "panel-health" }),
         h("div", { class: "grid-2" },
           sectionPanel("operatingsystem", factsList("operatingsystem", inv.operatingsystem)),
           sectionPanel("hardware", factsList("hardware", inv.hardware)),
@@ -356,7 +359,9 @@ export function deviceView(root, { user, params, setTitle }) {
     root.append(tabList, ...tabPanels.values());
     show(tab);
     await guarded(fetchHistory);
+    await guarded(health.refresh);
     every(root, LIVE_MS, fetchState);
+    every(root, LIVE_MS, health.refresh);
     every(root, INVENTORY_MS, fetchDetail);
     every(root, HISTORY_MS, fetchHistory);
   })();

@@ -29,6 +29,9 @@ export function devicesView(root, { user }) {
   const state = h("select", { name: "state", "aria-label": "Filter by status", class: "select-narrow" },
     h("option", { value: "" }, "Any status"), h("option", { value: "online" }, "Online"),
     h("option", { value: "offline" }, "Offline"), h("option", { value: "revoked" }, "Revoked"));
+  const health = h("select", { name: "health", "aria-label": "Filter by health", class: "select-narrow" },
+    h("option", { value: "" }, "Any health"), h("option", { value: "failing" }, "Failing checks"),
+    h("option", { value: "critical" }, "Critical"), h("option", { value: "warning" }, "Warning"));
   const group = h("select", { name: "group_id", "aria-label": "Filter by group", hidden: true,
     class: "select-narrow" },
     h("option", { value: "" }, "All groups"));
@@ -49,7 +52,7 @@ export function devicesView(root, { user }) {
     "Load more");
 
   function query() {
-    const q = { q: search.value.trim(), os: os.value.trim(), group_id: group.value };
+    const q = { q: search.value.trim(), os: os.value.trim(), group_id: group.value, health: health.value };
     const name = software.value.trim();
     if (name) {
       q.software = name;
@@ -180,10 +183,11 @@ export function devicesView(root, { user }) {
   }
   state.addEventListener("change", reload);
   group.addEventListener("change", reload);
+  health.addEventListener("change", reload);
 
   root.append(
     h("div", { class: "toolbar" },
-      h("div", { class: "search search-devices" }, icon("search"), search), state, group, os, software,
+      h("div", { class: "search search-devices" }, icon("search"), search), state, health, group, os, software,
       version),
     h("section", { class: "panel" },
       h("div", { class: "table-wrap" }, table, empty),

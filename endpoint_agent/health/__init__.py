@@ -1,0 +1,1 @@
+"""Health checks run on the device: probes, evaluation with hysteresis, the runner."""

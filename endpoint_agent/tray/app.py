@@ -1,0 +1,240 @@
+"""``deskmate-agent tray``: the icon, its menu and the raise-a-ticket dialog (Tk).
+
+All Tk calls happen in the thread that created the Tk root; the icon's thread and
+worker threads hand work over through :meth:`TrayApp.call`. Requests to the local agent
+run in worker threads so the menu never freezes.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import queue
+import threading
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+from endpoint_agent.tray import local
+from endpoint_agent.tray.icon import TrayIcon
+
+log = logging.getLogger("deskmate.agent.tray")
+
+STATUS_MS = 5000
+
+
+class TicketDialog:
+    """Title, description, attach screenshot, attach system snapshot; Send or Cancel."""
+
+    def __init__(self, app: TrayApp, *, help_now: bool, screenshot: bytes | None) -> None:
+        self.app = app
+        self.help_now = help_now
+        self.screenshot = screenshot
+        self.win = tk.Toplevel(app.root)
+        self.win.title("Get help now" if help_now else "Raise a ticket")
+        self.win.geometry("460x380+200+120")
+        frame = ttk.Frame(self.win, padding=12)
+        frame.pack(fill="both", expand=True)
+        ttk.Label(frame, text="What is wrong?").pack(anchor="w")
+        self.title = ttk.Entry(frame, width=50)
+        self.title.pack(fill="x", pady=(0, 8))
+        if help_now:
+            self.title.insert(0, "Please connect to my computer")
+        ttk.Label(frame, text="Details").pack(anchor="w")
+        self.description = tk.Text(frame, height=8, width=50, wrap="word")
+        self.description.pack(fill="both", expand=True, pady=(0, 8))
+        self.attach_shot = tk.BooleanVar(value=screenshot is not None)
+        self.attach_snapshot = tk.BooleanVar(value=True)
+        ttk.Checkbutton(frame, text="Attach a screenshot", variable=self.attach_shot,
+                        state="normal" if screenshot is not None else "disabled").pack(anchor="w")
+        ttk.Checkbutton(frame, text="Attach a system snapshot (hardware, software)",
+                        variable=self.attach_snapshot).pack(anchor="w")
+        self.result = ttk.Label(frame, text="", wraplength=420)
+        self.result.pack(anchor="w", pady=4)
+        buttons = ttk.Frame(frame)
+        buttons.pack(fill="x")
+        ttk.Button(buttons, text="Cancel", command=self.win.destroy).pack(side="right")
+        self.send_button = ttk.Button(buttons, text="Send", command=self.send)
+        self.send_button.pack(side="right", padx=6)
+        self.title.focus_set()
+
+    def send(self) -> None:
+        """Hand the ticket to the local agent (in a worker thread)."""
+        title = self.title.get().strip()
+        if not title:
+            self.result.configure(text="Please say in a few words what is wrong.")
+            return
+        body: dict[str, Any] = {
+            "op": "ticket", "title": title, "help_now": self.help_now,
+            "description": self.description.get("1.0", "end").strip(),
+            "snapshot": self.attach_snapshot.get()}
+        if self.attach_shot.get() and self.screenshot is not None:
+            body["screenshot"] = base64.b64encode(self.screenshot).decode()
+        self.send_button.state(["disabled"])
+        self.result.configure(text="Sending…")
+        self.app.in_background(lambda: local.request(self.app.socket, body), self._done)
+
+    def _done(self, answer: dict[str, Any] | None, error: Exception | None) -> None:
+        if error is not None or answer is None:
+            self.result.configure(text=f"Could not send: {error}")
+            self.send_button.state(["!disabled"])
+            return
+        if answer.get("queued"):
+            text = ("You are offline: the ticket is saved and will be sent when the "
+                    "connection is back.")
+        elif answer.get("error"):
+            text = f"The server refused the ticket: {answer['error']}"
+        else:
+            text = f"Ticket {answer['number']} created. IT will get back to you."
+        self.app.last_answer = answer
+        self.result.configure(text=text)
+        self.app.notify(text)
+        self.win.after(2500, self.win.destroy)
+
+
+class TrayApp:
+    """The tray: icon, menu, dialogs, and the status shown from the local agent."""
+
+    def __init__(self, socket_path: Path, *, display_name: str | None = None,
+                 screenshot: Callable[[], bytes] | None = None) -> None:
+        self.socket = socket_path
+        self.display_name = display_name
+        self.take_screenshot = screenshot
+        self.root = tk.Tk(screenName=display_name)
+        self.root.withdraw()
+        self.root.title("Deskmate")
+        self._calls: queue.Queue[Callable[[], None]] = queue.Queue()
+        self.status: dict[str, Any] = {}
+        self.last_answer: dict[str, Any] | None = None
+        self.notifications: list[str] = []
+        self.dialog: TicketDialog | None = None
+        self.menu = tk.Menu(self.root, tearoff=False)
+        self.actions: dict[str, Callable[[], None]] = {
+            "Raise a ticket…": self.raise_ticket,
+            "My tickets": self.my_tickets,
+            "Get help now": self.get_help_now,
+        }
+        for label, action in self.actions.items():
+            self.menu.add_command(label=label, command=action)
+        self.menu.add_separator()
+        self.menu.add_command(label="Connecting…", state="disabled")
+        self.status_index = self.menu.index("end")
+        self.menu.add_command(label="Quit", command=self.quit)
+        self.icon = TrayIcon(display_name, on_click=lambda x, y: self.call(
+            lambda: self.popup(x, y)))
+        self.root.after(50, self._pump)
+
+    # ---- threads ----
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in the Tk thread (safe from any thread)."""
+        self._calls.put(fn)
+
+    def _pump(self) -> None:
+        while True:
+            try:
+                fn = self._calls.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                fn()
+            except Exception:
+                log.exception("tray action failed")
+        self.root.after(50, self._pump)
+
+    def in_background(self, work: Callable[[], Any],
+                      done: Callable[[Any, Exception | None], None]) -> None:
+        """Run ``work`` in a worker thread; call ``done(result, error)`` in the Tk thread."""
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:
+                failure = exc
+                self.call(lambda: done(None, failure))
+            else:
+                self.call(lambda: done(result, None))
+
+        threading.Thread(target=run, daemon=True).start()
+
+    # ---- menu ----
+    def popup(self, x: int, y: int) -> None:
+        """Show the menu at a point of the screen."""
+        self.menu.tk_popup(x, y)
+
+    def raise_ticket(self, *, help_now: bool = False) -> None:
+        """Open the ticket dialog, with a screenshot taken before it covers the screen."""
+        shot = None
+        if self.take_screenshot is not None:
+            try:
+                shot = self.take_screenshot()
+            except Exception as exc:
+                log.warning("no screenshot: %s", exc)
+        self.dialog = TicketDialog(self, help_now=help_now, screenshot=shot)
+
+    def get_help_now(self) -> None:
+        """A ticket flagged for a remote session."""
+        self.raise_ticket(help_now=True)
+
+    def my_tickets(self) -> None:
+        """List the tickets raised from this tray; each opens in the portal."""
+        def show(answer: Any, error: Exception | None) -> None:
+            win = tk.Toplevel(self.root)
+            win.title("My tickets")
+            win.geometry("460x300+220+140")
+            frame = ttk.Frame(win, padding=12)
+            frame.pack(fill="both", expand=True)
+            if error is not None:
+                ttk.Label(frame, text=str(error)).pack(anchor="w")
+                return
+            tickets = answer.get("tickets", [])
+            if not tickets:
+                ttk.Label(frame, text="You have not raised a ticket from this computer.").pack()
+            for t in reversed(tickets):
+                label = f"{t.get('number') or 'queued'} — {t['title']}"
+                row = ttk.Frame(frame)
+                row.pack(fill="x", pady=2)
+                ttk.Label(row, text=label).pack(side="left")
+                if t.get("url"):
+                    ttk.Button(row, text="Open", command=lambda u=t["url"]: webbrowser.open(u)
+                               ).pack(side="right")
+            portal = self.status.get("portal")
+            if portal:
+                ttk.Button(frame, text="All my tickets in the portal",
+                           command=lambda: webbrowser.open(portal)).pack(anchor="w", pady=8)
+
+        self.in_background(lambda: local.request(self.socket, {"op": "my_tickets"}), show)
+
+    # ---- status ----
+    def refresh_status(self) -> None:
+        """Ask the agent for its connection state and show it."""
+        def shown(answer: Any, error: Exception | None) -> None:
+            if error is not None:
+                self.status = {"connected": False, "error": str(error)}
+                text = "Agent not running"
+            else:
+                self.status = answer
+                text = ("Connected to IT" if answer["connected"]
+                        else "Offline — tickets are queued")
+            self.menu.entryconfigure(self.status_index, label=text)
+            self.icon.set_state("online" if self.status.get("connected") else "offline")
+            self.root.after(STATUS_MS, self.refresh_status)
+
+        self.in_background(lambda: local.request(self.socket, {"op": "status"}, timeout=5),
+                           shown)
+
+    def notify(self, text: str) -> None:
+        """Tell the user something (kept for tests; a balloon where the host supports it)."""
+        self.notifications.append(text)
+
+    def run(self) -> None:
+        """Dock the icon and handle events until Quit."""
+        self.icon.start()
+        self.refresh_status()
+        self.root.mainloop()
+
+    def quit(self) -> None:
+        """Remove the icon and stop."""
+        self.icon.close()
+        self.root.quit()

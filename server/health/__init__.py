@@ -1,0 +1,1 @@
+"""Health checks: thresholds per device group, check states, incidents from failures."""

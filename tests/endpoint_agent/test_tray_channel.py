@@ -1,0 +1,140 @@
+"""The tray's local channel: a 0600 Unix socket, peer credentials, tickets through the agent."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import pwd
+import socket
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from endpoint_agent.state import AgentState
+from endpoint_agent.tray import local
+from tests.support.agents import RunningAgent, enroll_device, fake_inventory, start_agent
+from tests.support.server import Client, RunningServer
+from tests.support.waiting import eventually
+
+PNG = base64.b64decode(  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+@contextlib.asynccontextmanager
+async def serving(running: RunningAgent, state: AgentState, *,
+                  allowed: set[int] | None = None) -> AsyncIterator[Path]:
+    """Serve the local channel of a running agent, as `deskmate-agent run` does."""
+    server = local.LocalServer(state.tray_socket, status=running.agent.status,
+                               send_ticket=running.agent.submit_ticket,
+                               inventory=fake_inventory,
+                               history_file=state.dir / "tray-tickets.json",
+                               allowed_uids=allowed)
+    async with server.serving():
+        yield state.tray_socket
+
+
+async def ask(path: Path, message: dict[str, object]) -> dict[str, object]:
+    return await asyncio.to_thread(local.request, path, message)
+
+
+async def test_ticket_from_the_tray_is_linked_with_screenshot_and_snapshot(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """A tray ticket is filed for the socket peer's login, on the device, with both files."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        await asyncio.wait_for(running.agent.connected.wait(), 10)
+        async with serving(running, state) as path:
+            mode = stat.S_IMODE((await asyncio.to_thread(os.stat, path)).st_mode)
+            assert mode == 0o600
+            status = await ask(path, {"op": "status"})
+            assert status["connected"] is True
+            answer = await ask(path, {"op": "ticket", "title": "Screen flickers",
+                                      "description": "since the update", "snapshot": True,
+                                      "screenshot": base64.b64encode(PNG).decode()})
+            assert answer["number"] == "INC-000001"
+            mine = await ask(path, {"op": "my_tickets"})
+            assert [t["number"] for t in mine["tickets"]] == ["INC-000001"]  # type: ignore[index]
+    finally:
+        await running.stop()
+    (ticket,) = (await admin.get("/api/v1/tickets")).json["items"]
+    device_id = (await admin.get("/api/v1/devices")).json["items"][0]["id"]
+    assert ticket["device_ids"] == [device_id]
+    login = pwd.getpwuid(os.geteuid()).pw_name
+    assert (ticket["source"], ticket["requester"]["display_name"]) == ("tray", login)
+    files = (await admin.get(f"/api/v1/tickets/{ticket['id']}/attachments")).json["items"]
+    assert {f["filename"] for f in files} == {"screenshot.png", "system-snapshot.json"}
+
+
+async def test_other_users_are_refused(server: RunningServer, admin: Client,
+                                       tmp_path: Path) -> None:
+    """A peer whose user id is not the agent's gets 'not allowed' and files nothing."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        async with serving(running, state, allowed={os.geteuid() + 4242}) as path:
+            with pytest.raises(local.LocalError, match="not allowed"):
+                await ask(path, {"op": "ticket", "title": "let me in"})
+    finally:
+        await running.stop()
+    assert (await admin.get("/api/v1/tickets")).json["items"] == []
+
+
+async def test_bad_requests_get_errors_and_file_nothing(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """Garbage, unknown operations, empty titles and bad screenshots are refused."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        await asyncio.wait_for(running.agent.connected.wait(), 10)
+        async with serving(running, state) as path:
+            for bad, error in ((["a list"], "not an object"), ({"op": "format_disk"}, "unknown op"),
+                               ({"op": "ticket", "title": "  "}, "needs a title"),
+                               ({"op": "ticket"}, "title"),
+                               ({"op": "ticket", "title": "x", "screenshot": 5},
+                                "screenshot too large")):
+                with pytest.raises(local.LocalError, match=error):
+                    await ask(path, bad)  # type: ignore[arg-type]
+
+            def raw(data: bytes) -> bytes:
+                with socket.socket(socket.AF_UNIX) as sock:
+                    sock.connect(str(path))
+                    sock.sendall(data)
+                    return sock.recv(1000)
+
+            assert b"bad request" in await asyncio.to_thread(raw, b"{not json\n")
+            # Not an accepted file type: the server refuses it, the agent says so.
+            answer = await ask(path, {"op": "ticket", "title": "exe", "screenshot":
+                                      base64.b64encode(b"\x7fELF" + b"\0" * 60).decode()})
+            assert "not an accepted type" in str(answer["error"])
+    finally:
+        await running.stop()
+    assert (await admin.get("/api/v1/tickets")).json["items"] == []
+
+
+async def test_offline_tray_ticket_is_queued_and_filed_once(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """Raised while the agent is offline, a tray ticket is queued and filed once later."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    running.agent.stop()
+    await running.task
+    async with serving(running, state) as path:
+        answer = await ask(path, {"op": "ticket", "title": "VPN down"})
+        assert answer["queued"] is True
+    assert running.outbox is not None
+    await asyncio.to_thread(running.outbox.close)
+    again = await start_agent(state)
+    try:
+        await eventually(lambda: again.agent.stats.reports_acked == 1)
+    finally:
+        await again.stop()
+    tickets = (await admin.get("/api/v1/tickets")).json["items"]
+    assert [t["title"] for t in tickets] == ["VPN down"]
+    history = json.loads(await asyncio.to_thread((state.dir / "tray-tickets.json").read_text))
+    assert history[0]["queued"] is True
