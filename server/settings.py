@@ -114,7 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "gc_full_minutes", int, 60,
         "Minutes between full garbage collections; in between, live objects are frozen "
-        "each minute so long-lived connections are not rescanned (0: CPython's default "
+        "every 10 s so long-lived connections are not rescanned (0: CPython's default "
         "collector). See docs/performance.md.",
     ),
 )
