@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -124,12 +125,14 @@ def calendar_from_parts(*, name: str, tz: str, hours: Mapping[str, Sequence[str]
                             recurring_holidays=frozenset(recurring))
 
 
-_calendars: dict[tuple[int, dt.datetime], BusinessCalendar] = {}
+_calendars: dict[str, BusinessCalendar] = {}
 
 
 def calendar_from_row(row: Any) -> BusinessCalendar:
-    """Build (once per stored version) the calendar of an ``sla_calendars`` row."""
-    key = (row.id, row.updated_at)
+    """Build (once per distinct content) the calendar of an ``sla_calendars`` row."""
+    # Keyed by content, not id: ids repeat across databases (tests, restores).
+    key = json.dumps([row.name, row.tz, row.hours, sorted(row.holidays),
+                      sorted(row.recurring_holidays)], sort_keys=True)
     cal = _calendars.get(key)
     if cal is None:
         if len(_calendars) > 256:
