@@ -198,11 +198,15 @@ def on_public_reply(conn: Connection, ticket_id: int, actor_id: int, now: dt.dat
 
 def _apply_policy(clock: timer.Clock, policy: Policy, cals: dict[int, BusinessCalendar],
                   now: dt.datetime) -> bool:
-    """Re-target one open clock to ``policy``; return False if it has no such target."""
+    """Re-target one open clock to ``policy``; return whether it changed.
+
+    A clock whose kind the policy no longer targets is cancelled.
+    """
     target = policy.targets.get(clock.kind)  # type: ignore[call-overload]
-    if target is None:
-        return False
     old_cal = cals[clock.calendar_id]
+    if target is None:
+        timer.stop(clock, old_cal, now, cancel=True)
+        return True
     # Count what ran so far on the old calendar, then continue on the new one.
     if clock.running_since is not None:
         clock.elapsed_seconds = clock.elapsed(old_cal, now).total_seconds()
@@ -228,7 +232,7 @@ def on_conditions_changed(conn: Connection, ticket_id: int, now: dt.datetime,
     for clock in clocks:
         if _apply_policy(clock, policy, cals, now):
             save(conn, clock)
-            after = (policy.name, clock.target_minutes)
+            after = (policy.name, None if clock.state == "cancelled" else clock.target_minutes)
             if after != before[clock.kind]:
                 changes[clock.kind] = {"before": {"policy": before[clock.kind][0],
                                                   "target_minutes": before[clock.kind][1]},

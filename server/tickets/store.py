@@ -358,30 +358,43 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         if keys[0] is tickets.c.updated_at:
             values[0] = dt.datetime.fromisoformat(values[0])
         if sort == "due" and rank is None:
-            if values[0] not in (0, 1) or isinstance(values[0], bool):
+            if (values[0] not in (0, 1) or isinstance(values[0], bool)
+                    or not isinstance(values[2], int) or isinstance(values[2], bool)):
                 raise BadRequest("invalid cursor for this sort", code="invalid_cursor")
             try:
                 values[1] = None if values[1] is None else dt.datetime.fromisoformat(values[1])
             except (TypeError, ValueError) as exc:
                 raise BadRequest("invalid cursor for this sort", code="invalid_cursor") from exc
-        query = query.where(_after(keys, values, ascending))
+            query = query.where(_after_due(values[1], int(values[2])))
+        else:
+            query = query.where(_after(keys, values, ascending))
     rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     last_key = None
     if more and rows:
         last = rows[-1]
-        last_key = ([last.rank, last.id] if rank is not None
-                    else [getattr(last, k.key) for k in keys])
-        if keys[0] is tickets.c.updated_at:
-            last_key[0] = last_key[0].isoformat()
-        if sort == "due" and rank is None:
+        if rank is not None:
+            last_key = [last.rank, last.id]
+        elif sort == "due":
             due = last.sla_due_at
             last_key = [int(due is None), due.isoformat() if due else None, last.id]
+        else:
+            last_key = [getattr(last, k.key) for k in keys]
+        if keys[0] is tickets.c.updated_at:
+            last_key[0] = last_key[0].isoformat()
     return _to_tickets(conn, rows), last_key
 
 
 _NO_DUE = sa.case((tickets.c.sla_due_at.is_(None), 1), else_=0)
+
+
+def _after_due(due: dt.datetime | None, ticket_id: int) -> Any:
+    """Return "row sorts after (due, id)" with tickets without a due time last."""
+    due_col, id_col = tickets.c.sla_due_at, tickets.c.id
+    if due is None:
+        return sa.and_(due_col.is_(None), id_col > ticket_id)
+    return sa.or_(due_col.is_(None), due_col > due, sa.and_(due_col == due, id_col > ticket_id))
 
 
 def _after(keys: list[Any], values: list[Any], ascending: list[bool]) -> Any:
