@@ -2,22 +2,25 @@
 
 One pass selects the clocks whose ``next_event_at`` has come (an indexed range scan, so
 its cost follows the events due, not the open tickets), fires each event once — the
-clock row records what fired, in the same transaction as the timeline events — and runs
-the policy's escalation rules. Events that fell due while the server was down fire on
-the first pass after start, once.
+clock rows record what fired, in the same transaction as the timeline events — and then
+runs the policies' escalation rules. Events that fell due while the server was down fire
+on the first pass after start, once. The pass works in batches: one query for the due
+clocks, their calendars, policies and tickets, one prepared statement for the updates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.schema import ticket_events, tickets
 from server.sla import timer, tracking
-from server.sla.policy import policy_from_row
+from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
 from server.tickets import store as ticket_store
 from server.tickets.lifecycle import FINAL_STATUSES
@@ -36,13 +39,6 @@ class Fired:
     notify: bool
 
 
-def due_clock_ids(conn: Connection, now: dt.datetime, limit: int) -> list[int]:
-    """Return ids of clocks with an event due by ``now``, soonest first (uses the index)."""
-    return [r.id for r in conn.execute(
-        sa.select(sla_clocks.c.id).where(sla_clocks.c.next_event_at <= now)
-        .order_by(sla_clocks.c.next_event_at).limit(limit))]
-
-
 def next_event_at(conn: Connection) -> dt.datetime | None:
     """Return the earliest pending event time (uses the index)."""
     row = conn.execute(sa.select(sla_clocks.c.next_event_at)
@@ -51,67 +47,81 @@ def next_event_at(conn: Connection) -> dt.datetime | None:
     return None if row is None else row.next_event_at
 
 
-def _rules(conn: Connection, policy_id: int | None, clock: str, event: str,
-           percent: int | None) -> list[dict[str, Any]]:
-    if policy_id is None:
+def matching_rules(policy: Policy | None, clock: str, event: str,
+                   percent: int | None) -> list[Mapping[str, Any]]:
+    """Return the policy's escalation rules for this event, in their order."""
+    if policy is None:
         return []
-    row = conn.execute(sa.select(sla_policies).where(sla_policies.c.id == policy_id)).first()
-    if row is None:
-        return []
-    return [dict(rule) for rule in policy_from_row(row).escalations
+    return [rule for rule in policy.escalations
             if rule["on"] == event and rule.get("clock") in (None, clock)
             and (rule.get("percent") is None or rule["percent"] == percent)]
 
 
-def _escalate(conn: Connection, ticket: Any, rule: dict[str, Any], now: dt.datetime,
+def _escalate(conn: Connection, ticket_id: int, rule: Mapping[str, Any], now: dt.datetime,
               matrix: tuple[tuple[int, int, int], ...]) -> None:
+    ticket = ticket_store.get_row(conn, ticket_id)  # fresh: an earlier rule may have acted
+    if ticket.status in FINAL_STATUSES:
+        return
     action = rule["action"]
     if action == "timeline":
-        ticket_store.add_event(conn, ticket.id, actor_id=None, type="sla_escalation",
+        ticket_store.add_event(conn, ticket_id, actor_id=None, type="sla_escalation",
                                public=False, now=now, body=rule["note"],
-                               changes={"rule": rule})
+                               changes={"rule": dict(rule)})
     elif action == "reassign" and ticket.group_id != rule["group_id"]:
-        ticket_store.update_ticket(conn, ticket.id, {"group_id": rule["group_id"],
+        ticket_store.update_ticket(conn, ticket_id, {"group_id": rule["group_id"],
                                                      "assignee_id": None},
                                    actor_id=None, now=now, matrix=matrix)
     elif action == "raise_priority" and ticket.priority > 1:
-        ticket_store.update_ticket(conn, ticket.id, {"priority": ticket.priority - 1},
+        ticket_store.update_ticket(conn, ticket_id, {"priority": ticket.priority - 1},
                                    actor_id=None, now=now, matrix=matrix)
 
 
 def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
              matrix: tuple[tuple[int, int, int], ...]) -> list[Fired]:
-    """Fire up to ``limit`` clocks' due events; return what fired."""
+    """Fire the due events of up to ``limit`` clocks, soonest first; return what fired."""
+    rows = conn.execute(sa.select(sla_clocks).where(sla_clocks.c.next_event_at <= now)
+                        .order_by(sla_clocks.c.next_event_at).limit(limit)).all()
+    if not rows:
+        return []
+    cals = tracking.load_calendars(conn, {r.calendar_id for r in rows})
+    policy_ids = sorted({r.policy_id for r in rows if r.policy_id is not None})
+    policies = {r.id: policy_from_row(r) for r in conn.execute(
+        sa.select(sla_policies).where(sla_policies.c.id.in_(policy_ids)))}
+    ticket_ids = sorted({r.ticket_id for r in rows})
+    owners = {r.id: r for r in conn.execute(
+        sa.select(tickets.c.id, tickets.c.number, tickets.c.requester_id, tickets.c.status)
+        .where(tickets.c.id.in_(ticket_ids)))}
+    changed: list[timer.Clock] = []
+    timeline: list[dict[str, Any]] = []
+    actions: list[tuple[int, Mapping[str, Any]]] = []
     fired: list[Fired] = []
-    for clock_id in due_clock_ids(conn, now, limit):
-        # Re-read: an escalation earlier in this pass may have changed this clock.
-        row = conn.execute(sa.select(sla_clocks).where(sla_clocks.c.id == clock_id)).one()
-        if row.next_event_at is None or row.next_event_at > now:
-            continue
+    for row in rows:
         clock = tracking.clock_from_row(row)
-        cal = tracking.load_calendars(conn, [row.calendar_id])[row.calendar_id]
-        events = timer.fire(clock, cal, now)
-        tracking.save(conn, clock)
-        if not events:
-            continue
-        ticket = ticket_store.get_row(conn, row.ticket_id)
+        events = timer.fire(clock, cals[row.calendar_id], now)
+        changed.append(clock)
+        owner = owners[row.ticket_id]
         for event, percent in events:
-            at = clock.breached_at if event == "breach" else now
-            tracking.record_event(conn, row.ticket_id, "sla_breached" if event == "breach"
-                                  else "sla_warning", now, {
-                                      "clock": row.kind, "policy": row.policy_name,
-                                      "percent": percent, "due_at": _iso(clock.due_at),
-                                      "at": _iso(at)})
-            rules = _rules(conn, row.policy_id, row.kind, event, percent)
-            if ticket.status not in FINAL_STATUSES:
-                for rule in rules:
-                    _escalate(conn, ticket, rule, now, matrix)
-                    ticket = ticket_store.get_row(conn, row.ticket_id)
-            fired.append(Fired(ticket_id=ticket.id, number=ticket.number,
-                               requester_id=ticket.requester_id, clock=row.kind,
+            timeline.append({
+                "ticket_id": row.ticket_id, "at": now, "actor_id": None, "public": False,
+                "type": "sla_breached" if event == "breach" else "sla_warning", "body": None,
+                "changes": {"clock": row.kind, "policy": row.policy_name, "percent": percent,
+                            "due_at": _iso(clock.due_at),
+                            "at": _iso(clock.breached_at if event == "breach" else now)}})
+            rules = matching_rules(policies.get(row.policy_id) if row.policy_id else None,
+                                   row.kind, event, percent)
+            if owner.status not in FINAL_STATUSES:
+                actions += [(row.ticket_id, r) for r in rules if r["action"] != "notify"]
+            fired.append(Fired(ticket_id=row.ticket_id, number=owner.number,
+                               requester_id=owner.requester_id, clock=row.kind,
                                event=event, percent=percent,
                                notify=any(r["action"] == "notify" for r in rules)))
-        tracking.refresh_due(conn, [row.ticket_id])
+    tracking.save_many(conn, changed)
+    if timeline:
+        conn.execute(ticket_events.insert(), timeline)
+    tracking.refresh_due(conn, ticket_ids)
+    # Escalations go through the ticket store, which sees the clocks saved above.
+    for ticket_id, rule in actions:
+        _escalate(conn, ticket_id, rule, now, matrix)
     return fired
 
 

@@ -58,6 +58,16 @@ def save(conn: Connection, clock: timer.Clock) -> None:
                  .values(**state_values(clock)))
 
 
+def save_many(conn: Connection, clocks: list[timer.Clock]) -> None:
+    """Store many clocks' state with one prepared statement."""
+    if not clocks:
+        return
+    params = [{"b_id": c.id, **state_values(c)} for c in clocks]
+    stmt = sla_clocks.update().where(sla_clocks.c.id == sa.bindparam("b_id")).values(
+        {k: sa.bindparam(k) for k in params[0] if k != "b_id"})
+    conn.execute(stmt, params)
+
+
 def load_calendars(conn: Connection, ids: Iterable[int] | None = None
                    ) -> dict[int, BusinessCalendar]:
     """Return calendars by id (all, or those named)."""
@@ -263,17 +273,12 @@ def retarget_policy(conn: Connection, policy_id: int, now: dt.datetime,
             break
         last_id = rows[-1].id
         updates = []
-        touched = []
         for row in rows:
             clock = clock_from_row(row)
             if _apply_policy(clock, policy, cals, now):
-                updates.append({"b_id": clock.id, **state_values(clock)})
-                touched.append(row.ticket_id)
-        if updates:
-            stmt = sla_clocks.update().where(sla_clocks.c.id == sa.bindparam("b_id")).values(
-                {k: sa.bindparam(k) for k in updates[0] if k != "b_id"})
-            conn.execute(stmt, updates)
-            refresh_due(conn, touched)
+                updates.append(clock)
+        save_many(conn, updates)
+        refresh_due(conn, [c.ticket_id for c in updates])
         count += len(updates)
     return count
 
