@@ -155,23 +155,30 @@ def reopen(clock: Clock, cal: BusinessCalendar, now: dt.datetime) -> None:
     _plan(clock, cal)
 
 
+def rebase(clock: Clock, cal: BusinessCalendar, now: dt.datetime) -> None:
+    """Fold the time counted so far on ``cal`` into ``elapsed`` (before a calendar change)."""
+    if clock.running_since is not None and clock.stopped_at is None:
+        clock.elapsed_seconds = clock.elapsed(cal, now).total_seconds()
+        clock.running_since = now
+
+
 def retarget(clock: Clock, cal: BusinessCalendar, now: dt.datetime, *, target_minutes: int,
              warn_percents: tuple[int, ...], pause_statuses: tuple[str, ...]) -> None:
-    """Give an open clock a new target; the elapsed business time is kept.
+    """Give an open clock a new target on ``cal``; the elapsed business time is kept.
 
-    Warnings already fired are not fired again; a breach that happened stands.
+    Warnings already fired are not fired again; a breach that happened stands. A caller
+    that moves the clock to another calendar first rebases it with :func:`rebase`.
     """
     if clock.stopped_at is not None:
         return
-    if clock.running_since is not None:
-        # Rebase so the elapsed time is counted on the calendar it ran under.
-        clock.elapsed_seconds = clock.elapsed(cal, now).total_seconds()
-        clock.running_since = now
     clock.target_minutes = target_minutes
     clock.warn_percents = warn_percents
     clock.pause_statuses = pause_statuses
     clock.warnings_fired = min(clock.warnings_fired, len(warn_percents))
     _plan(clock, cal)
+    if clock.due_at is not None and clock.state == "running" and clock.due_at < now:
+        # Already past the new target: due (and breached on the next pass) from now on.
+        clock.due_at = clock.next_event_at = now
 
 
 def fire(clock: Clock, cal: BusinessCalendar, now: dt.datetime) -> list[tuple[Event, int | None]]:

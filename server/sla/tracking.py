@@ -217,10 +217,9 @@ def _apply_policy(clock: timer.Clock, policy: Policy, cals: dict[int, BusinessCa
     if target is None:
         timer.stop(clock, old_cal, now, cancel=True)
         return True
-    # Count what ran so far on the old calendar, then continue on the new one.
-    if clock.running_since is not None:
-        clock.elapsed_seconds = clock.elapsed(old_cal, now).total_seconds()
-        clock.running_since = now
+    if policy.calendar_id != clock.calendar_id:
+        # Count what ran so far on the old calendar, then continue on the new one.
+        timer.rebase(clock, old_cal, now)
     clock.policy_id, clock.policy_name = policy.id, policy.name
     clock.calendar_id = policy.calendar_id
     timer.retarget(clock, cals[policy.calendar_id], now, target_minutes=target,

@@ -64,3 +64,39 @@ async def test_queue_sorts_by_sla_due_and_ticket_shows_its_clocks(
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
         "Resolution SLA breached")
     await _shot(page, tmp_path, "sla-ticket.png")
+
+
+async def test_admin_manages_calendars_and_policies(
+        server: RunningServer, admin: Client, page: Any, tmp_path: Path) -> None:
+    """An admin creates a business calendar and a fallback policy on it from the SLA page."""
+    await log_in(page, "admin", "admin-password-1")
+    await page.goto("/#/admin/sla")
+    calendars = page.get_by_role("table", name="Business calendars")
+    await expect(calendars.locator("tbody tr")).to_have_count(1)
+    await page.get_by_role("button", name="New calendar").click()
+    form = page.get_by_role("form", name="New calendar")
+    await form.get_by_label("Name").fill("Berlin office")
+    await form.get_by_label("Time zone").fill("Europe/Berlin")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        await form.get_by_label(day).fill("09:00-12:00, 13:00-17:00")
+    await form.get_by_label("Every year").fill("12-25, 01-01")
+    await form.get_by_role("button", name="Create calendar").click()
+    await expect(calendars.locator("tbody tr")).to_have_count(2)
+    await expect(calendars).to_contain_text("Mon 09:00-12:00, 13:00-17:00")
+
+    await page.get_by_role("button", name="New policy").click()
+    form = page.get_by_role("form", name="New policy")
+    await form.get_by_label("Name").fill("Office hours")
+    await form.get_by_label("Calendar").select_option(label="Berlin office")
+    await form.get_by_label("First response (min)").fill("60")
+    await form.get_by_label("Resolution (min)").fill("960")
+    await form.get_by_label("Fallback").check()
+    await form.get_by_role("button", name="Create policy").click()
+    policies = page.get_by_role("table", name="SLA policies")
+    await expect(policies.locator("tbody tr")).to_have_count(1)
+    await expect(policies).to_contain_text("Resolution 16h 00m")
+    await expect(policies).to_contain_text("Berlin office")
+    stored = (await admin.get("/api/v1/sla/policies")).json["items"]
+    assert [(p["name"], p["fallback"], p["targets"]["first_response"]) for p in stored] == [
+        ("Office hours", True, 60)]
+    await _shot(page, tmp_path, "sla-admin.png")

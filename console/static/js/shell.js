@@ -24,6 +24,7 @@ export function navFor(user) {
       { id: "users", href: "#/admin/users", label: "Users", icon: "users" },
       { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
       { id: "enrollment", href: "#/admin/enrollment", label: "Enrollment", icon: "enroll" },
+      { id: "sla", href: "#/admin/sla", label: "SLA", icon: "history" },
     ] });
   }
   sections.push({ title: "You", items: [
