@@ -41,6 +41,8 @@ from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
 from server.settings import Settings
+from server.sla import views as sla_views
+from server.sla.service import sla_engine_ctx
 from server.tickets import catalog_views, queue_views
 from server.tickets import store as ticket_store
 from server.tickets import views as ticket_views
@@ -52,7 +54,7 @@ log = logging.getLogger("deskmate.server")
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
-           health_views.router)
+           health_views.router, sla_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -151,5 +153,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
+    app.cleanup_ctx.append(sla_engine_ctx)
     return app
 

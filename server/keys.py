@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from server.live import Broker
     from server.metrics import Metrics
     from server.settings import Settings
+    from server.sla.service import SlaEngine
     from server.tls import TlsInfo
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -28,6 +29,7 @@ BROKER: web.AppKey[Broker] = web.AppKey("broker")
 HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
+SLA_ENGINE: web.AppKey[SlaEngine] = web.AppKey("sla_engine")
 
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
 CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip")

@@ -61,6 +61,14 @@ class Broker:
             if sub.is_staff or (public and sub.user_id == requester_id):
                 sub.offer(data)
 
+    def publish_notice(self, *, text: str, level: str, ticket_id: int | None) -> None:
+        """Show staff a notification in the console (SLA escalations)."""
+        data = json.dumps({"type": "notice", "level": level, "text": text,
+                           "ticket_id": ticket_id})
+        for sub in self.subscribers:
+            if sub.is_staff:
+                sub.offer(data)
+
     async def stream(self, request: web.Request, sub: Subscriber) -> web.StreamResponse:
         """Serve one subscriber until the client goes away."""
         response = web.StreamResponse(headers={

@@ -98,6 +98,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Days after resolution during which a requester may reopen a ticket."),
     Setting("auto_close_days", int, 7,
             "Resolved tickets close by themselves after this many days (0: never)."),
+    Setting("sla_engine_seconds", int, 30,
+            "Longest wait between SLA engine passes, in seconds (0: engine off). A pass also "
+            "runs at start-up and when the next warning or breach falls due."),
     Setting("attachment_max_bytes", int, 10 * 1024 * 1024,
             "Largest file that can be attached to a ticket, in bytes."),
     Setting("admin_username", str, "admin", "User name of the first admin created on init."),
@@ -148,6 +151,7 @@ class Settings:
     priority_matrix: str
     reopen_window_days: int
     auto_close_days: int
+    sla_engine_seconds: int
     attachment_max_bytes: int
     admin_username: str
     admin_password: str
@@ -225,6 +229,9 @@ def _validate(values: dict[str, Any]) -> None:
     for name in ("auto_close_days", "gc_full_minutes"):
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
+    if values["sla_engine_seconds"] < 0:
+        raise SettingsError(f"sla_engine_seconds: must not be negative, "
+                            f"got {values['sla_engine_seconds']!r}")
 
 
 def load(

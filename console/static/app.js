@@ -13,6 +13,7 @@ import { devicesView } from "./js/views/devices.js";
 import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
+import { slaAdminView } from "./js/views/sla_admin.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
@@ -34,6 +35,7 @@ const ROUTES = [
     view: portalView },
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
+  { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
     view: enrollmentView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },

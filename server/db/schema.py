@@ -257,7 +257,10 @@ tickets = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("resolved_at", UTCDateTime, nullable=True),
     sa.Column("closed_at", UTCDateTime, nullable=True),
+    # Earliest due time of the ticket's open SLA clocks (server.sla keeps it), for sorting.
+    sa.Column("sla_due_at", UTCDateTime, nullable=True),
     sa.Index("ix_tickets_status_priority_id", "status", "priority", "id"),
+    sa.Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
     sa.Index("ix_tickets_requester_id_id", "requester_id", "id"),
     sa.Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
     sa.Index("ix_tickets_group_id_status", "group_id", "status"),

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from server.sla.schemas import TicketSla
 from server.tickets.lifecycle import Kind, Source, Status
 from server.users.schemas import Cursor, Limit, Strict
 
@@ -57,6 +58,7 @@ class Ticket(Struct, kw_only=True):
     updated_at: dt.datetime
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
+    sla: TicketSla | None = None
 
 
 class TicketCreate(Strict):
@@ -132,7 +134,7 @@ class TicketPage(Struct, kw_only=True):
     next_cursor: str | None
 
 
-Sort = Literal["-id", "id", "priority", "-updated"]
+Sort = Literal["-id", "id", "priority", "-updated", "due"]
 
 
 class TicketQuery(Strict):

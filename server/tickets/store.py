@@ -22,8 +22,10 @@ from server.db.schema import (
     ticket_tags,
     tickets,
     users,
+    utcnow,
 )
-from server.errors import NotFound, ValidationFailed
+from server.errors import BadRequest, NotFound, ValidationFailed
+from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
@@ -166,6 +168,7 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
         changes["assignee_id"] = {"before": None, "after": assignee_id, "auto": True}
     add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True, now=now,
               changes=changes)
+    sla_tracking.on_created(conn, ticket_id, now)
     return ticket_id
 
 
@@ -179,6 +182,7 @@ def _user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
 
 def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     ids = [r.id for r in rows]
+    sla = sla_tracking.ticket_sla(conn, ids, utcnow())
     tags: dict[int, list[str]] = defaultdict(list)
     devs: dict[int, list[int]] = defaultdict(list)
     related: dict[int, list[int]] = defaultdict(list)
@@ -212,7 +216,7 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         source=r.source, tags=tags[r.id],
         device_ids=devs[r.id], resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
-        resolved_at=r.resolved_at, closed_at=r.closed_at,
+        resolved_at=r.resolved_at, closed_at=r.closed_at, sla=sla.get(r.id),
     ) for r in rows]
 
 
@@ -336,6 +340,11 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         keys = [tickets.c.priority, tickets.c.id]
         order = [tickets.c.priority.asc(), tickets.c.id.asc()]
         ascending = [True, True]
+    elif sort == "due":
+        # Earliest SLA due time first; tickets without a running clock last.
+        keys = [_NO_DUE, tickets.c.sla_due_at, tickets.c.id]
+        order = [_NO_DUE.asc(), tickets.c.sla_due_at.asc(), tickets.c.id.asc()]
+        ascending = [True, True, True]
     elif sort == "-updated":
         keys = [tickets.c.updated_at, tickets.c.id]
         order = [tickets.c.updated_at.desc(), tickets.c.id.desc()]
@@ -348,18 +357,44 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         values = list(after)
         if keys[0] is tickets.c.updated_at:
             values[0] = dt.datetime.fromisoformat(values[0])
-        query = query.where(_after(keys, values, ascending))
+        if sort == "due" and rank is None:
+            if (values[0] not in (0, 1) or isinstance(values[0], bool)
+                    or not isinstance(values[2], int) or isinstance(values[2], bool)):
+                raise BadRequest("invalid cursor for this sort", code="invalid_cursor")
+            try:
+                values[1] = None if values[1] is None else dt.datetime.fromisoformat(values[1])
+            except (TypeError, ValueError) as exc:
+                raise BadRequest("invalid cursor for this sort", code="invalid_cursor") from exc
+            query = query.where(_after_due(values[1], int(values[2])))
+        else:
+            query = query.where(_after(keys, values, ascending))
     rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     last_key = None
     if more and rows:
         last = rows[-1]
-        last_key = ([last.rank, last.id] if rank is not None
-                    else [getattr(last, k.key) for k in keys])
+        if rank is not None:
+            last_key = [last.rank, last.id]
+        elif sort == "due":
+            due = last.sla_due_at
+            last_key = [int(due is None), due.isoformat() if due else None, last.id]
+        else:
+            last_key = [getattr(last, k.key) for k in keys]
         if keys[0] is tickets.c.updated_at:
             last_key[0] = last_key[0].isoformat()
     return _to_tickets(conn, rows), last_key
+
+
+_NO_DUE = sa.case((tickets.c.sla_due_at.is_(None), 1), else_=0)
+
+
+def _after_due(due: dt.datetime | None, ticket_id: int) -> Any:
+    """Return "row sorts after (due, id)" with tickets without a due time last."""
+    due_col, id_col = tickets.c.sla_due_at, tickets.c.id
+    if due is None:
+        return sa.and_(due_col.is_(None), id_col > ticket_id)
+    return sa.or_(due_col.is_(None), due_col > due, sa.and_(due_col == due, id_col > ticket_id))
 
 
 def _after(keys: list[Any], values: list[Any], ascending: list[bool]) -> Any:
@@ -452,6 +487,10 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         else None
     add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=True, now=now,
               body=note, changes=diff)
+    if "priority" in diff or "category_id" in diff:
+        sla_tracking.on_conditions_changed(conn, ticket_id, now, actor_id)
+    if "status" in diff:
+        sla_tracking.on_status(conn, ticket_id, row.status, diff["status"]["after"], now)
     return diff
 
 
@@ -470,6 +509,8 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
                          type="comment" if public else "internal_note", public=public,
                          now=now, body=body)
     conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(updated_at=now))
+    if public:
+        sla_tracking.on_public_reply(conn, ticket_id, actor_id, now)
     return event_id
 
 
@@ -571,6 +612,7 @@ def merge(conn: Connection, source_id: int, target_id: int, *, actor_id: int | N
     add_event(conn, source_id, actor_id=actor_id, type="merged", public=True, now=now,
               body=note, changes={"status": {"before": source.status, "after": "closed"},
                                   "merged_into": {"before": None, "after": target.number}})
+    sla_tracking.on_status(conn, source_id, source.status, "closed", now)
     devices_of_source = [r.device_id for r in conn.execute(
         sa.select(ticket_devices.c.device_id).where(ticket_devices.c.ticket_id == source_id))]
     have = {r.device_id for r in conn.execute(

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from aiohttp import BodyPartReader, web
 
@@ -64,6 +65,13 @@ def _publish(req: ApiRequest, ticket: Ticket, change: str, *, public: bool = Tru
                                    public=public)
 
 
+def _shown(identity: Identity, ticket: Ticket) -> Ticket:
+    """Return the ticket as the caller may see it: SLA state is for the desk only."""
+    if identity.is_staff or ticket.sla is None:
+        return ticket
+    return msgspec.structs.replace(ticket, sla=None)
+
+
 def _source_for(identity: Identity, asked: lifecycle.Source | None) -> lifecycle.Source:
     if asked is not None:
         if not identity.is_staff and asked not in ("portal", "api"):
@@ -98,7 +106,7 @@ async def create_ticket(req: ApiRequest) -> Ticket:
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "created")
-    return ticket
+    return _shown(me, ticket)
 
 
 @router.route("GET", "/api/v1/tickets", roles=ANY_USER, summary="List tickets",
@@ -124,7 +132,8 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
         lambda c: store.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))
-    return TicketPage(items=items, next_cursor=encode_cursor(*last) if last else None)
+    return TicketPage(items=[_shown(me, t) for t in items],
+                      next_cursor=encode_cursor(*last) if last else None)
 
 
 @router.route("GET", f"/api/v1/tickets/{TID}", roles=ANY_USER, summary="Get a ticket",
@@ -132,7 +141,8 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
 async def get_ticket(req: ApiRequest) -> Ticket:
     ticket_id = int(req.params["ticket_id"])
     await _visible_row(req, ticket_id)
-    return await req.app[DATABASE].read(lambda c: store.get_ticket(c, ticket_id))
+    return _shown(req.user, await req.app[DATABASE].read(
+        lambda c: store.get_ticket(c, ticket_id)))
 
 
 @router.route("PATCH", f"/api/v1/tickets/{TID}", roles=STAFF, summary="Update a ticket",
@@ -215,7 +225,7 @@ async def reopen(req: ApiRequest) -> Ticket:
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "reopened")
-    return ticket
+    return _shown(me, ticket)
 
 
 @router.route("POST", f"/api/v1/tickets/{TID}/close", roles=ANY_USER,
@@ -236,7 +246,7 @@ async def close(req: ApiRequest) -> Ticket:
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "closed")
-    return ticket
+    return _shown(me, ticket)
 
 
 @router.route("GET", "/api/v1/categories", roles=ANY_USER, summary="List categories",

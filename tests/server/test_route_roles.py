@@ -105,6 +105,20 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/kb/articles/{article_id}/required-reading/{group_id}"): STAFF,
     ("POST", "/api/v1/kb/articles/{article_id}/acknowledge"): USERS,
     ("GET", "/api/v1/kb/required-reading"): USERS,
+    ("GET", "/api/v1/sla/calendars"): STAFF,
+    ("POST", "/api/v1/sla/calendars"): {ADMIN},
+    ("GET", "/api/v1/sla/calendars/{calendar_id}"): STAFF,
+    ("PATCH", "/api/v1/sla/calendars/{calendar_id}"): {ADMIN},
+    ("DELETE", "/api/v1/sla/calendars/{calendar_id}"): {ADMIN},
+    ("GET", "/api/v1/sla/policies"): STAFF,
+    ("POST", "/api/v1/sla/policies"): {ADMIN},
+    ("GET", "/api/v1/sla/policies/{policy_id}"): STAFF,
+    ("PATCH", "/api/v1/sla/policies/{policy_id}"): {ADMIN},
+    ("DELETE", "/api/v1/sla/policies/{policy_id}"): {ADMIN},
+    ("GET", "/api/v1/sla/reports/compliance"): STAFF,
+    ("GET", "/api/v1/sla/reports/compliance.csv"): STAFF,
+    ("GET", "/api/v1/sla/reports/breaches"): STAFF,
+    ("GET", "/api/v1/sla/reports/breaches.csv"): STAFF,
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

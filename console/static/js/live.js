@@ -5,13 +5,14 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { showError, showWarning } from "./notice.js";
 
 const STREAM_URL = "/api/v1/stream";
 const RETRY_CLOSED_MS = 5_000; // after a refused connection (EventSource gives up on those)
 
 // Changes the server announces for a ticket; another one still refreshes, with a warning.
 export const TICKET_CHANGES = new Set(["created", "updated", "commented", "reopened", "closed",
-  "attachment"]);
+  "attachment", "sla"]);
 
 let source = null;
 let retryTimer = 0;
@@ -50,6 +51,11 @@ const HANDLERS = {
       console.warn(`live feed: unknown ticket change ${JSON.stringify(message.change)}; refreshing`);
     }
     each((entry) => entry.onTicket && entry.onTicket(message));
+  },
+  notice(message) {
+    // An SLA escalation for the desk: shown in the notice area, the queue refreshes itself.
+    if (message.level === "error") showError(message.text);
+    else showWarning(message.text);
   },
   resync() {
     // The server dropped our backlog: refetch everything on screen.

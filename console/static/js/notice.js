@@ -50,6 +50,11 @@ export function showSuccess(text) {
   show("success", text);
 }
 
+/** Show a warning that needs no answer (an SLA escalation). */
+export function showWarning(text) {
+  show("warning", text);
+}
+
 /** Remove the current notice. */
 export function clearNotice() {
   if (!host) return;

@@ -25,6 +25,7 @@ export function navFor(user) {
       { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
       { id: "enrollment", href: "#/admin/enrollment", label: "Enrollment", icon: "enroll" },
       { id: "health", href: "#/admin/health", label: "Health checks", icon: "shield" },
+      { id: "sla", href: "#/admin/sla", label: "SLA", icon: "history" },
     ] });
   }
   sections.push({ title: "You", items: [

@@ -4,6 +4,7 @@
 import { h } from "./dom.js";
 import { ago, bytes, dateTime, initials } from "./format.js";
 import { icon } from "./icons.js";
+import { CLOCK_LABELS } from "./sla.js";
 import { STATUS_LABELS, resolutionLabel } from "./tickets.js";
 
 // What a requester's timeline shows (the server already hides internal events).
@@ -200,6 +201,20 @@ export function timelineItem(event, ctx) {
       const parts = describeChanges(event.changes, names, ctx);
       if (!parts.length) return null;
       return systemLine(event, "pencil", [h("strong", {}, actorName(event)), " ", joinParts(parts)]);
+    }
+    case "sla_warning":
+    case "sla_breached": {
+      const c = event.changes || {};
+      const what = event.type === "sla_breached" ? "breached" : `at ${c.percent}% of its target`;
+      return systemLine(event, "history", [h("strong", {}, CLOCK_LABELS[c.clock] || String(c.clock)),
+        ` SLA ${what}`, c.policy ? h("span", { class: "muted" }, ` \u00b7 ${c.policy}`) : null],
+      null, event.type === "sla_breached" ? "tl-sla tl-sla-breached" : "tl-sla");
+    }
+    case "sla_retargeted": {
+      const parts = Object.entries(event.changes || {}).map(([kind, d]) => [CLOCK_LABELS[kind] || kind, " ",
+        ...arrow(`${d.before.policy} ${d.before.target_minutes ?? "\u2013"}m`,
+          `${d.after.policy} ${d.after.target_minutes ?? "\u2013"}m`)]);
+      return systemLine(event, "history", ["SLA re-targeted \u00b7 ", joinParts(parts)]);
     }
     default:
       // merged, linked and whatever the server adds later: its own words, if it has any.

@@ -13,18 +13,21 @@ import {
   KIND_LABELS, LEVEL_LABELS, OPEN_STATUSES, STATUSES, STATUS_LABELS, categoryList, categorySelect,
   kindBadge, parseTags, previewPriority, priorityBadge, ticketStatusBadge,
 } from "../tickets.js";
+import { slaBadge } from "../sla.js";
 import { emptyState, iconButton, openModal } from "../ui.js";
 
 const PAGE_SIZE = 50;
 const MAX_PAGE = 200; // the server's default page_size_max
-const COLUMNS = ["Priority", "Number", "Title", "Requester", "Assignee", "Status", "Updated"];
+const COLUMNS = ["Priority", "Number", "Title", "Requester", "Assignee", "Status", "SLA", "Updated"];
+const TICK_MS = 30_000; // countdowns redraw this often
 const TABS = [
   { id: "my_open", label: "My open" },
   { id: "unassigned", label: "Unassigned" },
   { id: "open", label: "All open" },
   { id: "all", label: "All" },
 ];
-const SORTS = [["-id", "Newest first"], ["priority", "Priority"], ["-updated", "Recently updated"]];
+const SORTS = [["-id", "Newest first"], ["priority", "Priority"], ["due", "SLA due"],
+  ["-updated", "Recently updated"]];
 
 // What the queue shows survives leaving it for a ticket and coming back (Esc).
 const DEFAULTS = { view: "my_open", q: "", status: "", priority: "", kind: "", sort: "-id", selected: null };
@@ -159,6 +162,7 @@ export function deskView(root, { user }) {
       h("td", { class: "nowrap" }, t.assignee ? t.assignee.display_name
         : h("span", { class: "muted" }, "Unassigned")),
       h("td", {}, ticketStatusBadge(t.status)),
+      h("td", { class: "cell-sla" }, slaBadge(t.sla)),
       h("td", { class: "nowrap muted", title: dateTime(t.updated_at) }, ago(t.updated_at)));
     tr.addEventListener("click", (event) => {
       if (event.target.closest("a")) return; // the link navigates by itself
@@ -175,7 +179,7 @@ export function deskView(root, { user }) {
   function render() {
     const now = Date.now();
     const wanted = tickets.map((t) => {
-      const sig = `${JSON.stringify(t)}|${ago(t.updated_at, now)}`;
+      const sig = `${JSON.stringify(t)}|${ago(t.updated_at, now)}|${slaBadge(t.sla, now).textContent}`;
       const known = rows.get(t.id);
       if (known && known.sig === sig) return known.tr;
       const tr = row(t);
@@ -321,6 +325,11 @@ export function deskView(root, { user }) {
 
   const refreshSoon = debounce(() => guarded(refresh), 300);
   onLive(root, { onTicket: refreshSoon, onResync: refreshSoon });
+
+  const tick = setInterval(() => {
+    if (!root.isConnected) clearInterval(tick);
+    else if (loaded) render();
+  }, TICK_MS);
 
   markTabs();
   fillStatuses();

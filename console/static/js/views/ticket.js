@@ -15,6 +15,7 @@ import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, RESOLUTION_CODES, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
   categoryList, categorySelect, kindBadge, parseTags, priorityBadge, resolutionLabel, ticketStatusBadge,
 } from "../tickets.js";
+import { slaClocks } from "../sla.js";
 import { syncTimeline } from "../timeline.js";
 import { emptyState, openModal, panel } from "../ui.js";
 
@@ -177,6 +178,7 @@ export function ticketView(root, { user, params, setTitle }) {
           h("dt", {}, "Created"), h("dd", {}, dateTime(t.created_at)),
           t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
           t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
+      panel("SLA", slaClocks(t.sla), { cls: "panel-sla" }),
       panel("Attachments", files));
     assignee.id = "side-assignee";
     if (focused) {

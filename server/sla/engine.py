@@ -1,0 +1,129 @@
+"""The SLA engine: fire warnings and breaches that fell due, once, and escalate.
+
+One pass selects the clocks whose ``next_event_at`` has come (an indexed range scan, so
+its cost follows the events due, not the open tickets), fires each event once — the
+clock rows record what fired, in the same transaction as the timeline events — and then
+runs the policies' escalation rules. Events that fell due while the server was down fire
+on the first pass after start, once. The pass works in batches: one query for the due
+clocks, their calendars, policies and tickets, one prepared statement for the updates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.db.schema import ticket_events, tickets
+from server.sla import timer, tracking
+from server.sla.policy import Policy, policy_from_row
+from server.sla.tables import sla_clocks, sla_policies
+from server.tickets import store as ticket_store
+from server.tickets.lifecycle import FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One event fired, for notifying the console after the transaction commits."""
+
+    ticket_id: int
+    number: str
+    requester_id: int
+    clock: str
+    event: str  # warning | breach
+    percent: int | None
+    notify: bool
+
+
+def next_event_at(conn: Connection) -> dt.datetime | None:
+    """Return the earliest pending event time (uses the index)."""
+    row = conn.execute(sa.select(sla_clocks.c.next_event_at)
+                       .where(sla_clocks.c.next_event_at.is_not(None))
+                       .order_by(sla_clocks.c.next_event_at).limit(1)).first()
+    return None if row is None else row.next_event_at
+
+
+def matching_rules(policy: Policy | None, clock: str, event: str,
+                   percent: int | None) -> list[Mapping[str, Any]]:
+    """Return the policy's escalation rules for this event, in their order."""
+    if policy is None:
+        return []
+    return [rule for rule in policy.escalations
+            if rule["on"] == event and rule.get("clock") in (None, clock)
+            and (rule.get("percent") is None or rule["percent"] == percent)]
+
+
+def _escalate(conn: Connection, ticket_id: int, rule: Mapping[str, Any], now: dt.datetime,
+              matrix: tuple[tuple[int, int, int], ...]) -> None:
+    ticket = ticket_store.get_row(conn, ticket_id)  # fresh: an earlier rule may have acted
+    if ticket.status in FINAL_STATUSES:
+        return
+    action = rule["action"]
+    if action == "timeline":
+        ticket_store.add_event(conn, ticket_id, actor_id=None, type="sla_escalation",
+                               public=False, now=now, body=rule["note"],
+                               changes={"rule": dict(rule)})
+    elif action == "reassign" and ticket.group_id != rule["group_id"]:
+        ticket_store.update_ticket(conn, ticket_id, {"group_id": rule["group_id"],
+                                                     "assignee_id": None},
+                                   actor_id=None, now=now, matrix=matrix)
+    elif action == "raise_priority" and ticket.priority > 1:
+        ticket_store.update_ticket(conn, ticket_id, {"priority": ticket.priority - 1},
+                                   actor_id=None, now=now, matrix=matrix)
+
+
+def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
+             matrix: tuple[tuple[int, int, int], ...]) -> list[Fired]:
+    """Fire the due events of up to ``limit`` clocks, soonest first; return what fired."""
+    rows = conn.execute(sa.select(sla_clocks).where(sla_clocks.c.next_event_at <= now)
+                        .order_by(sla_clocks.c.next_event_at).limit(limit)).all()
+    if not rows:
+        return []
+    cals = tracking.load_calendars(conn, {r.calendar_id for r in rows})
+    policy_ids = sorted({r.policy_id for r in rows if r.policy_id is not None})
+    policies = {r.id: policy_from_row(r) for r in conn.execute(
+        sa.select(sla_policies).where(sla_policies.c.id.in_(policy_ids)))}
+    ticket_ids = sorted({r.ticket_id for r in rows})
+    owners = {r.id: r for r in conn.execute(
+        sa.select(tickets.c.id, tickets.c.number, tickets.c.requester_id, tickets.c.status)
+        .where(tickets.c.id.in_(ticket_ids)))}
+    changed: list[timer.Clock] = []
+    timeline: list[dict[str, Any]] = []
+    actions: list[tuple[int, Mapping[str, Any]]] = []
+    fired: list[Fired] = []
+    for row in rows:
+        clock = tracking.clock_from_row(row)
+        events = timer.fire(clock, cals[row.calendar_id], now)
+        changed.append(clock)
+        owner = owners[row.ticket_id]
+        for event, percent in events:
+            timeline.append({
+                "ticket_id": row.ticket_id, "at": now, "actor_id": None, "public": False,
+                "type": "sla_breached" if event == "breach" else "sla_warning", "body": None,
+                "changes": {"clock": row.kind, "policy": row.policy_name, "percent": percent,
+                            "due_at": _iso(clock.due_at),
+                            "at": _iso(clock.breached_at if event == "breach" else now)}})
+            rules = matching_rules(policies.get(row.policy_id) if row.policy_id else None,
+                                   row.kind, event, percent)
+            if owner.status not in FINAL_STATUSES:
+                actions += [(row.ticket_id, r) for r in rules if r["action"] != "notify"]
+            fired.append(Fired(ticket_id=row.ticket_id, number=owner.number,
+                               requester_id=owner.requester_id, clock=row.kind,
+                               event=event, percent=percent,
+                               notify=any(r["action"] == "notify" for r in rules)))
+    tracking.save_many(conn, changed)
+    if timeline:
+        conn.execute(ticket_events.insert(), timeline)
+    tracking.refresh_due(conn, ticket_ids)
+    # Escalations go through the ticket store, which sees the clocks saved above.
+    for ticket_id, rule in actions:
+        _escalate(conn, ticket_id, rule, now, matrix)
+    return fired
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

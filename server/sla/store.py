@@ -1,0 +1,255 @@
+"""SQL for business calendars and SLA policies (functions over a Connection)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.db.schema import categories, groups
+from server.errors import Conflict, NotFound, ValidationFailed
+from server.sla import tracking
+from server.sla.policy import calendar_from_parts
+from server.sla.schemas import (
+    Calendar,
+    Conditions,
+    EscalationRule,
+    PolicyOut,
+    Targets,
+    WeeklyHours,
+)
+from server.sla.tables import sla_calendars, sla_clocks, sla_policies
+
+
+def _hours(hours: WeeklyHours) -> dict[str, list[str]]:
+    return {day: list(v) for day, v in msgspec.structs.asdict(hours).items() if v}
+
+
+def check_calendar(values: dict[str, Any]) -> None:
+    """Refuse a calendar that would not validate (422 naming the problem)."""
+    try:
+        calendar_from_parts(name=values["name"], tz=values["tz"], hours=values["hours"],
+                            holidays=values["holidays"],
+                            recurring_holidays=values["recurring_holidays"])
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+
+
+def to_calendar(row: Any) -> Calendar:
+    """Return the API form of a calendar row."""
+    return Calendar(id=row.id, name=row.name, tz=row.tz, hours=row.hours,
+                    holidays=row.holidays, recurring_holidays=row.recurring_holidays,
+                    created_at=row.created_at, updated_at=row.updated_at)
+
+
+def list_calendars(conn: Connection) -> list[Calendar]:
+    """Return every calendar by name."""
+    return [to_calendar(r) for r in conn.execute(
+        sa.select(sla_calendars).order_by(sla_calendars.c.name))]
+
+
+def calendar_row(conn: Connection, calendar_id: int) -> Any:
+    """Return a calendar row.
+
+    Raises:
+        NotFound: no such calendar.
+    """
+    row = conn.execute(sa.select(sla_calendars)
+                       .where(sla_calendars.c.id == calendar_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no calendar with id {calendar_id}")
+    return row
+
+
+def _name_taken(conn: Connection, table: sa.Table, name: str, own_id: int | None) -> None:
+    query = sa.select(table.c.id).where(table.c.name == name)
+    if own_id is not None:
+        query = query.where(table.c.id != own_id)
+    if conn.execute(query).first() is not None:
+        raise Conflict(f"the name {name!r} is taken")
+
+
+def save_calendar(conn: Connection, calendar_id: int | None, changes: dict[str, Any],
+                  now: dt.datetime) -> Calendar:
+    """Create (``calendar_id`` None) or update a calendar; return it."""
+    if "hours" in changes and isinstance(changes["hours"], WeeklyHours):
+        changes["hours"] = _hours(changes["hours"])
+    if calendar_id is None:
+        values = {"holidays": [], "recurring_holidays": [], **changes}
+    else:
+        row = calendar_row(conn, calendar_id)
+        values = {k: getattr(row, k) for k in ("name", "tz", "hours", "holidays",
+                                               "recurring_holidays")}
+        values.update(changes)
+    values["name"] = values["name"].strip()
+    if not values["name"]:
+        raise ValidationFailed("name must not be blank")
+    values["holidays"] = sorted(set(values["holidays"]))
+    values["recurring_holidays"] = sorted(set(values["recurring_holidays"]))
+    check_calendar(values)
+    _name_taken(conn, sla_calendars, values["name"], calendar_id)
+    if calendar_id is None:
+        calendar_id = int(conn.execute(sla_calendars.insert().values(
+            **values, created_at=now, updated_at=now)).inserted_primary_key[0])  # type: ignore[index]
+    else:
+        conn.execute(sla_calendars.update().where(sla_calendars.c.id == calendar_id)
+                     .values(**values, updated_at=now))
+    return to_calendar(calendar_row(conn, calendar_id))
+
+
+def delete_calendar(conn: Connection, calendar_id: int) -> None:
+    """Delete a calendar no policy or clock uses.
+
+    Raises:
+        NotFound: no such calendar.
+        Conflict: a policy or a ticket's clock uses it.
+    """
+    calendar_row(conn, calendar_id)
+    for table in (sla_policies, sla_clocks):
+        if conn.execute(sa.select(table.c.id).where(table.c.calendar_id == calendar_id)
+                        .limit(1)).first() is not None:
+            raise Conflict(f"calendar {calendar_id} is used by {table.name.split('_')[1]}; "
+                           "it cannot be deleted")
+    conn.execute(sla_calendars.delete().where(sla_calendars.c.id == calendar_id))
+
+
+def to_policy(row: Any, retargeted: int | None = None) -> PolicyOut:
+    """Return the API form of a policy row."""
+    return PolicyOut(
+        id=row.id, name=row.name, position=row.position, fallback=row.fallback,
+        active=row.active, calendar_id=row.calendar_id,
+        conditions=Conditions(kinds=row.kinds, priorities=row.priorities,
+                              category_ids=row.category_ids,
+                              requester_group_ids=row.requester_group_ids),
+        targets=Targets(first_response=row.first_response_minutes,
+                        resolution=row.resolution_minutes,
+                        next_update=row.next_update_minutes),
+        warn_percents=row.warn_percents, pause_statuses=row.pause_statuses,
+        escalations=[msgspec.convert(r, EscalationRule) for r in row.escalations],
+        created_at=row.created_at, updated_at=row.updated_at, retargeted=retargeted)
+
+
+def policy_row(conn: Connection, policy_id: int) -> Any:
+    """Return a policy row.
+
+    Raises:
+        NotFound: no such policy.
+    """
+    row = conn.execute(sa.select(sla_policies)
+                       .where(sla_policies.c.id == policy_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no policy with id {policy_id}")
+    return row
+
+
+def list_policies(conn: Connection) -> list[PolicyOut]:
+    """Return policies in match order, the fallback last."""
+    rows = conn.execute(sa.select(sla_policies).order_by(
+        sla_policies.c.fallback, sla_policies.c.position, sla_policies.c.id)).all()
+    return [to_policy(r) for r in rows]
+
+
+def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
+    """Turn API fields into columns."""
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "conditions":
+            values.update(msgspec.structs.asdict(value))
+        elif key == "targets":
+            values.update(first_response_minutes=value.first_response,
+                          resolution_minutes=value.resolution,
+                          next_update_minutes=value.next_update)
+        elif key == "escalations":
+            values["escalations"] = [
+                {k: v for k, v in msgspec.structs.asdict(r).items() if v is not None}
+                for r in value]
+        elif key == "warn_percents":
+            if len(set(value)) != len(value):
+                raise ValidationFailed("warn_percents: each threshold once")
+            values[key] = sorted(value)
+        elif key == "pause_statuses":
+            values[key] = sorted(set(value))
+        else:
+            values[key] = value
+    return values
+
+
+def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
+    if conn.execute(sa.select(sla_calendars.c.id).where(
+            sla_calendars.c.id == values["calendar_id"])).first() is None:
+        _missing("calendar_id", values["calendar_id"], "calendar")
+    if all(values.get(k) is None for k in ("first_response_minutes", "resolution_minutes",
+                                           "next_update_minutes")):
+        raise ValidationFailed("targets: give at least one of first_response, resolution, "
+                               "next_update")
+    for name, table, ids in (("category_ids", categories, values["category_ids"]),
+                             ("requester_group_ids", groups, values["requester_group_ids"])):
+        found = {r.id for r in conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids)))}
+        missing = sorted(set(ids) - found)
+        if missing:
+            _missing(name, missing[0], "category" if table is categories else "group")
+    for i, rule in enumerate(values["escalations"]):
+        if rule["action"] == "reassign":
+            if rule.get("group_id") is None:
+                raise ValidationFailed(f"escalations[{i}]: reassign needs group_id")
+            if conn.execute(sa.select(groups.c.id).where(
+                    groups.c.id == rule["group_id"])).first() is None:
+                _missing(f"escalations[{i}].group_id", rule["group_id"], "group")
+        if rule["action"] == "timeline" and not rule.get("note"):
+            raise ValidationFailed(f"escalations[{i}]: timeline needs a note")
+        if rule.get("percent") is not None and rule["on"] != "warning":
+            raise ValidationFailed(f"escalations[{i}]: percent applies to warnings only")
+
+
+def _missing(field: str, value: int, what: str) -> None:
+    raise ValidationFailed(f"{field}: no {what} with id {value}")
+
+
+def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any],
+                now: dt.datetime) -> PolicyOut:
+    """Create (``policy_id`` None) or update a policy; re-target open clocks on update."""
+    values = _flatten(changes)
+    if policy_id is None:
+        base: dict[str, Any] = {
+            "kinds": [], "priorities": [], "category_ids": [], "requester_group_ids": [],
+            "first_response_minutes": None, "resolution_minutes": None,
+            "next_update_minutes": None, "fallback": False, "active": True,
+            "warn_percents": [75], "pause_statuses": ["pending"], "escalations": []}
+        base.update(values)
+        if base.get("position") is None:
+            top = conn.execute(sa.select(sa.func.max(sla_policies.c.position))).scalar()
+            base["position"] = (top or 0) + 10
+        values = base
+    else:
+        row = policy_row(conn, policy_id)
+        current = dict(row._mapping)
+        current.update(values)
+        values = {k: v for k, v in current.items() if k not in ("id", "created_at",
+                                                                 "updated_at")}
+    values["name"] = values["name"].strip()
+    if not values["name"]:
+        raise ValidationFailed("name must not be blank")
+    _check_policy(conn, values)
+    _name_taken(conn, sla_policies, values["name"], policy_id)
+    if values["fallback"]:
+        # One fallback: naming a new one demotes the old.
+        conn.execute(sla_policies.update().where(sla_policies.c.fallback.is_(True))
+                     .values(fallback=False))
+    retargeted = None
+    if policy_id is None:
+        policy_id = int(conn.execute(sla_policies.insert().values(
+            **values, created_at=now, updated_at=now)).inserted_primary_key[0])  # type: ignore[index]
+    else:
+        conn.execute(sla_policies.update().where(sla_policies.c.id == policy_id)
+                     .values(**values, updated_at=now))
+        retargeted = tracking.retarget_policy(conn, policy_id, now)
+    return to_policy(policy_row(conn, policy_id), retargeted)
+
+
+def delete_policy(conn: Connection, policy_id: int) -> None:
+    """Delete a policy; clocks started by it keep their snapshot (policy_id becomes NULL)."""
+    policy_row(conn, policy_id)
+    conn.execute(sla_policies.delete().where(sla_policies.c.id == policy_id))

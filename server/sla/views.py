@@ -1,0 +1,260 @@
+"""HTTP handlers for business calendars, SLA policies and SLA reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from server.api.pagination import decode_cursor, encode_cursor
+from server.api.routing import ADMIN, STAFF, ApiRequest, Router, page_limit
+from server.db.schema import utcnow
+from server.errors import BadRequest, ValidationFailed
+from server.keys import DATABASE
+from server.sla import reports, store
+from server.sla.schemas import (
+    BreachPage,
+    BreachQuery,
+    Calendar,
+    CalendarCreate,
+    CalendarList,
+    CalendarUpdate,
+    ComplianceReport,
+    PeriodQuery,
+    PolicyCreate,
+    PolicyList,
+    PolicyOut,
+    PolicyUpdate,
+    ReportQuery,
+)
+from server.users import store as audit
+from server.users.schemas import to_builtins
+
+router = Router("sla")
+CID = r"{calendar_id:\d{1,18}}"
+PID = r"{policy_id:\d{1,18}}"
+MAX_PERIOD = dt.timedelta(days=366)
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    """Return the fields given in a body, keeping nested structs as structs."""
+    names = to_builtins(body).keys()
+    return {name: getattr(body, name) for name in names}
+
+
+@router.route("GET", "/api/v1/sla/calendars", roles=STAFF, summary="List business calendars",
+              response=CalendarList)
+async def list_calendars(req: ApiRequest) -> CalendarList:
+    return CalendarList(items=await req.app[DATABASE].read(store.list_calendars))
+
+
+@router.route("POST", "/api/v1/sla/calendars", roles=ADMIN,
+              summary="Create a business calendar", body=CalendarCreate, response=Calendar,
+              status=201)
+async def create_calendar(req: ApiRequest) -> Calendar:
+    changes = _fields(req.body)
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Calendar:
+        now = utcnow()
+        created = store.save_calendar(conn, None, changes, now)
+        audit.record(conn, actor_id=actor, action="sla_calendar.create",
+                     target_type="sla_calendar", target_id=created.id, now=now,
+                     name=created.name)
+        return created
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("GET", f"/api/v1/sla/calendars/{CID}", roles=STAFF,
+              summary="Get a business calendar", response=Calendar)
+async def get_calendar(req: ApiRequest) -> Calendar:
+    calendar_id = int(req.params["calendar_id"])
+    return store.to_calendar(await req.app[DATABASE].read(
+        lambda c: store.calendar_row(c, calendar_id)))
+
+
+@router.route("PATCH", f"/api/v1/sla/calendars/{CID}", roles=ADMIN,
+              summary="Update a business calendar", body=CalendarUpdate, response=Calendar)
+async def update_calendar(req: ApiRequest) -> Calendar:
+    calendar_id = int(req.params["calendar_id"])
+    changes = _fields(req.body)
+    if not changes:
+        raise ValidationFailed("nothing to change")
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Calendar:
+        now = utcnow()
+        updated = store.save_calendar(conn, calendar_id, changes, now)
+        audit.record(conn, actor_id=actor, action="sla_calendar.update",
+                     target_type="sla_calendar", target_id=calendar_id, now=now,
+                     fields=sorted(changes))
+        return updated
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("DELETE", f"/api/v1/sla/calendars/{CID}", roles=ADMIN,
+              summary="Delete an unused business calendar", status=204)
+async def delete_calendar(req: ApiRequest) -> None:
+    calendar_id = int(req.params["calendar_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> None:
+        store.delete_calendar(conn, calendar_id)
+        audit.record(conn, actor_id=actor, action="sla_calendar.delete",
+                     target_type="sla_calendar", target_id=calendar_id, now=utcnow())
+
+    await req.app[DATABASE].write(run)
+
+
+@router.route("GET", "/api/v1/sla/policies", roles=STAFF,
+              summary="List SLA policies in match order", response=PolicyList)
+async def list_policies(req: ApiRequest) -> PolicyList:
+    return PolicyList(items=await req.app[DATABASE].read(store.list_policies))
+
+
+@router.route("POST", "/api/v1/sla/policies", roles=ADMIN, summary="Create an SLA policy",
+              body=PolicyCreate, response=PolicyOut, status=201)
+async def create_policy(req: ApiRequest) -> PolicyOut:
+    body: PolicyCreate = req.body
+    changes = {name: getattr(body, name) for name in body.__struct_fields__}
+    actor = req.user.user_id
+
+    def run(conn: Any) -> PolicyOut:
+        now = utcnow()
+        created = store.save_policy(conn, None, changes, now)
+        audit.record(conn, actor_id=actor, action="sla_policy.create",
+                     target_type="sla_policy", target_id=created.id, now=now,
+                     name=created.name)
+        return created
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("GET", f"/api/v1/sla/policies/{PID}", roles=STAFF, summary="Get an SLA policy",
+              response=PolicyOut)
+async def get_policy(req: ApiRequest) -> PolicyOut:
+    policy_id = int(req.params["policy_id"])
+    return store.to_policy(await req.app[DATABASE].read(
+        lambda c: store.policy_row(c, policy_id)))
+
+
+@router.route("PATCH", f"/api/v1/sla/policies/{PID}", roles=ADMIN,
+              summary="Update an SLA policy and re-target open tickets", body=PolicyUpdate,
+              response=PolicyOut)
+async def update_policy(req: ApiRequest) -> PolicyOut:
+    policy_id = int(req.params["policy_id"])
+    changes = _fields(req.body)
+    if not changes:
+        raise ValidationFailed("nothing to change")
+    actor = req.user.user_id
+
+    def run(conn: Any) -> PolicyOut:
+        now = utcnow()
+        updated = store.save_policy(conn, policy_id, changes, now)
+        audit.record(conn, actor_id=actor, action="sla_policy.update",
+                     target_type="sla_policy", target_id=policy_id, now=now,
+                     fields=sorted(changes), retargeted=updated.retargeted)
+        return updated
+
+    return await req.app[DATABASE].write(run)
+
+
+@router.route("DELETE", f"/api/v1/sla/policies/{PID}", roles=ADMIN,
+              summary="Delete an SLA policy (running clocks keep their targets)", status=204)
+async def delete_policy(req: ApiRequest) -> None:
+    policy_id = int(req.params["policy_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> None:
+        store.delete_policy(conn, policy_id)
+        audit.record(conn, actor_id=actor, action="sla_policy.delete",
+                     target_type="sla_policy", target_id=policy_id, now=utcnow())
+
+    await req.app[DATABASE].write(run)
+
+
+def _period(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationFailed("start and end need a time zone (e.g. 2026-11-01T00:00:00Z)")
+    if end <= start:
+        raise ValidationFailed("end must be after start")
+    if end - start > MAX_PERIOD:
+        raise ValidationFailed("a report covers at most 366 days")
+    return start, end
+
+
+async def _compliance(req: ApiRequest) -> ComplianceReport:
+    q: ReportQuery = req.query
+    start, end = _period(q.start, q.end)
+    rows = await req.app[DATABASE].read(lambda c: reports.compliance(
+        c, start=start, end=end, by=q.by, clock=q.clock))
+    return ComplianceReport(start=start, end=end, by=q.by, rows=rows)
+
+
+@router.route("GET", "/api/v1/sla/reports/compliance", roles=STAFF,
+              summary="SLA compliance per policy, priority or group over a period",
+              query=ReportQuery, response=ComplianceReport)
+async def compliance(req: ApiRequest) -> ComplianceReport:
+    return await _compliance(req)
+
+
+def _csv_response(text: str, filename: str) -> web.Response:
+    return web.Response(body=text.encode(), headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@router.route("GET", "/api/v1/sla/reports/compliance.csv", roles=STAFF,
+              summary="SLA compliance as CSV", query=ReportQuery, produces="text/csv")
+async def compliance_csv(req: ApiRequest) -> web.Response:
+    report = await _compliance(req)
+    text = reports.to_csv([report.by, "clock", "total", "met", "breached", "compliance_percent"],
+                          [[r.key, r.clock, r.total, r.met, r.breached, r.compliance_percent]
+                           for r in report.rows])
+    return _csv_response(text, f"sla-compliance-{report.by}.csv")
+
+
+def _after(cursor: str | None) -> tuple[dt.datetime, int] | None:
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor, arity=2)
+    try:
+        return dt.datetime.fromisoformat(key[0]), int(key[1])
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(f"invalid cursor {cursor!r}", code="invalid_cursor") from exc
+
+
+@router.route("GET", "/api/v1/sla/reports/breaches", roles=STAFF,
+              summary="Clocks breached in a period", query=BreachQuery, response=BreachPage)
+async def breaches(req: ApiRequest) -> BreachPage:
+    q: BreachQuery = req.query
+    start, end = _period(q.start, q.end)
+    after = _after(q.cursor)
+    limit = page_limit(req.app, q.limit)
+    items, last = await req.app[DATABASE].read(lambda c: reports.breaches(
+        c, start=start, end=end, after=after, limit=limit))
+    return BreachPage(items=items, next_cursor=encode_cursor(last[0].isoformat(), last[1])
+                      if last else None)
+
+
+CSV_MAX_ROWS = 100_000
+
+
+@router.route("GET", "/api/v1/sla/reports/breaches.csv", roles=STAFF,
+              summary="Clocks breached in a period as CSV", query=PeriodQuery,
+              produces="text/csv")
+async def breaches_csv(req: ApiRequest) -> web.Response:
+    q: PeriodQuery = req.query
+    start, end = _period(q.start, q.end)
+    items, _ = await req.app[DATABASE].read(lambda c: reports.breaches(
+        c, start=start, end=end, after=None, limit=CSV_MAX_ROWS))
+    text = reports.to_csv(
+        ["ticket", "title", "priority", "group_id", "status", "clock", "policy",
+         "target_minutes", "due_at", "breached_at", "stopped_at"],
+        [[b.number, b.title, f"P{b.priority}", b.group_id, b.status, b.clock, b.policy_name,
+          b.target_minutes, b.due_at, b.breached_at, b.stopped_at] for b in items])
+    return _csv_response(text, "sla-breaches.csv")
