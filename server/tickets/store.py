@@ -31,14 +31,38 @@ from server.tickets.schemas import Ticket, TicketEvent, UserRef
 
 TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
-MAX_HITS = 5000  # best-ranked text matches considered by one search
+# A search considers the newest MAX_HITS matching documents (rowid order is time order).
+# bm25() costs time in proportion to the documents that contain each query word (FTS5
+# counts them for the IDF on every call) and to the candidates it scores: when a word is
+# in more than COMMON_WORD_DOCS documents, matches come newest first instead of by
+# relevance. See docs/tickets.md, "Search".
+MAX_HITS = 2_000
+COMMON_WORD_DOCS = 20_000
 # bm25() is only allowed in a plain full-text query: rank in a subquery that SQLite
-# cannot flatten into the join (it has a LIMIT), then group per ticket.
-_FTS_ALL = ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
+# cannot flatten into the join (it has a LIMIT), then group per ticket. Only constants
+# are formatted into these strings; the user's words travel as :match.
+_PUBLIC = " AND public = 1"
+
+
+def _ranked_sql(*, public_only: bool) -> str:
+    """Return SQL ranking the newest MAX_HITS matches by bm25, one row per ticket."""
+    extra = _PUBLIC if public_only else ""
+    cutoff = ("coalesce((SELECT rowid FROM tickets_fts WHERE "  # noqa: S608 - constants only
+              f"tickets_fts MATCH :match{extra} ORDER BY rowid DESC "
+              f"LIMIT 1 OFFSET {MAX_HITS - 1}), 0)")
+    return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
             f"SELECT ticket_id, bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
-            f"FROM tickets_fts WHERE tickets_fts MATCH :match ORDER BY rank LIMIT {MAX_HITS}"
-            ") GROUP BY ticket_id")
-_FTS_PUBLIC = _FTS_ALL.replace("MATCH :match", "MATCH :match AND public = 1")
+            f"FROM tickets_fts WHERE tickets_fts MATCH :match{extra} AND rowid >= {cutoff} "
+            f"ORDER BY rank LIMIT {MAX_HITS}) GROUP BY ticket_id")
+
+
+def _recent_sql(*, public_only: bool) -> str:
+    """Return SQL ordering matches newest document first (rank = -rowid), one row per ticket."""
+    extra = _PUBLIC if public_only else ""
+    return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
+            "SELECT ticket_id, -rowid AS rank FROM tickets_fts "
+            f"WHERE tickets_fts MATCH :match{extra} ORDER BY rowid DESC LIMIT {MAX_HITS}) "
+            "GROUP BY ticket_id")
 
 
 def _has_fts(conn: Connection) -> bool:
@@ -91,20 +115,26 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
         ticket_id=ticket_id, at=now, actor_id=actor_id, type=type, public=public, body=body,
         changes=changes or {})).inserted_primary_key[0])  # type: ignore[index]
     if body and _has_fts(conn):
-        conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public)"
-                             " VALUES ('', :body, :tid, :eid, :public)"),
+        # A document's rowid is its event's id: found again without a scan, and newer
+        # documents have larger rowids (search bounds its candidates by them).
+        conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
+                             "public) VALUES (:eid, '', :body, :tid, :eid, :public)"),
                      {"body": body, "tid": ticket_id, "eid": event_id, "public": int(public)})
     return event_id
 
 
-def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str) -> None:
+def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str, *,
+                  doc_id: int | None = None) -> None:
+    """(Re)index a ticket's title and description as the document of its "created" event."""
     if not _has_fts(conn):
         return
-    conn.execute(sa.text("DELETE FROM tickets_fts WHERE ticket_id = :tid AND event_id IS NULL"),
-                 {"tid": ticket_id})
-    conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public) "
-                         "VALUES (:title, :body, :tid, NULL, 1)"),
-                 {"title": title, "body": description, "tid": ticket_id})
+    if doc_id is None:
+        doc_id = conn.execute(sa.select(sa.func.min(ticket_events.c.id))
+                              .where(ticket_events.c.ticket_id == ticket_id)).scalar_one()
+    conn.execute(sa.text("DELETE FROM tickets_fts WHERE rowid = :doc"), {"doc": doc_id})
+    conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
+                         "public) VALUES (:doc, :title, :body, :tid, NULL, 1)"),
+                 {"doc": doc_id, "title": title, "body": description, "tid": ticket_id})
 
 
 def _set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> None:
@@ -159,13 +189,13 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
     )).inserted_primary_key[0])  # type: ignore[index]
     _set_devices(conn, ticket_id, new.device_ids)
     _set_tags(conn, ticket_id, new.tags)
-    _index_ticket(conn, ticket_id, new.title, new.description)
     changes: dict[str, Any] = {"status": {"before": None, "after": status},
                                "priority": {"before": None, "after": new.priority}}
     if assignee_id is not None and new.assignee_id is None:
         changes["assignee_id"] = {"before": None, "after": assignee_id, "auto": True}
-    add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True, now=now,
-              changes=changes)
+    created = add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True,
+                        now=now, changes=changes)
+    _index_ticket(conn, ticket_id, new.title, new.description, doc_id=created)
     return ticket_id
 
 
@@ -237,14 +267,50 @@ def get_ticket(conn: Connection, ticket_id: int) -> Ticket:
     return _to_tickets(conn, [get_row(conn, ticket_id)])[0]
 
 
+def fts_words(text: str) -> list[str]:
+    """Return the words of user text that a search matches (at most 12, lower case)."""
+    return re.findall(r"\w+", text.lower())[:12]
+
+
+def fts_match(words: list[str], *, prefix: bool) -> str:
+    """Turn words into a safe FTS5 query: every word must match (optionally prefix on the last)."""
+    quoted = [f'"{w}"' for w in words]
+    if prefix:
+        quoted[-1] += "*"  # the word being typed
+    return " ".join(quoted)
+
+
 def fts_query(text: str) -> str | None:
     """Turn user text into a safe FTS5 query: every word must match (prefix on the last)."""
-    words = re.findall(r"\w+", text.lower())[:12]
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"  # the word being typed
-    return " ".join(quoted)
+    words = fts_words(text)
+    return fts_match(words, prefix=True) if words else None
+
+
+def _more_matches_than(conn: Connection, match: str, count: int) -> bool:
+    """Tell whether ``match`` finds more than ``count`` documents (reads rowids only)."""
+    return conn.execute(sa.text(
+        "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"), {"match": match, "skip": count},
+    ).first() is not None
+
+
+def search_plan(conn: Connection, words: list[str], *, page: int,
+                public_only: bool) -> tuple[str, str]:
+    """Choose the FTS5 query and its ordering for a search; return (sql, match).
+
+    The last word is a prefix only when the exact words find fewer than a page of
+    documents (a word still being typed): expanding a prefix reads every posting of
+    every word it covers. When any exact word is common, bm25 would read all its
+    postings too, so matches come newest first instead of by relevance.
+    """
+    exact = fts_match(words, prefix=False)
+    match = exact
+    if not _more_matches_than(conn, exact, page - 1):
+        match = fts_match(words, prefix=True)
+    common = any(_more_matches_than(conn, fts_match([w], prefix=False), COMMON_WORD_DOCS)
+                 for w in dict.fromkeys(words))
+    sql = _recent_sql if common else _ranked_sql
+    return sql(public_only=public_only), match
 
 
 @dataclass(frozen=True)
@@ -270,18 +336,20 @@ class ListFilters:
 def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any] | None,
                  limit: int) -> tuple[list[Ticket], list[Any] | None]:
     """Return a page of tickets and the sort key of its last row (None at the end)."""
-    query = sa.select(tickets)
+    # Sort and page over the key columns only; whole rows are read for the page alone
+    # (a search may sort thousands of candidates).
+    query = sa.select(tickets.c.id, tickets.c.priority, tickets.c.updated_at)
     rank = None
     if f.q:
-        match = fts_query(f.q)
-        if match is None:
+        words = fts_words(f.q)
+        if not words:
             return [], None
         if _has_fts(conn):
-            # Only constants are formatted in; the user's words travel as :match.
-            sql = _FTS_PUBLIC if f.only_requester is not None else _FTS_ALL
+            sql, match = search_plan(conn, words, page=limit,
+                                     public_only=f.only_requester is not None)
             hits = sa.text(sql).bindparams(match=match).columns(
                 ticket_id=sa.Integer, rank=sa.Float).subquery()
-            query = sa.select(tickets, hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
+            query = query.add_columns(hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
             rank = hits.c.rank
         else:  # PostgreSQL path until it gets its own index: plain substring match
             pattern = f"%{f.q.lower()}%"
@@ -359,7 +427,9 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
                     else [getattr(last, k.key) for k in keys])
         if keys[0] is tickets.c.updated_at:
             last_key[0] = last_key[0].isoformat()
-    return _to_tickets(conn, rows), last_key
+    by_id = {r.id: r for r in conn.execute(
+        sa.select(tickets).where(tickets.c.id.in_([r.id for r in rows])))}
+    return _to_tickets(conn, [by_id[r.id] for r in rows]), last_key
 
 
 def _after(keys: list[Any], values: list[Any], ascending: list[bool]) -> Any:

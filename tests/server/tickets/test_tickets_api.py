@@ -183,6 +183,46 @@ async def test_search_ranks_title_matches_first(clients: dict[str, Client]) -> N
         assert resp.status == 200, weird
 
 
+async def test_search_bounds_its_candidates(clients: dict[str, Client],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common word lists newest first; only the newest MAX_HITS documents are searched."""
+    from server.tickets import store
+
+    tech = clients["technician"]
+    old = await _ticket(tech, title="Toner empty", description="toner toner toner")
+    newer = [await _ticket(tech, title=f"Printer {i}", description="needs toner")
+             for i in range(3)]
+    ranked = await tech.get("/api/v1/tickets?q=toner")
+    assert ranked.json["items"][0]["id"] == old["id"]  # bm25: the title match wins
+    monkeypatch.setattr(store, "COMMON_WORD_DOCS", 2)  # "toner" is now a common word
+    recent = await tech.get("/api/v1/tickets?q=toner")
+    assert [t["id"] for t in recent.json["items"]] == [t["id"] for t in reversed([old, *newer])]
+    monkeypatch.setattr(store, "MAX_HITS", 2)
+    for common in (2, 1000):
+        monkeypatch.setattr(store, "COMMON_WORD_DOCS", common)
+        bounded = await tech.get("/api/v1/tickets?q=toner")
+        assert {t["id"] for t in bounded.json["items"]} == {newer[1]["id"], newer[2]["id"]}
+    # A retitled ticket's document keeps its place (its "created" event's id).
+    await tech.patch(f"/api/v1/tickets/{old['id']}", json={"title": "Toner cartridge empty"})
+    assert {t["id"] for t in (await tech.get("/api/v1/tickets?q=toner")).json["items"]} \
+        == {newer[1]["id"], newer[2]["id"]}
+    monkeypatch.setattr(store, "MAX_HITS", 2000)
+    assert (await tech.get("/api/v1/tickets?q=cartridge")).json["items"][0]["id"] == old["id"]
+
+
+async def test_unfinished_word_matches_as_a_prefix(clients: dict[str, Client]) -> None:
+    """The last word is a prefix only when the whole words find less than a page."""
+    tech = clients["technician"]
+    printer = await _ticket(tech, title="Printer jams")
+    await _ticket(tech, title="Cannot print the PDF")
+    assert [t["id"] for t in (await tech.get("/api/v1/tickets?q=printer")).json["items"]] \
+        == [printer["id"]]
+    both = await tech.get("/api/v1/tickets?q=print&limit=5")
+    assert len(both.json["items"]) == 2  # "print" alone finds one: the prefix adds "printer"
+    exact = await tech.get("/api/v1/tickets?q=print&limit=1")
+    assert [t["title"] for t in exact.json["items"]] == ["Cannot print the PDF"]
+
+
 async def test_pages_are_stable_under_concurrent_inserts(clients: dict[str, Client]) -> None:
     """Walking newest-first pages while tickets arrive repeats and skips nothing."""
     tech = clients["technician"]
