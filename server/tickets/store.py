@@ -27,7 +27,7 @@ from server.errors import NotFound, ValidationFailed
 from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
-from server.tickets.schemas import Ticket, TicketEvent, UserRef
+from server.tickets.schemas import DeviceRef, Ticket, TicketEvent, UserRef
 
 TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
@@ -210,7 +210,7 @@ def _user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
 def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     ids = [r.id for r in rows]
     tags: dict[int, list[str]] = defaultdict(list)
-    devs: dict[int, list[int]] = defaultdict(list)
+    devs: dict[int, list[DeviceRef]] = defaultdict(list)
     related: dict[int, list[int]] = defaultdict(list)
     if ids:
         for tid, other in conn.execute(sa.select(ticket_links.c.ticket_id,
@@ -222,11 +222,13 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
                                      .where(ticket_tags.c.ticket_id.in_(ids))
                                      .order_by(ticket_tags.c.tag)):
             tags[tid].append(tag)
-        for tid, did in conn.execute(sa.select(ticket_devices.c.ticket_id,
-                                               ticket_devices.c.device_id)
-                                     .where(ticket_devices.c.ticket_id.in_(ids))
-                                     .order_by(ticket_devices.c.device_id)):
-            devs[tid].append(did)
+        for tid, did, hostname in conn.execute(
+                sa.select(ticket_devices.c.ticket_id, ticket_devices.c.device_id,
+                          devices.c.hostname)
+                .join(devices, devices.c.id == ticket_devices.c.device_id)
+                .where(ticket_devices.c.ticket_id.in_(ids))
+                .order_by(ticket_devices.c.device_id)):
+            devs[tid].append(DeviceRef(id=did, hostname=hostname))
     refs = _user_refs(conn, {r.requester_id for r in rows}
                       | {r.assignee_id for r in rows if r.assignee_id is not None}
                       | {r.approver_id for r in rows if r.approver_id is not None})
@@ -240,7 +242,8 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         approval=r.approval,
         approver=refs.get(r.approver_id) if r.approver_id is not None else None,
         source=r.source, tags=tags[r.id],
-        device_ids=devs[r.id], resolution_code=r.resolution_code,
+        device_ids=[d.id for d in devs[r.id]], devices=devs[r.id],
+        resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at,
     ) for r in rows]
@@ -299,16 +302,18 @@ def search_plan(conn: Connection, words: list[str], *, page: int,
     """Choose the FTS5 query and its ordering for a search; return (sql, match).
 
     The last word is a prefix only when the exact words find fewer than a page of
-    documents (a word still being typed): expanding a prefix reads every posting of
-    every word it covers. When any exact word is common, bm25 would read all its
-    postings too, so matches come newest first instead of by relevance.
+    documents (a word still being typed): a prefix merges the postings of every word it
+    covers. Matches are ranked by bm25 unless a word (or the prefix) is common: bm25 would
+    read all its postings, so matches come newest first instead.
     """
-    exact = fts_match(words, prefix=False)
-    match = exact
-    if not _more_matches_than(conn, exact, page - 1):
+    match = fts_match(words, prefix=False)
+    prefix = not _more_matches_than(conn, match, page - 1)
+    if prefix:
         match = fts_match(words, prefix=True)
-    common = any(_more_matches_than(conn, fts_match([w], prefix=False), COMMON_WORD_DOCS)
-                 for w in dict.fromkeys(words))
+    # One word at a time, as bm25 counts them; a prefix counts every word it covers.
+    singles = {fts_match([w], prefix=False) for w in words[:-1]}
+    singles.add(fts_match(words[-1:], prefix=prefix))
+    common = any(_more_matches_than(conn, single, COMMON_WORD_DOCS) for single in singles)
     sql = _recent_sql if common else _ranked_sql
     return sql(public_only=public_only), match
 
@@ -328,6 +333,7 @@ class ListFilters:
     tag: str | None = None
     q: str | None = None
     only_requester: int | None = None  # a requester sees only their own tickets
+    public_only: bool = False  # search public text only (any caller who is not staff)
     viewer_id: int = 0
     viewer_group_ids: tuple[int, ...] = ()
     view: str | None = None
@@ -346,7 +352,7 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             return [], None
         if _has_fts(conn):
             sql, match = search_plan(conn, words, page=limit,
-                                     public_only=f.only_requester is not None)
+                                     public_only=f.public_only or f.only_requester is not None)
             hits = sa.text(sql).bindparams(match=match).columns(
                 ticket_id=sa.Integer, rank=sa.Float).subquery()
             query = query.add_columns(hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
@@ -365,13 +371,32 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             return [], None
     if f.view == "my_open":
         query = query.where(tickets.c.assignee_id == f.viewer_id)
+    if f.view == "awaiting_my_approval":
+        query = query.where(tickets.c.approval == "requested",
+                            tickets.c.approver_id == f.viewer_id)
     if f.view == "unassigned":
         query = query.where(tickets.c.assignee_id.is_(None))
         if f.viewer_group_ids:
             query = query.where(sa.or_(tickets.c.group_id.in_(f.viewer_group_ids),
                                        tickets.c.group_id.is_(None)))
     if statuses:
-        query = query.where(tickets.c.status.in_(statuses))
+        # Known statuses go into the SQL as literals, sorted: a list equal to the open
+        # statuses then matches the partial index ix_tickets_open_priority_id.
+        known = sorted(set(statuses)) if set(statuses) <= set(lifecycle.STATUSES) else None
+        condition: Any = tickets.c.status.in_(
+            sa.bindparam("statuses", known, expanding=True, literal_execute=True)
+            if known else statuses)
+        narrowed = any(v is not None for v in (
+            f.q, f.only_requester, f.assignee, f.group_id, f.requester_id, f.device_id,
+            f.category_id, f.tag)) or f.view in ("my_open", "unassigned")
+        if (sort == "priority" and not narrowed and _has_fts(conn)
+                and known == sorted(lifecycle.OPEN_STATUSES)):
+            # The queue's first screen: read the partial index in order and stop after a
+            # page. Without statistics (no ANALYZE) SQLite guesses that few tickets are
+            # open and would sort them all; likelihood() says most rows pass, and SQLite
+            # still matches the wrapped term to the index's WHERE.
+            condition = sa.func.likelihood(condition, sa.literal_column("0.9"))
+        query = query.where(condition)
     if f.kind:
         query = query.where(tickets.c.kind == f.kind)
     if f.priority is not None:
@@ -517,11 +542,12 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     if "title" in diff or "description" in diff:
         _index_ticket(conn, ticket_id, values.get("title", row.title),
                       values.get("description", row.description))
+    # A status change is news for the requester; a change of fields alone is the desk's.
     type_ = "status_changed" if "status" in diff else "updated"
     note = values.get("resolution_note") if diff.get("status", {}).get("after") == "resolved" \
         else None
-    add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=True, now=now,
-              body=note, changes=diff)
+    add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=type_ == "status_changed",
+              now=now, body=note, changes=diff)
     return diff
 
 
@@ -543,17 +569,40 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
     return event_id
 
 
+# What a requester's timeline holds: the conversation, status changes, the resolution and
+# approvals. The desk's own bookkeeping (tags, assignment, priority, devices, links) stays
+# with the desk, also for events recorded as public before this rule existed.
+REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
+                              "merged_from", "split_from", "approval_requested", "approved",
+                              "rejected"})
+REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
+                               "merged_into", "merged_from", "split_from"})
+
+
+def for_requester(event: TicketEvent) -> TicketEvent | None:
+    """Return the event as a requester sees it (their fields only), or None if it is not theirs."""
+    if not event.public or event.type not in REQUESTER_EVENTS:
+        return None
+    changes = {k: v for k, v in (event.changes or {}).items() if k in REQUESTER_CHANGES}
+    return TicketEvent(id=event.id, at=event.at, actor=event.actor, type=event.type,
+                       public=True, body=event.body, changes=changes)
+
+
 def events_of(conn: Connection, ticket_id: int, *, public_only: bool) -> list[TicketEvent]:
-    """Return a ticket's timeline, oldest first (public events only for requesters)."""
+    """Return a ticket's timeline, oldest first (for requesters: only what is meant for them)."""
     query = (sa.select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
              .order_by(ticket_events.c.id))
     if public_only:
-        query = query.where(ticket_events.c.public.is_(True))
+        query = query.where(ticket_events.c.public.is_(True),
+                            ticket_events.c.type.in_(sorted(REQUESTER_EVENTS)))
     rows = conn.execute(query).all()
     refs = _user_refs(conn, {r.actor_id for r in rows if r.actor_id is not None})
-    return [TicketEvent(id=r.id, at=r.at, actor=refs.get(r.actor_id) if r.actor_id else None,
-                        type=r.type, public=r.public, body=r.body, changes=r.changes)
-            for r in rows]
+    events = [TicketEvent(id=r.id, at=r.at, actor=refs.get(r.actor_id) if r.actor_id else None,
+                          type=r.type, public=r.public, body=r.body, changes=r.changes)
+              for r in rows]
+    if public_only:
+        return [e for e in map(for_requester, events) if e is not None]
+    return events
 
 
 def list_categories(conn: Connection) -> list[Any]:

@@ -1,4 +1,7 @@
-"""Tickets: each full-text document takes its timeline event's id as rowid.
+"""Tickets: a partial index for open tickets by priority; FTS rowids are event ids.
+
+The queue's first screen, open tickets by priority, reads ix_tickets_open_priority_id in
+order and stops after a page, instead of sorting every open ticket after the cursor.
 
 A ticket's title and description are the document of its "created" event; a reply's
 document is its own event's. So a document is found by rowid (no scan of the index when a
@@ -11,7 +14,10 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+
+from server.db.schema import OPEN_STATUSES_SQL
 
 revision = "0007_ticket_indexes"
 down_revision = "0005"
@@ -20,6 +26,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_tickets_open_priority_id", "tickets", ["priority", "id"], unique=False,
+                    sqlite_where=sa.text(OPEN_STATUSES_SQL),
+                    postgresql_where=sa.text(OPEN_STATUSES_SQL))
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute("CREATE TEMP TABLE fts_docs AS "
@@ -34,4 +43,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # rowids mean nothing to the previous revision's code
+    # FTS rowids mean nothing to the previous revision's code: they stay.
+    op.drop_index("ix_tickets_open_priority_id", table_name="tickets")

@@ -96,6 +96,38 @@ async def test_internal_notes_are_hidden_from_requesters(
     assert refused.status == 403
 
 
+async def test_requesters_get_only_the_events_meant_for_them(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """Replies, status changes and the resolution reach the requester; field changes do not."""
+    from server.db.schema import ticket_events, utcnow
+
+    ticket = await _ticket(clients["requester"], description="It beeps.")
+    tech = clients["technician"]
+    path = f"/api/v1/tickets/{ticket['id']}"
+    assert (await tech.patch(path, json={"tags": ["printer", "floor-2"], "impact": 1})).status \
+        == 200
+    assert (await tech.patch(path, json={"assignee_id": tech.user["id"]})).status == 200
+    assert (await tech.post(f"{path}/comments", json={"body": "On my way."})).status == 201
+    assert (await tech.patch(path, json={"status": "resolved", "resolution_code": "fixed",
+                                         "resolution_note": "Replaced the drum."})).status == 200
+    # A field change recorded as public by an earlier version stays hidden too.
+    await server.db.write(lambda c: c.execute(ticket_events.insert().values(
+        ticket_id=ticket["id"], at=utcnow(), actor_id=tech.user["id"], type="updated",
+        public=True, body=None, changes={"tags": {"before": [], "after": ["vip"]}})))
+    seen = (await clients["requester"].get(f"{path}/events")).json["items"]
+    assert [e["type"] for e in seen] == ["created", "status_changed", "comment",
+                                         "status_changed"]
+    assert all(set(e["changes"]) <= {"status", "resolution_code", "resolution_note"}
+               for e in seen)
+    assert seen[1]["changes"] == {"status": {"before": "new", "after": "assigned"}}
+    resolved = seen[-1]
+    assert resolved["body"] == "Replaced the drum."
+    assert resolved["changes"]["resolution_code"]["after"] == "fixed"
+    staff = [e["type"] for e in (await tech.get(f"{path}/events")).json["items"]]
+    assert staff.count("updated") == 2  # the tags/impact change and the old public row
+    assert "assignee_id" in (await tech.get(f"{path}/events")).json["items"][2]["changes"]
+
+
 async def test_transitions_through_the_api(clients: dict[str, Client],
                                            server: RunningServer) -> None:
     """Assigning, working, pending, resolving and closing follow the lifecycle."""
@@ -297,18 +329,20 @@ async def test_live_feed_tells_staff_everything_and_requesters_their_public_chan
         ticket = await _ticket(clients["requester"])
         await clients["technician"].post(f"/api/v1/tickets/{ticket['id']}/comments",
                                          json={"body": "note", "internal": True})
+        await clients["technician"].patch(f"/api/v1/tickets/{ticket['id']}",
+                                          json={"tags": ["printer"]})
         await clients["technician"].post(f"/api/v1/tickets/{ticket['id']}/comments",
                                          json={"body": "reply"})
         other = await _ticket(clients["technician"], title="Staff-only")
 
         async def arrived() -> bool:
-            return len(staff_events) >= 4 and len(requester_events) >= 2
+            return len(staff_events) >= 5 and len(requester_events) >= 2
 
         from tests.support.waiting import eventually
 
         await eventually(arrived, within=5)
-        assert [e["change"] for e in staff_events] == ["created", "commented", "commented",
-                                                       "created"]
+        assert [e["change"] for e in staff_events] == ["created", "commented", "updated",
+                                                       "commented", "created"]
         assert [e["change"] for e in requester_events] == ["created", "commented"]
         assert all(e["id"] != other["id"] for e in requester_events)
         assert set(requester_events[0]) == {"type", "id", "number", "change"}
@@ -328,3 +362,34 @@ async def test_number_sequence_has_no_gaps_under_concurrency(
     count = await server.db.read(lambda c: c.execute(
         sa.select(sa.func.count()).select_from(tickets)).scalar_one())
     assert count == 15
+
+
+async def test_open_queue_by_priority_reads_the_partial_index(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """Open tickets by priority come from ix_tickets_open_priority_id, also after a cursor."""
+    from server.db.schema import OPEN_STATUSES_SQL
+    from server.tickets import lifecycle, store
+
+    assert OPEN_STATUSES_SQL == "status IN ({})".format(
+        ", ".join(f"'{s}'" for s in sorted(lifecycle.OPEN_STATUSES)))
+    for i in range(3):
+        await _ticket(clients["technician"], title=f"Queue {i}", impact=1 + i % 3)
+    captured: list[str] = []
+
+    def plan(conn: Any) -> None:
+        @sa.event.listens_for(conn, "before_cursor_execute")
+        def grab(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
+            if statement.startswith("SELECT tickets.id, tickets.priority"):
+                captured.append(conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, params).all().__repr__())
+
+        filters = store.ListFilters(view="open")
+        _, last = store.list_tickets(conn, filters, sort="priority", after=None, limit=1)
+        store.list_tickets(conn, filters, sort="priority", after=last, limit=1)
+        sa.event.remove(conn, "before_cursor_execute", grab)
+
+    await server.db.read(plan)
+    assert len(captured) == 2
+    assert all("ix_tickets_open_priority_id" in p for p in captured), captured
+    page = await clients["technician"].get("/api/v1/tickets?view=open&sort=priority&limit=2")
+    assert [t["priority"] for t in page.json["items"]] == [3, 4]
