@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -393,3 +394,26 @@ async def test_open_queue_by_priority_reads_the_partial_index(
     assert all("ix_tickets_open_priority_id" in p for p in captured), captured
     page = await clients["technician"].get("/api/v1/tickets?view=open&sort=priority&limit=2")
     assert [t["priority"] for t in page.json["items"]] == [3, 4]
+
+
+async def test_tickets_name_their_devices_and_attachments_their_event(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """A ticket lists its linked devices with host names; an attachment names its event."""
+    from server.db.schema import devices, utcnow
+
+    device_id = await server.db.write(lambda c: c.execute(devices.insert().values(
+        uid="0" * 36, public_key=b"k" * 32, hostname="ws-finance-07", enrolled_at=utcnow(),
+    )).inserted_primary_key[0])
+    tech = clients["technician"]
+    ticket = await _ticket(tech, device_ids=[device_id])
+    assert ticket["devices"] == [{"id": device_id, "hostname": "ws-finance-07"}]
+    listed = (await tech.get("/api/v1/tickets")).json["items"][0]
+    assert listed["devices"] == ticket["devices"]
+    form = aiohttp.FormData()
+    form.add_field("file", b"log line\n", filename="log.txt", content_type="text/plain")
+    stored = await tech.request("POST", f"/api/v1/tickets/{ticket['id']}/attachments",
+                                data=form)
+    assert stored.status == 201, stored.body
+    events = (await tech.get(f"/api/v1/tickets/{ticket['id']}/events")).json["items"]
+    added = [e for e in events if e["type"] == "attachment"]
+    assert stored.json["event_id"] == added[0]["id"]
