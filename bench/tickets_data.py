@@ -254,3 +254,7 @@ def trim(db_path: Path, loaded: Loaded) -> None:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
+
+
+if __name__ == "__main__":  # `make bench` runs every file here; the benchmark is tickets.py
+    print("bench/tickets_data.py is the data generator of bench/tickets.py; nothing to run")
