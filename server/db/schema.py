@@ -221,6 +221,8 @@ ticket_counters = sa.Table(
     sa.Column("last", sa.Integer, nullable=False),
 )
 
+OPEN_STATUSES_SQL = "status IN ('assigned', 'in_progress', 'new', 'pending')"
+
 tickets = sa.Table(
     "tickets", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -265,6 +267,10 @@ tickets = sa.Table(
     sa.Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
     sa.Index("ix_tickets_group_id_status", "group_id", "status"),
     sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
+    # The queue's "open tickets by priority", in index order: the IN list must be written
+    # exactly so (sorted) in queries for SQLite to use it.
+    sa.Index("ix_tickets_open_priority_id", "priority", "id",
+             sqlite_where=sa.text(OPEN_STATUSES_SQL), postgresql_where=sa.text(OPEN_STATUSES_SQL)),
 )
 
 ticket_events = sa.Table(

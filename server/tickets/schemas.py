@@ -26,6 +26,13 @@ class UserRef(Struct, kw_only=True):
     display_name: str
 
 
+class DeviceRef(Struct, kw_only=True):
+    """A linked device as a ticket names it."""
+
+    id: int
+    hostname: str
+
+
 class Ticket(Struct, kw_only=True):
     """A ticket as the API shows it."""
 
@@ -52,6 +59,7 @@ class Ticket(Struct, kw_only=True):
     source: Source
     tags: list[str]
     device_ids: list[int]
+    devices: list[DeviceRef]
     resolution_code: str | None
     resolution_note: str | None
     created_at: dt.datetime
@@ -151,7 +159,7 @@ class TicketQuery(Strict):
     category_id: int | None = None
     tag: Tag | None = None
     q: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
-    view: Literal["my_open", "unassigned", "open"] | None = None
+    view: Literal["my_open", "unassigned", "open", "awaiting_my_approval"] | None = None
     sort: Sort = "-id"
     limit: Limit | None = None
     cursor: Cursor | None = None
@@ -167,6 +175,7 @@ class Attachment(Struct, kw_only=True):
     size: int
     sha256: str
     public: bool
+    event_id: int | None  # the timeline event that added it
     created_at: dt.datetime
     url: str
 

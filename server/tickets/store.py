@@ -29,18 +29,42 @@ from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
-from server.tickets.schemas import Ticket, TicketEvent, UserRef
+from server.tickets.schemas import DeviceRef, Ticket, TicketEvent, UserRef
 
 TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
-MAX_HITS = 5000  # best-ranked text matches considered by one search
+# A search considers the newest MAX_HITS matching documents (rowid order is time order).
+# bm25() costs time in proportion to the documents that contain each query word (FTS5
+# counts them for the IDF on every call) and to the candidates it scores: when a word is
+# in more than COMMON_WORD_DOCS documents, matches come newest first instead of by
+# relevance. See docs/tickets.md, "Search".
+MAX_HITS = 2_000
+COMMON_WORD_DOCS = 20_000
 # bm25() is only allowed in a plain full-text query: rank in a subquery that SQLite
-# cannot flatten into the join (it has a LIMIT), then group per ticket.
-_FTS_ALL = ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
+# cannot flatten into the join (it has a LIMIT), then group per ticket. Only constants
+# are formatted into these strings; the user's words travel as :match.
+_PUBLIC = " AND public = 1"
+
+
+def _ranked_sql(*, public_only: bool) -> str:
+    """Return SQL ranking the newest MAX_HITS matches by bm25, one row per ticket."""
+    extra = _PUBLIC if public_only else ""
+    cutoff = ("coalesce((SELECT rowid FROM tickets_fts WHERE "  # noqa: S608 - constants only
+              f"tickets_fts MATCH :match{extra} ORDER BY rowid DESC "
+              f"LIMIT 1 OFFSET {MAX_HITS - 1}), 0)")
+    return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
             f"SELECT ticket_id, bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
-            f"FROM tickets_fts WHERE tickets_fts MATCH :match ORDER BY rank LIMIT {MAX_HITS}"
-            ") GROUP BY ticket_id")
-_FTS_PUBLIC = _FTS_ALL.replace("MATCH :match", "MATCH :match AND public = 1")
+            f"FROM tickets_fts WHERE tickets_fts MATCH :match{extra} AND rowid >= {cutoff} "
+            f"ORDER BY rank LIMIT {MAX_HITS}) GROUP BY ticket_id")
+
+
+def _recent_sql(*, public_only: bool) -> str:
+    """Return SQL ordering matches newest document first (rank = -rowid), one row per ticket."""
+    extra = _PUBLIC if public_only else ""
+    return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
+            "SELECT ticket_id, -rowid AS rank FROM tickets_fts "
+            f"WHERE tickets_fts MATCH :match{extra} ORDER BY rowid DESC LIMIT {MAX_HITS}) "
+            "GROUP BY ticket_id")
 
 
 def _has_fts(conn: Connection) -> bool:
@@ -93,20 +117,26 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
         ticket_id=ticket_id, at=now, actor_id=actor_id, type=type, public=public, body=body,
         changes=changes or {})).inserted_primary_key[0])  # type: ignore[index]
     if body and _has_fts(conn):
-        conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public)"
-                             " VALUES ('', :body, :tid, :eid, :public)"),
+        # A document's rowid is its event's id: found again without a scan, and newer
+        # documents have larger rowids (search bounds its candidates by them).
+        conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
+                             "public) VALUES (:eid, '', :body, :tid, :eid, :public)"),
                      {"body": body, "tid": ticket_id, "eid": event_id, "public": int(public)})
     return event_id
 
 
-def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str) -> None:
+def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str, *,
+                  doc_id: int | None = None) -> None:
+    """(Re)index a ticket's title and description as the document of its "created" event."""
     if not _has_fts(conn):
         return
-    conn.execute(sa.text("DELETE FROM tickets_fts WHERE ticket_id = :tid AND event_id IS NULL"),
-                 {"tid": ticket_id})
-    conn.execute(sa.text("INSERT INTO tickets_fts (title, body, ticket_id, event_id, public) "
-                         "VALUES (:title, :body, :tid, NULL, 1)"),
-                 {"title": title, "body": description, "tid": ticket_id})
+    if doc_id is None:
+        doc_id = conn.execute(sa.select(sa.func.min(ticket_events.c.id))
+                              .where(ticket_events.c.ticket_id == ticket_id)).scalar_one()
+    conn.execute(sa.text("DELETE FROM tickets_fts WHERE rowid = :doc"), {"doc": doc_id})
+    conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
+                         "public) VALUES (:doc, :title, :body, :tid, NULL, 1)"),
+                 {"doc": doc_id, "title": title, "body": description, "tid": ticket_id})
 
 
 def _set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> None:
@@ -161,13 +191,13 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
     )).inserted_primary_key[0])  # type: ignore[index]
     _set_devices(conn, ticket_id, new.device_ids)
     _set_tags(conn, ticket_id, new.tags)
-    _index_ticket(conn, ticket_id, new.title, new.description)
     changes: dict[str, Any] = {"status": {"before": None, "after": status},
                                "priority": {"before": None, "after": new.priority}}
     if assignee_id is not None and new.assignee_id is None:
         changes["assignee_id"] = {"before": None, "after": assignee_id, "auto": True}
-    add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True, now=now,
-              changes=changes)
+    created = add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True,
+                        now=now, changes=changes)
+    _index_ticket(conn, ticket_id, new.title, new.description, doc_id=created)
     sla_tracking.on_created(conn, ticket_id, now)
     return ticket_id
 
@@ -184,7 +214,7 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     ids = [r.id for r in rows]
     sla = sla_tracking.ticket_sla(conn, ids, utcnow())
     tags: dict[int, list[str]] = defaultdict(list)
-    devs: dict[int, list[int]] = defaultdict(list)
+    devs: dict[int, list[DeviceRef]] = defaultdict(list)
     related: dict[int, list[int]] = defaultdict(list)
     if ids:
         for tid, other in conn.execute(sa.select(ticket_links.c.ticket_id,
@@ -196,11 +226,13 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
                                      .where(ticket_tags.c.ticket_id.in_(ids))
                                      .order_by(ticket_tags.c.tag)):
             tags[tid].append(tag)
-        for tid, did in conn.execute(sa.select(ticket_devices.c.ticket_id,
-                                               ticket_devices.c.device_id)
-                                     .where(ticket_devices.c.ticket_id.in_(ids))
-                                     .order_by(ticket_devices.c.device_id)):
-            devs[tid].append(did)
+        for tid, did, hostname in conn.execute(
+                sa.select(ticket_devices.c.ticket_id, ticket_devices.c.device_id,
+                          devices.c.hostname)
+                .join(devices, devices.c.id == ticket_devices.c.device_id)
+                .where(ticket_devices.c.ticket_id.in_(ids))
+                .order_by(ticket_devices.c.device_id)):
+            devs[tid].append(DeviceRef(id=did, hostname=hostname))
     refs = _user_refs(conn, {r.requester_id for r in rows}
                       | {r.assignee_id for r in rows if r.assignee_id is not None}
                       | {r.approver_id for r in rows if r.approver_id is not None})
@@ -214,7 +246,8 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         approval=r.approval,
         approver=refs.get(r.approver_id) if r.approver_id is not None else None,
         source=r.source, tags=tags[r.id],
-        device_ids=devs[r.id], resolution_code=r.resolution_code,
+        device_ids=[d.id for d in devs[r.id]], devices=devs[r.id],
+        resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at, sla=sla.get(r.id),
     ) for r in rows]
@@ -241,14 +274,52 @@ def get_ticket(conn: Connection, ticket_id: int) -> Ticket:
     return _to_tickets(conn, [get_row(conn, ticket_id)])[0]
 
 
+def fts_words(text: str) -> list[str]:
+    """Return the words of user text that a search matches (at most 12, lower case)."""
+    return re.findall(r"\w+", text.lower())[:12]
+
+
+def fts_match(words: list[str], *, prefix: bool) -> str:
+    """Turn words into a safe FTS5 query: every word must match (optionally prefix on the last)."""
+    quoted = [f'"{w}"' for w in words]
+    if prefix:
+        quoted[-1] += "*"  # the word being typed
+    return " ".join(quoted)
+
+
 def fts_query(text: str) -> str | None:
     """Turn user text into a safe FTS5 query: every word must match (prefix on the last)."""
-    words = re.findall(r"\w+", text.lower())[:12]
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"  # the word being typed
-    return " ".join(quoted)
+    words = fts_words(text)
+    return fts_match(words, prefix=True) if words else None
+
+
+def _more_matches_than(conn: Connection, match: str, count: int) -> bool:
+    """Tell whether ``match`` finds more than ``count`` documents (reads rowids only)."""
+    return conn.execute(sa.text(
+        "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"), {"match": match, "skip": count},
+    ).first() is not None
+
+
+def search_plan(conn: Connection, words: list[str], *, page: int,
+                public_only: bool) -> tuple[str, str]:
+    """Choose the FTS5 query and its ordering for a search; return (sql, match).
+
+    The last word is a prefix only when the exact words find fewer than a page of
+    documents (a word still being typed): a prefix merges the postings of every word it
+    covers. Matches are ranked by bm25 unless a word (or the prefix) is common: bm25 would
+    read all its postings, so matches come newest first instead.
+    """
+    match = fts_match(words, prefix=False)
+    prefix = not _more_matches_than(conn, match, page - 1)
+    if prefix:
+        match = fts_match(words, prefix=True)
+    # One word at a time, as bm25 counts them; a prefix counts every word it covers.
+    singles = {fts_match([w], prefix=False) for w in words[:-1]}
+    singles.add(fts_match(words[-1:], prefix=prefix))
+    common = any(_more_matches_than(conn, single, COMMON_WORD_DOCS) for single in singles)
+    sql = _recent_sql if common else _ranked_sql
+    return sql(public_only=public_only), match
 
 
 @dataclass(frozen=True)
@@ -266,6 +337,7 @@ class ListFilters:
     tag: str | None = None
     q: str | None = None
     only_requester: int | None = None  # a requester sees only their own tickets
+    public_only: bool = False  # search public text only (any caller who is not staff)
     viewer_id: int = 0
     viewer_group_ids: tuple[int, ...] = ()
     view: str | None = None
@@ -274,18 +346,21 @@ class ListFilters:
 def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any] | None,
                  limit: int) -> tuple[list[Ticket], list[Any] | None]:
     """Return a page of tickets and the sort key of its last row (None at the end)."""
-    query = sa.select(tickets)
+    # Sort and page over the key columns only; whole rows are read for the page alone
+    # (a search may sort thousands of candidates).
+    query = sa.select(tickets.c.id, tickets.c.priority, tickets.c.updated_at,
+                      tickets.c.sla_due_at)
     rank = None
     if f.q:
-        match = fts_query(f.q)
-        if match is None:
+        words = fts_words(f.q)
+        if not words:
             return [], None
         if _has_fts(conn):
-            # Only constants are formatted in; the user's words travel as :match.
-            sql = _FTS_PUBLIC if f.only_requester is not None else _FTS_ALL
+            sql, match = search_plan(conn, words, page=limit,
+                                     public_only=f.public_only or f.only_requester is not None)
             hits = sa.text(sql).bindparams(match=match).columns(
                 ticket_id=sa.Integer, rank=sa.Float).subquery()
-            query = sa.select(tickets, hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
+            query = query.add_columns(hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
             rank = hits.c.rank
         else:  # PostgreSQL path until it gets its own index: plain substring match
             pattern = f"%{f.q.lower()}%"
@@ -301,13 +376,32 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             return [], None
     if f.view == "my_open":
         query = query.where(tickets.c.assignee_id == f.viewer_id)
+    if f.view == "awaiting_my_approval":
+        query = query.where(tickets.c.approval == "requested",
+                            tickets.c.approver_id == f.viewer_id)
     if f.view == "unassigned":
         query = query.where(tickets.c.assignee_id.is_(None))
         if f.viewer_group_ids:
             query = query.where(sa.or_(tickets.c.group_id.in_(f.viewer_group_ids),
                                        tickets.c.group_id.is_(None)))
     if statuses:
-        query = query.where(tickets.c.status.in_(statuses))
+        # Known statuses go into the SQL as literals, sorted: a list equal to the open
+        # statuses then matches the partial index ix_tickets_open_priority_id.
+        known = sorted(set(statuses)) if set(statuses) <= set(lifecycle.STATUSES) else None
+        condition: Any = tickets.c.status.in_(
+            sa.bindparam("statuses", known, expanding=True, literal_execute=True)
+            if known else statuses)
+        narrowed = any(v is not None for v in (
+            f.q, f.only_requester, f.assignee, f.group_id, f.requester_id, f.device_id,
+            f.category_id, f.tag)) or f.view in ("my_open", "unassigned")
+        if (sort == "priority" and not narrowed and _has_fts(conn)
+                and known == sorted(lifecycle.OPEN_STATUSES)):
+            # The queue's first screen: read the partial index in order and stop after a
+            # page. Without statistics (no ANALYZE) SQLite guesses that few tickets are
+            # open and would sort them all; likelihood() says most rows pass, and SQLite
+            # still matches the wrapped term to the index's WHERE.
+            condition = sa.func.likelihood(condition, sa.literal_column("0.9"))
+        query = query.where(condition)
     if f.kind:
         query = query.where(tickets.c.kind == f.kind)
     if f.priority is not None:
@@ -383,7 +477,9 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             last_key = [getattr(last, k.key) for k in keys]
         if keys[0] is tickets.c.updated_at:
             last_key[0] = last_key[0].isoformat()
-    return _to_tickets(conn, rows), last_key
+    by_id = {r.id: r for r in conn.execute(
+        sa.select(tickets).where(tickets.c.id.in_([r.id for r in rows])))}
+    return _to_tickets(conn, [by_id[r.id] for r in rows]), last_key
 
 
 _NO_DUE = sa.case((tickets.c.sla_due_at.is_(None), 1), else_=0)
@@ -482,11 +578,12 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     if "title" in diff or "description" in diff:
         _index_ticket(conn, ticket_id, values.get("title", row.title),
                       values.get("description", row.description))
+    # A status change is news for the requester; a change of fields alone is the desk's.
     type_ = "status_changed" if "status" in diff else "updated"
     note = values.get("resolution_note") if diff.get("status", {}).get("after") == "resolved" \
         else None
-    add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=True, now=now,
-              body=note, changes=diff)
+    add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=type_ == "status_changed",
+              now=now, body=note, changes=diff)
     if "priority" in diff or "category_id" in diff:
         sla_tracking.on_conditions_changed(conn, ticket_id, now, actor_id)
     if "status" in diff:
@@ -514,17 +611,40 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
     return event_id
 
 
+# What a requester's timeline holds: the conversation, status changes, the resolution and
+# approvals. The desk's own bookkeeping (tags, assignment, priority, devices, links) stays
+# with the desk, also for events recorded as public before this rule existed.
+REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
+                              "merged_from", "split_from", "approval_requested", "approved",
+                              "rejected"})
+REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
+                               "merged_into", "merged_from", "split_from"})
+
+
+def for_requester(event: TicketEvent) -> TicketEvent | None:
+    """Return the event as a requester sees it (their fields only), or None if it is not theirs."""
+    if not event.public or event.type not in REQUESTER_EVENTS:
+        return None
+    changes = {k: v for k, v in (event.changes or {}).items() if k in REQUESTER_CHANGES}
+    return TicketEvent(id=event.id, at=event.at, actor=event.actor, type=event.type,
+                       public=True, body=event.body, changes=changes)
+
+
 def events_of(conn: Connection, ticket_id: int, *, public_only: bool) -> list[TicketEvent]:
-    """Return a ticket's timeline, oldest first (public events only for requesters)."""
+    """Return a ticket's timeline, oldest first (for requesters: only what is meant for them)."""
     query = (sa.select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
              .order_by(ticket_events.c.id))
     if public_only:
-        query = query.where(ticket_events.c.public.is_(True))
+        query = query.where(ticket_events.c.public.is_(True),
+                            ticket_events.c.type.in_(sorted(REQUESTER_EVENTS)))
     rows = conn.execute(query).all()
     refs = _user_refs(conn, {r.actor_id for r in rows if r.actor_id is not None})
-    return [TicketEvent(id=r.id, at=r.at, actor=refs.get(r.actor_id) if r.actor_id else None,
-                        type=r.type, public=r.public, body=r.body, changes=r.changes)
-            for r in rows]
+    events = [TicketEvent(id=r.id, at=r.at, actor=refs.get(r.actor_id) if r.actor_id else None,
+                          type=r.type, public=r.public, body=r.body, changes=r.changes)
+              for r in rows]
+    if public_only:
+        return [e for e in map(for_requester, events) if e is not None]
+    return events
 
 
 def list_categories(conn: Connection) -> list[Any]:

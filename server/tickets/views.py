@@ -126,8 +126,9 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
         statuses=statuses, kind=q.kind, priority=q.priority, assignee=q.assignee,
         group_id=q.group_id, requester_id=q.requester_id, device_id=q.device_id,
         category_id=q.category_id, tag=q.tag, q=q.q, view=q.view,
-        only_requester=None if me.is_staff else me.user_id, viewer_id=me.user_id,
-        viewer_group_ids=group_ids)
+        # Approvers see the requests waiting for them, whoever raised them.
+        only_requester=None if me.is_staff or q.view == "awaiting_my_approval" else me.user_id,
+        viewer_id=me.user_id, public_only=not me.is_staff, viewer_group_ids=group_ids)
     after = decode_cursor(q.cursor, arity=None) if q.cursor else None
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
@@ -162,7 +163,8 @@ async def update_ticket(req: ApiRequest) -> Ticket:
 
     ticket, diff = await req.app[DATABASE].write(run)
     if diff:
-        _publish(req, ticket, "updated")
+        # Field changes alone are the desk's; the requester hears of status changes.
+        _publish(req, ticket, "updated", public="status" in diff)
     return ticket
 
 
@@ -288,7 +290,7 @@ async def stream(req: ApiRequest) -> web.StreamResponse:
 def _attachment(row: Any) -> Attachment:
     return Attachment(id=row.id, ticket_id=row.ticket_id, filename=row.filename,
                       content_type=row.content_type, size=row.size, sha256=row.sha256,
-                      public=row.public, created_at=row.created_at,
+                      public=row.public, event_id=row.event_id, created_at=row.created_at,
                       url=f"/api/v1/attachments/{row.id}")
 
 

@@ -430,6 +430,38 @@ async def seed_tickets(server: RunningServer, admin: Client, device_id: int) -> 
     return ids
 
 
+async def seed_catalog(server: RunningServer, admin: Client) -> int:
+    """Add request types; Anna asks for a laptop that waits for Li's approval; return it."""
+    people = {u["username"]: u["id"] for u in (await admin.get("/api/v1/users")).json["items"]}
+    groups = {g["name"]: g["id"] for g in (await admin.get("/api/v1/groups")).json["items"]}
+    laptop = await admin.post("/api/v1/catalog", json={
+        "name": "New laptop", "description": "A standard laptop for a new or current employee, "
+        "with docking station and headset.",
+        "fields": [
+            {"name": "model", "label": "Model", "type": "select", "required": True,
+             "options": ["ThinkPad T14 (14\")", "ThinkPad X1 Carbon (14\")", "MacBook Air (13\")"]},
+            {"name": "for_whom", "label": "For whom", "type": "text", "required": True},
+            {"name": "reason", "label": "Why is it needed", "type": "textarea", "required": True},
+            {"name": "monitor", "label": "Also an external monitor", "type": "checkbox"}],
+        "approval": "approver", "approver_id": people["li.wei"],
+        "group_id": groups["Service desk"]})
+    assert laptop.status == 201, laptop.body
+    for name, description in (("Software installation", "Install licensed software from the "
+                                "catalogue on your computer."),
+                               ("Access to a shared folder", "Read or write access to a "
+                                "department share.")):
+        made = await admin.post("/api/v1/catalog", json={
+            "name": name, "description": description, "group_id": groups["Service desk"],
+            "fields": [{"name": "what", "label": "Which one", "type": "text", "required": True}]})
+        assert made.status == 201, made.body
+    anna = await server.login("anna.berg")
+    asked = await anna.post(f"/api/v1/catalog/{laptop.json['id']}/requests", json={
+        "values": {"model": "ThinkPad T14 (14\")", "for_whom": "Jonas Weber (starts 1 Dec)",
+                   "reason": "New colleague in accounting.", "monitor": True}})
+    assert asked.status == 201, asked.body
+    return int(asked.json["id"])
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_label("User name").fill(username)
@@ -447,14 +479,16 @@ async def main(out: Path, only: set[str]) -> None:
             admin = await seed(server)
             agents, device_id = await seed_devices(server, admin, Path(tmp) / "agents")
             ticket_ids = await seed_tickets(server, admin, device_id)
+            ticket_ids["laptop"] = await seed_catalog(server, admin)
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium_path(),
                                                    headless=True, args=CHROMIUM_ARGS)
                 for who, password, shots in (
                         ("admin", ADMIN_PASSWORD, ["login", "desk-admin", "users", "groups",
                                                    "account", "devices", "device", "enrollment"]),
-                        ("tina.moreau", PASSWORD, ["ticket"]),
-                        ("rick.olsen", PASSWORD, ["portal"])):
+                        ("tina.moreau", PASSWORD, ["ticket", "merge"]),
+                        ("rick.olsen", PASSWORD, ["portal", "catalog-request"]),
+                        ("li.wei", PASSWORD, ["approval"])):
                     shots = [s for s in shots if not only or s in only]
                     if not shots:
                         continue
@@ -490,6 +524,38 @@ async def main(out: Path, only: set[str]) -> None:
                                 "no need to do it by hand.")
                             await page.evaluate("window.scrollTo(0, 0)")
                             await page.screenshot(path=out / "ticket.png")
+                        elif shot == "merge":
+                            await page.set_viewport_size({"width": 1280, "height": 900})
+                            await page.goto(f"/#/desk/tickets/{ticket_ids['email']}")
+                            await expect(page.locator(".matrix-result")).to_be_visible()
+                            await page.evaluate("document.activeElement.blur()")
+                            await page.keyboard.press("m")
+                            await page.get_by_role("searchbox", name="Find a ticket").fill(
+                                "outlook password")
+                            await expect(page.get_by_role("list", name="Tickets found")
+                                         ).to_contain_text("Outlook asks for my password")
+                            await page.screenshot(path=out / "merge.png")
+                            await page.keyboard.press("Escape")
+                        elif shot == "catalog-request":
+                            await page.set_viewport_size({"width": 1280, "height": 1000})
+                            await page.goto("/#/portal/new")
+                            form = page.get_by_role("form", name="New ticket")
+                            await form.get_by_text("I need something").click()
+                            await form.get_by_label("Request type").select_option(
+                                label="New laptop")
+                            await form.get_by_label("Model").select_option(index=2)
+                            await form.get_by_label("For whom").fill("Myself")
+                            await form.get_by_label("Why is it needed").fill(
+                                "My laptop is six years old and the battery lasts 20 minutes.")
+                            await page.mouse.move(0, 0)
+                            await page.screenshot(path=out / "catalog-request.png")
+                        elif shot == "approval":
+                            await page.set_viewport_size({"width": 1280, "height": 900})
+                            await page.goto(f"/#/desk/tickets/{ticket_ids['laptop']}")
+                            await expect(page.get_by_role("button", name="Approve\u2026")
+                                         ).to_be_visible()
+                            await page.mouse.move(0, 0)
+                            await page.screenshot(path=out / "approval.png")
                         elif shot == "users":
                             await page.goto("/#/admin/users")
                             await expect(page.locator("tr[data-user='sam.jones']")).to_be_visible()

@@ -28,8 +28,9 @@ export function uploadFile(id, file, { internal = false } = {}) {
  * The reply box. Staff choose between a public reply and an internal note; files attached
  * while "Internal note" is chosen are internal too. Returns {el, focus(), setClosed(text)}.
  * `onSend(body, internal)` and `onAttach(file, internal)` are awaited; they throw on error.
+ * `tools`: more controls for the foot (the Desk's canned responses).
  */
-export function composer({ staff, onSend, onAttach, placeholder = "Write a reply\u2026" }) {
+export function composer({ staff, onSend, onAttach, placeholder = "Write a reply\u2026", tools = null }) {
   let internal = false;
   const text = h("textarea", { name: "body", rows: 4, maxlength: 20000, required: true,
     "aria-label": "Message", placeholder, "aria-keyshortcuts": staff ? "r" : null });
@@ -54,7 +55,7 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
 
   const form = h("form", { class: "composer", "aria-label": "Write a message" },
     modes, text,
-    h("div", { class: "composer-foot" }, attachLabel, uploading, hint, send));
+    h("div", { class: "composer-foot" }, attachLabel, tools, uploading, hint, send));
 
   function setMode(isInternal) {
     internal = isInternal;
@@ -113,6 +114,13 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
     el,
     focus() {
       if (!form.hidden) text.focus();
+    },
+    /** Put text into the box at the cursor (a canned response) and focus it. */
+    insert(snippet) {
+      const start = text.selectionStart ?? text.value.length;
+      const end = text.selectionEnd ?? start;
+      text.setRangeText(snippet, start, end, "end");
+      text.focus();
     },
     /** Hide the box with an explanation (closed tickets), or show it again (null). */
     setClosed(message) {

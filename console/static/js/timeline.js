@@ -7,9 +7,9 @@ import { icon } from "./icons.js";
 import { CLOCK_LABELS } from "./sla.js";
 import { STATUS_LABELS, resolutionLabel } from "./tickets.js";
 
-// What a requester's timeline shows (the server already hides internal events).
+// What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
-  "merged_from"]);
+  "merged_from", "split_from", "approval_requested", "approved", "rejected"]);
 
 function actorName(event) {
   return event.actor ? event.actor.display_name : "Deskmate";
@@ -138,7 +138,9 @@ function message(event, { me, staff, requesterId }) {
 function attachmentLine(event, attachments) {
   const info = (event.changes && event.changes.attachment) || {};
   const at = Date.parse(event.at);
-  const file = attachments.find((a) => a.filename === info.filename && Date.parse(a.created_at) === at)
+  // The attachment names the event that added it; older ones are matched by name and time.
+  const file = attachments.find((a) => a.event_id === event.id)
+    || attachments.find((a) => a.event_id == null && a.filename === info.filename && Date.parse(a.created_at) === at)
     || null;
   const name = info.filename || (file && file.filename) || "a file";
   const link = file ? h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-file" },
@@ -216,6 +218,13 @@ export function timelineItem(event, ctx) {
           `${d.after.policy} ${d.after.target_minutes ?? "\u2013"}m`)]);
       return systemLine(event, "history", ["SLA re-targeted \u00b7 ", joinParts(parts)]);
     }
+    case "approval_requested":
+      return systemLine(event, "history", [h("strong", {}, actorName(event)), " asked for approval"]);
+    case "approved":
+    case "rejected":
+      return systemLine(event, event.type === "approved" ? "check" : "x",
+        [h("strong", {}, actorName(event)), ` ${event.type} the request`],
+        event.body ? h("p", { class: "tl-note" }, event.body) : null, `tl-approval tl-${event.type}`);
     default:
       // merged, linked and whatever the server adds later: its own words, if it has any.
       return systemLine(event, "history", [h("strong", {}, actorName(event)), " ",

@@ -14,7 +14,7 @@ import server.health.tables  # noqa: F401 - registers the health tables on the s
 from server.db.schema import UTCDateTime
 
 revision = "0009_health"
-down_revision = "0006_sla"
+down_revision = "0007_ticket_indexes"
 branch_labels = None
 depends_on = None
 

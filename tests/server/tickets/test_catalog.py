@@ -125,3 +125,30 @@ async def test_bad_catalog_definitions_are_refused(server: RunningServer,
         resp = await admin.post("/api/v1/catalog", json=body)
         assert resp.status == 422, body
     assert await snapshot(server) == before
+
+
+async def test_approvers_list_the_requests_waiting_for_them(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """view=awaiting_my_approval lists requests waiting for the caller, whoever raised them."""
+    admin = clients["admin"]
+    approver = await server.create_user(admin, "mona", "requester")
+    mona = await server.login("mona")
+    item = await _item(admin, approval="approver", approver_id=approver["id"])
+    asked = await clients["requester"].post(f"/api/v1/catalog/{item['id']}/requests", json={
+        "values": {"model": "13-inch", "reason": "Starts Monday"}})
+    assert asked.status == 201, asked.body
+    await clients["technician"].post(f"/api/v1/tickets/{asked.json['id']}/comments",
+                                     json={"body": "Budget code zebra", "internal": True})
+    waiting = await mona.get("/api/v1/tickets?view=awaiting_my_approval")
+    assert [t["id"] for t in waiting.json["items"]] == [asked.json["id"]]
+    assert (await mona.get("/api/v1/tickets")).json["items"] == []  # not hers otherwise
+    # Searching inside the view reads public text only.
+    assert (await mona.get("/api/v1/tickets?view=awaiting_my_approval&q=zebra")).json[
+        "items"] == []
+    for other in ("requester", "technician"):
+        assert (await clients[other].get("/api/v1/tickets?view=awaiting_my_approval")
+                ).json["items"] == []
+    decided = await mona.post(f"/api/v1/tickets/{asked.json['id']}/approval",
+                              json={"decision": "approve"})
+    assert decided.status == 200, decided.body
+    assert (await mona.get("/api/v1/tickets?view=awaiting_my_approval")).json["items"] == []

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 import sqlalchemy as sa
 
@@ -96,6 +97,38 @@ async def test_internal_notes_are_hidden_from_requesters(
     assert refused.status == 403
 
 
+async def test_requesters_get_only_the_events_meant_for_them(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """Replies, status changes and the resolution reach the requester; field changes do not."""
+    from server.db.schema import ticket_events, utcnow
+
+    ticket = await _ticket(clients["requester"], description="It beeps.")
+    tech = clients["technician"]
+    path = f"/api/v1/tickets/{ticket['id']}"
+    assert (await tech.patch(path, json={"tags": ["printer", "floor-2"], "impact": 1})).status \
+        == 200
+    assert (await tech.patch(path, json={"assignee_id": tech.user["id"]})).status == 200
+    assert (await tech.post(f"{path}/comments", json={"body": "On my way."})).status == 201
+    assert (await tech.patch(path, json={"status": "resolved", "resolution_code": "fixed",
+                                         "resolution_note": "Replaced the drum."})).status == 200
+    # A field change recorded as public by an earlier version stays hidden too.
+    await server.db.write(lambda c: c.execute(ticket_events.insert().values(
+        ticket_id=ticket["id"], at=utcnow(), actor_id=tech.user["id"], type="updated",
+        public=True, body=None, changes={"tags": {"before": [], "after": ["vip"]}})))
+    seen = (await clients["requester"].get(f"{path}/events")).json["items"]
+    assert [e["type"] for e in seen] == ["created", "status_changed", "comment",
+                                         "status_changed"]
+    assert all(set(e["changes"]) <= {"status", "resolution_code", "resolution_note"}
+               for e in seen)
+    assert seen[1]["changes"] == {"status": {"before": "new", "after": "assigned"}}
+    resolved = seen[-1]
+    assert resolved["body"] == "Replaced the drum."
+    assert resolved["changes"]["resolution_code"]["after"] == "fixed"
+    staff = [e["type"] for e in (await tech.get(f"{path}/events")).json["items"]]
+    assert staff.count("updated") == 2  # the tags/impact change and the old public row
+    assert "assignee_id" in (await tech.get(f"{path}/events")).json["items"][2]["changes"]
+
+
 async def test_transitions_through_the_api(clients: dict[str, Client],
                                            server: RunningServer) -> None:
     """Assigning, working, pending, resolving and closing follow the lifecycle."""
@@ -183,6 +216,46 @@ async def test_search_ranks_title_matches_first(clients: dict[str, Client]) -> N
         assert resp.status == 200, weird
 
 
+async def test_search_bounds_its_candidates(clients: dict[str, Client],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common word lists newest first; only the newest MAX_HITS documents are searched."""
+    from server.tickets import store
+
+    tech = clients["technician"]
+    old = await _ticket(tech, title="Toner empty", description="toner toner toner")
+    newer = [await _ticket(tech, title=f"Printer {i}", description="needs toner")
+             for i in range(3)]
+    ranked = await tech.get("/api/v1/tickets?q=toner")
+    assert ranked.json["items"][0]["id"] == old["id"]  # bm25: the title match wins
+    monkeypatch.setattr(store, "COMMON_WORD_DOCS", 2)  # "toner" is now a common word
+    recent = await tech.get("/api/v1/tickets?q=toner")
+    assert [t["id"] for t in recent.json["items"]] == [t["id"] for t in reversed([old, *newer])]
+    monkeypatch.setattr(store, "MAX_HITS", 2)
+    for common in (2, 1000):
+        monkeypatch.setattr(store, "COMMON_WORD_DOCS", common)
+        bounded = await tech.get("/api/v1/tickets?q=toner")
+        assert {t["id"] for t in bounded.json["items"]} == {newer[1]["id"], newer[2]["id"]}
+    # A retitled ticket's document keeps its place (its "created" event's id).
+    await tech.patch(f"/api/v1/tickets/{old['id']}", json={"title": "Toner cartridge empty"})
+    assert {t["id"] for t in (await tech.get("/api/v1/tickets?q=toner")).json["items"]} \
+        == {newer[1]["id"], newer[2]["id"]}
+    monkeypatch.setattr(store, "MAX_HITS", 2000)
+    assert (await tech.get("/api/v1/tickets?q=cartridge")).json["items"][0]["id"] == old["id"]
+
+
+async def test_unfinished_word_matches_as_a_prefix(clients: dict[str, Client]) -> None:
+    """The last word is a prefix only when the whole words find less than a page."""
+    tech = clients["technician"]
+    printer = await _ticket(tech, title="Printer jams")
+    await _ticket(tech, title="Cannot print the PDF")
+    assert [t["id"] for t in (await tech.get("/api/v1/tickets?q=printer")).json["items"]] \
+        == [printer["id"]]
+    both = await tech.get("/api/v1/tickets?q=print&limit=5")
+    assert len(both.json["items"]) == 2  # "print" alone finds one: the prefix adds "printer"
+    exact = await tech.get("/api/v1/tickets?q=print&limit=1")
+    assert [t["title"] for t in exact.json["items"]] == ["Cannot print the PDF"]
+
+
 async def test_pages_are_stable_under_concurrent_inserts(clients: dict[str, Client]) -> None:
     """Walking newest-first pages while tickets arrive repeats and skips nothing."""
     tech = clients["technician"]
@@ -257,18 +330,20 @@ async def test_live_feed_tells_staff_everything_and_requesters_their_public_chan
         ticket = await _ticket(clients["requester"])
         await clients["technician"].post(f"/api/v1/tickets/{ticket['id']}/comments",
                                          json={"body": "note", "internal": True})
+        await clients["technician"].patch(f"/api/v1/tickets/{ticket['id']}",
+                                          json={"tags": ["printer"]})
         await clients["technician"].post(f"/api/v1/tickets/{ticket['id']}/comments",
                                          json={"body": "reply"})
         other = await _ticket(clients["technician"], title="Staff-only")
 
         async def arrived() -> bool:
-            return len(staff_events) >= 4 and len(requester_events) >= 2
+            return len(staff_events) >= 5 and len(requester_events) >= 2
 
         from tests.support.waiting import eventually
 
         await eventually(arrived, within=5)
-        assert [e["change"] for e in staff_events] == ["created", "commented", "commented",
-                                                       "created"]
+        assert [e["change"] for e in staff_events] == ["created", "commented", "updated",
+                                                       "commented", "created"]
         assert [e["change"] for e in requester_events] == ["created", "commented"]
         assert all(e["id"] != other["id"] for e in requester_events)
         assert set(requester_events[0]) == {"type", "id", "number", "change"}
@@ -288,3 +363,57 @@ async def test_number_sequence_has_no_gaps_under_concurrency(
     count = await server.db.read(lambda c: c.execute(
         sa.select(sa.func.count()).select_from(tickets)).scalar_one())
     assert count == 15
+
+
+async def test_open_queue_by_priority_reads_the_partial_index(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """Open tickets by priority come from ix_tickets_open_priority_id, also after a cursor."""
+    from server.db.schema import OPEN_STATUSES_SQL
+    from server.tickets import lifecycle, store
+
+    assert OPEN_STATUSES_SQL == "status IN ({})".format(
+        ", ".join(f"'{s}'" for s in sorted(lifecycle.OPEN_STATUSES)))
+    for i in range(3):
+        await _ticket(clients["technician"], title=f"Queue {i}", impact=1 + i % 3)
+    captured: list[str] = []
+
+    def plan(conn: Any) -> None:
+        @sa.event.listens_for(conn, "before_cursor_execute")
+        def grab(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: Any) -> None:
+            if statement.startswith("SELECT tickets.id, tickets.priority"):
+                captured.append(conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, params).all().__repr__())
+
+        filters = store.ListFilters(view="open")
+        _, last = store.list_tickets(conn, filters, sort="priority", after=None, limit=1)
+        store.list_tickets(conn, filters, sort="priority", after=last, limit=1)
+        sa.event.remove(conn, "before_cursor_execute", grab)
+
+    await server.db.read(plan)
+    assert len(captured) == 2
+    assert all("ix_tickets_open_priority_id" in p for p in captured), captured
+    page = await clients["technician"].get("/api/v1/tickets?view=open&sort=priority&limit=2")
+    assert [t["priority"] for t in page.json["items"]] == [3, 4]
+
+
+async def test_tickets_name_their_devices_and_attachments_their_event(
+        server: RunningServer, clients: dict[str, Client]) -> None:
+    """A ticket lists its linked devices with host names; an attachment names its event."""
+    from server.db.schema import devices, utcnow
+
+    device_id = await server.db.write(lambda c: c.execute(devices.insert().values(
+        uid="0" * 36, public_key=b"k" * 32, hostname="ws-finance-07", enrolled_at=utcnow(),
+    )).inserted_primary_key[0])
+    tech = clients["technician"]
+    ticket = await _ticket(tech, device_ids=[device_id])
+    assert ticket["devices"] == [{"id": device_id, "hostname": "ws-finance-07"}]
+    listed = (await tech.get("/api/v1/tickets")).json["items"][0]
+    assert listed["devices"] == ticket["devices"]
+    form = aiohttp.FormData()
+    form.add_field("file", b"log line\n", filename="log.txt", content_type="text/plain")
+    stored = await tech.request("POST", f"/api/v1/tickets/{ticket['id']}/attachments",
+                                data=form)
+    assert stored.status == 201, stored.body
+    events = (await tech.get(f"/api/v1/tickets/{ticket['id']}/events")).json["items"]
+    added = [e for e in events if e["type"] == "attachment"]
+    assert stored.json["event_id"] == added[0]["id"]

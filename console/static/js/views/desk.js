@@ -157,6 +157,8 @@ export function deskView(root, { user }) {
       h("td", { class: "cell-title" },
         h("a", { href: `#/desk/tickets/${t.id}`, class: "ticket-link" }, t.title),
         h("div", { class: "cell-sub" }, kindBadge(t.kind),
+          (t.devices || []).map((d) => h("span", { class: "cell-devices inline-icon", title: "Linked device" },
+            icon("monitor"), d.hostname)),
           t.tags.map((tag) => h("span", { class: "chip" }, tag)))),
       h("td", { class: "nowrap" }, t.requester.display_name),
       h("td", { class: "nowrap" }, t.assignee ? t.assignee.display_name

@@ -1,6 +1,7 @@
-// The requester portal: "My tickets" on the left; on the right a welcome, the New ticket
-// form, or one ticket with its public conversation, a reply box, and Reopen / Confirm &
-// close once it is resolved. Follows the live feed.
+// The requester portal: "My tickets" (and requests waiting for my approval) on the left; on
+// the right a welcome, the New ticket form (with the service catalog's request types and
+// their forms), or one ticket with its public conversation, a reply box, its approval
+// state, and Reopen / Confirm & close once it is resolved. Follows the live feed.
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
@@ -10,6 +11,7 @@ import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
+import { approvalDialog, approvalState, formFacts } from "../ticket_actions.js";
 import { syncTimeline } from "../timeline.js";
 import { emptyState, iconButton, openModal, panel } from "../ui.js";
 
@@ -56,7 +58,20 @@ export function portalView(root, { user, params, setTitle }) {
     renderList();
   }
 
+  // Requests others raised that wait for my decision (most people have none).
+  const approvals = h("section", { class: "panel portal-approvals", hidden: true },
+    h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "Waiting for my approval")),
+    h("div", { class: "panel-body" }));
+  async function refreshApprovals() {
+    const data = await api.get("/api/v1/tickets", { view: "awaiting_my_approval", limit: 20 });
+    if (!root.isConnected) return;
+    approvals.hidden = !data.items.length;
+    replace(approvals.querySelector(".panel-body"),
+      h("ul", { class: "ticket-list", "aria-label": "Waiting for my approval" }, data.items.map(item)));
+  }
+
   async function refreshList() {
+    refreshApprovals().catch(() => {}); // the list below reports errors; this one is extra
     const want = Math.max(PAGE_SIZE, tickets.length);
     const data = await api.get("/api/v1/tickets", { sort: "-updated", limit: Math.min(200, want) });
     if (!root.isConnected) return;
@@ -69,11 +84,11 @@ export function portalView(root, { user, params, setTitle }) {
 
   const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), "New ticket");
   root.append(h("div", { class: "portal" },
-    h("section", { class: "panel portal-list" },
+    h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "My tickets"),
         h("div", { class: "panel-actions" }, newButton)),
       h("div", { class: "panel-body" }, list),
-      h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore)),
+      h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore))),
     detail));
   renderList();
 
@@ -107,18 +122,63 @@ export function portalView(root, { user, params, setTitle }) {
 
 // ---------- New ticket ----------
 
+const APPROVAL_NOTES = {
+  approver: "This request needs an approval before work starts; you can follow it here.",
+  group_manager: "The team's manager approves this request before work starts; you can follow it here.",
+};
+
+/** The controls of a catalog item's own form fields (named "f_<name>"). */
+function catalogFields(item) {
+  return item.fields.map((f) => {
+    const name = `f_${f.name}`;
+    const required = f.required || null;
+    if (f.type === "checkbox") {
+      return h("label", { class: "check" }, h("input", { type: "checkbox", name, "data-field": f.name }), f.label);
+    }
+    let control;
+    if (f.type === "textarea") control = h("textarea", { name, rows: 3, maxlength: 5000, required });
+    else if (f.type === "select") {
+      control = h("select", { name, required }, h("option", { value: "" }, "Choose\u2026"),
+        f.options.map((o) => h("option", { value: o }, o)));
+    } else if (f.type === "number") control = h("input", { type: "number", name, step: "any", required });
+    else control = h("input", { name, maxlength: 5000, required });
+    control.dataset.field = f.name;
+    return field(f.required ? f.label : `${f.label} (optional)`, control);
+  });
+}
+
+/** Return the values of a catalog form, typed as the fields say (empty optional ones left out). */
+function catalogValues(form, item) {
+  const values = {};
+  for (const f of item.fields) {
+    const el = form.elements[`f_${f.name}`];
+    if (!el) continue;
+    if (f.type === "checkbox") values[f.name] = el.checked;
+    else if (el.value.trim() === "") continue;
+    else values[f.name] = f.type === "number" ? Number(el.value) : el.value.trim();
+  }
+  return values;
+}
+
 function newTicketForm(host) {
+  let items = [];
+  let chosen = null; // the catalog item being requested, if any
   const kindChoice = (value, title, text, checked) => h("label", { class: "choice" },
     h("input", { type: "radio", name: "kind", value, checked }),
     h("span", { class: "choice-text" }, h("strong", {}, title), h("span", { class: "muted small" }, text)));
   const category = h("div", { hidden: true });
+  const requestType = h("div", { hidden: true });
+  const itemPart = h("div", { class: "stack catalog-form", hidden: true });
   const file = h("input", { type: "file", name: "file" });
+  const title = h("input", { name: "title", required: true, maxlength: 200,
+    placeholder: "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d" });
   const form = h("form", { class: "stack", "aria-label": "New ticket" },
     h("fieldset", { class: "choices" }, h("legend", { class: "field-label" }, "What is it about?"),
       kindChoice("incident", "Something is not working", "An error, a fault, something broken", true),
       kindChoice("service_request", "I need something", "Access, software, equipment, information", false)),
-    field("Title", h("input", { name: "title", required: true, maxlength: 200,
-      placeholder: "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d" })),
+    requestType,
+    itemPart,
+    field("Title", title),
     field("Description", h("textarea", { name: "description", rows: 7, maxlength: 20000,
       placeholder: "What happened, what you expected, and since when. Error messages help." })),
     category,
@@ -126,18 +186,55 @@ function newTicketForm(host) {
     h("div", { class: "form-actions" },
       h("a", { class: "btn", href: "#/portal" }, "Cancel"),
       h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Submit ticket")));
+
+  function choose(itemId) {
+    chosen = items.find((i) => i.id === itemId) || null;
+    itemPart.hidden = !chosen;
+    category.hidden = !!chosen || !category.firstChild;
+    title.required = !chosen;
+    title.placeholder = chosen ? `Optional; \u201c${chosen.name}\u201d if left empty`
+      : "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d";
+    if (!chosen) {
+      replace(itemPart);
+      return;
+    }
+    replace(itemPart,
+      chosen.description ? h("p", { class: "catalog-description" }, chosen.description) : null,
+      catalogFields(chosen),
+      APPROVAL_NOTES[chosen.approval] ? h("p", { class: "approval approval-requested" }, icon("history"),
+        APPROVAL_NOTES[chosen.approval]) : null);
+  }
+
+  function showRequestTypes() {
+    const wantsSomething = form.elements.kind.value === "service_request";
+    requestType.hidden = !wantsSomething || !items.length;
+    if (!wantsSomething) choose(null);
+    else if (form.elements.request_type) choose(Number(form.elements.request_type.value) || null);
+  }
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "kind") showRequestTypes();
+    if (event.target.name === "request_type") choose(Number(event.target.value) || null);
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
     const v = formValues(form);
-    const body = { title: v.title, description: v.description, kind: v.kind };
-    if (v.category_id) body.category_id = Number(v.category_id);
-    const chosen = file.files && file.files[0];
+    const chosenFile = file.files && file.files[0];
     try {
-      const created = await busy(form, () => api.post("/api/v1/tickets", body));
+      let created;
       if (chosen) {
+        const body = { values: catalogValues(form, chosen), description: v.description };
+        if (v.title) body.title = v.title;
+        created = await busy(form, () => api.post(`/api/v1/catalog/${chosen.id}/requests`, body));
+      } else {
+        const body = { title: v.title, description: v.description, kind: v.kind };
+        if (v.category_id) body.category_id = Number(v.category_id);
+        created = await busy(form, () => api.post("/api/v1/tickets", body));
+      }
+      if (chosenFile) {
         try {
-          await uploadFile(created.id, chosen);
+          await uploadFile(created.id, chosenFile);
         } catch (error) {
           location.hash = `#/portal/tickets/${created.id}`;
           showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
@@ -150,12 +247,22 @@ function newTicketForm(host) {
     }
   });
   replace(host, panel("New ticket", form, { cls: "panel-new-ticket" }));
-  form.elements.title.focus();
+  title.focus();
   (async () => {
-    const categories = await guarded(categoryList);
-    if (!categories || !categories.length || !form.isConnected) return;
-    replace(category, field("Category", categorySelect(categories, null), "Optional: helps us route your ticket."));
-    category.hidden = false;
+    const [categories, catalog] = await Promise.all([guarded(categoryList), guarded(() => api.get("/api/v1/catalog"))]);
+    if (!form.isConnected) return;
+    if (categories && categories.length) {
+      replace(category, field("Category", categorySelect(categories, null), "Optional: helps us route your ticket."));
+      category.hidden = !!chosen;
+    }
+    items = catalog ? catalog.items.filter((i) => i.active) : [];
+    if (items.length) {
+      replace(requestType, field("Request type", h("select", { name: "request_type" },
+        h("option", { value: "" }, "Something else (describe it below)"),
+        items.map((i) => h("option", { value: String(i.id) }, i.name))),
+      "Choose what you need: its form asks for the details the desk needs."));
+      showRequestTypes();
+    }
   })();
 }
 
@@ -164,6 +271,7 @@ function newTicketForm(host) {
 /** Show one of the requester's tickets in `host`; return its refresh function. */
 function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   let ticket = null;
+  let fields = null; // a catalog request's form fields (labels)
   let timeline = { events: [], attachments: [] };
   const header = h("section", { class: "panel ticket-head" });
   const banner = h("div", { hidden: true });
@@ -195,8 +303,14 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
         h("span", { class: "ticket-assignee" + (t.assignee ? "" : " muted") }, icon("user"),
           t.assignee ? ["Handled by ", h("strong", {}, t.assignee.display_name)] : "Not yet assigned")),
       h("h2", { class: "ticket-title" }, t.title),
-      h("p", { class: "ticket-meta" }, `Opened ${dateTime(t.created_at)}`,
-        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)));
+      h("p", { class: "ticket-meta" }, t.requester.id === user.id ? "Opened " : `Opened by ${t.requester.display_name} `,
+        dateTime(t.created_at),
+        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
+      approvalState(t),
+      formFacts(t, fields),
+      t.approval === "requested" && t.approver && t.approver.id === user.id ? h("div", { class: "form-actions approval-actions" },
+        iconButton("x", "Reject\u2026", { class: "btn btn-danger", onclick: () => decide("reject") }),
+        iconButton("check", "Approve\u2026", { class: "btn btn-primary", onclick: () => decide("approve") })) : null);
     replace(description, h("article", { class: "tl-card tl-description", "aria-label": "Description" },
       h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, "Your description"),
         h("time", { class: "tl-time", datetime: t.created_at }, dateTime(t.created_at))),
@@ -226,8 +340,21 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     replace(files, attachmentList(timeline.attachments, { staff: false }));
   }
 
+  async function decide(decision) {
+    const updated = await approvalDialog(ticket, decision);
+    if (!updated) return;
+    await guarded(load);
+    onChanged();
+    showSuccess(`${updated.number} is ${decision === "approve" ? "approved" : "rejected"}.`);
+  }
+
   async function load() {
     const t = await api.get(`/api/v1/tickets/${id}`);
+    if (t.catalog_item_id && fields === null) {
+      const items = await guarded(() => api.get("/api/v1/catalog"));
+      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      fields = item ? item.fields : [];
+    }
     timeline = await fetchTimeline(id);
     if (!host.isConnected) return;
     if (JSON.stringify(t) !== JSON.stringify(ticket)) {

@@ -1,6 +1,8 @@
 // One ticket on the Desk: header, conversation with internal notes, composer, and the side
-// panel where a technician sets status, assignee, group, impact/urgency, category, tags
-// and linked devices. Follows the live feed; keyboard: r reply, a assign to me, Esc queue.
+// panel where a technician sets status, assignee, group, impact/urgency, category, tags,
+// linked devices and related tickets, and acts: resolve, merge, split, approve. Follows the
+// live feed; keyboard: r reply, a assign to me, x resolve, m merge, s split, l relate,
+// c canned response, Esc queue.
 
 import { api } from "../api.js";
 import { allGroups, allUsers } from "../directory.js";
@@ -13,9 +15,13 @@ import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, RESOLUTION_CODES, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
-  categoryList, categorySelect, kindBadge, parseTags, priorityBadge, resolutionLabel, ticketStatusBadge,
+  PRIORITY_LABELS, categoryList, categorySelect, kindBadge, parseTags, priorityBadge, resolutionLabel,
+  ticketStatusBadge,
 } from "../tickets.js";
 import { slaClocks } from "../sla.js";
+import {
+  approvalDialog, approvalState, cannedDialog, formFacts, linkDialog, mergeDialog, splitDialog,
+} from "../ticket_actions.js";
 import { syncTimeline } from "../timeline.js";
 import { emptyState, openModal, panel } from "../ui.js";
 
@@ -28,13 +34,14 @@ export function ticketView(root, { user, params, setTitle }) {
   const groups = new Map();
   let categories = [];
   const devices = new Map(); // device id -> hostname (or null while unknown)
-  const related = new Map(); // ticket id -> {number, title} of the linked problem
+  const related = new Map(); // ticket id -> {number, title, status}: problem, related, merged into
+  let catalogFields = null; // the form fields of a catalog request's item
 
   const names = {
     user: (uid) => (users.get(uid) ? users.get(uid).display_name : `user #${uid}`),
     group: (gid) => groups.get(gid) || `group #${gid}`,
     category: (cid) => (categories.find((c) => c.id === cid) || { label: `category #${cid}` }).label,
-    device: (did) => devices.get(did) || `device #${did}`,
+    device: (did) => devices.get(did) || `device #${did}`, // hostnames come with the ticket
     ticket: (tid) => (related.get(tid) ? related.get(tid).number : `#${tid}`),
   };
 
@@ -43,8 +50,11 @@ export function ticketView(root, { user, params, setTitle }) {
   const list = h("ol", { class: "tl", "aria-label": "Timeline" });
   const side = h("div", { class: "ticket-side" });
   const files = h("div");
+  const cannedButton = h("button", { type: "button", class: "btn btn-ghost", "aria-keyshortcuts": "c",
+    onclick: () => insertCanned() }, icon("copy"), "Canned response");
   const box = composer({
     staff: true,
+    tools: cannedButton,
     onSend: async (body, internal) => {
       await api.post(`/api/v1/tickets/${id}/comments`, { body, internal });
       await load();
@@ -71,8 +81,10 @@ export function ticketView(root, { user, params, setTitle }) {
         "Opened by ", h("strong", {}, t.requester.display_name), ` \u00b7 ${dateTime(t.created_at)}`,
         ` \u00b7 via ${SOURCE_LABELS[t.source] || t.source}`,
         h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
-      t.merged_into_id ? h("p", { class: "ticket-note" }, "Merged into ",
-        h("a", { href: `#/desk/tickets/${t.merged_into_id}` }, `ticket #${t.merged_into_id}`), ".") : null);
+      t.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), "Merged into ",
+        h("a", { href: `#/desk/tickets/${t.merged_into_id}` }, names.ticket(t.merged_into_id)),
+        related.get(t.merged_into_id) ? ` \u2013 ${related.get(t.merged_into_id).title}` : null, ".") : null,
+      approvalState(t));
     setTitle(t.number);
   }
 
@@ -154,8 +166,39 @@ export function ticketView(root, { user, params, setTitle }) {
       h("div", { class: "resolution-head" }, icon("check"), "Resolution: ", h("strong", {}, resolutionLabel(t.resolution_code))),
       t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null) : null;
 
+    const relatedList = h("div", { class: "related-links" },
+      t.related_ids.length ? h("ul", { class: "link-list", "aria-label": "Related tickets" }, t.related_ids.map((rid) => h("li", {},
+        h("a", { href: `#/desk/tickets/${rid}`, class: "inline-icon", title: related.get(rid) ? related.get(rid).title : null },
+          icon("ticket"), names.ticket(rid)),
+        related.get(rid) ? h("span", { class: "muted small related-title" }, related.get(rid).title) : null,
+        h("button", { type: "button", class: "chip-remove", "aria-label": `Unrelate ${names.ticket(rid)}`,
+          onclick: () => unrelate(rid) }, "\u00d7"))))
+        : h("span", { class: "muted" }, "None"),
+      h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-keyshortcuts": "l", onclick: relate },
+        icon("link"), "Relate a ticket"));
+
+    // What the matrix made of impact and urgency (the server's matrix is authoritative).
+    const matrix = h("p", { class: "matrix-result", "data-priority": t.priority },
+      `Impact ${t.impact} \u00d7 urgency ${t.urgency} \u2192 `, priorityBadge(t.priority),
+      ` ${PRIORITY_LABELS[t.priority] || ""}`);
+
+    const approver = t.approval === "requested" && ((t.approver && t.approver.id === user.id) || user.role === "admin");
+    const actions = h("div", { class: "ticket-actions" },
+      !final && t.status !== "resolved" ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "x",
+        onclick: () => changeStatus("resolved") }, icon("check"), "Resolve\u2026") : null,
+      !final ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "m", onclick: merge },
+        icon("link"), "Merge\u2026") : null,
+      h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "s", onclick: split },
+        icon("plus"), "Split\u2026"),
+      approver ? [
+        h("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => decide("approve") },
+          icon("check"), "Approve\u2026"),
+        h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => decide("reject") },
+          icon("x"), "Reject\u2026")] : null);
+
     const mine = t.assignee && t.assignee.id === user.id;
     replace(side,
+      panel("Actions", actions),
       panel("Details", h("div", { class: "stack side-form" },
         field("Status", status),
         h("div", { class: "field" },
@@ -165,10 +208,14 @@ export function ticketView(root, { user, params, setTitle }) {
           assignee),
         field("Group", group),
         h("div", { class: "row-2" }, field("Impact", level("impact")), field("Urgency", level("urgency"))),
+        matrix,
         field("Category", category),
         h("div", { class: "field" }, h("span", { class: "field-label" }, "Tags"), tags),
         h("div", { class: "field" }, h("span", { class: "field-label" }, "Linked devices"), linked),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, "Related tickets"), relatedList),
         resolution,
+        t.form ? h("div", { class: "field" }, h("span", { class: "field-label" }, "Request form"),
+          formFacts(t, catalogFields)) : null,
         h("dl", { class: "facts facts-side" },
           h("dt", {}, "Requester"), h("dd", {}, t.requester.display_name),
           h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[t.kind] || t.kind),
@@ -190,6 +237,7 @@ export function ticketView(root, { user, params, setTitle }) {
 
   function show(t) {
     ticket = t;
+    for (const d of t.devices || []) devices.set(d.id, d.hostname);
     renderHeader();
     renderDescription();
     renderSide();
@@ -255,6 +303,58 @@ export function ticketView(root, { user, params, setTitle }) {
     form.elements.resolution_code.focus();
   }
 
+  async function merge() {
+    if (!ticket || FINAL_STATUSES.has(ticket.status)) return;
+    const target = await mergeDialog(ticket);
+    if (!target) return;
+    related.set(target.id, { number: target.number, title: target.title });
+    await guarded(load);
+    showSuccess(`${ticket.number} is merged into ${target.number}.`);
+  }
+
+  async function split() {
+    if (!ticket) return;
+    const created = await splitDialog(ticket);
+    if (!created) return;
+    showSuccess(`${created.number} was split off ${ticket.number}.`);
+    location.hash = `#/desk/tickets/${created.id}`;
+  }
+
+  async function relate() {
+    if (!ticket) return;
+    const updated = await linkDialog(ticket);
+    if (!updated) return;
+    await fetchNames(updated, timeline.events);
+    show(updated);
+    await guarded(refreshTimeline);
+    showSuccess(`${ticket.number} is related to ${names.ticket(updated.related_ids[updated.related_ids.length - 1])}.`);
+  }
+
+  async function unrelate(rid) {
+    clearNotice();
+    const ok = await guarded(async () => {
+      await api.delete(`/api/v1/tickets/${id}/links/${rid}`);
+      return true;
+    });
+    if (!ok) return;
+    await guarded(load);
+    showSuccess(`${names.ticket(rid)} is no longer related.`);
+  }
+
+  async function insertCanned() {
+    if (!ticket || FINAL_STATUSES.has(ticket.status)) return;
+    const text = await cannedDialog();
+    if (text) box.insert(text);
+  }
+
+  async function decide(decision) {
+    const updated = await approvalDialog(ticket, decision);
+    if (!updated) return;
+    show(updated);
+    await guarded(refreshTimeline);
+    showSuccess(`${updated.number} is ${decision === "approve" ? "approved" : "rejected"}.`);
+  }
+
   function linkDevice() {
     const q = h("input", { type: "search", name: "q", placeholder: "Host name, serial or user", maxlength: 200,
       "aria-label": "Search devices" });
@@ -293,7 +393,7 @@ export function ticketView(root, { user, params, setTitle }) {
   // Names the timeline and side panel show for ids: linked devices and the problem.
   async function fetchNames(t, events) {
     const deviceIds = new Set(t.device_ids);
-    const ticketIds = new Set(t.problem_id ? [t.problem_id] : []);
+    const ticketIds = new Set([t.problem_id, t.merged_into_id, ...t.related_ids].filter(Boolean));
     for (const e of events) {
       const d = e.changes && e.changes.device_ids;
       if (d) [...(d.before || []), ...(d.after || [])].forEach((x) => deviceIds.add(x));
@@ -312,7 +412,7 @@ export function ticketView(root, { user, params, setTitle }) {
       ...[...ticketIds].filter((tid) => !related.has(tid)).map(async (tid) => {
         try {
           const other = await api.get(`/api/v1/tickets/${tid}`);
-          related.set(tid, { number: other.number, title: other.title });
+          related.set(tid, { number: other.number, title: other.title, status: other.status });
         } catch {
           // Shown as "#id".
         }
@@ -322,6 +422,11 @@ export function ticketView(root, { user, params, setTitle }) {
 
   async function load() {
     const t = await api.get(`/api/v1/tickets/${id}`);
+    if (t.catalog_item_id && catalogFields === null) {
+      const items = await guarded(() => api.get("/api/v1/catalog"));
+      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      catalogFields = item ? item.fields : [];
+    }
     timeline = await fetchTimeline(id);
     await fetchNames(t, timeline.events);
     if (!root.isConnected) return;
@@ -332,6 +437,13 @@ export function ticketView(root, { user, params, setTitle }) {
   shortcuts(root, [
     { key: "r", label: "Write a reply", run: () => box.focus() },
     { key: "a", label: "Assign this ticket to me", run: assignToMe },
+    { key: "x", label: "Resolve (with a note and a code)", run: () => {
+      if (ticket && !FINAL_STATUSES.has(ticket.status) && ticket.status !== "resolved") changeStatus("resolved");
+    } },
+    { key: "m", label: "Merge into another ticket", run: merge },
+    { key: "s", label: "Split a new ticket off this one", run: split },
+    { key: "l", label: "Relate another ticket", run: relate },
+    { key: "c", label: "Insert a canned response into the reply", run: insertCanned },
     { key: "Escape", label: "Back to the queue", run: () => { location.hash = "#/desk"; } },
   ]);
 
