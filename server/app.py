@@ -24,6 +24,7 @@ from server.db.schema import utcnow
 from server.devices import views as device_views
 from server.kb import engagement_views as kb_engagement_views
 from server.kb import views as kb_views
+from server.kb.search import search_index_ctx
 from server.keys import (
     BROKER,
     CHANNEL_BINDING,
@@ -145,6 +146,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[ENDPOINTS] = endpoints
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)

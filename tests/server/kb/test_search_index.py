@@ -1,0 +1,85 @@
+"""Search through the tantivy index: phrases, stems, filters kept in step, crash replay."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from server.kb.tables import kb_articles, kb_search_queue
+from tests.server.kb.test_kb_api import _public
+from tests.support.server import ADMIN_PASSWORD, Client, RunningServer, start_server
+
+
+def _ids(resp: Any) -> list[int]:
+    return [h["article"]["id"] for h in resp.json["items"]]
+
+
+async def test_phrases_and_stems(clients: dict[str, Client]) -> None:
+    """Quoted words match only in order; inflected words find their stems."""
+    tech = clients["technician"]
+    ordered = await _public(tech, title="Mail", body="To reset the password, open Outlook.")
+    reversed_ = await _public(tech, title="Mail 2", body="The password will reset itself.")
+    phrase = quote('"reset the password"')
+    found = await tech.get(f"/api/v1/kb/search?q={phrase}")
+    assert _ids(found) == [ordered["id"]]
+    both = await tech.get("/api/v1/kb/search?q=resetting%20passwords")
+    assert set(_ids(both)) == {ordered["id"], reversed_["id"]}
+    snippet = found.json["items"][0]["snippet"]
+    assert "\u0002reset\u0003" in snippet and "\u0002password\u0003" in snippet
+
+
+async def test_edits_reach_the_index_at_once(clients: dict[str, Client]) -> None:
+    """Publishing, hiding, retagging and retitling show in the next search."""
+    tech, req = clients["technician"], clients["requester"]
+    resp = await tech.post("/api/v1/kb/articles", json={
+        "title": "Scanner drivers", "body": "Install the driver.", "visibility": "public"})
+    art = resp.json
+    assert _ids(await req.get("/api/v1/kb/search?q=scanner")) == []
+    await tech.patch(f"/api/v1/kb/articles/{art['id']}", json={"status": "published"})
+    assert _ids(await req.get("/api/v1/kb/search?q=scanner")) == [art["id"]]
+    assert _ids(await req.get("/api/v1/kb/suggest?q=scann")) == [art["id"]]
+    await tech.patch(f"/api/v1/kb/articles/{art['id']}", json={"tags": ["hardware"]})
+    assert _ids(await tech.get("/api/v1/kb/search?q=scanner&tag=hardware")) == [art["id"]]
+    await tech.patch(f"/api/v1/kb/articles/{art['id']}", json={"title": "Flatbed setup"})
+    assert _ids(await tech.get("/api/v1/kb/search?q=flatbed")) == [art["id"]]
+    await tech.patch(f"/api/v1/kb/articles/{art['id']}", json={"visibility": "internal"})
+    assert _ids(await req.get("/api/v1/kb/search?q=flatbed")) == []
+    assert _ids(await tech.get("/api/v1/kb/search?q=flatbed")) == [art["id"]]
+
+
+async def _restart(server: RunningServer) -> RunningServer:
+    await server.close()
+    return await start_server(Path(server.settings.data_dir))
+
+
+async def test_queued_edits_are_replayed_after_a_crash(server: RunningServer,
+                                                       admin: Client) -> None:
+    """An edit committed to the database but not to the index is indexed on restart;
+    a lost index directory is rebuilt from the database."""
+    art = await _public(admin, title="Keyboard layout", body="Switch the layout.")
+
+    def crash_after_commit(conn: Any) -> None:
+        conn.execute(kb_articles.update().where(kb_articles.c.id == art["id"])
+                     .values(title="Trackball cleaning"))
+        conn.execute(kb_search_queue.insert().values(article_id=art["id"]))
+
+    await server.db.write(crash_after_commit)
+    server = await _restart(server)
+    try:
+        client = await server.login("admin", ADMIN_PASSWORD)
+        assert _ids(await client.get("/api/v1/kb/search?q=trackball")) == [art["id"]]
+        assert _ids(await client.get("/api/v1/kb/search?q=keyboard")) == []
+        left = await server.db.read(lambda c: c.execute(
+            sa.select(sa.func.count()).select_from(kb_search_queue)).scalar_one())
+        assert left == 0
+        await server.close()
+        shutil.rmtree(Path(server.settings.data_dir) / "kb-index")
+        server = await start_server(Path(server.settings.data_dir))
+        client = await server.login("admin", ADMIN_PASSWORD)
+        assert _ids(await client.get("/api/v1/kb/search?q=trackball")) == [art["id"]]
+    finally:
+        await server.close()
