@@ -92,8 +92,12 @@ class Corpus:
             words[self.rng.randrange(len(words))] = self.rng.choice(topic)
         return " ".join(words).capitalize() + "."
 
-    def article(self, target_bytes: int | None = None) -> Article:
-        """Return one article of roughly ``target_bytes`` (a few KB by default)."""
+    def article(self, target_bytes: int | None = None, serial: int | None = None) -> Article:
+        """Return one article of roughly ``target_bytes`` (a few KB by default).
+
+        With ``serial``, the article names the asset tag :func:`asset_tag` gives for it,
+        a word no other article has (the rare words real tickets are full of).
+        """
         rng = self.rng
         topic = rng.choices(self.topic_words, cum_weights=self.topic_weights,
                             k=rng.randint(2, 4))
@@ -123,11 +127,20 @@ class Corpus:
                 md.append(para + f" Run `{code}` if asked.")
                 text.append(para + f" Run {code} if asked.")
             length += len(md[-1]) + 2
+        if serial is not None:
+            line = f"Affected device: laptop {asset_tag(serial)}."
+            md.append(line)
+            text.append(line)
         tags = tuple(sorted({t.lower() for t in rng.sample(topic, k=min(2, len(topic)))}))
         return Article(title=title, summary=summary, body="\n\n".join(md),
                        text=" ".join(text), category=rng.randint(1, 40), tags=tags)
 
     def articles(self, count: int) -> Iterator[Article]:
         """Yield ``count`` articles."""
-        for _ in range(count):
-            yield self.article()
+        for serial in range(1, count + 1):
+            yield self.article(serial=serial)
+
+
+def asset_tag(serial: int) -> str:
+    """Return the asset tag article number ``serial`` mentions (unique per article)."""
+    return f"lt{(serial * 7919) % 1_000_003:07d}"

@@ -25,7 +25,7 @@ from server.kb.search_query import Clause
 
 # Bump when the schema or the analyzer changes: the index is then rebuilt from the
 # database on the next start.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 ANALYZER = "kb_en"
 # Field boosts: a title match outranks a summary match, which outranks a body match.
 BOOSTS = (("title", 10.0), ("summary", 4.0), ("body", 1.0))
@@ -74,8 +74,10 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("title", tokenizer_name=ANALYZER)
     sb.add_text_field("summary", stored=True, tokenizer_name=ANALYZER)
     sb.add_text_field("body", stored=True, tokenizer_name=ANALYZER)
-    sb.add_text_field("visibility", tokenizer_name="raw")
     sb.add_text_field("status", tokenizer_name="raw")
+    # "public" for published public articles: what requesters may see, as one term, so
+    # their searches intersect one posting list rather than two.
+    sb.add_text_field("audience", tokenizer_name="raw")
     sb.add_integer_field("category", indexed=True)
     sb.add_text_field("tags", tokenizer_name="raw")
     return sb.build()
@@ -124,7 +126,9 @@ class SearchIndex:
                 writer.delete_documents_by_term("id", doc.article_id)
                 fields: dict[str, object] = {
                     "id": doc.article_id, "title": doc.title, "summary": doc.summary,
-                    "body": doc.text, "visibility": doc.visibility, "status": doc.status,
+                    "body": doc.text, "status": doc.status,
+                    "audience": "public" if (doc.visibility, doc.status) == (
+                        "public", "published") else "staff",
                     "tags": list(doc.tags)}
                 if doc.category_id is not None:
                     fields["category"] = doc.category_id
@@ -166,12 +170,17 @@ class SearchIndex:
         term = tantivy.Query.term_query(self.schema, field, value)
         return tantivy.Occur.Must, tantivy.Query.const_score_query(term, 0.0)
 
-    def query(self, clauses: list[Clause], filters: Filters) -> tantivy.Query:
-        """Return the query for ``clauses`` under ``filters``."""
-        parts = [(tantivy.Occur.Must, self._words(c)) for c in clauses]
+    def query(self, clauses: list[Clause], filters: Filters, *,
+              any_clause: bool = False) -> tantivy.Query:
+        """Return the query for ``clauses`` (all of them, or any) under ``filters``."""
+        if any_clause:  # ranked by how many clauses match and how well
+            words = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, self._words(c)) for c in clauses])
+            parts = [(tantivy.Occur.Must, words)]
+        else:
+            parts = [(tantivy.Occur.Must, self._words(c)) for c in clauses]
         if filters.public_only:
-            parts += [self._filter("visibility", "public"),
-                      self._filter("status", "published")]
+            parts.append(self._filter("audience", "public"))
         if filters.status is not None:
             parts.append(self._filter("status", filters.status))
         if filters.category_id is not None:
@@ -180,12 +189,18 @@ class SearchIndex:
             parts.append(self._filter("tags", filters.tag.lower()))
         return tantivy.Query.boolean_query(parts)
 
-    def search(self, clauses: list[Clause], filters: Filters, *, offset: int,
-               limit: int) -> list[tuple[int, float, dict[str, str]]]:
-        """Return (article id, score, snippets by field) of the best hits, best first."""
+    def search(self, clauses: list[Clause], filters: Filters, *, offset: int, limit: int,
+               any_clause: bool = False,
+               snippet_limit: int | None = None) -> list[tuple[int, float, dict[str, str]]]:
+        """Return (article id, score, snippets by field) of the best hits, best first.
+
+        Only the first ``snippet_limit`` hits (default: all) get snippets.
+        """
+        if snippet_limit is None:
+            snippet_limit = limit
         if not clauses:
             return []
-        query = self.query(clauses, filters)
+        query = self.query(clauses, filters, any_clause=any_clause)
         searcher = self._index.searcher()
         hits = searcher.search(query, limit, count=False, offset=offset).hits
         if not hits:
@@ -197,13 +212,16 @@ class SearchIndex:
             gen.set_max_num_chars(SNIPPET_CHARS)
             makers[field] = gen
         out = []
-        for score, address in hits:
+        for n, (score, address) in enumerate(hits):
             doc = searcher.doc(address)
             snips = {}
-            for field, gen in makers.items():
+            # A snippet costs a pass over the field's text: none for the look-ahead hit,
+            # and the summary only when the body has no match (a title-only match).
+            for field, gen in makers.items() if n < snippet_limit else ():
                 snip = _marked(gen.snippet_from_doc(doc), doc.get_first(field) or "")
                 if snip:
                     snips[field] = snip
+                    break
             out.append((int(doc.get_first("id") or 0), float(score), snips))
         return out
 

@@ -227,20 +227,25 @@ def list_articles(conn: Connection, viewer: Viewer, *, category_id: int | None,
 
 def search_articles(conn: Connection, index: SearchIndex, text: str, viewer: Viewer, *,
                     public_only: bool, category_id: int | None, tag: str | None,
-                    status: str | None, offset: int,
-                    limit: int) -> tuple[list[tuple[ArticleSummary, str]], int | None]:
+                    status: str | None, offset: int, limit: int,
+                    suggest: bool = False) -> tuple[list[tuple[ArticleSummary, str]],
+                                                    int | None]:
     """Return a page of (article, snippet) best match first, and the offset to continue.
+
+    Search needs every word; ``suggest`` (text a requester is typing into a ticket)
+    needs any word but the most common ones, ranked by how many match and how well.
 
     The index ranks and filters; the rows are then read with the same visibility rule,
     so an index that lags behind an edit can hide an article but never show one the
     viewer may not see.
     """
-    clauses = parse(text, index.analyze)
+    clauses = parse(text, index.analyze, skip_stop_words=suggest)
     if not clauses or offset >= MAX_HITS:
         return [], None
     filters = Filters(public_only=public_only or not viewer.is_staff, status=status,
                       category_id=category_id, tag=tag)
-    hits = index.search(clauses, filters, offset=offset, limit=limit + 1)
+    hits = index.search(clauses, filters, offset=offset, limit=limit + 1, any_clause=suggest,
+                        snippet_limit=limit)
     more = len(hits) > limit
     hits = hits[:limit]
     ids = [h[0] for h in hits]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from server.api.pagination import decode_cursor, encode_cursor
@@ -10,6 +11,7 @@ from server.db.schema import utcnow
 from server.errors import ValidationFailed
 from server.kb import store
 from server.kb.engagement import count_view
+from server.kb.render import to_html
 from server.kb.schemas import (
     Article,
     ArticleCreate,
@@ -20,6 +22,8 @@ from server.kb.schemas import (
     CategoryCreate,
     CategoryList,
     DiffQuery,
+    Preview,
+    PreviewCreate,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -97,6 +101,14 @@ async def create_article(req: ApiRequest) -> Article:
     article = await req.app[DATABASE].write(run)
     await sync(req.app)
     return article
+
+
+@router.route("POST", "/api/v1/kb/preview", roles=STAFF,
+              summary="Render Markdown as a saved article would show (changes nothing)",
+              body=PreviewCreate, response=Preview)
+async def preview(req: ApiRequest) -> Preview:
+    body: PreviewCreate = req.body
+    return Preview(html=await asyncio.to_thread(to_html, body.body))
 
 
 @router.route("GET", "/api/v1/kb/articles", roles=ANY_USER, summary="List articles",
@@ -245,5 +257,5 @@ async def suggest(req: ApiRequest) -> Suggestions:
     me, index = viewer(req), _index(req)
     found, _ = await req.app[DATABASE].read(lambda c: store.search_articles(
         c, index, q.q, me, public_only=True, category_id=None, tag=None, status=None,
-        offset=0, limit=SUGGESTIONS))
+        offset=0, limit=SUGGESTIONS, suggest=True))
     return Suggestions(items=_hits(found))

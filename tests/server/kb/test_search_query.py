@@ -41,3 +41,11 @@ def test_one_letter_is_no_prefix_and_clauses_are_bounded() -> None:
     """A one-letter last word matches whole; a long query keeps its first clauses."""
     assert parse("disk d", _analyze)[-1] == Clause(tokens=("d",))
     assert len(parse(" ".join(f"w{i}" for i in range(40)), _analyze)) == MAX_CLAUSES
+
+
+def test_suggestions_skip_common_words() -> None:
+    """For suggestions, words like "the" and "does" are left out; phrases keep them."""
+    assert [c.tokens for c in parse("The printer doesn't print", _analyze,
+                                    skip_stop_words=True)] == [("printer",), ("print",)]
+    assert [c.tokens for c in parse('"the printer" is', _analyze, skip_stop_words=True)] == [
+        ("the", "printer")]
