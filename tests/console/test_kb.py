@@ -154,3 +154,50 @@ async def test_search_feedback_and_required_reading(
         await expect(row).to_contain_text("Sales")
         await expect(row).to_contain_text("1 of 1")
         await expect(row.locator(".kb-not-read")).to_contain_text("everyone has read it")
+
+
+async def test_ticket_links_articles_sends_one_and_drafts_another(
+        server: RunningServer, admin: Client, browser: Any, page: Any) -> None:
+    """On a ticket a technician links an article found by search and sends it as a reply; the requester sees it on their ticket; a resolved ticket drafts a new article."""  # noqa: E501
+    await server.create_user(admin, "tina", "technician")
+    await server.create_user(admin, "rick", "requester")
+    rick = await server.login("rick")
+    ticket = (await rick.post("/api/v1/tickets", json={
+        "title": "Outlook asks for my password", "description": "Every ten minutes."})).json
+    public = await article(admin, title="Outlook keeps asking for a password",
+                           summary="Remove the stale credential.", visibility="public",
+                           status="published")
+
+    await log_in(page, "tina", PASSWORD)
+    await page.goto(f"/#/desk/tickets/{ticket['id']}")
+    kb_panel = page.locator(".panel").filter(has=page.get_by_role("heading", name="Knowledge base"))
+    await kb_panel.get_by_role("button", name="Link").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("Find an article").fill("outlook password")
+    await dialog.get_by_role("button", name=re.compile("Outlook keeps asking")).click()
+    linked = kb_panel.get_by_role("list", name="Linked articles")
+    await expect(linked).to_contain_text(public["title"])
+    await linked.get_by_role("button", name="Send").click()
+    await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
+        "Remove the stale credential.")
+
+    async with open_page(browser, server.base_url) as portal:
+        await log_in(portal, "rick", PASSWORD)
+        await portal.goto(f"/#/portal/tickets/{ticket['id']}")
+        helpful = portal.locator(".panel").filter(
+            has=portal.get_by_role("heading", name="Helpful articles"))
+        await expect(helpful.get_by_role("link", name=public["title"])).to_be_visible()
+        await expect(helpful.get_by_role("button", name="Send")).to_have_count(0)
+
+    tpath = f"/api/v1/tickets/{ticket['id']}"
+    tina = await server.login("tina")
+    await tina.patch(tpath, json={"assignee_id": tina.user["id"]})
+    await tina.patch(tpath, json={"status": "resolved", "resolution_code": "fixed",
+                                  "resolution_note": "Removed the stale credential."})
+    await page.reload()
+    await kb_panel.get_by_role("button", name="Draft article").click()
+    await expect(page).to_have_url(re.compile(r"#/kb/articles/\d+/edit$"))
+    edit = page.get_by_role("form", name="Edit article")
+    await expect(edit.get_by_label("Title")).to_have_value(ticket["title"])
+    await expect(edit.get_by_label("Article (Markdown)")).to_have_value(
+        re.compile("Removed the stale credential."))

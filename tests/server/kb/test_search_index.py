@@ -83,3 +83,33 @@ async def test_queued_edits_are_replayed_after_a_crash(server: RunningServer,
         assert _ids(await client.get("/api/v1/kb/search?q=trackball")) == [art["id"]]
     finally:
         await server.close()
+
+
+async def test_suggestions_match_a_typed_sentence(clients: dict[str, Client]) -> None:
+    """Suggestions rank articles by the significant words of a whole sentence, while
+    search needs every word."""
+    tech, req = clients["technician"], clients["requester"]
+    jam = await _public(tech, title="Printer paper jam", body="Open the rear door.")
+    toner = await _public(tech, title="Replace the toner", body="Printer toner is in room 2.")
+    sentence = quote("the printer on floor 2 says there is a paper jam")
+    found = await req.get(f"/api/v1/kb/suggest?q={sentence}")
+    assert _ids(found)[0] == jam["id"] and set(_ids(found)) == {jam["id"], toner["id"]}
+    assert _ids(await req.get(f"/api/v1/kb/search?q={sentence}")) == []
+    assert _ids(await req.get("/api/v1/kb/suggest?q=the%20is%20there")) == []
+
+
+async def test_preview_renders_like_a_saved_article(clients: dict[str, Client]) -> None:
+    """Staff preview Markdown as sanitized HTML; requesters may not; bad bodies are refused."""
+    tech, req = clients["technician"], clients["requester"]
+    resp = await tech.post("/api/v1/kb/preview",
+                           json={"body": "**bold** <img src=x onerror=alert(1)><script>x</script>"})
+    assert resp.status == 200
+    assert "<strong>bold</strong>" in resp.json["html"]
+    assert "onerror" not in resp.json["html"] and "<script" not in resp.json["html"]
+    assert (await req.post("/api/v1/kb/preview", json={"body": "x"})).status == 403
+    assert (await clients["anonymous"].post("/api/v1/kb/preview",
+                                            json={"body": "x"})).status == 401
+    for bad in ({"body": 3}, {"body": "x", "title": "y"}, {}, {"body": "x" * 100_001}):
+        refused = await tech.post("/api/v1/kb/preview", json=bad)
+        assert refused.status == 422, (bad, refused.body)
+        assert refused.error_code == "validation_error"

@@ -9,6 +9,7 @@ import { icon } from "../icons.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { articleBody, goWithNotice, snippetNodes } from "../kb.js";
+import { ticketArticles } from "../kb_ticket.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
 import { syncTimeline } from "../timeline.js";
@@ -254,6 +255,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   const description = h("div", { class: "ticket-description" });
   const list = h("ol", { class: "tl", "aria-label": "Timeline" });
   const files = h("div");
+  const articles = ticketArticles(id, { staff: false });
   const box = composer({
     staff: false,
     placeholder: "Write a reply to the service desk\u2026",
@@ -317,6 +319,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     if (JSON.stringify(t) !== JSON.stringify(ticket)) {
       ticket = t;
       render();
+      articles.refresh(t.status);
     }
     renderTimeline();
   }
@@ -371,6 +374,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     replace(host, h("div", { class: "stack-lg" }, header, banner,
       panel("Conversation", [description, list], { cls: "panel-conversation" }),
       panel(null, box.el, { cls: "panel-composer" }),
+      articles.el,
       panel("Files", files)));
   })();
   return debounce(() => guarded(load), 300);

@@ -7,6 +7,7 @@ import { allGroups, allUsers } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { icon } from "../icons.js";
+import { ticketArticles } from "../kb_ticket.js";
 import { helpButton, shortcuts } from "../keys.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -42,6 +43,7 @@ export function ticketView(root, { user, params, setTitle }) {
   const list = h("ol", { class: "tl", "aria-label": "Timeline" });
   const side = h("div", { class: "ticket-side" });
   const files = h("div");
+  const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const box = composer({
     staff: true,
     onSend: async (body, internal) => {
@@ -177,7 +179,8 @@ export function ticketView(root, { user, params, setTitle }) {
           h("dt", {}, "Created"), h("dd", {}, dateTime(t.created_at)),
           t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
           t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
-      panel("Attachments", files));
+      panel("Attachments", files),
+      articles.el);
     assignee.id = "side-assignee";
     if (focused) {
       const again = side.querySelector(`[name="${focused}"]`);
@@ -191,6 +194,7 @@ export function ticketView(root, { user, params, setTitle }) {
     renderHeader();
     renderDescription();
     renderSide();
+    articles.refresh(t.status);
   }
 
   // ---------- actions ----------
