@@ -157,7 +157,7 @@ async def from_ticket(req: ApiRequest) -> Article:
         return store.get_article(conn, article_id, me)
 
     article = await req.app[DATABASE].write(run)
-    await search.sync(req.app)
+    await search.sync(req.app, [article.id])
     return article
 
 

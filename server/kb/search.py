@@ -11,6 +11,7 @@ answering, so a search right after an edit sees it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -58,10 +59,12 @@ def docs_for(conn: Connection, article_ids: list[int]) -> list[Doc]:
                 category_id=r.category_id, tags=tuple(tags[r.id])) for r in rows]
 
 
-def _pending(conn: Connection) -> tuple[int, list[int]]:
+def _pending(conn: Connection, only: list[int] | None) -> tuple[int, list[int]]:
     """Return the highest queue id read and the distinct articles up to it."""
-    rows = list(conn.execute(sa.select(kb_search_queue.c.id, kb_search_queue.c.article_id)
-                             .order_by(kb_search_queue.c.id).limit(BATCH * 4)))
+    query = sa.select(kb_search_queue.c.id, kb_search_queue.c.article_id)
+    if only is not None:
+        query = query.where(kb_search_queue.c.article_id.in_(only))
+    rows = list(conn.execute(query.order_by(kb_search_queue.c.id).limit(BATCH * 4)))
     if not rows:
         return 0, []
     ids = list(dict.fromkeys(r.article_id for r in rows))[:BATCH]
@@ -74,12 +77,13 @@ def _done(conn: Connection, upto: int, article_ids: list[int]) -> None:
                                                 kb_search_queue.c.article_id.in_(article_ids)))
 
 
-def sync_blocking(db: Database, index: SearchIndex,
-                  stop: threading.Event | None = None) -> int:
-    """Index everything queued; return how many articles were written (from a thread)."""
+def sync_blocking(db: Database, index: SearchIndex, *, only: list[int] | None = None,
+                  batches: int | None = None) -> int:
+    """Index what is queued (``only`` these articles, if given; at most ``batches``
+    batches); return how many articles were written. Call from a thread."""
     total = 0
-    while stop is None or not stop.is_set():
-        upto, ids = db.read_sync(_pending)
+    for _ in itertools.count() if batches is None else range(batches):
+        upto, ids = db.read_sync(lambda c: _pending(c, only))
         if not ids:
             return total
         docs = db.read_sync(lambda c, ids=ids: docs_for(c, ids))  # type: ignore[misc]
@@ -90,14 +94,22 @@ def sync_blocking(db: Database, index: SearchIndex,
     return total
 
 
-async def sync(app: web.Application) -> None:
-    """Bring the index up to date with the queue (one sync at a time)."""
-    await _sync_count(app)
+async def sync(app: web.Application, article_ids: list[int]) -> None:
+    """Index the given articles' queued changes now (after the edit's commit).
+
+    A failure is logged, not raised: the edit is saved and stays queued, and the next
+    sync or start indexes it.
+    """
+    try:
+        await _sync_batches(app, only=article_ids)
+    except Exception:
+        log.exception("search index update failed for articles %s; they stay queued",
+                      article_ids)
 
 
 async def _catch_up(app: web.Application) -> None:
     try:
-        count = await _sync_count(app)
+        count = await _sync_batches(app, only=None)
     except Exception:
         log.exception("search index catch-up failed; queued articles stay queued")
     else:
@@ -105,10 +117,17 @@ async def _catch_up(app: web.Application) -> None:
             log.info("search index: %d queued articles indexed", count)
 
 
-async def _sync_count(app: web.Application) -> int:
-    async with app[SYNC_LOCK]:
-        return await asyncio.to_thread(sync_blocking, app[DATABASE], app[SEARCH_INDEX],
-                                       app[SYNC_STOP])
+async def _sync_batches(app: web.Application, *, only: list[int] | None) -> int:
+    """Sync batch by batch, letting other syncs (an edit's) in between batches."""
+    total = 0
+    while not app[SYNC_STOP].is_set():
+        async with app[SYNC_LOCK]:
+            done = await asyncio.to_thread(sync_blocking, app[DATABASE], app[SEARCH_INDEX],
+                                           only=only, batches=1)
+        total += done
+        if not done:
+            return total
+    return total
 
 
 async def search_index_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -122,10 +141,10 @@ async def search_index_ctx(app: web.Application) -> AsyncIterator[None]:
         count = await app[DATABASE].write(queue_all)
         if count:
             log.info("search index is new: indexing %d articles", count)
-    # Catch up in the background: a large rebuild must not hold up the start.
+    # Catch up in the background: a large rebuild must not hold up the start, and edits
+    # made meanwhile are indexed between its batches.
     task = asyncio.create_task(_catch_up(app), name="kb-search-sync")
     yield
     app[SYNC_STOP].set()  # stop after the batch in hand; the rest stays queued
     await task
     await asyncio.to_thread(index.close)
-

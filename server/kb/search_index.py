@@ -136,14 +136,6 @@ class SearchIndex:
             writer.commit()
             self._index.reload()
 
-    def clear(self) -> None:
-        """Remove every entry (before a rebuild)."""
-        with self._lock:
-            writer = self._writing()
-            writer.delete_all_documents()
-            writer.commit()
-            self._index.reload()
-
     def close(self) -> None:
         """Let merges finish and release the writer's lock (dropping the writer)."""
         with self._lock:

@@ -99,7 +99,7 @@ async def create_article(req: ApiRequest) -> Article:
         return store.get_article(conn, article_id, me)
 
     article = await req.app[DATABASE].write(run)
-    await sync(req.app)
+    await sync(req.app, [article.id])
     return article
 
 
@@ -155,7 +155,7 @@ async def update_article(req: ApiRequest) -> Article:
         return store.get_article(conn, article_id, me)
 
     article = await req.app[DATABASE].write(run)
-    await sync(req.app)
+    await sync(req.app, [article.id])
     return article
 
 
@@ -219,7 +219,7 @@ async def restore_version(req: ApiRequest) -> Article:
         return store.get_article(conn, article_id, me)
 
     article = await req.app[DATABASE].write(run)
-    await sync(req.app)
+    await sync(req.app, [article.id])
     return article
 
 

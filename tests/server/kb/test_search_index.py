@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from server.kb.tables import kb_articles, kb_search_queue
 from tests.server.kb.test_kb_api import _public
 from tests.support.server import ADMIN_PASSWORD, Client, RunningServer, start_server
+from tests.support.waiting import eventually
 
 
 def _ids(resp: Any) -> list[int]:
@@ -51,9 +53,20 @@ async def test_edits_reach_the_index_at_once(clients: dict[str, Client]) -> None
     assert _ids(await tech.get("/api/v1/kb/search?q=flatbed")) == [art["id"]]
 
 
-async def _restart(server: RunningServer) -> RunningServer:
+async def _queue_empty(server: RunningServer) -> bool:
+    return await server.db.read(lambda c: c.execute(
+        sa.select(sa.func.count()).select_from(kb_search_queue)).scalar_one()) == 0
+
+
+async def _restart(server: RunningServer, *, lose_index: bool = False) -> RunningServer:
+    """Stop the server and start it again on the same data; wait for its catch-up."""
     await server.close()
-    return await start_server(Path(server.settings.data_dir))
+    data = Path(server.settings.data_dir)
+    if lose_index:
+        await asyncio.to_thread(shutil.rmtree, data / "kb-index")
+    server = await start_server(data)
+    await eventually(lambda: _queue_empty(server))
+    return server
 
 
 async def test_queued_edits_are_replayed_after_a_crash(server: RunningServer,
@@ -73,12 +86,7 @@ async def test_queued_edits_are_replayed_after_a_crash(server: RunningServer,
         client = await server.login("admin", ADMIN_PASSWORD)
         assert _ids(await client.get("/api/v1/kb/search?q=trackball")) == [art["id"]]
         assert _ids(await client.get("/api/v1/kb/search?q=keyboard")) == []
-        left = await server.db.read(lambda c: c.execute(
-            sa.select(sa.func.count()).select_from(kb_search_queue)).scalar_one())
-        assert left == 0
-        await server.close()
-        shutil.rmtree(Path(server.settings.data_dir) / "kb-index")
-        server = await start_server(Path(server.settings.data_dir))
+        server = await _restart(server, lose_index=True)
         client = await server.login("admin", ADMIN_PASSWORD)
         assert _ids(await client.get("/api/v1/kb/search?q=trackball")) == [art["id"]]
     finally:
