@@ -31,6 +31,8 @@ ANALYZER = "kb_en"
 BOOSTS = (("title", 10.0), ("summary", 4.0), ("body", 1.0))
 PREFIX_BOOST = 0.5  # a prefix match scores a constant; below a whole-word match
 PREFIX_EXPANSIONS = 20  # terms a prefix is widened to when highlighting
+FUZZY_BOOST = 0.3  # a word one typo away counts, well below the word itself
+FUZZY_MIN_LENGTH = 5  # shorter words have too many neighbours one edit away
 SNIPPET_CHARS = 160
 WRITER_HEAP = 15_000_000  # tantivy's minimum; edits come one at a time
 
@@ -143,8 +145,9 @@ class SearchIndex:
                 self._writer.wait_merging_threads()  # consumes the writer
                 self._writer = None
 
-    def _words(self, clause: Clause) -> tantivy.Query:
-        """Return a query matching ``clause`` in any field, weighted by field."""
+    def _words(self, clause: Clause, *, fuzzy: bool = False) -> tantivy.Query:
+        """Return a query matching ``clause`` in any field, weighted by field
+        (with ``fuzzy``, also words one typo away from a single word)."""
         parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for field, boost in BOOSTS:
             if clause.is_phrase:
@@ -156,6 +159,12 @@ class SearchIndex:
                 p = tantivy.Query.phrase_prefix_query(self.schema, field, [clause.prefix])
                 parts.append((tantivy.Occur.Should,
                               tantivy.Query.boost_query(p, boost * PREFIX_BOOST)))
+            if (fuzzy and not clause.is_phrase and field != "summary"
+                    and len(clause.tokens[0]) >= FUZZY_MIN_LENGTH):
+                f = tantivy.Query.fuzzy_term_query(self.schema, field, clause.tokens[0],
+                                                   distance=1, transposition_cost_one=True)
+                parts.append((tantivy.Occur.Should,
+                              tantivy.Query.boost_query(f, boost * FUZZY_BOOST)))
         return tantivy.Query.boolean_query(parts)
 
     def _filter(self, field: str, value: str | int) -> tuple[tantivy.Occur, tantivy.Query]:
@@ -165,9 +174,9 @@ class SearchIndex:
     def query(self, clauses: list[Clause], filters: Filters, *,
               any_clause: bool = False) -> tantivy.Query:
         """Return the query for ``clauses`` (all of them, or any) under ``filters``."""
-        if any_clause:  # ranked by how many clauses match and how well
+        if any_clause:  # ranked by how many clauses match and how well; typos forgiven
             words = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, self._words(c)) for c in clauses])
+                [(tantivy.Occur.Should, self._words(c, fuzzy=True)) for c in clauses])
             parts = [(tantivy.Occur.Must, words)]
         else:
             parts = [(tantivy.Occur.Must, self._words(c)) for c in clauses]

@@ -121,3 +121,12 @@ async def test_preview_renders_like_a_saved_article(clients: dict[str, Client]) 
         refused = await tech.post("/api/v1/kb/preview", json=bad)
         assert refused.status == 422, (bad, refused.body)
         assert refused.error_code == "validation_error"
+
+
+async def test_suggestions_forgive_a_typo(clients: dict[str, Client]) -> None:
+    """A word one typo away (here two letters swapped) still suggests the article."""
+    tech, req = clients["technician"], clients["requester"]
+    jam = await _public(tech, title="Printer paper jam", body="Open the rear door.")
+    found = await req.get("/api/v1/kb/suggest?q=my%20pritner%20is%20broken")
+    assert _ids(found) == [jam["id"]]
+    assert _ids(await req.get("/api/v1/kb/search?q=pritner%20")) == []
