@@ -46,7 +46,7 @@ export function kbEditView(root, { params, setTitle }) {
           ["archived", "Archived"]])),
         field("Review by", h("input", { name: "review_date", type: "date", value: a.review_date || "" }))),
       field("Tags", h("input", { name: "tags", value: a.tags.join(", "), placeholder: "vpn, remote" }),
-        "Separated by commas."),
+        "Separated by commas or spaces."),
       h("div", { class: "kb-editor" },
         h("div", { class: "field" }, h("label", { for: "kb-source" }, "Article (Markdown)"), body),
         h("div", { class: "field" }, h("span", { class: "field-label" }, "Preview"), preview)),
