@@ -25,6 +25,7 @@ from server.devices import views as device_views
 from server.health import views as health_views
 from server.kb import engagement_views as kb_engagement_views
 from server.kb import views as kb_views
+from server.kb.search import search_index_ctx
 from server.keys import (
     BROKER,
     CHANNEL_BINDING,
@@ -149,6 +150,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[ENDPOINTS] = endpoints
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)

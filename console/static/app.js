@@ -14,6 +14,11 @@ import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
 import { slaAdminView } from "./js/views/sla_admin.js";
+import { kbView } from "./js/views/kb.js";
+import { kbArticleView } from "./js/views/kb_article.js";
+import { kbEditView } from "./js/views/kb_edit.js";
+import { kbHistoryView } from "./js/views/kb_history.js";
+import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
@@ -33,6 +38,12 @@ const ROUTES = [
     title: "Device", view: deviceView },
   { path: /^\/portal(?:\/(new)|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", title: "My tickets",
     view: portalView },
+  { path: /^\/kb$/, roles: ANYONE, nav: "kb", title: "Knowledge base", view: kbView },
+  { path: /^\/kb\/articles\/(\d+)$/, roles: ANYONE, nav: "kb", title: "Article", view: kbArticleView },
+  { path: /^\/kb\/(?:(new)|articles\/(\d+)\/edit)$/, roles: STAFF, nav: "kb", title: "Edit article",
+    view: (root, ctx) => kbEditView(root, { ...ctx, params: [ctx.params[0] || ctx.params[1]] }) },
+  { path: /^\/kb\/articles\/(\d+)\/history$/, roles: STAFF, nav: "kb", title: "History", view: kbHistoryView },
+  { path: /^\/kb\/reading$/, roles: ANYONE, nav: "kb", title: "Required reading", view: kbReadingView },
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },

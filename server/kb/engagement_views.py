@@ -8,7 +8,7 @@ from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.errors import NotFound, ValidationFailed
-from server.kb import engagement, store
+from server.kb import engagement, search, store
 from server.kb.engagement_schemas import (
     Acknowledgement,
     Assignment,
@@ -156,7 +156,9 @@ async def from_ticket(req: ApiRequest) -> Article:
         engagement.link_ticket(conn, ticket_id, article_id, actor_id=me.user_id, now=now)
         return store.get_article(conn, article_id, me)
 
-    return await req.app[DATABASE].write(run)
+    article = await req.app[DATABASE].write(run)
+    await search.sync(req.app, [article.id])
+    return article
 
 
 @router.route("POST", f"/api/v1/kb/articles/{AID}/send-to-ticket/{TID}", roles=STAFF,

@@ -193,6 +193,18 @@ class SearchQuery(Strict):
     cursor: Cursor | None = None
 
 
+class PreviewCreate(Strict):
+    """Markdown to render as the article page would show it."""
+
+    body: Body
+
+
+class Preview(Struct, kw_only=True):
+    """Sanitized HTML of a Markdown body (the same rendering as a saved article)."""
+
+    html: str
+
+
 class SuggestQuery(Strict):
     """What the requester has typed so far."""
 

@@ -15,6 +15,8 @@ from server.errors import NotFound, ValidationFailed
 from server.kb import search
 from server.kb.render import to_html
 from server.kb.schemas import Article, ArticleSummary, Version, VersionInfo
+from server.kb.search_index import Filters, SearchIndex
+from server.kb.search_query import parse
 from server.kb.tables import (
     kb_article_tags,
     kb_articles,
@@ -25,6 +27,7 @@ from server.kb.tables import (
 from server.tickets.schemas import UserRef
 
 CONTENT = ("title", "summary", "body")
+MAX_HITS = 2000  # how deep search results page
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,7 @@ def create_article(conn: Connection, values: dict[str, Any], *, editor_id: int,
     _set_tags(conn, article_id, values.get("tags", []))
     _add_version(conn, article_id, 1, title=values["title"], summary=values["summary"],
                  body=values["body"], editor_id=editor_id, now=now)
-    search.index_article(conn, article_id, title=values["title"],
-                         summary=values["summary"], body=values["body"])
+    search.queue(conn, [article_id])
     return article_id
 
 
@@ -195,7 +197,8 @@ def update_article(conn: Connection, article_id: int, changes: dict[str, Any], *
             values["body_html"] = to_html(values["body"])
         _add_version(conn, article_id, row.version + 1, editor_id=editor_id, now=now,
                      restored_from=restored_from, **content)
-        search.index_article(conn, article_id, **content)
+    # Status, visibility, category and tags are search filters: any change re-indexes.
+    search.queue(conn, [article_id])
     conn.execute(kb_articles.update().where(kb_articles.c.id == article_id)
                  .values(**values, updated_at=now))
     return True
@@ -222,36 +225,42 @@ def list_articles(conn: Connection, viewer: Viewer, *, category_id: int | None,
     return summaries(conn, rows), rows[-1].id if more and rows else None
 
 
-def search_articles(conn: Connection, text: str, viewer: Viewer, *, public_only: bool,
-                    category_id: int | None, tag: str | None, status: str | None,
-                    after: list[Any] | None,
-                    limit: int) -> tuple[list[tuple[ArticleSummary, str]], list[Any] | None]:
-    """Return a page of (article, snippet) best match first, and the key to continue."""
-    hits = search.ranked(conn, text)
-    if hits is None:
+def search_articles(conn: Connection, index: SearchIndex, text: str, viewer: Viewer, *,
+                    public_only: bool, category_id: int | None, tag: str | None,
+                    status: str | None, offset: int, limit: int,
+                    suggest: bool = False) -> tuple[list[tuple[ArticleSummary, str]],
+                                                    int | None]:
+    """Return a page of (article, snippet) best match first, and the offset to continue.
+
+    Search needs every word; ``suggest`` (text a requester is typing into a ticket)
+    needs any word but the most common ones, ranked by how many match and how well.
+
+    The index ranks and filters; the rows are then read with the same visibility rule,
+    so an index that lags behind an edit can hide an article but never show one the
+    viewer may not see.
+    """
+    clauses = parse(text, index.analyze, skip_stop_words=suggest)
+    if not clauses or offset >= MAX_HITS:
         return [], None
-    query = (sa.select(kb_articles, hits.c.rank)
-             .join(hits, hits.c.article_id == kb_articles.c.id)
-             .where(public_published() if public_only else visible(viewer)))
-    if category_id is not None:
-        query = query.where(kb_articles.c.category_id == category_id)
-    if status is not None:
-        query = query.where(kb_articles.c.status == status)
-    if tag is not None:
-        query = query.where(kb_articles.c.id.in_(sa.select(kb_article_tags.c.article_id)
-                                                 .where(kb_article_tags.c.tag == tag.lower())))
-    if after is not None:
-        rank, last_id = after
-        query = query.where(sa.or_(hits.c.rank > rank,
-                                   sa.and_(hits.c.rank == rank, kb_articles.c.id > last_id)))
-    rows = list(conn.execute(query.order_by(hits.c.rank, kb_articles.c.id)
-                             .limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    snips = search.snippets(conn, text, [r.id for r in rows],
-                            {r.id: r.summary or r.title for r in rows})
-    found = list(zip(summaries(conn, rows), [snips[r.id] for r in rows], strict=True))
-    return found, [rows[-1].rank, rows[-1].id] if more and rows else None
+    filters = Filters(public_only=public_only or not viewer.is_staff, status=status,
+                      category_id=category_id, tag=tag)
+    hits = index.search(clauses, filters, offset=offset, limit=limit + 1, any_clause=suggest,
+                        snippet_limit=limit)
+    more = len(hits) > limit
+    hits = hits[:limit]
+    ids = [h[0] for h in hits]
+    query = sa.select(kb_articles).where(
+        kb_articles.c.id.in_(ids), public_published() if public_only else visible(viewer))
+    for column, value in ((kb_articles.c.category_id, category_id),
+                          (kb_articles.c.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    rows = {r.id: r for r in conn.execute(query)} if ids else {}
+    ordered = [rows[i] for i in ids if i in rows]
+    snips = {aid: s.get("body") or s.get("summary") for aid, _, s in hits}
+    found = list(zip(summaries(conn, ordered),
+                     [snips[r.id] or r.summary or r.title for r in ordered], strict=True))
+    return found, offset + limit if more and offset + limit < MAX_HITS else None
 
 
 def _version(row: Any, refs: dict[int, UserRef]) -> Version:

@@ -1,7 +1,8 @@
 """Knowledge-base tables, declared on the shared metadata of :mod:`server.db.schema`.
 
-Migration 0005 creates them (and the ``kb_articles_fts`` full-text index, which the
-metadata does not model). Importing this module registers the tables on ``metadata``.
+Migration 0005 creates them and 0008_kb_search the search queue (the search index itself
+is a tantivy index in the data directory). Importing this module registers the tables
+on ``metadata``.
 """
 
 from __future__ import annotations
@@ -116,4 +117,12 @@ kb_acknowledgements = sa.Table(
               primary_key=True, index=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Articles whose search-index entry is out of date (see server/kb/search.py); rows are
+# added in the transaction that changes the article and removed once indexed.
+kb_search_queue = sa.Table(
+    "kb_search_queue", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_id", sa.Integer, nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from server.api.pagination import decode_cursor, encode_cursor
@@ -10,6 +11,7 @@ from server.db.schema import utcnow
 from server.errors import ValidationFailed
 from server.kb import store
 from server.kb.engagement import count_view
+from server.kb.render import to_html
 from server.kb.schemas import (
     Article,
     ArticleCreate,
@@ -20,6 +22,8 @@ from server.kb.schemas import (
     CategoryCreate,
     CategoryList,
     DiffQuery,
+    Preview,
+    PreviewCreate,
     SearchHit,
     SearchPage,
     SearchQuery,
@@ -29,6 +33,8 @@ from server.kb.schemas import (
     VersionDiff,
     VersionList,
 )
+from server.kb.search import SEARCH_INDEX, sync
+from server.kb.search_index import SearchIndex
 from server.kb.versions import as_document, unified_diff
 from server.keys import DATABASE
 from server.users import store as audit
@@ -92,7 +98,17 @@ async def create_article(req: ApiRequest) -> Article:
         article_id = store.create_article(conn, values, editor_id=me.user_id, now=utcnow())
         return store.get_article(conn, article_id, me)
 
-    return await req.app[DATABASE].write(run)
+    article = await req.app[DATABASE].write(run)
+    await sync(req.app, [article.id])
+    return article
+
+
+@router.route("POST", "/api/v1/kb/preview", roles=STAFF,
+              summary="Render Markdown as a saved article would show (changes nothing)",
+              body=PreviewCreate, response=Preview)
+async def preview(req: ApiRequest) -> Preview:
+    body: PreviewCreate = req.body
+    return Preview(html=await asyncio.to_thread(to_html, body.body))
 
 
 @router.route("GET", "/api/v1/kb/articles", roles=ANY_USER, summary="List articles",
@@ -138,7 +154,9 @@ async def update_article(req: ApiRequest) -> Article:
         store.update_article(conn, article_id, changes, editor_id=me.user_id, now=utcnow())
         return store.get_article(conn, article_id, me)
 
-    return await req.app[DATABASE].write(run)
+    article = await req.app[DATABASE].write(run)
+    await sync(req.app, [article.id])
+    return article
 
 
 @router.route("GET", f"/api/v1/kb/articles/{AID}/versions", roles=STAFF,
@@ -200,28 +218,35 @@ async def restore_version(req: ApiRequest) -> Article:
                              editor_id=me.user_id, now=utcnow(), restored_from=number)
         return store.get_article(conn, article_id, me)
 
-    return await req.app[DATABASE].write(run)
+    article = await req.app[DATABASE].write(run)
+    await sync(req.app, [article.id])
+    return article
 
 
 def _hits(found: list[Any]) -> list[SearchHit]:
     return [SearchHit(article=a, snippet=s) for a, s in found]
 
 
+def _index(req: ApiRequest) -> SearchIndex:
+    return req.app[SEARCH_INDEX]
+
+
 @router.route("GET", "/api/v1/kb/search", roles=ANY_USER, summary="Search articles",
               query=SearchQuery, response=SearchPage)
 async def search_articles(req: ApiRequest) -> SearchPage:
     q: SearchQuery = req.query
-    after = None
+    offset = 0
     if q.cursor:
-        after = decode_cursor(q.cursor, arity=2)
-        if not (isinstance(after[0], int | float) and isinstance(after[1], int)):
+        (offset,) = decode_cursor(q.cursor, arity=1)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise ValidationFailed("invalid cursor for this search", code="invalid_cursor")
     limit = page_limit(req.app, q.limit, default=20)
-    me = viewer(req)
-    found, last = await req.app[DATABASE].read(lambda c: store.search_articles(
-        c, q.q, me, public_only=False, category_id=q.category_id, tag=q.tag,
-        status=q.status, after=after, limit=limit))
-    return SearchPage(items=_hits(found), next_cursor=encode_cursor(*last) if last else None)
+    me, index = viewer(req), _index(req)
+    found, more = await req.app[DATABASE].read(lambda c: store.search_articles(
+        c, index, q.q, me, public_only=False, category_id=q.category_id, tag=q.tag,
+        status=q.status, offset=offset, limit=limit))
+    return SearchPage(items=_hits(found),
+                      next_cursor=encode_cursor(more) if more is not None else None)
 
 
 @router.route("GET", "/api/v1/kb/suggest", roles=ANY_USER,
@@ -229,8 +254,8 @@ async def search_articles(req: ApiRequest) -> SearchPage:
               response=Suggestions)
 async def suggest(req: ApiRequest) -> Suggestions:
     q: SuggestQuery = req.query
-    me = viewer(req)
+    me, index = viewer(req), _index(req)
     found, _ = await req.app[DATABASE].read(lambda c: store.search_articles(
-        c, q.q, me, public_only=True, category_id=None, tag=None, status=None, after=None,
-        limit=SUGGESTIONS))
+        c, index, q.q, me, public_only=True, category_id=None, tag=None, status=None,
+        offset=0, limit=SUGGESTIONS, suggest=True))
     return Suggestions(items=_hits(found))

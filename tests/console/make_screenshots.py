@@ -462,6 +462,53 @@ async def seed_catalog(server: RunningServer, admin: Client) -> int:
     return int(asked.json["id"])
 
 
+KB_ARTICLES = [
+    ("Network", "VPN", "Connect to the VPN from home",
+     "Start the VPN client, sign in with your token, and check the padlock.",
+     "## Before you start\n\nYou need the **Deskmate VPN** client (installed on every laptop) "
+     "and your authenticator app.\n\n## Steps\n\n1. Open *VPN client* from the tray.\n"
+     "2. Choose **Office gateway** and press **Connect**.\n3. Enter the six-digit code "
+     "from your authenticator.\n\nWhen the padlock turns green you are connected.\n\n"
+     "| Symptom | What to do |\n|---|---|\n| Code refused | Wait for the next code |\n"
+     "| Connects, no mail | Restart Outlook |", ["vpn", "remote"], "public"),
+    ("Printing", None, "Printer shows a paper jam but the tray is empty",
+     "Clear the rear roller and switch the printer off and on.",
+     "Scraps of paper behind the **rear door** trigger the jam sensor.\n\n1. Open the "
+     "rear door.\n2. Remove any scraps from the roller.\n3. Switch the printer off and on.",
+     ["printer"], "public"),
+    ("Accounts", None, "Reset your password",
+     "Use the self-service portal; the new password works everywhere within 5 minutes.",
+     "Open the password portal and choose *Forgot password*. The new password reaches "
+     "Wi-Fi, VPN and mail within **5 minutes**.", ["password", "account"], "public"),
+    ("Network", "VPN", "VPN concentrator: failover runbook",
+     "Internal: switching the VPN concentrators over by hand.",
+     "Only for the network team.\n\n```\nvpnctl failover --to secondary\n```",
+     ["vpn"], "internal"),
+]
+
+
+async def seed_kb(admin: Client) -> dict[str, int]:
+    """Create knowledge-base categories, articles, a second version and required reading."""
+    cats: dict[str, int] = {}
+    for name in ("Network", "Printing", "Accounts"):
+        cats[name] = (await admin.post("/api/v1/kb/categories", json={"name": name})).json["id"]
+    cats["VPN"] = (await admin.post("/api/v1/kb/categories", json={
+        "name": "VPN", "parent_id": cats["Network"]})).json["id"]
+    ids: dict[str, int] = {}
+    for top, sub, title, summary, body, tags, visibility in KB_ARTICLES:
+        resp = await admin.post("/api/v1/kb/articles", json={
+            "title": title, "summary": summary, "body": body, "tags": tags,
+            "visibility": visibility, "status": "published",
+            "category_id": cats[sub or top]})
+        ids.setdefault(tags[0], resp.json["id"])  # the first article of each tag
+    await admin.patch(f"/api/v1/kb/articles/{ids['vpn']}", json={
+        "body": KB_ARTICLES[0][4].replace("six-digit code", "six-digit code (or tap *Approve*)")})
+    groups = {g["name"]: g["id"] for g in (await admin.get("/api/v1/groups")).json["items"]}
+    await admin.post(f"/api/v1/kb/articles/{ids['vpn']}/required-reading",
+                     json={"group_id": groups["Service desk"]})
+    return ids
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_label("User name").fill(username)
@@ -480,14 +527,17 @@ async def main(out: Path, only: set[str]) -> None:
             agents, device_id = await seed_devices(server, admin, Path(tmp) / "agents")
             ticket_ids = await seed_tickets(server, admin, device_id)
             ticket_ids["laptop"] = await seed_catalog(server, admin)
+            kb_ids = await seed_kb(admin)
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium_path(),
                                                    headless=True, args=CHROMIUM_ARGS)
                 for who, password, shots in (
                         ("admin", ADMIN_PASSWORD, ["login", "desk-admin", "users", "groups",
                                                    "account", "devices", "device", "enrollment"]),
-                        ("tina.moreau", PASSWORD, ["ticket", "merge"]),
-                        ("rick.olsen", PASSWORD, ["portal", "catalog-request"]),
+                        ("tina.moreau", PASSWORD, ["ticket", "merge", "kb", "kb-article",
+                                                   "kb-edit", "kb-history", "kb-reading"]),
+                        ("rick.olsen", PASSWORD, ["portal", "catalog-request",
+                                                  "portal-deflection"]),
                         ("li.wei", PASSWORD, ["approval"])):
                     shots = [s for s in shots if not only or s in only]
                     if not shots:
@@ -579,6 +629,38 @@ async def main(out: Path, only: set[str]) -> None:
                                 "document.querySelector('.tl-thumb img').complete")
                             await page.set_viewport_size({"width": 1280, "height": 1150})
                             await page.screenshot(path=out / "portal.png")
+                        elif shot == "kb":
+                            await page.goto("/#/kb")
+                            await page.get_by_label("Search articles").fill("vpn")
+                            await expect(page.locator(".kb-result mark").first).to_be_visible()
+                            await page.screenshot(path=out / "kb.png")
+                        elif shot == "kb-article":
+                            await page.goto(f"/#/kb/articles/{kb_ids['vpn']}")
+                            await expect(page.locator(".kb-body table")).to_be_visible()
+                            await page.set_viewport_size({"width": 1280, "height": 1000})
+                            await page.screenshot(path=out / "kb-article.png")
+                        elif shot == "kb-edit":
+                            await page.goto(f"/#/kb/articles/{kb_ids['printer']}/edit")
+                            await expect(page.locator(".kb-preview ol")).to_be_visible()
+                            await page.screenshot(path=out / "kb-edit.png")
+                        elif shot == "kb-history":
+                            await page.goto(f"/#/kb/articles/{kb_ids['vpn']}/history")
+                            await expect(page.locator(".diff-add").first).to_be_visible()
+                            await page.screenshot(path=out / "kb-history.png")
+                        elif shot == "kb-reading":
+                            await page.goto("/#/kb/reading")
+                            await expect(page.locator(".kb-reading-table")).to_be_visible()
+                            await page.screenshot(path=out / "kb-reading.png")
+                        elif shot == "portal-deflection":
+                            await page.set_viewport_size({"width": 1280, "height": 1000})
+                            await page.goto("/#/portal/new")
+                            form = page.get_by_role("form", name="New ticket")
+                            await form.get_by_label("Title").fill("Printer says paper jam")
+                            await form.get_by_label("Description").fill(
+                                "The tray is empty but the printer on floor 2 keeps "
+                                "saying there is a paper jam.")
+                            await expect(page.locator(".kb-suggestion").first).to_be_visible()
+                            await page.screenshot(path=out / "portal-deflection.png")
                         elif shot == "devices":
                             await page.goto("/#/devices")
                             await expect(page.locator("tr[data-id]")).to_have_count(

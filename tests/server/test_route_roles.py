@@ -84,6 +84,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/kb/categories"): USERS,
     ("POST", "/api/v1/kb/categories"): STAFF,
     ("POST", "/api/v1/kb/articles"): STAFF,
+    ("POST", "/api/v1/kb/preview"): STAFF,
     ("GET", "/api/v1/kb/articles"): USERS,
     ("GET", "/api/v1/kb/articles/{article_id}"): USERS,
     ("PATCH", "/api/v1/kb/articles/{article_id}"): STAFF,

@@ -36,6 +36,7 @@ const PATHS = {
     "M19 8v6", "M16 11h6"],
   link: ["M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1", "M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"],
   x: ["M6 6l12 12", "M18 6L6 18"],
+  book: ["M4 5a2 2 0 0 1 2-2h14v16H6a2 2 0 0 0-2 2z", "M4 21V5", "M8 7h8"],
 };
 
 /** Return an SVG icon element by name. */

@@ -13,10 +13,12 @@ export function navFor(user) {
     sections.push({ title: "Service desk", items: [
       { id: "desk", href: "#/desk", label: "Desk", icon: "inbox" },
       { id: "devices", href: "#/devices", label: "Devices", icon: "monitor" },
+      { id: "kb", href: "#/kb", label: "Knowledge base", icon: "book" },
     ] });
   } else {
     sections.push({ title: "Support", items: [
       { id: "portal", href: "#/portal", label: "My tickets", icon: "ticket" },
+      { id: "kb", href: "#/kb", label: "Help articles", icon: "book" },
     ] });
   }
   if (user.role === "admin") {

@@ -14,7 +14,7 @@ import server.health.tables  # noqa: F401 - registers the health tables on the s
 from server.db.schema import UTCDateTime
 
 revision = "0009_health"
-down_revision = "0007_ticket_indexes"
+down_revision = "0008_kb_search"
 branch_labels = None
 depends_on = None
 

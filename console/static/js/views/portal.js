@@ -9,6 +9,8 @@ import { ago, dateTime } from "../format.js";
 import { icon } from "../icons.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { articleBody, goWithNotice, snippetNodes } from "../kb.js";
+import { ticketArticles } from "../kb_ticket.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
 import { approvalDialog, approvalState, formFacts } from "../ticket_actions.js";
@@ -163,6 +165,7 @@ function catalogValues(form, item) {
 function newTicketForm(host) {
   let items = [];
   let chosen = null; // the catalog item being requested, if any
+  const suggestions = deflection(() => `${form.elements.title.value} ${form.elements.description.value}`);
   const kindChoice = (value, title, text, checked) => h("label", { class: "choice" },
     h("input", { type: "radio", name: "kind", value, checked }),
     h("span", { class: "choice-text" }, h("strong", {}, title), h("span", { class: "muted small" }, text)));
@@ -181,6 +184,7 @@ function newTicketForm(host) {
     field("Title", title),
     field("Description", h("textarea", { name: "description", rows: 7, maxlength: 20000,
       placeholder: "What happened, what you expected, and since when. Error messages help." })),
+    suggestions.el,
     category,
     field("Attach a file", file, "Optional: a screenshot, a PDF or a log file."),
     h("div", { class: "form-actions" },
@@ -246,6 +250,8 @@ function newTicketForm(host) {
       showError(error);
     }
   });
+  form.elements.title.addEventListener("input", suggestions.typed);
+  form.elements.description.addEventListener("input", suggestions.typed);
   replace(host, panel("New ticket", form, { cls: "panel-new-ticket" }));
   title.focus();
   (async () => {
@@ -266,6 +272,85 @@ function newTicketForm(host) {
   })();
 }
 
+// ---------- Articles that may solve it (deflection) ----------
+
+const SUGGEST_CHARS = 200; // what /api/v1/kb/suggest takes
+
+/**
+ * Public articles matching what the requester types, each with "This solved my problem",
+ * which records a deflection and ends there: no ticket is created.
+ * `text()` returns what was typed; call `typed` on every input. Returns {el, typed}.
+ */
+function deflection(text) {
+  const list = h("div", { class: "kb-suggestion-list" });
+  const el = h("section", { class: "kb-suggestions", hidden: true, "aria-label": "Suggested articles",
+    "aria-live": "polite" }, h("h3", {}, icon("check"), " These articles may solve your problem"), list);
+  let seq = 0;
+  let last = "";
+
+  function query() {
+    return text().replace(/\s+/g, " ").trim().slice(0, SUGGEST_CHARS);
+  }
+
+  async function solved(article) {
+    clearNotice();
+    const done = await guarded(() => api.post(`/api/v1/kb/articles/${article.id}/deflections`,
+      { query: query() }));
+    if (!done) return;
+    goWithNotice("#/portal", `Glad \u201c${article.title}\u201d helped. No ticket was created.`);
+  }
+
+  async function read(article, host, button) {
+    if (!host.hidden) {
+      host.hidden = true;
+      button.textContent = "Read it here";
+      return;
+    }
+    const full = await guarded(() => api.get(`/api/v1/kb/articles/${article.id}`));
+    if (!full) return;
+    replace(host, articleBody(full.body_html));
+    host.hidden = false;
+    button.textContent = "Hide";
+  }
+
+  function card(hit) {
+    const a = hit.article;
+    const body = h("div", { class: "kb-preview", hidden: true });
+    const readButton = h("button", { type: "button", class: "btn btn-small" }, "Read it here");
+    readButton.addEventListener("click", () => read(a, body, readButton));
+    return h("article", { class: "kb-suggestion", "data-id": a.id },
+      h("strong", {}, a.title),
+      h("p", { class: "kb-snippet small" }, snippetNodes(hit.snippet)),
+      body,
+      h("div", { class: "kb-suggestion-actions" }, readButton,
+        h("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => solved(a) },
+          icon("check"), "This solved my problem")));
+  }
+
+  const typed = debounce(async () => {
+    const q = query();
+    if (q === last) return;
+    last = q;
+    const mine = ++seq;
+    if (q.length < 3) {
+      el.hidden = true;
+      replace(list);
+      return;
+    }
+    let data;
+    try {
+      data = await api.get("/api/v1/kb/suggest", { q });
+    } catch {
+      return; // suggestions are a help; a failure must not get in the way of the ticket
+    }
+    if (mine !== seq || !el.isConnected) return;
+    replace(list, data.items.map(card));
+    el.hidden = !data.items.length;
+  }, 350);
+
+  return { el, typed };
+}
+
 // ---------- One ticket ----------
 
 /** Show one of the requester's tickets in `host`; return its refresh function. */
@@ -278,6 +363,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   const description = h("div", { class: "ticket-description" });
   const list = h("ol", { class: "tl", "aria-label": "Timeline" });
   const files = h("div");
+  const articles = ticketArticles(id, { staff: false });
   const box = composer({
     staff: false,
     placeholder: "Write a reply to the service desk\u2026",
@@ -360,6 +446,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     if (JSON.stringify(t) !== JSON.stringify(ticket)) {
       ticket = t;
       render();
+      articles.refresh(t.status);
     }
     renderTimeline();
   }
@@ -414,6 +501,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     replace(host, h("div", { class: "stack-lg" }, header, banner,
       panel("Conversation", [description, list], { cls: "panel-conversation" }),
       panel(null, box.el, { cls: "panel-composer" }),
+      articles.el,
       panel("Files", files)));
   })();
   return debounce(() => guarded(load), 300);

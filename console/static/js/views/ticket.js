@@ -9,6 +9,7 @@ import { allGroups, allUsers } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { icon } from "../icons.js";
+import { ticketArticles } from "../kb_ticket.js";
 import { helpButton, shortcuts } from "../keys.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -52,6 +53,7 @@ export function ticketView(root, { user, params, setTitle }) {
   const files = h("div");
   const cannedButton = h("button", { type: "button", class: "btn btn-ghost", "aria-keyshortcuts": "c",
     onclick: () => insertCanned() }, icon("copy"), "Canned response");
+  const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -226,7 +228,8 @@ export function ticketView(root, { user, params, setTitle }) {
           t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
           t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
       panel("SLA", slaClocks(t.sla), { cls: "panel-sla" }),
-      panel("Attachments", files));
+      panel("Attachments", files),
+      articles.el);
     assignee.id = "side-assignee";
     if (focused) {
       const again = side.querySelector(`[name="${focused}"]`);
@@ -241,6 +244,7 @@ export function ticketView(root, { user, params, setTitle }) {
     renderHeader();
     renderDescription();
     renderSide();
+    articles.refresh(t.status);
   }
 
   // ---------- actions ----------

@@ -1,0 +1,106 @@
+// Writing a knowledge-base article (staff): Markdown on the left, the preview the server
+// renders (sanitized, exactly as readers will see it) on the right, updated as one types.
+
+import { api } from "../api.js";
+import { busy, field, formValues, h, replace } from "../dom.js";
+import { icon } from "../icons.js";
+import { articleBody, categoryChoice, categoryTree, goWithNotice } from "../kb.js";
+import { debounce } from "../live.js";
+import { clearNotice, guarded, showError } from "../notice.js";
+import { parseTags } from "../tickets.js";
+import { emptyState, panel } from "../ui.js";
+
+/** Fill the editor; `params[0]` is "new" or the article id. */
+export function kbEditView(root, { params, setTitle }) {
+  const id = params[0] === "new" ? null : Number(params[0]);
+  const preview = h("div", { class: "kb-preview", "aria-live": "polite", "aria-label": "Preview" });
+  let seq = 0;
+
+  const refresh = debounce(async (markdown) => {
+    const mine = ++seq;
+    const data = await guarded(() => api.post("/api/v1/kb/preview", { body: markdown }));
+    if (data && mine === seq && preview.isConnected) {
+      replace(preview, data.html ? articleBody(data.html)
+        : h("p", { class: "muted" }, "The preview appears here as you write."));
+    }
+  }, 250);
+
+  function form(article, categories) {
+    const a = article || { title: "", summary: "", body: "", tags: [], visibility: "internal", status: "draft",
+      category_id: null, review_date: null };
+    const body = h("textarea", { name: "body", rows: 22, maxlength: 100000, class: "kb-source mono",
+      placeholder: "## Symptoms\n\n## Cause\n\n## Fix\n\n1. First step" });
+    body.value = a.body;
+    body.addEventListener("input", () => refresh(body.value));
+    const choice = (name, value, options) => h("select", { name },
+      options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+    const el = h("form", { class: "stack", "aria-label": id ? "Edit article" : "New article" },
+      field("Title", h("input", { name: "title", required: true, maxlength: 200, value: a.title })),
+      field("Summary", h("input", { name: "summary", maxlength: 1000, value: a.summary }),
+        "One sentence shown in lists and suggestions."),
+      h("div", { class: "row-4" },
+        field("Category", categoryChoice(categories, a.category_id)),
+        field("Visibility", choice("visibility", a.visibility,
+          [["internal", "Internal (technicians)"], ["public", "Public (requesters too)"]])),
+        field("Status", choice("status", a.status, [["draft", "Draft"], ["published", "Published"],
+          ["archived", "Archived"]])),
+        field("Review by", h("input", { name: "review_date", type: "date", value: a.review_date || "" }))),
+      field("Tags", h("input", { name: "tags", value: a.tags.join(", "), placeholder: "vpn, remote" }),
+        "Separated by commas or spaces."),
+      h("div", { class: "kb-editor" },
+        h("div", { class: "field" }, h("label", { for: "kb-source" }, "Article (Markdown)"), body),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, "Preview"), preview)),
+      h("div", { class: "form-actions" },
+        h("a", { class: "btn", href: id ? `#/kb/articles/${id}` : "#/kb" }, "Cancel"),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), id ? "Save a new version" : "Create")));
+    body.id = "kb-source";
+    el.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearNotice();
+      const v = formValues(el);
+      const values = { title: v.title, summary: v.summary, body: body.value, visibility: v.visibility,
+        status: v.status, tags: parseTags(v.tags), category_id: v.category_id ? Number(v.category_id) : null,
+        review_date: v.review_date || null };
+      try {
+        let saved;
+        if (id) {
+          const changes = {};
+          for (const [key, value] of Object.entries(values)) {
+            if (JSON.stringify(value) !== JSON.stringify(article[key])) changes[key] = value;
+          }
+          if (!Object.keys(changes).length) {
+            location.hash = `#/kb/articles/${id}`;
+            return;
+          }
+          saved = await busy(el, () => api.patch(`/api/v1/kb/articles/${id}`, changes));
+        } else {
+          saved = await busy(el, () => api.post("/api/v1/kb/articles", values));
+        }
+        goWithNotice(`#/kb/articles/${saved.id}`, id ? `Saved as version ${saved.version}.` : "Article created.");
+      } catch (error) {
+        showError(error);
+      }
+    });
+    refresh(a.body);
+    return el;
+  }
+
+  setTitle(id ? "Edit article" : "New article");
+  replace(root, h("p", { class: "muted" }, "Loading\u2026"));
+  (async () => {
+    const loaded = await guarded(async () => [await categoryTree(), id ? await api.get(`/api/v1/kb/articles/${id}`) : null]);
+    if (!root.isConnected) return;
+    if (!loaded) {
+      replace(root, panel(null, emptyState("search", "This article cannot be edited", "It may not exist.",
+        h("a", { class: "btn", href: "#/kb" }, "Back to the knowledge base"))));
+      return;
+    }
+    const [categories, article] = loaded;
+    if (article) setTitle(`Edit: ${article.title}`);
+    const f = form(article, categories);
+    replace(root, h("div", { class: "ticket-nav" },
+      h("a", { class: "back-link", href: id ? `#/kb/articles/${id}` : "#/kb" }, icon("back"),
+        id ? "Article" : "Knowledge base")), panel(null, f));
+    f.elements.title.focus();
+  })();
+}

@@ -1,0 +1,87 @@
+// An article's version history (staff): every saved version, a diff between any two, and
+// restoring an old version (which saves it as the newest version; nothing is lost).
+
+import { api } from "../api.js";
+import { h, replace } from "../dom.js";
+import { dateTime } from "../format.js";
+import { icon } from "../icons.js";
+import { guarded, showSuccess } from "../notice.js";
+import { confirmDialog, emptyState, panel } from "../ui.js";
+
+/** Return a <pre> of a unified diff, one line per element, coloured by kind. */
+function diffBlock(text) {
+  const lines = text ? text.split("\n") : [];
+  return h("pre", { class: "kb-diff", "aria-label": "Differences" }, lines.length ? lines.map((line) => {
+    let cls = "diff-ctx";
+    if (line.startsWith("+++") || line.startsWith("---")) cls = "diff-file";
+    else if (line.startsWith("@@")) cls = "diff-hunk";
+    else if (line.startsWith("+")) cls = "diff-add";
+    else if (line.startsWith("-")) cls = "diff-del";
+    return h("span", { class: cls }, `${line}\n`);
+  }) : h("span", { class: "muted" }, "These versions are the same."));
+}
+
+/** Fill the history page; `params[0]` is the article id. */
+export function kbHistoryView(root, { params, setTitle }) {
+  const id = Number(params[0]);
+  let versions = [];
+  let from = null;
+  let to = null;
+  const list = h("ol", { class: "kb-versions", "aria-label": "Versions" });
+  const diff = h("div", { class: "kb-diff-host" });
+
+  function renderList() {
+    replace(list, versions.map((v) => h("li", { class: "kb-version", "data-number": v.number },
+      h("label", { class: "inline", title: "Compare from" },
+        h("input", { type: "radio", name: "from", value: v.number, checked: v.number === from,
+          onchange: () => { from = v.number; showDiff(); } }), "from"),
+      h("label", { class: "inline", title: "Compare to" },
+        h("input", { type: "radio", name: "to", value: v.number, checked: v.number === to,
+          onchange: () => { to = v.number; showDiff(); } }), "to"),
+      h("div", { class: "kb-version-text" },
+        h("strong", {}, `Version ${v.number}`), " \u00b7 ", v.title,
+        h("p", { class: "small muted" }, dateTime(v.created_at), v.editor ? ` \u00b7 ${v.editor.display_name}` : "",
+          v.restored_from ? ` \u00b7 restored from version ${v.restored_from}` : "")),
+      v.number !== versions[0].number ? h("button", { type: "button", class: "btn btn-small",
+        onclick: () => restore(v.number) }, icon("reopen"), "Restore") : h("span", { class: "badge" }, "Current"))));
+  }
+
+  async function showDiff() {
+    if (from === null || to === null) return;
+    const data = await guarded(() => api.get(`/api/v1/kb/articles/${id}/diff`, { from, to }));
+    if (data && diff.isConnected) {
+      replace(diff, h("p", { class: "small muted" }, `Version ${data.from} \u2192 version ${data.to}`),
+        diffBlock(data.diff));
+    }
+  }
+
+  async function restore(number) {
+    if (!await confirmDialog("Restore this version?",
+      `Version ${number} becomes the newest version; the versions after it stay in the history.`,
+      { confirmLabel: "Restore" })) return;
+    const article = await guarded(() => api.post(`/api/v1/kb/articles/${id}/versions/${number}/restore`));
+    if (!article) return;
+    showSuccess(`Version ${number} is restored as version ${article.version}.`);
+    await load();
+  }
+
+  async function load() {
+    versions = (await api.get(`/api/v1/kb/articles/${id}/versions`)).items;
+    to = versions[0].number;
+    from = versions.length > 1 ? versions[1].number : to;
+    if (!root.isConnected) return;
+    renderList();
+    await showDiff();
+  }
+
+  setTitle("History");
+  root.append(h("div", { class: "ticket-nav" },
+    h("a", { class: "back-link", href: `#/kb/articles/${id}` }, icon("back"), "Article")),
+  h("div", { class: "kb-history" }, panel("Versions", list), panel("Changes", diff)));
+  (async () => {
+    const ok = await guarded(async () => { await load(); return true; });
+    if (!ok && root.isConnected) {
+      replace(list, h("li", {}, emptyState("history", "No history to show", "The article may not exist.")));
+    }
+  })();
+}
