@@ -305,8 +305,13 @@ class Agent:
         """Send a frame and wait for the server's ack of ``message_id``."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._acks[message_id] = future
-        await ws.send(frame)
-        await asyncio.wait_for(future, ACK_TIMEOUT)
+        try:
+            await ws.send(frame)
+            await asyncio.wait_for(future, ACK_TIMEOUT)
+        finally:
+            # Nobody waits any more: a later failure must not land on an orphan future.
+            if self._acks.get(message_id) is future:
+                del self._acks[message_id]
 
     async def _heartbeats(self, ws: ClientConnection, interval: float) -> None:
         seq = 0
