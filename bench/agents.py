@@ -510,6 +510,8 @@ def bench(n: int, opts: argparse.Namespace) -> Summary:
     env = {**os.environ, "DESKMATE_DATA": str(data), "DESKMATE_HOST": "127.0.0.1",
            "DESKMATE_PORT": str(port), "DESKMATE_LOG_LEVEL": "WARNING",
            "DESKMATE_ADMIN_PASSWORD": secrets.token_urlsafe(18)}
+    if opts.gc_full_minutes is not None:
+        env["DESKMATE_GC_FULL_MINUTES"] = str(opts.gc_full_minutes)
     server: subprocess.Popen[bytes] | None = None
     workers: list[tuple[mp.process.BaseProcess, Pipe]] = []
     try:
@@ -687,6 +689,9 @@ def main() -> int:
                         help="heartbeat measurement window in seconds (default 30)")
     parser.add_argument("--settle", type=float, default=2.0,
                         help="pause between the last connect and the window (default 2)")
+    parser.add_argument("--gc-full-minutes", type=int, default=None,
+                        help="the server's gc_full_minutes (default: the server's default; "
+                             "1 puts a full collection inside a 70 s window)")
     opts = parser.parse_args()
 
     print("$ " + " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]))
@@ -695,7 +700,8 @@ def main() -> int:
           f"Python {sys.version.split()[0]}; open files limit raised to {soft} (hard {hard})")
     print(f"settings: agents {opts.agents}, {opts.workers} workers, {opts.inflight} "
           f"handshakes in flight per worker, heartbeat every {opts.interval:g} s, "
-          f"window {opts.window:g} s, settle {opts.settle:g} s")
+          f"window {opts.window:g} s, settle {opts.settle:g} s, server gc_full_minutes "
+          f"{'default' if opts.gc_full_minutes is None else opts.gc_full_minutes}")
     print("target: 10000 agents, heartbeat p99 < 100 ms, < 50 KB server RSS per agent",
           flush=True)
     needed = max(opts.agents) + 100

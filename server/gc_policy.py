@@ -38,6 +38,7 @@ log = logging.getLogger("deskmate.gc")
 
 FREEZE_INTERVAL = 10.0
 FULL_INTERVAL = 3600.0
+SLOW_FULL_MS = 100.0  # a full pass this long is logged as a warning
 
 
 @dataclass
@@ -66,9 +67,10 @@ class GcPolicy:
         collected = gc.collect()
         gc.freeze()
         self.last_full = now
-        log.info("full garbage collection: %d unreachable objects freed in %.0f ms; "
-                 "%d objects frozen", collected, (time.perf_counter() - started) * 1000,
-                 gc.get_freeze_count())
+        paused = (time.perf_counter() - started) * 1000
+        log.log(logging.WARNING if paused >= SLOW_FULL_MS else logging.INFO,
+                "full garbage collection paused the server for %.0f ms: %d unreachable "
+                "objects freed, %d objects frozen", paused, collected, gc.get_freeze_count())
         return "full"
 
     async def run(self) -> None:
