@@ -161,9 +161,26 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
                         return dialog.attach_shot.get()
 
                     assert await tk.on_tk(fill) is True
-                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-dialog.png",
-                                            {"left": 190, "top": 100, "width": 500,
-                                             "height": 430})
+
+                    def placed() -> dict[str, int] | None:
+                        window = dialog.title.winfo_toplevel()
+                        window.update_idletasks()
+                        if not window.winfo_viewable() or window.winfo_width() < 50:
+                            return None
+                        return {"left": window.winfo_rootx(), "top": window.winfo_rooty(),
+                                "width": window.winfo_width(), "height": window.winfo_height()}
+
+                    found: list[dict[str, int]] = []
+
+                    async def shown() -> bool:
+                        region = await tk.on_tk(placed)
+                        if region is not None:
+                            found.append(region)
+                        return region is not None
+
+                    await eventually(shown)
+                    region = found[-1]
+                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-dialog.png", region)
                     await tk.on_tk(dialog.send_button.invoke)
                     await eventually(lambda: app.last_answer is not None)
                     assert app.last_answer == {"ok": True, "number": "INC-000001",
