@@ -11,6 +11,7 @@ clocks, their calendars, policies and tickets, one prepared statement for the up
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import ticket_events, tickets
+from server.errors import ApiError
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
 from server.tickets import store as ticket_store
 from server.tickets.lifecycle import FINAL_STATUSES
+
+log = logging.getLogger("deskmate.sla")
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,20 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
     if timeline:
         conn.execute(ticket_events.insert(), timeline)
     tracking.refresh_due(conn, ticket_ids)
-    # Escalations go through the ticket store, which sees the clocks saved above.
+    # Escalations go through the ticket store, which sees the clocks saved above. Each
+    # runs in a savepoint: a rule that cannot run (its group was deleted since) is noted
+    # on the ticket and must not undo the warnings and breaches of the whole batch.
     for ticket_id, rule in actions:
-        _escalate(conn, ticket_id, rule, now, matrix)
+        try:
+            with conn.begin_nested():
+                _escalate(conn, ticket_id, rule, now, matrix)
+        except ApiError as exc:
+            log.warning("SLA escalation %s on ticket %d could not run: %s", rule["action"],
+                        ticket_id, exc.message)
+            ticket_store.add_event(
+                conn, ticket_id, actor_id=None, type="sla_escalation", public=False, now=now,
+                body=f"Escalation rule '{rule['action']}' could not run: {exc.message}",
+                changes={"rule": dict(rule), "failed": True})
     return fired
 
 

@@ -242,6 +242,27 @@ def test_escalations_reassign_raise_priority_and_note(desk: Desk) -> None:
     assert (note.body, note.public) == ("Escalated to level 2.", False)
 
 
+def test_an_escalation_that_cannot_run_is_noted_and_the_pass_goes_on(desk: Desk) -> None:
+    """A reassign rule naming a deleted group leaves a note; breaches still fire."""
+    desk.db.write_sync(lambda c: c.execute(groups.insert().values(
+        name="Level 2", description="", created_at=T0)))
+    level2 = desk.db.read_sync(lambda c: c.execute(sa.select(groups.c.id)).scalar())
+    desk.policy("Default", resolution=60, fallback=True, rules=[
+        {"on": "breach", "action": "reassign", "group_id": level2},
+        {"on": "breach", "action": "raise_priority", "clock": "resolution"}])
+    first = desk.ticket(T0, impact=2, urgency=2)  # P3
+    second = desk.ticket(T0 + minutes(1), impact=2, urgency=2)
+    desk.db.write_sync(lambda c: c.execute(groups.delete().where(groups.c.id == level2)))
+    fired = desk.run(T0 + minutes(61))
+    assert sorted(f.ticket_id for f in fired) == [first, second]
+    for tid in (first, second):
+        assert len(desk.events(tid, "sla_breached")) == 1
+        [note] = desk.events(tid, "sla_escalation")
+        assert "could not run" in note.body and not note.public
+        assert (desk.row(tid).group_id, desk.row(tid).priority) == (None, 2)  # next rule ran
+    assert desk.run(T0 + minutes(62)) == []  # fired once, not retried every pass
+
+
 def test_policy_edits_retarget_open_tickets_but_not_closed_ones(desk: Desk) -> None:
     """Changing targets re-targets open clocks; a closed ticket keeps its snapshot."""
     from server.sla.schemas import Targets
