@@ -246,6 +246,7 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
                                             inventory_digests=digests,
                                             server_time=time.time())))
         del digests
+        link.welcomed = True
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
         if p.HEALTH_CAPABILITY in link.capabilities:
             await send_config(app[DATABASE], link)

@@ -40,6 +40,8 @@ class AgentLink:
     capabilities: frozenset[str] = frozenset()
     transport: asyncio.BaseTransport | None = None
     last_heard: float = 0.0  # loop time of the last frame from the agent
+    welcomed: bool = False  # the Welcome went out: other messages may follow it
+    config_reads: int = 0  # health-config reads started for this link (newest one wins)
     closing: bool = False
     _closer: asyncio.Task[None] | None = None
 
