@@ -14,17 +14,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from server.db.schema import agent_reports, devices
+from server.db.schema import agent_reports, devices, users
 from server.db.schema import tickets as ticket_table
 from server.health import policy
 from server.health.store import checks_for_device, open_incident
 from server.health.tables import device_health
 from server.tickets import store as tickets
-from server.tickets.from_agent import requester_for
 from server.tickets.priority import priority_for
+from server.users import store as user_store
 from shared import protocol as p
 
-MONITORING_LOGIN = "monitoring"  # the requester of incidents raised by checks
+# The requester of incidents raised by checks: a system user no one can sign in as or be
+# mapped to. The ':' is outside both the API's user-name pattern and the agents'
+# requester_login pattern, so no person and no device login can ever share it.
+MONITORING_USER = "system:monitoring"
 RESOLUTION_CODE = "recovered"
 
 
@@ -46,10 +49,18 @@ def _ticket_change(conn: Connection, ticket_id: int, change: str, *,
                         requester_id=row.requester_id, change=change, public=public)
 
 
+def _monitoring_user(conn: Connection, now: dt.datetime) -> int:
+    row = conn.execute(sa.select(users.c.id).where(users.c.username == MONITORING_USER)).first()
+    if row is not None:
+        return int(row.id)
+    return user_store.create_user(conn, username=MONITORING_USER, display_name="Health monitoring",
+                                  role="requester", email=None, password_hash=None, now=now)
+
+
 def _open(conn: Connection, *, device: Any, check: Any, result: p.HealthResult,
           text: str, matrix: Any, now: dt.datetime) -> int:
     impact, urgency = policy.impact_urgency(result.state)
-    requester = requester_for(conn, MONITORING_LOGIN, now)
+    requester = _monitoring_user(conn, now)
     title = f"{check.name} {result.state} on {device.hostname}"[:200]
     description = (f"The health check {check.name!r} ({check.kind}"
                    f"{' ' + check.target if check.target else ''}) on {device.hostname} "

@@ -69,6 +69,10 @@ async def test_failing_check_raises_one_incident_updated_then_resolved(
         assert (incident["kind"], incident["priority"], incident["status"]) == (
             "incident", 2, "new")
         assert incident["title"] == "Disk / critical on pc-001"
+        # Requested by a reserved system user that no person or device login can match.
+        assert incident["requester"]["display_name"] == "Health monitoring"
+        monitor = await admin.get(f"/api/v1/users/{incident['requester']['id']}")
+        assert monitor.json["username"] == "system:monitoring"
 
         async def updated() -> bool:  # repeated failures: new readings, same incident
             return len(await readings(admin, incident["id"])) >= 3
