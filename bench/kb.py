@@ -228,14 +228,17 @@ def bench_edits(db: Database, index: SearchIndex, base: sqlite3.Connection, edit
     """Time an edit with its index update against replacing the FTS5 row."""
     rng = random.Random(11)
     corpus = Corpus(seed=99)
+    run = time.time_ns()  # the cached data keeps earlier runs' edits: make each one new
     ours, theirs = [], []
-    for _ in range(edits):
+    for n in range(edits):
         aid = rng.randint(1, articles)
         art = corpus.article()
+        body = f"{art.body}\n\nChecked again (run {run}, edit {n})."
 
-        def edit(conn: Any, aid: int = aid, art: Any = art) -> None:
-            store.update_article(conn, aid, {"title": art.title[:200], "body": art.body},
-                                 editor_id=1, now=utcnow())
+        def edit(conn: Any, aid: int = aid, art: Any = art, body: str = body) -> None:
+            if not store.update_article(conn, aid, {"title": art.title[:200], "body": body},
+                                        editor_id=1, now=utcnow()):
+                raise SystemExit(f"edit of article {aid} changed nothing")
 
         def ours_once(edit: Any = edit, aid: int = aid) -> None:
             db.write_sync(edit)

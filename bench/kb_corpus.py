@@ -144,3 +144,8 @@ class Corpus:
 def asset_tag(serial: int) -> str:
     """Return the asset tag article number ``serial`` mentions (unique per article)."""
     return f"lt{(serial * 7919) % 1_000_003:07d}"
+
+
+if __name__ == "__main__":  # `make bench` runs every script here: show what kb.py indexes
+    sample = Corpus().article(serial=1)
+    print(f"# {sample.title}\n\n{sample.summary}\n\n{sample.body[:1500]}\n…")
