@@ -39,6 +39,8 @@ from server.live import Broker
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.remote import views as remote_views
+from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
 from server.tickets import catalog_views, queue_views
 from server.tickets import store as ticket_store
@@ -50,7 +52,8 @@ log = logging.getLogger("deskmate.server")
 
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
-           catalog_views.router, kb_views.router, kb_engagement_views.router)
+           catalog_views.router, kb_views.router, kb_engagement_views.router,
+           remote_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -146,6 +149,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(hub_ctx)
+    app.cleanup_ctx.append(sessions_ctx)
+    app.on_shutdown.append(sessions_shutdown)
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)

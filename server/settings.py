@@ -111,6 +111,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Serve /metrics without authentication (default: admins and their API tokens only).",
     ),
     Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting("remote_consent_seconds", int, 30,
+            "How long the user has to answer a remote-session request; no answer is a refusal."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -147,6 +149,7 @@ class Settings:
     admin_password: str
     metrics_public: bool
     log_level: str
+    remote_consent_seconds: int
 
     @property
     def data_dir(self) -> Path:

@@ -28,6 +28,7 @@ from server.keys import (
     HANDSHAKES,
     HUB,
     METRICS,
+    REMOTE,
     SETTINGS,
 )
 from server.tickets import from_agent
@@ -167,6 +168,12 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=ticket.requester.id, change="created",
                                    public=True)
+    elif isinstance(message, p.SessionAnswer):
+        await app[REMOTE].answer(link, message)
+    elif isinstance(message, p.ModeAnswer):
+        await app[REMOTE].mode_answer(link, message)
+    elif isinstance(message, p.SessionEnded):
+        await app[REMOTE].ended_by_agent(link, message)
     elif isinstance(message, p.Error):
         log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
                  message.message)
@@ -210,7 +217,8 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
     record, hello = authed
     hub = app[HUB]
     link = AgentLink(device_id=record.id, uid=record.uid, ws=ws, address=request[CLIENT_IP],
-                     conn_id=conn_id, agent_version=hello.agent_version)
+                     conn_id=conn_id, agent_version=hello.agent_version,
+                     capabilities=frozenset(hello.capabilities))
     hub.register(link)
     writer = asyncio.create_task(link.writer(), name=f"{conn_id}-writer")
     try:
@@ -232,6 +240,7 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
         await _message_loop(link, ws, request)
     finally:
         hub.unregister(link)
+        await app[REMOTE].agent_gone(link)
         if not link.closing:
             link.close(1000, "")
         with contextlib.suppress(asyncio.TimeoutError, Exception):
@@ -260,8 +269,8 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             return
         try:
             if msg.type == WSMsgType.BINARY:
-                raise p.ProtocolError(p.BINARY_NOT_ALLOWED,
-                                      "binary frames are only for screen sessions")
+                request.app[REMOTE].frame(link, msg.data)  # relayed, never decoded
+                continue
             data = msg.data
             if len(data) > p.MAX_CONTROL_BYTES:  # an inventory: parse it off the loop
                 message = await asyncio.to_thread(p.decode_agent_message, data)

@@ -31,6 +31,7 @@ class AgentLink:
     address: str
     conn_id: str
     agent_version: str
+    capabilities: frozenset[str] = frozenset()
     outgoing: asyncio.Queue[str] = field(
         default_factory=lambda: asyncio.Queue(maxsize=OUTGOING_QUEUE))
     closing: bool = False

@@ -99,6 +99,14 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/kb/articles/{article_id}/required-reading/{group_id}"): STAFF,
     ("POST", "/api/v1/kb/articles/{article_id}/acknowledge"): USERS,
     ("GET", "/api/v1/kb/required-reading"): USERS,
+    ("POST", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
+    ("GET", "/api/v1/remote-sessions/{session_id}"): STAFF,
+    ("POST", "/api/v1/remote-sessions/{session_id}/end"): STAFF,
+    ("POST", "/api/v1/remote-sessions/{session_id}/mode"): STAFF,
+    ("GET", "/api/v1/remote-sessions/{session_id}/ws"): STAFF,
+    ("GET", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
+    ("PUT", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 
