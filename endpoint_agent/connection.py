@@ -30,6 +30,7 @@ from endpoint_agent.backoff import Backoff
 from endpoint_agent.errors import FatalConnectionError
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
+from endpoint_agent.remote.controller import RemoteSupport
 from endpoint_agent.state import Enrollment
 from shared import agent_auth
 from shared import protocol as p
@@ -41,6 +42,8 @@ CAPABILITIES = ["inventory", "metrics"]
 FATAL_CODES = {p.REVOKED, p.AUTH_FAILED, p.UNSUPPORTED_VERSION}
 FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
                p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
+REMOTE_MESSAGES = (p.SessionRequest, p.SessionMode, p.SessionEnd, p.SessionKeyFrame,
+                   p.SessionSettings, p.FrameAcked, p.SessionInput)
 ACK_TIMEOUT = 30.0
 OUTBOX_BATCH = 32
 STABLE_AFTER = 30.0  # a connection that lasted this long resets the backoff
@@ -77,6 +80,7 @@ class Agent:
         offline_sample_interval: float = 60.0,
         inventory_interval: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        remote: RemoteSupport | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -89,6 +93,7 @@ class Agent:
         self.offline_sample_interval = offline_sample_interval
         self.inventory_interval = inventory_interval
         self.clock = clock
+        self.remote = remote
         self.stats = Stats()
         self.connected = asyncio.Event()
         self._stop = asyncio.Event()
@@ -138,6 +143,8 @@ class Agent:
                     self.connected.clear()
                     self._ws = None
                     self._fail_pending()
+                    if self.remote is not None:
+                        await self.remote.connection_lost()
                 if self._stop.is_set():
                     break
                 if self._close_code == p.CLOSE_REPLACED:
@@ -158,6 +165,8 @@ class Agent:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
+            if self.remote is not None:
+                await self.remote.close()
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():
@@ -204,7 +213,12 @@ class Agent:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handshake(self, ws: ClientConnection) -> p.Welcome:
-        return await handshake(ws, self.enrollment.device_id, self.key)
+        capabilities = CAPABILITIES + (["remote"] if self.remote is not None else [])
+        welcome = await handshake(ws, self.enrollment.device_id, self.key,
+                                  capabilities=capabilities)
+        if self.remote is not None:
+            self.remote.bind(ws.send)
+        return welcome
 
     async def _reader(self, ws: ClientConnection) -> None:
         try:
@@ -244,6 +258,9 @@ class Agent:
                     future.set_exception(p.ProtocolError(message.code, message.message))
             if message.fatal and message.code in FATAL_CODES:
                 raise FatalConnectionError(message.code, message.message)
+        elif isinstance(message, REMOTE_MESSAGES):
+            if self.remote is not None:
+                self.remote.on_message(message)
         else:
             log.warning("unexpected %s from the server", type(message).__name__)
 
@@ -311,8 +328,8 @@ class Agent:
                 log.exception("could not queue an offline sample")
 
 
-async def handshake(ws: ClientConnection, device_id: str,
-                    key: Ed25519PrivateKey) -> p.Welcome:
+async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey, *,
+                    capabilities: list[str] | None = None) -> p.Welcome:
     """Answer the server's challenge; return its welcome.
 
     Raises:
@@ -338,7 +355,8 @@ async def handshake(ws: ClientConnection, device_id: str,
     binding = agent_auth.channel_binding(cert)
     await ws.send(p.encode(p.Hello(
         protocol=version, device_id=device_id, agent_version=__version__,
-        capabilities=CAPABILITIES, channel=agent_auth.b64encode(binding),
+        capabilities=capabilities if capabilities is not None else CAPABILITIES,
+        channel=agent_auth.b64encode(binding),
         signature=agent_auth.sign(key, challenge.nonce, device_id, binding))))
     try:
         answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))

@@ -85,7 +85,8 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                       inventory_interval: float = 3600.0,
                       key: Ed25519PrivateKey | None = None,
                       enrollment: Enrollment | None = None,
-                      sample: Callable[[], p.Metrics] = lambda: SAMPLE) -> RunningAgent:
+                      sample: Callable[[], p.Metrics] = lambda: SAMPLE,
+                      remote: Any = None) -> RunningAgent:
     """Start a real agent on the event loop with fast, test-sized timings."""
     stored, ca_pem = await asyncio.to_thread(state.load)
     outbox = await asyncio.to_thread(Outbox, state.outbox_file)
@@ -93,7 +94,8 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
     agent = Agent(enrollment or stored, key or await asyncio.to_thread(state.load_key), ca_pem,
                   outbox, collect_inventory=lambda: inv, sample=sample,
                   backoff=Backoff(initial=0.02, maximum=0.1), heartbeat_interval=heartbeat,
-                  offline_sample_interval=offline_sample, inventory_interval=inventory_interval)
+                  offline_sample_interval=offline_sample, inventory_interval=inventory_interval,
+                  remote=remote)
     task = asyncio.create_task(agent.run(), name="agent")
     return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox)
 
