@@ -15,6 +15,7 @@ import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, RESOLUTION_CODES, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
   categoryList, categorySelect, kindBadge, parseTags, priorityBadge, resolutionLabel, ticketStatusBadge,
 } from "../tickets.js";
+import { remotePanel } from "../remote_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { emptyState, openModal, panel } from "../ui.js";
 
@@ -42,6 +43,7 @@ export function ticketView(root, { user, params, setTitle }) {
   const list = h("ol", { class: "tl", "aria-label": "Timeline" });
   const side = h("div", { class: "ticket-side" });
   const files = h("div");
+  const remote = remotePanel();
   const box = composer({
     staff: true,
     onSend: async (body, internal) => {
@@ -177,6 +179,7 @@ export function ticketView(root, { user, params, setTitle }) {
           h("dt", {}, "Created"), h("dd", {}, dateTime(t.created_at)),
           t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
           t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
+      panel("Remote session", remote.el),
       panel("Attachments", files));
     assignee.id = "side-assignee";
     if (focused) {
@@ -325,6 +328,7 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!root.isConnected) return;
     if (JSON.stringify(t) !== JSON.stringify(ticket)) show(t);
     renderTimeline();
+    await remote.refresh(t);
   }
 
   shortcuts(root, [
