@@ -1,10 +1,11 @@
 """Remote-session wire formats: screen frames (binary) and viewer messages (JSON).
 
 Sans-I/O. A screen frame is one binary WebSocket message: a fixed 24-byte header, then
-``tiles`` tile records, each an 12-byte tile header and its JPEG bytes. The server walks
-the tile table to check the frame is well formed (bounds, lengths) but never decodes an
-image. Viewer messages are JSON text frames, a msgspec tagged union like
-:mod:`shared.protocol`. docs/protocol.md section 4 describes both byte by byte.
+``tiles`` tile records, each a 12-byte tile header and its payload: a JPEG image, or a
+6-byte copy record (scrolling). The server walks the tile table to check the frame is
+well formed (bounds, lengths) but never decodes an image. Viewer messages are JSON text
+frames, a msgspec tagged union like :mod:`shared.protocol`. docs/protocol.md sections 3
+and 4 describe both byte by byte.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 MAX_TILES = 4096
 MAX_SCREEN = 16384  # pixels on a side
 JPEG_SOI = b"\xff\xd8"
+COPY_TAG = b"CP"  # a copy record: the rectangle comes from elsewhere in the picture
+COPY = struct.Struct("<2sHH")
 
 # Viewer error codes (text frames on the viewer WebSocket; also used with agents).
 BAD_FRAME = "bad_frame"
@@ -60,13 +63,20 @@ class FrameHeader:
 
 @dataclass(frozen=True)
 class Tile:
-    """One changed rectangle and its JPEG bytes."""
+    """One changed rectangle: its JPEG bytes, or where to copy it from (``src``)."""
 
     x: int
     y: int
     width: int
     height: int
-    jpeg: bytes
+    jpeg: bytes = b""
+    src: tuple[int, int] | None = None
+
+    def payload(self) -> bytes:
+        """Return the bytes that follow the tile header."""
+        if self.src is not None:
+            return COPY.pack(COPY_TAG, self.src[0], self.src[1])
+        return self.jpeg
 
 
 def pack_frame(*, seq: int, captured_at: float, width: int, height: int, tiles: list[Tile],
@@ -85,8 +95,9 @@ def pack_frame(*, seq: int, captured_at: float, width: int, height: int, tiles: 
     parts = [HEADER.pack(FRAME_VERSION, flags, len(tiles), seq & 0xFFFFFFFF,
                          captured_at, width, height, cx, cy)]
     for tile in tiles:
-        parts.append(TILE.pack(tile.x, tile.y, tile.width, tile.height, len(tile.jpeg)))
-        parts.append(tile.jpeg)
+        payload = tile.payload()
+        parts.append(TILE.pack(tile.x, tile.y, tile.width, tile.height, len(payload)))
+        parts.append(payload)
     return b"".join(parts)
 
 
@@ -126,8 +137,15 @@ def read_header(data: bytes | bytearray | memoryview) -> FrameHeader:
             raise FrameError(f"tile {index} ({x},{y} {w}x{h}) lies outside {width}x{height}")
         if length < 2 or offset + length > size:
             raise FrameError(f"tile {index} length {length} overruns the frame")
-        if bytes(data[offset:offset + 2]) != JPEG_SOI:
-            raise FrameError(f"tile {index} is not a JPEG image")
+        kind = bytes(data[offset:offset + 2])
+        if kind == COPY_TAG:
+            if length != COPY.size:
+                raise FrameError(f"tile {index} copy record of {length} bytes, not {COPY.size}")
+            _tag, sx, sy = COPY.unpack_from(data, offset)
+            if sx + w > width or sy + h > height:
+                raise FrameError(f"tile {index} copies from outside {width}x{height}")
+        elif kind != JPEG_SOI:
+            raise FrameError(f"tile {index} is neither a JPEG image nor a copy record")
         offset += length
     if offset != size:
         raise FrameError(f"{size - offset} bytes after the last tile")
@@ -147,7 +165,12 @@ def unpack_frame(data: bytes) -> tuple[FrameHeader, list[Tile]]:
     for _ in range(header.tiles):
         x, y, w, h, length = TILE.unpack_from(data, offset)
         offset += TILE.size
-        tiles.append(Tile(x, y, w, h, bytes(data[offset:offset + length])))
+        payload = bytes(data[offset:offset + length])
+        if payload[:2] == COPY_TAG:
+            _tag, sx, sy = COPY.unpack(payload)
+            tiles.append(Tile(x, y, w, h, src=(sx, sy)))
+        else:
+            tiles.append(Tile(x, y, w, h, payload))
         offset += length
     return header, tiles
 

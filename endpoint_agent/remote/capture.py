@@ -40,7 +40,7 @@ class Capturer:
         self._xlib: Any = None
         self._root: Any = None
         self.monitor = 0
-        self._prev: npt.NDArray[np.uint32] | None = None
+        self._screen: npt.NDArray[np.uint8] | None = None  # the picture viewers have
         self._prev_cursor: tuple[int, int] = (-1, -1)
 
     def open(self) -> list[dict[str, int]]:
@@ -71,7 +71,7 @@ class Capturer:
         """Stream another monitor from the next step (a key frame follows)."""
         if index != self.monitor:
             self.monitor = index
-            self._prev = None
+            self._screen = None
 
     def cursor(self, area: dict[str, int]) -> tuple[int, int]:
         """Return the pointer position relative to the monitor, or (-1, -1) outside it."""
@@ -82,48 +82,88 @@ class Capturer:
         return -1, -1
 
     def step(self, *, seq: int, quality: int, key: bool, check_pixels: bool = True,
-             ) -> StepResult:
-        """Capture once; return the delta (and a key frame if asked or needed)."""
+             region: tuple[int, int, int, int] | None = None) -> StepResult:
+        """Capture once; return the delta (and a key frame if asked or needed).
+
+        ``region`` (root-window x, y, width, height) limits the grab to what X reported
+        as drawn; None grabs the whole monitor.
+        """
         monitors = self.monitors()
         area = monitors[min(self.monitor, len(monitors) - 1)]
         cursor = self.cursor(area)
         started = time.perf_counter()
         captured_at = time.time()
-        if not check_pixels and not key and self._prev is not None:
-            # Nothing was drawn: only the pointer may have moved.
-            frames = []
-            if cursor != self._prev_cursor:
-                height, width = self._prev.shape
-                frames.append(screen.pack_frame(seq=seq, captured_at=captured_at, width=width,
-                                                height=height, tiles=[], cursor=cursor))
-                self._prev_cursor = cursor
-            return StepResult(frames=frames, changed=bool(frames), captured_at=captured_at,
-                              encode_seconds=time.perf_counter() - started)
-        shot = self._mss.grab({"left": area["x"], "top": area["y"], "width": area["width"],
-                               "height": area["height"]})
-        width, height = shot.width, shot.height
-        pixels = tiles.as_pixels(shot.raw, width, height)
-        bgra = np.frombuffer(shot.raw, dtype=np.uint8,
-                             count=width * height * 4).reshape(height, width, 4)
+        width, height = area["width"], area["height"]
+        picture = self._screen
+        first = picture is None or picture.shape[:2] != (height, width)
+        if not first and not key:
+            box = (0, 0, width, height) if region is None else _tile_box(region, area)
+            if not check_pixels or box is None:
+                return self._cursor_only(seq, captured_at, started, cursor, width, height)
+        else:
+            box = (0, 0, width, height)
+        x0, y0, x1, y1 = box
+        shot = self._mss.grab({"left": area["x"] + x0, "top": area["y"] + y0,
+                               "width": x1 - x0, "height": y1 - y0})
+        cur = np.frombuffer(shot.raw, dtype=np.uint8,
+                            count=shot.width * shot.height * 4).reshape(shot.height,
+                                                                        shot.width, 4)
         frames: list[bytes] = []
-        prev = self._prev
-        first = prev is None or prev.shape != pixels.shape
-        if not first:
-            assert prev is not None
-            rects = tiles.merge(tiles.changed_tiles(prev, pixels), width=width, height=height)
-            if rects or cursor != self._prev_cursor:
-                frames.append(screen.pack_frame(
-                    seq=seq, captured_at=captured_at, width=width, height=height,
-                    tiles=[self._encode(bgra, r, quality) for r in rects], cursor=cursor))
+        if first:
+            self._screen = picture = cur  # backed by the grab's own bytearray: writable
+        else:
+            assert picture is not None
+            frames += self._delta(picture, cur, box, seq=seq, captured_at=captured_at,
+                                  quality=quality, cursor=cursor)
         if first or key:
-            full = [self._encode(bgra, (0, 0, width, height), quality)]
+            assert picture is not None
+            full = [self._encode(picture, (0, 0, width, height), quality)]
             frames.append(screen.pack_frame(
                 seq=seq, captured_at=captured_at, width=width, height=height, tiles=full,
                 key=True, refresh=not first and bool(frames), cursor=cursor))
-        self._prev = pixels
         self._prev_cursor = cursor
         return StepResult(frames=frames, changed=bool(frames), captured_at=captured_at,
                           encode_seconds=time.perf_counter() - started)
+
+    def _cursor_only(self, seq: int, captured_at: float, started: float,
+                     cursor: tuple[int, int], width: int, height: int) -> StepResult:
+        frames = []
+        if cursor != self._prev_cursor:
+            frames.append(screen.pack_frame(seq=seq, captured_at=captured_at, width=width,
+                                            height=height, tiles=[], cursor=cursor))
+            self._prev_cursor = cursor
+        return StepResult(frames=frames, changed=bool(frames), captured_at=captured_at,
+                          encode_seconds=time.perf_counter() - started)
+
+    def _delta(self, picture: npt.NDArray[np.uint8], cur: npt.NDArray[np.uint8],
+               box: tuple[int, int, int, int], *, seq: int, captured_at: float,
+               quality: int, cursor: tuple[int, int]) -> list[bytes]:
+        """Return the delta frame for ``cur`` grabbed at ``box``, updating ``picture``."""
+        x0, y0, x1, y1 = box
+        height, width = picture.shape[:2]
+        prev = picture[y0:y1, x0:x1]  # a view: writing it updates the picture
+        prev32 = prev.view(np.uint32).reshape(prev.shape[:2])
+        cur32 = cur.view(np.uint32).reshape(cur.shape[:2])
+        out: list[screen.Tile] = []
+        if prev.shape[0] >= 128:
+            scroll = tiles.find_scroll(prev32, cur32)
+            if scroll is not None:
+                a, b, dy = scroll
+                out.append(screen.Tile(x0, y0 + a, x1 - x0, b - a, src=(x0, y0 + a + dy)))
+                prev[a:b] = prev[a + dy:b + dy].copy()  # what viewers will have after it
+        grid = tiles.changed_tiles(prev32, cur32)
+        for rect in tiles.merge(grid, width=x1 - x0, height=y1 - y0):
+            exact = tiles.trim(prev32, cur32, rect)
+            if exact is None:
+                continue
+            rx, ry, rw, rh = exact
+            tile = self._encode(cur, exact, quality)
+            out.append(screen.Tile(x0 + rx, y0 + ry, rw, rh, tile.jpeg))
+        prev[:] = cur
+        if not out and cursor == self._prev_cursor:
+            return []
+        return [screen.pack_frame(seq=seq, captured_at=captured_at, width=width,
+                                  height=height, tiles=out, cursor=cursor)]
 
     @staticmethod
     def _encode(bgra: npt.NDArray[np.uint8], rect: tiles.Rect, quality: int) -> screen.Tile:
@@ -147,29 +187,50 @@ class DamageWatcher:
             raise RuntimeError("the X server has no DAMAGE extension")
         self._display.damage_query_version()
         root = self._display.screen().root
-        self._damage = root.damage_create(damage.DamageReportNonEmpty)
+        self._damage = root.damage_create(damage.DamageReportDeltaRectangles)
         self._notify = self._display.extension_event.DamageNotify
         self._display.flush()
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds for damage; True when the screen changed."""
+    def wait(self, timeout: float) -> tuple[int, int, int, int] | None:
+        """Block up to ``timeout`` s for damage; return the bounding box drawn, or None."""
         import select
 
         display = self._display
-        changed = False
         if not display.pending_events():
             ready, _, _ = select.select([display.fileno()], [], [], timeout)
             if not ready:
-                return False
+                return None
+        box: list[int] | None = None
         while display.pending_events():
             event = display.next_event()
-            if event.type == self._notify:
-                changed = True
-        if changed:
-            display.damage_subtract(self._damage)
-            display.flush()
-        return changed
+            if event.type != self._notify:
+                continue
+            a = event.area
+            if box is None:
+                box = [a.x, a.y, a.x + a.width, a.y + a.height]
+            else:
+                box = [min(box[0], a.x), min(box[1], a.y), max(box[2], a.x + a.width),
+                       max(box[3], a.y + a.height)]
+        if box is None:
+            return None
+        display.damage_subtract(self._damage)
+        display.flush()
+        return box[0], box[1], box[2] - box[0], box[3] - box[1]
 
     def close(self) -> None:
         """Release the connection."""
         self._display.close()
+
+
+def _tile_box(region: tuple[int, int, int, int], area: dict[str, int],
+              ) -> tuple[int, int, int, int] | None:
+    """Return a root-window region as a tile-aligned box on the monitor (None: off it)."""
+    t = tiles.TILE
+    rx, ry, rw, rh = region
+    x0 = max(0, (rx - area["x"]) // t * t)
+    y0 = max(0, (ry - area["y"]) // t * t)
+    x1 = min(area["width"], -(-(rx + rw - area["x"]) // t) * t)
+    y1 = min(area["height"], -(-(ry + rh - area["y"]) // t) * t)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1

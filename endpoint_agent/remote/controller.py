@@ -53,6 +53,7 @@ class AgentSession:
     last_send: float = 0.0
     sent_at: dict[int, float] = field(default_factory=dict)
     dirty: bool = True
+    region: tuple[int, int, int, int] | None = None  # drawn since the last grab (root px)
     key_wanted: bool = False
     quality_setting: int = 0
     quality: int = AUTO_QUALITY[1]
@@ -343,8 +344,9 @@ class RemoteSupport:
         watcher = self._damage
         try:
             while not self._damage_stop.is_set() and s.active:
-                if watcher.wait(0.25):
-                    loop.call_soon_threadsafe(_mark_dirty, s)
+                box = watcher.wait(0.25)
+                if box is not None:
+                    loop.call_soon_threadsafe(_mark_dirty, s, box)
         finally:
             watcher.close()
 
@@ -402,15 +404,17 @@ class RemoteSupport:
                 await asyncio.sleep(pause)
             if not s.active:
                 break
-            key, dirty = s.key_wanted, s.dirty
+            key, dirty, region = s.key_wanted, s.dirty, s.region
             s.key_wanted = s.dirty = False
+            s.region = None
             if s.monitor != shown_monitor:
                 shown_monitor = s.monitor
                 await loop.run_in_executor(self._capture_pool, capturer.select, s.monitor)
             last = time.monotonic()
             result = await loop.run_in_executor(
                 self._capture_pool, functools.partial(
-                    capturer.step, seq=s.seq, quality=s.quality, key=key, check_pixels=dirty))
+                    capturer.step, seq=s.seq, quality=s.quality, key=key, check_pixels=dirty,
+                    region=region))
             if not result.frames or not s.active:
                 continue
             for data in result.frames:
@@ -471,7 +475,17 @@ class RemoteSupport:
                                            reason=tell[1]))
 
 
-def _mark_dirty(s: AgentSession) -> None:
+def _mark_dirty(s: AgentSession, box: tuple[int, int, int, int] | None = None) -> None:
+    if box is not None and (s.region is not None or not s.dirty):
+        if s.region is None:
+            s.region = box
+        else:
+            x0, y0 = min(s.region[0], box[0]), min(s.region[1], box[1])
+            x1 = max(s.region[0] + s.region[2], box[0] + box[2])
+            y1 = max(s.region[1] + s.region[3], box[1] + box[3])
+            s.region = (x0, y0, x1 - x0, y1 - y0)
+    elif box is None:
+        s.region = None  # unknown extent: grab everything
     s.dirty = True
     s.poke()
 

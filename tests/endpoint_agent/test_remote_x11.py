@@ -46,6 +46,7 @@ class Picture:
     def __init__(self) -> None:
         self.pixels: np.ndarray[Any, Any] | None = None
         self.headers: list[screen.FrameHeader] = []
+        self.copies = 0  # scroll copy records applied
 
     def apply(self, data: bytes) -> screen.FrameHeader:
         header, tiles = screen.unpack_frame(data)
@@ -53,7 +54,12 @@ class Picture:
             assert header.key, "the first frame a viewer gets is a key frame"
             self.pixels = np.zeros((header.height, header.width, 3), dtype=np.uint8)
         for tile in tiles:
-            rgb = simplejpeg.decode_jpeg(tile.jpeg, colorspace="RGB")
+            if tile.src is not None:
+                sx, sy = tile.src
+                rgb = self.pixels[sy:sy + tile.height, sx:sx + tile.width].copy()
+                self.copies += 1
+            else:
+                rgb = simplejpeg.decode_jpeg(tile.jpeg, colorspace="RGB")
             self.pixels[tile.y:tile.y + tile.height, tile.x:tile.x + tile.width] = rgb
         self.headers.append(header)
         return header
@@ -204,3 +210,72 @@ async def test_view_only_session_ignores_input_on_the_agent(
         assert ended.status == 200
         await asyncio.wait_for(remote.finished.wait(), 10)
         assert remote.session is None and remote.history[-1] is live
+
+
+SCROLLER = r'''
+import tkinter as tk
+root = tk.Tk()
+root.geometry("900x500+500+420")
+text = tk.Text(root, bg="#101010", fg="#d0d0d0", font=("DejaVu Sans Mono", 11), bd=0,
+               highlightthickness=0, insertwidth=0)
+text.pack(fill="both", expand=True)
+state = {"n": 0}
+def line():
+    state["n"] += 1
+    n = state["n"]
+    text.insert("end", "line %06d: the quick brown fox %s\n" % (n, "=" * (n % 50)))
+    text.see("end")
+    root.after(20, line)
+line()
+print("ready", flush=True)
+root.mainloop()
+'''
+
+
+async def test_scrolling_text_is_reproduced_exactly_enough(
+        server: RunningServer, admin: Client, x_display: str, tmp_path: Path) -> None:
+    """Deltas and scroll copies rebuild the screen: frozen, the picture matches a grab."""
+    import os
+    import signal
+    import sys
+
+    import mss
+
+    device = await enrolled(server, admin, tmp_path / "a")
+    ticket = await ticket_with_device(admin, device.id)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SCROLLER, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "DISPLAY": x_display})
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), 20)).strip() == b"ready"
+        async with remote_agent_on(server, device, x_display) as (_agent, remote):
+            session = await start(admin, ticket["id"], mode="view")
+            await press_in_window(x_display, ui.DIALOG_TITLE, ui.ALLOW_BUTTON)
+            await wait_state(admin, session["id"], "active")
+            picture = Picture()
+            async with viewer(server, admin, session["id"]) as v:
+                await read_frames(v, picture, until=lambda pic: len(pic.headers) >= 60)
+                proc.send_signal(signal.SIGSTOP)
+                # Drain what was in flight, then compare with the screen as it is.
+                with contextlib.suppress(TimeoutError):
+                    await read_frames(v, picture, until=lambda _pic: False, wait=1.5)
+
+                def grab() -> Any:
+                    with mss.MSS(display=x_display) as grabber:
+                        shot = grabber.grab(grabber.monitors[1])
+                    return np.frombuffer(shot.raw, np.uint8).reshape(
+                        shot.height, shot.width, 4)[:, :, 2::-1]
+
+                screen_now = await asyncio.to_thread(grab)
+                assert picture.pixels is not None
+                area = (slice(420, 920), slice(500, 1400))  # the scrolling window
+                error = np.abs(picture.pixels[area].astype(int) - screen_now[area].astype(int))
+                assert error.mean() < 4, error.mean()
+                assert picture.copies > 0  # the scrolls travelled as copies, not pixels
+            live = remote.session
+            assert live is not None and live.frames_sent >= 60
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()

@@ -36,3 +36,25 @@ def test_runs_merge_along_rows_and_down_columns() -> None:
     b[200, 5] = 9  # tile (3, 0)
     rects = tiles.merge(tiles.changed_tiles(a, b), width=320, height=256)
     assert rects == [(64, 0, 128, 192), (0, 192, 64, 64)]
+
+
+def test_scroll_is_found_and_verified() -> None:
+    """Text moved up by 24 rows is found as one band; a mere change is not a scroll."""
+    rng = np.random.default_rng(7)
+    prev = rng.integers(0, 2**32, size=(300, 256), dtype=np.uint32)
+    cur = np.empty_like(prev)
+    cur[:276] = prev[24:]
+    cur[276:] = rng.integers(0, 2**32, size=(24, 256), dtype=np.uint32)
+    assert tiles.find_scroll(prev, cur) == (0, 276, 24)
+    changed = prev.copy()
+    changed[100:140] += 1
+    assert tiles.find_scroll(prev, changed) is None
+    assert tiles.find_scroll(prev, prev) is None
+
+
+def test_trim_keeps_only_changed_pixels() -> None:
+    """A tile-sized rectangle shrinks to the changed pixels inside it."""
+    a, b = _screens()
+    b[70:73, 100:110] = 5
+    assert tiles.trim(a, b, (64, 64, 64, 64)) == (100, 70, 10, 3)
+    assert tiles.trim(a, a, (0, 0, 64, 64)) is None

@@ -35,12 +35,23 @@ def test_frame_round_trip() -> None:
     (_frame(width=20), "outside"),
     (_frame(width=0), "out of range"),
     (_frame(captured_at=float("nan")), "capture time"),
-    (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"GIF89a")]), "not a JPEG"),
+    (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"GIF89a")]), "neither a JPEG"),
+    (_frame(tiles=[screen.Tile(0, 0, 8, 8, src=(60, 0))]), "copies from outside"),
+    (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"CP\x00\x00\x00\x00\x00")]), "copy record"),
 ])
 def test_malformed_frames_are_refused(data: bytes, words: str) -> None:
     """Every structural fault is named; nothing is decoded to find it."""
     with pytest.raises(screen.FrameError, match=words):
         screen.read_header(data)
+
+
+def test_copy_records_round_trip() -> None:
+    """A scroll is carried as a copy record naming its source."""
+    data = _frame(tiles=[screen.Tile(0, 0, 64, 16, src=(0, 16)),
+                         screen.Tile(0, 16, 64, 16, screen.JPEG_SOI + b"x")])
+    _header, tiles = screen.unpack_frame(data)
+    assert tiles[0] == screen.Tile(0, 0, 64, 16, src=(0, 16))
+    assert tiles[1].jpeg == screen.JPEG_SOI + b"x"
 
 
 def test_viewer_messages_are_validated() -> None:

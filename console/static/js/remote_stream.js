@@ -28,7 +28,12 @@ export function parseFrame(buffer) {
     const length = view.getUint32(offset + 8, true);
     offset += TILE;
     if (offset + length > buffer.byteLength) throw new Error("tile overruns the frame");
-    frame.tiles.push({ x, y, w, h, jpeg: new Uint8Array(buffer, offset, length) });
+    if (length === 6 && view.getUint8(offset) === 0x43 && view.getUint8(offset + 1) === 0x50) {
+      // "CP": copy a rectangle of the current picture (a scroll).
+      frame.tiles.push({ x, y, w, h, src: [view.getUint16(offset + 2, true), view.getUint16(offset + 4, true)] });
+    } else {
+      frame.tiles.push({ x, y, w, h, jpeg: new Uint8Array(buffer, offset, length) });
+    }
     offset += length;
   }
   return frame;
@@ -73,15 +78,19 @@ export function openStream(sessionId, canvas, on) {
   }
 
   async function draw(frame, size) {
-    const bitmaps = await Promise.all(frame.tiles.map((t) =>
-      createImageBitmap(new Blob([t.jpeg], { type: "image/jpeg" }))));
+    const bitmaps = await Promise.all(frame.tiles.map((t) => (t.src ? null
+      : createImageBitmap(new Blob([t.jpeg], { type: "image/jpeg" })))));
     if (canvas.width !== frame.width || canvas.height !== frame.height) {
       canvas.width = frame.width;
       canvas.height = frame.height;
     }
     frame.tiles.forEach((t, i) => {
-      ctx.drawImage(bitmaps[i], t.x, t.y, t.w, t.h);
-      bitmaps[i].close();
+      if (t.src) {
+        ctx.drawImage(canvas, t.src[0], t.src[1], t.w, t.h, t.x, t.y, t.w, t.h);
+      } else {
+        ctx.drawImage(bitmaps[i], t.x, t.y, t.w, t.h);
+        bitmaps[i].close();
+      }
     });
     stats.frames += 1;
     stats.drawn += 1;
