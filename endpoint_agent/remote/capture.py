@@ -67,6 +67,10 @@ class Capturer:
             self._xlib.close()
             self._xlib = None
 
+    def forget(self) -> None:
+        """Drop the picture: the next step sends a plain key frame."""
+        self._screen = None
+
     def select(self, index: int) -> None:
         """Stream another monitor from the next step (a key frame follows)."""
         if index != self.monitor:

@@ -417,6 +417,15 @@ class RemoteSupport:
                     region=region))
             if not result.frames or not s.active:
                 continue
+            if any(len(data) > screen.MAX_FRAME_BYTES for data in result.frames):
+                # The server would close the link over it: start again from a plain key
+                # frame at the lowest quality instead.
+                log.warning("frame over %d bytes dropped; lowering quality",
+                            screen.MAX_FRAME_BYTES)
+                s.quality = AUTO_QUALITY[0]
+                await loop.run_in_executor(self._capture_pool, capturer.forget)
+                s.dirty = True
+                continue
             for data in result.frames:
                 await self._out(data)
                 s.bytes_sent += len(data)
