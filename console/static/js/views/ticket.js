@@ -328,7 +328,7 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!root.isConnected) return;
     if (JSON.stringify(t) !== JSON.stringify(ticket)) show(t);
     renderTimeline();
-    await remote.refresh(t);
+    remote.refresh(t); // not awaited: the page is usable before the device checks return
   }
 
   shortcuts(root, [
