@@ -159,6 +159,8 @@ class RemoteSupport:
     async def close(self) -> None:
         """End any session and stop the worker threads."""
         await self.connection_lost()
+        if self._tasks:  # a session may be ending (closing its X connections): let it
+            await asyncio.wait(set(self._tasks), timeout=5)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -279,3 +279,40 @@ async def test_scrolling_text_is_reproduced_exactly_enough(
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
+
+
+async def test_control_needs_a_second_yes_and_is_audited(
+        server: RunningServer, admin: Client, x_display: str, tmp_path: Path) -> None:
+    """View to control asks the user again: Deny keeps view only, Allow lets input through."""
+    device = await enrolled(server, admin, tmp_path / "a")
+    ticket = await ticket_with_device(admin, device.id)
+    async with pattern_app(x_display) as app, \
+            remote_agent_on(server, device, x_display) as (_agent, remote):
+        session = await start(admin, ticket["id"], mode="view")
+        await press_in_window(x_display, ui.DIALOG_TITLE, ui.ALLOW_BUTTON)
+        await wait_state(admin, session["id"], "active")
+        sid = session["id"]
+        async with viewer(server, admin, sid) as v:
+            await v.next_text("welcome")
+            for answer, button in (("refused", ui.DENY_BUTTON), ("allowed", ui.ALLOW_BUTTON)):
+                asked = await admin.post(f"/api/v1/remote-sessions/{sid}/mode",
+                                         json={"mode": "control"})
+                assert asked.status == 200 and asked.json["pending_mode"] == "control"
+                assert asked.json["mode"] == "view"
+                await press_in_window(x_display, ui.DIALOG_TITLE, button)
+                status = await v.next_text("status")
+                while status["pending_mode"] is not None:
+                    status = await v.next_text("status")
+                assert status["mode"] == ("view" if answer == "refused" else "control")
+            bx, by = app.button_center()
+            for buttons in (1, 0):
+                await v.send({"type": "pointer", "x": bx, "y": by, "buttons": buttons})
+            assert await app.next_line() == "clicked 1"
+            assert remote.session is not None and remote.session.mode == "control"
+            down = await admin.post(f"/api/v1/remote-sessions/{sid}/mode",
+                                    json={"mode": "view"})
+            assert down.json["mode"] == "view" and down.json["pending_mode"] is None
+        await admin.post(f"/api/v1/remote-sessions/{sid}/end")
+    steps = [e["changes"]["step"] for e in await timeline(admin, ticket["id"])]
+    assert steps == ["requested", "started", "mode_requested", "mode_refused",
+                     "mode_requested", "mode", "mode", "ended"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -10,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from tests.support.waiting import eventually
 
 # Four solid bars the viewer must show, left to right (R, G, B).
 PATTERN = ((220, 30, 30), (30, 180, 60), (40, 70, 220), (240, 200, 20))
@@ -146,8 +149,20 @@ def click(display: str, x: int, y: int, button: int = 1) -> None:
 
 
 async def press_in_window(display: str, title: str, rect: tuple[int, int, int, int]) -> None:
-    """Click the middle of ``rect`` (relative to the window named ``title``)."""
-    wx, wy, _w, _h = await wait_window(display, title)
-    await asyncio.sleep(0.3)  # Tk maps the window before it draws the buttons
-    x, y, w, h = rect
-    await asyncio.to_thread(click, display, wx + x + w // 2, wy + y + h // 2)
+    """Click the middle of ``rect`` (relative to the window named ``title``) until it closes.
+
+    Every button pressed this way closes its window (Allow, Deny, End session). Tk maps
+    the window a moment before it draws the buttons, so a click that came too early is
+    repeated.
+    """
+    for _attempt in range(5):
+        wx, wy, _w, _h = await wait_window(display, title)
+        x, y, w, h = rect
+        await asyncio.to_thread(click, display, wx + x + w // 2, wy + y + h // 2)
+        async def closed() -> bool:
+            return await asyncio.to_thread(find_window, display, title) is None
+
+        with contextlib.suppress(AssertionError):
+            await eventually(closed, within=1.5, every=0.05)
+            return
+    raise AssertionError(f"clicking in {title!r} did not close it")
