@@ -96,6 +96,7 @@ class RemoteSupport:
         self._damage_stop = threading.Event()
         self.history: list[AgentSession] = []  # ended sessions, for tests and status
         self.finished = asyncio.Event()  # set when a session has ended
+        self._dialog: asyncio.subprocess.Process | None = None  # a consent dialog on screen
 
     # --- wiring -------------------------------------------------------------------
 
@@ -195,6 +196,7 @@ class RemoteSupport:
             log.exception("could not show the consent dialog")
             return "error"
         answer = "timeout"
+        self._dialog = proc
         try:
             async with asyncio.timeout(seconds + 5):
                 assert proc.stdout is not None
@@ -205,6 +207,7 @@ class RemoteSupport:
         except TimeoutError:
             answer = "timeout"
         finally:
+            self._dialog = None
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
@@ -459,6 +462,10 @@ class RemoteSupport:
         self.session = None
         s.active = False
         s.poke()
+        dialog = self._dialog
+        if dialog is not None and dialog.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                dialog.kill()  # the request was withdrawn: take the question off the screen
         current = asyncio.current_task()
         for task in s.tasks:
             if task is not current:

@@ -67,6 +67,7 @@ class Sessions:
         self.consent_seconds = consent_seconds
         self.by_id: dict[int, LiveSession] = {}
         self.by_device: dict[int, LiveSession] = {}
+        self._timeouts: set[asyncio.Task[None]] = set()
 
     def busy(self, device_id: int) -> bool:
         """Tell whether a session is requested or running on a device."""
@@ -88,9 +89,15 @@ class Sessions:
             title=title[:200], reason=reason, mode=live.mode,  # type: ignore[arg-type]
             consent=consent, timeout=timeout)))
         loop = asyncio.get_running_loop()
-        live.timer = loop.call_later(timeout + ANSWER_GRACE, lambda: loop.create_task(
-            self.finish(live, outcome="timeout", by="server", reason="no answer from the agent",
-                        actor_id=None)))
+
+        def give_up() -> None:
+            task = loop.create_task(self.finish(live, outcome="timeout", by="server",
+                                                reason="no answer from the agent",
+                                                actor_id=None))
+            self._timeouts.add(task)
+            task.add_done_callback(self._timeouts.discard)
+
+        live.timer = loop.call_later(timeout + ANSWER_GRACE, give_up)
 
     async def answer(self, link: AgentLink, msg: p.SessionAnswer) -> None:
         """Act on the agent's answer to a session request."""
@@ -206,6 +213,8 @@ class Sessions:
             body = summary_text(live, by=by, who=who, reason=reason)
         else:
             step_outcome = outcome
+            if outcome == "completed":  # ended before the user answered
+                step_outcome, reason = "withdrawn", reason or f"withdrawn by {who}"
             body = f"Remote session not started: {reason}."
         summary = live.summary()
         now = utcnow()

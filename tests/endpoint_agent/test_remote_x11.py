@@ -316,3 +316,27 @@ async def test_control_needs_a_second_yes_and_is_audited(
     steps = [e["changes"]["step"] for e in await timeline(admin, ticket["id"])]
     assert steps == ["requested", "started", "mode_requested", "mode_refused",
                      "mode_requested", "mode", "mode", "ended"]
+
+
+async def test_withdrawn_request_takes_the_dialog_away(
+        server: RunningServer, admin: Client, x_display: str, tmp_path: Path) -> None:
+    """Ending a session the user has not answered yet closes the dialog on their screen."""
+    from tests.support.waiting import eventually
+    from tests.support.xapps import find_window
+
+    device = await enrolled(server, admin, tmp_path / "a")
+    ticket = await ticket_with_device(admin, device.id)
+    async with remote_agent_on(server, device, x_display) as (_agent, remote):
+        session = await start(admin, ticket["id"])
+        await wait_window(x_display, ui.DIALOG_TITLE)
+        ended = await admin.post(f"/api/v1/remote-sessions/{session['id']}/end")
+        assert ended.status == 200 and ended.json["outcome"] == "withdrawn"
+
+        async def gone() -> bool:
+            return await asyncio.to_thread(find_window, x_display, ui.DIALOG_TITLE) is None
+
+        await eventually(gone)
+        await asyncio.wait_for(remote.finished.wait(), 10)
+        assert remote.session is None and remote.history[-1].frames_sent == 0
+    events = await timeline(admin, ticket["id"])
+    assert events[-1]["body"] == "Remote session not started: withdrawn by Administrator."

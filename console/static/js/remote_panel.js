@@ -11,6 +11,7 @@ import { openModal } from "./ui.js";
 const OUTCOMES = {
   completed: "completed", denied: "refused by the user", timeout: "not answered",
   unavailable: "no desktop", busy: "device busy", agent_offline: "device went offline", failed: "failed",
+  withdrawn: "withdrawn",
 };
 
 /** Return {el, refresh(ticket)} for a ticket's remote-session panel. */
