@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -55,12 +56,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     prime()
     outbox = Outbox(state.outbox_file)
 
+    remote = None
+    display = args.display or os.environ.get("DISPLAY", "")
+    if display and not args.no_remote:
+        from endpoint_agent.remote.controller import RemoteSupport
+
+        remote = RemoteSupport(display)
+
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
 
         health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
-                      sample=sample, heartbeat_interval=args.heartbeat, health=health)
+                      sample=sample, heartbeat_interval=args.heartbeat, health=health,
+                      remote=remote)
         local = LocalServer(state.tray_socket, status=agent.status,
                             send_ticket=agent.submit_ticket, inventory=collect,
                             history_file=state.dir / "tray-tickets.json")
@@ -170,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--heartbeat", type=float, metavar="SECONDS",
                      help="heartbeat interval (default: what the server asks for)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    run.add_argument("--display", help="X display for remote sessions (default $DISPLAY)")
+    run.add_argument("--no-remote", action="store_true",
+                     help="never offer remote sessions on this machine")
     run.set_defaults(func=cmd_run)
 
     inv = sub.add_parser("inventory", help="print the inventory this agent would send")

@@ -31,6 +31,7 @@ from endpoint_agent.errors import FatalConnectionError
 from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
+from endpoint_agent.remote.controller import RemoteSupport
 from endpoint_agent.state import Enrollment
 from shared import agent_auth
 from shared import protocol as p
@@ -42,6 +43,8 @@ CAPABILITIES = ["inventory", "metrics"]
 FATAL_CODES = {p.REVOKED, p.AUTH_FAILED, p.UNSUPPORTED_VERSION}
 FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
                p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
+REMOTE_MESSAGES = (p.SessionRequest, p.SessionMode, p.SessionEnd, p.SessionKeyFrame,
+                   p.SessionSettings, p.FrameAcked, p.SessionInput)
 ACK_TIMEOUT = 30.0
 OUTBOX_BATCH = 32
 OUTBOX_POLL = 30.0  # look for reports queued by other processes (deskmate-agent ticket)
@@ -80,6 +83,7 @@ class Agent:
         inventory_interval: float = 3600.0,
         clock: Callable[[], float] = time.time,
         health: HealthRunner | None = None,
+        remote: RemoteSupport | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -93,6 +97,7 @@ class Agent:
         self.inventory_interval = inventory_interval
         self.clock = clock
         self.health = health
+        self.remote = remote
         self.stats = Stats()
         self._outbox_wake = health.queued if health is not None else asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -147,6 +152,8 @@ class Agent:
                     self.connected.clear()
                     self._ws = None
                     self._fail_pending()
+                    if self.remote is not None:
+                        await self.remote.connection_lost()
                 if self._stop.is_set():
                     break
                 if self._close_code == p.CLOSE_REPLACED:
@@ -169,6 +176,8 @@ class Agent:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            if self.remote is not None:
+                await self.remote.close()
 
     def status(self) -> dict[str, Any]:
         """Return the connection state for the tray."""
@@ -203,7 +212,8 @@ class Agent:
     @property
     def capabilities(self) -> list[str]:
         """Return what this agent announces in its hello."""
-        return CAPABILITIES + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
+        return (CAPABILITIES + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
+                + (["remote"] if self.remote is not None else []))
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():
@@ -250,8 +260,11 @@ class Agent:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handshake(self, ws: ClientConnection) -> p.Welcome:
-        return await handshake(ws, self.enrollment.device_id, self.key,
-                               capabilities=self.capabilities)
+        welcome = await handshake(ws, self.enrollment.device_id, self.key,
+                                  capabilities=self.capabilities)
+        if self.remote is not None:
+            self.remote.bind(ws.send)
+        return welcome
 
     async def _reader(self, ws: ClientConnection) -> None:
         try:
@@ -298,6 +311,9 @@ class Agent:
                 task = asyncio.get_running_loop().create_task(self.health.configure(message))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
+        elif isinstance(message, REMOTE_MESSAGES):
+            if self.remote is not None:
+                self.remote.on_message(message)
         else:
             log.warning("unexpected %s from the server", type(message).__name__)
 

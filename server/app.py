@@ -41,6 +41,8 @@ from server.live import Broker
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.remote import views as remote_views
+from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
@@ -55,7 +57,7 @@ log = logging.getLogger("deskmate.server")
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
-           health_views.router, sla_views.router)
+           health_views.router, sla_views.router, remote_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -152,6 +154,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
+    app.cleanup_ctx.append(sessions_ctx)
+    app.on_shutdown.append(sessions_shutdown)
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)

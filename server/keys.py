@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from server.db.database import Database
     from server.live import Broker
     from server.metrics import Metrics
+    from server.remote.manager import Sessions
     from server.settings import Settings
     from server.sla.service import SlaEngine
     from server.tls import TlsInfo
@@ -25,6 +26,7 @@ LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
+REMOTE: web.AppKey[Sessions] = web.AppKey("remote_sessions")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")

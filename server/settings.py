@@ -120,6 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
         "every 10 s so long-lived connections are not rescanned (0: CPython's default "
         "collector). See docs/performance.md.",
     ),
+    Setting("remote_consent_seconds", int, 30,
+            "How long the user has to answer a remote-session request; no answer is a refusal."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -158,6 +160,7 @@ class Settings:
     metrics_public: bool
     log_level: str
     gc_full_minutes: int
+    remote_consent_seconds: int
 
     @property
     def data_dir(self) -> Path:

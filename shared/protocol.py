@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from shared.screen import InputEvent
+
 PROTOCOL_VERSION = 1
 # The server accepts the current and the previous version, so agents can be upgraded
 # after the server. Version 1 is the first, so there is no previous one yet.
@@ -39,6 +41,7 @@ INTERNAL = "internal_error"
 HELLO_TIMEOUT = "hello_timeout"
 CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
+NO_SESSION = "no_session"
 
 # WebSocket close codes in the private range (RFC 6455 section 7.4.2).
 CLOSE_AUTH_FAILED = 4001
@@ -255,9 +258,112 @@ class HealthReport(Message, tag="health"):
     results: Annotated[list[HealthResult], Meta(min_length=1, max_length=MAX_HEALTH_RESULTS)]
 
 
+# --- remote sessions (see docs/protocol.md section 4) -------------------------------
+
+SessionId = Annotated[int, Meta(ge=1, le=2**53)]
+Mode = Literal["view", "control"]
+
+
+class SessionRequest(Message, tag="session_request"):
+    """A technician asks to see (or control) the screen; ask the user unless unattended."""
+
+    session: SessionId
+    technician: ShortText
+    ticket: ShortText  # the ticket's number, e.g. INC-000042
+    title: ShortText
+    reason: Annotated[str, Meta(max_length=500)]
+    mode: Mode
+    consent: bool  # False: the device group allows unattended access
+    timeout: Annotated[float, Meta(gt=0, le=600)]
+
+
+class SessionMode(Message, tag="session_mode"):
+    """Change the session's mode; going to control asks the user again if consent."""
+
+    session: SessionId
+    mode: Mode
+    consent: bool
+
+
+class SessionEnd(Message, tag="session_end"):
+    """The session is over (technician ended it, ticket rights lost, server stopping)."""
+
+    session: SessionId
+    reason: ShortText
+
+
+class SessionKeyFrame(Message, tag="session_key_frame"):
+    """A viewer needs a full picture: send one (flag key) beside the next delta."""
+
+    session: SessionId
+
+
+class SessionSettings(Message, tag="session_settings"):
+    """Viewer choices: JPEG quality (0 = adaptive) and which monitor to stream."""
+
+    session: SessionId
+    quality: Annotated[int, Meta(ge=0, le=95)] = 0
+    monitor: Annotated[int, Meta(ge=0, le=15)] = 0
+
+
+class FrameAcked(Message, tag="frame_ack"):
+    """The fastest viewer has drawn the frame ``seq`` (flow control)."""
+
+    session: SessionId
+    seq: Annotated[int, Meta(ge=0, le=0xFFFFFFFF)]
+
+
+class SessionInput(Message, tag="input"):
+    """One input event from the controlling technician."""
+
+    session: SessionId
+    event: InputEvent
+
+
+class Monitor(Struct, forbid_unknown_fields=True, kw_only=True):
+    """One monitor of the endpoint's desktop, in root-window pixels."""
+
+    x: Annotated[int, Meta(ge=-32768, le=32767)]
+    y: Annotated[int, Meta(ge=-32768, le=32767)]
+    width: Annotated[int, Meta(ge=1, le=16384)]
+    height: Annotated[int, Meta(ge=1, le=16384)]
+
+
+AnswerReason = Literal["allowed", "unattended", "denied", "timeout", "unavailable", "busy"]
+
+
+class SessionAnswer(Message, tag="session_answer"):
+    """The user's answer to a session request (or why nobody could answer)."""
+
+    session: SessionId
+    allowed: bool
+    reason: AnswerReason
+    monitors: Annotated[list[Monitor], Meta(max_length=16)] = []
+
+
+class ModeAnswer(Message, tag="mode_answer"):
+    """The user's answer to a change of mode."""
+
+    session: SessionId
+    mode: Mode
+    allowed: bool
+    reason: AnswerReason
+
+
+class SessionEnded(Message, tag="session_ended"):
+    """The agent ended the session (the user pressed End, or the display went away)."""
+
+    session: SessionId
+    by: Literal["user", "agent"]
+    reason: ShortText
+
+
 ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
-                 | HealthConfig)
-AgentMessage = Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
+                 | HealthConfig
+                 | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
+                 | SessionSettings | FrameAcked | SessionInput)
+AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
+                | SessionAnswer | ModeAnswer | SessionEnded)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)

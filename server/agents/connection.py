@@ -31,6 +31,7 @@ from server.keys import (
     HANDSHAKES,
     HUB,
     METRICS,
+    REMOTE,
     SETTINGS,
 )
 from server.tickets import from_agent
@@ -181,6 +182,12 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
             app[BROKER].publish_ticket(ticket_id=change.ticket_id, number=change.number,
                                        requester_id=change.requester_id,
                                        change=change.change, public=change.public)
+    elif isinstance(message, p.SessionAnswer):
+        await app[REMOTE].answer(link, message)
+    elif isinstance(message, p.ModeAnswer):
+        await app[REMOTE].mode_answer(link, message)
+    elif isinstance(message, p.SessionEnded):
+        await app[REMOTE].ended_by_agent(link, message)
     elif isinstance(message, p.Error):
         log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
                  message.message)
@@ -255,6 +262,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
         await _message_loop(link, ws, request)
     finally:
         hub.unregister(link)
+        try:
+            await app[REMOTE].agent_gone(link)
+        except Exception:
+            log.exception("%s: ending the device's remote sessions failed", conn_id)
         with contextlib.suppress(Exception):
             await link.finish()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
@@ -277,8 +288,8 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             return
         try:
             if msg.type == WSMsgType.BINARY:
-                raise p.ProtocolError(p.BINARY_NOT_ALLOWED,
-                                      "binary frames are only for screen sessions")
+                request.app[REMOTE].frame(link, msg.data)  # relayed, never decoded
+                continue
             data = msg.data
             if len(data) > p.MAX_CONTROL_BYTES:  # an inventory: parse it off the loop
                 message = await asyncio.to_thread(p.decode_agent_message, data)

@@ -120,6 +120,14 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sla/reports/compliance.csv"): STAFF,
     ("GET", "/api/v1/sla/reports/breaches"): STAFF,
     ("GET", "/api/v1/sla/reports/breaches.csv"): STAFF,
+    ("POST", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
+    ("GET", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
+    ("GET", "/api/v1/remote-sessions/{session_id}"): STAFF,
+    ("POST", "/api/v1/remote-sessions/{session_id}/end"): STAFF,
+    ("POST", "/api/v1/remote-sessions/{session_id}/mode"): STAFF,
+    ("GET", "/api/v1/remote-sessions/{session_id}/ws"): STAFF,
+    ("GET", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
+    ("PUT", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

@@ -20,6 +20,11 @@ export function setCsrfToken(token) {
   csrfToken = token || "";
 }
 
+/** Return the CSRF token of the current console session (the remote viewer's hello). */
+export function csrf() {
+  return csrfToken;
+}
+
 /** Set what happens when the session ends under our feet (a 401 on a normal call). */
 export function onSessionLost(handler) {
   sessionLost = handler;

@@ -9,7 +9,7 @@ import { STATUS_LABELS, resolutionLabel } from "./tickets.js";
 
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
-  "merged_from", "split_from", "approval_requested", "approved", "rejected"]);
+  "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session"]);
 
 function actorName(event) {
   return event.actor ? event.actor.display_name : "Deskmate";
@@ -198,6 +198,13 @@ export function timelineItem(event, ctx) {
       return systemLine(event, diff.after === "resolved" || diff.after === "closed" ? "check" : "history",
         [content, others.length ? [" \u00b7 ", joinParts(others)] : null], note || reason,
         `tl-status tl-status-${diff.after}`);
+    }
+    case "remote_session": {
+      // Every step of a remote session, in the server's words (the requester sees them too).
+      const li = systemLine(event, "monitor", h("span", { class: "tl-remote" }, event.body || "Remote session"),
+        null, "tl-remote-session");
+      li.dataset.step = (event.changes && event.changes.step) || "";
+      return li;
     }
     case "updated": {
       const parts = describeChanges(event.changes, names, ctx);

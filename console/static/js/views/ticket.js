@@ -23,6 +23,7 @@ import { slaClocks } from "../sla.js";
 import {
   approvalDialog, approvalState, cannedDialog, formFacts, linkDialog, mergeDialog, splitDialog,
 } from "../ticket_actions.js";
+import { remotePanel } from "../remote_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { emptyState, openModal, panel } from "../ui.js";
 
@@ -54,6 +55,7 @@ export function ticketView(root, { user, params, setTitle }) {
   const cannedButton = h("button", { type: "button", class: "btn btn-ghost", "aria-keyshortcuts": "c",
     onclick: () => insertCanned() }, icon("copy"), "Canned response");
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
+  const remote = remotePanel();
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -228,6 +230,7 @@ export function ticketView(root, { user, params, setTitle }) {
           t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
           t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
       panel("SLA", slaClocks(t.sla), { cls: "panel-sla" }),
+      panel("Remote session", remote.el),
       panel("Attachments", files),
       articles.el);
     assignee.id = "side-assignee";
@@ -436,6 +439,7 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!root.isConnected) return;
     if (JSON.stringify(t) !== JSON.stringify(ticket)) show(t);
     renderTimeline();
+    remote.refresh(t); // not awaited: the page is usable before the device checks return
   }
 
   shortcuts(root, [

@@ -1,0 +1,78 @@
+// The ticket page's "Remote session" panel: which linked devices are online, the start
+// button (with reason and mode), and the ticket's sessions with a link to the viewer.
+
+import { api } from "./api.js";
+import { busy, field, formValues, h, replace } from "./dom.js";
+import { dateTime } from "./format.js";
+import { icon } from "./icons.js";
+import { guarded } from "./notice.js";
+import { openModal } from "./ui.js";
+
+const OUTCOMES = {
+  completed: "completed", denied: "refused by the user", timeout: "not answered",
+  unavailable: "no desktop", busy: "device busy", agent_offline: "device went offline", failed: "failed",
+  withdrawn: "withdrawn",
+};
+
+/** Return {el, refresh(ticket)} for a ticket's remote-session panel. */
+export function remotePanel() {
+  const el = h("div", { class: "remote-panel" });
+  let ticket = null;
+
+  function start(devices) {
+    const device = h("select", { name: "device_id" }, devices.map((d) =>
+      h("option", { value: String(d.id) }, d.hostname)));
+    const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
+      devices.length > 1 ? field("Device", device) : null,
+      field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
+      field("Mode", h("select", { name: "mode" },
+        h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
+      h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
+    const dialog = openModal("Remote session", form);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(form, () => guarded(async () => {
+        const values = formValues(form);
+        const body = { reason: values.reason, mode: values.mode };
+        if (devices.length > 1) body.device_id = Number(values.device_id);
+        const created = await api.post(`/api/v1/tickets/${ticket.id}/remote-sessions`, body);
+        dialog.close();
+        location.hash = `#/desk/remote/${created.id}`;
+      }));
+    });
+  }
+
+  async function refresh(t) {
+    ticket = t;
+    const final = ["resolved", "closed", "cancelled"].includes(t.status);
+    const [devices, sessions] = await Promise.all([
+      Promise.all(t.device_ids.map(async (did) => {
+        try {
+          return (await api.get(`/api/v1/devices/${did}`, { inventory: "false" })).device;
+        } catch {
+          return null;
+        }
+      })),
+      api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items).catch(() => []),
+    ]);
+    const online = devices.filter((d) => d && d.online && !d.revoked_at);
+    const running = sessions.filter((s) => s.state !== "ended");
+    const startButton = h("button", { type: "button", class: "btn btn-small", "data-action": "start-remote",
+      disabled: final || !online.length || running.length > 0 || null, onclick: () => start(online) },
+    icon("monitor"), "Start remote session");
+    const hint = final ? "Reopen the ticket to start a session."
+      : !t.device_ids.length ? "Link the user's device first."
+        : !online.length ? "No linked device is online." : null;
+    replace(el,
+      h("div", { class: "stack" }, startButton, hint ? h("span", { class: "muted small" }, hint) : null),
+      sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map((s) => h("li", {},
+        s.state === "ended"
+          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended")
+          : h("a", { href: `#/desk/remote/${s.id}`, "data-session": s.id }, icon("monitor"),
+            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open"),
+        h("span", { class: "muted" }, s.technician ? s.technician.display_name : "")))) : null);
+  }
+
+  return { el, refresh: (t) => guarded(() => refresh(t)) };
+}

@@ -1,0 +1,226 @@
+// The remote-session viewer: the endpoint's screen on a canvas scaled to the window, an
+// overlay with fps, latency and bandwidth, quality and monitor choices, control requests,
+// and End session. Several technicians may watch; only the one who opened it controls.
+
+import { api } from "../api.js";
+import { h, replace } from "../dom.js";
+import { icon } from "../icons.js";
+import { guarded, showError, showSuccess } from "../notice.js";
+import { keysymOf, openStream } from "../remote_stream.js";
+import { emptyState } from "../ui.js";
+
+const STATE_TEXT = {
+  requested: "Waiting for the user to allow the session\u2026",
+  active: "Connected",
+  ended: "Session ended",
+};
+
+/** Fill the viewer of one session; `params[0]` is the session id. */
+export function remoteView(root, { params, setTitle }) {
+  const id = Number(params[0]);
+  let session = null;
+  let status = null;
+  let controller = false;
+  let stream = null;
+  let frameSize = { width: 0, height: 0 };
+
+  const canvas = h("canvas", { class: "remote-canvas", tabindex: "0", "aria-label": "Remote screen",
+    width: 16, height: 9 });
+  const cursor = h("div", { class: "remote-cursor", hidden: true });
+  const overlay = h("div", { class: "remote-overlay", "aria-live": "off" }, "\u2013 fps");
+  const banner = h("div", { class: "remote-banner" }, "Connecting\u2026");
+  const stage = h("div", { class: "remote-stage" }, canvas, cursor, overlay, banner);
+  const title = h("div", { class: "remote-title" });
+  const quality = h("select", { name: "quality", "aria-label": "Quality" },
+    [[0, "Quality: auto"], [30, "Low"], [60, "Medium"], [85, "High"]].map(([v, label]) =>
+      h("option", { value: String(v) }, label)));
+  const monitor = h("select", { name: "monitor", "aria-label": "Monitor" });
+  const modeButton = h("button", { type: "button", class: "btn btn-small" });
+  const endButton = h("button", { type: "button", class: "btn btn-small btn-danger" }, icon("x"), "End session");
+  const toolbar = h("div", { class: "remote-toolbar" }, title,
+    h("span", { class: "remote-controls" }, quality, monitor, modeButton, endButton));
+
+  setTitle?.("Remote session");
+  root.append(h("div", { class: "remote-view" }, toolbar, stage));
+
+  // ---------- layout: the canvas keeps the screen's aspect ratio inside the stage ----------
+  function fit() {
+    if (!frameSize.width) return;
+    const box = stage.getBoundingClientRect();
+    const scale = Math.min(box.width / frameSize.width, box.height / frameSize.height);
+    canvas.style.width = `${Math.floor(frameSize.width * scale)}px`;
+    canvas.style.height = `${Math.floor(frameSize.height * scale)}px`;
+  }
+  const resize = new ResizeObserver(fit);
+  resize.observe(stage);
+
+  function placeCursor(frame) {
+    if (frame.cursorX < 0 || frame.cursorY < 0) {
+      cursor.hidden = true;
+      return;
+    }
+    const rect = canvas.getBoundingClientRect();
+    const base = stage.getBoundingClientRect();
+    cursor.hidden = false;
+    cursor.style.left = `${rect.left - base.left + (frame.cursorX * rect.width) / frame.width}px`;
+    cursor.style.top = `${rect.top - base.top + (frame.cursorY * rect.height) / frame.height}px`;
+  }
+
+  // ---------- status ----------
+  function render() {
+    const state = status ? status.state : session.state;
+    const mode = status ? status.mode : session.mode;
+    replace(title, h("strong", {}, session.device_name), " \u00b7 ",
+      h("a", { href: `#/desk/tickets/${session.ticket_id}` }, session.ticket_number), " \u00b7 ",
+      h("span", { class: `remote-state remote-state-${state}`, "data-state": state }, STATE_TEXT[state] || state),
+      " \u00b7 ", h("span", { "data-mode": mode }, mode === "control" ? "Control" : "View only"),
+      status && status.viewers.length ? h("span", { class: "muted" }, ` \u00b7 watching: ${status.viewers.join(", ")}`) : null);
+    const pending = status && status.pending_mode;
+    modeButton.hidden = !controller || state !== "active";
+    modeButton.disabled = Boolean(pending);
+    replace(modeButton, pending ? "Waiting for the user\u2026" : mode === "control" ? "View only" : "Request control");
+    quality.disabled = monitor.disabled = !controller || state !== "active";
+    endButton.disabled = state === "ended";
+    const monitors = status ? status.monitors : [];
+    if (monitor.options.length !== monitors.length) {
+      replace(monitor, monitors.map((m, i) => h("option", { value: String(i) },
+        `Monitor ${i + 1} (${m.width}\u00d7${m.height})`)));
+    }
+    monitor.hidden = monitors.length < 2;
+    if (status) {
+      monitor.value = String(status.monitor);
+      quality.value = String(status.quality);
+    }
+    if (state === "requested") banner.textContent = STATE_TEXT.requested;
+    else if (state === "ended") banner.hidden = false;
+  }
+
+  function ended(message) {
+    const who = { user: "the user", technician: "a technician", agent: "the device", server: "the server" }[message.by] || message.by;
+    banner.hidden = false;
+    banner.textContent = message.outcome === "completed" ? `Session ended by ${who}.`
+      : `Session ended: ${message.reason || message.outcome}.`;
+    session.state = "ended";
+    status = status ? { ...status, state: "ended" } : null;
+    render();
+  }
+
+  // ---------- input ----------
+  function toScreen(event) {
+    const rect = canvas.getBoundingClientRect();
+    const x = Math.round(((event.clientX - rect.left) * frameSize.width) / rect.width);
+    const y = Math.round(((event.clientY - rect.top) * frameSize.height) / rect.height);
+    return { x: Math.max(0, Math.min(frameSize.width - 1, x)), y: Math.max(0, Math.min(frameSize.height - 1, y)) };
+  }
+  const controlling = () => controller && status && status.state === "active" && status.mode === "control"
+    && frameSize.width > 0;
+  let moved = null;
+  function pointer(event) {
+    if (!controlling()) return;
+    event.preventDefault();
+    const at = toScreen(event);
+    const message = { type: "pointer", x: at.x, y: at.y, buttons: event.buttons & 31 };
+    if (event.type === "pointermove") {
+      // Coalesce moves to one per animation frame; presses go at once.
+      if (!moved) {
+        requestAnimationFrame(() => {
+          if (moved) stream?.send(moved);
+          moved = null;
+        });
+      }
+      moved = message;
+      return;
+    }
+    if (moved) { stream?.send(moved); moved = null; }
+    if (event.type === "pointerdown") canvas.focus();
+    stream?.send(message);
+  }
+  for (const type of ["pointermove", "pointerdown", "pointerup"]) canvas.addEventListener(type, pointer);
+  canvas.addEventListener("contextmenu", (event) => { if (controlling()) event.preventDefault(); });
+  canvas.addEventListener("wheel", (event) => {
+    if (!controlling()) return;
+    event.preventDefault();
+    const at = toScreen(event);
+    stream?.send({ type: "wheel", x: at.x, y: at.y, dx: Math.sign(event.deltaX), dy: Math.sign(event.deltaY) });
+  }, { passive: false });
+  for (const type of ["keydown", "keyup"]) {
+    canvas.addEventListener(type, (event) => {
+      if (!controlling()) return;
+      const keysym = keysymOf(event);
+      if (!keysym) return;
+      event.preventDefault();
+      stream?.send({ type: "key", keysym, down: type === "keydown" });
+    });
+  }
+
+  // ---------- controls ----------
+  quality.addEventListener("change", () => stream?.send({ type: "quality", quality: Number(quality.value) }));
+  monitor.addEventListener("change", () => stream?.send({ type: "monitor", index: Number(monitor.value) }));
+  modeButton.addEventListener("click", () => guarded(async () => {
+    const next = status.mode === "control" ? "view" : "control";
+    await api.post(`/api/v1/remote-sessions/${id}/mode`, { mode: next });
+    if (next === "control") showSuccess("The user is asked to allow control.");
+  }));
+  endButton.addEventListener("click", () => guarded(async () => {
+    await api.post(`/api/v1/remote-sessions/${id}/end`);
+  }));
+
+  function connect() {
+    stream = openStream(id, canvas, {
+      welcome: (message) => { controller = message.controller; render(); },
+      status: (message) => {
+        status = message;
+        if (message.state === "active" && banner.textContent === STATE_TEXT.requested) banner.textContent = "Waiting for the first picture\u2026";
+        render();
+      },
+      ended,
+      error: (message) => showError(new Error(`${message.code}: ${message.message}`)),
+      frame: (frame) => {
+        if (frame.width !== frameSize.width || frame.height !== frameSize.height) {
+          frameSize = { width: frame.width, height: frame.height };
+          fit();
+        }
+        banner.hidden = true;
+        placeCursor(frame);
+        canvas.dataset.frames = String(stream.stats.drawn);
+      },
+      stats: (s) => {
+        const kb = s.bandwidth / 1024;
+        overlay.textContent = `${s.fps.toFixed(0)} fps \u00b7 ${s.latency === null ? "\u2013" : Math.round(s.latency)} ms \u00b7 `
+          + `${kb >= 1024 ? `${(kb / 1024).toFixed(1)} MB/s` : `${kb.toFixed(0)} KB/s`}`;
+      },
+      closed: () => {
+        if (session.state !== "ended") {
+          banner.hidden = false;
+          banner.textContent = "Disconnected from the session.";
+        }
+      },
+    });
+  }
+
+  (async () => {
+    session = await guarded(() => api.get(`/api/v1/remote-sessions/${id}`));
+    if (!session) {
+      replace(root, emptyState("monitor", "This session cannot be shown",
+        "It may not exist, or you may not have rights on its ticket.",
+        h("a", { class: "btn", href: "#/desk" }, "Back to the queue")));
+      return;
+    }
+    render();
+    if (session.state === "ended") {
+      banner.textContent = "This session is over.";
+      return;
+    }
+    connect();
+  })();
+
+  // Leaving the view closes the socket (the session goes on for the others).
+  const gone = new MutationObserver(() => {
+    if (!root.isConnected) {
+      stream?.close();
+      resize.disconnect();
+      gone.disconnect();
+    }
+  });
+  gone.observe(document.body, { childList: true, subtree: true });
+}

@@ -1,0 +1,1 @@
+"""Remote sessions on the endpoint: consent, indicator, capture, encoding and input."""

@@ -1,0 +1,1 @@
+"""Remote sessions: records, consent policy, the frame relay and the viewer socket."""

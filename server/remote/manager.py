@@ -1,0 +1,299 @@
+"""Running sessions: the state machine between API, agent answers and viewers.
+
+requested --(agent: allowed)--> active --(anyone ends it)--> ended
+requested --(denied, timeout, unavailable, busy, agent gone)--> ended
+
+Each step is stored on the session row and as a public event on the ticket's timeline,
+then announced to the viewers and to the live feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from server.db.schema import utcnow
+from server.remote import store
+from server.remote.relay import LiveSession, Viewer
+from shared import protocol as p
+from shared import screen
+
+if TYPE_CHECKING:
+    from server.agents.hub import AgentLink
+    from server.db.database import Database
+    from server.live import Broker
+
+log = logging.getLogger("deskmate.remote")
+
+ANSWER_GRACE = 10.0  # seconds past the user's time to answer before the server gives up
+
+OUTCOME_TEXT = {
+    "denied": "the user refused", "timeout": "nobody answered in time",
+    "unavailable": "nobody is logged in to a desktop on the device",
+    "busy": "another session is already running on the device",
+    "agent_offline": "the device went offline",
+}
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def summary_text(live: LiveSession, *, by: str, who: str, reason: str) -> str:
+    """Return the human summary put on the ticket when a session ends."""
+    s = live.summary()
+    watchers = ", ".join(s["watchers"]) or "nobody"
+    mb = s["bytes"] / 1e6
+    ended = f"ended by {who}" + (f" ({reason})" if reason else "")
+    return (f"Remote session {ended} after {_duration(s['duration_seconds'])}. "
+            f"Watched by {watchers}; final mode {s['final_mode']}; "
+            f"{s['input_events']} input events; {s['mode_changes']} mode changes; "
+            f"{s['frames']} frames ({mb:.1f} MB).")
+
+
+class Sessions:
+    """The registry of live sessions, by id and by device."""
+
+    def __init__(self, db: Database, broker: Broker, *, consent_seconds: float) -> None:
+        self.db = db
+        self.broker = broker
+        self.consent_seconds = consent_seconds
+        self.by_id: dict[int, LiveSession] = {}
+        self.by_device: dict[int, LiveSession] = {}
+        self._timeouts: set[asyncio.Task[None]] = set()
+
+    def busy(self, device_id: int) -> bool:
+        """Tell whether a session is requested or running on a device."""
+        return device_id in self.by_device
+
+    async def publish(self, ticket_id: int) -> None:
+        row = await self.db.read(lambda c: store.ticket_ref(c, ticket_id))
+        self.broker.publish_ticket(ticket_id=ticket_id, number=row.number,
+                                   requester_id=row.requester_id, change="remote_session",
+                                   public=True)
+
+    def open(self, live: LiveSession, *, reason: str, title: str, consent: bool) -> None:
+        """Register a requested session and ask the agent."""
+        self.by_id[live.id] = live
+        self.by_device[live.device_id] = live
+        timeout = float(self.consent_seconds)
+        live.link.send(p.encode(p.SessionRequest(
+            session=live.id, technician=live.technician_name[:200], ticket=live.ticket_number,
+            title=title[:200], reason=reason, mode=live.mode,  # type: ignore[arg-type]
+            consent=consent, timeout=timeout)))
+        loop = asyncio.get_running_loop()
+
+        def give_up() -> None:
+            task = loop.create_task(self.finish(live, outcome="timeout", by="server",
+                                                reason="no answer from the agent",
+                                                actor_id=None))
+            self._timeouts.add(task)
+            task.add_done_callback(self._timeouts.discard)
+
+        live.timer = loop.call_later(timeout + ANSWER_GRACE, give_up)
+
+    async def answer(self, link: AgentLink, msg: p.SessionAnswer) -> None:
+        """Act on the agent's answer to a session request."""
+        live = self.by_id.get(msg.session)
+        if live is None or live.link is not link or live.state != "requested":
+            raise p.ProtocolError(p.NO_SESSION, f"no requested session {msg.session}")
+        if live.timer is not None:
+            live.timer.cancel()
+        if not msg.allowed:
+            await self.finish(live, outcome=msg.reason if msg.reason in OUTCOME_TEXT
+                              else "denied", by="user" if msg.reason in ("denied", "timeout")
+                              else "agent", reason=OUTCOME_TEXT.get(msg.reason, msg.reason),
+                              actor_id=None)
+            return
+        live.started = time.monotonic()
+        live.monitors = [{"x": m.x, "y": m.y, "width": m.width, "height": m.height}
+                         for m in msg.monitors]
+        consent = "unattended" if msg.reason == "unattended" else "user"
+        body = ("Remote session started without asking (unattended access allowed for the "
+                "device's group)." if consent == "unattended"
+                else "The user allowed the remote session.")
+        now = utcnow()
+        await self.db.write(lambda c: store.record_step(
+            c, live.id, actor_id=None, step="started", body=body, now=now,
+            values={"state": "active", "consent": consent, "started_at": now},
+            consent=consent, mode=live.mode))
+        if live.state == "ended":  # ended while the answer was being stored
+            return
+        live.state = "active"  # after the write: the API reads the row's consent
+        live.broadcast()
+        for viewer in live.viewers:
+            viewer.synced = False
+        await self.publish(live.ticket_id)
+
+    async def set_mode(self, live: LiveSession, mode: str, *, consent: bool,
+                       actor_id: int) -> None:
+        """Change the mode now (down to view, or unattended) or ask the user (up to control)."""
+        if live.state == "ended":
+            return
+        if mode == "control" and consent:
+            live.pending_mode = "control"
+            live.link.send(p.encode(p.SessionMode(session=live.id, mode="control",
+                                                  consent=True)))
+            now = utcnow()
+            await self.db.write(lambda c: store.record_step(
+                c, live.id, actor_id=actor_id, step="mode_requested", now=now,
+                body="Asked the user for control of the mouse and keyboard.", mode=mode))
+            live.broadcast()
+            await self.publish(live.ticket_id)
+            return
+        live.link.send(p.encode(p.SessionMode(session=live.id, mode=mode,  # type: ignore[arg-type]
+                                              consent=False)))
+        await self._apply_mode(live, mode, actor_id=actor_id, how="")
+
+    async def _apply_mode(self, live: LiveSession, mode: str, *, actor_id: int | None,
+                          how: str) -> None:
+        live.pending_mode = None
+        if mode != live.mode:
+            live.mode = mode
+            live.mode_changes += 1
+        now = utcnow()
+        body = ("Switched to view only." if mode == "view"
+                else "Switched to control of the mouse and keyboard" + how + ".")
+        await self.db.write(lambda c: store.record_step(
+            c, live.id, actor_id=actor_id, step="mode", body=body, now=now,
+            values={"mode": mode}, mode=mode))
+        live.broadcast()
+        await self.publish(live.ticket_id)
+
+    async def mode_answer(self, link: AgentLink, msg: p.ModeAnswer) -> None:
+        """Act on the user's answer to a request for control."""
+        live = self.by_id.get(msg.session)
+        if live is None or live.link is not link:
+            raise p.ProtocolError(p.NO_SESSION, f"no session {msg.session}")
+        if msg.allowed:
+            await self._apply_mode(live, msg.mode, actor_id=None, how=" (the user agreed)")
+            return
+        live.pending_mode = None
+        now = utcnow()
+        await self.db.write(lambda c: store.record_step(
+            c, live.id, actor_id=None, step="mode_refused", now=now,
+            body=f"The user did not allow control ({OUTCOME_TEXT.get(msg.reason, msg.reason)}).",
+            mode=msg.mode, reason=msg.reason))
+        live.broadcast()
+        await self.publish(live.ticket_id)
+
+    async def ended_by_agent(self, link: AgentLink, msg: p.SessionEnded) -> None:
+        """The user (or the agent) ended the session on the device."""
+        live = self.by_id.get(msg.session)
+        if live is None or live.link is not link:
+            return  # already over on our side: nothing to do
+        await self.finish(live, outcome="completed", by=msg.by, reason=msg.reason,
+                          actor_id=None, tell_agent=False)
+
+    async def finish(self, live: LiveSession, *, outcome: str, by: str, reason: str,
+                     actor_id: int | None, who: str = "", tell_agent: bool = True) -> None:
+        """End a session once: record it, tell the agent and the viewers, forget it."""
+        if live.state == "ended":
+            return
+        was_active = live.state == "active"
+        live.state = "ended"
+        if live.timer is not None:
+            live.timer.cancel()
+        self.by_id.pop(live.id, None)
+        if self.by_device.get(live.device_id) is live:
+            del self.by_device[live.device_id]
+        if tell_agent:
+            live.link.send(p.encode(p.SessionEnd(session=live.id, reason=reason[:200])))
+        who = who or {"user": "the user", "agent": "the agent", "server": "the server",
+                      "technician": "the technician"}.get(by, by)
+        if was_active:
+            step_outcome = "completed" if outcome in ("completed", "timeout") else outcome
+            body = summary_text(live, by=by, who=who, reason=reason)
+        else:
+            step_outcome = outcome
+            if outcome == "completed":  # ended before the user answered
+                step_outcome, reason = "withdrawn", reason or f"withdrawn by {who}"
+            body = f"Remote session not started: {reason}."
+        summary = live.summary()
+        now = utcnow()
+        try:
+            await self.db.write(lambda c: store.record_step(
+                c, live.id, actor_id=actor_id, step="ended", body=body, now=now,
+                values={"state": "ended", "outcome": step_outcome, "ended_by": by,
+                        "end_reason": reason[:200], "ended_at": now, "summary": summary},
+                outcome=step_outcome, by=by, summary=summary))
+        finally:
+            for viewer in list(live.viewers):
+                viewer.send_text({"type": "ended", "session": live.id, "outcome": step_outcome,
+                                  "by": by, "reason": reason})
+                viewer.close(1000, "session ended")
+        log.info("remote session %d ended (%s by %s: %s)", live.id, step_outcome, by, reason)
+        await self.publish(live.ticket_id)
+
+    async def agent_gone(self, link: AgentLink) -> None:
+        """The device's connection closed: its session cannot go on."""
+        live = self.by_device.get(link.device_id)
+        if live is not None and live.link is link:
+            await self.finish(live, outcome="agent_offline", by="agent",
+                              reason="the device went offline", actor_id=None,
+                              tell_agent=False)
+
+    def frame(self, link: AgentLink, data: bytes) -> None:
+        """Relay a binary frame from the agent.
+
+        Raises:
+            ProtocolError: no active session on this device, or a malformed frame.
+        """
+        live = self.by_device.get(link.device_id)
+        if live is None or live.link is not link or live.state != "active":
+            raise p.ProtocolError(p.BINARY_NOT_ALLOWED,
+                                  "binary frames are only for an active screen session")
+        try:
+            live.relay(data)
+        except screen.FrameError as exc:
+            raise p.ProtocolError(screen.BAD_FRAME, str(exc)) from exc
+
+    def join(self, live: LiveSession, viewer: Viewer) -> None:
+        """Add a viewer; it gets the status now and a key frame soon."""
+        live.viewers.add(viewer)
+        live.watchers.add(viewer.name)
+        live.broadcast()
+        live.request_key_frame()
+
+    def leave(self, live: LiveSession, viewer: Viewer) -> None:
+        """Remove a viewer."""
+        live.viewers.discard(viewer)
+        if live.state != "ended":
+            live.broadcast()
+
+    async def close_all(self) -> None:
+        """End every session (server shutdown)."""
+        for live in list(self.by_id.values()):
+            with contextlib.suppress(Exception):
+                await self.finish(live, outcome="failed", by="server",
+                                  reason="the server is stopping", actor_id=None)
+
+
+async def sessions_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Close sessions a previous run left open; end running ones on shutdown."""
+    from server.keys import BROKER, DATABASE, REMOTE, SETTINGS
+
+    db = app[DATABASE]
+    now = utcnow()
+    closed = await db.write(lambda c: store.end_unfinished(c, now))
+    if closed:
+        log.info("closed %d remote sessions left open by the previous run", closed)
+    seconds = max(1, min(app[SETTINGS].remote_consent_seconds, 600))
+    app[REMOTE] = Sessions(db, app[BROKER], consent_seconds=seconds)
+    yield
+
+
+async def sessions_shutdown(app: web.Application) -> None:
+    """End running sessions before agents are disconnected."""
+    from server.keys import REMOTE
+
+    if REMOTE in app:
+        await app[REMOTE].close_all()
+

@@ -1,0 +1,353 @@
+"""HTTP handlers for remote sessions, the group consent policy, and the viewer socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from server.api.routing import ADMIN, STAFF, ApiRequest, Router
+from server.auth.identity import Identity
+from server.db.schema import utcnow
+from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from server.keys import DATABASE, HUB, REMOTE
+from server.remote import policy, store
+from server.remote.relay import LiveSession, Viewer
+from server.remote.schemas import (
+    ModeChange,
+    RemotePolicy,
+    RemotePolicyUpdate,
+    RemoteSession,
+    RemoteSessionList,
+    SessionCreate,
+)
+from server.tickets import store as ticket_store
+from server.tickets.schemas import UserRef
+from shared import screen
+
+log = logging.getLogger("deskmate.remote")
+
+router = Router("remote")
+SID = r"{session_id:\d{1,18}}"
+TID = r"{ticket_id:\d{1,18}}"
+GID = r"{group_id:\d{1,18}}"
+HELLO_TIMEOUT = 10.0
+MAX_VIEWER_ERRORS = 20
+MAX_VIEWERS = 16  # per session
+
+
+def ws_path(session_id: int) -> str:
+    """Return the viewer WebSocket path of a session."""
+    return f"/api/v1/remote-sessions/{session_id}/ws"
+
+
+async def _may(req: ApiRequest | web.Request, identity: Identity, ticket_row: Any) -> bool:
+    app = req.app
+    member_of = await app[DATABASE].read(lambda c: store.group_ids_of(c, identity.user_id))
+    return policy.may_remote(role=identity.role, user_id=identity.user_id,
+                             assignee_id=ticket_row.assignee_id,
+                             ticket_group_id=ticket_row.group_id, member_of=member_of)
+
+
+def _to_api(row: Any, live: LiveSession | None) -> RemoteSession:
+    return RemoteSession(
+        id=row.id, ticket_id=row.ticket_id, ticket_number=row.ticket_number,
+        device_id=row.device_id, device_name=row.device_name,
+        technician=(UserRef(id=row.technician_id, display_name=row.technician_name)
+                    if row.technician_id is not None else None),
+        mode=live.mode if live else row.mode,  # type: ignore[arg-type]
+        pending_mode=live.pending_mode if live else None,  # type: ignore[arg-type]
+        reason=row.reason, state=live.state if live else row.state,  # type: ignore[arg-type]
+        outcome=row.outcome, consent=row.consent, ended_by=row.ended_by,
+        end_reason=row.end_reason, created_at=row.created_at, started_at=row.started_at,
+        ended_at=row.ended_at, summary=live.summary() if live else row.summary,
+        viewers=len(live.viewers) if live else 0,
+        monitors=live.monitors if live else [], websocket_path=ws_path(row.id))
+
+
+async def _session_for(req: ApiRequest, session_id: int) -> tuple[Any, LiveSession | None]:
+    """Return a session the caller has rights on (404 otherwise, like an unknown id)."""
+    row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
+    ticket = await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, row.ticket_id))
+    if not await _may(req, req.user, ticket):
+        raise NotFound(f"no remote session with id {session_id}")
+    return row, req.app[REMOTE].by_id.get(session_id)
+
+
+@router.route("POST", f"/api/v1/tickets/{TID}/remote-sessions", roles=STAFF,
+              summary="Start a remote session on the ticket's device", body=SessionCreate,
+              response=RemoteSession, status=201)
+async def start_session(req: ApiRequest) -> RemoteSession:
+    ticket_id = int(req.params["ticket_id"])
+    body: SessionCreate = req.body
+    me = req.user
+    app = req.app
+    ticket = await app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    if not await _may(req, me, ticket):
+        raise Forbidden("only the ticket's assignee, members of its group and admins may "
+                        "open remote sessions on it")
+    if ticket.status not in policy.OPEN_STATUSES:
+        raise Conflict(f"the ticket is {ticket.status}; reopen it first",
+                       code="ticket_not_open")
+    linked = await app[DATABASE].read(lambda c: store.linked_devices(c, ticket_id))
+    hub, sessions = app[HUB], app[REMOTE]
+    if body.device_id is not None:
+        chosen = [d for d in linked if d.id == body.device_id]
+        if not chosen:
+            raise ValidationFailed(f"device {body.device_id} is not linked to this ticket")
+    else:
+        chosen = [d for d in linked if d.revoked_at is None and hub.is_online(d.id)]
+        if not linked:
+            raise Conflict("no device is linked to this ticket", code="no_device")
+        if len(chosen) > 1:
+            raise ValidationFailed("several linked devices are online; choose one with "
+                                   "device_id")
+        if not chosen:
+            raise Conflict("no device linked to this ticket is online",
+                           code="device_offline")
+    device = chosen[0]
+    link = hub.links.get(device.id)
+    if device.revoked_at is not None or link is None or not link.welcomed:
+        raise Conflict(f"device {device.hostname!r} is not online", code="device_offline")
+    if "remote" not in link.capabilities:
+        raise Conflict(f"the agent on {device.hostname!r} does not offer remote sessions",
+                       code="remote_unavailable")
+    if sessions.busy(device.id):
+        raise Conflict(f"a remote session is already running on {device.hostname!r}",
+                       code="session_busy")
+    unattended = await app[DATABASE].read(store.unattended_groups)
+    consent = policy.needs_consent(device_group_id=device.group_id,
+                                   unattended_groups=unattended)
+    now = utcnow()
+    session_id = await app[DATABASE].write(lambda c: store.create_session(
+        c, ticket_id=ticket_id, device_id=device.id, technician_id=me.user_id,
+        mode=body.mode, reason=body.reason, consent=consent, device_name=device.hostname,
+        now=now))
+    row = await app[DATABASE].read(lambda c: store.get_row(c, session_id))
+    if sessions.busy(device.id) or hub.links.get(device.id) is not link:  # raced
+        await app[DATABASE].write(lambda c: store.record_step(
+            c, session_id, actor_id=None, step="ended", now=now,
+            body="Remote session not started: the device became unavailable.",
+            values={"state": "ended", "outcome": "busy", "ended_by": "server",
+                    "end_reason": "device unavailable", "ended_at": now},
+            outcome="busy", by="server"))
+        raise Conflict("the device became unavailable", code="session_busy")
+    live = LiveSession(id=session_id, ticket_id=ticket_id, ticket_number=row.ticket_number,
+                       device_id=device.id, technician_id=me.user_id,
+                       technician_name=row.technician_name or me.username, mode=body.mode,
+                       link=link)
+    sessions.open(live, reason=body.reason, title=ticket.title, consent=consent)
+    await sessions.publish(ticket_id)
+    return _to_api(row, live)
+
+
+@router.route("GET", f"/api/v1/tickets/{TID}/remote-sessions", roles=STAFF,
+              summary="List a ticket's remote sessions", response=RemoteSessionList)
+async def list_sessions(req: ApiRequest) -> RemoteSessionList:
+    ticket_id = int(req.params["ticket_id"])
+    await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    rows = await req.app[DATABASE].read(lambda c: store.rows_of_ticket(c, ticket_id))
+    live = req.app[REMOTE].by_id
+    return RemoteSessionList(items=[_to_api(r, live.get(r.id)) for r in rows])
+
+
+@router.route("GET", f"/api/v1/remote-sessions/{SID}", roles=STAFF,
+              summary="Get a remote session", response=RemoteSession)
+async def get_session(req: ApiRequest) -> RemoteSession:
+    row, live = await _session_for(req, int(req.params["session_id"]))
+    return _to_api(row, live)
+
+
+@router.route("POST", f"/api/v1/remote-sessions/{SID}/end", roles=STAFF,
+              summary="End a remote session", response=RemoteSession)
+async def end_session(req: ApiRequest) -> RemoteSession:
+    session_id = int(req.params["session_id"])
+    row, live = await _session_for(req, session_id)
+    if live is None:
+        raise Conflict("the session is already over", code="session_ended")
+    me = req.user
+    name = await req.app[DATABASE].read(lambda c: store.display_name(c, me.user_id))
+    await req.app[REMOTE].finish(live, outcome="completed", by="technician",
+                                 reason="", who=name, actor_id=me.user_id)
+    row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
+    return _to_api(row, None)
+
+
+@router.route("POST", f"/api/v1/remote-sessions/{SID}/mode", roles=STAFF,
+              summary="Switch a remote session between view and control", body=ModeChange,
+              response=RemoteSession)
+async def change_mode(req: ApiRequest) -> RemoteSession:
+    session_id = int(req.params["session_id"])
+    body: ModeChange = req.body
+    row, live = await _session_for(req, session_id)
+    if live is None or live.state != "active":
+        raise Conflict("the session is not running", code="session_not_active")
+    me = req.user
+    if me.user_id != live.technician_id:
+        raise Forbidden("only the technician who opened the session may change its mode")
+    if live.pending_mode is not None:
+        raise Conflict("the user has not answered the previous request yet",
+                       code="mode_pending")
+    if body.mode != live.mode:
+        await req.app[REMOTE].set_mode(live, body.mode, consent=row.consent != "unattended",
+                                       actor_id=me.user_id)
+    row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
+    return _to_api(row, live)
+
+
+@router.route("GET", f"/api/v1/groups/{GID}/remote-policy", roles=ADMIN,
+              summary="Get a device group's remote-access policy", response=RemotePolicy)
+async def get_policy(req: ApiRequest) -> RemotePolicy:
+    group_id = int(req.params["group_id"])
+    unattended = await req.app[DATABASE].read(lambda c: store.get_policy(c, group_id))
+    return RemotePolicy(group_id=group_id, unattended=unattended)
+
+
+@router.route("PUT", f"/api/v1/groups/{GID}/remote-policy", roles=ADMIN,
+              summary="Set a device group's remote-access policy", body=RemotePolicyUpdate,
+              response=RemotePolicy)
+async def put_policy(req: ApiRequest) -> RemotePolicy:
+    group_id = int(req.params["group_id"])
+    body: RemotePolicyUpdate = req.body
+    me = req.user
+    now = utcnow()
+
+    def run(conn: Any) -> None:
+        store.set_policy(conn, group_id, body.unattended, actor_id=me.user_id, now=now)
+        from server.users import store as audit
+
+        audit.record(conn, actor_id=me.user_id, action="remote_policy.set",
+                     target_type="group", target_id=group_id, now=now,
+                     unattended=body.unattended)
+
+    await req.app[DATABASE].write(run)
+    return RemotePolicy(group_id=group_id, unattended=body.unattended)
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Tell whether a browser's Origin header names this server (WebSocket CSRF guard)."""
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+@router.route("GET", f"/api/v1/remote-sessions/{SID}/ws", roles=STAFF,
+              summary="Watch a remote session (WebSocket; see docs/protocol.md)", status=101)
+async def viewer_socket(req: ApiRequest) -> web.StreamResponse:
+    session_id = int(req.params["session_id"])
+    me = req.user
+    _row, live = await _session_for(req, session_id)
+    request = req.request
+    if me.via == "session" and not _same_origin(request):
+        raise Forbidden("the WebSocket must be opened from the console's own origin",
+                        code="bad_origin")
+    if live is None or live.state == "ended":
+        raise Conflict("the session is over", code="session_ended")
+    if len(live.viewers) >= MAX_VIEWERS:
+        raise Conflict(f"a session has at most {MAX_VIEWERS} viewers", code="too_many_viewers")
+    ws = web.WebSocketResponse(compress=False, max_msg_size=64 * 1024,
+                               autoping=True, heartbeat=30)
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("expected a WebSocket upgrade", code="websocket_required")
+    await ws.prepare(request)
+    name = await req.app[DATABASE].read(lambda c: store.display_name(c, me.user_id))
+    viewer = Viewer(user_id=me.user_id, name=name, ws=ws, conn_id="viewer-" + secrets.token_hex(4),
+                    controller=me.user_id == live.technician_id)
+    try:
+        await _serve_viewer(req, ws, live, viewer, me)
+    except Exception:
+        log.exception("%s: viewer failed", viewer.conn_id)
+        with contextlib.suppress(Exception):
+            await ws.close(code=1011, message=b"internal error")
+    return ws
+
+
+async def _serve_viewer(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSession,
+                        viewer: Viewer, me: Identity) -> None:
+    if me.via == "session":
+        # Cookies ride along on any cross-site WebSocket; the CSRF token does not.
+        try:
+            msg = await ws.receive(timeout=HELLO_TIMEOUT)
+            hello = screen.decode_viewer(msg.data) if msg.type == WSMsgType.TEXT else None
+        except (TimeoutError, screen.ViewerError):
+            hello = None
+        if not isinstance(hello, screen.ViewerHello) or not hmac.compare_digest(
+                hello.csrf.encode(), me.csrf_token.encode()):
+            await ws.send_json({"type": "error", "code": "csrf_failed",
+                                "message": "the first message must be hello with the "
+                                           "session's CSRF token"})
+            await ws.close(code=4003, message=b"csrf")
+            return
+    sessions = req.app[REMOTE]
+    if live.state == "ended":
+        await ws.close(code=1000, message=b"session ended")
+        return
+    writer = asyncio.create_task(viewer.writer(), name=f"{viewer.conn_id}-writer")
+    sessions.join(live, viewer)
+    viewer.send_text({"type": "welcome", "session": live.id, "controller": viewer.controller,
+                      "you": viewer.name})
+    try:
+        await _viewer_loop(req, ws, live, viewer)
+    finally:
+        sessions.leave(live, viewer)
+        viewer.close(1000, "")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer, 3)
+        writer.cancel()
+
+
+async def _viewer_loop(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSession,
+                       viewer: Viewer) -> None:
+    from shared import protocol as p
+
+    errors = 0
+    while not viewer.closing:
+        msg = await ws.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
+                        WSMsgType.ERROR):
+            return
+        try:
+            if msg.type != WSMsgType.TEXT:
+                raise screen.ViewerError("binary_not_allowed", "viewers send text messages")
+            message = screen.decode_viewer(msg.data)
+            if isinstance(message, screen.FrameAck):
+                live.ack(message.seq)
+            elif isinstance(message, screen.KeyFrameRequest):
+                viewer.synced = False
+                live.request_key_frame()
+            elif isinstance(message, screen.INPUT_TYPES):
+                if not viewer.controller:
+                    raise screen.ViewerError(screen.NOT_CONTROLLER, "only the technician "
+                                             "who opened the session controls it")
+                if live.mode != "control" or live.state != "active":
+                    raise screen.ViewerError(screen.VIEW_ONLY, "the session is view only")
+                live.input_events += 1
+                live.link.send(p.encode(p.SessionInput(session=live.id, event=message)))
+            elif isinstance(message, (screen.SetQuality, screen.SetMonitor)):
+                if not viewer.controller:
+                    raise screen.ViewerError(screen.NOT_CONTROLLER, "only the technician "
+                                             "who opened the session changes settings")
+                if isinstance(message, screen.SetQuality):
+                    live.quality = message.quality
+                else:
+                    if live.monitors and message.index >= len(live.monitors):
+                        raise screen.ViewerError("invalid_message",
+                                                 f"no monitor {message.index}")
+                    live.monitor = message.index
+                live.link.send(p.encode(p.SessionSettings(
+                    session=live.id, quality=live.quality, monitor=live.monitor)))
+                live.broadcast()
+            else:
+                raise screen.ViewerError("unexpected_message", "hello only comes first")
+        except screen.ViewerError as exc:
+            errors += 1
+            viewer.send_text({"type": "error", "code": exc.code, "message": exc.message[:500]})
+            if errors >= MAX_VIEWER_ERRORS:
+                viewer.close(1008, "too many invalid messages")
