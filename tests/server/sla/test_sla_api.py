@@ -310,3 +310,38 @@ async def test_an_interrupted_retarget_resumes_when_the_server_starts(tmp_path: 
             assert sorted(kinds) == ["first_response", "resolution"]  # each clock once
     finally:
         await server.close()
+
+
+async def test_requesters_never_see_sla_in_any_ticket_answer(
+        server: RunningServer, admin: Client, technician: Client, requester: Client) -> None:
+    """Catalog request and approval answers, ticket GET and lists: no SLA for requesters."""
+    await _policy(admin, targets={"first_response": 1, "resolution": 2})
+    boss = await server.create_user(admin, "boss", "requester")
+    item = await admin.post("/api/v1/catalog", json={
+        "name": "Laptop", "fields": [], "approval": "approver", "approver_id": boss["id"]})
+    assert item.status == 201, item.body
+    asked = await requester.post(f"/api/v1/catalog/{item.json['id']}/requests",
+                                 json={"values": {}})
+    assert asked.status == 201, asked.body
+    tid = asked.json["id"]
+    assert asked.json["sla"] is None
+    staff_view = (await technician.get(f"/api/v1/tickets/{tid}")).json["sla"]
+    assert staff_view is not None and len(staff_view["clocks"]) == 2  # it has clocks
+    # Past due: the engine records breaches, internal events a requester must not read.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert len(await SlaEngine(server.app, now=lambda: later).run_pass()) == 2
+    assert (await requester.get(f"/api/v1/tickets/{tid}")).json["sla"] is None
+    listed = (await requester.get("/api/v1/tickets")).json["items"]
+    assert [(t["id"], t["sla"]) for t in listed] == [(tid, None)]
+    by_due = (await requester.get("/api/v1/tickets?sort=due")).json["items"]
+    assert [t["sla"] for t in by_due] == [None]
+    events = (await requester.get(f"/api/v1/tickets/{tid}/events")).json["items"]
+    assert not [e for e in events if e["type"].startswith("sla_")]
+    approver = await server.login("boss")
+    waiting = (await approver.get("/api/v1/tickets?view=awaiting_my_approval")).json["items"]
+    assert [(t["id"], t["sla"]) for t in waiting] == [(tid, None)]
+    decided = await approver.post(f"/api/v1/tickets/{tid}/approval",
+                                  json={"decision": "approve"})
+    assert decided.status == 200, decided.body
+    assert decided.json["sla"] is None
+    assert (await technician.get(f"/api/v1/tickets/{tid}")).json["sla"]["breached"] is True
