@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -179,7 +180,7 @@ def main() -> None:
               f"{r['retargeted']:,} clocks in {r['chunks']} chunks of {args.chunk}: writer "
               f"held {r['chunk_ms']:6.1f} / {r['chunk_max_ms']:6.1f} ms per chunk "
               f"(median/max), total {r['chunked_s']:6.2f} s | baseline one transaction "
-              f"{r['single_s']:6.2f} s")
+              + ("skipped" if math.isnan(r["single_s"]) else f"{r['single_s']:6.2f} s"))
         print(f"          plan: {r['plan']}")
         sys.stdout.flush()
 
