@@ -153,7 +153,8 @@ class PolicyOut(Struct, kw_only=True):
     escalations: list[EscalationRule]
     created_at: dt.datetime
     updated_at: dt.datetime
-    retargeted: int | None = None  # open clocks re-targeted by this change
+    # Open clocks wait to be re-targeted to this version in the background.
+    retarget_pending: bool = False
 
 
 class PolicyList(Struct, kw_only=True):

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from server.db.schema import utcnow
 from server.keys import BROKER, DATABASE, SETTINGS, SLA_ENGINE
-from server.sla import engine
+from server.sla import engine, retarget
 from server.tickets.priority import parse_matrix
 
 log = logging.getLogger("deskmate.sla")
@@ -28,6 +28,8 @@ class SlaEngine:
         self.now = now
         self.batch = batch
         self.wake = asyncio.Event()
+        self.retarget_wake = asyncio.Event()
+        self.retarget_chunk = retarget.CHUNK
 
     async def run_pass(self) -> list[engine.Fired]:
         """Fire everything due by ``now()`` (in batches); notify the console; return it."""
@@ -43,6 +45,39 @@ class SlaEngine:
             self._publish(batch)
             if len(batch) < self.batch:
                 return fired
+
+    async def run_retargets(self) -> int:
+        """Re-target the open clocks of edited policies, one chunk per write; return count.
+
+        Each chunk is its own short write transaction; between chunks the writes that
+        queued meanwhile (tickets, comments, agents) run first. A restart resumes after
+        the last committed chunk.
+        """
+        db = self.app[DATABASE]
+        total = 0
+        while True:
+            chunk = await db.write(functools.partial(retarget.run_chunk, now=self.now(),
+                                                     limit=self.retarget_chunk))
+            if chunk is None:
+                return total
+            total += chunk.retargeted
+            if chunk.done:
+                log.info("sla policy %d re-targeted", chunk.policy_id)
+            if chunk.retargeted:
+                self.wake.set()  # due times moved: the engine looks again
+            await asyncio.sleep(0)
+
+    async def retarget_forever(self) -> None:
+        """Run pending re-targets at start (resuming an interrupted one) and when woken."""
+        interval = float(self.app[SETTINGS].sla_engine_seconds)
+        while True:
+            try:
+                await self.run_retargets()
+            except Exception:
+                log.exception("sla re-target failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.retarget_wake.wait(), interval or None)
+            self.retarget_wake.clear()
 
     def _publish(self, fired: list[engine.Fired]) -> None:
         broker = self.app[BROKER]
@@ -87,11 +122,11 @@ async def sla_engine_ctx(app: web.Application) -> AsyncIterator[None]:
     sla = app.get(SLA_ENGINE)
     if sla is None:
         sla = app[SLA_ENGINE] = SlaEngine(app)
-    task = None
+    tasks = [asyncio.create_task(sla.retarget_forever(), name="sla-retarget")]
     if app[SETTINGS].sla_engine_seconds > 0:
-        task = asyncio.create_task(sla.run_forever(), name="sla-engine")
+        tasks.append(asyncio.create_task(sla.run_forever(), name="sla-engine"))
     yield
-    if task is not None:
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import categories, groups
 from server.errors import Conflict, NotFound, ValidationFailed
-from server.sla import tracking
+from server.sla import retarget
 from server.sla.policy import calendar_from_parts
 from server.sla.schemas import (
     Calendar,
@@ -116,7 +116,7 @@ def delete_calendar(conn: Connection, calendar_id: int) -> None:
     conn.execute(sla_calendars.delete().where(sla_calendars.c.id == calendar_id))
 
 
-def to_policy(row: Any, retargeted: int | None = None) -> PolicyOut:
+def to_policy(row: Any, retarget_pending: bool = False) -> PolicyOut:
     """Return the API form of a policy row."""
     return PolicyOut(
         id=row.id, name=row.name, position=row.position, fallback=row.fallback,
@@ -129,7 +129,8 @@ def to_policy(row: Any, retargeted: int | None = None) -> PolicyOut:
                         next_update=row.next_update_minutes),
         warn_percents=row.warn_percents, pause_statuses=row.pause_statuses,
         escalations=[msgspec.convert(r, EscalationRule) for r in row.escalations],
-        created_at=row.created_at, updated_at=row.updated_at, retargeted=retargeted)
+        created_at=row.created_at, updated_at=row.updated_at,
+        retarget_pending=retarget_pending)
 
 
 def policy_row(conn: Connection, policy_id: int) -> Any:
@@ -145,11 +146,21 @@ def policy_row(conn: Connection, policy_id: int) -> Any:
     return row
 
 
+def get_policy(conn: Connection, policy_id: int) -> PolicyOut:
+    """Return one policy in its API form.
+
+    Raises:
+        NotFound: no such policy.
+    """
+    return to_policy(policy_row(conn, policy_id), retarget.is_pending(conn, policy_id))
+
+
 def list_policies(conn: Connection) -> list[PolicyOut]:
     """Return policies in match order, the fallback last."""
     rows = conn.execute(sa.select(sla_policies).order_by(
         sla_policies.c.fallback, sla_policies.c.position, sla_policies.c.id)).all()
-    return [to_policy(r) for r in rows]
+    waiting = retarget.pending(conn)
+    return [to_policy(r, r.id in waiting) for r in rows]
 
 
 def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +221,12 @@ def _missing(field: str, value: int, what: str) -> None:
 
 def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any],
                 now: dt.datetime) -> PolicyOut:
-    """Create (``policy_id`` None) or update a policy; re-target open clocks on update."""
+    """Create (``policy_id`` None) or update a policy.
+
+    An update that leaves open clocks on the policy records a pending re-target
+    (:mod:`server.sla.retarget`); the SLA service re-targets them in chunks afterwards,
+    so this transaction stays short whatever the number of open tickets.
+    """
     values = _flatten(changes)
     if policy_id is None:
         base: dict[str, Any] = {
@@ -238,15 +254,17 @@ def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any]
         # One fallback: naming a new one demotes the old.
         conn.execute(sla_policies.update().where(sla_policies.c.fallback.is_(True))
                      .values(fallback=False))
-    retargeted = None
     if policy_id is None:
         policy_id = int(conn.execute(sla_policies.insert().values(
             **values, created_at=now, updated_at=now)).inserted_primary_key[0])  # type: ignore[index]
     else:
         conn.execute(sla_policies.update().where(sla_policies.c.id == policy_id)
                      .values(**values, updated_at=now))
-        retargeted = tracking.retarget_policy(conn, policy_id, now)
-    return to_policy(policy_row(conn, policy_id), retargeted)
+        if conn.execute(sa.select(sla_clocks.c.id).where(
+                sla_clocks.c.policy_id == policy_id,
+                sla_clocks.c.stopped_at.is_(None)).limit(1)).first() is not None:
+            retarget.mark(conn, policy_id)
+    return get_policy(conn, policy_id)
 
 
 def delete_policy(conn: Connection, policy_id: int) -> None:

@@ -206,7 +206,7 @@ def on_public_reply(conn: Connection, ticket_id: int, actor_id: int, now: dt.dat
     refresh_due(conn, [ticket_id])
 
 
-def _apply_policy(clock: timer.Clock, policy: Policy, cals: dict[int, BusinessCalendar],
+def apply_policy(clock: timer.Clock, policy: Policy, cals: dict[int, BusinessCalendar],
                   now: dt.datetime) -> bool:
     """Re-target one open clock to ``policy``; return whether it changed.
 
@@ -239,7 +239,7 @@ def on_conditions_changed(conn: Connection, ticket_id: int, now: dt.datetime,
     cals = load_calendars(conn)
     changes: dict[str, Any] = {}
     for clock in clocks:
-        if _apply_policy(clock, policy, cals, now):
+        if apply_policy(clock, policy, cals, now):
             save(conn, clock)
             after = (policy.name, None if clock.state == "cancelled" else clock.target_minutes)
             if after != before[clock.kind]:
@@ -250,36 +250,6 @@ def on_conditions_changed(conn: Connection, ticket_id: int, now: dt.datetime,
     if changes:
         record_event(conn, ticket_id, "sla_retargeted", now, changes, actor_id)
     refresh_due(conn, [ticket_id])
-
-
-def retarget_policy(conn: Connection, policy_id: int, now: dt.datetime,
-                    *, batch: int = 5000) -> int:
-    """Re-target every open clock of a policy after the policy changed; return how many.
-
-    Stopped clocks (met, breached and stopped, of resolved and closed tickets) keep
-    the targets they were snapshot with.
-    """
-    policy = policy_from_row(conn.execute(
-        sa.select(sla_policies).where(sla_policies.c.id == policy_id)).one())
-    cals = load_calendars(conn)
-    count = 0
-    last_id = 0
-    while True:
-        rows = conn.execute(sa.select(sla_clocks).where(
-            sla_clocks.c.policy_id == policy_id, sla_clocks.c.stopped_at.is_(None),
-            sla_clocks.c.id > last_id).order_by(sla_clocks.c.id).limit(batch)).all()
-        if not rows:
-            break
-        last_id = rows[-1].id
-        updates = []
-        for row in rows:
-            clock = clock_from_row(row)
-            if _apply_policy(clock, policy, cals, now):
-                updates.append(clock)
-        save_many(conn, updates)
-        refresh_due(conn, [c.ticket_id for c in updates])
-        count += len(updates)
-    return count
 
 
 def remaining_minutes(clock: timer.Clock, elapsed: dt.timedelta) -> float:

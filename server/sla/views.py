@@ -12,7 +12,7 @@ from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ADMIN, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.errors import BadRequest, ValidationFailed
-from server.keys import DATABASE
+from server.keys import DATABASE, SLA_ENGINE
 from server.sla import reports, store
 from server.sla.schemas import (
     BreachPage,
@@ -138,13 +138,12 @@ async def create_policy(req: ApiRequest) -> PolicyOut:
               response=PolicyOut)
 async def get_policy(req: ApiRequest) -> PolicyOut:
     policy_id = int(req.params["policy_id"])
-    return store.to_policy(await req.app[DATABASE].read(
-        lambda c: store.policy_row(c, policy_id)))
+    return await req.app[DATABASE].read(lambda c: store.get_policy(c, policy_id))
 
 
 @router.route("PATCH", f"/api/v1/sla/policies/{PID}", roles=ADMIN,
-              summary="Update an SLA policy and re-target open tickets", body=PolicyUpdate,
-              response=PolicyOut)
+              summary="Update an SLA policy (open tickets are re-targeted in the background)",
+              body=PolicyUpdate, response=PolicyOut)
 async def update_policy(req: ApiRequest) -> PolicyOut:
     policy_id = int(req.params["policy_id"])
     changes = _fields(req.body)
@@ -157,10 +156,13 @@ async def update_policy(req: ApiRequest) -> PolicyOut:
         updated = store.save_policy(conn, policy_id, changes, now)
         audit.record(conn, actor_id=actor, action="sla_policy.update",
                      target_type="sla_policy", target_id=policy_id, now=now,
-                     fields=sorted(changes), retargeted=updated.retargeted)
+                     fields=sorted(changes), retarget_pending=updated.retarget_pending)
         return updated
 
-    return await req.app[DATABASE].write(run)
+    updated = await req.app[DATABASE].write(run)
+    if updated.retarget_pending and (sla := req.app.get(SLA_ENGINE)) is not None:
+        sla.retarget_wake.set()  # re-target the open clocks in chunks, in the background
+    return updated
 
 
 @router.route("DELETE", f"/api/v1/sla/policies/{PID}", roles=ADMIN,

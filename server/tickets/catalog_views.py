@@ -13,7 +13,7 @@ from server.keys import BROKER, DATABASE, SETTINGS
 from server.tickets import catalog, store
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import parse_matrix, priority_for
-from server.tickets.schemas import Ticket
+from server.tickets.schemas import Ticket, shown_to
 from server.users import store as audit
 from server.users.schemas import to_builtins
 
@@ -108,7 +108,7 @@ async def request_item(req: ApiRequest) -> Ticket:
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "created")
-    return ticket
+    return shown_to(ticket, staff=me.is_staff)
 
 
 @router.route("POST", r"/api/v1/tickets/{ticket_id:\d{1,18}}/approval", roles=ANY_USER,
@@ -151,4 +151,4 @@ async def decide(req: ApiRequest) -> Ticket:
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "updated")
-    return ticket
+    return shown_to(ticket, staff=me.is_staff)

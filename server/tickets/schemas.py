@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType, structs
 
 from server.sla.schemas import TicketSla
 from server.tickets.lifecycle import Kind, Source, Status
@@ -67,6 +67,17 @@ class Ticket(Struct, kw_only=True):
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
     sla: TicketSla | None = None
+
+
+def shown_to(ticket: Ticket, *, staff: bool) -> Ticket:
+    """Return the ticket as its viewer may see it: SLA state is for the desk only.
+
+    Every answer that carries a :class:`Ticket` to a user who may be a requester goes
+    through this (ticket create, get, list, reopen, confirm; catalog request, approval).
+    """
+    if staff or ticket.sla is None:
+        return ticket
+    return structs.replace(ticket, sla=None)
 
 
 class TicketCreate(Strict):

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from aiohttp import BodyPartReader, web
 
@@ -34,6 +33,7 @@ from server.tickets.schemas import (
     TicketPage,
     TicketQuery,
     TicketUpdate,
+    shown_to,
 )
 from server.users import store as audit
 from server.users.schemas import to_builtins
@@ -67,9 +67,7 @@ def _publish(req: ApiRequest, ticket: Ticket, change: str, *, public: bool = Tru
 
 def _shown(identity: Identity, ticket: Ticket) -> Ticket:
     """Return the ticket as the caller may see it: SLA state is for the desk only."""
-    if identity.is_staff or ticket.sla is None:
-        return ticket
-    return msgspec.structs.replace(ticket, sla=None)
+    return shown_to(ticket, staff=identity.is_staff)
 
 
 def _source_for(identity: Identity, asked: lifecycle.Source | None) -> lifecycle.Source:

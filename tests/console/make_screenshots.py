@@ -33,6 +33,9 @@ from server.db.schema import (
     tickets,
 )
 from server.keys import HUB
+from server.sla import tracking as sla_tracking
+from server.sla.service import SlaEngine
+from server.sla.tables import sla_clocks
 from shared import protocol as p
 from tests.support.agents import (
     RunningAgent,
@@ -509,6 +512,53 @@ async def seed_kb(admin: Client) -> dict[str, int]:
     return ids
 
 
+async def seed_sla(admin: Client) -> None:
+    """Create an office calendar and SLA policies, before the tickets that they time."""
+    groups = {g["name"]: g["id"] for g in (await admin.get("/api/v1/groups")).json["items"]}
+    office = (await admin.post("/api/v1/sla/calendars", json={
+        "name": "Berlin office", "tz": "Europe/Berlin",
+        "hours": {day: ["08:00-12:00", "13:00-18:00"] for day in ("mon", "tue", "wed", "thu")}
+        | {"fri": ["08:00-15:00"]},
+        "holidays": ["2026-12-24", "2026-12-31"], "recurring_holidays": ["01-01", "12-25",
+                                                                        "12-26"]})).json
+    for body in (
+            {"name": "Major incident", "calendar_id": 1, "conditions": {
+                "kinds": ["incident"], "priorities": [1, 2]},
+             "targets": {"first_response": 15, "resolution": 240, "next_update": 60},
+             "warn_percents": [50, 75],
+             "escalations": [{"on": "warning", "action": "notify", "percent": 75},
+                             {"on": "breach", "action": "reassign",
+                              "group_id": groups["Network"]}]},
+            {"name": "Service requests", "calendar_id": office["id"],
+             "conditions": {"kinds": ["service_request"]},
+             "targets": {"first_response": 480, "resolution": 2400}},
+            {"name": "Standard", "calendar_id": 1, "fallback": True,
+             "targets": {"first_response": 240, "resolution": 4320},
+             "escalations": [{"on": "breach", "action": "notify", "clock": "resolution"}]}):
+        resp = await admin.post("/api/v1/sla/policies", json=body)
+        assert resp.status == 201, resp.body
+
+
+async def backdate_clocks(server: RunningServer) -> None:
+    """Move each ticket's SLA clocks back with the ticket, then fire what fell due."""
+    columns = ("started_at", "running_since", "paused_at", "due_at", "breached_at",
+               "stopped_at", "next_event_at")
+
+    def shift(conn: Any) -> None:
+        created = dict(conn.execute(sa.select(tickets.c.id, tickets.c.created_at)).all())
+        first = dict(conn.execute(sa.select(sla_clocks.c.ticket_id,
+                                            sa.func.min(sla_clocks.c.started_at))
+                                  .group_by(sla_clocks.c.ticket_id)).all())
+        for row in conn.execute(sa.select(sla_clocks)).all():
+            delta = created[row.ticket_id] - first[row.ticket_id]
+            conn.execute(sla_clocks.update().where(sla_clocks.c.id == row.id).values({
+                c: getattr(row, c) + delta for c in columns if getattr(row, c) is not None}))
+        sla_tracking.refresh_due(conn, created)
+
+    await server.db.write(shift)
+    await SlaEngine(server.app).run_pass()
+
+
 async def log_in(page: Any, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_label("User name").fill(username)
@@ -525,7 +575,9 @@ async def main(out: Path, only: set[str]) -> None:
         try:
             admin = await seed(server)
             agents, device_id = await seed_devices(server, admin, Path(tmp) / "agents")
+            await seed_sla(admin)
             ticket_ids = await seed_tickets(server, admin, device_id)
+            await backdate_clocks(server)
             ticket_ids["laptop"] = await seed_catalog(server, admin)
             kb_ids = await seed_kb(admin)
             async with async_playwright() as pw:
@@ -533,9 +585,11 @@ async def main(out: Path, only: set[str]) -> None:
                                                    headless=True, args=CHROMIUM_ARGS)
                 for who, password, shots in (
                         ("admin", ADMIN_PASSWORD, ["login", "desk-admin", "users", "groups",
-                                                   "account", "devices", "device", "enrollment"]),
+                                                   "account", "devices", "device", "enrollment",
+                                                   "sla-admin"]),
                         ("tina.moreau", PASSWORD, ["ticket", "merge", "kb", "kb-article",
-                                                   "kb-edit", "kb-history", "kb-reading"]),
+                                                   "kb-edit", "kb-history", "kb-reading",
+                                                   "sla-queue", "sla-ticket"]),
                         ("rick.olsen", PASSWORD, ["portal", "catalog-request",
                                                   "portal-deflection"]),
                         ("li.wei", PASSWORD, ["approval"])):
@@ -563,6 +617,39 @@ async def main(out: Path, only: set[str]) -> None:
                                 await page.keyboard.press("j")
                             await page.mouse.move(0, 0)
                             await page.screenshot(path=out / "desk-admin.png")
+                        elif shot == "sla-queue":
+                            await page.goto("/#/desk")
+                            await page.get_by_role("tab", name="All open").click()
+                            await page.locator("#queue-sort").select_option("due")
+                            rows = page.get_by_role("table", name="Tickets").locator("tbody tr")
+                            await expect(rows.first.locator("[data-sla]")).to_have_attribute(
+                                "data-sla", "breached")
+                            await page.mouse.move(0, 0)
+                            await page.screenshot(path=out / "sla-queue.png")
+                        elif shot == "sla-ticket":
+                            await page.goto(f"/#/desk/tickets/{ticket_ids['email']}")
+                            await expect(page.locator(".panel-sla .sla-clock").first
+                                         ).to_be_visible()
+                            await expect(page.get_by_role("list", name="Timeline")
+                                         ).to_contain_text("SLA breached")
+                            height = await page.evaluate(
+                                "Math.ceil(document.querySelector('.panel-sla')"
+                                ".getBoundingClientRect().bottom + 24)")
+                            await page.set_viewport_size({"width": 1280,
+                                                          "height": max(1000, height)})
+                            await page.mouse.move(0, 0)
+                            await page.screenshot(path=out / "sla-ticket.png")
+                            await page.set_viewport_size({"width": 1280, "height": 760})
+                        elif shot == "sla-admin":
+                            await page.set_viewport_size({"width": 1280, "height": 900})
+                            await page.goto("/#/admin/sla")
+                            await expect(page.get_by_role("table", name="SLA policies").locator(
+                                "tbody tr")).to_have_count(3)
+                            await expect(page.get_by_role("table", name="Business calendars")
+                                         .locator("tbody tr")).to_have_count(2)
+                            await page.mouse.move(0, 0)
+                            await page.screenshot(path=out / "sla-admin.png")
+                            await page.set_viewport_size({"width": 1280, "height": 760})
                         elif shot == "ticket":
                             await page.set_viewport_size({"width": 1280, "height": 1420})
                             await page.goto(f"/#/desk/tickets/{ticket_ids['vpn']}")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import ticket_events
-from server.sla import engine, store, tracking
+from server.sla import engine, retarget, store, tracking
 from server.sla.schemas import Conditions, EscalationRule, Targets, WeeklyHours
 from server.sla.tables import sla_clocks
 from server.tickets import store as tickets
@@ -73,9 +73,14 @@ class Desk:
             "escalations": [EscalationRule(**r) for r in rules or []]}
         return self.db.write_sync(lambda c: store.save_policy(c, None, changes, T0).id)
 
+    def edit_policy(self, policy_id: int, at: dt.datetime, **changes: Any) -> Any:
+        """Save a policy edit only (the re-target stays pending)."""
+        return self.db.write_sync(lambda c: store.save_policy(c, policy_id, changes, at))
+
     def update_policy(self, policy_id: int, at: dt.datetime, **changes: Any) -> int:
-        out = self.db.write_sync(lambda c: store.save_policy(c, policy_id, changes, at))
-        return out.retargeted or 0
+        """Save a policy edit, then run its re-target in chunks; return clocks changed."""
+        self.edit_policy(policy_id, at, **changes)
+        return retarget.run_all(self.db, at)
 
     def ticket(self, at: dt.datetime, *, impact: int = 3, urgency: int = 3,
                kind: str = "incident", category_id: int | None = None,

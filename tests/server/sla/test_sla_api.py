@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from server.app import open_database
+from server.sla import retarget, store
+from server.sla.schemas import Targets
 from server.sla.service import SlaEngine
 from server.tickets import store as tickets
 from server.tickets.priority import priority_for
 from tests.support.server import Client, RunningServer, start_server
+from tests.support.waiting import eventually
 
 OFFICE = {"name": "Office", "tz": "Europe/Berlin",
           "hours": {"mon": ["09:00-12:00", "13:00-17:00"], "fri": ["09:00-15:00"]},
@@ -129,14 +132,23 @@ async def test_ticket_shows_its_sla_to_staff_only(admin: Client, technician: Cli
                                                        "resolution": "running"}
 
 
-async def test_policy_edit_reports_retargeted_clocks(admin: Client, technician: Client) -> None:
-    """PATCH a policy's targets: the open ticket follows and the answer says how many."""
+async def _retargeted(admin: Client, policy_id: int) -> None:
+    async def done() -> bool:
+        got = await admin.get(f"/api/v1/sla/policies/{policy_id}")
+        return got.json["retarget_pending"] is False
+    await eventually(done)
+
+
+async def test_policy_edit_retargets_open_clocks_in_the_background(
+        admin: Client, technician: Client) -> None:
+    """PATCH a policy's targets: the answer says a re-target is pending; the ticket follows."""
     policy = await _policy(admin)
     tid = (await technician.post("/api/v1/tickets", json={"title": "Slow"})).json["id"]
     resp = await admin.patch(f"/api/v1/sla/policies/{policy['id']}",
                              json={"targets": {"resolution": 480}})
     assert resp.status == 200, resp.body
-    assert resp.json["retargeted"] == 2  # both open clocks
+    assert resp.json["retarget_pending"] is True
+    await _retargeted(admin, policy["id"])
     clocks = (await technician.get(f"/api/v1/tickets/{tid}")).json["sla"]["clocks"]
     # The policy no longer targets first response: that clock is cancelled.
     assert [(c["kind"], c["target_minutes"], c["state"]) for c in clocks] == [
@@ -261,3 +273,75 @@ async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path) -> Non
             await asyncio.sleep(0.05)
         await server.close()
         assert [e["type"] for e in events].count("sla_breached") == 1
+
+
+async def test_an_interrupted_retarget_resumes_when_the_server_starts(tmp_path: Path) -> None:
+    """Edit, one chunk, stop; the restarted server re-targets the rest, each clock once."""
+    data = tmp_path / "data"
+    server = await start_server(data)
+    admin = await server.login("admin", "admin-password-1")
+    policy = await _policy(admin)
+    ids = [(await admin.post("/api/v1/tickets", json={"title": f"T{i}"})).json["id"]
+           for i in range(5)]  # 10 open clocks
+    settings = server.settings
+    await server.close()
+
+    def edit_then_stop_after_one_chunk() -> None:
+        db = open_database(settings)
+        try:
+            now = dt.datetime.now(dt.UTC)
+            db.write_sync(lambda c: store.save_policy(
+                c, policy["id"], {"targets": Targets(first_response=60, resolution=600)}, now))
+            chunk = db.write_sync(lambda c: retarget.run_chunk(c, now, limit=4))
+            assert chunk is not None and not chunk.done
+        finally:
+            db.close()
+
+    await asyncio.to_thread(edit_then_stop_after_one_chunk)
+    server = await start_server(data)
+    try:
+        admin = await server.login("admin", "admin-password-1")
+        await _retargeted(admin, policy["id"])
+        for tid in ids:
+            sla = (await admin.get(f"/api/v1/tickets/{tid}")).json["sla"]
+            assert [c["target_minutes"] for c in sla["clocks"]] == [60, 600]
+            events = (await admin.get(f"/api/v1/tickets/{tid}/events")).json["items"]
+            kinds = [k for e in events if e["type"] == "sla_retargeted" for k in e["changes"]]
+            assert sorted(kinds) == ["first_response", "resolution"]  # each clock once
+    finally:
+        await server.close()
+
+
+async def test_requesters_never_see_sla_in_any_ticket_answer(
+        server: RunningServer, admin: Client, technician: Client, requester: Client) -> None:
+    """Catalog request and approval answers, ticket GET and lists: no SLA for requesters."""
+    await _policy(admin, targets={"first_response": 1, "resolution": 2})
+    boss = await server.create_user(admin, "boss", "requester")
+    item = await admin.post("/api/v1/catalog", json={
+        "name": "Laptop", "fields": [], "approval": "approver", "approver_id": boss["id"]})
+    assert item.status == 201, item.body
+    asked = await requester.post(f"/api/v1/catalog/{item.json['id']}/requests",
+                                 json={"values": {}})
+    assert asked.status == 201, asked.body
+    tid = asked.json["id"]
+    assert asked.json["sla"] is None
+    staff_view = (await technician.get(f"/api/v1/tickets/{tid}")).json["sla"]
+    assert staff_view is not None and len(staff_view["clocks"]) == 2  # it has clocks
+    # Past due: the engine records breaches, internal events a requester must not read.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert len(await SlaEngine(server.app, now=lambda: later).run_pass()) == 2
+    assert (await requester.get(f"/api/v1/tickets/{tid}")).json["sla"] is None
+    listed = (await requester.get("/api/v1/tickets")).json["items"]
+    assert [(t["id"], t["sla"]) for t in listed] == [(tid, None)]
+    by_due = (await requester.get("/api/v1/tickets?sort=due")).json["items"]
+    assert [t["sla"] for t in by_due] == [None]
+    events = (await requester.get(f"/api/v1/tickets/{tid}/events")).json["items"]
+    assert not [e for e in events if e["type"].startswith("sla_")]
+    approver = await server.login("boss")
+    waiting = (await approver.get("/api/v1/tickets?view=awaiting_my_approval")).json["items"]
+    assert [(t["id"], t["sla"]) for t in waiting] == [(tid, None)]
+    decided = await approver.post(f"/api/v1/tickets/{tid}/approval",
+                                  json={"decision": "approve"})
+    assert decided.status == 200, decided.body
+    assert decided.json["sla"] is None
+    assert (await technician.get(f"/api/v1/tickets/{tid}")).json["sla"]["breached"] is True

@@ -125,7 +125,8 @@ function policyForm(policy, dir, done) {
     if (v.position !== "") body.position = Number(v.position);
     const saved = policy ? await api.patch(`/api/v1/sla/policies/${policy.id}`, body)
       : await api.post("/api/v1/sla/policies", body);
-    showSuccess(saved.retargeted ? `Policy ${saved.name} saved; ${saved.retargeted} open clocks re-targeted.`
+    showSuccess(saved.retarget_pending
+      ? `Policy ${saved.name} saved; its open tickets are being re-targeted in the background.`
       : `Policy ${saved.name} saved.`);
     await done();
   }, () => dialog);
