@@ -65,10 +65,9 @@ class Toast:
         row.pack(fill="x", side="bottom")
         self.score_buttons: list[tk.Button] = []
         if resolved:
-            tk.Label(row, text="How did we do?", bg="#ffffff").pack(side="left")
+            tk.Label(row, text="How did we do? (5 = great)", bg="#ffffff").pack(side="left")
             for score in range(1, 6):
-                button = tk.Button(row, text="★" * score if score == 5 else str(score),
-                                   width=2 if score < 5 else 5,
+                button = tk.Button(row, text=str(score), width=1, padx=4,
                                    command=lambda n=score: self.rate(n))
                 button.pack(side="left", padx=1)
                 self.score_buttons.append(button)
