@@ -46,20 +46,23 @@ def update_for(conn: Connection, ticket_id: int,
         return None
     actor = users.alias("actor")
     kind: Literal["replied", "resolved"]
+    wanted: tuple[str, ...]
     if change == "commented":
         kind = "replied"
-        wanted = "comment"
+        wanted = ("comment",)
     elif change == "updated" and row.status == "resolved":
         kind = "resolved"
-        wanted = "status_changed"
+        # The resolution must be the newest change of state: a merge of a ticket resolved
+        # long ago also publishes "updated", and must not announce that old resolution.
+        wanted = ("status_changed", "merged", "merged_from")
     else:
         return None
     event = conn.execute(
-        sa.select(ticket_events.c.id, ticket_events.c.body, ticket_events.c.changes,
-                  actor.c.role)
+        sa.select(ticket_events.c.id, ticket_events.c.type, ticket_events.c.body,
+                  ticket_events.c.changes, actor.c.role)
         .outerjoin(actor, actor.c.id == ticket_events.c.actor_id)
         .where(ticket_events.c.ticket_id == ticket_id, ticket_events.c.public.is_(True),
-               ticket_events.c.type == wanted)
+               ticket_events.c.type.in_(wanted))
         .order_by(ticket_events.c.id.desc()).limit(1)).first()
     if event is None:
         return None
@@ -68,7 +71,8 @@ def update_for(conn: Connection, ticket_id: int,
             return None
         text = _cut(event.body)
     else:
-        if (event.changes or {}).get("status", {}).get("after") != "resolved":
+        if (event.type != "status_changed"
+                or (event.changes or {}).get("status", {}).get("after") != "resolved"):
             return None
         text = _cut(event.body or row.resolution_note)
     return devices, p.TicketUpdate(

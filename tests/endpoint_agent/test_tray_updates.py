@@ -14,7 +14,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from endpoint_agent.tray import local
-from server.keys import TICKET_NOTIFIER
+from server.keys import DATABASE, TICKET_NOTIFIER
+from server.tickets import device_updates
 from shared import protocol as p
 from tests.endpoint_agent.test_tray_channel import ask, serving
 from tests.support.agents import enroll_device, raw_agent, start_agent
@@ -74,6 +75,15 @@ async def test_reply_and_resolution_reach_the_tray_and_the_rating_lands_on_the_t
                 assert seen[0]["text"] == "Which tray do you use?"
                 assert seen[1]["text"] == "Replaced the toner cartridge."
                 assert {u["number"] for u in seen} == {"INC-000001"}
+            # A merge into the resolved ticket publishes "updated" but announces nothing.
+            other = await technician.post("/api/v1/tickets", json={"title": "Same printer"})
+            merged = await technician.post(f"/api/v1/tickets/{other.json['id']}/merge",
+                                           json={"into_id": ticket_id})
+            assert merged.status == 200, merged.body
+            await eventually(lambda: not notifier._tasks)
+            # (Not only because it was sent before: the lookup itself finds no news.)
+            assert await server.app[DATABASE].read(
+                lambda c: device_updates.update_for(c, ticket_id, "updated")) is None
             # Exactly these two reached the agent: the internal note sent nothing.
             assert [u.change for u in running.agent.stats.ticket_updates] == [
                 "replied", "resolved"]
