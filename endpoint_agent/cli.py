@@ -72,7 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                       remote=remote)
         local = LocalServer(state.tray_socket, status=agent.status,
                             send_ticket=agent.submit_ticket, inventory=collect,
-                            history_file=state.dir / "tray-tickets.json")
+                            history_file=state.dir / "tray-tickets.json",
+                            send_rating=agent.submit_rating,
+                            ticket_statuses=agent.ticket_statuses)
+        agent.on_ticket_update = local.push
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, agent.stop)

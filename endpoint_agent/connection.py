@@ -63,6 +63,7 @@ class Stats:
     reports_acked: int = 0
     heartbeat_rtts: list[float] = field(default_factory=list)
     last_error: str = ""
+    ticket_updates: list[p.TicketUpdate] = field(default_factory=list)  # the newest 100
 
 
 class Agent:
@@ -105,6 +106,9 @@ class Agent:
         self._stop = asyncio.Event()
         self._acks: dict[str, asyncio.Future[None]] = {}
         self._created: dict[str, p.TicketCreated] = {}
+        self._statuses: dict[str, p.TicketStatuses] = {}
+        # Called with each ticket_update from the server (the tray's local channel).
+        self.on_ticket_update: Callable[[p.TicketUpdate], None] | None = None
         self._hb_sent: dict[int, float] = {}
         self._ws: ClientConnection | None = None
         self._close_code: int | None = None
@@ -205,6 +209,37 @@ class Agent:
         self.wake_outbox()
         return {"queued": True}
 
+    async def submit_rating(self, message: p.Rating) -> dict[str, Any]:
+        """Send a rating now; ratings are not queued (the server must say yes or no)."""
+        ws = self._ws
+        if ws is None or not self.connected.is_set():
+            return {"error": "offline: rate again when the connection is back",
+                    "code": "offline"}
+        try:
+            await self._request(ws, message.id, p.encode(message))
+        except p.ProtocolError as exc:
+            return {"error": exc.message, "code": exc.code}
+        except (ConnectionError, ConnectionClosed, TimeoutError) as exc:
+            return {"error": f"not sent: {exc}", "code": "offline"}
+        return {"rated": True}
+
+    async def ticket_statuses(self, login: str, ticket_ids: list[int]) -> list[dict[str, Any]]:
+        """Ask the server for the live status of tickets this user raised here.
+
+        Raises:
+            ConnectionError: not connected.
+            ProtocolError: the server refused (``unknown_type``: a server without it).
+            TimeoutError: no answer in time.
+        """
+        ws = self._ws
+        if ws is None or not self.connected.is_set():
+            raise ConnectionError("not connected")
+        message = p.TicketStatusRequest(id=uuid.uuid4().hex, requester_login=login,
+                                        ticket_ids=ticket_ids[:p.MAX_STATUS_TICKETS])
+        await self._request(ws, message.id, p.encode(message))
+        answer = self._statuses.pop(message.id)
+        return [msgspec.to_builtins(t) for t in answer.tickets]
+
     def wake_outbox(self) -> None:
         """Send what was just queued in the outbox without waiting for the next poll."""
         self._outbox_wake.set()
@@ -212,7 +247,8 @@ class Agent:
     @property
     def capabilities(self) -> list[str]:
         """Return what this agent announces in its hello."""
-        return (CAPABILITIES + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
+        return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
+                + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
                 + (["remote"] if self.remote is not None else []))
 
     def _fail_pending(self) -> None:
@@ -293,6 +329,21 @@ class Agent:
             future = self._acks.pop(message.id, None)
             if future is not None and not future.done():
                 future.set_result(None)
+        elif isinstance(message, p.TicketStatuses):
+            if message.id in self._acks:
+                self._statuses[message.id] = message
+                future = self._acks.pop(message.id)
+                if not future.done():
+                    future.set_result(None)
+        elif isinstance(message, p.TicketUpdate):
+            log.info("ticket %s %s", message.number, message.change)
+            self.stats.ticket_updates.append(message)
+            del self.stats.ticket_updates[:-100]
+            if self.on_ticket_update is not None:
+                try:
+                    self.on_ticket_update(message)
+                except Exception:
+                    log.exception("could not pass a ticket update on")
         elif isinstance(message, p.HeartbeatAck):
             sent = self._hb_sent.pop(message.seq, None)
             if sent is not None:

@@ -13,6 +13,7 @@ from aiohttp import web
 from server import console
 from server.agents.connection import MAX_HANDSHAKES, channel_binding_for
 from server.agents.hub import hub_ctx, hub_shutdown
+from server.agents.ticket_updates import notifier_ctx
 from server.api import openapi
 from server.api.routing import Endpoint, install
 from server.auth import credentials
@@ -156,6 +157,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(sessions_ctx)
     app.on_shutdown.append(sessions_shutdown)
+    app.cleanup_ctx.append(notifier_ctx)
     app.on_shutdown.append(hub_shutdown)
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)

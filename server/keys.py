@@ -9,6 +9,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from server.agents.hub import Hub
+    from server.agents.ticket_updates import TicketNotifier
     from server.api.routing import Endpoint
     from server.auth.identity import Identity
     from server.auth.ratelimit import LoginLimiter
@@ -32,6 +33,7 @@ HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 SLA_ENGINE: web.AppKey[SlaEngine] = web.AppKey("sla_engine")
+TICKET_NOTIFIER: web.AppKey[TicketNotifier] = web.AppKey("ticket_notifier")
 
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
 CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip")

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,9 @@ class Broker:
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
+        # Called with (ticket_id=, change=, public=) for every ticket change (agents'
+        # ticket updates listen here); a listener must not block.
+        self.listeners: list[Callable[..., None]] = []
 
     def publish_ticket(self, *, ticket_id: int, number: str, requester_id: int, change: str,
                        public: bool) -> None:
@@ -60,6 +64,11 @@ class Broker:
         for sub in self.subscribers:
             if sub.is_staff or (public and sub.user_id == requester_id):
                 sub.offer(data)
+        for listener in self.listeners:
+            try:
+                listener(ticket_id=ticket_id, change=change, public=public)
+            except Exception:
+                log.exception("ticket listener failed")
 
     def publish_notice(self, *, text: str, level: str, ticket_id: int | None) -> None:
         """Show staff a notification in the console (SLA escalations)."""

@@ -358,11 +358,72 @@ class SessionEnded(Message, tag="session_ended"):
     reason: ShortText
 
 
+# --- ticket updates for the device's user (optional: capability "ticket_updates") ---
+
+TICKET_UPDATES_CAPABILITY = "ticket_updates"
+MAX_STATUS_TICKETS = 50
+UNKNOWN_TICKET = "unknown_ticket"  # not raised from this device by this user (or absent)
+NOT_RESOLVED = "not_resolved"  # only a resolved or closed ticket can be rated
+ALREADY_RATED = "already_rated"  # one rating per ticket
+Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+TicketId = Annotated[int, Meta(ge=1, le=2**53)]
+
+
+class TicketUpdate(Message, tag="ticket_update"):
+    """A public change to a ticket raised from this device: a technician's reply or its
+    resolution (then the user is asked for a rating)."""
+
+    ticket_id: TicketId
+    number: ShortText
+    title: Annotated[str, Meta(max_length=200)]
+    status: ShortText
+    change: Literal["replied", "resolved"]
+    requester_login: Login
+    event_id: TicketId  # the timeline event; the same event is never sent twice
+    text: Annotated[str, Meta(max_length=500)] = ""  # the reply or resolution note, cut
+
+
+class Rating(Message, tag="rating"):
+    """The user's rating of a resolved ticket raised from this device."""
+
+    id: MessageId
+    ticket_id: TicketId
+    requester_login: Login
+    score: Annotated[int, Meta(ge=1, le=5)]
+    comment: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class TicketStatusRequest(Message, tag="ticket_status"):
+    """Ask for the current status of tickets this user raised from this device."""
+
+    id: MessageId
+    requester_login: Login
+    ticket_ids: Annotated[list[TicketId], Meta(min_length=1, max_length=MAX_STATUS_TICKETS)]
+
+
+class TicketStatusItem(Struct, forbid_unknown_fields=True, kw_only=True):
+    """One ticket's current state."""
+
+    ticket_id: TicketId
+    number: ShortText
+    title: Annotated[str, Meta(max_length=200)]
+    status: ShortText
+    rated: bool = False
+
+
+class TicketStatuses(Message, tag="ticket_statuses"):
+    """Answer to ``ticket_status``: the asked tickets the user may see; others left out."""
+
+    id: MessageId
+    tickets: Annotated[list[TicketStatusItem], Meta(max_length=MAX_STATUS_TICKETS)]
+
+
 ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
-                 | HealthConfig
+                 | HealthConfig | TicketUpdate | TicketStatuses
                  | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
                  | SessionSettings | FrameAcked | SessionInput)
 AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
+                | Rating | TicketStatusRequest
                 | SessionAnswer | ModeAnswer | SessionEnded)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)

@@ -2,7 +2,9 @@
 
 All Tk calls happen in the thread that created the Tk root; the icon's thread and
 worker threads hand work over through :meth:`TrayApp.call`. Requests to the local agent
-run in worker threads so the menu never freezes.
+run in worker threads so the menu never freezes. A watcher thread follows the agent's
+ticket updates and shows each as a toast: a small always-on-top window at the top right
+of the screen (no notification daemon is needed, so it works under any X11 session).
 """
 
 from __future__ import annotations
@@ -24,6 +26,80 @@ from endpoint_agent.tray.icon import TrayIcon
 log = logging.getLogger("deskmate.agent.tray")
 
 STATUS_MS = 5000
+TOAST_MS = 20_000  # a reply's toast closes itself; a rating request waits for the user
+WATCH_RETRY = 5.0
+STATUS_LABELS = {"new": "new", "assigned": "assigned", "in_progress": "in progress",
+                 "pending": "waiting for you", "resolved": "resolved", "closed": "closed",
+                 "cancelled": "cancelled"}
+
+
+class Toast:
+    """One ticket update on screen; for a resolution, five buttons ask for a rating."""
+
+    WIDTH, HEIGHT = 380, 150
+
+    def __init__(self, app: TrayApp, update: dict[str, Any]) -> None:
+        self.app = app
+        self.update = update
+        self.win = tk.Toplevel(app.root)
+        self.win.overrideredirect(True)  # no frame: a notification, not a window
+        self.win.attributes("-topmost", True)
+        x = self.win.winfo_screenwidth() - self.WIDTH - 12
+        self.win.geometry(f"{self.WIDTH}x{self.HEIGHT}+{x}+44")
+        frame = tk.Frame(self.win, bg="#ffffff", highlightthickness=1,
+                         highlightbackground="#8a94a6", padx=12, pady=8)
+        frame.pack(fill="both", expand=True)
+        resolved = update["change"] == "resolved"
+        heading = (f"{update['number']} was resolved" if resolved
+                   else f"IT replied on {update['number']}")
+        tk.Label(frame, text=heading, bg="#ffffff", font=("TkDefaultFont", 10, "bold"),
+                 anchor="w").pack(fill="x")
+        tk.Label(frame, text=update.get("title", ""), bg="#ffffff", anchor="w").pack(fill="x")
+        text = update.get("text") or ""
+        if len(text) > 140:
+            text = text[:139] + "…"
+        self.message = tk.Label(frame, text=text, bg="#ffffff", fg="#333333", anchor="w",
+                                justify="left", wraplength=self.WIDTH - 30)
+        self.message.pack(fill="x", pady=(2, 4))
+        row = tk.Frame(frame, bg="#ffffff")
+        row.pack(fill="x", side="bottom")
+        self.score_buttons: list[tk.Button] = []
+        if resolved:
+            tk.Label(row, text="How did we do? (5 = great)", bg="#ffffff").pack(side="left")
+            for score in range(1, 6):
+                button = tk.Button(row, text=str(score), width=1, padx=4,
+                                   command=lambda n=score: self.rate(n))
+                button.pack(side="left", padx=1)
+                self.score_buttons.append(button)
+        tk.Button(row, text="✕", relief="flat", bg="#ffffff",
+                  command=self.close).pack(side="right")
+        if not resolved:
+            self.win.after(TOAST_MS, self.close)
+
+    def rate(self, score: int) -> None:
+        """Send the rating through the agent (in a worker thread)."""
+        for button in self.score_buttons:
+            button.configure(state="disabled")
+        self.message.configure(text="Sending your rating…")
+        request = {"op": "rate", "ticket_id": self.update["ticket_id"], "score": score}
+        self.app.in_background(lambda: local.request(self.app.socket, request), self._rated)
+
+    def _rated(self, answer: dict[str, Any] | None, error: Exception | None) -> None:
+        self.app.last_rating = answer if error is None else {"ok": False,
+                                                              "error": str(error)}
+        if error is not None:
+            self.message.configure(text=f"Your rating was not sent: {error}")
+            for button in self.score_buttons:
+                button.configure(state="normal")
+            return
+        self.message.configure(text="Thank you for your rating.")
+        self.win.after(3000, self.close)
+
+    def close(self) -> None:
+        """Take the toast off the screen."""
+        if self.app.toast is self:
+            self.app.toast = None
+        self.win.destroy()
 
 
 class TicketDialog:
@@ -109,8 +185,14 @@ class TrayApp:
         self._calls: queue.Queue[Callable[[], None]] = queue.Queue()
         self.status: dict[str, Any] = {}
         self.last_answer: dict[str, Any] | None = None
+        self.my_tickets_answer: dict[str, Any] | None = None
         self.notifications: list[str] = []
         self.dialog: TicketDialog | None = None
+        self.toast: Toast | None = None
+        self.last_rating: dict[str, Any] | None = None
+        self.updates: list[dict[str, Any]] = []
+        self._watching = threading.Event()
+        self._quit = threading.Event()
         self.menu = tk.Menu(self.root, tearoff=False)
         self.actions: dict[str, Callable[[], None]] = {
             "Raise a ticket…": self.raise_ticket,
@@ -189,10 +271,16 @@ class TrayApp:
                 ttk.Label(frame, text=str(error)).pack(anchor="w")
                 return
             tickets = answer.get("tickets", [])
+            self.my_tickets_answer = answer
             if not tickets:
                 ttk.Label(frame, text="You have not raised a ticket from this computer.").pack()
+            elif not answer.get("live"):
+                ttk.Label(frame, text="Offline: statuses as last heard.").pack(anchor="w")
             for t in reversed(tickets):
+                status = STATUS_LABELS.get(t.get("status", ""), t.get("status", ""))
                 label = f"{t.get('number') or 'queued'} — {t['title']}"
+                if status:
+                    label += f" ({status})"
                 row = ttk.Frame(frame)
                 row.pack(fill="x", pady=2)
                 ttk.Label(row, text=label).pack(side="left")
@@ -228,13 +316,36 @@ class TrayApp:
         """Tell the user something (kept for tests; a balloon where the host supports it)."""
         self.notifications.append(text)
 
+    # ---- ticket updates ----
+    def show_update(self, update: dict[str, Any]) -> None:
+        """Show a ticket update as a toast (replacing the one on screen)."""
+        self.updates.append(update)
+        if self.toast is not None:
+            self.toast.close()
+        self.toast = Toast(self, update)
+        self.notify(f"{update['number']}: {update['change']}")
+
+    def _watch(self) -> None:
+        """Follow the agent's ticket updates (worker thread); reconnect while running."""
+        while not self._quit.is_set():
+            try:
+                for update in local.watch(self.socket, stop=self._quit,
+                                          started=self._watching.set):
+                    self.call(lambda u=update: self.show_update(u))
+            except local.LocalError as exc:
+                log.info("ticket updates unavailable: %s", exc)
+            self._watching.clear()
+            self._quit.wait(WATCH_RETRY)
+
     def run(self) -> None:
         """Dock the icon and handle events until Quit."""
         self.icon.start()
         self.refresh_status()
+        threading.Thread(target=self._watch, name="tray-updates", daemon=True).start()
         self.root.mainloop()
 
     def quit(self) -> None:
         """Remove the icon and stop."""
+        self._quit.set()
         self.icon.close()
         self.root.quit()

@@ -4,6 +4,9 @@ The socket lives in the agent's state directory (0700) with mode 0600, and the a
 checks each caller's peer credentials (SO_PEERCRED): only its own user (and root) get
 an answer. One JSON request per line, one JSON answer per line. The requester of a
 ticket is the peer's login name as the kernel reports it, not something the tray says.
+
+A ``watch`` request turns the connection into a feed: after its answer, the agent writes
+one ``{"event": "ticket_update", ...}`` line for each update of a ticket of that user.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import os
 import pwd
 import socket
 import struct
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,8 @@ log = logging.getLogger("deskmate.agent.tray")
 MAX_REQUEST = 8 * 1024 * 1024  # a base64 screenshot fits
 MAX_SCREENSHOT = 3 * 1024 * 1024
 TICKET_TIMEOUT = 30.0
+STATUS_TIMEOUT = 5.0
+MAX_WATCH_BUFFER = 256 * 1024  # a tray that stops reading is dropped, not buffered for
 
 
 class LocalError(Exception):
@@ -59,10 +65,20 @@ class LocalServer:
     def __init__(self, path: Path, *, status: Callable[[], dict[str, Any]],
                  send_ticket: Callable[[p.TicketRequest], Any],
                  inventory: Callable[[], dict[str, Any]], history_file: Path,
-                 allowed_uids: set[int] | None = None) -> None:
+                 allowed_uids: set[int] | None = None,
+                 send_rating: Callable[[p.Rating], Awaitable[dict[str, Any]]] | None = None,
+                 ticket_statuses: Callable[[str, list[int]],
+                                           Awaitable[list[dict[str, Any]]]] | None = None,
+                 ) -> None:
         self.path = path
         self.status = status
         self.send_ticket = send_ticket
+        self.send_rating = send_rating
+        self.ticket_statuses = ticket_statuses
+        # Trays following updates: writer -> login of its user.
+        self.watchers: dict[asyncio.StreamWriter, str] = {}
+        # The newest status each update told, for My tickets while offline.
+        self.known: dict[int, str] = {}
         self.inventory = inventory
         self.history_file = history_file
         self.allowed = allowed_uids if allowed_uids is not None else {os.geteuid(), 0}
@@ -84,6 +100,9 @@ class LocalServer:
         try:
             yield
         finally:
+            for writer in list(self.watchers):
+                writer.close()
+            self.watchers.clear()
             self._server.close()
             await self._server.wait_closed()
             await asyncio.to_thread(self.path.unlink, missing_ok=True)
@@ -109,6 +128,9 @@ class LocalServer:
                     request = json.loads(line)
                     if not isinstance(request, dict):
                         raise ValueError("not an object")
+                    if request.get("op") == "watch":
+                        await self._watch(reader, writer, uid)
+                        return
                     answer = await self._handle(request, uid)
                 except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
                     answer = {"ok": False, "error": f"bad request: {exc}"}
@@ -128,10 +150,83 @@ class LocalServer:
         if op == "status":
             return {"ok": True, **self.status()}
         if op == "my_tickets":
-            return {"ok": True, "tickets": await asyncio.to_thread(self._history, uid)}
+            return {"ok": True, **await self._my_tickets(uid)}
         if op == "ticket":
             return await self._ticket(request, uid)
+        if op == "rate":
+            return await self._rate(request, uid)
         raise ValueError(f"unknown op {op!r}")
+
+    async def _watch(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                     uid: int) -> None:
+        """Hold the connection open and push this user's ticket updates down it."""
+        login = await asyncio.to_thread(login_of, uid)
+        self.watchers[writer] = login.lower()
+        try:
+            await self._answer(writer, {"ok": True, "watching": True})
+            while await reader.read(4096):  # the tray says nothing more; EOF ends it
+                pass
+        finally:
+            self.watchers.pop(writer, None)
+
+    def push(self, update: p.TicketUpdate) -> int:
+        """Pass a ticket update to the trays of its requester; return how many got it."""
+        self.known[update.ticket_id] = update.status
+        line = json.dumps({"event": "ticket_update", **msgspec.to_builtins(update)}).encode()
+        delivered = 0
+        for writer, login in list(self.watchers.items()):
+            if login != update.requester_login.lower():
+                continue
+            transport = writer.transport
+            if transport.is_closing() or transport.get_write_buffer_size() > MAX_WATCH_BUFFER:
+                log.warning("a tray stopped reading its updates; dropping it")
+                self.watchers.pop(writer, None)
+                writer.close()
+                continue
+            writer.write(line + b"\n")
+            delivered += 1
+        return delivered
+
+    async def _rate(self, request: dict[str, Any], uid: int) -> dict[str, Any]:
+        ticket_id, score = request["ticket_id"], request["score"]
+        if type(ticket_id) is not int or ticket_id < 1:
+            raise ValueError("ticket_id must be a positive integer")
+        if type(score) is not int or not 1 <= score <= 5:
+            raise ValueError("score must be an integer from 1 to 5")
+        if self.send_rating is None:
+            raise ValueError("this agent cannot send ratings")
+        comment = request.get("comment", "")
+        if not isinstance(comment, str) or len(comment) > 1000:
+            raise ValueError("comment must be text of up to 1000 characters")
+        message = p.Rating(id=uuid.uuid4().hex, ticket_id=ticket_id, score=score,
+                           requester_login=await asyncio.to_thread(login_of, uid),
+                           comment=comment)
+        result = await self.send_rating(message)
+        if "error" in result:
+            return {"ok": False, **result}
+        return {"ok": True, **result}
+
+    async def _my_tickets(self, uid: int) -> dict[str, Any]:
+        """The tickets this user raised here, with live statuses when the server answers."""
+        entries = await asyncio.to_thread(self._history, uid)
+        ids = [int(e["ticket_id"]) for e in entries if isinstance(e.get("ticket_id"), int)]
+        live: dict[int, dict[str, Any]] | None = None
+        if ids and self.ticket_statuses is not None:
+            login = await asyncio.to_thread(login_of, uid)
+            try:
+                found = await asyncio.wait_for(
+                    self.ticket_statuses(login, ids[-p.MAX_STATUS_TICKETS:]), STATUS_TIMEOUT)
+                live = {t["ticket_id"]: t for t in found}
+            except (ConnectionError, TimeoutError, p.ProtocolError) as exc:
+                log.info("no live ticket statuses (%s); showing the last known", exc)
+        for e in entries:
+            tid = e.get("ticket_id")
+            if live is not None and tid in live:
+                e["status"], e["rated"] = live[tid]["status"], live[tid]["rated"]
+                self.known[tid] = live[tid]["status"]
+            elif tid in self.known:
+                e["status"] = self.known[tid]
+        return {"tickets": entries, "live": live is not None}
 
     async def _ticket(self, request: dict[str, Any], uid: int) -> dict[str, Any]:
         title = str(request["title"]).strip()
@@ -202,3 +297,42 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
     if not answer.get("ok"):
         raise LocalError(str(answer.get("error", "refused")))
     return dict(answer)
+
+
+def watch(path: Path, *, stop: threading.Event,
+          started: Callable[[], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the ticket updates the agent pushes, until ``stop`` is set (blocking).
+
+    Raises:
+        LocalError: the agent is not running or refused.
+    """
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)  # wake up now and then to look at ``stop``
+            sock.connect(str(path))
+            sock.sendall(b'{"op": "watch"}\n')
+            buffer = b""
+            answered = False
+            while not stop.is_set():
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    raise LocalError("the agent closed the connection")
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    message = json.loads(line)
+                    if not answered:
+                        if not message.get("ok"):
+                            raise LocalError(str(message.get("error", "refused")))
+                        answered = True
+                        if started is not None:
+                            started()
+                    elif message.get("event") == "ticket_update":
+                        yield message
+    except OSError as exc:
+        raise LocalError(f"the Deskmate agent is not running ({exc.strerror or exc})") from exc
+    except ValueError as exc:
+        raise LocalError("the agent sent something that is not JSON") from exc

@@ -34,7 +34,7 @@ from server.keys import (
     REMOTE,
     SETTINGS,
 )
-from server.tickets import from_agent
+from server.tickets import device_updates, from_agent
 from server.tickets import store as ticket_store
 from server.tickets.priority import parse_matrix
 from shared import agent_auth
@@ -188,6 +188,17 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[REMOTE].mode_answer(link, message)
     elif isinstance(message, p.SessionEnded):
         await app[REMOTE].ended_by_agent(link, message)
+    elif isinstance(message, p.Rating):
+        now = utcnow()
+        ticket_id, number, requester_id = await app[DATABASE].write(
+            lambda c: device_updates.record_rating(c, link.device_id, message, now))
+        await link.reply(p.encode(p.Ack(id=message.id)))
+        app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
+                                   requester_id=requester_id, change="rating", public=False)
+    elif isinstance(message, p.TicketStatusRequest):
+        answer = await app[DATABASE].read(
+            lambda c: device_updates.statuses(c, link.device_id, message))
+        await link.reply(p.encode(answer))
     elif isinstance(message, p.Error):
         log.info("%s: agent reported error %s: %s", link.conn_id, message.code,
                  message.message)

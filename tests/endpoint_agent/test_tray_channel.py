@@ -33,7 +33,10 @@ async def serving(running: RunningAgent, state: AgentState, *,
                                send_ticket=running.agent.submit_ticket,
                                inventory=fake_inventory,
                                history_file=state.dir / "tray-tickets.json",
-                               allowed_uids=allowed)
+                               allowed_uids=allowed,
+                               send_rating=running.agent.submit_rating,
+                               ticket_statuses=running.agent.ticket_statuses)
+    running.agent.on_ticket_update = server.push
     async with server.serving():
         yield state.tray_socket
 

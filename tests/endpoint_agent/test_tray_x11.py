@@ -198,3 +198,60 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
     shot = next(f for f in files if f["filename"] == "screenshot.png")
     png = await admin.get(shot["url"])
     assert png.body.startswith(b"\x89PNG") and len(png.body) > 1000
+
+
+async def test_a_resolution_shows_a_toast_whose_rating_lands_on_the_ticket(
+        server: RunningServer, admin: Client, technician: Client, tmp_path: Path,
+        x_display: str) -> None:
+    """A reply and a resolution pop up as toasts; clicking a score rates the ticket."""
+    from tests.endpoint_agent.test_tray_channel import ask
+
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        await asyncio.wait_for(running.agent.connected.wait(), 10)
+        async with serving(running, state) as socket:
+            ticket_id = (await ask(socket, {"op": "ticket", "title": "Printer jams"}))[
+                "ticket_id"]
+            with trayer(x_display):
+                await eventually(lambda: asyncio.to_thread(tray_owned, x_display))
+                async with tray_app(socket, x_display) as tk:
+                    app = await tk.app()
+                    await eventually(app._watching.is_set)
+                    reply = await technician.post(f"/api/v1/tickets/{ticket_id}/comments",
+                                                  json={"body": "Which tray do you use?"})
+                    assert reply.status == 201
+                    await eventually(lambda: app.toast is not None)
+                    assert app.updates[0]["change"] == "replied"
+                    resolved = await technician.patch(
+                        f"/api/v1/tickets/{ticket_id}", json={
+                            "status": "resolved", "resolution_code": "fixed",
+                            "resolution_note": "Cleaned the rollers of tray 2."})
+                    assert resolved.status == 200
+                    await eventually(lambda: len(app.updates) == 2)
+                    toast = app.toast
+                    assert toast is not None and toast.update["change"] == "resolved"
+                    await eventually(lambda: tk.on_tk(toast.win.winfo_ismapped))
+                    x, y, w = await tk.on_tk(lambda: (toast.win.winfo_rootx(),
+                                                      toast.win.winfo_rooty(),
+                                                      toast.win.winfo_width()))
+                    assert x + w > 1800 and y < 100  # top right, under the tray
+                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-notification.png",
+                                            {"left": 1920 - 420, "top": 0, "width": 420,
+                                             "height": 210})
+                    five = toast.score_buttons[4]
+                    bx, by = await tk.on_tk(lambda: (five.winfo_rootx() + 10,
+                                                     five.winfo_rooty() + 8))
+                    await asyncio.to_thread(click, x_display, bx, by)
+                    await eventually(lambda: app.last_rating is not None)
+                    assert app.last_rating == {"ok": True, "rated": True}
+                    await tk.on_tk(app.actions["My tickets"])
+                    await eventually(lambda: app.my_tickets_answer is not None)
+                    answer = app.my_tickets_answer
+                    assert answer is not None and answer["live"] is True
+                    assert [(t["status"], t["rated"]) for t in answer["tickets"]] == [
+                        ("resolved", True)]
+    finally:
+        await running.stop()
+    events = (await admin.get(f"/api/v1/tickets/{ticket_id}/events")).json["items"]
+    assert [e["changes"]["rating"]["score"] for e in events if e["type"] == "rating"] == [5]

@@ -232,6 +232,14 @@ export function timelineItem(event, ctx) {
       return systemLine(event, event.type === "approved" ? "check" : "x",
         [h("strong", {}, actorName(event)), ` ${event.type} the request`],
         event.body ? h("p", { class: "tl-note" }, event.body) : null, `tl-approval tl-${event.type}`);
+    case "rating": {
+      // The requester's satisfaction, given from the tray (staff only).
+      const score = Number((event.changes && event.changes.rating && event.changes.rating.score) || 0);
+      const stars = "\u2605".repeat(score) + "\u2606".repeat(Math.max(0, 5 - score));
+      return systemLine(event, "check", [h("strong", {}, actorName(event)), ` rated the service ${score}/5 `,
+        h("span", { class: "tl-stars", "aria-label": `${score} of 5` }, stars)],
+      event.body ? h("p", { class: "tl-note" }, event.body) : null, "tl-rating");
+    }
     default:
       // merged, linked and whatever the server adds later: its own words, if it has any.
       return systemLine(event, "history", [h("strong", {}, actorName(event)), " ",
