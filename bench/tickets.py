@@ -173,6 +173,17 @@ def raw_reads(db_path: Path, terms: dict[str, str], repeat: int) -> list[Row]:
             times, out = _timed(lambda s=planned, m=match: db.execute(s, {"match": m}).fetchall(),  # type: ignore[misc]
                                 repeat)
             rows.append(Row("raw", f"search {label}: bounded ({mode})", times, len(out)))
+        # A requester's search runs over their own documents (no API login for the
+        # loaded requesters): the store's code in process, on the same file.
+        requester = db.execute("SELECT requester_id FROM tickets ORDER BY id DESC LIMIT 1"
+                               ).fetchone()[0]
+        for label in ("common word", "very common word", "typed prefix"):
+            filters = store.ListFilters(q=terms[label], only_requester=requester,
+                                        public_only=True)
+            with engine.connect() as conn:
+                times, out = _timed(lambda f=filters, c=conn: store.list_tickets(  # type: ignore[misc]
+                    c, f, sort="-id", after=None, limit=PAGE)[0], repeat)
+            rows.append(Row("raw", f"store: a requester searches {label}", times, len(out)))
     finally:
         db.close()
         engine.dispose()

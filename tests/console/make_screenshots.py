@@ -609,7 +609,7 @@ async def main(out: Path, only: set[str]) -> None:
                         if shot == "desk-admin":
                             await page.get_by_role("tab", name="All open").click()
                             rows = page.get_by_role("table", name="Tickets").locator("tbody tr")
-                            await expect(rows).to_have_count(7)
+                            await expect(rows).to_have_count(8)  # with the laptop request
                             await expect(page.locator(".live-state")).to_have_attribute(
                                 "data-state", "live")
                             await page.evaluate("document.activeElement.blur()")

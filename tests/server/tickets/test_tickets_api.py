@@ -417,3 +417,20 @@ async def test_tickets_name_their_devices_and_attachments_their_event(
     events = (await tech.get(f"/api/v1/tickets/{ticket['id']}/events")).json["items"]
     added = [e for e in events if e["type"] == "attachment"]
     assert stored.json["event_id"] == added[0]["id"]
+
+
+async def test_requesters_search_all_their_own_tickets(
+        clients: dict[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A requester finds every own ticket with a word, however many others use it; newest first."""
+    from server.tickets import store
+
+    mine = [await _ticket(clients["requester"], title=f"Toner low {i}") for i in range(2)]
+    await clients["technician"].post(f"/api/v1/tickets/{mine[0]['id']}/comments",
+                                     json={"body": "toner ordered, internal", "internal": True})
+    others = [await _ticket(clients["technician"], title=f"Toner empty {i}") for i in range(3)]
+    monkeypatch.setattr(store, "MAX_HITS", 2)  # the desk's newest matches are others'
+    staff = await clients["technician"].get("/api/v1/tickets?q=toner")
+    assert {t["id"] for t in staff.json["items"]} == {others[1]["id"], others[2]["id"]}
+    own = await clients["requester"].get("/api/v1/tickets?q=toner")
+    assert [t["id"] for t in own.json["items"]] == [mine[1]["id"], mine[0]["id"]]
+    assert (await clients["requester"].get("/api/v1/tickets?q=ordered")).json["items"] == []
