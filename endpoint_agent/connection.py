@@ -429,6 +429,7 @@ class Agent:
                     # A server older than this report's type: it will never take it.
                     log.warning("the server does not take %s reports; dropping %s", kind,
                                 report_id)
+                self._created.pop(report_id, None)  # only submit_ticket() reads these
                 await asyncio.to_thread(self.outbox.remove, report_id)
                 self.stats.reports_acked += 1
             if len(batch) < OUTBOX_BATCH:

@@ -134,6 +134,9 @@ class LocalServer:
                     answer = await self._handle(request, uid)
                 except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
                     answer = {"ok": False, "error": f"bad request: {exc}"}
+                except Exception:  # the tray must get an answer, not a silent hang-up
+                    log.exception("tray request failed")
+                    answer = {"ok": False, "error": "internal error in the agent; see its log"}
                 await self._answer(writer, answer)
         except (ConnectionError, OSError) as exc:
             log.info("tray connection ended: %s", exc)
@@ -245,9 +248,12 @@ class LocalServer:
         message = msgspec.convert({
             "type": "ticket", "id": uuid.uuid4().hex, "title": title[:200],
             "description": str(request.get("description", ""))[:20_000],
-            "requester_login": login_of(uid), "help_now": bool(request.get("help_now")),
+            "requester_login": await asyncio.to_thread(login_of, uid),
+            "help_now": bool(request.get("help_now")),
             "files": [msgspec.to_builtins(f) for f in files]}, p.TicketRequest)
         result = await self.send_ticket(message)
+        if "error" in result:  # the server refused it: nothing was filed, nothing to keep
+            return {"ok": False, **result}
         entry = {"id": message.id, "title": message.title, "at": time.time(),
                  "help_now": message.help_now, "uid": uid, **result}
         await asyncio.to_thread(self._remember, entry)

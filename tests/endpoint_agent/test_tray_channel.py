@@ -111,10 +111,12 @@ async def test_bad_requests_get_errors_and_file_nothing(
                     return sock.recv(1000)
 
             assert b"bad request" in await asyncio.to_thread(raw, b"{not json\n")
-            # Not an accepted file type: the server refuses it, the agent says so.
-            answer = await ask(path, {"op": "ticket", "title": "exe", "screenshot":
-                                      base64.b64encode(b"\x7fELF" + b"\0" * 60).decode()})
-            assert "not an accepted type" in str(answer["error"])
+            # Not an accepted file type: the server refuses it, the agent says so (as a
+            # failure, not a success) and keeps nothing in the user's ticket history.
+            with pytest.raises(local.LocalError, match="not an accepted type"):
+                await ask(path, {"op": "ticket", "title": "exe", "screenshot":
+                                 base64.b64encode(b"\x7fELF" + b"\0" * 60).decode()})
+            assert (await ask(path, {"op": "my_tickets"}))["tickets"] == []
     finally:
         await running.stop()
     assert (await admin.get("/api/v1/tickets")).json["items"] == []
@@ -141,3 +143,19 @@ async def test_offline_tray_ticket_is_queued_and_filed_once(
     assert [t["title"] for t in tickets] == ["VPN down"]
     history = json.loads(await asyncio.to_thread((state.dir / "tray-tickets.json").read_text))
     assert history[0]["queued"] is True
+
+
+async def test_a_failure_inside_the_agent_is_answered_not_dropped(tmp_path: Path) -> None:
+    """An unexpected error while handling a request reaches the tray as an error answer."""
+    async def broken(message: object) -> dict[str, object]:
+        raise RuntimeError("the outbox is closed")
+
+    state = AgentState(tmp_path / "agent")
+    await asyncio.to_thread(state.dir.mkdir, parents=True)
+    server = local.LocalServer(state.tray_socket, status=lambda: {}, send_ticket=broken,
+                               inventory=fake_inventory,
+                               history_file=state.dir / "tray-tickets.json")
+    async with server.serving():
+        with pytest.raises(local.LocalError, match="internal error"):
+            await ask(state.tray_socket, {"op": "ticket", "title": "Printer"})
+        assert (await ask(state.tray_socket, {"op": "status"}))["ok"] is True
