@@ -41,6 +41,8 @@ READ_BARS = """([x, y, barW, barH]) => {
   return out;
 }"""
 
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
 
 def close_to(got: list[list[int]], want: tuple[tuple[int, int, int], ...]) -> bool:
     return all(max(abs(a - b) for a, b in zip(g, w, strict=True)) <= 24
@@ -109,7 +111,7 @@ async def test_session_from_ticket_to_summary(
         await page.mouse.click(px, py)
         assert await app.next_line() == "clicked 1"
         session_id = next(iter(server.app[REMOTE].by_id))
-        await page.screenshot(path=str(tmp_path / "viewer.png"))
+        await page.screenshot(path=str(SHOTS / "remote-viewer.png"))  # for docs/remote.md
         # Ending from the console stops the stream on both sides.
         await page.get_by_role("button", name="End session").click()
         await expect(page.locator(".remote-banner")).to_contain_text(
