@@ -287,7 +287,10 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
             sock.connect(str(path))
-            sock.sendall(json.dumps(message).encode() + b"\n")
+            try:
+                sock.sendall(json.dumps(message).encode() + b"\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the agent answered and hung up first (a refusal): read its answer
             data = b""
             while not data.endswith(b"\n"):
                 chunk = sock.recv(65536)

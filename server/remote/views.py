@@ -77,7 +77,12 @@ async def _session_for(req: ApiRequest, session_id: int) -> tuple[Any, LiveSessi
     ticket = await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, row.ticket_id))
     if not await _may(req, req.user, ticket):
         raise NotFound(f"no remote session with id {session_id}")
-    return row, req.app[REMOTE].by_id.get(session_id)
+    live = req.app[REMOTE].by_id.get(session_id)
+    if live is not None and live.state != row.state:
+        # The session moved on while the row was read; the manager changes its live state
+        # only after the row's write committed, so a second read sees that step's values.
+        row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
+    return row, live
 
 
 @router.route("POST", f"/api/v1/tickets/{TID}/remote-sessions", roles=STAFF,
@@ -203,7 +208,7 @@ async def change_mode(req: ApiRequest) -> RemoteSession:
 
 @router.route("GET", f"/api/v1/groups/{GID}/remote-policy", roles=ADMIN,
               summary="Get a device group's remote-access policy", response=RemotePolicy)
-async def get_policy(req: ApiRequest) -> RemotePolicy:
+async def get_remote_policy(req: ApiRequest) -> RemotePolicy:
     group_id = int(req.params["group_id"])
     unattended = await req.app[DATABASE].read(lambda c: store.get_policy(c, group_id))
     return RemotePolicy(group_id=group_id, unattended=unattended)
@@ -212,7 +217,7 @@ async def get_policy(req: ApiRequest) -> RemotePolicy:
 @router.route("PUT", f"/api/v1/groups/{GID}/remote-policy", roles=ADMIN,
               summary="Set a device group's remote-access policy", body=RemotePolicyUpdate,
               response=RemotePolicy)
-async def put_policy(req: ApiRequest) -> RemotePolicy:
+async def put_remote_policy(req: ApiRequest) -> RemotePolicy:
     group_id = int(req.params["group_id"])
     body: RemotePolicyUpdate = req.body
     me = req.user

@@ -229,8 +229,11 @@ async def test_a_resolution_shows_a_toast_whose_rating_lands_on_the_ticket(
                             "resolution_note": "Cleaned the rollers of tray 2."})
                     assert resolved.status == 200
                     await eventually(lambda: len(app.updates) == 2)
+                    # The update is recorded before the Tk thread puts up its toast.
+                    await eventually(lambda: app.toast is not None
+                                     and app.toast.update["change"] == "resolved")
                     toast = app.toast
-                    assert toast is not None and toast.update["change"] == "resolved"
+                    assert toast is not None
                     await eventually(lambda: tk.on_tk(toast.win.winfo_ismapped))
                     x, y, w = await tk.on_tk(lambda: (toast.win.winfo_rootx(),
                                                       toast.win.winfo_rooty(),
