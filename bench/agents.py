@@ -55,6 +55,7 @@ from endpoint_agent.pinning import pinned_context
 from server.app import open_database
 from server.auth import credentials
 from server.db.schema import devices, users, utcnow
+from server.gc_policy import GcPolicy
 from server.settings import load
 from shared import agent_auth
 from shared import protocol as p
@@ -155,6 +156,12 @@ class Worker:
     async def run(self) -> None:
         """Answer commands until told to close."""
         lag = asyncio.create_task(self._lag_monitor())
+        # A worker simulates thousands of agents in one process, so its own collector
+        # would pause it the way the server's did (a real agent has one connection): it
+        # runs the server's policy, so the round trips measure the server, not the harness.
+        policy = GcPolicy()
+        policy.start()
+        freezer = asyncio.create_task(policy.run())
         self.pipe.send(("ready", None))
         try:
             for _ in range(100):  # a handful of commands; bounded all the same
@@ -173,6 +180,7 @@ class Worker:
                     return
         finally:
             lag.cancel()
+            freezer.cancel()
 
     async def _lag_monitor(self) -> None:
         """Sample how late this worker's own loop wakes up (it adds to every RTT)."""

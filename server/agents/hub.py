@@ -110,9 +110,15 @@ class Hub:
     """The registry of connected agents and their presence."""
 
     def __init__(self, db: Database, *, flush_interval: float = 5.0,
-                 sample_interval: float = 60.0, idle_timeout: float = 90.0) -> None:
+                 sample_interval: float = 60.0, idle_timeout: float = 90.0,
+                 persist_interval: float = 60.0) -> None:
         self.db = db
         self.flush_interval = flush_interval
+        # A connected device's presence reaches the database at most this often: the API
+        # reads live presence from memory, and 10,000 rows written every few seconds kept
+        # the writer thread holding the GIL long enough to stall the event loop.
+        self.persist_interval = persist_interval
+        self._persisted: dict[int, float] = {}  # loop time of each device's last write
         self.idle_timeout = idle_timeout
         self.sample_interval = sample_interval
         self.links: dict[int, AgentLink] = {}
@@ -186,13 +192,23 @@ class Hub:
         link.close(p.CLOSE_REVOKED, "device revoked")
         return True
 
-    async def flush(self) -> None:
-        """Write pending presence and samples in one transaction."""
+    async def flush(self, *, force: bool = False) -> None:
+        """Write pending presence and samples in one transaction.
+
+        A connected device is written when its last write is ``persist_interval`` old; a
+        disconnected one at once; everything when ``force`` (shutdown, tests).
+        """
         if not self._dirty and not self._samples:
             return
-        updates = {d: self._presence[d] for d in self._dirty if d in self._presence}
+        now = asyncio.get_running_loop().time()
+        limit = now - self.persist_interval
+        due = {d for d in self._dirty if force or d not in self.links
+               or self._persisted.get(d, limit) <= limit}
+        updates = {d: self._presence[d] for d in due if d in self._presence}
         samples, self._samples = self._samples, []
-        self._dirty = set()
+        self._dirty -= due
+        if not updates and not samples:
+            return
         try:
             await self.db.write(lambda c: flush_presence(c, updates, samples))
         except Exception:
@@ -200,9 +216,13 @@ class Hub:
             self._dirty |= set(updates)
             self._samples = samples + self._samples
             return
-        for device_id in updates:  # offline devices need no live state any more
+        for device_id in updates:
             if device_id not in self.links and device_id not in self._dirty:
+                # Offline: no live state any more.
                 self._presence.pop(device_id, None)
+                self._persisted.pop(device_id, None)
+            else:
+                self._persisted[device_id] = now
 
     def close_idle(self, loop_time: float) -> int:
         """Close links silent for longer than ``idle_timeout``; return how many.
@@ -246,7 +266,7 @@ async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await hub.flush()
+    await hub.flush(force=True)
 
 
 async def hub_shutdown(app: web.Application) -> None:

@@ -217,7 +217,7 @@ async def seed_devices(server: RunningServer, admin: Client,
         if offline_minutes is None:
             continue
         await agents[device_ids.index(device_id)].stop()
-        await hub.flush()
+        await hub.flush(force=True)
         seen = now - dt.timedelta(minutes=offline_minutes)
         await server.db.write(lambda c, i=device_id, t=seen: c.execute(  # type: ignore[misc]
             devices.update().where(devices.c.id == i).values(last_seen_at=t)))

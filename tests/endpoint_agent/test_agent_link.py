@@ -357,7 +357,7 @@ async def test_presence_flush_writes_last_seen_and_metrics(
     running = await start_agent(state)
     try:
         await eventually(lambda: len(running.agent.stats.heartbeat_rtts) >= 2)
-        await server.app[HUB].flush()
+        await server.app[HUB].flush(force=True)
     finally:
         await running.stop()
     device_id = (await admin.get("/api/v1/devices")).json["items"][0]["id"]
