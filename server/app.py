@@ -87,16 +87,20 @@ async def housekeeping_pass(app: web.Application) -> None:
         log.info("purged %d expired sessions", removed)
     days = app[SETTINGS].auto_close_days
     if days > 0:
-        closed = await app[DATABASE].write(lambda c: ticket_store.auto_close(
-            c, now=now, after=dt.timedelta(days=days)))
-        closed_tickets = await app[DATABASE].read(
-            lambda c: [ticket_store.get_ticket(c, t) for t in closed])
-        for ticket in closed_tickets:
-            app[BROKER].publish_ticket(ticket_id=ticket.id, number=ticket.number,
-                                       requester_id=ticket.requester.id, change="closed",
-                                       public=True)
-        if closed:
-            log.info("closed %d tickets resolved over %d days ago", len(closed), days)
+        total, chunk = 0, ticket_store.AUTO_CLOSE_CHUNK
+        while True:  # in chunks: other writes go in between
+            closed = await app[DATABASE].write(lambda c: ticket_store.auto_close(
+                c, now=now, after=dt.timedelta(days=days), limit=chunk))
+            for row in closed:
+                app[BROKER].publish_ticket(ticket_id=row.id, number=row.number,
+                                           requester_id=row.requester_id, change="closed",
+                                           public=True)
+            total += len(closed)
+            if len(closed) < chunk:
+                break
+            await asyncio.sleep(0.05)
+        if total:
+            log.info("closed %d tickets resolved over %d days ago", total, days)
 
 
 async def _housekeeping(app: web.Application) -> None:

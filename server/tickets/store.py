@@ -791,14 +791,25 @@ def merge(conn: Connection, source_id: int, target_id: int, *, actor_id: int | N
     link(conn, source_id, target_id, actor_id=actor_id, now=now)
 
 
-def auto_close(conn: Connection, *, now: dt.datetime, after: dt.timedelta) -> list[int]:
-    """Close tickets resolved longer than ``after`` ago; return their ids."""
-    due = [r.id for r in conn.execute(sa.select(tickets.c.id).where(
-        tickets.c.status == "resolved", tickets.c.resolved_at <= now - after))]
-    for ticket_id in due:
+AUTO_CLOSE_CHUNK = 500  # tickets closed per write transaction
+
+
+def auto_close(conn: Connection, *, now: dt.datetime, after: dt.timedelta,
+               limit: int = AUTO_CLOSE_CHUNK) -> list[Any]:
+    """Close up to ``limit`` tickets resolved longer than ``after`` ago.
+
+    Returns their (id, number, requester_id) rows; fewer than ``limit`` means none is
+    left. Callers loop in separate transactions so that a backlog (the first pass after
+    an upgrade or a long stop: tens of thousands) never holds the writer for long.
+    """
+    due = conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.requester_id)
+                       .where(tickets.c.status == "resolved",
+                              tickets.c.resolved_at <= now - after)
+                       .order_by(tickets.c.id).limit(limit)).all()
+    for ticket_id in (r.id for r in due):
         conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(
             status="closed", closed_at=now, updated_at=now))
         add_event(conn, ticket_id, actor_id=None, type="status_changed", public=True,
                   now=now, body=f"Closed automatically {after.days} days after resolution.",
                   changes={"status": {"before": "resolved", "after": "closed"}})
-    return due
+    return list(due)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from server.app import housekeeping_pass
 from server.db.schema import tickets
 from server.tickets.assignment import pick_least_loaded, pick_round_robin
@@ -153,3 +155,24 @@ async def test_resolved_tickets_close_automatically(server: RunningServer,
     assert (await tech.get(f"/api/v1/tickets/{fresh['id']}")).json["status"] == "resolved"
     events = (await tech.get(f"/api/v1/tickets/{old['id']}/events")).json["items"]
     assert sum("automatically" in (e["body"] or "") for e in events) == 1
+
+
+async def test_a_backlog_of_resolved_tickets_closes_in_chunks_each_once(
+        server: RunningServer, clients: dict[str, Client],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five overdue tickets with a chunk of two: one pass closes all, each exactly once."""
+    from server.tickets import store as ticket_store
+
+    monkeypatch.setattr(ticket_store, "AUTO_CLOSE_CHUNK", 2)
+    tech = clients["technician"]
+    made = [await _ticket(tech, title=f"old {i}") for i in range(5)]
+    for t in made:
+        await tech.patch(f"/api/v1/tickets/{t['id']}", json={
+            "status": "resolved", "resolution_code": "fixed", "resolution_note": "done"})
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+    await server.db.write(lambda c: c.execute(tickets.update().values(resolved_at=long_ago)))
+    await housekeeping_pass(server.app)
+    for t in made:
+        assert (await tech.get(f"/api/v1/tickets/{t['id']}")).json["status"] == "closed"
+        events = (await tech.get(f"/api/v1/tickets/{t['id']}/events")).json["items"]
+        assert sum("automatically" in (e["body"] or "") for e in events) == 1
