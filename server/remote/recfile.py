@@ -1,7 +1,8 @@
 """The recording file format (``.dmrec``): pure packing and parsing, no I/O.
 
 A recording holds the frames an agent sent during a session, byte for byte as the relay
-forwarded them, each with the time it arrived. docs/protocol.md section 4.5 describes it:
+forwarded them, each with the time it arrived. docs/protocol.md section 4 ("Recording
+file") describes it:
 
 - one header line: a JSON object, UTF-8, ending with ``\\n`` (at most 64 KiB);
 - then records: ``offset_ms`` (uint32, little-endian: milliseconds since the recording

@@ -25,7 +25,7 @@ CONTENT_TYPE = "application/vnd.deskmate.recording"
 
 
 @router.route("GET", f"/api/v1/remote-sessions/{SID}/recording", roles=STAFF,
-              summary="Fetch a session's recording (docs/protocol.md section 4.5)",
+              summary="Fetch a session's recording (docs/protocol.md, Recording file)",
               produces=CONTENT_TYPE)
 async def get_recording(req: ApiRequest) -> web.StreamResponse:
     session_id = int(req.params["session_id"])

@@ -1,6 +1,6 @@
 // Reading a session recording (.dmrec) as it downloads: the header line, then records of
 // (milliseconds since the start, one frame), then an end record with the totals.
-// Format: docs/protocol.md section 4.5.
+// Format: docs/protocol.md section 4, "Recording file".
 
 const FORMAT = "deskmate-recording";
 const MAX_HEADER = 64 * 1024;
