@@ -8,6 +8,7 @@ are written to the audit log.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from server.remote import recordings, store
 from server.remote.views import SID, _session_for
 from server.tickets.attachments import download_headers
 
+log = logging.getLogger("deskmate.remote")
 router = Router("remote")
 CONTENT_TYPE = "application/vnd.deskmate.recording"
 
@@ -38,6 +40,10 @@ async def get_recording(req: ApiRequest) -> web.StreamResponse:
     if row.state == "recording":
         raise Conflict("the session is still being recorded; play it once it has ended",
                        code="recording_in_progress")
+    path = req.app[SETTINGS].data_dir / recordings.DIRECTORY / row.file
+    if not await asyncio.to_thread(path.is_file):
+        log.warning("recording of session %d: file %s is missing", session_id, path)
+        raise NotFound(f"the recording of remote session {session_id} is missing its file")
     now = utcnow()
 
     def audit_view(conn: Any) -> None:
@@ -47,7 +53,6 @@ async def get_recording(req: ApiRequest) -> web.StreamResponse:
                      target_type="remote_session", target_id=session_id, now=now)
 
     await db.write(audit_view)
-    path = req.app[SETTINGS].data_dir / recordings.DIRECTORY / row.file
     headers = download_headers(CONTENT_TYPE, f"session-{session_id}.dmrec")
     return web.FileResponse(path, headers=headers)
 

@@ -340,3 +340,18 @@ async def test_bad_input_on_the_recording_endpoints_changes_nothing(
         assert resp.error_code == code, resp.body
     # Fetching is audited, so compare after refusals only: nothing stored changed.
     assert await snapshot(server) == before
+
+
+async def test_a_recording_whose_file_went_missing_is_not_found(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """A row without its file (removed by hand) answers 404 in the error shape."""
+    device = await enrolled(server, admin, tmp_path / "a")
+    await recorded_group(admin, device)
+    ticket = await ticket_with_device(admin, device.id)
+    async with remote_agent(server, device, capabilities=RECORDING_AGENT) as ws:
+        sid = await run_recorded_session(server, admin, ws, ticket["id"], [frame(1, key=True)])
+    await wait_state(admin, sid, "ended")
+    (server.settings.data_dir / "recordings" / f"{sid}.dmrec").unlink()
+    resp = await admin.get(f"/api/v1/remote-sessions/{sid}/recording")
+    assert resp.status == 404 and resp.error_code == "not_found"
+    assert "missing" in resp.json["error"]["message"]
