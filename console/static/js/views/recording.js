@@ -168,6 +168,13 @@ export function recordingView(root, { params, setTitle }) {
     showTime();
   }
 
+  // Play, pause and seek run one after the other, never two at once (frames are deltas).
+  let queue = Promise.resolve();
+  function serial(work) {
+    queue = queue.then(work).catch((error) => showError(error));
+    return queue;
+  }
+
   async function stop() {
     generation += 1;
     const was = playing;
@@ -178,45 +185,50 @@ export function recordingView(root, { params, setTitle }) {
     return was;
   }
 
-  function play() {
-    if (playing || failed) return;
-    if (atEnd()) {
-      seek(0, { resume: true });
-      return;
-    }
+  function start() {
     playing = true;
     setClock(base);
     running = run(generation);
     showTime();
   }
 
+  async function play() {
+    if (playing || failed) return;
+    if (atEnd()) await seekNow(0);
+    start();
+  }
+
   /** Show the picture at `target` ms: from the current frame if ahead, else from a key frame. */
-  async function seek(target, { resume = null } = {}) {
+  async function seekNow(target) {
     const wasPlaying = await stop();
     const records = reader.records;
     // The last record at or before the target (the first one at least: the picture
     // before the first frame arrived is that frame).
     let last = records.length ? 0 : -1;
     while (last + 1 < records.length && records[last + 1].offset <= target) last += 1;
-    let start = last;
-    while (start > 0 && !records[start].key) start -= 1;
-    if (last >= index - 1 && start < index) start = index; // ahead: go on from here
+    let first = last;
+    while (first > 0 && !records[first].key) first -= 1;
+    if (last >= index - 1 && first < index) first = index; // ahead: go on from here
     else lastSeq = null;
-    for (let i = Math.max(start, 0); i <= last && !gone; i += 1) {
-      if (i === start && lastSeq === null) await draw(records[i]);
+    for (let i = Math.max(first, 0); i <= last && !gone; i += 1) {
+      if (i === first && lastSeq === null) await draw(records[i]);
       else if (!redundant(records[i])) await draw(records[i]);
     }
     index = last + 1;
     setClock(Math.min(target, duration()));
     showTime();
-    if (resume ?? wasPlaying) play();
+    if (wasPlaying) start();
   }
 
   // ---------- controls ----------
-  playButton.addEventListener("click", () => {
-    if (playing) stop().then(showTime);
-    else play();
-  });
+  playButton.addEventListener("click", () => serial(async () => {
+    if (playing) {
+      await stop();
+      showTime();
+    } else {
+      await play();
+    }
+  }));
   speedSelect.addEventListener("change", () => {
     setClock(clock());
     speed = Number(speedSelect.value);
@@ -225,13 +237,13 @@ export function recordingView(root, { params, setTitle }) {
   position.addEventListener("input", () => {
     time.textContent = `${clockText(Number(position.value))} / ${clockText(duration())}`;
   });
-  position.addEventListener("change", () => guarded(() => seek(Number(position.value))));
+  position.addEventListener("change", () => serial(() => seekNow(Number(position.value))));
   deleteButton.addEventListener("click", () => guarded(async () => {
     const yes = await confirmDialog("Delete recording",
       "Delete this session's recording? The session record and its summary stay on the ticket.",
       { confirmLabel: "Delete", danger: true });
     if (!yes) return;
-    await stop();
+    await serial(stop);
     await api.delete(`/api/v1/remote-sessions/${id}/recording`);
     location.hash = `#/desk/tickets/${session.ticket_id}`;
   }));
@@ -271,7 +283,7 @@ export function recordingView(root, { params, setTitle }) {
       wake();
       if (!shown && reader.records.length) {
         shown = true; // show the first picture; playing is the user's choice
-        guarded(() => seek(0));
+        serial(() => seekNow(0));
       }
     }
     reader.finish();
