@@ -6,6 +6,7 @@ import { busy, field, formValues, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
+import { clockText } from "./recording.js";
 import { openModal } from "./ui.js";
 
 const OUTCOMES = {
@@ -13,6 +14,14 @@ const OUTCOMES = {
   unavailable: "no desktop", busy: "device busy", agent_offline: "device went offline", failed: "failed",
   withdrawn: "withdrawn",
 };
+
+/** Return the "play the recording" link of an ended session (null when there is none). */
+export function recordingLink(session) {
+  const rec = session.recording;
+  if (!rec || rec.state !== "ready") return null;
+  return [" \u00b7 ", h("a", { href: `#/desk/remote/${session.id}/recording`, "data-recording": session.id },
+    icon("play"), `Recording (${clockText(rec.duration_seconds * 1000)})`)];
+}
 
 /** Return {el, refresh(ticket)} for a ticket's remote-session panel. */
 export function remotePanel() {
@@ -68,9 +77,11 @@ export function remotePanel() {
       h("div", { class: "stack" }, startButton, hint ? h("span", { class: "muted small" }, hint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map((s) => h("li", {},
         s.state === "ended"
-          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended")
+          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended",
+            recordingLink(s))
           : h("a", { href: `#/desk/remote/${s.id}`, "data-session": s.id }, icon("monitor"),
-            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open"),
+            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open",
+            s.recording ? h("span", { class: "remote-recorded" }, " \u25cf recorded") : null),
         h("span", { class: "muted" }, s.technician ? s.technician.display_name : "")))) : null);
   }
 
