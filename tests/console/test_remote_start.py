@@ -196,3 +196,40 @@ async def test_technician_sees_no_policy_control(
     await expect(page.locator("[data-view=not-allowed]")).to_be_visible()
     await expect(page.locator(".panel-remote-policy")).to_have_count(0)
     await expect(page.get_by_role("radio", name="Allow unattended access")).to_have_count(0)
+
+
+async def test_new_ticket_is_kept_when_the_session_cannot_start(
+        server: RunningServer, admin: Client, technician: Client, page: Any,
+        tmp_path: Path) -> None:
+    """A created ticket whose session is refused is listed, chosen, and not created twice."""
+    device = await enrolled(server, admin, tmp_path / "a")
+    busy = await ticket_with_device(admin, device.id)  # the admin's, not the technician's
+    async with remote_agent(server, device):
+        held = await admin.post(f"/api/v1/tickets/{busy['id']}/remote-sessions",
+                                json={"reason": "already looking"})
+        assert held.status == 201, held.body
+        await log_in(page, "tina", PASSWORD)
+        await page.goto(f"/#/devices/{device.id}")
+        await page.locator("[data-action=device-remote]").click()
+        dialog = page.get_by_role("dialog", name="Remote session on")
+        await expect(ticket_choice(dialog, busy["number"]).get_by_role("radio")).to_be_disabled()
+        await expect(ticket_choice(dialog, "new").get_by_role("radio")).to_be_checked()
+        await dialog.get_by_label("Reason (the user sees it)").fill("Slow start menu")
+        await dialog.get_by_role("button", name="Start").click()
+        await expect(dialog.locator(".notice-error")).to_contain_text(
+            "was created, but the session did not start: a remote session is already running")
+        listed = await technician.get(f"/api/v1/tickets?device_id={device.id}")
+        assert len(listed.json["items"]) == 2
+        new = listed.json["items"][0]
+        assert new["assignee"]["id"] == technician.user["id"]
+        assert new["requester"]["id"] == technician.user["id"]  # nobody logged in there
+        mine = ticket_choice(dialog, new["number"])
+        await expect(mine.get_by_role("radio")).to_be_checked()
+        await expect(dialog.get_by_label("Reason (the user sees it)")).to_have_value(
+            "Slow start menu")
+        # A retry starts on that ticket (and is refused the same way), creating nothing.
+        await dialog.get_by_role("button", name="Start").click()
+        await expect(dialog.locator(".notice-error")).not_to_contain_text("was created")
+        await expect(dialog.locator(".notice-error")).to_contain_text("already running")
+        again = await technician.get(f"/api/v1/tickets?device_id={device.id}")
+        assert len(again.json["items"]) == 2

@@ -56,6 +56,7 @@ export function openDeviceSession(device, me) {
   const dialog = openModal(`Remote session on ${device.hostname}`, body);
   dialog.classList.add("modal-wide");
   let created = null; // a ticket this dialog created, when starting on it failed
+  let kept = null; // {reason, mode} typed before the list was loaded again
 
   async function load() {
     const [page, groups, requester] = await Promise.all([
@@ -108,6 +109,10 @@ export function openDeviceSession(device, me) {
       event.preventDefault();
       busy(form, () => start(form, requester));
     });
+    if (kept) {
+      form.elements.reason.value = kept.reason;
+      form.elements.mode.value = kept.mode;
+    }
     replace(body, form);
     form.elements.reason.focus();
   }
@@ -116,11 +121,15 @@ export function openDeviceSession(device, me) {
     const chosen = chosenTicket(form);
     const session = { reason: form.elements.reason.value.trim(), mode: form.elements.mode.value,
       deviceId: device.id, dialog };
-    if (!session.reason) return;
+    const title = form.elements.title.value.trim();
+    if (!session.reason || (chosen === NEW && !title)) {
+      showError(session.reason ? "give the new ticket a title" : "give a reason: the user reads it");
+      return;
+    }
     let ticketId = Number(chosen);
     if (chosen === NEW) {
       const ticket = await guarded(() => api.post("/api/v1/tickets", {
-        title: form.elements.title.value.trim(), device_ids: [device.id],
+        title, device_ids: [device.id],
         requester_id: requester ? requester.id : me.id, assignee_id: me.id }));
       if (!ticket) return;
       created = ticket;
@@ -131,6 +140,7 @@ export function openDeviceSession(device, me) {
     } catch (error) {
       if (chosen === NEW) {
         // The ticket stays: list it (chosen) rather than create a second one on retry.
+        kept = { reason: session.reason, mode: session.mode };
         await guarded(load);
         showError(`ticket ${created.number} was created, but the session did not start: ${error.message}`);
       } else {
