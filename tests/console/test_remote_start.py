@@ -157,7 +157,7 @@ async def test_admin_allows_unattended_access_for_a_group(
     await expect(box.locator("[data-policy-state]")).to_have_text("Asks the user")
     consent = box.get_by_role("radio", name="Ask the user for consent (default)")
     unattended = box.get_by_role("radio", name="Allow unattended access")
-    save = box.get_by_role("button", name="Save")
+    save = box.get_by_role("button", name="Save policy")
     await expect(consent).to_be_checked()
     await expect(save).to_be_disabled()
     warning = box.locator(".policy-warning")

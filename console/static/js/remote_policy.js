@@ -47,13 +47,13 @@ export function remotePolicyPanel(groupId, nameOf) {
         + "and control it, without anyone agreeing. The user still sees the red bar while a "
         + "session runs and can end it, but only if someone is at the screen. Use this for "
         + "kiosks, meeting-room PCs and servers, not for personal machines."));
-    const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save");
+    const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save policy");
     const form = h("form", { class: "stack", "aria-label": "Remote-session policy" },
       devicesLine(page),
       h("fieldset", { class: "choices choices-1" },
         h("legend", { class: "field-label" }, "When a technician starts a session on one of these devices"),
         choice("consent", "Ask the user for consent (default)",
-          "A dialog on the user's screen names the technician, the ticket and the reason; the "
+          "A dialog on the user's screen shows who asks, for which ticket and why; the "
           + "session starts only if the user allows it. No answer in time is a refusal.", !saved),
         choice("unattended", "Allow unattended access",
           "The session starts at once, without asking. Every session is still recorded on the "
