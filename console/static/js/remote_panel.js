@@ -23,6 +23,29 @@ export function recordingLink(session) {
     icon("play"), `Recording (${clockText(rec.duration_seconds * 1000)})`)];
 }
 
+/** The reason and mode fields of a form that starts a session (names: reason, mode). */
+export function sessionFields() {
+  return [
+    field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
+    field("Mode", h("select", { name: "mode" },
+      h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
+    h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+  ];
+}
+
+/**
+ * Start a session on a ticket's device (`deviceId`, or its only online one), close the
+ * start `dialog` and open the viewer. The server checks rights and the device's link.
+ */
+export async function startSession(ticketId, { reason, mode, deviceId = null, dialog = null }) {
+  const body = { reason, mode };
+  if (deviceId !== null) body.device_id = deviceId;
+  const created = await api.post(`/api/v1/tickets/${ticketId}/remote-sessions`, body);
+  if (dialog) dialog.close();
+  location.hash = `#/desk/remote/${created.id}`;
+  return created;
+}
+
 /** Return {el, refresh(ticket)} for a ticket's remote-session panel. */
 export function remotePanel() {
   const el = h("div", { class: "remote-panel" });
@@ -33,21 +56,15 @@ export function remotePanel() {
       h("option", { value: String(d.id) }, d.hostname)));
     const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
       devices.length > 1 ? field("Device", device) : null,
-      field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
-      field("Mode", h("select", { name: "mode" },
-        h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
-      h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+      sessionFields(),
       h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
     const dialog = openModal("Remote session", form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(form, () => guarded(async () => {
         const values = formValues(form);
-        const body = { reason: values.reason, mode: values.mode };
-        if (devices.length > 1) body.device_id = Number(values.device_id);
-        const created = await api.post(`/api/v1/tickets/${ticket.id}/remote-sessions`, body);
-        dialog.close();
-        location.hash = `#/desk/remote/${created.id}`;
+        await startSession(ticket.id, { reason: values.reason, mode: values.mode,
+          deviceId: devices.length > 1 ? Number(values.device_id) : null, dialog });
       }));
     });
   }
