@@ -237,3 +237,21 @@ async def test_new_ticket_is_kept_when_the_session_cannot_start(
         await expect(dialog.locator(".notice-error")).to_contain_text("already running")
         again = await technician.get(f"/api/v1/tickets?device_id={device.id}")
         assert len(again.json["items"]) == 2
+
+
+async def test_ticket_page_offers_no_start_without_remote_support(
+        server: RunningServer, admin: Client, technician: Client, page: Any,
+        tmp_path: Path) -> None:
+    """An online device whose agent does not offer remote sessions gets no start button
+    on the ticket page, but a hint saying why; one that offers them enables it."""
+    device = await enrolled(server, admin, tmp_path / "a")
+    ticket = await ticket_with_device(technician, device.id)
+    await log_in(page, "tina", PASSWORD)
+    start = page.locator("[data-action=start-remote]")
+    async with remote_agent(server, device, capabilities=("inventory",)):
+        await page.goto(f"/#/desk/tickets/{ticket['id']}")
+        await expect(page.get_by_text("does not offer remote sessions")).to_be_visible()
+        await expect(start).to_be_disabled()
+    async with remote_agent(server, device):
+        await page.reload()
+        await expect(start).to_be_enabled()

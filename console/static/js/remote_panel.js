@@ -82,14 +82,16 @@ export function remotePanel() {
       })),
       api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items).catch(() => []),
     ]);
-    const online = devices.filter((d) => d && d.online && !d.revoked_at);
+    const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
+    const online = reachable.filter((d) => d.remote_available);
     const running = sessions.filter((s) => s.state !== "ended");
     const startButton = h("button", { type: "button", class: "btn btn-small", "data-action": "start-remote",
       disabled: final || !online.length || running.length > 0 || null, onclick: () => start(online) },
     icon("monitor"), "Start remote session");
     const hint = final ? "Reopen the ticket to start a session."
       : !t.device_ids.length ? "Link the user's device first."
-        : !online.length ? "No linked device is online." : null;
+        : !reachable.length ? "No linked device is online."
+          : !online.length ? "The online device's agent does not offer remote sessions." : null;
     replace(el,
       h("div", { class: "stack" }, startButton, hint ? h("span", { class: "muted small" }, hint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map((s) => h("li", {},
