@@ -172,6 +172,7 @@ export function remoteView(root, { params, setTitle }) {
     await api.post(`/api/v1/remote-sessions/${id}/end`);
   }));
 
+  let revoked = null; // why the server stopped this viewer, when it did
   function connect() {
     stream = openStream(id, canvas, {
       welcome: (message) => { controller = message.controller; render(); },
@@ -181,7 +182,10 @@ export function remoteView(root, { params, setTitle }) {
         render();
       },
       ended,
-      error: (message) => showError(new Error(`${message.code}: ${message.message}`)),
+      error: (message) => {
+        if (message.code === "rights_revoked") revoked = message.message;
+        showError(new Error(`${message.code}: ${message.message}`));
+      },
       frame: (frame) => {
         if (frame.width !== frameSize.width || frame.height !== frameSize.height) {
           frameSize = { width: frame.width, height: frame.height };
@@ -199,7 +203,7 @@ export function remoteView(root, { params, setTitle }) {
       closed: () => {
         if (session.state !== "ended") {
           banner.hidden = false;
-          banner.textContent = "Disconnected from the session.";
+          banner.textContent = revoked || "Disconnected from the session.";
         }
       },
     });
