@@ -39,6 +39,7 @@ from server.keys import (
     TLS_INFO,
 )
 from server.live import Broker
+from server.mail.sender import mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
@@ -166,5 +167,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
+    app.cleanup_ctx.append(mail_ctx)
     return app
 
