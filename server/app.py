@@ -39,6 +39,7 @@ from server.keys import (
     TLS_INFO,
 )
 from server.live import Broker
+from server.mail import views as mail_views
 from server.mail.sender import mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
@@ -59,7 +60,8 @@ log = logging.getLogger("deskmate.server")
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
-           health_views.router, sla_views.router, remote_views.router)
+           health_views.router, sla_views.router, remote_views.router,
+           mail_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

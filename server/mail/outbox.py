@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from server.db.schema import group_members, tickets, users
 from server.mail import compose
-from server.mail.tables import mail_outbox
+from server.mail.tables import mail_opt_outs, mail_outbox
 
 STAFF_ROLES = frozenset({"admin", "technician"})
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -54,13 +54,14 @@ def _config(conn: Connection) -> MailConfig | None:
 
 
 def _recipients(conn: Connection, ids: set[int]) -> dict[int, compose.Recipient]:
-    """Return the active users among ``ids`` who have an e-mail address."""
+    """Return the active users among ``ids`` with an e-mail address who did not opt out."""
     if not ids:
         return {}
     rows = conn.execute(sa.select(users.c.id, users.c.display_name, users.c.email,
                                   users.c.role)
                         .where(users.c.id.in_(sorted(ids)), users.c.active.is_(True),
-                               users.c.email.is_not(None)))
+                               users.c.email.is_not(None),
+                               users.c.id.not_in(sa.select(mail_opt_outs.c.user_id))))
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
                                     staff=r.role in STAFF_ROLES)
             for r in rows if compose.valid_address(r.email)}
@@ -233,3 +234,20 @@ def counts(conn: Connection) -> dict[str, int]:
     return {r.status: r.n for r in conn.execute(
         sa.select(mail_outbox.c.status, sa.func.count().label("n"))
         .group_by(mail_outbox.c.status))}
+
+
+def wants_mail(conn: Connection, user_id: int) -> bool:
+    """Tell whether a user gets e-mail notifications (the default) or opted out."""
+    return conn.execute(sa.select(mail_opt_outs.c.user_id)
+                        .where(mail_opt_outs.c.user_id == user_id)).first() is None
+
+
+def set_wants_mail(conn: Connection, user_id: int, wanted: bool, now: dt.datetime) -> bool:
+    """Turn a user's e-mail notifications on or off; return whether anything changed."""
+    if wanted == wants_mail(conn, user_id):
+        return False
+    if wanted:
+        conn.execute(mail_opt_outs.delete().where(mail_opt_outs.c.user_id == user_id))
+    else:
+        conn.execute(mail_opt_outs.insert().values(user_id=user_id, created_at=now))
+    return True

@@ -32,3 +32,12 @@ mail_outbox = sa.Table(
     sa.Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),
     sa.Index("ix_mail_outbox_created_at", "created_at"),
 )
+
+# Users who turned e-mail notifications off (everyone else with an address gets them).
+# A table of its own rather than a users column: the default "on" needs no row.
+mail_opt_outs = sa.Table(
+    "mail_opt_outs", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,4 +1,4 @@
-"""Outgoing e-mail: the mail outbox.
+"""Outgoing e-mail: the mail outbox and the users who opted out.
 
 Revision ID: 0011_mail
 Revises: 0010_sessions
@@ -50,9 +50,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_mail_outbox_status_next", "mail_outbox", ["status", "next_attempt_at"])
     op.create_index("ix_mail_outbox_created_at", "mail_outbox", ["created_at"])
+    op.create_table(
+        "mail_opt_outs",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
+                                name=op.f("fk_mail_opt_outs_user_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mail_opt_outs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("mail_opt_outs")
     op.drop_index("ix_mail_outbox_created_at", table_name="mail_outbox")
     op.drop_index("ix_mail_outbox_status_next", table_name="mail_outbox")
     op.drop_table("mail_outbox")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from server.db.schema import utcnow
@@ -20,17 +18,6 @@ from tests.support.waiting import eventually
 
 RICK = "rick@example.test"
 TINA = "tina@example.test"
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    """A real SMTP server on 127.0.0.1, a free port."""
-    smtp = SmtpSink()
-    await smtp.start()
-    try:
-        yield smtp
-    finally:
-        await smtp.stop()
 
 
 async def _start(data: Path, sink: SmtpSink, **extra: Any) -> RunningServer:
