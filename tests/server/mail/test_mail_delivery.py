@@ -312,3 +312,47 @@ async def test_mail_off_queues_nothing(server: RunningServer, admin: Client) -> 
     assert (await mo.post("/api/v1/tickets", json={"title": "x"})).status == 201
     assert await _outbox(server) == []
     assert MAIL_SENDER not in server.app
+
+
+async def test_sla_notify_on_an_unassigned_ticket_mails_the_group_staff(
+        tmp_path: Path, sink: SmtpSink) -> None:
+    """Without an assignee the group's technicians get the escalation, never the requester."""
+    server = await _start(tmp_path / "data", sink)
+    try:
+        people = await _people(server)
+        admin = people["admin"]
+        group = (await admin.post("/api/v1/groups", json={"name": "Level 1"})).json
+        for member in (people["tech"], people["req"]):  # a requester in the group: no mail
+            resp = await admin.put(
+                f"/api/v1/groups/{group['id']}/members/{member.user['id']}")
+            assert resp.status in (200, 204), resp.body
+        resp = await admin.post("/api/v1/sla/policies", json={
+            "name": "Default", "calendar_id": 1, "fallback": True,
+            "targets": {"resolution": 60}, "warn_percents": [],
+            "escalations": [{"on": "breach", "action": "notify"}]})
+        assert resp.status == 201, resp.body
+        resp = await people["tech"].post("/api/v1/tickets", json={
+            "title": "Backup failed", "requester_id": people["req"].user["id"],
+            "group_id": group["id"]})
+        assert resp.status == 201 and resp.json["assignee"] is None, resp.body
+        await sink.wait_for(1)  # the receipt
+        later = dt.timedelta(hours=2)
+        server.app[MAIL_SENDER].now = lambda: utcnow() + later
+        engine = server.app[SLA_ENGINE]
+        engine.now = lambda: utcnow() + later
+        engine.wake.set()
+        mails = await sink.wait_for(2)
+        assert mails[1]["To"] == TINA
+        assert "resolution breached" in _text(mails[1])
+
+        async def queued() -> list[str]:
+            return [r.reason for r in await _outbox(server)]
+
+        await eventually(lambda: _sent_all(server))
+        assert await queued() == ["received", "sla"]
+    finally:
+        await server.close()
+
+
+async def _sent_all(server: RunningServer) -> bool:
+    return all(r.status == "sent" for r in await _outbox(server))
