@@ -131,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_allow_plaintext", bool, False,
             "Allow smtp_security = none to a non-local SMTP server (mail and password "
             "travel unencrypted)."),
+    Setting("smtp_ca_file", str, "",
+            "PEM file of the CAs that may sign the SMTP server's certificate (a private CA); "
+            "empty: the system's CA store."),
     Setting("smtp_username", str, "", "User name for SMTP authentication; empty: no login."),
     Setting("smtp_password", str, "", "Password for SMTP authentication.", secret=True),
     Setting("smtp_password_file", str, "",
@@ -184,6 +187,7 @@ class Settings:
     smtp_port: int
     smtp_security: str
     smtp_allow_plaintext: bool
+    smtp_ca_file: str
     smtp_username: str
     smtp_password: str = field(repr=False)  # never in a printed or logged repr
     smtp_password_file: str
@@ -339,6 +343,8 @@ def load(
         values[key] = _coerce(_BY_NAME[key], raw, "override")
     _validate(values)
     _read_secret_file(values, "smtp_password_file", "smtp_password")
+    if values["smtp_ca_file"] and not Path(values["smtp_ca_file"]).expanduser().is_file():
+        raise SettingsError(f"smtp_ca_file: no such file {values['smtp_ca_file']!r}")
     # Resolved once here, at start-up: request handlers must not touch the file system.
     values["data"] = str(Path(values["data"]).expanduser().resolve())
     try:

@@ -35,6 +35,7 @@ class SmtpConfig:
     host: str
     port: int
     security: str  # starttls | tls | none
+    ca_file: str
     username: str
     password: str
     mail_from: str
@@ -43,7 +44,8 @@ class SmtpConfig:
     def from_settings(cls, settings: Settings) -> SmtpConfig:
         """Return the SMTP configuration of ``settings``."""
         return cls(host=settings.smtp_host, port=settings.smtp_port,
-                   security=settings.smtp_security, username=settings.smtp_username,
+                   security=settings.smtp_security, ca_file=settings.smtp_ca_file,
+                   username=settings.smtp_username,
                    password=settings.smtp_password, mail_from=settings.mail_from)
 
     def __repr__(self) -> str:
@@ -65,6 +67,13 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@functools.cache
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    """Return a client TLS context that verifies the server (built once per CA file:
+    loading the system's CA store costs tens of milliseconds)."""
+    return ssl.create_default_context(cafile=ca_file or None)
+
+
 def deliver(config: SmtpConfig, rows: list[tuple[int, Any]]) -> list[outbox.Outcome]:
     """Send messages over one SMTP connection (blocking: call in a thread).
 
@@ -72,16 +81,16 @@ def deliver(config: SmtpConfig, rows: list[tuple[int, Any]]) -> list[outbox.Outc
     refused, timeouts, 4xx codes, a dropped connection) is temporary and retried later.
     """
     outcomes: list[outbox.Outcome] = []
-    context = ssl.create_default_context()
     try:
         if config.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port,
-                                                  timeout=SMTP_TIMEOUT, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=SMTP_TIMEOUT,
+                context=_tls_context(config.ca_file))
         else:
             smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT)
         with smtp:
             if config.security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=_tls_context(config.ca_file))
             if config.username:
                 smtp.login(config.username, config.password)
             for mail_id, message in rows:

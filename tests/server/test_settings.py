@@ -94,6 +94,7 @@ def test_mail_is_off_by_default_and_starttls_is_the_default() -> None:
     ({**SMTP, "DESKMATE_SMTP_PASSWORD": "x", "DESKMATE_SMTP_PASSWORD_FILE": "/x"},
      "smtp_password"),
     ({**SMTP, "DESKMATE_SMTP_PASSWORD_FILE": "/nonexistent/pw"}, "smtp_password_file"),
+    ({**SMTP, "DESKMATE_SMTP_CA_FILE": "/nonexistent/ca.pem"}, "smtp_ca_file"),
 ])
 def test_bad_mail_settings_are_refused(env: dict[str, str], fragment: str) -> None:
     """Unknown security, plaintext to a remote host, or a missing sender stop the server."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -23,12 +24,15 @@ class SmtpSink:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse: str | None = None
+    tls_context: ssl.SSLContext | None = None  # given: clients must use STARTTLS
+    tls_used: list[bool] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
-    async def handle_DATA(self, _server: SMTP, _session: Session,
+    async def handle_DATA(self, _server: SMTP, session: Session,
                           envelope: Envelope) -> str:
         if self.refuse is not None:
             return self.refuse
+        self.tls_used.append(session.ssl is not None)
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -41,7 +45,9 @@ class SmtpSink:
         """Listen (again) on the sink's port; the first start picks a free port."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="sink.test", loop=loop), self.host, self.port)
+            lambda: SMTP(self, hostname="sink.test", loop=loop, tls_context=self.tls_context,
+                         require_starttls=self.tls_context is not None),
+            self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -356,3 +356,54 @@ async def test_sla_notify_on_an_unassigned_ticket_mails_the_group_staff(
 
 async def _sent_all(server: RunningServer) -> bool:
     return all(r.status == "sent" for r in await _outbox(server))
+
+
+async def _tls_sink(tmp_path: Path) -> tuple[SmtpSink, Path]:
+    """Return a started SMTP server that requires STARTTLS with a certificate of its own CA."""
+    import asyncio
+
+    from server.tls import ensure_own_ca, server_context
+
+    info = await asyncio.to_thread(ensure_own_ca, tmp_path / "smtp-tls", hostnames=["127.0.0.1"])
+    assert info.ca_file is not None
+    sink = SmtpSink(tls_context=await asyncio.to_thread(server_context, info))
+    await sink.start()
+    return sink, info.ca_file
+
+
+async def test_starttls_delivers_to_a_server_with_a_trusted_certificate(tmp_path: Path) -> None:
+    """With smtp_security=starttls and the relay's CA in smtp_ca_file the mail is delivered."""
+    sink, ca_file = await _tls_sink(tmp_path)
+    server = await start_server(tmp_path / "data", **{
+        **sink.settings(), "smtp_security": "starttls", "smtp_ca_file": str(ca_file)})
+    try:
+        people = await _people(server)
+        await people["req"].post("/api/v1/tickets", json={"title": "Encrypted"})
+        [mail] = await sink.wait_for(1)
+        assert mail["Subject"] == "[#INC-000001] Encrypted"
+        assert sink.tls_used == [True]
+    finally:
+        await server.close()
+        await sink.stop()
+
+
+async def test_starttls_refuses_a_certificate_it_cannot_verify(tmp_path: Path) -> None:
+    """An SMTP server whose certificate is not trusted gets nothing; the mail waits queued."""
+    sink, _ca_file = await _tls_sink(tmp_path)
+    server = await start_server(tmp_path / "data", **{
+        **sink.settings(), "smtp_security": "starttls"})
+    try:
+        people = await _people(server)
+        await people["req"].post("/api/v1/tickets", json={"title": "Not to a stranger"})
+
+        async def tried() -> bool:
+            return [r.attempts for r in await _outbox(server)] == [1]
+
+        await eventually(tried)
+        [row] = await _outbox(server)
+        assert row.status == "queued"
+        assert "CERTIFICATE_VERIFY_FAILED" in (row.last_error or ""), row.last_error
+        assert sink.messages == []
+    finally:
+        await server.close()
+        await sink.stop()
