@@ -53,25 +53,24 @@ def _config(conn: Connection) -> MailConfig | None:
     return _CONFIGS.get(conn.engine)
 
 
-def _recipients(conn: Connection, ids: set[int]) -> dict[int, compose.Recipient]:
-    """Return the active users among ``ids`` with an e-mail address who did not opt out."""
+def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
+    """Return the users among ``ids`` with what deciding and rendering need (one query)."""
     if not ids:
         return {}
-    rows = conn.execute(sa.select(users.c.id, users.c.display_name, users.c.email,
-                                  users.c.role)
-                        .where(users.c.id.in_(sorted(ids)), users.c.active.is_(True),
-                               users.c.email.is_not(None),
-                               users.c.id.not_in(sa.select(mail_opt_outs.c.user_id))))
+    rows = conn.execute(
+        sa.select(users.c.id, users.c.display_name, users.c.email, users.c.role,
+                  users.c.active, mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
+        .select_from(users.outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id))
+        .where(users.c.id.in_(sorted(ids))))
+    return {r.id: r for r in rows}
+
+
+def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
+    """Return the users who get mail: active, with an address, not opted out."""
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
                                     staff=r.role in STAFF_ROLES)
-            for r in rows if compose.valid_address(r.email)}
-
-
-def _name(conn: Connection, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    return conn.execute(sa.select(users.c.display_name)
-                        .where(users.c.id == user_id)).scalar_one_or_none()
+            for r in found.values()
+            if r.active and r.email and not r.opted_out and compose.valid_address(r.email)}
 
 
 def _insert(conn: Connection, config: MailConfig, ticket_id: int, now: dt.datetime,
@@ -136,10 +135,11 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
         if resolved:
             wanted.append(("resolved", row.requester_id, body, False))
     wanted = [w for w in wanted if w[1] != actor_id or w[0] == "received"]
-    people = _recipients(conn, {w[1] for w in wanted})
+    found = _users(conn, {w[1] for w in wanted} | ({actor_id} if actor_id else set()))
+    people = _recipients(found)
     if not people:
         return
-    actor = _name(conn, actor_id)
+    actor = found[actor_id].display_name if actor_id in found else None
     _insert(conn, config, ticket_id, now, [
         (reason, compose.render(reason, ticket, people[user_id], base_url=config.base_url,
                                 domain=config.domain, actor=actor, text=text, first=first),
@@ -163,7 +163,7 @@ def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.dateti
     else:
         ids = set()
     # Escalations are the desk's business: only staff receive them.
-    people = {k: v for k, v in _recipients(conn, ids).items() if v.staff}
+    people = {k: v for k, v in _recipients(_users(conn, ids)).items() if v.staff}
     ticket = compose.Ticket(id=row.id, number=row.number, title=row.title)
     _insert(conn, config, ticket_id, now, [
         ("sla", compose.render("sla", ticket, person, base_url=config.base_url,
