@@ -12,7 +12,7 @@ technician who both have e-mail addresses:
   ``smtplib`` to a local aiosmtpd server; beside it, the baseline of the same messages
   sent by bare ``smtplib`` over one connection with no database work.
 
-    .venv/bin/python bench/mail.py [--tickets 2000] [--mails 1000]
+    .venv/bin/python bench/mail.py [--tickets 2000] [--mails 1000]  # test extras: aiosmtpd
 """
 
 from __future__ import annotations
