@@ -13,6 +13,8 @@ from tests.support.agents import FakeProbe, enroll_device, start_agent
 from tests.support.server import Client, RunningServer
 from tests.support.waiting import eventually
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 
 async def make_group(admin: Client, name: str) -> int:
     resp = await admin.post("/api/v1/groups", json={"name": name})

@@ -10,6 +10,8 @@ import pytest
 from tests.server.test_bad_input import snapshot
 from tests.support.server import Client, RunningServer
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 MARK = ("\u0002", "\u0003")
 
 
