@@ -77,6 +77,18 @@ def database_url(request: pytest.FixtureRequest, backend: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, backend: str,
+                       tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database (a SQLite file or a PostgreSQL database), unmigrated."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    cluster: Cluster = request.getfixturevalue("postgres")
+    with cluster.database() as url:
+        yield url
+
+
+@pytest.fixture
 async def server(tmp_path: Path, database_url: str) -> AsyncIterator[RunningServer]:
     """Start the real server over TLS on 127.0.0.1 port 0 with a temporary data dir."""
     running = await start_server(tmp_path / "data", database_url=database_url)

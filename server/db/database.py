@@ -50,6 +50,9 @@ def create_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 5) ->
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
 
         return engine
+    # PostgreSQL (psycopg 3): reads use REPEATABLE READ (see Database._run_read); writes
+    # keep READ COMMITTED, so a write from another process (the CLI) waits for a row lock
+    # instead of failing with a serialization error.
     return sa.create_engine(url, pool_size=pool_size, pool_pre_ping=True)
 
 
@@ -76,8 +79,14 @@ class Database:
                 conn.info.pop("writer", None)
 
     def _run_read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn, conn.begin():
-            return fn(conn)
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # One snapshot for the whole read, as a SQLite read transaction in WAL mode
+                # has: under PostgreSQL's default READ COMMITTED each statement would see
+                # the writes committed before it (a page and its count could disagree).
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                return fn(conn)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction on the writer thread."""

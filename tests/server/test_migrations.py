@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,17 +15,6 @@ from server.db.schema import metadata
 pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 FTS_SUFFIXES = ("_fts", "_fts_data", "_fts_idx", "_fts_content", "_fts_docsize", "_fts_config")
-
-
-@pytest.fixture
-def empty_database_url(request: pytest.FixtureRequest, backend: str,
-                       tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database (not the migrated copy other tests get)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'x.db'}"
-        return
-    with request.getfixturevalue("postgres").database() as url:
-        yield url
 
 
 def test_migrations_match_declared_tables(empty_database_url: str) -> None:

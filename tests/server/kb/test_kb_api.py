@@ -320,6 +320,7 @@ BAD_ARTICLES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.sqlite_only  # input validation: PostgreSQL would add time, not coverage
 @pytest.mark.parametrize(("label", "body"), BAD_ARTICLES, ids=[b[0] for b in BAD_ARTICLES])
 async def test_bad_article_input_changes_nothing(
         server: RunningServer, clients: dict[str, Client], label: str,
