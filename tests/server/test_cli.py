@@ -81,6 +81,22 @@ def test_migrate_reports_head(tmp_path: Path) -> None:
     assert match and match.group(1) == match.group(2)
 
 
+@pytest.mark.all_databases
+def test_migrate_and_create_user_on_the_configured_database(
+        tmp_path: Path, empty_database_url: str) -> None:
+    """DESKMATE_DATABASE_URL points the commands at the database (SQLite or PostgreSQL)."""
+    env = {"DESKMATE_DATABASE_URL": empty_database_url}
+    out = _run(tmp_path / "var", "migrate", env=env)
+    assert out.returncode == 0, out.stderr
+    match = re.search(r"revision (\w+) \(head (\w+)\)", out.stdout)
+    assert match and match.group(1) == match.group(2)
+    made = _run(tmp_path / "var", "create-user", "carla", "--role", "technician", env=env)
+    assert made.returncode == 0, made.stderr
+    dup = _run(tmp_path / "var", "create-user", "Carla", "--role", "requester", env=env)
+    assert dup.returncode == 2 and "taken" in dup.stderr, dup.stderr
+    assert not (tmp_path / "var" / "deskmate.db").exists()  # nothing went to the default
+
+
 def test_bad_setting_is_reported_not_raised(tmp_path: Path) -> None:
     """A bad environment value ends with a one-line error, not a traceback."""
     out = _run(tmp_path / "var", "init", env={"DESKMATE_PORT": "abc"})
