@@ -13,8 +13,6 @@ from tests.support.agents import FakeProbe, enroll_device, start_agent
 from tests.support.server import Client, RunningServer
 from tests.support.waiting import eventually
 
-pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
-
 
 async def make_group(admin: Client, name: str) -> int:
     resp = await admin.post("/api/v1/groups", json={"name": name})
@@ -91,7 +89,6 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
 ]
 
 
-@pytest.mark.sqlite_only  # input validation: PostgreSQL would add time, not coverage
 @pytest.mark.parametrize(("label", "change", "status", "code"), BAD, ids=[b[0] for b in BAD])
 async def test_bad_checks_are_refused(admin: Client, label: str, change: dict[str, Any],
                                       status: int, code: str) -> None:
