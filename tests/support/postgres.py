@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,9 @@ class Cluster:
         self.root = root
         self.process = process
         self._names = itertools.count(1)
+        # Copies of a template are made one ahead, on this thread (see database()).
+        self._spares: dict[str, Future[str]] = {}
+        self._maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spare")
 
     def url(self, dbname: str) -> str:
         """Return the SQLAlchemy URL of a database of this cluster (psycopg 3, socket)."""
@@ -96,8 +100,18 @@ class Cluster:
 
     @contextlib.contextmanager
     def database(self, *, template: str | None = None) -> Iterator[str]:
-        """Yield the URL of a fresh database, dropped afterwards."""
-        name = self.create_database(template=template)
+        """Yield the URL of a fresh database, dropped afterwards.
+
+        A copy of a migrated template takes ~0.3 s (an empty database far less): the next
+        copy is made on a worker thread while the test runs, so a test seldom waits.
+        """
+        if template is None:
+            name = self.create_database()
+        else:
+            spare = self._spares.pop(template, None)
+            name = spare.result() if spare else self.create_database(template=template)
+            self._spares[template] = self._maker.submit(self.create_database,
+                                                        template=template)
         try:
             yield self.url(name)
         finally:
@@ -110,6 +124,7 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its directory."""
+        self._maker.shutdown(wait=True)  # a copy in progress finishes first
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back, exit
             try:
