@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import sqlalchemy as sa
 
 from server.db.database import Database, create_engine
+from server.settings import SettingsError
+from tests.support.postgres import Cluster
 
 pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
@@ -46,3 +50,22 @@ def test_a_failed_write_keeps_nothing_and_the_next_one_runs(empty_database_url: 
             sa.text("SELECT n FROM marks")).scalars().all()) == [2]
     finally:
         db.close()
+
+
+def test_a_plain_postgresql_url_uses_psycopg(postgres: Cluster) -> None:
+    """A postgresql:// URL that names no driver connects with psycopg 3."""
+    with postgres.database() as url:
+        engine = create_engine(url.replace("postgresql+psycopg://", "postgresql://"))
+        try:
+            with engine.connect() as conn:
+                assert conn.dialect.driver == "psycopg"
+                assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        finally:
+            engine.dispose()
+
+
+def test_a_missing_driver_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without psycopg a PostgreSQL URL is refused with what to install, not a traceback."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # makes `import psycopg` fail
+    with pytest.raises(SettingsError, match=r"pip install 'deskmate\[postgres\]'"):
+        create_engine("postgresql://deskmate@/deskmate")
