@@ -64,12 +64,13 @@ _FTS5 = _TextSearch(
     rank=f"bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})",
     quote='"{}"', prefix="*", join=" ")
 # PostgreSQL: a tsvector column with a GIN index (revision 0011_postgres_search). The
-# weights array is {D, C, B, A}: titles are weight A, bodies B. ts_rank reads no corpus
-# statistics, but common words still list newest first, as on SQLite: one behaviour.
+# weights array is {D, C, B, A}: titles are weight A, bodies B; normalization 1 divides
+# by the log of the document's length, as bm25 favours short documents. ts_rank reads no
+# corpus statistics, but common words still list newest first, as on SQLite.
 _TSVECTOR = _TextSearch(
     match="document @@ to_tsquery('deskmate', :match)",
     rank=(f"-CAST(ts_rank('{{0, 0, {BODY_WEIGHT / TITLE_WEIGHT}, 1}}', document, "
-          "to_tsquery('deskmate', :match)) AS double precision)"),
+          "to_tsquery('deskmate', :match), 1) AS double precision)"),
     quote="'{}'", prefix=":*", join=" & ")
 
 
