@@ -5,7 +5,7 @@ PostgreSQL refuses to run as root. When the tests run as root, the cluster runs 
 ``postgres`` system user (created by Debian's ``postgresql`` package) through
 ``setpriv``; otherwise it runs as the current user. Durability settings are off
 (``fsync``, ``synchronous_commit``, ``full_page_writes``): the cluster lives for one test
-session and is deleted after it.
+session and is deleted after it, or by the next session if its run was killed.
 """
 
 from __future__ import annotations
@@ -152,6 +152,41 @@ def _run_as() -> tuple[list[str], int, int]:
     return prefix, account.pw_uid, account.pw_gid
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans() -> None:
+    """Stop and delete clusters left by test runs that were killed before their teardown.
+
+    A cluster records the pid of the test process that made it (``owner.pid``); one
+    whose owner is gone is an orphan. Its postmaster is stopped only if that process
+    is the ``postgres`` of that very directory.
+    """
+    for owner in glob.glob(os.path.join(tempfile.gettempdir(), "deskmate-pg-*", "owner.pid")):
+        root = Path(owner).parent
+        try:
+            if _pid_alive(int(Path(owner).read_text())):
+                continue
+            postmaster = int((root / "data" / "postmaster.pid").read_text().split()[0])
+            cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            cmdline, postmaster = b"", 0
+        if postmaster and str(root / "data").encode() in cmdline:
+            os.kill(postmaster, signal.SIGINT)  # fast shutdown
+            for _ in range(100):
+                if not _pid_alive(postmaster):
+                    break
+                time.sleep(0.05)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def postgres_cluster() -> Iterator[Cluster]:
     """Start a fresh cluster for the test session; stop and delete it afterwards."""
@@ -164,7 +199,9 @@ def postgres_cluster() -> Iterator[Cluster]:
         missing("PostgreSQL server binaries (initdb, postgres) are not installed "
                 "(Debian: apt-get install postgresql)")
     prefix, uid, gid = _run_as()
+    remove_orphans()
     root = Path(tempfile.mkdtemp(prefix="deskmate-pg-"))
+    (root / "owner.pid").write_text(str(os.getpid()))
     os.chown(root, uid, gid)
     data = root / "data"
     env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
