@@ -1,4 +1,9 @@
-"""Shared fixtures: a real server per test, clients per role, Xvfb, Chromium, loop guard."""
+"""Shared fixtures: a real server per test, clients per role, Xvfb, Chromium, loop guard.
+
+Modules marked ``pytest.mark.all_databases`` run each test that uses the database (through
+``server``, ``database_url`` or ``backend``) twice: on SQLite and on PostgreSQL (a
+throwaway cluster for the session, a fresh database per test; tests/support/postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from typing import Any
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
+from server.db import migrate
+from server.db.database import Database, create_engine
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, open_page
+from tests.support.postgres import Cluster, postgres_cluster
 from tests.support.server import ADMIN_PASSWORD, Client, RunningServer, start_server
 from tests.support.xvfb import xvfb_display
 
@@ -21,10 +29,69 @@ def blockbuster() -> Iterator[BlockBuster]:
         yield bb
 
 
+BACKENDS = ("sqlite", "postgres")
+TEMPLATE = "deskmate_template"  # migrated once per session; each test gets a copy
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the database tests of modules marked ``all_databases`` on both backends."""
+    marked = metafunc.definition.get_closest_marker
+    if ("backend" in metafunc.fixturenames and marked("all_databases")
+            and not marked("sqlite_only")):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test runs on: "sqlite" unless parametrized (see the module doc)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A PostgreSQL cluster for the session with a template database at the newest schema."""
+    with postgres_cluster() as cluster:
+        cluster.create_database(name=TEMPLATE)
+        db = Database(create_engine(cluster.url(TEMPLATE)))
+        try:
+            db.write_sync(migrate.upgrade)  # every migration, once, on PostgreSQL
+        finally:
+            db.close()
+        yield cluster
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str) -> Iterator[str]:
+    """The server's ``database_url``: "" (its SQLite file) or a fresh PostgreSQL database.
+
+    The PostgreSQL database is a copy of the session's migrated template (a copy takes
+    ~50 ms, the migrations much longer); the server still runs the migrations, which find
+    nothing to do. tests/server/test_migrations.py migrates empty databases.
+    """
+    if backend == "sqlite":
+        yield ""
+        return
+    cluster: Cluster = request.getfixturevalue("postgres")
+    with cluster.database(template=TEMPLATE) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, backend: str,
+                       tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database (a SQLite file or a PostgreSQL database), unmigrated."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    cluster: Cluster = request.getfixturevalue("postgres")
+    with cluster.database() as url:
+        yield url
+
+
+@pytest.fixture
+async def server(tmp_path: Path, database_url: str) -> AsyncIterator[RunningServer]:
     """Start the real server over TLS on 127.0.0.1 port 0 with a temporary data dir."""
-    running = await start_server(tmp_path / "data")
+    running = await start_server(tmp_path / "data", database_url=database_url)
     try:
         yield running
     finally:

@@ -19,11 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from server.settings import SettingsError
+
 T = TypeVar("T")
 
 
 def create_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 5) -> Engine:
-    """Create an engine; for SQLite, turn on WAL, foreign keys and a busy timeout."""
+    """Create an engine; for SQLite, turn on WAL, foreign keys and a busy timeout.
+
+    Raises:
+        SettingsError: a PostgreSQL URL without the driver installed.
+    """
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -50,7 +56,21 @@ def create_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 5) ->
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        # A plain postgresql:// URL means psycopg 3, the driver of the [postgres] extra
+        # (SQLAlchemy would pick psycopg2).
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise SettingsError("database_url: PostgreSQL needs the psycopg driver: "
+                                "pip install 'deskmate[postgres]'") from exc
+    # PostgreSQL: reads use REPEATABLE READ (see Database._run_read); writes keep READ
+    # COMMITTED, so a write from another process (the CLI) waits for a row lock instead
+    # of failing with a serialization error.
+    return sa.create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
 
 
 class Database:
@@ -76,8 +96,14 @@ class Database:
                 conn.info.pop("writer", None)
 
     def _run_read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn, conn.begin():
-            return fn(conn)
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # One snapshot for the whole read, as a SQLite read transaction in WAL mode
+                # has: under PostgreSQL's default READ COMMITTED each statement would see
+                # the writes committed before it (a page and its count could disagree).
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                return fn(conn)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction on the writer thread."""

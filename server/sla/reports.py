@@ -31,8 +31,9 @@ def compliance(conn: Connection, *, start: dt.datetime, end: dt.datetime, by: st
     if by == "policy":
         key: Any = sla_clocks.c.policy_name
     elif by == "priority":
-        key = sa.func.concat("P", tickets.c.priority) if conn.dialect.name != "sqlite" \
-            else ("P" + sa.cast(tickets.c.priority, sa.String))
+        # A literal, not a bound "P": PostgreSQL must see the same expression in SELECT
+        # and GROUP BY (concat() is missing from SQLite before 3.44).
+        key = sa.literal_column("'P'") + sa.cast(tickets.c.priority, sa.String)
     else:
         key = sa.func.coalesce(groups.c.name, "(no group)")
     query = (sa.select(key.label("key"), sla_clocks.c.kind,

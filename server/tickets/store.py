@@ -32,7 +32,7 @@ from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
 from server.tickets.schemas import DeviceRef, Ticket, TicketEvent, UserRef
 
-TITLE_WEIGHT = 10.0  # bm25 column weights: a title match outranks a body match
+TITLE_WEIGHT = 10.0  # column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
 # A search considers the newest MAX_HITS matching documents (rowid order is time order).
 # bm25() costs time in proportion to the documents that contain each query word (FTS5
@@ -41,35 +41,68 @@ BODY_WEIGHT = 1.0
 # relevance. See docs/tickets.md, "Search".
 MAX_HITS = 2_000
 COMMON_WORD_DOCS = 20_000
+
+
+@dataclass(frozen=True)
+class _TextSearch:
+    """How one database matches and ranks documents of ``tickets_fts``.
+
+    The table has the same name and columns on both (rowid = event id, title, body,
+    ticket_id, event_id, public as 0/1), so documents are written and read with the same
+    SQL; these two expressions and the query syntax are all that differ.
+    """
+
+    match: str  # SQL condition: the document matches :match
+    rank: str  # SQL of a document's rank for :match, lower is better
+    quote: str  # one word of a query, {} replaced by the word
+    prefix: str  # suffix making the last word a prefix
+    join: str  # between words (every word must match)
+
+
+# SQLite: the FTS5 virtual table (revision 0003), bm25 with per-column weights.
+_FTS5 = _TextSearch(
+    match="tickets_fts MATCH :match",
+    rank=f"bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})",
+    quote='"{}"', prefix="*", join=" ")
+# PostgreSQL: a tsvector column with a GIN index (revision 0011_postgres_search). The
+# weights array is {D, C, B, A}: titles are weight A, bodies B; normalization 1 divides
+# by the log of the document's length, as bm25 favours short documents. ts_rank reads no
+# corpus statistics, but common words still list newest first, as on SQLite.
+_TSVECTOR = _TextSearch(
+    match="document @@ to_tsquery('deskmate', :match)",
+    rank=(f"-CAST(ts_rank('{{0, 0, {BODY_WEIGHT / TITLE_WEIGHT}, 1}}', document, "
+          "to_tsquery('deskmate', :match), 1) AS double precision)"),
+    quote="'{}'", prefix=":*", join=" & ")
+
+
+def _text_search(conn: Connection) -> _TextSearch:
+    return _FTS5 if conn.dialect.name == "sqlite" else _TSVECTOR
+
+
 # bm25() is only allowed in a plain full-text query: rank in a subquery that SQLite
 # cannot flatten into the join (it has a LIMIT), then group per ticket. Only constants
 # are formatted into these strings; the user's words travel as :match.
 _PUBLIC = " AND public = 1"
 
 
-def _ranked_sql(*, public_only: bool) -> str:
-    """Return SQL ranking the newest MAX_HITS matches by bm25, one row per ticket."""
+def _ranked_sql(ts: _TextSearch, *, public_only: bool) -> str:
+    """Return SQL ranking the newest MAX_HITS matches, one row per ticket."""
     extra = _PUBLIC if public_only else ""
-    cutoff = ("coalesce((SELECT rowid FROM tickets_fts WHERE "  # noqa: S608 - constants only
-              f"tickets_fts MATCH :match{extra} ORDER BY rowid DESC "
-              f"LIMIT 1 OFFSET {MAX_HITS - 1}), 0)")
+    cutoff = (f"coalesce((SELECT rowid FROM tickets_fts WHERE {ts.match}{extra} "  # noqa: S608
+              f"ORDER BY rowid DESC LIMIT 1 OFFSET {MAX_HITS - 1}), 0)")
     return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
-            f"SELECT ticket_id, bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
-            f"FROM tickets_fts WHERE tickets_fts MATCH :match{extra} AND rowid >= {cutoff} "
-            f"ORDER BY rank LIMIT {MAX_HITS}) GROUP BY ticket_id")
+            f"SELECT ticket_id, {ts.rank} AS rank "
+            f"FROM tickets_fts WHERE {ts.match}{extra} AND rowid >= {cutoff} "
+            f"ORDER BY rank LIMIT {MAX_HITS}) AS hits GROUP BY ticket_id")
 
 
-def _recent_sql(*, public_only: bool) -> str:
+def _recent_sql(ts: _TextSearch, *, public_only: bool) -> str:
     """Return SQL ordering matches newest document first (rank = -rowid), one row per ticket."""
     extra = _PUBLIC if public_only else ""
     return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
             "SELECT ticket_id, -rowid AS rank FROM tickets_fts "
-            f"WHERE tickets_fts MATCH :match{extra} ORDER BY rowid DESC LIMIT {MAX_HITS}) "
+            f"WHERE {ts.match}{extra} ORDER BY rowid DESC LIMIT {MAX_HITS}) AS hits "
             "GROUP BY ticket_id")
-
-
-def _has_fts(conn: Connection) -> bool:
-    return conn.dialect.name == "sqlite"
 
 
 def next_number(conn: Connection, kind: lifecycle.Kind) -> str:
@@ -117,7 +150,7 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
     event_id = int(conn.execute(ticket_events.insert().values(
         ticket_id=ticket_id, at=now, actor_id=actor_id, type=type, public=public, body=body,
         changes=changes or {})).inserted_primary_key[0])  # type: ignore[index]
-    if body and _has_fts(conn):
+    if body:
         # A document's rowid is its event's id: found again without a scan, and newer
         # documents have larger rowids (search bounds its candidates by them).
         conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
@@ -132,8 +165,6 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
 def _index_ticket(conn: Connection, ticket_id: int, title: str, description: str, *,
                   doc_id: int | None = None) -> None:
     """(Re)index a ticket's title and description as the document of its "created" event."""
-    if not _has_fts(conn):
-        return
     if doc_id is None:
         doc_id = conn.execute(sa.select(sa.func.min(ticket_events.c.id))
                               .where(ticket_events.c.ticket_id == ticket_id)).scalar_one()
@@ -283,12 +314,16 @@ def fts_words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())[:12]
 
 
-def fts_match(words: list[str], *, prefix: bool) -> str:
-    """Turn words into a safe FTS5 query: every word must match (optionally prefix on the last)."""
-    quoted = [f'"{w}"' for w in words]
+def fts_match(words: list[str], *, prefix: bool, syntax: _TextSearch = _FTS5) -> str:
+    """Turn words into a safe query: every word must match (optionally prefix on the last).
+
+    The words come from :func:`fts_words` (letters, digits, underscores), so quoting
+    each one leaves no operator of either query language in them.
+    """
+    quoted = [syntax.quote.format(w) for w in words]
     if prefix:
-        quoted[-1] += "*"  # the word being typed
-    return " ".join(quoted)
+        quoted[-1] += syntax.prefix  # the word being typed
+    return syntax.join.join(quoted)
 
 
 def fts_query(text: str) -> str | None:
@@ -300,7 +335,7 @@ def fts_query(text: str) -> str | None:
 def _more_matches_than(conn: Connection, match: str, count: int) -> bool:
     """Tell whether ``match`` finds more than ``count`` documents (reads rowids only)."""
     return conn.execute(sa.text(
-        "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match "
+        f"SELECT rowid FROM tickets_fts WHERE {_text_search(conn).match} "  # noqa: S608
         "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"), {"match": match, "skip": count},
     ).first() is not None
 
@@ -314,24 +349,26 @@ def search_plan(conn: Connection, words: list[str], *, page: int,
     covers. Matches are ranked by bm25 unless a word (or the prefix) is common: bm25 would
     read all its postings, so matches come newest first instead.
     """
-    match = fts_match(words, prefix=False)
+    ts = _text_search(conn)
+    match = fts_match(words, prefix=False, syntax=ts)
     prefix = not _more_matches_than(conn, match, page - 1)
     if prefix:
-        match = fts_match(words, prefix=True)
+        match = fts_match(words, prefix=True, syntax=ts)
     # One word at a time, as bm25 counts them; a prefix counts every word it covers.
-    singles = {fts_match([w], prefix=False) for w in words[:-1]}
-    singles.add(fts_match(words[-1:], prefix=prefix))
+    singles = {fts_match([w], prefix=False, syntax=ts) for w in words[:-1]}
+    singles.add(fts_match(words[-1:], prefix=prefix, syntax=ts))
     common = any(_more_matches_than(conn, single, COMMON_WORD_DOCS) for single in singles)
     sql = _recent_sql if common else _ranked_sql
-    return sql(public_only=public_only), match
+    return sql(ts, public_only=public_only), match
 
 
 # A requester's own documents are few: match them by rowid (= event id) instead of
 # bounding the whole desk's matches, so none of theirs is missed. No bm25 here: its IDF
 # count would read every posting of each word again for each document looked up.
-_OWN_SQL = ("SELECT ticket_id, min(rank) AS rank FROM ("
+def _own_sql(ts: _TextSearch) -> str:
+    return ("SELECT ticket_id, min(rank) AS rank FROM ("  # noqa: S608 - constants only
             "SELECT ticket_id, -rowid AS rank FROM tickets_fts "
-            "WHERE tickets_fts MATCH :match AND public = 1 AND rowid IN :own) "
+            f"WHERE {ts.match} AND public = 1 AND rowid IN :own) AS hits "
             "GROUP BY ticket_id")
 
 
@@ -352,14 +389,15 @@ def own_search(conn: Connection, words: list[str], *, requester_id: int) -> Any 
     bounded search of public text instead.
     """
     own = own_documents(conn, requester_id)
-    match = fts_match(words, prefix=False)
+    ts = _text_search(conn)
+    match = fts_match(words, prefix=False, syntax=ts)
     found = own and conn.execute(sa.text(
-        "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match AND public = 1 "
+        f"SELECT rowid FROM tickets_fts WHERE {ts.match} AND public = 1 "  # noqa: S608
         "AND rowid IN :own LIMIT 1").bindparams(sa.bindparam("own", own, expanding=True)),
         {"match": match}).first() is not None
     if not found:
         return None
-    return sa.text(_OWN_SQL).bindparams(
+    return sa.text(_own_sql(ts)).bindparams(
         sa.bindparam("match", match), sa.bindparam("own", own, expanding=True)).columns(
         ticket_id=sa.Integer, rank=sa.Float).subquery()
 
@@ -397,22 +435,17 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         words = fts_words(f.q)
         if not words:
             return [], None
-        if _has_fts(conn):
-            hits = None
-            if f.only_requester is not None:
-                hits = own_search(conn, words, requester_id=f.only_requester)
-            if hits is None:
-                sql, match = search_plan(
-                    conn, words, page=limit,
-                    public_only=f.public_only or f.only_requester is not None)
-                hits = sa.text(sql).bindparams(match=match).columns(
-                    ticket_id=sa.Integer, rank=sa.Float).subquery()
-            query = query.add_columns(hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
-            rank = hits.c.rank
-        else:  # PostgreSQL path until it gets its own index: plain substring match
-            pattern = f"%{f.q.lower()}%"
-            query = query.where(sa.or_(sa.func.lower(tickets.c.title).contains(pattern),
-                                       sa.func.lower(tickets.c.description).contains(pattern)))
+        hits = None
+        if f.only_requester is not None:
+            hits = own_search(conn, words, requester_id=f.only_requester)
+        if hits is None:
+            sql, match = search_plan(
+                conn, words, page=limit,
+                public_only=f.public_only or f.only_requester is not None)
+            hits = sa.text(sql).bindparams(match=match).columns(
+                ticket_id=sa.Integer, rank=sa.Float).subquery()
+        query = query.add_columns(hits.c.rank).join(hits, hits.c.ticket_id == tickets.c.id)
+        rank = hits.c.rank
     if f.only_requester is not None:
         query = query.where(tickets.c.requester_id == f.only_requester)
     statuses = list(f.statuses or [])
@@ -441,12 +474,13 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
         narrowed = any(v is not None for v in (
             f.q, f.only_requester, f.assignee, f.group_id, f.requester_id, f.device_id,
             f.category_id, f.tag)) or f.view in ("my_open", "unassigned")
-        if (sort == "priority" and not narrowed and _has_fts(conn)
+        if (sort == "priority" and not narrowed and conn.dialect.name == "sqlite"
                 and known == sorted(lifecycle.OPEN_STATUSES)):
             # The queue's first screen: read the partial index in order and stop after a
             # page. Without statistics (no ANALYZE) SQLite guesses that few tickets are
             # open and would sort them all; likelihood() says most rows pass, and SQLite
-            # still matches the wrapped term to the index's WHERE.
+            # still matches the wrapped term to the index's WHERE. likelihood() is
+            # SQLite's; PostgreSQL's autovacuum keeps statistics, so it needs no hint.
             condition = sa.func.likelihood(condition, sa.literal_column("0.9"))
         query = query.where(condition)
     if f.kind:

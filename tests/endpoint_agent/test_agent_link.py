@@ -28,6 +28,8 @@ from tests.support.agents import (
 from tests.support.server import Client, RunningServer, start_server
 from tests.support.waiting import eventually
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 
 async def test_enrolled_agent_connects_and_reports(server: RunningServer, admin: Client,
                                                    tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.schema import api_tokens, audit_events, auth_sessions
 from server.keys import LOGIN_LIMITER
 from tests.server.test_bad_input import snapshot
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 
 async def test_login_sets_a_secure_httponly_strict_cookie(server: RunningServer) -> None:

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from server.db import migrate
+from server.db.database import Database, create_engine
+
 EXE = [sys.executable, "-m", "server.cli"]
 
 
@@ -79,6 +82,23 @@ def test_migrate_reports_head(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     match = re.search(r"revision (\w+) \(head (\w+)\)", out.stdout)
     assert match and match.group(1) == match.group(2)
+
+
+@pytest.mark.all_databases
+def test_create_user_migrates_the_configured_database(
+        tmp_path: Path, empty_database_url: str) -> None:
+    """DESKMATE_DATABASE_URL points the commands at the database (SQLite or PostgreSQL)."""
+    env = {"DESKMATE_DATABASE_URL": empty_database_url}
+    made = _run(tmp_path / "var", "create-user", "carla", "--role", "technician", env=env)
+    assert made.returncode == 0, made.stderr
+    dup = _run(tmp_path / "var", "create-user", "Carla", "--role", "requester", env=env)
+    assert dup.returncode == 2 and "taken" in dup.stderr, dup.stderr
+    assert not (tmp_path / "var" / "deskmate.db").exists()  # nothing went to the default
+    db = Database(create_engine(empty_database_url))
+    try:
+        assert db.read_sync(migrate.current) == migrate.head()  # create-user migrated it
+    finally:
+        db.close()
 
 
 def test_bad_setting_is_reported_not_raised(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -11,17 +14,19 @@ from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import metadata
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 FTS_SUFFIXES = ("_fts", "_fts_data", "_fts_idx", "_fts_content", "_fts_docsize", "_fts_config")
 
 
-def test_migrations_match_declared_tables(tmp_path: Path) -> None:
+def test_migrations_match_declared_tables(empty_database_url: str) -> None:
     """After all migrations, Alembic finds no difference from server/db/schema.py."""
-    db = Database(create_engine(f"sqlite:///{tmp_path / 'x.db'}"))
+    db = Database(create_engine(empty_database_url))
     try:
         db.write_sync(migrate.upgrade)
         db.write_sync(migrate.upgrade)  # a second run is a no-op
-        # Full-text indexes are SQLite virtual tables that the declared metadata does not
-        # model; everything else must match exactly.
+        # Full-text indexes (SQLite virtual tables, a PostgreSQL table with a generated
+        # tsvector) are not modelled by the declared metadata; the rest must match exactly.
         opts = {"include_name": lambda name, kind, _parent: not (
             kind == "table" and name is not None and name.endswith(FTS_SUFFIXES))}
         diff = db.read_sync(lambda c: compare_metadata(
@@ -39,5 +44,82 @@ def test_database_is_in_wal_mode(tmp_path: Path) -> None:
         mode = db.read_sync(lambda c: c.exec_driver_sql("PRAGMA journal_mode").scalar())
         fks = db.read_sync(lambda c: c.exec_driver_sql("PRAGMA foreign_keys").scalar())
         assert (mode, fks) == ("wal", 1)
+    finally:
+        db.close()
+
+
+def test_partial_indexes_are_partial_on_this_database(empty_database_url: str) -> None:
+    """Each index declared with a WHERE for this database is built with one."""
+    db = Database(create_engine(empty_database_url))
+    try:
+        db.write_sync(migrate.upgrade)
+        dialect = db.engine.dialect.name
+        declared = {ix.name for table in metadata.tables.values() for ix in table.indexes
+                    if ix.dialect_options[dialect]["where"] is not None}
+
+        def partial(conn: sa.Connection) -> set[str]:
+            inspector = sa.inspect(conn)
+            return {ix["name"] for table in metadata.tables for ix in inspector.get_indexes(table)
+                    if ix.get("dialect_options", {}).get(f"{dialect}_where") is not None}
+
+        assert "ix_tickets_open_priority_id" in declared
+        assert db.read_sync(partial) == declared
+    finally:
+        db.close()
+
+
+def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str) -> None:
+    """Tickets filed before 0011_postgres_search are found after it (PostgreSQL backfills)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from server.sla.tables import sla_clocks  # noqa: F401 - tickets create SLA clocks
+    from server.tickets import store
+    from server.users import store as users
+
+    db = Database(create_engine(empty_database_url))
+    try:
+        db.write_sync(migrate.upgrade)
+        now = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+
+        def file(conn: sa.Connection) -> None:
+            uid = users.create_user(conn, username="rick", display_name="Rick",
+                                    role="requester", email=None, password_hash=None, now=now)
+            for title, description in (("Toner empty", "The printer says so."),
+                                       ("Screen flickers", "Since the update.")):
+                tid = store.create_ticket(conn, store.NewTicket(
+                    kind="incident", title=title, description=description, impact=3,
+                    urgency=3, priority=5, category_id=None, requester_id=uid,
+                    assignee_id=None, group_id=None, device_ids=[], tags=[], source="api"),
+                    actor_id=uid, now=now)
+            store.add_comment(conn, tid, actor_id=uid, body="Cables replaced", public=True,
+                              now=now)
+            store.add_comment(conn, tid, actor_id=uid, body="Vendor escalation",
+                              public=False, now=now)
+
+        def search(conn: sa.Connection) -> list[tuple[str, str, bool]]:
+            found = []
+            for q in ("toner", "printer", "cable", "vendor", "flick"):
+                for public_only in (False, True):
+                    page, _ = store.list_tickets(
+                        conn, store.ListFilters(q=q, public_only=public_only),
+                        sort="-id", after=None, limit=10)
+                    found += [(q, t.title, public_only) for t in page]
+            return found
+
+        db.write_sync(file)
+        before = db.read_sync(search)
+        assert ("vendor", "Screen flickers", False) in before
+        assert ("vendor", "Screen flickers", True) not in before  # an internal note
+        assert ("flick", "Screen flickers", True) in before  # a word being typed
+        previous = ScriptDirectory.from_config(migrate._config(None)).get_revision(
+            "0011_postgres_search").down_revision
+
+        def down_and_up(conn: sa.Connection) -> None:
+            command.downgrade(migrate._config(conn), str(previous))
+            migrate.upgrade(conn)
+
+        db.write_sync(down_and_up)
+        assert db.read_sync(search) == before
     finally:
         db.close()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.schema import audit_events
 from tests.support.server import Client, RunningServer
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 
 async def test_create_user_then_log_in(server: RunningServer, admin: Client) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.schema import agent_reports
@@ -13,6 +14,8 @@ from shared import protocol as p
 from tests.support.agents import FakeProbe, RunningAgent, enroll_device, raw_agent, start_agent
 from tests.support.server import Client, RunningServer, start_server
 from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 DISK = {"name": "Disk /", "kind": "disk", "target": "/", "warning": 80, "critical": 90,
         "hysteresis": 5, "recover_after": 0, "repeat_interval": 1}

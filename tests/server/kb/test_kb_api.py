@@ -10,6 +10,8 @@ import pytest
 from tests.server.test_bad_input import snapshot
 from tests.support.server import Client, RunningServer
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 MARK = ("\u0002", "\u0003")
 
 
@@ -318,6 +320,7 @@ BAD_ARTICLES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.sqlite_only  # input validation: PostgreSQL would add time, not coverage
 @pytest.mark.parametrize(("label", "body"), BAD_ARTICLES, ids=[b[0] for b in BAD_ARTICLES])
 async def test_bad_article_input_changes_nothing(
         server: RunningServer, clients: dict[str, Client], label: str,

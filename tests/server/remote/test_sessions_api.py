@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from shared import protocol as p
 from tests.support.remote import (
     enrolled,
@@ -15,6 +17,8 @@ from tests.support.remote import (
     wait_state,
 )
 from tests.support.server import Client, RunningServer
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 
 async def test_session_starts_after_consent_and_ends_with_a_summary(

@@ -1,10 +1,9 @@
-"""A real migrated SQLite database and helpers to drive tickets and SLA at chosen times."""
+"""A real migrated database and helpers to drive tickets and SLA at chosen times."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,9 +22,9 @@ T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 ALWAYS_ID = 1  # the 24x7 calendar the migration creates
 
 
-def open_db(path: Path) -> Database:
-    """Open (and migrate) a SQLite database file."""
-    db = Database(create_engine(f"sqlite:///{path}"))
+def open_db(url: str) -> Database:
+    """Open (and migrate) a database: a SQLite file or a PostgreSQL database."""
+    db = Database(create_engine(url))
     db.write_sync(migrate.upgrade)
     return db
 
@@ -129,8 +128,8 @@ class Desk:
         return self.db.read_sync(lambda c: tickets.get_row(c, ticket_id))
 
 
-def desk_at(path: Path) -> Iterator[Desk]:
-    db = open_db(path)
+def desk_at(url: str) -> Iterator[Desk]:
+    db = open_db(url)
     try:
         yield Desk(db)
     finally:

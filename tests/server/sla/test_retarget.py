@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
 from server.sla import retarget, store
 from server.sla.schemas import Targets
 from tests.server.sla.helpers import T0, Desk, desk_at, minutes
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 
 def _pending(desk: Desk) -> dict[int, int]:
@@ -38,10 +40,9 @@ def test_an_edit_without_open_clocks_leaves_nothing_pending(desk: Desk) -> None:
 
 
 def test_interrupted_after_one_chunk_resumes_and_retargets_each_clock_once(
-        tmp_path: Path) -> None:
+        desk_url: str) -> None:
     """Crash after the first chunk; on reopening, the rest follows and no clock twice."""
-    path = tmp_path / "desk.db"
-    gen = desk_at(path)
+    gen = desk_at(desk_url)
     desk = next(gen)
     pid = desk.policy("Default", first_response=30, resolution=60, fallback=True)
     open_ids = [desk.ticket(T0 + minutes(i)) for i in range(6)]  # 12 open clocks
@@ -55,7 +56,7 @@ def test_interrupted_after_one_chunk_resumes_and_retargets_each_clock_once(
     assert _pending(desk)[pid] > 0  # the marker remembers the last clock done
     gen.close()  # the process stops here; the database file stays
 
-    gen = desk_at(path)
+    gen = desk_at(desk_url)
     desk = next(gen)
     assert retarget.run_all(desk.db, T0 + minutes(26), limit=5) == 7
     assert _pending(desk) == {}

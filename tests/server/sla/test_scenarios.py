@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.schema import groups
 from server.tickets import store as tickets
 from tests.server.sla.helpers import T0, Desk, desk_at, minutes
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 UTC = dt.UTC
 
@@ -197,17 +199,16 @@ def test_warnings_fire_once_each_then_the_breach(desk: Desk) -> None:
     assert (clock.state, clock.breached_at) == ("breached", T0 + minutes(100))
 
 
-def test_a_restart_while_a_breach_falls_due_fires_it_once(tmp_path: Path) -> None:
+def test_a_restart_while_a_breach_falls_due_fires_it_once(desk_url: str) -> None:
     """Events that fell due while the server was down fire on the first pass, once."""
-    path = tmp_path / "restart.db"
-    first = desk_at(path)
+    first = desk_at(desk_url)
     desk = next(first)
     desk.policy("Default", resolution=60, fallback=True, warn=[50, 75])
     tid = desk.ticket(T0)
     assert desk.run(T0 + minutes(10)) == []
     first.close()  # the server stops; the breach falls due while it is down
 
-    second = desk_at(path)
+    second = desk_at(desk_url)
     desk = next(second)
     later = T0 + minutes(600)
     fired = desk.run(later)

@@ -9,6 +9,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from server.app import open_database
 from server.sla import retarget, store
 from server.sla.schemas import Targets
@@ -17,6 +19,8 @@ from server.tickets import store as tickets
 from server.tickets.priority import priority_for
 from tests.support.server import Client, RunningServer, start_server
 from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 OFFICE = {"name": "Office", "tz": "Europe/Berlin",
           "hours": {"mon": ["09:00-12:00", "13:00-17:00"], "fri": ["09:00-15:00"]},
@@ -241,10 +245,11 @@ async def test_report_periods_are_checked(technician: Client) -> None:
         assert words in resp.json["error"]["message"], (query, resp.body)
 
 
-async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path) -> None:
+async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path,
+                                                         database_url: str) -> None:
     """A breach that fell due while the server was down fires on start, and only once."""
     data = tmp_path / "data"
-    server = await start_server(data)
+    server = await start_server(data, database_url=database_url)
     admin = await server.login("admin", "admin-password-1")
     await _policy(admin, targets={"resolution": 30})
     settings = server.settings
@@ -264,7 +269,7 @@ async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path) -> Non
 
     tid = await asyncio.to_thread(file_old_ticket)
     for _ in range(2):  # start twice: the second start finds nothing left to fire
-        server = await start_server(data)
+        server = await start_server(data, database_url=database_url)
         admin = await server.login("admin", "admin-password-1")
         for _ in range(200):  # the engine's first pass runs as the server starts
             events = (await admin.get(f"/api/v1/tickets/{tid}/events")).json["items"]
@@ -275,10 +280,11 @@ async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path) -> Non
         assert [e["type"] for e in events].count("sla_breached") == 1
 
 
-async def test_an_interrupted_retarget_resumes_when_the_server_starts(tmp_path: Path) -> None:
+async def test_an_interrupted_retarget_resumes_when_the_server_starts(
+        tmp_path: Path, database_url: str) -> None:
     """Edit, one chunk, stop; the restarted server re-targets the rest, each clock once."""
     data = tmp_path / "data"
-    server = await start_server(data)
+    server = await start_server(data, database_url=database_url)
     admin = await server.login("admin", "admin-password-1")
     policy = await _policy(admin)
     ids = [(await admin.post("/api/v1/tickets", json={"title": f"T{i}"})).json["id"]
@@ -298,7 +304,7 @@ async def test_an_interrupted_retarget_resumes_when_the_server_starts(tmp_path: 
             db.close()
 
     await asyncio.to_thread(edit_then_stop_after_one_chunk)
-    server = await start_server(data)
+    server = await start_server(data, database_url=database_url)
     try:
         admin = await server.login("admin", "admin-password-1")
         await _retargeted(admin, policy["id"])

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.server.test_bad_input import snapshot
 from tests.support.server import Client, Response, RunningServer, start_server
+
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
 
 
 def png() -> bytes:

@@ -11,6 +11,8 @@ from server.tickets.catalog import FormField, validate_form
 from tests.server.test_bad_input import snapshot
 from tests.support.server import Client, RunningServer
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 LAPTOP_FIELDS = [
     {"name": "model", "label": "Model", "type": "select", "required": True,
      "options": ["13-inch", "15-inch"]},

@@ -12,6 +12,8 @@ from server.db.schema import tickets
 from server.tickets.assignment import pick_least_loaded, pick_round_robin
 from tests.support.server import Client, RunningServer
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 
 def test_round_robin_and_least_loaded_picks() -> None:
     """Round robin wraps in id order; least loaded takes the fewest, lowest id on ties."""

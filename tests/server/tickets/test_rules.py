@@ -9,6 +9,8 @@ import pytest
 from server.tickets import lifecycle
 from server.tickets.priority import ITIL_MATRIX, parse_matrix, priority_for
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 
 @pytest.mark.parametrize(("old", "new"), list(itertools.product(lifecycle.STATUSES,
                                                                   repeat=2)))

@@ -15,6 +15,8 @@ from server.db.schema import tickets
 from tests.server.test_bad_input import snapshot
 from tests.support.server import Client, RunningServer
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 
 async def _ticket(client: Client, **body: Any) -> dict[str, Any]:
     body.setdefault("title", "Printer on floor 2 jams")
@@ -365,6 +367,7 @@ async def test_number_sequence_has_no_gaps_under_concurrency(
     assert count == 15
 
 
+@pytest.mark.sqlite_only  # EXPLAIN QUERY PLAN; PostgreSQL plans by its statistics
 async def test_open_queue_by_priority_reads_the_partial_index(
         server: RunningServer, clients: dict[str, Client]) -> None:
     """Open tickets by priority come from ix_tickets_open_priority_id, also after a cursor."""
