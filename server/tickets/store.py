@@ -64,7 +64,7 @@ _FTS5 = _TextSearch(
     match="tickets_fts MATCH :match",
     rank=f"bm25(tickets_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})",
     quote='"{}"', prefix="*", join=" ")
-# PostgreSQL: a tsvector column with a GIN index (revision 0011_postgres_search). The
+# PostgreSQL: a tsvector column with a GIN index (revision 0013_postgres_search). The
 # weights array is {D, C, B, A}: titles are weight A, bodies B; normalization 1 divides
 # by the log of the document's length, as bm25 favours short documents. ts_rank reads no
 # corpus statistics, but common words still list newest first, as on SQLite.

@@ -69,7 +69,7 @@ def test_partial_indexes_are_partial_on_this_database(empty_database_url: str) -
 
 
 def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str) -> None:
-    """Tickets filed before 0011_postgres_search are found after it (PostgreSQL backfills)."""
+    """Tickets filed before 0013_postgres_search are found after it (PostgreSQL backfills)."""
     from alembic import command
     from alembic.script import ScriptDirectory
 
@@ -113,7 +113,7 @@ def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str)
         assert ("vendor", "Screen flickers", True) not in before  # an internal note
         assert ("flick", "Screen flickers", True) in before  # a word being typed
         previous = ScriptDirectory.from_config(migrate._config(None)).get_revision(
-            "0011_postgres_search").down_revision
+            "0013_postgres_search").down_revision
 
         def down_and_up(conn: sa.Connection) -> None:
             command.downgrade(migrate._config(conn), str(previous))

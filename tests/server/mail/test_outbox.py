@@ -16,7 +16,7 @@ from tests.server.sla.helpers import T0, open_db
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path / "mail.db")
+    database = open_db(f"sqlite:///{tmp_path / 'mail.db'}")
     try:
         yield database
     finally:

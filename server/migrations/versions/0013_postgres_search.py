@@ -10,8 +10,8 @@ words (so every word a user types must match). Existing tickets are indexed here
 
 Nothing changes on SQLite.
 
-Revision ID: 0011_postgres_search
-Revises: 0010_sessions
+Revision ID: 0013_postgres_search
+Revises: 0012_mail
 Create Date: 2026-11-28
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011_postgres_search"
-down_revision = "0010_sessions"
+revision = "0013_postgres_search"
+down_revision = "0012_mail"
 branch_labels = None
 depends_on = None
 
