@@ -17,6 +17,7 @@ fails is dropped and counted, and only its size is logged, never its content.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -55,6 +56,9 @@ class ClipboardBridge:
         self._on_copy = on_copy  # called on the bridge's thread
         self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
+        # Commands come from the event loop: writing the wake-up byte must never block.
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self._thread: threading.Thread | None = None
         self._d: Any = None
         self._text: str | None = None  # what we serve while we own a selection
@@ -64,6 +68,7 @@ class ClipboardBridge:
         self._watching = False
         self._retired = False
         self._stop = False
+        self._closed = False
         self._convert: _Convert | None = None
         self._atoms: dict[str, int] = {}
         self._win: Any = None
@@ -134,17 +139,29 @@ class ClipboardBridge:
         self._command("retire", None)
 
     def close(self, timeout: float = 2.0) -> None:
-        """Stop the thread now (our selections go away with our X connection)."""
+        """Stop the thread now (our selections go away with our X connection).
+
+        Call it once, after the last command: the wake-up pipe is closed here, not by
+        the thread, so that a command never writes to a file descriptor number that was
+        closed and given to another file.
+        """
         self._command("stop", None)
+        self._closed = True
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # stuck in X: leave the pipe to the process's end
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     def _command(self, name: str, value: Any) -> None:
+        if self._closed:
+            return
         self._commands.put((name, value))
         try:
             os.write(self._wake_w, b"x")
-        except OSError:
-            pass  # the thread is gone and closed the pipe
+        except BlockingIOError:
+            pass  # the pipe is full of wake-ups already
 
     # --- the bridge's thread --------------------------------------------------------
 
@@ -166,7 +183,8 @@ class ClipboardBridge:
                     continue  # python-xlib reads while it flushes: never sleep on a queue
                 ready, _w, _x = select.select([d, self._wake_r], [], [], POLL)
                 if self._wake_r in ready:
-                    os.read(self._wake_r, 4096)
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
         except Exception as exc:
             from Xlib.error import ConnectionClosedError
 
@@ -181,8 +199,6 @@ class ClipboardBridge:
                 d.close()  # the X server gives our selections up with the connection
             except Exception:  # noqa: S110 - the display may already be gone
                 pass
-            os.close(self._wake_r)
-            os.close(self._wake_w)
 
     def _apply_commands(self) -> None:
         from Xlib import X

@@ -173,9 +173,9 @@ class RemoteSupport:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._clipboard is not None:
-            await asyncio.to_thread(self._clipboard.close)
-            self._clipboard = None
+        bridge, self._clipboard = self._clipboard, None
+        if bridge is not None:
+            await asyncio.to_thread(bridge.close)
         self._capture_pool.shutdown(wait=False)
         self._input_pool.shutdown(wait=False)
 
@@ -488,6 +488,7 @@ class RemoteSupport:
             await asyncio.to_thread(bridge.start)
         except Exception as exc:
             log.warning("no clipboard for remote session %d: %s", s.id, exc)
+            await asyncio.to_thread(bridge.close)
             return
         self._clipboard = bridge
         if self.session is not s or not s.active:

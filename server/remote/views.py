@@ -259,8 +259,9 @@ async def viewer_socket(req: ApiRequest) -> web.StreamResponse:
         raise Conflict("the session is over", code="session_ended")
     if len(live.viewers) >= MAX_VIEWERS:
         raise Conflict(f"a session has at most {MAX_VIEWERS} viewers", code="too_many_viewers")
-    # Room for a clipboard message; decode_viewer holds every other type to 4 KiB.
-    ws = web.WebSocketResponse(compress=False, max_msg_size=clip.MAX_FRAME_BYTES + 4096,
+    # Room for a clipboard message (and to refuse a larger one with a clear error);
+    # decode_viewer holds every other type to 4 KiB. Beyond this aiohttp closes (1009).
+    ws = web.WebSocketResponse(compress=False, max_msg_size=2 * clip.MAX_FRAME_BYTES,
                                autoping=True, heartbeat=30)
     if not ws.can_prepare(request).ok:
         raise BadRequest("expected a WebSocket upgrade", code="websocket_required")

@@ -79,7 +79,8 @@ def owner_of(display: str, selection: str = "CLIPBOARD") -> int:
 
 
 class Copier:
-    """An application that copies: owns CLIPBOARD with ``data`` and serves it on a thread.
+    """An application that copies: owns ``selection`` (CLIPBOARD) with ``data`` and serves
+    it on a thread while the context is open.
 
     ``targets`` are the types it offers (``UTF8_STRING``/``STRING`` get ``data``, any other
     target name is offered but refused, like an image a test does not draw). With
@@ -88,7 +89,7 @@ class Copier:
 
     def __init__(self, display: str, data: bytes, *,
                  targets: tuple[str, ...] = ("UTF8_STRING", "STRING"),
-                 incr_chunk: int = 0) -> None:
+                 incr_chunk: int = 0, selection: str = "CLIPBOARD") -> None:
         from Xlib import X
         from Xlib import display as xdisplay
 
@@ -99,7 +100,7 @@ class Copier:
         d = self._d
         self._win = d.screen().root.create_window(0, 0, 1, 1, 0, 0, window_class=X.InputOnly,
                                                   event_mask=X.PropertyChangeMask)
-        self._sel = d.intern_atom("CLIPBOARD")
+        self._sel = d.intern_atom(selection)
         self._targets = [d.intern_atom(t) for t in targets]
         self._text_targets = {d.intern_atom("UTF8_STRING"), d.intern_atom("STRING")}
         self._incr = d.intern_atom("INCR")
