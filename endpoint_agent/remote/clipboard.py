@@ -33,7 +33,6 @@ from shared import clipboard
 log = logging.getLogger("deskmate.agent.clipboard")
 
 CONVERT_TIMEOUT = 3.0  # seconds an owner has to answer (or to send the next INCR chunk)
-POLL = 0.5  # seconds between looks at the deadline when nothing happens
 
 
 @dataclass
@@ -181,7 +180,10 @@ class ClipboardBridge:
                 d.flush()
                 if d.pending_events():
                     continue  # python-xlib reads while it flushes: never sleep on a queue
-                ready, _w, _x = select.select([d, self._wake_r], [], [], POLL)
+                # Asleep until X or a command wakes us; a pending conversion has a deadline.
+                wait = None if self._convert is None else \
+                    max(0.0, self._convert.deadline - time.monotonic())
+                ready, _w, _x = select.select([d, self._wake_r], [], [], wait)
                 if self._wake_r in ready:
                     with contextlib.suppress(BlockingIOError):
                         os.read(self._wake_r, 4096)

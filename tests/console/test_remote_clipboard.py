@@ -75,11 +75,13 @@ async def test_clipboard_from_the_viewer_to_an_app_and_back(
 
         await eventually(drawn, within=20)
 
-        # Technician -> endpoint: paste the text into the box, send it.
+        # Technician -> endpoint: take the text from the local clipboard, send it.
+        await page.evaluate("(text) => navigator.clipboard.writeText(text)", SENT)
         toggle = page.get_by_role("button", name="Clipboard")
         await toggle.click()
         box = page.get_by_label("Text to send to the remote clipboard")
-        await box.fill(SENT)
+        await page.get_by_role("button", name="Paste from my clipboard").click()
+        await expect(box).to_have_value(SENT)
         await expect(page.locator(".remote-clip")).to_contain_text("bytes of 64 KiB")
         await page.get_by_role("button", name="Send to remote clipboard").click()
         await expect(page.locator(".notice-success")).to_contain_text(

@@ -29,7 +29,7 @@ export function clipboardProblem(text) {
 
 /**
  * Build the clipboard controls. `send(message)` sends on the viewer socket.
- * Returns {button, panel, incoming, show(allowed), received(msg), sent(msg)}.
+ * Returns {button, panel, incoming, show(allowed), received(msg), sent(msg), failed()}.
  */
 export function clipboardControls({ send }) {
   const button = h("button", { type: "button", class: "btn btn-small", "data-action": "clipboard",
@@ -106,6 +106,11 @@ export function clipboardControls({ send }) {
     showSuccess(`Sent ${sizeText(message.bytes)} to the remote clipboard.`);
   }
 
+  /** The server refused something (shown as a notice): let the text be sent again. */
+  function failed() {
+    measure();
+  }
+
   /** The user copied text on the endpoint (`clipboard`): offer it for the local clipboard. */
   function received(message) {
     const text = message.text;
@@ -139,5 +144,5 @@ export function clipboardControls({ send }) {
     });
   }
 
-  return { button, panel, incoming, show, sent, received, get allowed() { return allowed; } };
+  return { button, panel, incoming, show, sent, failed, received, get allowed() { return allowed; } };
 }

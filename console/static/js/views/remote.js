@@ -181,7 +181,10 @@ export function remoteView(root, { params, setTitle }) {
         render();
       },
       ended,
-      error: (message) => showError(new Error(`${message.code}: ${message.message}`)),
+      error: (message) => {
+        clip.failed();
+        showError(new Error(`${message.code}: ${message.message}`));
+      },
       clipboard: (message) => clip.received(message),
       clipboard_sent: (message) => clip.sent(message),
       frame: (frame) => {
