@@ -179,6 +179,9 @@ async def test_clipboard_both_ways_in_control_mode(
             assert (got["text"], got["bytes"]) == ("Error 0x0000011b", 16)
             live = remote.session
             assert live is not None and (live.clipboard_in, live.clipboard_out) == (1, 1)
+            # A text that slipped past decoding (built in code) is checked again and dropped.
+            remote.on_message(p.SessionClipboard(session=sid, text="bad\x00text"))
+            assert (live.ignored_clipboard, live.clipboard_in) == (1, 1)
             # Back to view only: the next copy is seen by the agent but not sent.
             down = await admin.post(f"/api/v1/remote-sessions/{sid}/mode", json={"mode": "view"})
             assert down.json["mode"] == "view"
