@@ -48,7 +48,7 @@ from server.bootstrap import ensure_admin  # noqa: E402
 from server.db.database import Database  # noqa: E402
 from server.db.schema import utcnow  # noqa: E402
 from server.kb import search, store  # noqa: E402
-from server.kb.search_index import Doc, SearchIndex  # noqa: E402
+from server.kb.search_index import SCHEMA_VERSION, Doc, SearchIndex  # noqa: E402
 from server.kb.tables import kb_article_tags, kb_articles, kb_categories  # noqa: E402
 from server.settings import Settings, load  # noqa: E402
 
@@ -131,7 +131,7 @@ def build(data: Path, articles: int, password: str) -> None:
 
 def prepare(cache: Path, articles: int) -> tuple[Path, str]:
     """Return the data directory for ``articles`` (built if not cached) and the password."""
-    root = cache / f"kb-{articles}-v{CORPUS_VERSION}"
+    root = cache / f"kb-{articles}-v{CORPUS_VERSION}-index{SCHEMA_VERSION}"
     data = root / "data"
     marker = root / "complete.json"
     if marker.exists():

@@ -17,7 +17,12 @@ Issue targets: >= 30 fps for small changes, p99 < 100 ms on loopback, ~0 B/s on 
 screen, agent CPU <= 2% of a core on a still screen, scrolling terminal >= 35 updates/s
 at <= 357 KB/s, consent to first frame < 1 s.
 
-    .venv/bin/python bench/stream.py [--seconds 8]
+With --record the scenarios run again in a second session whose group records it: the
+same table beside the first, then the recording's bytes per second, frames left out
+(none if the disk writer kept up), its largest backlog, and the writer's own capacity
+measured on the same frames.
+
+    .venv/bin/python bench/stream.py [--seconds 8] [--record]
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ import simplejpeg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from endpoint_agent.remote import ui
+from server.keys import REMOTE
+from server.remote.recorder import BACKLOG_BYTES
 from shared import screen
 from tests.support.agents import enroll_device
 from tests.support.remote import ticket_with_device
@@ -191,6 +198,114 @@ def picture_error(display: str, picture: np.ndarray[Any, Any] | None) -> float:
     return float(np.abs(rgb - picture.astype(np.int16)).mean())
 
 
+async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_id: int,
+                      display: str, env: dict[str, str], ps: psutil.Process,
+                      contents: list[subprocess.Popen[bytes]], *, recorded: bool,
+                      ) -> dict[str, Any]:
+    """Run one session through every scenario; return its rows (and its recording)."""
+    resp = await admin.post(f"/api/v1/tickets/{ticket_id}/remote-sessions",
+                            json={"reason": "benchmark", "mode": "view"})
+    sid = resp.json["id"]
+    url = server.base_url.replace("https://", "wss://") + \
+        f"/api/v1/remote-sessions/{sid}/ws"
+    async with admin.session.ws_connect(
+            url, headers={"Origin": server.base_url}, compress=0,
+            max_msg_size=screen.MAX_FRAME_BYTES) as ws:
+        await ws.send_str(json.dumps({"type": "hello", "csrf": admin.csrf_token}))
+        viewer = Viewer(ws)
+        reader = asyncio.create_task(viewer.run())
+        wx, wy, _w, _h = await wait_window(display, ui.DIALOG_TITLE)
+        await asyncio.sleep(0.5)  # let Tk draw its buttons before the click
+        x, y, w, h = ui.ALLOW_BUTTON
+        clicked = time.perf_counter()
+        await asyncio.to_thread(click, display, wx + x + w // 2, wy + y + h // 2)
+        await asyncio.wait_for(viewer.first_frame.wait(), 10)
+        assert viewer.first_frame_at is not None
+        consent_to_frame = viewer.first_frame_at - clicked
+        await asyncio.sleep(1.0)  # indicator up, first key frame drawn
+
+        rows = []
+        windows: list[tuple[float, float]] = []  # time.monotonic(), the recorder's clock
+        live = server.app[REMOTE].by_id[sid]
+        started = live.recorder.started if live.recorder is not None else 0.0
+        for name, kind in (("still screen", None), ("clock + small animation", "small"),
+                           ("terminal 1280x720 scrolling", "terminal"),
+                           ("whole screen changing", "full")):
+            proc = None
+            if kind is not None:
+                proc = await asyncio.to_thread(
+                    subprocess.Popen, [sys.executable, "-c", CONTENT, kind], env=env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                contents.append(proc)
+                await asyncio.sleep(1.5)  # mapped and animating
+            cpu0, t0, m0 = agent_cpu(ps), time.perf_counter(), time.monotonic()
+            await asyncio.sleep(opts.seconds)
+            cpu1, t1, m1 = agent_cpu(ps), time.perf_counter(), time.monotonic()
+            windows.append((m0, m1))
+            fps, p50, p99, bps = window(viewer.frames, t0, t1)
+            # Freeze the content, let the last frames land, and compare the picture
+            # the viewer built from deltas and scroll copies with the real screen.
+            if proc is not None:
+                proc.send_signal(signal.SIGSTOP)
+            await asyncio.sleep(0.7)
+            error = await asyncio.to_thread(picture_error, display, viewer.picture)
+            rows.append((name, fps, p50, p99, bps, (cpu1 - cpu0) / (t1 - t0) * 100,
+                         error))
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+                await asyncio.sleep(0.5)
+        await admin.post(f"/api/v1/remote-sessions/{sid}/end")
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    result: dict[str, Any] = {"rows": rows, "consent_to_frame": consent_to_frame,
+                              "recorded": recorded}
+    if recorded:
+        result["recording"] = rec = await recording_figures(server, admin, sid)
+        # Bytes the recording took in each scenario's window (records by arrival time).
+        result["recorded_bps"] = [
+            sum(size for at, size in rec["records"] if m0 <= started + at < m1) / (m1 - m0)
+            for m0, m1 in windows]
+    return result
+
+
+async def recording_figures(server: Any, admin: Any, sid: int) -> dict[str, Any]:
+    """Return the recording's size, rate and backlog, and the writer's own capacity."""
+    from server.remote import recfile
+    from server.remote.recorder import Recorder
+
+    async with asyncio.timeout(10):
+        while True:
+            info = (await admin.get(f"/api/v1/remote-sessions/{sid}")).json["recording"]
+            if info["state"] != "recording":
+                break
+            await asyncio.sleep(0.1)
+    path = server.settings.data_dir / "recordings" / f"{sid}.dmrec"
+    data = await asyncio.to_thread(path.read_bytes)
+    recording = recfile.parse(data)
+    totals = recording.totals or {}
+    frames = [bytes(r.frame) for r in recording.records]
+    headers = [screen.read_header(f) for f in frames]
+    # The writer alone: the same frames offered as fast as the loop can, then written.
+    # Offer cost is what the relay pays per frame on the event loop.
+    target = path.with_name("capacity.dmrec")
+    writer = Recorder(target, {"session": 0}, backlog_limit=1 << 40)
+    start = time.perf_counter()
+    for frame, header in zip(frames, headers, strict=True):
+        writer.offer(frame, header)
+    offered = time.perf_counter() - start
+    stats = await writer.close()
+    elapsed = time.perf_counter() - start
+    return {"records": [(r.offset_ms / 1000, recfile.RECORD.size + len(r.frame))
+                        for r in recording.records],
+            "bytes": len(data), "duration_s": info["duration_seconds"],
+            "frames": info["frames"], "dropped": info["dropped_frames"], "gaps": info["gaps"],
+            "max_backlog": totals.get("max_backlog_bytes", 0),
+            "capacity": stats.file_bytes / elapsed if elapsed else math.nan,
+            "offer_us": offered / max(1, len(frames)) * 1e6}
+
+
 def agent_cpu(proc: psutil.Process) -> float:
     """Return the agent process's CPU seconds (user + system) so far."""
     times = proc.cpu_times()
@@ -225,58 +340,16 @@ async def bench(opts: argparse.Namespace) -> None:
                     device_id = online[0]["id"] if online else None
                     await asyncio.sleep(0.1)
             ticket = await ticket_with_device(admin, device_id)
-            resp = await admin.post(f"/api/v1/tickets/{ticket['id']}/remote-sessions",
-                                    json={"reason": "benchmark", "mode": "view"})
-            sid = resp.json["id"]
-            url = server.base_url.replace("https://", "wss://") + \
-                f"/api/v1/remote-sessions/{sid}/ws"
-            async with admin.session.ws_connect(
-                    url, headers={"Origin": server.base_url}, compress=0,
-                    max_msg_size=screen.MAX_FRAME_BYTES) as ws:
-                await ws.send_str(json.dumps({"type": "hello", "csrf": admin.csrf_token}))
-                viewer = Viewer(ws)
-                reader = asyncio.create_task(viewer.run())
-                wx, wy, _w, _h = await wait_window(display, ui.DIALOG_TITLE)
-                await asyncio.sleep(0.5)  # let Tk draw its buttons before the click
-                x, y, w, h = ui.ALLOW_BUTTON
-                clicked = time.perf_counter()
-                await asyncio.to_thread(click, display, wx + x + w // 2, wy + y + h // 2)
-                await asyncio.wait_for(viewer.first_frame.wait(), 10)
-                assert viewer.first_frame_at is not None
-                consent_to_frame = viewer.first_frame_at - clicked
-                await asyncio.sleep(1.0)  # indicator up, first key frame drawn
-
-                rows = []
-                for name, kind in (("still screen", None), ("clock + small animation", "small"),
-                                   ("terminal 1280x720 scrolling", "terminal"),
-                                   ("whole screen changing", "full")):
-                    proc = None
-                    if kind is not None:
-                        proc = await asyncio.to_thread(
-                            subprocess.Popen, [sys.executable, "-c", CONTENT, kind], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                        contents.append(proc)
-                        await asyncio.sleep(1.5)  # mapped and animating
-                    cpu0, t0 = agent_cpu(ps), time.perf_counter()
-                    await asyncio.sleep(opts.seconds)
-                    cpu1, t1 = agent_cpu(ps), time.perf_counter()
-                    fps, p50, p99, bps = window(viewer.frames, t0, t1)
-                    # Freeze the content, let the last frames land, and compare the picture
-                    # the viewer built from deltas and scroll copies with the real screen.
-                    if proc is not None:
-                        proc.send_signal(signal.SIGSTOP)
-                    await asyncio.sleep(0.7)
-                    error = await asyncio.to_thread(picture_error, display, viewer.picture)
-                    rows.append((name, fps, p50, p99, bps, (cpu1 - cpu0) / (t1 - t0) * 100,
-                                 error))
-                    if proc is not None:
-                        proc.kill()
-                        proc.wait()
-                        await asyncio.sleep(0.5)
-                await admin.post(f"/api/v1/remote-sessions/{sid}/end")
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+            runs = [await run_session(opts, server, admin, ticket["id"], display, env, ps,
+                                      contents, recorded=False)]
+            if opts.record:
+                group = await admin.post("/api/v1/groups", json={"name": "Recorded"})
+                await admin.put(f"/api/v1/groups/{group.json['id']}/remote-policy",
+                                json={"record": True})
+                await admin.patch(f"/api/v1/devices/{device_id}",
+                                  json={"group_id": group.json["id"]})
+                runs.append(await run_session(opts, server, admin, ticket["id"], display, env,
+                                              ps, contents, recorded=True))
         finally:
             for proc in contents:
                 if proc.poll() is None:
@@ -291,13 +364,30 @@ async def bench(opts: argparse.Namespace) -> None:
 
     print(f"\nbaseline: raw mss full-screen grab rate {baseline:.0f} grabs/s "
           f"({1000 / baseline:.1f} ms per grab)")
-    print(f"consent click to first frame drawn by the viewer: {consent_to_frame * 1000:.0f} ms")
-    print()
-    print(f"{'scenario':30} {'fps':>6} {'p50 ms':>7} {'p99 ms':>7} {'KB/s':>9} "
-          f"{'agent CPU':>9} {'picture err':>11}")
-    for name, fps, p50, p99, bps, cpu, error in rows:
-        print(f"{name:30} {fps:6.1f} {p50:7.1f} {p99:7.1f} {bps / 1024:9.1f} {cpu:8.1f}% "
-              f"{error:11.2f}")
+    for run in runs:
+        label = "recorded session" if run["recorded"] else "session without recording"
+        print(f"\n{label}: consent click to first frame drawn by the viewer: "
+              f"{run['consent_to_frame'] * 1000:.0f} ms")
+        recorded_bps = run.get("recorded_bps")
+        print(f"{'scenario':30} {'fps':>6} {'p50 ms':>7} {'p99 ms':>7} {'KB/s':>9} "
+              f"{'agent CPU':>9} {'picture err':>11}"
+              + (f" {'recorded KB/s':>13}" if recorded_bps else ""))
+        for i, (name, fps, p50, p99, bps, cpu, error) in enumerate(run["rows"]):
+            print(f"{name:30} {fps:6.1f} {p50:7.1f} {p99:7.1f} {bps / 1024:9.1f} {cpu:8.1f}% "
+                  f"{error:11.2f}"
+                  + (f" {recorded_bps[i] / 1024:13.1f}" if recorded_bps else ""))
+        rec = run.get("recording")
+        if rec:
+            kept_up = rec["dropped"] == 0 and rec["gaps"] == 0
+            print(f"recording: {rec['bytes'] / 1e6:.1f} MB in {rec['duration_s']:.1f} s = "
+                  f"{rec['bytes'] / max(rec['duration_s'], 0.001) / 1024:.1f} KB/s; "
+                  f"{rec['frames']} frames, {rec['dropped']} left out in {rec['gaps']} gaps; "
+                  f"largest backlog {rec['max_backlog'] / 1024:.0f} KB of "
+                  f"{BACKLOG_BYTES // 1024 // 1024} MB allowed; writer kept up: "
+                  f"{'yes' if kept_up else 'NO'}")
+            print(f"writer alone (same frames, same run): {rec['capacity'] / 1e6:.0f} MB/s "
+                  f"to disk with fsync at the end; {rec['offer_us']:.1f} us per frame queued "
+                  "on the event loop")
     print("\nfps: frames drawn by the viewer per second; latency: agent capture to viewer "
           "drawn; agent CPU: % of one core (agent process only); picture err: mean |viewer "
           "picture - screen| per channel (0-255) with the content frozen at the end")
@@ -306,6 +396,9 @@ async def bench(opts: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each scenario")
+    parser.add_argument("--record", action="store_true",
+                        help="run the scenarios a second time with the session recorded and "
+                             "print the recording's rate and whether its writer kept up")
     asyncio.run(bench(parser.parse_args()))
 
 

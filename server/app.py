@@ -42,6 +42,8 @@ from server.live import Broker
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.remote import recording_views as remote_recording_views
+from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
@@ -58,7 +60,8 @@ log = logging.getLogger("deskmate.server")
 ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
-           health_views.router, sla_views.router, remote_views.router)
+           health_views.router, sla_views.router, remote_views.router,
+           remote_recording_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -80,7 +83,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def housekeeping_pass(app: web.Application) -> None:
-    """Purge expired console sessions; close tickets resolved long enough ago."""
+    """Purge expired sessions, close long-resolved tickets, delete expired recordings."""
     now = utcnow()
     removed = await app[DATABASE].write(lambda c: credentials.purge_expired_sessions(c, now))
     if removed:
@@ -101,6 +104,9 @@ async def housekeeping_pass(app: web.Application) -> None:
             await asyncio.sleep(0.05)
         if total:
             log.info("closed %d tickets resolved over %d days ago", total, days)
+    await remote_recordings.expire(
+        app[DATABASE], app[SETTINGS].data_dir / remote_recordings.DIRECTORY,
+        days=app[SETTINGS].remote_recording_days, now=now)
 
 
 async def _housekeeping(app: web.Application) -> None:

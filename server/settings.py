@@ -122,6 +122,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("remote_consent_seconds", int, 30,
             "How long the user has to answer a remote-session request; no answer is a refusal."),
+    Setting("remote_recording_days", int, 30,
+            "Days a remote-session recording is kept after the session ended; housekeeping "
+            "deletes older ones (0: keep them until an admin deletes them). Recording is "
+            "switched on per device group (docs/remote.md)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -161,6 +165,7 @@ class Settings:
     log_level: str
     gc_full_minutes: int
     remote_consent_seconds: int
+    remote_recording_days: int
 
     @property
     def data_dir(self) -> Path:
@@ -229,7 +234,7 @@ def _validate(values: dict[str, Any]) -> None:
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
-    for name in ("auto_close_days", "gc_full_minutes"):
+    for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days"):
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
     if values["sla_engine_seconds"] < 0:

@@ -267,8 +267,17 @@ SessionId = Annotated[int, Meta(ge=1, le=2**53)]
 Mode = Literal["view", "control"]
 
 
-class SessionRequest(Message, tag="session_request"):
-    """A technician asks to see (or control) the screen; ask the user unless unattended."""
+# An agent announcing this capability tells its user when a session is recorded
+# (``record`` in session_request); the server records only such agents' sessions.
+RECORDING_CAPABILITY = "remote_recording"
+
+
+class SessionRequest(Message, tag="session_request", omit_defaults=True):
+    """A technician asks to see (or control) the screen; ask the user unless unattended.
+
+    ``record`` is sent only when true (older agents refuse unknown fields), and only to
+    agents announcing :data:`RECORDING_CAPABILITY`.
+    """
 
     session: SessionId
     technician: ShortText
@@ -278,6 +287,7 @@ class SessionRequest(Message, tag="session_request"):
     mode: Mode
     consent: bool  # False: the device group allows unattended access
     timeout: Annotated[float, Meta(gt=0, le=600)]
+    record: bool = False  # the server records the session's frames: tell the user
 
 
 class SessionMode(Message, tag="session_mode"):

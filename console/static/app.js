@@ -21,6 +21,7 @@ import { kbHistoryView } from "./js/views/kb_history.js";
 import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
 import { portalView } from "./js/views/portal.js";
+import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
 import { ticketView } from "./js/views/ticket.js";
@@ -35,6 +36,8 @@ const ROUTES = [
   { path: /^\/desk$/, roles: STAFF, nav: "desk", title: "Desk", view: deskView },
   { path: /^\/desk\/tickets\/(\d+)$/, roles: STAFF, nav: "desk", title: "Ticket", view: ticketView },
   { path: /^\/desk\/remote\/(\d+)$/, roles: STAFF, nav: "desk", title: "Remote session", view: remoteView },
+  { path: /^\/desk\/remote\/(\d+)\/recording$/, roles: STAFF, nav: "desk", title: "Session recording",
+    view: recordingView },
   { path: /^\/devices$/, roles: STAFF, nav: "devices", title: "Devices", view: devicesView },
   { path: /^\/devices\/(\d+)(?:\/(hardware|network|software|changes))?$/, roles: STAFF, nav: "devices",
     title: "Device", view: deviceView },

@@ -48,6 +48,7 @@ class AgentSession:
     technician: str
     ticket: str
     mode: str
+    recorded: bool = False  # the server records the session: the user is told
     active: bool = False
     seq: int = 0
     acked: int = -1
@@ -181,11 +182,11 @@ class RemoteSupport:
 
     # --- consent --------------------------------------------------------------------
 
-    def _ui_command(self, window: str, **options: str) -> list[str]:
+    def _ui_command(self, window: str, *, recorded: bool = False, **options: str) -> list[str]:
         command = [self.python, ui.__file__, window]
         for key, value in options.items():
             command += [f"--{key}", value]
-        return command
+        return command + (["--recorded"] if recorded else [])
 
     def _ui_environ(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -194,13 +195,13 @@ class RemoteSupport:
         return env
 
     async def ask(self, *, kind: str, technician: str, ticket: str, title: str, reason: str,
-                  mode: str, seconds: float) -> str:
+                  mode: str, seconds: float, recorded: bool = False) -> str:
         """Show the consent dialog; return allow, deny or timeout (errors count as deny)."""
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._ui_command("consent", technician=technician, ticket=ticket,
                                   title=title, reason=reason, mode=mode, kind=kind,
-                                  timeout=str(seconds)),
+                                  timeout=str(seconds), recorded=recorded),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, env=self._ui_environ())
         except OSError:
@@ -233,7 +234,7 @@ class RemoteSupport:
             await self._out(p.SessionAnswer(session=msg.session, allowed=False, reason="busy"))
             return
         s = AgentSession(id=msg.session, technician=msg.technician, ticket=msg.ticket,
-                         mode=msg.mode)
+                         mode=msg.mode, recorded=msg.record)
         self.session = s
         self.finished.clear()
         try:
@@ -248,7 +249,7 @@ class RemoteSupport:
         if msg.consent:
             answer = await self.ask(kind="session", technician=msg.technician,
                                     ticket=msg.ticket, title=msg.title, reason=msg.reason,
-                                    mode=msg.mode, seconds=msg.timeout)
+                                    mode=msg.mode, seconds=msg.timeout, recorded=msg.record)
         else:
             answer = "unattended"
         if self.session is not s:  # ended while we were asking
@@ -276,7 +277,8 @@ class RemoteSupport:
     async def _mode(self, s: AgentSession, msg: p.SessionMode) -> None:
         if msg.mode == "control" and msg.consent:
             answer = await self.ask(kind="control", technician=s.technician, ticket=s.ticket,
-                                    title="", reason="", mode="control", seconds=30.0)
+                                    title="", reason="", mode="control", seconds=30.0,
+                                    recorded=s.recorded)
             if self.session is not s:
                 return
             if answer != "allow":
@@ -300,7 +302,7 @@ class RemoteSupport:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._ui_command("indicator", technician=s.technician, ticket=s.ticket,
-                                  mode=s.mode),
+                                  mode=s.mode, recorded=s.recorded),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL, env=self._ui_environ())
         except OSError:

@@ -5,7 +5,8 @@ on the user's display, so a Tk failure cannot take the agent down and Tk keeps t
 thread it wants. The consent dialog prints ``allow``, ``deny`` or ``timeout`` and exits;
 no answer in time is a refusal. The indicator shows who is watching and prints ``end``
 when the user presses End session (or closes it); it reads ``mode view|control`` lines
-on stdin and closes when stdin does.
+on stdin and closes when stdin does. With ``--recorded`` both say that the session is
+recorded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ ALLOW_BUTTON = (290, 176, 110, 44)
 DENY_BUTTON = (400 + 10, 176, 100, 44)
 INDICATOR_SIZE = (470, 44)
 END_BUTTON = (350, 6, 112, 32)
+RECORDED_TEXT = "\u25cf This session is recorded."
+RECORDED_HEIGHT = 22  # the indicator grows by a line when the session is recorded
 
 
 def _consent(args: argparse.Namespace) -> str:
@@ -58,6 +61,10 @@ def _consent(args: argparse.Namespace) -> str:
              justify="left", anchor="w").place(x=20, y=96, width=w - 40, height=40)
     countdown = tk.Label(root, bg="#ffffff", fg="#555555", anchor="w")
     countdown.place(x=20, y=140, width=w - 40, height=24)
+    if args.recorded:  # left of the buttons, which keep their place
+        tk.Label(root, text=RECORDED_TEXT, bg="#ffffff", fg="#b42318", anchor="w",
+                 font=("Helvetica", 11, "bold")).place(
+            x=20, y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[0] - 30, height=ALLOW_BUTTON[3])
     allow = tk.Button(root, text="Allow", command=lambda: done("allow"), bg="#1f6feb",
                       fg="#ffffff", activebackground="#1958c9")
     allow.place(x=ALLOW_BUTTON[0], y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[2],
@@ -89,6 +96,8 @@ def _indicator(args: argparse.Namespace) -> str:
     root = tk.Tk(className="deskmate-indicator")
     root.title(INDICATOR_TITLE)
     w, h = INDICATOR_SIZE
+    if args.recorded:
+        h += RECORDED_HEIGHT
     root.geometry(f"{w}x{h}+{root.winfo_screenwidth() - w - 8}+8")
     root.resizable(False, False)
     root.attributes("-topmost", True)
@@ -96,6 +105,9 @@ def _indicator(args: argparse.Namespace) -> str:
     label = tk.Label(root, bg="#b42318", fg="#ffffff", anchor="w",
                      font=("Helvetica", 11, "bold"))
     label.place(x=10, y=6, width=END_BUTTON[0] - 16, height=32)
+    if args.recorded:
+        tk.Label(root, text=RECORDED_TEXT, bg="#b42318", fg="#ffffff", anchor="w").place(
+            x=10, y=INDICATOR_SIZE[1] - 4, width=w - 20, height=RECORDED_HEIGHT)
     state = {"mode": args.mode, "ended": False}
 
     def show() -> None:
@@ -143,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("view", "control"), default="view")
     parser.add_argument("--kind", choices=("session", "control"), default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--recorded", action="store_true",
+                        help="say that the session is recorded")
     args = parser.parse_args(argv)
     if args.window == "consent":
         print(_consent(args), flush=True)

@@ -169,7 +169,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         query = _read_query(request, endpoint.query)
         body = await _read_body(request, endpoint.body) if endpoint.body else None
         if (endpoint.body is None and not endpoint.upload
-                and request.method in ("POST", "PUT", "PATCH")):
+                and request.method in ("POST", "PUT", "PATCH", "DELETE")):
             if (await request.read()):
                 raise ValidationFailed("this endpoint takes no request body")
         result = await endpoint.handler(

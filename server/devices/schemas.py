@@ -94,6 +94,8 @@ class Device(Struct, kw_only=True):
     enrolled_at: dt.datetime
     revoked_at: dt.datetime | None
     metrics: LiveMetrics | None
+    # Connected now and its agent offers remote sessions (an X11 desktop, not --no-remote).
+    remote_available: bool = False
 
 
 class DevicePage(Struct, kw_only=True):

@@ -147,6 +147,8 @@ def _device(req: ApiRequest, row: Any) -> Device:
     hub = req.app[HUB]
     online = hub.is_online(row.id)
     device = store.to_device(row, online, hub.live_metrics(row.id) if online else None)
+    link = hub.links.get(row.id)
+    device.remote_available = link is not None and "remote" in link.capabilities
     seen = hub.last_seen(row.id)  # newer than the last batched write, when it exists
     if seen is not None and (device.last_seen_at is None or seen > device.last_seen_at):
         device.last_seen_at = seen

@@ -13,6 +13,7 @@ All methods block (file I/O, CPU): call them from a thread, never on the event l
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 from dataclasses import dataclass
@@ -25,10 +26,16 @@ from server.kb.search_query import Clause
 
 # Bump when the schema or the analyzer changes: the index is then rebuilt from the
 # database on the next start.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 ANALYZER = "kb_en"
 # Field boosts: a title match outranks a summary match, which outranks a body match.
 BOOSTS = (("title", 10.0), ("summary", 4.0), ("body", 1.0))
+# Each text field has a twin holding its adjacent token pairs ("to_the" for "to the"),
+# so a two-word phrase is one term lookup that block-max WAND can skip through, and a
+# longer phrase checks positions on pair lists rather than on the lists of common words
+# (a phrase of common words otherwise reads positions in every article holding them).
+PAIRS = "_pairs"
+PAIR_JOIN = "_"  # never inside a token: the tokenizer splits on anything not alphanumeric
 PREFIX_BOOST = 0.5  # a prefix match scores a constant; below a whole-word match
 PREFIX_EXPANSIONS = 20  # terms a prefix is widened to when highlighting
 FUZZY_BOOST = 0.3  # a word one typo away counts, well below the word itself
@@ -70,12 +77,19 @@ def analyzer() -> tantivy.TextAnalyzer:
             .build())
 
 
+def pairs(tokens: list[str]) -> str:
+    """Return the adjacent pairs of ``tokens`` as the text of a pairs field."""
+    return " ".join(f"{a}{PAIR_JOIN}{b}" for a, b in itertools.pairwise(tokens))
+
+
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("id", stored=True, indexed=True, fast=True)
     sb.add_text_field("title", tokenizer_name=ANALYZER)
     sb.add_text_field("summary", stored=True, tokenizer_name=ANALYZER)
     sb.add_text_field("body", stored=True, tokenizer_name=ANALYZER)
+    for field, _ in BOOSTS:
+        sb.add_text_field(field + PAIRS, tokenizer_name="whitespace")
     sb.add_text_field("status", tokenizer_name="raw")
     # "public" for published public articles: what requesters may see, as one term, so
     # their searches intersect one posting list rather than two.
@@ -129,6 +143,9 @@ class SearchIndex:
                 fields: dict[str, object] = {
                     "id": doc.article_id, "title": doc.title, "summary": doc.summary,
                     "body": doc.text, "status": doc.status,
+                    "title" + PAIRS: pairs(self.analyze(doc.title)),
+                    "summary" + PAIRS: pairs(self.analyze(doc.summary)),
+                    "body" + PAIRS: pairs(self.analyze(doc.text)),
                     "audience": "public" if (doc.visibility, doc.status) == (
                         "public", "published") else "staff",
                     "tags": list(doc.tags)}
@@ -150,8 +167,12 @@ class SearchIndex:
         (with ``fuzzy``, also words one typo away from a single word)."""
         parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for field, boost in BOOSTS:
-            if clause.is_phrase:
-                q = tantivy.Query.phrase_query(self.schema, field, list(clause.tokens))
+            if len(clause.tokens) == 2:
+                q = tantivy.Query.term_query(self.schema, field + PAIRS,
+                                             pairs(list(clause.tokens)))
+            elif clause.is_phrase:
+                runs: list[str | tuple[int, str]] = [*pairs(list(clause.tokens)).split()]
+                q = tantivy.Query.phrase_query(self.schema, field + PAIRS, runs)
             else:
                 q = tantivy.Query.term_query(self.schema, field, clause.tokens[0])
             parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, boost)))

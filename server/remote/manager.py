@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from server.db.schema import utcnow
-from server.remote import store
+from server.remote import recordings, store
+from server.remote.recorder import Recorder, RecordingStats
 from server.remote.relay import LiveSession, Viewer
 from shared import protocol as p
 from shared import screen
@@ -61,13 +64,29 @@ def summary_text(live: LiveSession, *, by: str, who: str, reason: str) -> str:
             f"{clipboard}; {s['frames']} frames ({mb:.1f} MB).")
 
 
+def recording_text(stats: RecordingStats) -> str:
+    """Return what the ticket says about a session's recording when it ends."""
+    if stats.error is not None and not stats.frames:
+        return f"The recording failed ({stats.error})."
+    text = (f"Recorded: {stats.file_bytes / 1e6:.1f} MB, "
+            f"{_duration(stats.duration_ms / 1000)}")
+    if stats.dropped_frames:
+        text += (f"; {stats.dropped_frames} frames left out in {stats.gaps} gaps "
+                 "(the disk fell behind)")
+    if stats.error is not None:
+        text += f"; cut short: {stats.error}"
+    return text + "."
+
+
 class Sessions:
     """The registry of live sessions, by id and by device."""
 
-    def __init__(self, db: Database, broker: Broker, *, consent_seconds: float) -> None:
+    def __init__(self, db: Database, broker: Broker, *, consent_seconds: float,
+                 recordings_dir: Path | None = None) -> None:
         self.db = db
         self.broker = broker
         self.consent_seconds = consent_seconds
+        self.recordings_dir = recordings_dir  # None: recording is not possible
         self.by_id: dict[int, LiveSession] = {}
         self.by_device: dict[int, LiveSession] = {}
         self._timeouts: set[asyncio.Task[None]] = set()
@@ -90,7 +109,7 @@ class Sessions:
         live.link.send(p.encode(p.SessionRequest(
             session=live.id, technician=live.technician_name[:200], ticket=live.ticket_number,
             title=title[:200], reason=reason, mode=live.mode,  # type: ignore[arg-type]
-            consent=consent, timeout=timeout)))
+            consent=consent, timeout=timeout, record=live.record)))
         loop = asyncio.get_running_loop()
 
         def give_up() -> None:
@@ -123,10 +142,24 @@ class Sessions:
                 "device's group)." if consent == "unattended"
                 else "The user allowed the remote session.")
         now = utcnow()
-        await self.db.write(lambda c: store.record_step(
-            c, live.id, actor_id=None, step="started", body=body, now=now,
-            values={"state": "active", "consent": consent, "started_at": now},
-            consent=consent, mode=live.mode))
+        recorded = live.record and self.recordings_dir is not None
+        if recorded:
+            assert self.recordings_dir is not None
+            body += " It is recorded."
+            # Before the first frame: the agent sends frames right after its answer.
+            live.recorder = Recorder(
+                self.recordings_dir / recordings.file_name(live.id),
+                {"session": live.id, "ticket": live.ticket_number, "device": live.device_name,
+                 "technician": live.technician_name, "monitors": live.monitors})
+
+        def started(conn: Any) -> None:
+            store.record_step(conn, live.id, actor_id=None, step="started", body=body, now=now,
+                              values={"state": "active", "consent": consent, "started_at": now},
+                              consent=consent, mode=live.mode, record=recorded)
+            if recorded:
+                recordings.start(conn, live.id, now=now)
+
+        await self.db.write(started)
         if live.state == "ended":  # ended while the answer was being stored
             return
         live.state = "active"  # after the write: the API reads the row's consent
@@ -209,11 +242,14 @@ class Sessions:
             del self.by_device[live.device_id]
         if tell_agent:
             live.link.send(p.encode(p.SessionEnd(session=live.id, reason=reason[:200])))
+        stats = await live.recorder.close() if live.recorder is not None else None
         who = who or {"user": "the user", "agent": "the agent", "server": "the server",
                       "technician": "the technician"}.get(by, by)
         if was_active:
             step_outcome = "completed" if outcome in ("completed", "timeout") else outcome
             body = summary_text(live, by=by, who=who, reason=reason)
+            if stats is not None:
+                body += " " + recording_text(stats)
         else:
             step_outcome = outcome
             if outcome == "completed":  # ended before the user answered
@@ -221,12 +257,19 @@ class Sessions:
             body = f"Remote session not started: {reason}."
         summary = live.summary()
         now = utcnow()
-        try:
-            await self.db.write(lambda c: store.record_step(
-                c, live.id, actor_id=actor_id, step="ended", body=body, now=now,
+        extra = {"recording": stats.as_dict()} if stats is not None else {}
+
+        def ended(conn: Any) -> None:
+            store.record_step(
+                conn, live.id, actor_id=actor_id, step="ended", body=body, now=now,
                 values={"state": "ended", "outcome": step_outcome, "ended_by": by,
                         "end_reason": reason[:200], "ended_at": now, "summary": summary},
-                outcome=step_outcome, by=by, summary=summary))
+                outcome=step_outcome, by=by, summary=summary, **extra)
+            if stats is not None:
+                recordings.finish(conn, live.id, stats, now=now)
+
+        try:
+            await self.db.write(ended)
         finally:
             for viewer in list(live.viewers):
                 viewer.send_text({"type": "ended", "session": live.id, "outcome": step_outcome,
@@ -288,9 +331,30 @@ async def sessions_ctx(app: web.Application) -> AsyncIterator[None]:
     closed = await db.write(lambda c: store.end_unfinished(c, now))
     if closed:
         log.info("closed %d remote sessions left open by the previous run", closed)
+    root = app[SETTINGS].data_dir / recordings.DIRECTORY
+    await close_cut_recordings(db, root)
     seconds = max(1, min(app[SETTINGS].remote_consent_seconds, 600))
-    app[REMOTE] = Sessions(db, app[BROKER], consent_seconds=seconds)
+    app[REMOTE] = Sessions(db, app[BROKER], consent_seconds=seconds, recordings_dir=root)
     yield
+
+
+async def close_cut_recordings(db: Database, root: Path) -> None:
+    """Store what recordings cut short by a stopped server hold (their files are kept)."""
+    rows = await db.read(recordings.unfinished)
+    for row in rows:
+        size, frames, duration = await asyncio.to_thread(recordings.scan_file,
+                                                         root / row.file)
+        now = utcnow()
+
+        def close(conn: Any, sid: int = row.session_id, size: int = size,
+                  frames: int = frames, duration: int = duration,
+                  now: dt.datetime = now) -> None:
+            recordings.mark_cut_short(conn, sid, file_bytes=size, frames=frames,
+                                      duration_ms=duration, now=now)
+
+        await db.write(close)
+    if rows:
+        log.info("closed %d recordings cut short by the previous run", len(rows))
 
 
 async def sessions_shutdown(app: web.Application) -> None:

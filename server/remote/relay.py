@@ -26,6 +26,7 @@ from shared import screen
 
 if TYPE_CHECKING:
     from server.agents.hub import AgentLink
+    from server.remote.recorder import Recorder
 
 log = logging.getLogger("deskmate.remote")
 
@@ -142,6 +143,9 @@ class LiveSession:
     quality: int = 0
     monitor: int = 0
     timer: asyncio.TimerHandle | None = None
+    device_name: str = ""
+    record: bool = False  # the session is to be recorded (group policy, agent can say so)
+    recorder: Recorder | None = None  # while it is recorded
     clipboard: bool = False  # the agent offers clipboard text (capability "clipboard")
     clipboard_transfers: int = 0  # both directions, refused-after-recording included
     clipboard_to_device: int = 0
@@ -202,6 +206,9 @@ class LiveSession:
                     behind = True
             else:
                 behind = True
+        # The recording takes the same bytes; it too needs a key frame after a gap.
+        if self.recorder is not None and not self.recorder.offer(data, header):
+            behind = True
         if behind:
             self.request_key_frame()
         return header

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from server.tickets.schemas import UserRef
 from server.users.schemas import Strict
@@ -26,6 +26,25 @@ class ModeChange(Strict):
     """Switch between watching and controlling."""
 
     mode: Mode
+
+
+RecordingState = Literal["pending", "recording", "ready", "failed", "deleted"]
+
+
+class RecordingInfo(Struct, kw_only=True):
+    """A session's recording: its state, size and length, and where to fetch it."""
+
+    state: RecordingState  # pending: the session is to be recorded once it starts
+    bytes: int
+    duration_seconds: float
+    frames: int
+    dropped_frames: int  # frames the disk could not take in time (left out, see gaps)
+    gaps: int  # places where frames were left out; playback resumes at a key frame
+    complete: bool  # the file ends with its end record (not cut short by a stop)
+    error: str | None
+    deleted_at: dt.datetime | None
+    delete_reason: str | None  # retention | admin
+    url: str | None  # GET it to play (state ready)
 
 
 class RemoteSession(Struct, kw_only=True):
@@ -52,6 +71,7 @@ class RemoteSession(Struct, kw_only=True):
     viewers: int
     monitors: list[dict[str, int]]
     websocket_path: str
+    recording: RecordingInfo | None = None  # None: the session is not recorded
 
 
 class RemoteSessionList(Struct, kw_only=True):
@@ -65,9 +85,15 @@ class RemotePolicy(Struct, kw_only=True):
 
     group_id: int
     unattended: bool
+    record: bool = False
 
 
 class RemotePolicyUpdate(Strict):
-    """Allow unattended access to the group's devices (false: ask the user; the default)."""
+    """Change a device group's policy; a field left out keeps its value.
 
-    unattended: bool
+    ``unattended``: allow access without asking the user (false: ask; the default).
+    ``record``: record the frame stream of the group's sessions (false: the default).
+    """
+
+    unattended: bool | UnsetType = UNSET
+    record: bool | UnsetType = UNSET

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import devices, group_members, groups, ticket_devices, tickets, users
 from server.errors import NotFound
-from server.remote.tables import remote_policies, remote_sessions
+from server.remote.tables import remote_policies, remote_recordings, remote_sessions
 from server.tickets import store as ticket_store
 
 EVENT_TYPE = "remote_session"
@@ -40,46 +40,69 @@ def unattended_groups(conn: Connection) -> set[int]:
         sa.select(remote_policies.c.group_id).where(remote_policies.c.unattended.is_(True)))}
 
 
+def recording_groups(conn: Connection) -> set[int]:
+    """Return the groups whose devices' sessions are recorded."""
+    return {r.group_id for r in conn.execute(
+        sa.select(remote_policies.c.group_id).where(remote_policies.c.record.is_(True)))}
+
+
 def get_policy(conn: Connection, group_id: int) -> bool:
     """Return whether a group allows unattended access.
 
     Raises:
         NotFound: no such group.
     """
-    if conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise NotFound(f"no group with id {group_id}")
-    row = conn.execute(sa.select(remote_policies.c.unattended)
-                       .where(remote_policies.c.group_id == group_id)).first()
-    return bool(row.unattended) if row is not None else False
+    return get_policy_values(conn, group_id)[0]
 
 
-def set_policy(conn: Connection, group_id: int, unattended: bool, *, actor_id: int,
-               now: dt.datetime) -> None:
-    """Store a group's policy.
+def get_policy_values(conn: Connection, group_id: int) -> tuple[bool, bool]:
+    """Return whether a group allows unattended access and whether it records sessions.
 
     Raises:
         NotFound: no such group.
     """
-    get_policy(conn, group_id)
+    if conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
+        raise NotFound(f"no group with id {group_id}")
+    row = conn.execute(sa.select(remote_policies.c.unattended, remote_policies.c.record)
+                       .where(remote_policies.c.group_id == group_id)).first()
+    return (bool(row.unattended), bool(row.record)) if row is not None else (False, False)
+
+
+def set_policy(conn: Connection, group_id: int, unattended: bool | None, *, actor_id: int,
+               now: dt.datetime, record: bool | None = None) -> tuple[bool, bool]:
+    """Store a group's policy; a value given as None keeps what is stored. Return both.
+
+    Raises:
+        NotFound: no such group.
+    """
+    old_unattended, old_record = get_policy_values(conn, group_id)
+    unattended = old_unattended if unattended is None else unattended
+    record = old_record if record is None else record
     conn.execute(remote_policies.delete().where(remote_policies.c.group_id == group_id))
     conn.execute(remote_policies.insert().values(group_id=group_id, unattended=unattended,
-                                                 updated_at=now, updated_by=actor_id))
+                                                 record=record, updated_at=now,
+                                                 updated_by=actor_id))
+    return unattended, record
 
 
 def create_session(conn: Connection, *, ticket_id: int, device_id: int, technician_id: int,
                    mode: str, reason: str, consent: bool, device_name: str,
-                   now: dt.datetime) -> int:
+                   now: dt.datetime, record: bool = False, record_note: str = "") -> int:
     """Insert a requested session and put the request on the ticket's timeline."""
     session_id = int(conn.execute(remote_sessions.insert().values(
         ticket_id=ticket_id, device_id=device_id, technician_id=technician_id, mode=mode,
         reason=reason, state="requested", end_reason="", created_at=now,
         summary={})).inserted_primary_key[0])  # type: ignore[index]
     how = "asking the user for consent" if consent else "unattended access (group policy)"
+    if record:
+        how += "; the session will be recorded"
+    elif record_note:
+        how += f"; {record_note}"
     ticket_store.add_event(
         conn, ticket_id, actor_id=technician_id, type=EVENT_TYPE, public=True, now=now,
         body=f"Requested a remote session ({mode}) on {device_name}: {reason} — {how}.",
         changes={"session_id": session_id, "step": "requested", "mode": mode,
-                 "device_id": device_id, "consent": consent})
+                 "device_id": device_id, "consent": consent, "record": record})
     return session_id
 
 
@@ -106,10 +129,21 @@ def get_row(conn: Connection, session_id: int) -> Any:
                   tickets.c.assignee_id, tickets.c.group_id.label("ticket_group_id"),
                   tickets.c.status.label("ticket_status"),
                   devices.c.hostname.label("device_name"),
-                  users.c.display_name.label("technician_name"))
+                  users.c.display_name.label("technician_name"),
+                  remote_recordings.c.state.label("rec_state"),
+                  remote_recordings.c.bytes.label("rec_bytes"),
+                  remote_recordings.c.duration_ms.label("rec_duration_ms"),
+                  remote_recordings.c.frames.label("rec_frames"),
+                  remote_recordings.c.dropped_frames.label("rec_dropped_frames"),
+                  remote_recordings.c.gaps.label("rec_gaps"),
+                  remote_recordings.c.complete.label("rec_complete"),
+                  remote_recordings.c.error.label("rec_error"),
+                  remote_recordings.c.deleted_at.label("rec_deleted_at"),
+                  remote_recordings.c.delete_reason.label("rec_delete_reason"))
         .join(tickets, tickets.c.id == remote_sessions.c.ticket_id)
         .join(devices, devices.c.id == remote_sessions.c.device_id)
         .outerjoin(users, users.c.id == remote_sessions.c.technician_id)
+        .outerjoin(remote_recordings, remote_recordings.c.session_id == remote_sessions.c.id)
         .where(remote_sessions.c.id == session_id)).one_or_none()
     if row is None:
         raise NotFound(f"no remote session with id {session_id}")

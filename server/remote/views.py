@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from msgspec import UNSET
 
 from server.api.routing import ADMIN, STAFF, ApiRequest, Router
 from server.auth.identity import Identity
@@ -21,6 +22,7 @@ from server.remote import clipboard, policy, store
 from server.remote.relay import LiveSession, Viewer
 from server.remote.schemas import (
     ModeChange,
+    RecordingInfo,
     RemotePolicy,
     RemotePolicyUpdate,
     RemoteSession,
@@ -57,6 +59,34 @@ async def _may(req: ApiRequest | web.Request, identity: Identity, ticket_row: An
                              ticket_group_id=ticket_row.group_id, member_of=member_of)
 
 
+def recording_path(session_id: int) -> str:
+    """Return the API path that serves a session's recording."""
+    return f"/api/v1/remote-sessions/{session_id}/recording"
+
+
+def _recording(row: Any, live: LiveSession | None) -> RecordingInfo | None:
+    if live is not None and live.recorder is not None:
+        now = live.recorder.live_stats()
+        return RecordingInfo(state="recording", bytes=now.file_bytes,
+                             duration_seconds=round(now.duration_ms / 1000, 1),
+                             frames=now.frames, dropped_frames=now.dropped_frames,
+                             gaps=now.gaps, complete=False, error=now.error,
+                             deleted_at=None, delete_reason=None, url=None)
+    if row.rec_state is not None:
+        return RecordingInfo(state=row.rec_state, bytes=row.rec_bytes,
+                             duration_seconds=round(row.rec_duration_ms / 1000, 1),
+                             frames=row.rec_frames, dropped_frames=row.rec_dropped_frames,
+                             gaps=row.rec_gaps, complete=row.rec_complete, error=row.rec_error,
+                             deleted_at=row.rec_deleted_at,
+                             delete_reason=row.rec_delete_reason,
+                             url=recording_path(row.id) if row.rec_state == "ready" else None)
+    if live is not None and live.record and live.state == "requested":
+        return RecordingInfo(state="pending", bytes=0, duration_seconds=0.0, frames=0,
+                             dropped_frames=0, gaps=0, complete=False, error=None,
+                             deleted_at=None, delete_reason=None, url=None)
+    return None
+
+
 def _to_api(row: Any, live: LiveSession | None) -> RemoteSession:
     return RemoteSession(
         id=row.id, ticket_id=row.ticket_id, ticket_number=row.ticket_number,
@@ -70,7 +100,8 @@ def _to_api(row: Any, live: LiveSession | None) -> RemoteSession:
         end_reason=row.end_reason, created_at=row.created_at, started_at=row.started_at,
         ended_at=row.ended_at, summary=live.summary() if live else row.summary,
         viewers=len(live.viewers) if live else 0,
-        monitors=live.monitors if live else [], websocket_path=ws_path(row.id))
+        monitors=live.monitors if live else [], websocket_path=ws_path(row.id),
+        recording=_recording(row, live))
 
 
 async def _session_for(req: ApiRequest, session_id: int) -> tuple[Any, LiveSession | None]:
@@ -131,11 +162,15 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     unattended = await app[DATABASE].read(store.unattended_groups)
     consent = policy.needs_consent(device_group_id=device.group_id,
                                    unattended_groups=unattended)
+    # Recorded only if the agent can tell its user so (see docs/remote.md).
+    wants_record = device.group_id in await app[DATABASE].read(store.recording_groups)
+    record = wants_record and p.RECORDING_CAPABILITY in link.capabilities
+    note = "not recorded: the agent cannot tell the user" if wants_record and not record else ""
     now = utcnow()
     session_id = await app[DATABASE].write(lambda c: store.create_session(
         c, ticket_id=ticket_id, device_id=device.id, technician_id=me.user_id,
         mode=body.mode, reason=body.reason, consent=consent, device_name=device.hostname,
-        now=now))
+        now=now, record=record, record_note=note))
     row = await app[DATABASE].read(lambda c: store.get_row(c, session_id))
     if sessions.busy(device.id) or hub.links.get(device.id) is not link:  # raced
         await app[DATABASE].write(lambda c: store.record_step(
@@ -148,7 +183,8 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     live = LiveSession(id=session_id, ticket_id=ticket_id, ticket_number=row.ticket_number,
                        device_id=device.id, technician_id=me.user_id,
                        technician_name=row.technician_name or me.username, mode=body.mode,
-                       link=link, clipboard=p.CLIPBOARD_CAPABILITY in link.capabilities)
+                       link=link, device_name=device.hostname, record=record,
+                       clipboard=p.CLIPBOARD_CAPABILITY in link.capabilities)
     sessions.open(live, reason=body.reason, title=ticket.title, consent=consent)
     await sessions.publish(ticket_id)
     return _to_api(row, live)
@@ -212,8 +248,9 @@ async def change_mode(req: ApiRequest) -> RemoteSession:
               summary="Get a device group's remote-access policy", response=RemotePolicy)
 async def get_remote_policy(req: ApiRequest) -> RemotePolicy:
     group_id = int(req.params["group_id"])
-    unattended = await req.app[DATABASE].read(lambda c: store.get_policy(c, group_id))
-    return RemotePolicy(group_id=group_id, unattended=unattended)
+    unattended, record = await req.app[DATABASE].read(
+        lambda c: store.get_policy_values(c, group_id))
+    return RemotePolicy(group_id=group_id, unattended=unattended, record=record)
 
 
 @router.route("PUT", f"/api/v1/groups/{GID}/remote-policy", roles=ADMIN,
@@ -222,19 +259,25 @@ async def get_remote_policy(req: ApiRequest) -> RemotePolicy:
 async def put_remote_policy(req: ApiRequest) -> RemotePolicy:
     group_id = int(req.params["group_id"])
     body: RemotePolicyUpdate = req.body
+    unattended = None if body.unattended is UNSET else body.unattended
+    record = None if body.record is UNSET else body.record
+    if unattended is None and record is None:
+        raise ValidationFailed("give unattended, record or both")
     me = req.user
     now = utcnow()
 
-    def run(conn: Any) -> None:
-        store.set_policy(conn, group_id, body.unattended, actor_id=me.user_id, now=now)
+    def run(conn: Any) -> tuple[bool, bool]:
+        stored = store.set_policy(conn, group_id, unattended, record=record,
+                                  actor_id=me.user_id, now=now)
         from server.users import store as audit
 
         audit.record(conn, actor_id=me.user_id, action="remote_policy.set",
                      target_type="group", target_id=group_id, now=now,
-                     unattended=body.unattended)
+                     unattended=stored[0], record=stored[1])
+        return stored
 
-    await req.app[DATABASE].write(run)
-    return RemotePolicy(group_id=group_id, unattended=body.unattended)
+    stored = await req.app[DATABASE].write(run)
+    return RemotePolicy(group_id=group_id, unattended=stored[0], record=stored[1])
 
 
 def _same_origin(request: web.Request) -> bool:

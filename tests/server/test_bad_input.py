@@ -216,3 +216,12 @@ async def test_non_ascii_csrf_token_is_refused_not_crashing(admin: Client) -> No
                             headers={"X-CSRF-Token": "é"})
     assert resp.status == 403
     assert resp.error_code == "csrf_failed"
+
+
+async def test_body_on_delete_is_rejected(server: RunningServer, admin: Client) -> None:
+    """DELETE takes no body either: one sent is refused and nothing is deleted."""
+    group = await admin.post("/api/v1/groups", json={"name": "Ops"})
+    resp = await admin.request("DELETE", f"/api/v1/groups/{group.json['id']}",
+                               json={"cascade": True})
+    assert resp.status == 422 and resp.error_code == "validation_error"
+    assert (await admin.get(f"/api/v1/groups/{group.json['id']}")).status == 200

@@ -128,6 +128,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/remote-sessions/{session_id}/ws"): STAFF,
     ("GET", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
     ("PUT", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
+    ("GET", "/api/v1/remote-sessions/{session_id}/recording"): STAFF,
+    ("DELETE", "/api/v1/remote-sessions/{session_id}/recording"): {ADMIN},
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

@@ -6,6 +6,7 @@ import { busy, field, formValues, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
+import { clockText } from "./recording.js";
 import { openModal } from "./ui.js";
 
 const OUTCOMES = {
@@ -13,6 +14,37 @@ const OUTCOMES = {
   unavailable: "no desktop", busy: "device busy", agent_offline: "device went offline", failed: "failed",
   withdrawn: "withdrawn",
 };
+
+/** Return the "play the recording" link of an ended session (null when there is none). */
+export function recordingLink(session) {
+  const rec = session.recording;
+  if (!rec || rec.state !== "ready") return null;
+  return [" \u00b7 ", h("a", { href: `#/desk/remote/${session.id}/recording`, "data-recording": session.id },
+    icon("play"), `Recording (${clockText(rec.duration_seconds * 1000)})`)];
+}
+
+/** The reason and mode fields of a form that starts a session (names: reason, mode). */
+export function sessionFields() {
+  return [
+    field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
+    field("Mode", h("select", { name: "mode" },
+      h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
+    h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+  ];
+}
+
+/**
+ * Start a session on a ticket's device (`deviceId`, or its only online one), close the
+ * start `dialog` and open the viewer. The server checks rights and the device's link.
+ */
+export async function startSession(ticketId, { reason, mode, deviceId = null, dialog = null }) {
+  const body = { reason, mode };
+  if (deviceId !== null) body.device_id = deviceId;
+  const created = await api.post(`/api/v1/tickets/${ticketId}/remote-sessions`, body);
+  if (dialog) dialog.close();
+  location.hash = `#/desk/remote/${created.id}`;
+  return created;
+}
 
 /** Return {el, refresh(ticket)} for a ticket's remote-session panel. */
 export function remotePanel() {
@@ -24,21 +56,15 @@ export function remotePanel() {
       h("option", { value: String(d.id) }, d.hostname)));
     const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
       devices.length > 1 ? field("Device", device) : null,
-      field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
-      field("Mode", h("select", { name: "mode" },
-        h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
-      h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+      sessionFields(),
       h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
     const dialog = openModal("Remote session", form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(form, () => guarded(async () => {
         const values = formValues(form);
-        const body = { reason: values.reason, mode: values.mode };
-        if (devices.length > 1) body.device_id = Number(values.device_id);
-        const created = await api.post(`/api/v1/tickets/${ticket.id}/remote-sessions`, body);
-        dialog.close();
-        location.hash = `#/desk/remote/${created.id}`;
+        await startSession(ticket.id, { reason: values.reason, mode: values.mode,
+          deviceId: devices.length > 1 ? Number(values.device_id) : null, dialog });
       }));
     });
   }
@@ -56,21 +82,25 @@ export function remotePanel() {
       })),
       api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items).catch(() => []),
     ]);
-    const online = devices.filter((d) => d && d.online && !d.revoked_at);
+    const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
+    const online = reachable.filter((d) => d.remote_available);
     const running = sessions.filter((s) => s.state !== "ended");
     const startButton = h("button", { type: "button", class: "btn btn-small", "data-action": "start-remote",
       disabled: final || !online.length || running.length > 0 || null, onclick: () => start(online) },
     icon("monitor"), "Start remote session");
     const hint = final ? "Reopen the ticket to start a session."
       : !t.device_ids.length ? "Link the user's device first."
-        : !online.length ? "No linked device is online." : null;
+        : !reachable.length ? "No linked device is online."
+          : !online.length ? "The online device's agent does not offer remote sessions." : null;
     replace(el,
       h("div", { class: "stack" }, startButton, hint ? h("span", { class: "muted small" }, hint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map((s) => h("li", {},
         s.state === "ended"
-          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended")
+          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended",
+            recordingLink(s))
           : h("a", { href: `#/desk/remote/${s.id}`, "data-session": s.id }, icon("monitor"),
-            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open"),
+            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open",
+            s.recording ? h("span", { class: "remote-recorded" }, " \u25cf recorded") : null),
         h("span", { class: "muted" }, s.technician ? s.technician.display_name : "")))) : null);
   }
 

@@ -1,5 +1,6 @@
 // The viewer's side of a remote session: the WebSocket, frame decoding onto a canvas,
 // acknowledgements, statistics and input events. Wire format: docs/protocol.md section 4.
+// parseFrame and drawFrame are also the recording player's decoder (views/recording.js).
 
 import { csrf } from "./api.js";
 
@@ -39,6 +40,29 @@ export function parseFrame(buffer) {
   return frame;
 }
 
+/**
+ * Draw a parsed frame on `canvas` as a viewer does: the canvas takes the frame's screen
+ * size, then each tile is applied in order (JPEG images, and copies of the picture as it
+ * was before that tile). Frames must be drawn one after the other, never two at once.
+ */
+export async function drawFrame(canvas, frame) {
+  const ctx = canvas.getContext("2d");
+  const bitmaps = await Promise.all(frame.tiles.map((t) => (t.src ? null
+    : createImageBitmap(new Blob([t.jpeg], { type: "image/jpeg" })))));
+  if (canvas.width !== frame.width || canvas.height !== frame.height) {
+    canvas.width = frame.width;
+    canvas.height = frame.height;
+  }
+  frame.tiles.forEach((t, i) => {
+    if (t.src) {
+      ctx.drawImage(canvas, t.src[0], t.src[1], t.w, t.h, t.x, t.y, t.w, t.h);
+    } else {
+      ctx.drawImage(bitmaps[i], t.x, t.y, t.w, t.h);
+      bitmaps[i].close();
+    }
+  });
+}
+
 // KeyboardEvent.key -> X keysym for keys that are not characters.
 const NAMED_KEYS = {
   Backspace: 0xff08, Tab: 0xff09, Enter: 0xff0d, Escape: 0xff1b, Delete: 0xffff, Home: 0xff50,
@@ -67,7 +91,6 @@ export function openStream(sessionId, canvas, on) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${scheme}//${location.host}/api/v1/remote-sessions/${sessionId}/ws`);
   ws.binaryType = "arraybuffer";
-  const ctx = canvas.getContext("2d");
   let chain = Promise.resolve();
   let pending = 0;
   const stats = { frames: 0, bytes: 0, latencies: [], fps: 0, bandwidth: 0, latency: null, drawn: 0 };
@@ -78,20 +101,7 @@ export function openStream(sessionId, canvas, on) {
   }
 
   async function draw(frame, size) {
-    const bitmaps = await Promise.all(frame.tiles.map((t) => (t.src ? null
-      : createImageBitmap(new Blob([t.jpeg], { type: "image/jpeg" })))));
-    if (canvas.width !== frame.width || canvas.height !== frame.height) {
-      canvas.width = frame.width;
-      canvas.height = frame.height;
-    }
-    frame.tiles.forEach((t, i) => {
-      if (t.src) {
-        ctx.drawImage(canvas, t.src[0], t.src[1], t.w, t.h, t.x, t.y, t.w, t.h);
-      } else {
-        ctx.drawImage(bitmaps[i], t.x, t.y, t.w, t.h);
-        bitmaps[i].close();
-      }
-    });
+    await drawFrame(canvas, frame);
     stats.frames += 1;
     stats.drawn += 1;
     stats.bytes += size;

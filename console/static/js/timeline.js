@@ -201,8 +201,13 @@ export function timelineItem(event, ctx) {
     }
     case "remote_session": {
       // Every step of a remote session, in the server's words (the requester sees them too).
-      const li = systemLine(event, "monitor", h("span", { class: "tl-remote" }, event.body || "Remote session"),
-        null, "tl-remote-session");
+      const c = event.changes || {};
+      // Staff may play a recorded session (the player says if it was deleted since).
+      const play = staff && c.step === "ended" && c.recording && c.recording.frames > 0
+        ? h("a", { class: "tl-recording", href: `#/desk/remote/${c.session_id}/recording` }, "Play the recording")
+        : null;
+      const li = systemLine(event, "monitor", [h("span", { class: "tl-remote" }, event.body || "Remote session"),
+        play ? [" ", play] : null], null, "tl-remote-session");
       li.dataset.step = (event.changes && event.changes.step) || "";
       return li;
     }

@@ -130,3 +130,39 @@ async def test_suggestions_forgive_a_typo(clients: dict[str, Client]) -> None:
     found = await req.get("/api/v1/kb/suggest?q=my%20pritner%20is%20broken")
     assert _ids(found) == [jam["id"]]
     assert _ids(await req.get("/api/v1/kb/search?q=pritner%20")) == []
+
+
+def test_phrases_match_adjacent_words_in_order_only(tmp_path: Path) -> None:
+    """Phrases go through the pairs fields: two words are one pair, longer phrases a
+    run of pairs; words apart, out of order or split across fields do not match."""
+    from server.kb.search_index import Doc, Filters, SearchIndex
+    from server.kb.search_query import parse
+
+    def doc(aid: int, title: str, text: str) -> Doc:
+        return Doc(article_id=aid, title=title, summary="", text=text,
+                   visibility="public", status="published", category_id=None, tags=())
+
+    index = SearchIndex(tmp_path / "index")
+    try:
+        index.apply([
+            doc(1, "Printer", "Turn the printer off and on again."),
+            doc(2, "Printer off", "The printer stays on; never turn it off."),
+            doc(3, "Turn the printer", "off and on again"),  # split across fields
+            doc(4, "Printers", "Turning printers off and on fixes most jams."),
+            doc(5, "Turn the printer off", "Nothing else."),
+        ], [])
+
+        def ids(q: str) -> list[int]:
+            hits = index.search(parse(q, index.analyze), Filters(), offset=0, limit=10)
+            return [aid for aid, _, _ in hits]
+
+        assert set(ids('"printer off"')) == {1, 2, 4, 5}  # 2 by its title, 4 by stems
+        # Stems: "turning printers off" is "turn printer off".
+        assert set(ids('"turn the printer off"')) == {1, 5}
+        assert set(ids('"turning printers off"')) == {4}
+        assert ids('"off the printer"') == []
+        assert ids('"printer on"') == []
+        # A title phrase outranks the same phrase in a body.
+        assert ids('"turn the printer off"')[0] == 5
+    finally:
+        index.close()

@@ -151,7 +151,7 @@ async def test_unattended_policy_skips_the_question(
     group = await admin.post("/api/v1/groups", json={"name": "Kiosks"})
     gid = group.json["id"]
     assert (await admin.get(f"/api/v1/groups/{gid}/remote-policy")).json == {
-        "group_id": gid, "unattended": False}
+        "group_id": gid, "unattended": False, "record": False}
     assert (await technician.put(f"/api/v1/groups/{gid}/remote-policy",
                                  json={"unattended": True})).status == 403
     put = await admin.put(f"/api/v1/groups/{gid}/remote-policy", json={"unattended": True})

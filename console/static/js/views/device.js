@@ -5,6 +5,7 @@ import { changeSummary } from "../changes.js";
 import { SERIES, metricsChart } from "../chart.js";
 import { agentVersion, bar, deviceState, osLabel, stateBadge } from "../device_labels.js";
 import { allGroups } from "../directory.js";
+import { openDeviceSession } from "../device_remote.js";
 import { deviceHealth } from "../health.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, date, dateTime, percent, time } from "../format.js";
@@ -86,6 +87,12 @@ export function deviceView(root, { user, params, setTitle }) {
     const fact = (label, value, cls = null) => h("div", { class: "summary-item" },
       h("dt", {}, label), h("dd", { class: cls }, value));
     const actions = [];
+    if (d.online && !d.revoked_at) {
+      actions.push(iconButton("monitor", "Remote session", { class: "btn btn-small", "data-action": "device-remote",
+        disabled: !d.remote_available || null, onclick: () => openDeviceSession(detail.device, user),
+        title: d.remote_available ? "See or control this device's screen, inside a ticket"
+          : "The agent on this device does not offer remote sessions (no X11 desktop, or started with --no-remote)" }));
+    }
     if (isAdmin && state !== "revoked") {
       actions.push(iconButton("group", "Change group", { class: "btn btn-small", onclick: changeGroup }));
       actions.push(iconButton("ban", "Revoke", { class: "btn btn-small btn-danger-ghost", onclick: revoke }));

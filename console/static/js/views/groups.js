@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { allGroups, allUsers } from "../directory.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { remotePolicyPanel } from "../remote_policy.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel, roleBadge } from "../ui.js";
 
 const byName = (a, b) => a.display_name.localeCompare(b.display_name);
@@ -31,8 +32,9 @@ function groupForm({ group = null, onSubmit, inModal = false }) {
 }
 
 /** Fill the Groups view; `params[0]` is the selected group's id, if any. */
-export function groupsView(root, { params }) {
+export function groupsView(root, { user, params }) {
   let groups = [];
+  let policy = null; // {groupId, el}: kept while the same group is shown (unsaved choice)
   let users = new Map();
   let selected = params[0] ? Number(params[0]) : null;
 
@@ -156,7 +158,16 @@ export function groupsView(root, { params }) {
     replace(detail, h("div", { class: "stack-lg" },
       panel(group.name, edit, { actions: iconButton("trash", "Delete group", {
         class: "btn btn-danger-ghost", onclick: () => remove(group) }) }),
-      membersPanel(group)));
+      membersPanel(group),
+      user.role === "admin" ? policyPanel(group) : null));
+  }
+
+  function policyPanel(group) {
+    if (!policy || policy.groupId !== group.id) {
+      policy = { groupId: group.id, el: remotePolicyPanel(group.id,
+        () => (groups.find((g) => g.id === group.id) || group).name) };
+    }
+    return policy.el;
   }
 
   function create() {

@@ -7,6 +7,7 @@ import { h, replace } from "../dom.js";
 import { icon } from "../icons.js";
 import { guarded, showError, showSuccess } from "../notice.js";
 import { clipboardControls } from "../remote_clipboard.js";
+import { recordingLink } from "../remote_panel.js";
 import { keysymOf, openStream } from "../remote_stream.js";
 import { emptyState } from "../ui.js";
 
@@ -78,7 +79,9 @@ export function remoteView(root, { params, setTitle }) {
       h("a", { href: `#/desk/tickets/${session.ticket_id}` }, session.ticket_number), " \u00b7 ",
       h("span", { class: `remote-state remote-state-${state}`, "data-state": state }, STATE_TEXT[state] || state),
       " \u00b7 ", h("span", { "data-mode": mode }, mode === "control" ? "Control" : "View only"),
-      status && status.viewers.length ? h("span", { class: "muted" }, ` \u00b7 watching: ${status.viewers.join(", ")}`) : null);
+      status && status.viewers.length ? h("span", { class: "muted" }, ` \u00b7 watching: ${status.viewers.join(", ")}`) : null,
+      session.recording && state !== "ended" ? h("span", { class: "remote-recorded" }, " \u25cf recorded") : null,
+      state === "ended" ? recordingLink(session) : null);
     const pending = status && status.pending_mode;
     modeButton.hidden = !controller || state !== "active";
     modeButton.disabled = Boolean(pending);
@@ -108,6 +111,10 @@ export function remoteView(root, { params, setTitle }) {
     session.state = "ended";
     status = status ? { ...status, state: "ended" } : null;
     render();
+    if (session.recording) {
+      // The recording is closed by now: fetch its totals for the link to play it.
+      api.get(`/api/v1/remote-sessions/${id}`).then((fresh) => { session = fresh; render(); }).catch(() => {});
+    }
   }
 
   // ---------- input ----------

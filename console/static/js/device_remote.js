@@ -1,0 +1,154 @@
+// The device page's "Remote session" dialog: a session always belongs to a ticket, so the
+// technician picks one of the device's open tickets (or creates one for the device), gives
+// a reason and a mode, and the session starts as it does from the ticket page.
+
+import { api } from "./api.js";
+import { allGroups } from "./directory.js";
+import { busy, h, replace } from "./dom.js";
+import { icon } from "./icons.js";
+import { guarded, showError } from "./notice.js";
+import { sessionFields, startSession } from "./remote_panel.js";
+import { OPEN_STATUSES, STATUS_LABELS } from "./tickets.js";
+import { openModal } from "./ui.js";
+
+const MAX_TICKETS = 50; // open tickets of one device; more than a handful is already unusual
+const MAX_LOGINS = 3; // logged-in users looked up to find the device's Deskmate user
+const NEW = "new";
+
+const chosenTicket = (form) => form.querySelector("input[name=ticket]:checked")?.value;
+
+/** Return the Deskmate user logged in on the device (its first login that is one), or null. */
+async function deviceUser(device) {
+  for (const login of device.logged_in_users.slice(0, MAX_LOGINS)) {
+    const page = await api.get("/api/v1/users", { q: login, active: true, limit: 20 });
+    const found = page.items.find((u) => u.username.toLowerCase() === login.toLowerCase());
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Tell whether `me` may open sessions on a ticket (the server's rule, for the display). */
+function mayStart(me, ticket, myGroups) {
+  if (me.role === "admin") return true;
+  return (ticket.assignee && ticket.assignee.id === me.id)
+    || (ticket.group_id !== null && myGroups.has(ticket.group_id));
+}
+
+function ticketChoice(ticket, allowed, checked, groupName) {
+  const who = ticket.assignee ? `assigned to ${ticket.assignee.display_name}`
+    : ticket.group_id !== null ? `group ${groupName(ticket.group_id)}, unassigned` : "unassigned";
+  return h("label", { class: "choice", "data-ticket": ticket.number },
+    h("input", { type: "radio", name: "ticket", value: String(ticket.id), checked, disabled: !allowed }),
+    h("span", { class: "choice-text" },
+      h("strong", {}, `${ticket.number} \u00b7 ${ticket.title}`),
+      h("span", { class: "muted small" },
+        `${STATUS_LABELS[ticket.status] || ticket.status} \u00b7 requested by ${ticket.requester.display_name} \u00b7 ${who}`),
+      allowed ? null : h("span", { class: "small choice-warning" },
+        "Only its assignee, members of its group and admins may open a session on it.")));
+}
+
+/**
+ * Open the dialog for `device` (a Device of the API, online and offering remote sessions)
+ * as user `me`; on Start, go to the session's viewer.
+ */
+export function openDeviceSession(device, me) {
+  const body = h("div", { class: "stack" }, h("p", { class: "muted" }, "Loading the device's tickets\u2026"));
+  const dialog = openModal(`Remote session on ${device.hostname}`, body);
+  dialog.classList.add("modal-wide");
+  let created = null; // a ticket this dialog created, when starting on it failed
+  let kept = null; // {reason, mode} typed before the list was loaded again
+
+  async function load() {
+    const [page, groups, requester] = await Promise.all([
+      api.get("/api/v1/tickets", { device_id: device.id, status: OPEN_STATUSES.join(","), limit: MAX_TICKETS }),
+      allGroups(),
+      deviceUser(device).catch(() => null), // a name we cannot match is not an error
+    ]);
+    const myGroups = new Set(groups.filter((g) => g.member_ids.includes(me.id)).map((g) => g.id));
+    const names = new Map(groups.map((g) => [g.id, g.name]));
+    render(page.items, myGroups, requester, (gid) => names.get(gid) || `#${gid}`);
+  }
+
+  function render(tickets, myGroups, requester, groupName) {
+    const allowed = tickets.map((t) => mayStart(me, t, myGroups));
+    const first = created ? tickets.findIndex((t) => t.id === created.id) : allowed.indexOf(true);
+    const title = h("input", { name: "title", maxlength: 200, required: first < 0,
+      value: `Remote assistance on ${device.hostname}`, "aria-label": "Title of the new ticket" });
+    const titleBox = h("span", { class: "new-ticket-title" }, h("span", { class: "small muted" }, "Title"), title);
+    const newChoice = h("label", { class: "choice", "data-ticket": NEW },
+      h("input", { type: "radio", name: "ticket", value: NEW, checked: first < 0 }),
+      h("span", { class: "choice-text" },
+        h("strong", {}, "A new ticket for this device"),
+        h("span", { class: "muted small" }, requester
+          ? `Requested by ${requester.display_name} (logged in on ${device.hostname}), assigned to you.`
+          : `Requested by you (nobody logged in on ${device.hostname} is a Deskmate user), assigned to you.`),
+        titleBox));
+    const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
+      tickets.length ? null : h("p", { class: "remote-no-ticket" }, icon("ticket"),
+        `No open ticket is linked to ${device.hostname}. A session always belongs to a ticket: `
+        + "create one for this device to start."),
+      h("fieldset", { class: "choices choices-1" },
+        h("legend", { class: "field-label" }, "Ticket"),
+        tickets.map((t, i) => ticketChoice(t, allowed[i], i === first, groupName)),
+        tickets.length >= MAX_TICKETS ? h("p", { class: "muted small" },
+          `The ${MAX_TICKETS} newest open tickets are listed.`) : null,
+        newChoice),
+      sessionFields(),
+      h("div", { class: "form-actions" },
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
+    const sync = () => {
+      const isNew = chosenTicket(form) === NEW;
+      title.disabled = !isNew;
+      title.required = isNew;
+      titleBox.hidden = !isNew;
+    };
+    form.addEventListener("change", sync);
+    sync();
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(form, () => start(form, requester));
+    });
+    if (kept) {
+      form.elements.reason.value = kept.reason;
+      form.elements.mode.value = kept.mode;
+    }
+    replace(body, form);
+    form.elements.reason.focus();
+  }
+
+  async function start(form, requester) {
+    const chosen = chosenTicket(form);
+    const session = { reason: form.elements.reason.value.trim(), mode: form.elements.mode.value,
+      deviceId: device.id, dialog };
+    const title = form.elements.title.value.trim();
+    if (!session.reason || (chosen === NEW && !title)) {
+      showError(session.reason ? "give the new ticket a title" : "give a reason: the user reads it");
+      return;
+    }
+    let ticketId = Number(chosen);
+    if (chosen === NEW) {
+      const ticket = await guarded(() => api.post("/api/v1/tickets", {
+        title, device_ids: [device.id],
+        requester_id: requester ? requester.id : me.id, assignee_id: me.id }));
+      if (!ticket) return;
+      created = ticket;
+      ticketId = ticket.id;
+    }
+    try {
+      await startSession(ticketId, session);
+    } catch (error) {
+      if (chosen === NEW) {
+        // The ticket stays: list it (chosen) rather than create a second one on retry.
+        kept = { reason: session.reason, mode: session.mode };
+        await guarded(load);
+        showError(`ticket ${created.number} was created, but the session did not start: ${error.message}`);
+      } else {
+        showError(error);
+      }
+    }
+  }
+
+  guarded(load);
+  return dialog;
+}
