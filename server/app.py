@@ -39,6 +39,8 @@ from server.keys import (
     TLS_INFO,
 )
 from server.live import Broker
+from server.mail import views as mail_views
+from server.mail.sender import mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
@@ -61,7 +63,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
-           remote_recording_views.router)
+           remote_recording_views.router, mail_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -172,5 +174,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
+    app.cleanup_ctx.append(mail_ctx)
     return app
 

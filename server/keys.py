@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from server.auth.ratelimit import LoginLimiter
     from server.db.database import Database
     from server.live import Broker
+    from server.mail.sender import MailSender
     from server.metrics import Metrics
     from server.remote.manager import Sessions
     from server.settings import Settings
@@ -33,6 +34,7 @@ HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 SLA_ENGINE: web.AppKey[SlaEngine] = web.AppKey("sla_engine")
+MAIL_SENDER: web.AppKey[MailSender] = web.AppKey("mail_sender")
 TICKET_NOTIFIER: web.AppKey[TicketNotifier] = web.AppKey("ticket_notifier")
 
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")

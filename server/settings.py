@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,28 @@ SETTINGS: tuple[Setting, ...] = (
             "Days a remote-session recording is kept after the session ended; housekeeping "
             "deletes older ones (0: keep them until an admin deletes them). Recording is "
             "switched on per device group (docs/remote.md)."),
+    Setting("smtp_host", str, "",
+            "SMTP server for outgoing e-mail notifications; empty turns e-mail off."),
+    Setting("smtp_port", int, 587, "Port of smtp_host (587 for starttls, 465 for tls)."),
+    Setting("smtp_security", str, "starttls",
+            "How the SMTP connection is protected: starttls, tls, or none. none is refused "
+            "for a host other than localhost/127.0.0.1/::1 unless smtp_allow_plaintext is on."),
+    Setting("smtp_allow_plaintext", bool, False,
+            "Allow smtp_security = none to a non-local SMTP server (mail and password "
+            "travel unencrypted)."),
+    Setting("smtp_ca_file", str, "",
+            "PEM file of the CAs that may sign the SMTP server's certificate (a private CA); "
+            "empty: the system's CA store."),
+    Setting("smtp_username", str, "", "User name for SMTP authentication; empty: no login."),
+    Setting("smtp_password", str, "", "Password for SMTP authentication.", secret=True),
+    Setting("smtp_password_file", str, "",
+            "File holding the SMTP password (read once at start-up; instead of smtp_password)."),
+    Setting("mail_from", str, "",
+            "Sender address of notifications, e.g. Deskmate <desk@example.org>; required "
+            "when smtp_host is set."),
+    Setting("mail_max_attempts", int, 8,
+            "Delivery attempts of one e-mail before it is marked failed."),
+    Setting("mail_keep_days", int, 14, "Days sent and failed e-mails stay in the outbox."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -166,6 +188,17 @@ class Settings:
     gc_full_minutes: int
     remote_consent_seconds: int
     remote_recording_days: int
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_allow_plaintext: bool
+    smtp_ca_file: str
+    smtp_username: str
+    smtp_password: str = field(repr=False)  # never in a printed or logged repr
+    smtp_password_file: str
+    mail_from: str
+    mail_max_attempts: int
+    mail_keep_days: int
 
     @property
     def data_dir(self) -> Path:
@@ -237,9 +270,52 @@ def _validate(values: dict[str, Any]) -> None:
     for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days"):
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
+    _validate_mail(values)
     if values["sla_engine_seconds"] < 0:
         raise SettingsError(f"sla_engine_seconds: must not be negative, "
                             f"got {values['sla_engine_seconds']!r}")
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def _validate_mail(values: dict[str, Any]) -> None:
+    """Refuse an SMTP setup that cannot work or would send mail or a password in clear."""
+    security = values["smtp_security"].lower()
+    if security not in SMTP_SECURITY:
+        raise SettingsError(f"smtp_security: expected starttls, tls or none, got {security!r}")
+    values["smtp_security"] = security
+    if not 1 <= values["smtp_port"] <= 65535:
+        raise SettingsError(f"smtp_port: out of range: {values['smtp_port']!r}")
+    if values["smtp_password"] and values["smtp_password_file"]:
+        raise SettingsError("smtp_password and smtp_password_file cannot both be given")
+    if values["mail_max_attempts"] < 1:
+        raise SettingsError(f"mail_max_attempts: must be at least 1, "
+                            f"got {values['mail_max_attempts']!r}")
+    if values["mail_keep_days"] < 1:
+        raise SettingsError(f"mail_keep_days: must be at least 1, got {values['mail_keep_days']!r}")
+    host = values["smtp_host"].strip()
+    if not host:
+        return
+    if not values["mail_from"] or "@" not in values["mail_from"]:
+        raise SettingsError(f"mail_from: an address is required when smtp_host is set, "
+                            f"got {values['mail_from']!r}")
+    if (security == "none" and host.strip("[]").lower() not in LOCAL_HOSTS
+            and not values["smtp_allow_plaintext"]):
+        raise SettingsError(f"smtp_security: none sends mail unencrypted to {host!r}; use "
+                            f"starttls or tls, or set smtp_allow_plaintext")
+
+
+def _read_secret_file(values: dict[str, Any], name: str, target: str) -> None:
+    """Replace ``target`` by the stripped contents of the file named by ``name``, if any."""
+    path = values[name]
+    if not path:
+        return
+    try:
+        values[target] = Path(path).expanduser().read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path!r}: {exc.strerror}") from exc
 
 
 def load(
@@ -271,6 +347,9 @@ def load(
             raise SettingsError(f"unknown setting {key!r}")
         values[key] = _coerce(_BY_NAME[key], raw, "override")
     _validate(values)
+    _read_secret_file(values, "smtp_password_file", "smtp_password")
+    if values["smtp_ca_file"] and not Path(values["smtp_ca_file"]).expanduser().is_file():
+        raise SettingsError(f"smtp_ca_file: no such file {values['smtp_ca_file']!r}")
     # Resolved once here, at start-up: request handlers must not touch the file system.
     values["data"] = str(Path(values["data"]).expanduser().resolve())
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -73,6 +73,26 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
                         via="session", credential_id=row.id, csrf_token=row.csrf_token,
                         expires_at=row.expires_at)
     return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
+
+
+def current_identity(conn: Connection, identity: Identity, *,
+                     now: dt.datetime) -> Identity | None:
+    """Return ``identity`` as it stands now (its role may have changed), or None once its
+    credential is gone: logged out, expired, revoked, or the user deactivated.
+
+    For a connection that outlives its request (a WebSocket), checked again from time to
+    time; it has no idle timeout of its own, since the open socket is the activity.
+    """
+    table = auth_sessions if identity.via == "session" else api_tokens
+    row = conn.execute(
+        sa.select(table.c.expires_at, users.c.role)
+        .join(users, users.c.id == table.c.user_id)
+        .where(table.c.id == identity.credential_id, users.c.id == identity.user_id,
+               users.c.active.is_(True))
+    ).one_or_none()
+    if row is None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    return replace(identity, role=row.role)
 
 
 def touch_session(conn: Connection, session_id: int, now: dt.datetime) -> None:

@@ -87,6 +87,8 @@ class Sessions:
         self.broker = broker
         self.consent_seconds = consent_seconds
         self.recordings_dir = recordings_dir  # None: recording is not possible
+        # How often a viewer's right to watch is checked again while it watches.
+        self.rights_recheck_seconds = 10.0
         self.by_id: dict[int, LiveSession] = {}
         self.by_device: dict[int, LiveSession] = {}
         self._timeouts: set[asyncio.Task[None]] = set()

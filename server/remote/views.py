@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 from msgspec import UNSET
 
 from server.api.routing import ADMIN, STAFF, ApiRequest, Router
+from server.auth import credentials
 from server.auth.identity import Identity
 from server.db.schema import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
@@ -342,17 +343,65 @@ async def _serve_viewer(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSe
         await ws.close(code=1000, message=b"session ended")
         return
     writer = asyncio.create_task(viewer.writer(), name=f"{viewer.conn_id}-writer")
+    watch = asyncio.create_task(_watch_rights(req, live, viewer, me),
+                                name=f"{viewer.conn_id}-rights")
     sessions.join(live, viewer)
     viewer.send_text({"type": "welcome", "session": live.id, "controller": viewer.controller,
                       "you": viewer.name})
     try:
         await _viewer_loop(req, ws, live, viewer)
     finally:
+        watch.cancel()
         sessions.leave(live, viewer)
         viewer.close(1000, "")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer, 3)
         writer.cancel()
+
+
+async def _lost_rights(req: ApiRequest, live: LiveSession, me: Identity) -> str | None:
+    """Return why ``me`` may no longer watch ``live`` (None while they may)."""
+    now = utcnow()
+
+    def read(conn: Any) -> tuple[Identity | None, Any, set[int]]:
+        current = credentials.current_identity(conn, me, now=now)
+        return current, ticket_store.get_row(conn, live.ticket_id), store.group_ids_of(
+            conn, me.user_id)
+
+    try:
+        current, ticket, member_of = await req.app[DATABASE].read(read)
+    except NotFound:
+        return "the ticket is gone"
+    if current is None:
+        return "your login ended"
+    if not policy.may_remote(role=current.role, user_id=current.user_id,
+                             assignee_id=ticket.assignee_id, ticket_group_id=ticket.group_id,
+                             member_of=member_of):
+        return "you no longer have rights on the ticket"
+    return None
+
+
+async def _watch_rights(req: ApiRequest, live: LiveSession, viewer: Viewer,
+                        me: Identity) -> None:
+    """Check the viewer's rights again every few seconds while it watches; when they are
+    gone (logged out, deactivated, role or assignment changed), close its socket, and end
+    the session if it was the technician in control."""
+    sessions = req.app[REMOTE]
+    while not viewer.closing and live.state != "ended":
+        await asyncio.sleep(sessions.rights_recheck_seconds)
+        why = await _lost_rights(req, live, me)
+        if why is None:
+            continue
+        log.info("%s: user %s lost the right to watch session %s: %s", viewer.conn_id,
+                 me.user_id, live.id, why)
+        viewer.send_text({"type": "error", "code": "rights_revoked",
+                          "message": f"You can no longer watch this session: {why}."})
+        if viewer.controller:  # before closing: closing ends this task's viewer loop
+            await asyncio.shield(sessions.finish(
+                live, outcome="completed", by="server", actor_id=None,
+                reason=f"the technician in control lost access ({why})"))
+        viewer.close(4003, "rights revoked")
+        return
 
 
 async def _viewer_loop(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSession,

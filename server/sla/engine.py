@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import ticket_events, tickets
 from server.errors import ApiError
+from server.mail import outbox as mail_outbox
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
@@ -137,7 +138,18 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
                 conn, ticket_id, actor_id=None, type="sla_escalation", public=False, now=now,
                 body=f"Escalation rule '{rule['action']}' could not run: {exc.message}",
                 changes={"rule": dict(rule), "failed": True})
+    # After the escalations, so a mail goes to whoever holds the ticket now.
+    for done in fired:
+        if done.notify and owners[done.ticket_id].status not in FINAL_STATUSES:
+            mail_outbox.on_sla_notify(conn, done.ticket_id, text=notice_text(done), now=now)
     return fired
+
+
+def notice_text(event: Fired) -> str:
+    """Return the one-line notice of an escalation: ``resolution breached``."""
+    what = ("breached" if event.event == "breach"
+            else f"reached {event.percent}% of its target")
+    return f"{event.clock.replace('_', ' ')} {what}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

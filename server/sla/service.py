@@ -86,10 +86,8 @@ class SlaEngine:
                                   requester_id=event.requester_id, change="sla",
                                   public=False)
             if event.notify:
-                what = ("breached" if event.event == "breach"
-                        else f"reached {event.percent}% of its target")
                 broker.publish_notice(
-                    text=f"{event.number}: {event.clock.replace('_', ' ')} {what}",
+                    text=f"{event.number}: {engine.notice_text(event)}",
                     level="error" if event.event == "breach" else "warning",
                     ticket_id=event.ticket_id)
 

@@ -25,6 +25,7 @@ from server.db.schema import (
     utcnow,
 )
 from server.errors import BadRequest, NotFound, ValidationFailed
+from server.mail import outbox as mail_outbox
 from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
@@ -122,6 +123,9 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
         conn.execute(sa.text("INSERT INTO tickets_fts (rowid, title, body, ticket_id, event_id, "
                              "public) VALUES (:eid, '', :body, :tid, :eid, :public)"),
                      {"body": body, "tid": ticket_id, "eid": event_id, "public": int(public)})
+    # E-mail notifications commit with the event that causes them (server/mail/outbox.py).
+    mail_outbox.on_ticket_event(conn, ticket_id, type=type, public=public, actor_id=actor_id,
+                                body=body, changes=changes, now=now)
     return event_id
 
 

@@ -130,6 +130,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/groups/{group_id}/remote-policy"): {ADMIN},
     ("GET", "/api/v1/remote-sessions/{session_id}/recording"): STAFF,
     ("DELETE", "/api/v1/remote-sessions/{session_id}/recording"): {ADMIN},
+    # Self or, for admins, anyone: others get 404 (like GET /users/{user_id}).
+    ("GET", "/api/v1/users/{user_id}/notifications"): USERS,
+    ("PUT", "/api/v1/users/{user_id}/notifications"): USERS,
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

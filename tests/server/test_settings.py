@@ -72,3 +72,55 @@ def test_secret_settings_are_marked() -> None:
     """Settings that may hold secrets are flagged so they are never printed."""
     secret = {s.name for s in SETTINGS if s.secret}
     assert {"admin_password", "database_url"} <= secret
+
+
+SMTP = {"DESKMATE_SMTP_HOST": "smtp.example.org", "DESKMATE_MAIL_FROM": "desk@example.org"}
+
+
+def test_mail_is_off_by_default_and_starttls_is_the_default() -> None:
+    """No SMTP host means no mail; a configured one gets STARTTLS on port 587."""
+    assert load(environ={}).smtp_host == ""
+    settings = load(environ=SMTP)
+    assert (settings.smtp_security, settings.smtp_port) == ("starttls", 587)
+
+
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({**SMTP, "DESKMATE_SMTP_SECURITY": "ssl"}, "smtp_security"),
+    ({**SMTP, "DESKMATE_SMTP_SECURITY": "none"}, "unencrypted"),
+    ({**SMTP, "DESKMATE_SMTP_PORT": "0"}, "smtp_port"),
+    ({"DESKMATE_SMTP_HOST": "smtp.example.org"}, "mail_from"),
+    ({**SMTP, "DESKMATE_MAIL_FROM": "nobody"}, "mail_from"),
+    ({**SMTP, "DESKMATE_MAIL_MAX_ATTEMPTS": "0"}, "mail_max_attempts"),
+    ({**SMTP, "DESKMATE_SMTP_PASSWORD": "x", "DESKMATE_SMTP_PASSWORD_FILE": "/x"},
+     "smtp_password"),
+    ({**SMTP, "DESKMATE_SMTP_PASSWORD_FILE": "/nonexistent/pw"}, "smtp_password_file"),
+    ({**SMTP, "DESKMATE_SMTP_CA_FILE": "/nonexistent/ca.pem"}, "smtp_ca_file"),
+])
+def test_bad_mail_settings_are_refused(env: dict[str, str], fragment: str) -> None:
+    """Unknown security, plaintext to a remote host, or a missing sender stop the server."""
+    with pytest.raises(SettingsError, match=fragment):
+        load(environ=env)
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1"])
+def test_plaintext_smtp_is_allowed_to_this_machine(host: str) -> None:
+    """smtp_security = none works for a local relay without any extra switch."""
+    settings = load(environ={**SMTP, "DESKMATE_SMTP_HOST": host,
+                             "DESKMATE_SMTP_SECURITY": "NONE"})
+    assert settings.smtp_security == "none"
+
+
+def test_plaintext_smtp_to_another_host_needs_the_explicit_switch() -> None:
+    """smtp_allow_plaintext is the one way to send unencrypted mail over the network."""
+    settings = load(environ={**SMTP, "DESKMATE_SMTP_SECURITY": "none",
+                             "DESKMATE_SMTP_ALLOW_PLAINTEXT": "yes"})
+    assert settings.smtp_allow_plaintext is True
+
+
+def test_smtp_password_comes_from_a_file_and_is_a_secret(tmp_path: Path) -> None:
+    """The password file is read at load; the password setting is marked secret."""
+    secret_file = tmp_path / "smtp.pw"
+    secret_file.write_text("s3cret-pw\n")
+    settings = load(environ={**SMTP, "DESKMATE_SMTP_PASSWORD_FILE": str(secret_file)})
+    assert settings.smtp_password == "s3cret-pw"
+    assert {s.name for s in SETTINGS if s.secret} >= {"smtp_password"}

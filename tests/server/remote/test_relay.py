@@ -192,3 +192,33 @@ async def test_viewer_socket_needs_origin_and_csrf(
         plain = await admin.get(f"/api/v1/remote-sessions/{sid}/ws",
                                 headers={"Origin": server.base_url})
         assert plain.status == 400 and plain.error_code == "websocket_required"
+
+
+async def test_viewers_who_lose_their_rights_are_closed(
+        server: RunningServer, admin: Client, technician: Client, tmp_path: Path) -> None:
+    """Rights are checked again while a viewer watches: a watcher taken off the ticket is
+    closed and the session goes on; the technician in control logging out ends it."""
+    from tests.support.server import ADMIN_PASSWORD
+
+    server.app[REMOTE].rights_recheck_seconds = 0.2
+    device = await enrolled(server, admin, tmp_path / "a")
+    controller = await server.login("admin", ADMIN_PASSWORD)  # a second console login
+    async with active_session(server, controller, device,
+                              assignee_id=technician.user["id"]) as (_ws, sid):
+        session = (await admin.get(f"/api/v1/remote-sessions/{sid}")).json
+        async with viewer(server, controller, sid) as boss, \
+                viewer(server, technician, sid) as watcher:
+            await boss.next_text("welcome")
+            assert (await watcher.next_text("welcome"))["controller"] is False
+            moved = await admin.patch(f"/api/v1/tickets/{session['ticket_id']}",
+                                      json={"assignee_id": None})
+            assert moved.status == 200, moved.body
+            error = await watcher.next_text("error")
+            assert error["code"] == "rights_revoked" and "no longer" in error["message"]
+            assert (await watcher.ws.receive()).type == aiohttp.WSMsgType.CLOSE
+            assert watcher.ws.close_code == 4003
+            assert (await admin.get(f"/api/v1/remote-sessions/{sid}")).json["state"] == "active"
+            assert (await controller.post("/api/v1/auth/logout")).status == 204
+            assert (await boss.next_text("error"))["code"] == "rights_revoked"
+            ended = (await wait_state(admin, sid, "ended")).json
+            assert ended["ended_by"] == "server", ended

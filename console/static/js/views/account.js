@@ -137,7 +137,38 @@ function tokensPanel() {
   return panel("API tokens", [form, revealed, list]);
 }
 
+function notificationsPanel(user) {
+  const path = `/api/v1/users/${user.id}/notifications`;
+  const box = h("input", { type: "checkbox", name: "email_notifications", disabled: true });
+  const hint = h("p", { class: "muted" });
+  const form = h("form", { class: "stack", "aria-label": "E-mail notifications" },
+    h("label", { class: "check" }, box, "Send me e-mail about my tickets"), hint);
+
+  function explain(pref) {
+    box.checked = pref.email_notifications;
+    box.disabled = false;
+    replace(hint, !pref.mail_enabled ? "This server sends no e-mail at present."
+      : !pref.email ? "You have no e-mail address on record; ask an administrator to add one."
+        : `Sent to ${pref.email}.`);
+  }
+
+  box.addEventListener("change", async () => {
+    clearNotice();
+    const wanted = box.checked;
+    try {
+      explain(await busy(form, () => api.put(path, { email_notifications: wanted })));
+      showSuccess(wanted ? "E-mail notifications are on." : "E-mail notifications are off.");
+    } catch (error) {
+      box.checked = !wanted;
+      showError(error);
+    }
+  });
+  guarded(() => api.get(path)).then((pref) => { if (pref) explain(pref); });
+  return panel("Notifications", form);
+}
+
 /** Fill the Account view. */
 export function accountView(root, { user }) {
-  root.append(h("div", { class: "grid-2" }, profile(user), passwordForm()), tokensPanel());
+  root.append(h("div", { class: "grid-2" }, profile(user), passwordForm()),
+    notificationsPanel(user), tokensPanel());
 }

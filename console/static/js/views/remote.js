@@ -179,6 +179,7 @@ export function remoteView(root, { params, setTitle }) {
     await api.post(`/api/v1/remote-sessions/${id}/end`);
   }));
 
+  let revoked = null; // why the server stopped this viewer, when it did
   function connect() {
     stream = openStream(id, canvas, {
       welcome: (message) => { controller = message.controller; render(); },
@@ -190,6 +191,7 @@ export function remoteView(root, { params, setTitle }) {
       ended,
       error: (message) => {
         clip.failed();
+        if (message.code === "rights_revoked") revoked = message.message;
         showError(new Error(`${message.code}: ${message.message}`));
       },
       clipboard: (message) => clip.received(message),
@@ -212,7 +214,7 @@ export function remoteView(root, { params, setTitle }) {
       closed: () => {
         if (session.state !== "ended") {
           banner.hidden = false;
-          banner.textContent = "Disconnected from the session.";
+          banner.textContent = revoked || "Disconnected from the session.";
         }
       },
     });

@@ -36,6 +36,9 @@ function userForm({ user = null, onSubmit }) {
       field("Role", roleSelect(user ? user.role : "requester")),
       editing ? h("div", { class: "field field-check" }, h("label", {},
         h("input", { type: "checkbox", name: "active", checked: user.active }), "Active")) : h("div")),
+    editing ? h("div", { class: "field field-check" }, h("label", {},
+      h("input", { type: "checkbox", name: "email_notifications", disabled: true }),
+      "E-mail notifications")) : null,
     field(editing ? "Set a new password" : "Initial password", password,
       editing ? "Leave empty to keep the current password. Setting one logs the user out."
         : "Optional, at least 10 characters. Without one the user cannot log in yet."),
@@ -155,18 +158,29 @@ export function usersView(root, { user: me, onUserChanged }) {
   }
 
   function edit(u) {
+    const prefPath = `/api/v1/users/${u.id}/notifications`;
+    let pref = null; // the user's e-mail preference, once loaded
     const dialog = openModal(`Edit ${u.username}`, userForm({ user: u, onSubmit: async (v) => {
       const patch = changes(u, v);
-      if (!Object.keys(patch).length) {
+      const mail = pref !== null && v.email_notifications !== pref.email_notifications;
+      if (!Object.keys(patch).length && !mail) {
         dialog.close();
         return;
       }
-      const updated = await api.patch(`/api/v1/users/${u.id}`, patch);
+      const updated = Object.keys(patch).length ? await api.patch(`/api/v1/users/${u.id}`, patch) : u;
+      if (mail) pref = await api.put(prefPath, { email_notifications: v.email_notifications });
       dialog.close();
       row(updated);
       if (updated.id === me.id) onUserChanged(updated);
       showSuccess(`Saved changes to ${updated.username}.`);
     } }));
+    const box = dialog.querySelector("input[name=email_notifications]");
+    guarded(() => api.get(prefPath)).then((loaded) => {
+      if (!loaded) return;
+      pref = loaded;
+      box.checked = loaded.email_notifications;
+      box.disabled = false;
+    });
   }
 
   let timer = 0;

@@ -1,0 +1,185 @@
+"""Benchmark: what e-mail notifications cost the writer, and how fast the outbox drains.
+
+Prints figures, never passes or fails. On a fresh SQLite database built by the real
+migrations (synchronous=NORMAL, as the other ticket benchmarks), with a requester and a
+technician who both have e-mail addresses:
+
+* writer cost: one write transaction that creates a ticket (assigned to the technician)
+  and adds a public staff reply, through ``server.tickets.store`` — with mail off (the
+  baseline) and with mail on (the same transaction also renders and queues three
+  e-mails). Runs alternate in blocks so both see the same machine.
+* delivery: ``--mails`` queued rows drained by the real ``MailSender.run_pass`` over
+  ``smtplib`` to a local aiosmtpd server; beside it, the baseline of the same messages
+  sent by bare ``smtplib`` over one connection with no database work.
+
+    .venv/bin/python bench/mail.py [--tickets 2000] [--mails 1000]  # test extras: aiosmtpd
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import smtplib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from server.db import migrate
+from server.db.database import Database, create_engine
+from server.keys import DATABASE, SETTINGS
+from server.mail import compose, outbox
+from server.mail.sender import MailSender, SmtpConfig
+from server.settings import load
+from server.tickets import store as tickets
+from server.tickets.priority import priority_for
+from server.users import store as users
+
+T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+class Sink:
+    """Count what an aiosmtpd server receives."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, _s: SMTP, _sess: Session, _env: Envelope) -> str:
+        self.count += 1
+        return "250 OK"
+
+
+def start_sink() -> tuple[Sink, int]:
+    """Run an SMTP server on 127.0.0.1 in a thread of its own; return it and its port."""
+    sink, ready = Sink(), threading.Event()
+    port: list[int] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(loop.create_server(
+            lambda: SMTP(sink, hostname="sink", loop=loop), "127.0.0.1", 0))
+        port.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    ready.wait()
+    return sink, port[0]
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def writer_cost(db: Database, n: int, requester: int, tech: int) -> None:
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    config = outbox.MailConfig(base_url="https://desk.example.org", domain="example.org")
+
+    def one(conn: Any) -> None:
+        new = tickets.NewTicket(kind="incident", title="Printer on fire", description="Smoke.",
+                                impact=3, urgency=3, priority=priority_for(3, 3),
+                                category_id=None, requester_id=requester, assignee_id=tech,
+                                group_id=None, device_ids=[], tags=[], source="api")
+        tid = tickets.create_ticket(conn, new, actor_id=requester, now=T0)
+        tickets.add_comment(conn, tid, actor_id=tech, body="On it.", public=True, now=T0)
+
+    block = 100
+    for start in range(0, n, block):
+        for mode in ("off", "on") if (start // block) % 2 == 0 else ("on", "off"):
+            if mode == "on":
+                outbox.enable(db.engine, config)
+            else:
+                outbox.disable(db.engine)
+            for _ in range(min(block, n - start)):
+                t = time.perf_counter()
+                db.write_sync(one)
+                times[mode].append((time.perf_counter() - t) * 1000)
+    outbox.disable(db.engine)
+    queued = db.read_sync(outbox.counts).get("queued", 0)
+    print(f"writer: create ticket + public reply, {n} transactions each, mails queued: {queued}")
+    for mode in ("off", "on"):
+        ms = times[mode]
+        print(f"  mail {mode:3}: median {statistics.median(ms):6.3f} ms  "
+              f"p99 {p(ms, 0.99):6.3f} ms  mean {statistics.fmean(ms):6.3f} ms")
+    extra = statistics.median(times["on"]) - statistics.median(times["off"])
+    print(f"  extra per transaction with mail on (median): {extra:.3f} ms")
+
+
+def delivery(db: Database, data: Path, mails: int) -> None:
+    sink, port = start_sink()
+    db.write_sync(lambda c: c.execute(outbox.mail_outbox.delete()))
+    ticket = compose.Ticket(id=1, number="INC-000001", title="Printer on fire")
+    who = compose.Recipient(id=1, name="Rick", email="rick@example.org", staff=False)
+    rows = [compose.render("reply", ticket, who, base_url="https://d", domain="example.org",
+                           text="On it. " * 40) for _ in range(mails)]
+    db.write_sync(lambda c: c.execute(outbox.mail_outbox.insert(), [{
+        "created_at": T0, "ticket_id": None, "recipient_id": None, "reason": "reply",
+        "to_addr": m.to_addr, "subject": m.subject, "body": m.body,
+        "message_id": m.message_id, "thread_id": m.thread_id, "status": "queued",
+        "attempts": 0, "next_attempt_at": T0} for m in rows]))
+    settings = load(environ={}, overrides={
+        "data": str(data), "smtp_host": "127.0.0.1", "smtp_port": port,
+        "smtp_security": "none", "mail_from": "desk@example.org"})
+
+    # Baseline: the same messages over one bare smtplib connection, no database.
+    config = SmtpConfig.from_settings(settings)
+    messages = [compose.message(mail_from=config.mail_from, to_addr=m.to_addr,
+                                subject=m.subject, body=m.body, message_id=m.message_id,
+                                thread_id=m.thread_id) for m in rows]
+    t = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for msg in messages:
+            smtp.send_message(msg)
+    bare = time.perf_counter() - t
+
+    async def drain() -> float:
+        app = web.Application()
+        app[DATABASE] = db
+        app[SETTINGS] = settings
+        sender = MailSender(app, now=lambda: T0 + dt.timedelta(seconds=1))
+        t = time.perf_counter()
+        counts = await sender.run_pass()
+        took = time.perf_counter() - t
+        assert counts["sent"] == mails, counts
+        return took
+
+    took = asyncio.run(drain())
+    print(f"delivery of {mails} mails to a local aiosmtpd (one process, 2 cores shared):")
+    print(f"  bare smtplib, one connection: {bare:6.2f} s  {mails / bare:7.0f} mails/s")
+    print(f"  MailSender.run_pass (batches of 20 per connection, outbox read + "
+          f"record): {took:6.2f} s  {mails / took:7.0f} mails/s")
+    print(f"  sink received {sink.count} messages")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--mails", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(create_engine(f"sqlite:///{tmp}/bench.db", synchronous="NORMAL"))
+        db.write_sync(migrate.upgrade)
+        requester = db.write_sync(lambda c: users.create_user(
+            c, username="rick", display_name="Rick", role="requester",
+            email="rick@example.org", password_hash=None, now=T0))
+        tech = db.write_sync(lambda c: users.create_user(
+            c, username="tina", display_name="Tina", role="technician",
+            email="tina@example.org", password_hash=None, now=T0))
+        writer_cost(db, args.tickets, requester, tech)
+        delivery(db, Path(tmp), args.mails)
+        db.close()
+
+
+
+if __name__ == "__main__":
+    main()

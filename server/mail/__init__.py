@@ -1,0 +1,1 @@
+"""Outgoing e-mail notifications: a durable outbox filled with ticket events, and a sender."""
