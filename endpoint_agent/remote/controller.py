@@ -208,6 +208,7 @@ class RemoteSupport:
             log.exception("could not show the consent dialog")
             return "error"
         answer = "timeout"
+        said = False  # the dialog printed its answer
         self._dialog = proc
         try:
             async with asyncio.timeout(seconds + 5):
@@ -215,7 +216,7 @@ class RemoteSupport:
                 async for line in proc.stdout:
                     word = line.decode(errors="replace").strip()
                     if word in ("allow", "deny", "timeout"):
-                        answer = word
+                        answer, said = word, True
         except TimeoutError:
             answer = "timeout"
         finally:
@@ -224,7 +225,9 @@ class RemoteSupport:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
             _out, err = await proc.communicate()
-            if proc.returncode not in (0, -9) and answer == "timeout":
+            # An answer the dialog printed stands whatever its exit status says: asyncio
+            # reports 255 when something else in the process reaped the child first.
+            if proc.returncode not in (0, -9) and not said:
                 log.warning("consent dialog failed: %s", err.decode(errors="replace")[-500:])
                 answer = "error"
         return answer
