@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if display and not args.no_remote:
         from endpoint_agent.remote.controller import RemoteSupport
 
-        remote = RemoteSupport(display)
+        remote = RemoteSupport(display, clipboard=not args.no_clipboard)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--display", help="X display for remote sessions (default $DISPLAY)")
     run.add_argument("--no-remote", action="store_true",
                      help="never offer remote sessions on this machine")
+    run.add_argument("--no-clipboard", action="store_true",
+                     help="never pass clipboard text in remote sessions on this machine")
     run.set_defaults(func=cmd_run)
 
     inv = sub.add_parser("inventory", help="print the inventory this agent would send")

@@ -44,7 +44,7 @@ FATAL_CODES = {p.REVOKED, p.AUTH_FAILED, p.UNSUPPORTED_VERSION}
 FATAL_CLOSE = {p.CLOSE_REVOKED: p.REVOKED, p.CLOSE_AUTH_FAILED: p.AUTH_FAILED,
                p.CLOSE_UNSUPPORTED_VERSION: p.UNSUPPORTED_VERSION}
 REMOTE_MESSAGES = (p.SessionRequest, p.SessionMode, p.SessionEnd, p.SessionKeyFrame,
-                   p.SessionSettings, p.FrameAcked, p.SessionInput)
+                   p.SessionSettings, p.FrameAcked, p.SessionInput, p.SessionClipboard)
 ACK_TIMEOUT = 30.0
 OUTBOX_BATCH = 32
 OUTBOX_POLL = 30.0  # look for reports queued by other processes (deskmate-agent ticket)
@@ -249,7 +249,9 @@ class Agent:
         """Return what this agent announces in its hello."""
         return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
                 + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
-                + (["remote", p.RECORDING_CAPABILITY] if self.remote is not None else []))
+                + (["remote", p.RECORDING_CAPABILITY] if self.remote is not None else [])
+                + ([p.CLIPBOARD_CAPABILITY] if self.remote is not None and self.remote.clipboard
+                   else []))
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():

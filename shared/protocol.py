@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from shared import clipboard
 from shared.screen import InputEvent
 
 PROTOCOL_VERSION = 1
@@ -25,6 +26,8 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # an inventory with thousands of packages f
 MAX_CONTROL_BYTES = 64 * 1024  # every other message
 MAX_SECTIONS = 64
 LARGE_TYPES = frozenset({"inventory", "ticket"})  # may use MAX_MESSAGE_BYTES
+# Other types allowed over MAX_CONTROL_BYTES, with their own limit.
+TYPE_LIMITS = {"session_clipboard": clipboard.MAX_FRAME_BYTES}
 MAX_REPORT_BATCH = 500
 
 # Error codes, defined once (docs/protocol.md lists their meaning).
@@ -368,6 +371,20 @@ class SessionEnded(Message, tag="session_ended"):
     reason: ShortText
 
 
+# --- remote clipboard (optional: capability "clipboard", only in control mode) ------
+
+CLIPBOARD_CAPABILITY = clipboard.CAPABILITY
+
+
+class SessionClipboard(Message, tag="session_clipboard"):
+    """Clipboard text: server -> agent, the technician's text to put on the endpoint's
+    clipboard; agent -> server, text the user copied on the endpoint. Both only while the
+    session is in control mode; the text is checked by :func:`shared.clipboard.text_size`."""
+
+    session: SessionId
+    text: str
+
+
 # --- ticket updates for the device's user (optional: capability "ticket_updates") ---
 
 TICKET_UPDATES_CAPABILITY = "ticket_updates"
@@ -431,10 +448,10 @@ class TicketStatuses(Message, tag="ticket_statuses"):
 ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
                  | HealthConfig | TicketUpdate | TicketStatuses
                  | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
-                 | SessionSettings | FrameAcked | SessionInput)
+                 | SessionSettings | FrameAcked | SessionInput | SessionClipboard)
 AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
                 | Rating | TicketStatusRequest
-                | SessionAnswer | ModeAnswer | SessionEnded)
+                | SessionAnswer | ModeAnswer | SessionEnded | SessionClipboard)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
@@ -478,9 +495,12 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > limit:
         raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {limit}")
-    if len(raw) > MAX_CONTROL_BYTES and _tag_of(raw) not in LARGE_TYPES:
-        raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds "
-                            f"{MAX_CONTROL_BYTES}")
+    if len(raw) > MAX_CONTROL_BYTES:
+        tag = _tag_of(raw)
+        allowed = MAX_MESSAGE_BYTES if tag in LARGE_TYPES else \
+            TYPE_LIMITS.get(tag, MAX_CONTROL_BYTES)
+        if len(raw) > allowed:
+            raise ProtocolError(TOO_LARGE, f"message of {len(raw)} bytes exceeds {allowed}")
     try:
         message = decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -496,6 +516,11 @@ def _decode(data: str | bytes, decoder: msgspec.json.Decoder[Any], *, limit: int
     if isinstance(message, Inventory) and len(message.sections) > MAX_SECTIONS:
         raise ProtocolError(INVALID_MESSAGE, f"more than {MAX_SECTIONS} sections",
                             msg_id=message.id)
+    if isinstance(message, SessionClipboard):
+        try:
+            clipboard.text_size(message.text)
+        except clipboard.ClipboardError as exc:
+            raise ProtocolError(exc.code, exc.message) from exc
     return message
 
 

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from shared import clipboard
+
 FRAME_VERSION = 1
 FLAG_KEY = 0x01  # a full picture of the screen: a viewer may start from it
 # With FLAG_KEY: this key frame repeats the state of a delta of the same seq, for viewers
@@ -246,11 +248,24 @@ class TextEvent(ViewerMessage, tag="text"):
     text: Annotated[str, Meta(min_length=1, max_length=1000)]
 
 
+class ClipboardText(ViewerMessage, tag="clipboard"):
+    """Text for the endpoint's clipboard (the controlling technician, in control mode)."""
+
+    text: str  # checked by shared.clipboard.text_size once decoded
+
+
 InputEvent = PointerEvent | WheelEvent | KeyEvent | TextEvent
 INPUT_TYPES = (PointerEvent, WheelEvent, KeyEvent, TextEvent)
 AnyViewerMessage = (ViewerHello | FrameAck | KeyFrameRequest | SetQuality | SetMonitor
-                    | PointerEvent | WheelEvent | KeyEvent | TextEvent)
-MAX_VIEWER_MESSAGE = 4096
+                    | PointerEvent | WheelEvent | KeyEvent | TextEvent | ClipboardText)
+MAX_VIEWER_MESSAGE = 4096  # every viewer message but clipboard (clipboard.MAX_FRAME_BYTES)
+
+
+class _Tag(Struct):
+    type: str = ""
+
+
+_tag_decoder = msgspec.json.Decoder(_Tag)
 
 _viewer_decoder = msgspec.json.Decoder(AnyViewerMessage)
 _encoder = msgspec.json.Encoder()
@@ -273,10 +288,16 @@ def decode_viewer(data: str | bytes) -> AnyViewerMessage:
     """
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_VIEWER_MESSAGE:
-        raise ViewerError("too_large", f"message of {len(raw)} bytes exceeds "
-                          f"{MAX_VIEWER_MESSAGE}")
+        limit = clipboard.MAX_FRAME_BYTES if _type_of(raw) == "clipboard" else MAX_VIEWER_MESSAGE
+        if len(raw) > limit:
+            raise ViewerError("too_large", f"message of {len(raw)} bytes exceeds {limit}")
     try:
-        return _viewer_decoder.decode(raw)  # type: ignore[no-any-return]
+        message = _viewer_decoder.decode(raw)
+        if isinstance(message, ClipboardText):
+            clipboard.text_size(message.text)
+        return message  # type: ignore[no-any-return]
+    except clipboard.ClipboardError as exc:
+        raise ViewerError(exc.code, exc.message) from exc
     except msgspec.ValidationError as exc:
         text = str(exc)
         code = "unknown_type" if text.endswith("`$.type`") or "`type`" in text else \
@@ -284,6 +305,14 @@ def decode_viewer(data: str | bytes) -> AnyViewerMessage:
         raise ViewerError(code, text) from exc
     except (msgspec.DecodeError, RecursionError) as exc:
         raise ViewerError("malformed", f"not a JSON message: {exc}") from exc
+
+
+def _type_of(raw: bytes) -> str:
+    """Return the ``type`` of a large frame without building it (size checks only)."""
+    try:
+        return _tag_decoder.decode(raw).type
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return ""
 
 
 def decode_input(data: object) -> InputEvent:

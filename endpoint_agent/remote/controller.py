@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpoint_agent.remote import ui
+from shared import clipboard as clip
 from shared import protocol as p
 from shared import screen
 
@@ -67,6 +68,9 @@ class AgentSession:
     indicator: asyncio.subprocess.Process | None = None
     ignored_inputs: int = 0
     injected: int = 0
+    clipboard_in: int = 0  # texts from the technician put on the endpoint's clipboard
+    clipboard_out: int = 0  # texts the user copied, sent to the technician
+    ignored_clipboard: int = 0  # texts from the server refused (view only, invalid)
     frames_sent: int = 0
     bytes_sent: int = 0
     rtts: list[float] = field(default_factory=list)
@@ -80,11 +84,13 @@ class RemoteSupport:
     """Serves remote sessions on one X display."""
 
     def __init__(self, display: str, *, python: str = sys.executable, max_fps: float = 60.0,
-                 ui_env: dict[str, str] | None = None) -> None:
+                 ui_env: dict[str, str] | None = None, clipboard: bool = True) -> None:
         self.display = display
         self.python = python
         self.max_fps = max_fps
         self.ui_env = ui_env or {}
+        self.clipboard = clipboard  # offer clipboard text both ways in control mode
+        self._clipboard: Any = None  # the ClipboardBridge of the current (or last) session
         self.session: AgentSession | None = None
         self._send: Send | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -152,6 +158,8 @@ class RemoteSupport:
                 s.inputs.put_nowait(message.event)
             except asyncio.QueueFull:
                 s.ignored_inputs += 1
+        elif isinstance(message, p.SessionClipboard):
+            self._clipboard_in(s, message.text)
 
     async def connection_lost(self) -> None:
         """The server link broke: a session cannot outlive it."""
@@ -166,6 +174,9 @@ class RemoteSupport:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        bridge, self._clipboard = self._clipboard, None
+        if bridge is not None:
+            await asyncio.to_thread(bridge.close)
         self._capture_pool.shutdown(wait=False)
         self._input_pool.shutdown(wait=False)
 
@@ -197,6 +208,7 @@ class RemoteSupport:
             log.exception("could not show the consent dialog")
             return "error"
         answer = "timeout"
+        said = False  # the dialog printed its answer
         self._dialog = proc
         try:
             async with asyncio.timeout(seconds + 5):
@@ -204,7 +216,7 @@ class RemoteSupport:
                 async for line in proc.stdout:
                     word = line.decode(errors="replace").strip()
                     if word in ("allow", "deny", "timeout"):
-                        answer = word
+                        answer, said = word, True
         except TimeoutError:
             answer = "timeout"
         finally:
@@ -213,7 +225,9 @@ class RemoteSupport:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
             _out, err = await proc.communicate()
-            if proc.returncode not in (0, -9) and answer == "timeout":
+            # An answer the dialog printed stands whatever its exit status says: asyncio
+            # reports 255 when something else in the process reaped the child first.
+            if proc.returncode not in (0, -9) and not said:
                 log.warning("consent dialog failed: %s", err.decode(errors="replace")[-500:])
                 answer = "error"
         return answer
@@ -252,6 +266,8 @@ class RemoteSupport:
                                             reason=reason))  # type: ignore[arg-type]
             return
         s.active = True
+        if self.clipboard:
+            await self._open_clipboard(s)
         await self._out(p.SessionAnswer(
             session=s.id, allowed=True, reason="allowed" if answer == "allow" else "unattended",
             monitors=[p.Monitor(**m) for m in monitors]))
@@ -278,6 +294,8 @@ class RemoteSupport:
                                          reason="allowed"))
         else:
             s.mode = msg.mode
+        if self._clipboard is not None:
+            self._clipboard.watch(s.mode == "control")
         await self._tell_indicator(s, f"mode {s.mode}\n")
 
     # --- visibility -----------------------------------------------------------------
@@ -455,6 +473,56 @@ class RemoteSupport:
                                        (area["x"], area["y"]))
             s.injected += 1
 
+    # --- clipboard ------------------------------------------------------------------
+
+    async def _open_clipboard(self, s: AgentSession) -> None:
+        """Start the session's clipboard bridge (without it, the session goes on)."""
+        from endpoint_agent.remote.clipboard import ClipboardBridge
+
+        old, self._clipboard = self._clipboard, None
+        if old is not None:  # still serving an earlier session's text
+            await asyncio.to_thread(old.close)
+        loop = asyncio.get_running_loop()
+
+        def copied(text: str) -> None:  # on the bridge's thread
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(self._clipboard_out, s, text)
+
+        bridge = ClipboardBridge(self.display, on_copy=copied)
+        try:
+            await asyncio.to_thread(bridge.start)
+        except Exception as exc:
+            log.warning("no clipboard for remote session %d: %s", s.id, exc)
+            await asyncio.to_thread(bridge.close)
+            return
+        self._clipboard = bridge
+        if self.session is not s or not s.active:
+            bridge.retire()  # the session ended while the bridge started
+            return
+        bridge.watch(s.mode == "control")
+
+    def _clipboard_in(self, s: AgentSession, text: str) -> None:
+        """Put the technician's text on the endpoint's clipboard, in control mode only."""
+        bridge = self._clipboard
+        if s.mode != "control" or not s.active or bridge is None:
+            s.ignored_clipboard += 1  # view only: the clipboard is left alone here too
+            return
+        try:
+            clip.text_size(text)  # checked when decoded; direct callers are checked too
+        except clip.ClipboardError:
+            s.ignored_clipboard += 1
+            return
+        bridge.offer(text)
+        s.clipboard_in += 1
+
+    def _clipboard_out(self, s: AgentSession, text: str) -> None:
+        """Send text the user copied to the technician, if the session still controls."""
+        if self.session is not s or not s.active or s.mode != "control":
+            return
+        s.clipboard_out += 1
+        self._spawn(self._out(p.SessionClipboard(session=s.id, text=text)),
+                    f"session-{s.id}-clipboard")
+
     # --- ending ---------------------------------------------------------------------
 
     async def _finish(self, s: AgentSession, *, tell: tuple[str, str] | None) -> None:
@@ -485,11 +553,14 @@ class RemoteSupport:
                     proc.kill()
                 await proc.wait()
         await self._close_display()
+        if self._clipboard is not None:
+            # Stop watching; the technician's text stays until the user copies anything.
+            self._clipboard.retire()
         self.history.append(s)
         self.finished.set()
-        log.info("remote session %d ended (%s); %d frames, %d input events, %d ignored",
-                 s.id, tell[1] if tell else "by the server", s.frames_sent, s.injected,
-                 s.ignored_inputs)
+        log.info("remote session %d ended (%s); %d frames, %d input events, %d ignored, "
+                 "clipboard %d in, %d out", s.id, tell[1] if tell else "by the server",
+                 s.frames_sent, s.injected, s.ignored_inputs, s.clipboard_in, s.clipboard_out)
         if tell is not None:
             await self._out(p.SessionEnded(session=s.id, by=tell[0],  # type: ignore[arg-type]
                                            reason=tell[1]))

@@ -34,6 +34,7 @@ from server.keys import (
     REMOTE,
     SETTINGS,
 )
+from server.remote import clipboard as remote_clipboard
 from server.tickets import device_updates, from_agent
 from server.tickets import store as ticket_store
 from server.tickets.priority import parse_matrix
@@ -188,6 +189,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[REMOTE].mode_answer(link, message)
     elif isinstance(message, p.SessionEnded):
         await app[REMOTE].ended_by_agent(link, message)
+    elif isinstance(message, p.SessionClipboard):
+        await remote_clipboard.from_agent(app[REMOTE], link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(

@@ -55,10 +55,13 @@ def summary_text(live: LiveSession, *, by: str, who: str, reason: str) -> str:
     watchers = ", ".join(s["watchers"]) or "nobody"
     mb = s["bytes"] / 1e6
     ended = f"ended by {who}" + (f" ({reason})" if reason else "")
+    clip = s["clipboard_to_device"] + s["clipboard_from_device"]
+    clipboard = (f"; {clip} clipboard texts ({s['clipboard_to_device']} to the device, "
+                 f"{s['clipboard_from_device']} from it)" if clip else "")
     return (f"Remote session {ended} after {_duration(s['duration_seconds'])}. "
             f"Watched by {watchers}; final mode {s['final_mode']}; "
-            f"{s['input_events']} input events; {s['mode_changes']} mode changes; "
-            f"{s['frames']} frames ({mb:.1f} MB).")
+            f"{s['input_events']} input events; {s['mode_changes']} mode changes"
+            f"{clipboard}; {s['frames']} frames ({mb:.1f} MB).")
 
 
 def recording_text(stats: RecordingStats) -> str:

@@ -146,13 +146,18 @@ class LiveSession:
     device_name: str = ""
     record: bool = False  # the session is to be recorded (group policy, agent can say so)
     recorder: Recorder | None = None  # while it is recorded
+    clipboard: bool = False  # the agent offers clipboard text (capability "clipboard")
+    clipboard_transfers: int = 0  # both directions, refused-after-recording included
+    clipboard_to_device: int = 0
+    clipboard_from_device: int = 0
+    clipboard_bytes: int = 0
 
     def status(self) -> dict[str, Any]:
         """Return the status message viewers receive on every change."""
         return {"type": "status", "session": self.id, "state": self.state, "mode": self.mode,
                 "pending_mode": self.pending_mode, "monitors": self.monitors,
                 "monitor": self.monitor, "quality": self.quality,
-                "viewers": sorted(v.name for v in self.viewers)}
+                "viewers": sorted(v.name for v in self.viewers), "clipboard": self.clipboard}
 
     def broadcast(self, payload: dict[str, Any] | None = None) -> None:
         """Send a status message (the current status by default) to every viewer."""
@@ -220,4 +225,7 @@ class LiveSession:
         return {"duration_seconds": round(duration, 1), "watchers": sorted(self.watchers),
                 "frames": self.frames, "key_frames": self.key_frames, "bytes": self.bytes_relayed,
                 "input_events": self.input_events, "mode_changes": self.mode_changes,
-                "final_mode": self.mode, "bad_frames": self.bad_frames}
+                "final_mode": self.mode, "bad_frames": self.bad_frames,
+                "clipboard_to_device": self.clipboard_to_device,
+                "clipboard_from_device": self.clipboard_from_device,
+                "clipboard_bytes": self.clipboard_bytes}

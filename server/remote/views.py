@@ -19,7 +19,7 @@ from server.auth.identity import Identity
 from server.db.schema import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from server.keys import DATABASE, HUB, REMOTE
-from server.remote import policy, store
+from server.remote import clipboard, policy, store
 from server.remote.relay import LiveSession, Viewer
 from server.remote.schemas import (
     ModeChange,
@@ -32,6 +32,7 @@ from server.remote.schemas import (
 )
 from server.tickets import store as ticket_store
 from server.tickets.schemas import UserRef
+from shared import clipboard as clip
 from shared import protocol as p
 from shared import screen
 
@@ -183,7 +184,8 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     live = LiveSession(id=session_id, ticket_id=ticket_id, ticket_number=row.ticket_number,
                        device_id=device.id, technician_id=me.user_id,
                        technician_name=row.technician_name or me.username, mode=body.mode,
-                       link=link, device_name=device.hostname, record=record)
+                       link=link, device_name=device.hostname, record=record,
+                       clipboard=p.CLIPBOARD_CAPABILITY in link.capabilities)
     sessions.open(live, reason=body.reason, title=ticket.title, consent=consent)
     await sessions.publish(ticket_id)
     return _to_api(row, live)
@@ -301,7 +303,9 @@ async def viewer_socket(req: ApiRequest) -> web.StreamResponse:
         raise Conflict("the session is over", code="session_ended")
     if len(live.viewers) >= MAX_VIEWERS:
         raise Conflict(f"a session has at most {MAX_VIEWERS} viewers", code="too_many_viewers")
-    ws = web.WebSocketResponse(compress=False, max_msg_size=64 * 1024,
+    # Room for a clipboard message (and to refuse a larger one with a clear error);
+    # decode_viewer holds every other type to 4 KiB. Beyond this aiohttp closes (1009).
+    ws = web.WebSocketResponse(compress=False, max_msg_size=2 * clip.MAX_FRAME_BYTES,
                                autoping=True, heartbeat=30)
     if not ws.can_prepare(request).ok:
         raise BadRequest("expected a WebSocket upgrade", code="websocket_required")
@@ -402,8 +406,6 @@ async def _watch_rights(req: ApiRequest, live: LiveSession, viewer: Viewer,
 
 async def _viewer_loop(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSession,
                        viewer: Viewer) -> None:
-    from shared import protocol as p
-
     errors = 0
     while not viewer.closing:
         msg = await ws.receive()
@@ -441,6 +443,8 @@ async def _viewer_loop(req: ApiRequest, ws: web.WebSocketResponse, live: LiveSes
                 live.link.send(p.encode(p.SessionSettings(
                     session=live.id, quality=live.quality, monitor=live.monitor)))
                 live.broadcast()
+            elif isinstance(message, screen.ClipboardText):
+                await clipboard.from_viewer(req.app[DATABASE], live, viewer, message.text)
             else:
                 raise screen.ViewerError("unexpected_message", "hello only comes first")
         except screen.ViewerError as exc:

@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { icon } from "../icons.js";
 import { guarded, showError, showSuccess } from "../notice.js";
+import { clipboardControls } from "../remote_clipboard.js";
 import { recordingLink } from "../remote_panel.js";
 import { keysymOf, openStream } from "../remote_stream.js";
 import { emptyState } from "../ui.js";
@@ -24,6 +25,7 @@ export function remoteView(root, { params, setTitle }) {
   let controller = false;
   let stream = null;
   let frameSize = { width: 0, height: 0 };
+  let lastFrame = null; // for the cursor mark when the layout changes between frames
 
   const canvas = h("canvas", { class: "remote-canvas", tabindex: "0", "aria-label": "Remote screen",
     width: 16, height: 9 });
@@ -38,11 +40,12 @@ export function remoteView(root, { params, setTitle }) {
   const monitor = h("select", { name: "monitor", "aria-label": "Monitor" });
   const modeButton = h("button", { type: "button", class: "btn btn-small" });
   const endButton = h("button", { type: "button", class: "btn btn-small btn-danger" }, icon("x"), "End session");
+  const clip = clipboardControls({ send: (message) => stream?.send(message) });
   const toolbar = h("div", { class: "remote-toolbar" }, title,
-    h("span", { class: "remote-controls" }, quality, monitor, modeButton, endButton));
+    h("span", { class: "remote-controls" }, quality, monitor, clip.button, modeButton, endButton));
 
   setTitle?.("Remote session");
-  root.append(h("div", { class: "remote-view" }, toolbar, stage));
+  root.append(h("div", { class: "remote-view" }, toolbar, clip.panel, clip.incoming, stage));
 
   // ---------- layout: the canvas keeps the screen's aspect ratio inside the stage ----------
   function fit() {
@@ -51,6 +54,7 @@ export function remoteView(root, { params, setTitle }) {
     const scale = Math.min(box.width / frameSize.width, box.height / frameSize.height);
     canvas.style.width = `${Math.floor(frameSize.width * scale)}px`;
     canvas.style.height = `${Math.floor(frameSize.height * scale)}px`;
+    if (lastFrame) placeCursor(lastFrame);
   }
   const resize = new ResizeObserver(fit);
   resize.observe(stage);
@@ -83,6 +87,7 @@ export function remoteView(root, { params, setTitle }) {
     modeButton.disabled = Boolean(pending);
     replace(modeButton, pending ? "Waiting for the user\u2026" : mode === "control" ? "View only" : "Request control");
     quality.disabled = monitor.disabled = !controller || state !== "active";
+    clip.show(controller && state === "active" && mode === "control" && Boolean(status && status.clipboard));
     endButton.disabled = state === "ended";
     const monitors = status ? status.monitors : [];
     if (monitor.options.length !== monitors.length) {
@@ -139,7 +144,9 @@ export function remoteView(root, { params, setTitle }) {
       return;
     }
     if (moved) { stream?.send(moved); moved = null; }
-    if (event.type === "pointerdown") canvas.focus();
+    // Without preventScroll a page taller than the window (a notice shown) scrolls between
+    // press and release, and the release lands elsewhere on the remote screen.
+    if (event.type === "pointerdown") canvas.focus({ preventScroll: true });
     stream?.send(message);
   }
   for (const type of ["pointermove", "pointerdown", "pointerup"]) canvas.addEventListener(type, pointer);
@@ -183,15 +190,19 @@ export function remoteView(root, { params, setTitle }) {
       },
       ended,
       error: (message) => {
+        clip.failed();
         if (message.code === "rights_revoked") revoked = message.message;
         showError(new Error(`${message.code}: ${message.message}`));
       },
+      clipboard: (message) => clip.received(message),
+      clipboard_sent: (message) => clip.sent(message),
       frame: (frame) => {
         if (frame.width !== frameSize.width || frame.height !== frameSize.height) {
           frameSize = { width: frame.width, height: frame.height };
           fit();
         }
         banner.hidden = true;
+        lastFrame = { cursorX: frame.cursorX, cursorY: frame.cursorY, width: frame.width, height: frame.height };
         placeCursor(frame);
         canvas.dataset.frames = String(stream.stats.drawn);
       },
