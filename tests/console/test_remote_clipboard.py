@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +11,10 @@ import pytest
 from playwright.async_api import expect
 
 from endpoint_agent.remote import ui
-from endpoint_agent.remote.controller import RemoteSupport
 from tests.console.test_console import log_in
-from tests.support.agents import start_agent
+from tests.console.test_remote import agent_on, canvas_point
 from tests.support.browser import open_page
-from tests.support.remote import Device, enrolled, ticket_with_device, wait_state
+from tests.support.remote import enrolled, ticket_with_device, wait_state
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
 from tests.support.xapps import pattern_app, press_in_window
@@ -28,27 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.x11, pytest.mark.timeout(150)]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SENT = "lpadmin -d Office-2 # Grüße ✓"
 COPIED = "Printer error 0x0000011b on \\\\srv\\Office-2"
-
-
-@contextlib.asynccontextmanager
-async def agent_on(device: Device, display: str) -> AsyncIterator[RemoteSupport]:
-    remote = RemoteSupport(display)
-    running = await start_agent(device.state, remote=remote, heartbeat=1.0)
-    try:
-        await asyncio.wait_for(running.agent.connected.wait(), 10)
-        yield remote
-    finally:
-        await running.stop()
-
-
-async def canvas_point(page: Any, x: int, y: int) -> tuple[float, float]:
-    """Return the page coordinates of screen pixel (x, y) in the scaled canvas."""
-    box = await page.locator("canvas.remote-canvas").bounding_box()
-    size = await page.evaluate(
-        "() => { const c = document.querySelector('canvas.remote-canvas');"
-        " return [c.width, c.height]; }")
-    return box["x"] + (x + 0.5) * box["width"] / size[0], \
-        box["y"] + (y + 0.5) * box["height"] / size[1]
 
 
 async def test_clipboard_from_the_viewer_to_an_app_and_back(

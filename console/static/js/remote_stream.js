@@ -45,6 +45,22 @@ export function parseFrame(buffer) {
  * size, then each tile is applied in order (JPEG images, and copies of the picture as it
  * was before that tile). Frames must be drawn one after the other, never two at once.
  */
+/**
+ * Put the `cursor` mark over `canvas` (scaled inside `stage`) where `frame` says the
+ * remote pointer is, or hide it when the frame has no pointer position.
+ */
+export function placeCursorMark(cursor, canvas, stage, frame) {
+  if (frame.cursorX < 0 || frame.cursorY < 0) {
+    cursor.hidden = true;
+    return;
+  }
+  const rect = canvas.getBoundingClientRect();
+  const base = stage.getBoundingClientRect();
+  cursor.hidden = false;
+  cursor.style.left = `${rect.left - base.left + (frame.cursorX * rect.width) / frame.width}px`;
+  cursor.style.top = `${rect.top - base.top + (frame.cursorY * rect.height) / frame.height}px`;
+}
+
 export async function drawFrame(canvas, frame) {
   const ctx = canvas.getContext("2d");
   const bitmaps = await Promise.all(frame.tiles.map((t) => (t.src ? null

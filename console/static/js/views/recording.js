@@ -9,7 +9,7 @@ import { bytes, dateTime } from "../format.js";
 import { icon } from "../icons.js";
 import { guarded, showError } from "../notice.js";
 import { RecordingReader, clockText } from "../recording.js";
-import { drawFrame, parseFrame } from "../remote_stream.js";
+import { drawFrame, parseFrame, placeCursorMark } from "../remote_stream.js";
 import { currentUser } from "../session.js";
 import { confirmDialog, emptyState } from "../ui.js";
 
@@ -69,17 +69,7 @@ export function recordingView(root, { params, setTitle }) {
   const resize = new ResizeObserver(fit);
   resize.observe(stage);
 
-  function placeCursor(frame) {
-    if (frame.cursorX < 0 || frame.cursorY < 0) {
-      cursor.hidden = true;
-      return;
-    }
-    const rect = canvas.getBoundingClientRect();
-    const box = stage.getBoundingClientRect();
-    cursor.hidden = false;
-    cursor.style.left = `${rect.left - box.left + (frame.cursorX * rect.width) / frame.width}px`;
-    cursor.style.top = `${rect.top - box.top + (frame.cursorY * rect.height) / frame.height}px`;
-  }
+  function placeCursor(frame) { placeCursorMark(cursor, canvas, stage, frame); }
 
   // ---------- the clock ----------
   const duration = () => Math.max(reader.duration(), session ? session.recording.duration_seconds * 1000 : 0);

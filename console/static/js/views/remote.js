@@ -8,7 +8,7 @@ import { icon } from "../icons.js";
 import { guarded, showError, showSuccess } from "../notice.js";
 import { clipboardControls } from "../remote_clipboard.js";
 import { recordingLink } from "../remote_panel.js";
-import { keysymOf, openStream } from "../remote_stream.js";
+import { keysymOf, openStream, placeCursorMark } from "../remote_stream.js";
 import { emptyState } from "../ui.js";
 
 const STATE_TEXT = {
@@ -59,17 +59,7 @@ export function remoteView(root, { params, setTitle }) {
   const resize = new ResizeObserver(fit);
   resize.observe(stage);
 
-  function placeCursor(frame) {
-    if (frame.cursorX < 0 || frame.cursorY < 0) {
-      cursor.hidden = true;
-      return;
-    }
-    const rect = canvas.getBoundingClientRect();
-    const base = stage.getBoundingClientRect();
-    cursor.hidden = false;
-    cursor.style.left = `${rect.left - base.left + (frame.cursorX * rect.width) / frame.width}px`;
-    cursor.style.top = `${rect.top - base.top + (frame.cursorY * rect.height) / frame.height}px`;
-  }
+  function placeCursor(frame) { placeCursorMark(cursor, canvas, stage, frame); }
 
   // ---------- status ----------
   function render() {
