@@ -180,3 +180,36 @@ class DeviceUpdate(Strict):
     """Changes an admin makes to a device."""
 
     group_id: int | UnsetType | None = UNSET
+
+
+Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$",
+                            description="an OS login as the device reports it (exact)")]
+
+
+class BoundUser(Struct, kw_only=True):
+    """The requester a login is bound to."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+class DeviceBinding(Struct, kw_only=True):
+    """A login on a device and the requester it is: tickets the device raises for this
+    login are that requester's."""
+
+    login: Login
+    user: BoundUser
+    created_at: dt.datetime
+
+
+class DeviceBindingList(Struct, kw_only=True):
+    """A device's bindings, by login."""
+
+    items: list[DeviceBinding]
+
+
+class DeviceBindingSet(Strict):
+    """Bind a login on the device to a requester (an active requester-role user)."""
+
+    user_id: Annotated[int, Meta(ge=1, le=2**53)]
