@@ -45,12 +45,18 @@ HELLO_TIMEOUT = "hello_timeout"
 CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
 NO_SESSION = "no_session"
+# The device already has a live connection (a second agent on the machine, or its state
+# copied to another one); the new connection is refused, the live one is untouched.
+ALREADY_CONNECTED = "already_connected"
 
 # WebSocket close codes in the private range (RFC 6455 section 7.4.2).
 CLOSE_AUTH_FAILED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_UNSUPPORTED_VERSION = 4005
-CLOSE_REPLACED = 4009  # another connection of the same device took over
+# A second connection of a device whose connection answers is refused with this; a
+# connection that stopped answering is closed with it when the device connects again.
+CLOSE_ALREADY_CONNECTED = 4009
+CLOSE_REPLACED = CLOSE_ALREADY_CONNECTED  # its name while the newest connection won
 CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
 CLOSE_TRY_LATER = 1013  # RFC 6455: the server is overloaded
 

@@ -44,6 +44,10 @@ class LocalError(Exception):
     """The local agent refused a request or cannot be reached."""
 
 
+class AgentNotRunning(LocalError):
+    """Nothing listens on the agent's socket: the request was not delivered."""
+
+
 def peer_uid(sock: socket.socket) -> int:
     """Return the user id of the process at the other end of a Unix socket (Linux)."""
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -281,12 +285,17 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
     """Send one request to the local agent and return its answer (blocking).
 
     Raises:
-        LocalError: the agent is not running, refused, or answered an error.
+        AgentNotRunning: nothing listens on ``path`` (the request was not delivered).
+        LocalError: the agent refused, answered an error, or did not answer.
     """
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
-            sock.connect(str(path))
+            try:
+                sock.connect(str(path))
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                raise AgentNotRunning(f"the Deskmate agent is not running "
+                                      f"({exc.strerror or exc})") from exc
             try:
                 sock.sendall(json.dumps(message).encode() + b"\n")
             except (BrokenPipeError, ConnectionResetError):
@@ -298,7 +307,8 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
                     break
                 data += chunk
     except OSError as exc:
-        raise LocalError(f"the Deskmate agent is not running ({exc.strerror or exc})") from exc
+        raise LocalError(f"the Deskmate agent cannot be reached ({exc.strerror or exc})") \
+            from exc
     try:
         answer = json.loads(data)
     except ValueError as exc:
