@@ -168,7 +168,7 @@ class LocalServer:
                      uid: int) -> None:
         """Hold the connection open and push this user's ticket updates down it."""
         login = await asyncio.to_thread(login_of, uid)
-        self.watchers[writer] = login.lower()
+        self.watchers[writer] = login
         try:
             await self._answer(writer, {"ok": True, "watching": True})
             while await reader.read(4096):  # the tray says nothing more; EOF ends it
@@ -182,7 +182,7 @@ class LocalServer:
         line = json.dumps({"event": "ticket_update", **msgspec.to_builtins(update)}).encode()
         delivered = 0
         for writer, login in list(self.watchers.items()):
-            if login != update.requester_login.lower():
+            if login != update.requester_login:  # logins are exact, as the server keeps them
                 continue
             transport = writer.transport
             if transport.is_closing() or transport.get_write_buffer_size() > MAX_WATCH_BUFFER:

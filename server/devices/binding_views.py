@@ -13,6 +13,7 @@ from server.devices.schemas import (
     DeviceBindingList,
     DeviceBindingSet,
 )
+from server.errors import NotFound
 from server.keys import DATABASE
 
 router = Router("devices")
@@ -21,8 +22,9 @@ LOGIN = r"{login:[A-Za-z0-9._@-]{1,64}}"
 
 
 def _binding(b: bindings.Binding) -> DeviceBinding:
-    return DeviceBinding(login=b.login, created_at=b.created_at, user=BoundUser(
-        id=b.user_id, username=b.username, display_name=b.display_name))
+    return DeviceBinding(login=b.login, created_at=b.created_at, source=b.source,
+                         user=BoundUser(id=b.user_id, username=b.username,
+                                        display_name=b.display_name))
 
 
 @router.route("GET", f"/api/v1/devices/{DID}/bindings", roles=STAFF,
@@ -36,6 +38,22 @@ async def list_bindings(req: ApiRequest) -> DeviceBindingList:
 
     found = await req.app[DATABASE].read(run)
     return DeviceBindingList(items=[_binding(b) for b in found])
+
+
+@router.route("GET", f"/api/v1/devices/{DID}/bindings/{LOGIN}", roles=STAFF,
+              summary="Tell who a login on a device is (404: the device's unknown user)",
+              response=DeviceBinding)
+async def get_binding(req: ApiRequest) -> DeviceBinding:
+    device_id, login = int(req.params["device_id"]), req.params["login"]
+
+    def run(conn: Any) -> bindings.Binding | None:
+        store.get_device_row(conn, device_id)
+        return bindings.resolve(conn, device_id, login)
+
+    found = await req.app[DATABASE].read(run)
+    if found is None:
+        raise NotFound(f"login {login!r} on device {device_id} is bound to nobody")
+    return _binding(found)
 
 
 @router.route("PUT", f"/api/v1/devices/{DID}/bindings/{LOGIN}", roles=STAFF,

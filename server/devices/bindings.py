@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,13 +35,14 @@ UNKNOWN_PREFIX = "unknown:"  # ':' is outside every user-name and login pattern
 
 @dataclass(frozen=True)
 class Binding:
-    """A login on a device and the requester it is."""
+    """A login on a device and the requester it is (by staff's binding or by user name)."""
 
     login: str
     user_id: int
     username: str
     display_name: str
-    created_at: dt.datetime
+    created_at: dt.datetime | None  # None: found by the interim user-name rule
+    source: Literal["binding", "user_name"] = "binding"
 
 
 def placeholder_username(device_uid: str) -> str:
@@ -61,17 +62,29 @@ def _has_bindings(conn: Connection, device_id: int) -> bool:
         is not None
 
 
-def bound_requester(conn: Connection, device_id: int, login: str) -> int | None:
-    """Return the requester ``login`` on the device is bound to, or None (rules 1 and 2)."""
-    who = (users.c.id, users.c.username, users.c.role, users.c.active)
-    row = conn.execute(sa.select(*who).join(device_bindings,
-                                            device_bindings.c.user_id == users.c.id)
+def resolve(conn: Connection, device_id: int, login: str) -> Binding | None:
+    """Return who ``login`` on the device is (rules 1 and 2), or None: the unknown user."""
+    who = (users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.active)
+    row = conn.execute(sa.select(*who, device_bindings.c.created_at)
+                       .join(device_bindings, device_bindings.c.user_id == users.c.id)
                        .where(device_bindings.c.device_id == device_id,
                               device_bindings.c.login == login)).first()
+    source: Literal["binding", "user_name"] = "binding"
     if row is None and not _has_bindings(conn, device_id):
         # Exact, case-sensitive: "Admin" is not "admin", and user names are lower-case.
-        row = conn.execute(sa.select(*who).where(users.c.username == login)).first()
-    return int(row.id) if row is not None and _usable(row) else None
+        row = conn.execute(sa.select(*who, sa.null().label("created_at"))
+                           .where(users.c.username == login)).first()
+        source = "user_name"
+    if row is None or not _usable(row):
+        return None
+    return Binding(login=login, user_id=row.id, username=row.username,
+                   display_name=row.display_name, created_at=row.created_at, source=source)
+
+
+def bound_requester(conn: Connection, device_id: int, login: str) -> int | None:
+    """Return the requester ``login`` on the device is, or None (rules 1 and 2)."""
+    found = resolve(conn, device_id, login)
+    return found.user_id if found is not None else None
 
 
 def unknown_user(conn: Connection, device_id: int, now: dt.datetime) -> int:

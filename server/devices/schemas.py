@@ -200,7 +200,11 @@ class DeviceBinding(Struct, kw_only=True):
 
     login: Login
     user: BoundUser
-    created_at: dt.datetime
+    source: Annotated[Literal["binding", "user_name"], Meta(
+        description="binding: made by staff; user_name: the interim rule for a device "
+                    "without bindings (an active requester whose user name is exactly "
+                    "the login)")]
+    created_at: dt.datetime | None  # when staff made the binding
 
 
 class DeviceBindingList(Struct, kw_only=True):

@@ -70,12 +70,19 @@ async def test_an_exact_requester_login_is_theirs_until_the_device_is_bound(
         assert (await _ticket(admin, exact.ticket_id))["requester"]["id"] == rick
         assert (await _ticket(admin, variant.ticket_id))["requester"]["id"] != rick
 
+        by_rule = await admin.get(f"/api/v1/devices/{device['id']}/bindings/rick")
+        assert (by_rule.json["source"], by_rule.json["user"]["id"]) == ("user_name", rick)
+        for login in ("RICK", "admin", "nobody"):
+            nobody = await admin.get(f"/api/v1/devices/{device['id']}/bindings/{login}")
+            assert (nobody.status, nobody.error_code) == (404, "not_found"), login
         bound = await admin.put(f"/api/v1/devices/{device['id']}/bindings/r.sanchez",
                                 json={"user_id": rick})
         assert bound.status == 200, bound.body
         assert (bound.json["login"], bound.json["user"]["username"]) == ("r.sanchez", "rick")
         listed = (await admin.get(f"/api/v1/devices/{device['id']}/bindings")).json["items"]
-        assert [b["login"] for b in listed] == ["r.sanchez"]
+        assert [(b["login"], b["source"]) for b in listed] == [("r.sanchez", "binding")]
+        unbound = await admin.get(f"/api/v1/devices/{device['id']}/bindings/rick")
+        assert unbound.status == 404  # a bound device speaks only through its bindings
 
         by_binding = await _file(ws, "r.sanchez", "bound")
         by_name = await _file(ws, "rick", "by name, now unbound")

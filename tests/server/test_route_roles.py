@@ -51,6 +51,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/devices/{device_id}/revoke"): {ADMIN},
     ("GET", "/api/v1/devices/{device_id}/health"): STAFF,
     ("GET", "/api/v1/devices/{device_id}/bindings"): STAFF,
+    ("GET", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
     ("PUT", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
     ("DELETE", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
     ("GET", "/api/v1/health-checks"): STAFF,
