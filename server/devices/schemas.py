@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from server.users.schemas import Cursor, Limit, Strict
+from shared.protocol import LOGIN_PATTERN
 
 
 class EnrollmentToken(Struct, kw_only=True):
@@ -182,7 +183,7 @@ class DeviceUpdate(Strict):
     group_id: int | UnsetType | None = UNSET
 
 
-Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$",
+Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=LOGIN_PATTERN,
                             description="an OS login as the device reports it (exact)")]
 
 

@@ -160,3 +160,16 @@ async def test_the_desk_sees_the_device_and_login_as_reported(
     schema = (await admin.get("/api/v1/openapi.json")).json["components"]["schemas"]
     assert "reported" in schema["Ticket"]["properties"]
     assert set(schema["ReportedBy"]["required"]) == {"device", "login"}
+
+
+async def test_a_name_with_a_trailing_newline_is_no_name(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """"rick\\n" is refused as a user name (API) and as a login (protocol): it would look
+    exactly like rick."""
+    made = await admin.post("/api/v1/users", json={
+        "username": "rick\n", "display_name": "Rick", "role": "requester"})
+    assert (made.status, made.error_code) == (422, "validation_error")
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    async with raw_agent(server, state) as (ws, _):
+        answer = await _file(ws, "rick\n")
+        assert isinstance(answer, p.Error) and answer.code == p.INVALID_MESSAGE
