@@ -65,13 +65,13 @@ async def _send_and_close(ws: web.WebSocketResponse, message: p.Message, code: i
     return ws
 
 
-async def _receive_frame(ws: web.WebSocketResponse, timeout: float) -> WSMessage:
-    """Return the next frame that is not a ping or pong (answering pings), within ``timeout``.
+async def _receive_frame(ws: web.WebSocketResponse, within: float) -> WSMessage:
+    """Return the next frame that is not a ping or pong (answering pings), within ``within`` s.
 
     Pings are answered here rather than by aiohttp (``autoping=False``) so that the
     message loop sees pongs: they answer the probe of :meth:`AgentLink.probe`.
     """
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
             msg = await ws.receive()
             if msg.type == WSMsgType.PING:

@@ -53,8 +53,8 @@ class AgentLink:
             self._alive = None
             alive.set()
 
-    async def probe(self, timeout: float) -> bool:
-        """Ping the agent; return whether anything came back within ``timeout``."""
+    async def probe(self, within: float) -> bool:
+        """Ping the agent; return whether anything came back within ``within`` seconds."""
         if self.closing:
             return False
         alive = self._alive
@@ -65,7 +65,7 @@ class AgentLink:
             except (ConnectionResetError, RuntimeError):
                 return False
         try:
-            await asyncio.wait_for(alive.wait(), timeout)
+            await asyncio.wait_for(alive.wait(), within)
         except TimeoutError:
             if self._alive is alive:
                 self._alive = None

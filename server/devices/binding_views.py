@@ -44,7 +44,7 @@ async def list_bindings(req: ApiRequest) -> DeviceBindingList:
               summary="Tell who a login on a device is (404: the device's unknown user)",
               response=DeviceBinding)
 async def get_binding(req: ApiRequest) -> DeviceBinding:
-    device_id, login = int(req.params["device_id"]), req.params["login"]
+    device_id, login = int(req.params["device_id"]), str(req.params["login"])
 
     def run(conn: Any) -> bindings.Binding | None:
         store.get_device_row(conn, device_id)
@@ -60,7 +60,7 @@ async def get_binding(req: ApiRequest) -> DeviceBinding:
               summary="Bind a login on a device to a requester", body=DeviceBindingSet,
               response=DeviceBinding)
 async def set_binding(req: ApiRequest) -> DeviceBinding:
-    device_id, login = int(req.params["device_id"]), req.params["login"]
+    device_id, login = int(req.params["device_id"]), str(req.params["login"])
     body: DeviceBindingSet = req.body
     actor = req.user.user_id
 
@@ -75,7 +75,7 @@ async def set_binding(req: ApiRequest) -> DeviceBinding:
 @router.route("DELETE", f"/api/v1/devices/{DID}/bindings/{LOGIN}", roles=STAFF,
               summary="Remove a login's binding on a device", status=204)
 async def delete_binding(req: ApiRequest) -> None:
-    device_id, login = int(req.params["device_id"]), req.params["login"]
+    device_id, login = int(req.params["device_id"]), str(req.params["login"])
     actor = req.user.user_id
 
     def run(conn: Any) -> None:

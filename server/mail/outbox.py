@@ -60,7 +60,8 @@ def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
         return {}
     rows = conn.execute(
         sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email,
-                  users.c.role, users.c.active, mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
+                  users.c.role, users.c.active,
+                  mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
         .select_from(users.outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id))
         .where(users.c.id.in_(sorted(ids))))
     return {r.id: r for r in rows}

@@ -112,7 +112,7 @@ async def test_only_active_requesters_can_be_bound(
         assert (refused.status, refused.error_code) == (422, "not_a_requester"), user_id
     missing = await admin.put(url, json={"user_id": 999999})
     assert (missing.status, missing.error_code) == (404, "not_found")
-    nobody = await admin.put(f"/api/v1/devices/999999/bindings/bob",
+    nobody = await admin.put("/api/v1/devices/999999/bindings/bob",
                              json={"user_id": requester.user["id"]})
     assert nobody.status == 404
     bad_login = await admin.put(f"/api/v1/devices/{device['id']}/bindings/b%20ob",
