@@ -315,13 +315,13 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
         message: p.AgentMessage | None = None
         # No timeout here: the hub closes links that stay silent (Hub.close_idle).
         msg = await ws.receive()
-        link.last_heard = loop.time()
-        link.heard()
+        link.heard()  # any frame answers a probe (Hub.claim)
         if msg.type == WSMsgType.PING:
             await ws.pong(msg.data)
             continue
         if msg.type == WSMsgType.PONG:
             continue
+        link.last_heard = loop.time()  # pings keep no link from being idle, as before
         if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
             return
         if msg.type == WSMsgType.ERROR:
