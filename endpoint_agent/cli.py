@@ -110,16 +110,14 @@ def cmd_inventory(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     from endpoint_agent.inventory import collect
     from endpoint_agent.state import AgentState
-    from endpoint_agent.ticket import build, logged_in_user, raise_ticket, screenshot_png
+    from endpoint_agent.ticket import raise_ticket, screenshot_png
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     state = AgentState(_state(args))
     state.load()  # fail early, with the enrollment hint, when not enrolled
     shot = screenshot_png(args.display) if args.screenshot else None
-    message = build(args.title, description=args.description,
-                    requester=args.requester or logged_in_user(), inventory=collect(),
-                    screenshot=shot, help_now=args.help_now)
-    print(raise_ticket(state, message))
+    print(raise_ticket(state, args.title, description=args.description,
+                       help_now=args.help_now, screenshot=shot, inventory=collect))
     return 0
 
 
@@ -194,17 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     inv.set_defaults(func=cmd_inventory)
 
     ticket = sub.add_parser("ticket", parents=[common],
-                            help="raise a ticket for this machine's user",
+                            help="raise a ticket for the user running this command",
                             description="Raise a ticket linked to this device, with an "
-                                        "inventory snapshot attached. Queued if the server "
-                                        "cannot be reached.")
+                                        "inventory snapshot attached, through the running "
+                                        "agent (as the tray does), for the login running "
+                                        "this command. Queued if the agent is not running "
+                                        "or the server cannot be reached.")
     ticket.add_argument("title", help="what is wrong, in a few words")
     ticket.add_argument("--description", default="", help="more detail")
     ticket.add_argument("--screenshot", action="store_true",
                         help="attach a screenshot of the whole screen")
     ticket.add_argument("--display", help="X display for the screenshot (default $DISPLAY)")
-    ticket.add_argument("--requester", metavar="LOGIN",
-                        help="whose ticket it is (default: the logged-in user)")
     ticket.add_argument("--help-now", action="store_true",
                         help="ask for a technician to connect (raises the urgency)")
     ticket.set_defaults(func=cmd_ticket)

@@ -137,6 +137,8 @@ class Agent:
                 self._close_code = None
                 started = time.monotonic()
                 authenticated = False
+                refused_twice = False
+                connections = self.stats.connections  # grows once the server welcomes us
                 try:
                     authenticated = await self._session()
                 except FatalConnectionError:
@@ -144,6 +146,8 @@ class Agent:
                 except (OSError, TimeoutError, ssl.SSLError, ConnectionClosed,
                         InvalidHandshake, InvalidURI, p.ProtocolError) as exc:
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    refused_twice = (already_connected(exc)
+                                     and self.stats.connections == connections)
                     if isinstance(exc, ssl.SSLCertVerificationError):
                         log.error("server certificate rejected (%s); it is not the pinned "
                                   "server", exc.verify_message)
@@ -160,12 +164,19 @@ class Agent:
                         await self.remote.connection_lost()
                 if self._stop.is_set():
                     break
-                if self._close_code == p.CLOSE_REPLACED:
-                    # Another agent holds this identity (a cloned machine?): do not fight
-                    # over it at full speed.
-                    log.warning("another connection with this device's identity replaced "
-                                "this one; is the agent's state copied to another machine?")
+                if refused_twice:
+                    # A live connection of this device exists and keeps its place: another
+                    # `deskmate-agent run` here, or this agent's state copied elsewhere.
+                    # Ask again only now and then; never fight over the identity.
+                    log.warning("the server refused this connection: this device is already "
+                                "connected (a second agent running here, or this agent's "
+                                "state copied to another machine?)")
                     attempt = MAX_ATTEMPT
+                elif self._close_code == p.CLOSE_REPLACED and authenticated:
+                    # The server had stopped hearing this connection and gave the device's
+                    # place to a new one: not an error of ours; come back soon.
+                    log.info("the server replaced this connection; reconnecting")
+                    attempt = min(attempt + 1, MAX_ATTEMPT)
                 elif authenticated and time.monotonic() - started >= STABLE_AFTER:
                     attempt = 0
                 else:
@@ -498,6 +509,15 @@ async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey
     if not isinstance(answer, p.Welcome):
         raise p.ProtocolError(p.UNEXPECTED, "expected welcome")
     return answer
+
+
+def already_connected(exc: BaseException) -> bool:
+    """Tell whether a failed connection was refused because the device is connected already."""
+    if isinstance(exc, p.ProtocolError):
+        return exc.code == p.ALREADY_CONNECTED
+    if isinstance(exc, ConnectionClosed):  # the error frame was lost, the close was not
+        return exc.rcvd is not None and exc.rcvd.code == p.CLOSE_ALREADY_CONNECTED
+    return False
 
 
 def ws_url(enrollment: Enrollment) -> str:

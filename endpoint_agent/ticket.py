@@ -1,37 +1,33 @@
-"""``deskmate-agent ticket``: raise a ticket from this device, or queue it while offline."""
+"""``deskmate-agent ticket``: raise a ticket through the running agent, or queue it.
+
+The command never opens a connection of its own: the running agent holds the device's
+one connection (a second one is refused by the server), so the ticket goes to the agent
+over its local socket, exactly as the tray's does — and, like the tray's, it is filed
+for the login the kernel reports for the caller, not for a name given on the command
+line. When no agent runs, the ticket waits in the agent's outbox until it starts.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import getpass
 import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
-import psutil
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from endpoint_agent.connection import handshake, open_connection
 from endpoint_agent.errors import AgentError
 from endpoint_agent.outbox import Outbox
-from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import AgentState
+from endpoint_agent.tray import local
 from shared import protocol as p
 
 log = logging.getLogger("deskmate.agent.ticket")
 
-
-def logged_in_user() -> str:
-    """Return who the ticket is for: the invoking user, or who sits at the machine."""
-    for name in (os.environ.get("SUDO_USER"), getpass.getuser()):
-        if name and name != "root":
-            return name
-    users = psutil.users()
-    return users[0].name if users else getpass.getuser()
+SNAPSHOT_NAME = "system-snapshot.json"  # the tray's name for the same attachment
 
 
 def screenshot_png(display: str | None = None) -> bytes:
@@ -50,7 +46,7 @@ def screenshot_png(display: str | None = None) -> bytes:
 def build(title: str, *, description: str, requester: str, inventory: dict[str, Any],
           screenshot: bytes | None, help_now: bool = False) -> p.TicketRequest:
     """Return the ticket message with an inventory snapshot (and screenshot) attached."""
-    files = [p.FileData(filename="inventory.json", data=base64.b64encode(
+    files = [p.FileData(filename=SNAPSHOT_NAME, data=base64.b64encode(
         json.dumps(inventory, indent=1, sort_keys=True, default=str).encode()).decode())]
     if screenshot is not None:
         files.append(p.FileData(filename="screenshot.png",
@@ -63,34 +59,40 @@ def build(title: str, *, description: str, requester: str, inventory: dict[str, 
     return message
 
 
-async def send(state: AgentState, message: p.TicketRequest) -> p.TicketCreated:
-    """Connect once and send the ticket; return what the server created."""
-    enrollment, ca_pem = await asyncio.to_thread(state.load)
-    key = await asyncio.to_thread(state.load_key)
-    ctx = await asyncio.to_thread(pinned_context, ca_pem)
-    async with open_connection(enrollment, ctx) as ws:
-        await handshake(ws, enrollment.device_id, key)
-        await ws.send(p.encode(message))
-        async with asyncio.timeout(30):
-            while True:
-                answer = p.decode_server_message(await ws.recv())
-                if isinstance(answer, p.TicketCreated) and answer.id == message.id:
-                    return answer
-                if isinstance(answer, p.Error) and answer.id in (message.id, None):
-                    raise AgentError(f"the server refused the ticket: {answer.message}")
+def raise_ticket(state: AgentState, title: str, *, description: str, help_now: bool,
+                 screenshot: bytes | None,
+                 inventory: Callable[[], dict[str, Any]]) -> str:
+    """File the ticket through the running agent, or queue it; return what to tell the user.
 
-
-def raise_ticket(state: AgentState, message: p.TicketRequest) -> str:
-    """Send the ticket now, or queue it for the running agent; return what to tell the user."""
+    Raises:
+        AgentError: the agent refused the ticket (or the server refused it through it).
+    """
+    request: dict[str, Any] = {"op": "ticket", "title": title, "description": description,
+                               "help_now": help_now, "snapshot": True}
+    if screenshot is not None:
+        request["screenshot"] = base64.b64encode(screenshot).decode()
     try:
-        created = asyncio.run(send(state, message))
-    except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, p.ProtocolError) as exc:
-        log.info("server not reachable (%s); queueing the ticket", exc)
-        outbox = Outbox(state.outbox_file)
-        try:
-            outbox.put_with_id(message.id, "ticket", msgspec.to_builtins(message))
-        finally:
-            outbox.close()
-        return ("the server cannot be reached; the ticket is queued and will be sent when "
-                "the agent reconnects")
-    return f"created {created.number}"
+        answer = local.request(state.tray_socket, request)
+    except local.AgentNotRunning as exc:
+        log.info("%s; queueing the ticket", exc)
+        return queue(state, build(title, description=description,
+                                  requester=local.login_of(os.geteuid()),
+                                  inventory=inventory(), screenshot=screenshot,
+                                  help_now=help_now))
+    except local.LocalError as exc:
+        raise AgentError(f"the ticket was not filed: {exc}") from exc
+    if answer.get("queued"):
+        return ("the server cannot be reached; the agent queued the ticket and will send it "
+                "when it reconnects")
+    return f"created {answer['number']}"
+
+
+def queue(state: AgentState, message: p.TicketRequest) -> str:
+    """Put the ticket in the agent's outbox for when it runs; return what to tell the user."""
+    outbox = Outbox(state.outbox_file)
+    try:
+        outbox.put_with_id(message.id, "ticket", msgspec.to_builtins(message))
+    finally:
+        outbox.close()
+    return ("the agent is not running; the ticket is queued and will be sent when it "
+            "starts ('deskmate-agent run')")

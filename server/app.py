@@ -22,6 +22,7 @@ from server.auth.ratelimit import LoginLimiter
 from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
+from server.devices import binding_views
 from server.devices import views as device_views
 from server.health import views as health_views
 from server.kb import engagement_views as kb_engagement_views
@@ -63,7 +64,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
-           remote_recording_views.router, mail_views.router)
+           remote_recording_views.router, mail_views.router, binding_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

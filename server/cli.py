@@ -143,10 +143,25 @@ def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
     return generate_password(), True
 
 
+def _checked_username(text: str) -> str:
+    """Return a user name as the API would take it, or raise: the same rules everywhere."""
+    import msgspec
+
+    from server.users.schemas import Username
+
+    username = text.strip().lower()
+    try:
+        return msgspec.convert(username, Username)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"user name {username!r} breaks the rules: lower-case letters, "
+                            "digits and . _ @ -, starting with a letter or digit, at most "
+                            "64 characters") from exc
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    username = _checked_username(args.username)
     password, generated = _read_password(args)
-    username = args.username.strip().lower()
     db = open_database(settings)
     try:
         def run(conn: Any) -> int:
@@ -178,6 +193,9 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
             row = store.find_login(conn, username)
             if row is None:
                 raise SettingsError(f"no user {username!r}")
+            if store.is_system_username(username):
+                raise SettingsError(f"{username!r} is the server's own account: nobody "
+                                    "logs in as it")
             now = utcnow()
             store.update_user(conn, row.id, {"password_hash": hash_password(password)}, now)
             credentials.delete_user_sessions(conn, row.id)

@@ -45,15 +45,25 @@ HELLO_TIMEOUT = "hello_timeout"
 CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
 NO_SESSION = "no_session"
+# The device already has a live connection (a second agent on the machine, or its state
+# copied to another one); the new connection is refused, the live one is untouched.
+ALREADY_CONNECTED = "already_connected"
 
 # WebSocket close codes in the private range (RFC 6455 section 7.4.2).
 CLOSE_AUTH_FAILED = 4001
 CLOSE_REVOKED = 4003
 CLOSE_UNSUPPORTED_VERSION = 4005
-CLOSE_REPLACED = 4009  # another connection of the same device took over
+# A second connection of a device whose connection answers is refused with this; a
+# connection that stopped answering is closed with it when the device connects again.
+CLOSE_ALREADY_CONNECTED = 4009
+CLOSE_REPLACED = CLOSE_ALREADY_CONNECTED  # its name while the newest connection won
 CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
 CLOSE_TRY_LATER = 1013  # RFC 6455: the server is overloaded
 
+# An OS login as a device reports it. The lookahead matters: msgspec checks patterns with
+# re.search, whose "$" also matches before a final newline, so "bob\n" passed as a login.
+# ("$(?!\n)" means the same in Python and in the ECMAScript of JSON Schema.)
+LOGIN_PATTERN = r"^[A-Za-z0-9._@-]+$(?!\n)"
 DeviceId = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
                                        r"[0-9a-f]{4}-[0-9a-f]{12}$")]
 MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -186,8 +196,7 @@ class TicketRequest(Message, tag="ticket"):
 
     id: MessageId
     title: Annotated[str, Meta(min_length=1, max_length=200)]
-    requester_login: Annotated[str, Meta(min_length=1, max_length=64,
-                                         pattern=r"^[A-Za-z0-9._@-]+$")]
+    requester_login: Annotated[str, Meta(min_length=1, max_length=64, pattern=LOGIN_PATTERN)]
     description: Annotated[str, Meta(max_length=20_000)] = ""
     help_now: bool = False  # the user asks for a remote session
     files: Annotated[list[FileData], Meta(max_length=4)] = []
@@ -392,7 +401,7 @@ MAX_STATUS_TICKETS = 50
 UNKNOWN_TICKET = "unknown_ticket"  # not raised from this device by this user (or absent)
 NOT_RESOLVED = "not_resolved"  # only a resolved or closed ticket can be rated
 ALREADY_RATED = "already_rated"  # one rating per ticket
-Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")]
+Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=LOGIN_PATTERN)]
 TicketId = Annotated[int, Meta(ge=1, le=2**53)]
 
 

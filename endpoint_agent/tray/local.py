@@ -44,6 +44,10 @@ class LocalError(Exception):
     """The local agent refused a request or cannot be reached."""
 
 
+class AgentNotRunning(LocalError):
+    """Nothing listens on the agent's socket: the request was not delivered."""
+
+
 def peer_uid(sock: socket.socket) -> int:
     """Return the user id of the process at the other end of a Unix socket (Linux)."""
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -164,7 +168,7 @@ class LocalServer:
                      uid: int) -> None:
         """Hold the connection open and push this user's ticket updates down it."""
         login = await asyncio.to_thread(login_of, uid)
-        self.watchers[writer] = login.lower()
+        self.watchers[writer] = login
         try:
             await self._answer(writer, {"ok": True, "watching": True})
             while await reader.read(4096):  # the tray says nothing more; EOF ends it
@@ -178,7 +182,7 @@ class LocalServer:
         line = json.dumps({"event": "ticket_update", **msgspec.to_builtins(update)}).encode()
         delivered = 0
         for writer, login in list(self.watchers.items()):
-            if login != update.requester_login.lower():
+            if login != update.requester_login:  # logins are exact, as the server keeps them
                 continue
             transport = writer.transport
             if transport.is_closing() or transport.get_write_buffer_size() > MAX_WATCH_BUFFER:
@@ -281,12 +285,17 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
     """Send one request to the local agent and return its answer (blocking).
 
     Raises:
-        LocalError: the agent is not running, refused, or answered an error.
+        AgentNotRunning: nothing listens on ``path`` (the request was not delivered).
+        LocalError: the agent refused, answered an error, or did not answer.
     """
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
-            sock.connect(str(path))
+            try:
+                sock.connect(str(path))
+            except (FileNotFoundError, ConnectionRefusedError) as exc:
+                raise AgentNotRunning(f"the Deskmate agent is not running "
+                                      f"({exc.strerror or exc})") from exc
             try:
                 sock.sendall(json.dumps(message).encode() + b"\n")
             except (BrokenPipeError, ConnectionResetError):
@@ -298,7 +307,8 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
                     break
                 data += chunk
     except OSError as exc:
-        raise LocalError(f"the Deskmate agent is not running ({exc.strerror or exc})") from exc
+        raise LocalError(f"the Deskmate agent cannot be reached ({exc.strerror or exc})") \
+            from exc
     try:
         answer = json.loads(data)
     except ValueError as exc:

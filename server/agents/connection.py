@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 from sqlalchemy.engine import Connection
 
 from server.agents.hub import AgentLink
@@ -44,6 +44,7 @@ from shared import protocol as p
 log = logging.getLogger("deskmate.agents")
 
 HELLO_TIMEOUT = 10.0
+PROBE_TIMEOUT = 5.0  # a device connecting again: how long its old connection may take to answer
 HEARTBEAT_INTERVAL = 30.0
 MAX_ERRORS = 20  # refused messages on one connection before it is closed
 MAX_HANDSHAKES = 1000  # unauthenticated sockets held at once; more are told to come back
@@ -64,13 +65,28 @@ async def _send_and_close(ws: web.WebSocketResponse, message: p.Message, code: i
     return ws
 
 
+async def _receive_frame(ws: web.WebSocketResponse, within: float) -> WSMessage:
+    """Return the next frame that is not a ping or pong (answering pings), within ``within`` s.
+
+    Pings are answered here rather than by aiohttp (``autoping=False``) so that the
+    message loop sees pongs: they answer the probe of :meth:`AgentLink.probe`.
+    """
+    async with asyncio.timeout(within):
+        while True:
+            msg = await ws.receive()
+            if msg.type == WSMsgType.PING:
+                await ws.pong(msg.data)
+            elif msg.type != WSMsgType.PONG:
+                return msg
+
+
 async def _authenticate(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
                         binding: bytes) -> tuple[store.AuthRecord, p.Hello] | None:
     """Send the challenge and check the agent's hello; None when refused (and closed)."""
     nonce = agent_auth.new_nonce()
     await ws.send_str(p.encode(p.Challenge(nonce=nonce, protocols=list(p.SUPPORTED_VERSIONS))))
     try:
-        msg = await ws.receive(timeout=HELLO_TIMEOUT)
+        msg = await _receive_frame(ws, HELLO_TIMEOUT)
     except TimeoutError:
         # Slow networks happen: not fatal, the agent retries.
         await _send_and_close(ws, p.Error(code=p.HELLO_TIMEOUT, message="no hello in time"),
@@ -217,7 +233,7 @@ async def agent_websocket(request: web.Request) -> web.StreamResponse:
         raise Unavailable("agent connections behind a proxy need the tls_binding_cert "
                           "setting (see docs/install.md)")
     ws = web.WebSocketResponse(compress=False, max_msg_size=p.MAX_MESSAGE_BYTES + 1024,
-                               autoping=True)
+                               autoping=False)
     await ws.prepare(request)
     conn_id = "agent-" + secrets.token_hex(4)
     try:
@@ -252,9 +268,14 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
                      last_heard=asyncio.get_running_loop().time())
     protocol, device_uid = hello.protocol, hello.device_id
     del record, hello  # the connection lives for days: keep only what it needs
-    hub.register(link)
+    if not await hub.claim(link, probe_timeout=PROBE_TIMEOUT):
+        await _send_and_close(ws, p.Error(
+            code=p.ALREADY_CONNECTED, message="this device is already connected; a second "
+            "agent with its identity (on this machine or a copy elsewhere) is refused"),
+            p.CLOSE_ALREADY_CONNECTED, "already connected")
+        return
     try:
-        # A revocation that committed between our key lookup and register() found no link
+        # A revocation that committed between our key lookup and claim() found no link
         # to close; look once more now that the link is findable.
         if not await app[DATABASE].read(lambda c: _still_enrolled(c, device_uid)):
             await link.reply(p.encode(p.Error(code=p.REVOKED,
@@ -294,7 +315,13 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
         message: p.AgentMessage | None = None
         # No timeout here: the hub closes links that stay silent (Hub.close_idle).
         msg = await ws.receive()
-        link.last_heard = loop.time()
+        link.heard()  # any frame answers a probe (Hub.claim)
+        if msg.type == WSMsgType.PING:
+            await ws.pong(msg.data)
+            continue
+        if msg.type == WSMsgType.PONG:
+            continue
+        link.last_heard = loop.time()  # pings keep no link from being idle, as before
         if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
             return
         if msg.type == WSMsgType.ERROR:

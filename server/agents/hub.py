@@ -44,6 +44,33 @@ class AgentLink:
     config_reads: int = 0  # health-config reads started for this link (newest one wins)
     closing: bool = False
     _closer: asyncio.Task[None] | None = None
+    _alive: asyncio.Event | None = None  # set by the next frame heard after a probe's ping
+
+    def heard(self) -> None:
+        """Note that a frame (a pong included) came in: it answers a probe in flight."""
+        alive = self._alive
+        if alive is not None:
+            self._alive = None
+            alive.set()
+
+    async def probe(self, within: float) -> bool:
+        """Ping the agent; return whether anything came back within ``within`` seconds."""
+        if self.closing:
+            return False
+        alive = self._alive
+        if alive is None:  # one ping answers every probe waiting at the same time
+            alive = self._alive = asyncio.Event()
+            try:
+                await self.ws.ping(b"probe")
+            except (ConnectionResetError, RuntimeError):
+                return False
+        try:
+            await asyncio.wait_for(alive.wait(), within)
+        except TimeoutError:
+            if self._alive is alive:
+                self._alive = None
+            return False
+        return not self.closing
 
     def _too_slow(self) -> bool:
         transport = self.transport
@@ -145,14 +172,34 @@ class Hub:
         presence = self._presence.get(device_id)
         return presence.metrics if presence is not None else None
 
-    def register(self, link: AgentLink) -> None:
-        """Make ``link`` the device's connection, closing any older one."""
-        old = self.links.get(link.device_id)
-        if old is not None:
-            log.info("%s: device %s connected again; closing %s", link.conn_id, link.uid,
-                     old.conn_id)
-            old.close(p.CLOSE_REPLACED, "replaced by a newer connection")
-        self.links[link.device_id] = link
+    async def claim(self, link: AgentLink, *, probe_timeout: float) -> bool:
+        """Make ``link`` the device's connection unless a connection that answers has it.
+
+        A device connecting again while its old connection is registered is usually one
+        whose old TCP connection died unseen (sleep, a new network): the old one is
+        pinged, and replaced if it does not answer within ``probe_timeout``. If it
+        answers, the device really is connected twice (a second agent on the machine,
+        or a copy of its state elsewhere): the live connection keeps its place — and
+        its remote sessions — and the new one is refused (return False).
+        """
+        while True:
+            old = self.links.get(link.device_id)
+            if old is None or old is link:
+                self.links[link.device_id] = link
+                return True
+            alive = await old.probe(probe_timeout)
+            if self.links.get(link.device_id) is not old:
+                continue  # it went, or another connection took the place meanwhile
+            if alive:
+                log.warning("%s: device %s is already connected (%s from %s); refusing this "
+                            "connection from %s", link.conn_id, link.uid, old.conn_id,
+                            old.address, link.address)
+                return False
+            log.info("%s: device %s connected again; %s did not answer, closing it",
+                     link.conn_id, link.uid, old.conn_id)
+            old.close(p.CLOSE_REPLACED, "replaced: this connection stopped answering")
+            self.links[link.device_id] = link
+            return True
 
     def unregister(self, link: AgentLink) -> None:
         """Forget ``link`` if it is still the device's connection."""

@@ -156,6 +156,19 @@ devices = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
 
+# Who a login on a device is: made by staff, never by the device (docs/agent.md).
+device_bindings = sa.Table(
+    "device_bindings", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("login", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 device_inventory = sa.Table(
     "device_inventory", metadata,
     sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
@@ -261,6 +274,10 @@ tickets = sa.Table(
     sa.Column("closed_at", UTCDateTime, nullable=True),
     # Earliest due time of the ticket's open SLA clocks (server.sla keeps it), for sorting.
     sa.Column("sla_due_at", UTCDateTime, nullable=True),
+    # A ticket raised on a device: the device and the OS login it reported, as reported
+    # (the requester is whoever that login is bound to; see server/devices/bindings.py).
+    sa.Column("reported_device_id", sa.Integer, nullable=True),
+    sa.Column("reported_login", sa.String(64), nullable=True),
     sa.Index("ix_tickets_status_priority_id", "status", "priority", "id"),
     sa.Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
     sa.Index("ix_tickets_requester_id_id", "requester_id", "id"),

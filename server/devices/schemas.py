@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from server.users.schemas import Cursor, Limit, Strict
+from shared.protocol import LOGIN_PATTERN
 
 
 class EnrollmentToken(Struct, kw_only=True):
@@ -180,3 +181,40 @@ class DeviceUpdate(Strict):
     """Changes an admin makes to a device."""
 
     group_id: int | UnsetType | None = UNSET
+
+
+Login = Annotated[str, Meta(min_length=1, max_length=64, pattern=LOGIN_PATTERN,
+                            description="an OS login as the device reports it (exact)")]
+
+
+class BoundUser(Struct, kw_only=True):
+    """The requester a login is bound to."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+class DeviceBinding(Struct, kw_only=True):
+    """A login on a device and the requester it is: tickets the device raises for this
+    login are that requester's."""
+
+    login: Login
+    user: BoundUser
+    source: Annotated[Literal["binding", "user_name"], Meta(
+        description="binding: made by staff; user_name: the interim rule for a device "
+                    "without bindings (an active requester whose user name is exactly "
+                    "the login)")]
+    created_at: dt.datetime | None  # when staff made the binding
+
+
+class DeviceBindingList(Struct, kw_only=True):
+    """A device's bindings, by login."""
+
+    items: list[DeviceBinding]
+
+
+class DeviceBindingSet(Strict):
+    """Bind a login on the device to a requester (an active requester-role user)."""
+
+    user_id: Annotated[int, Meta(ge=1, le=2**53)]

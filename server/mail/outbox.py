@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from server.db.schema import group_members, tickets, users
 from server.mail import compose
 from server.mail.tables import mail_opt_outs, mail_outbox
+from server.users.store import is_system_username
 
 STAFF_ROLES = frozenset({"admin", "technician"})
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -58,19 +59,25 @@ def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
     rows = conn.execute(
-        sa.select(users.c.id, users.c.display_name, users.c.email, users.c.role,
-                  users.c.active, mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
+        sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email,
+                  users.c.role, users.c.active,
+                  mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
         .select_from(users.outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id))
         .where(users.c.id.in_(sorted(ids))))
     return {r.id: r for r in rows}
 
 
 def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
-    """Return the users who get mail: active, with an address, not opted out."""
+    """Return the users who get mail: active, with an address, not opted out, a person.
+
+    The server's own accounts (a device's unknown user, health monitoring) never get mail,
+    whatever address an admin may have given them.
+    """
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
                                     staff=r.role in STAFF_ROLES)
             for r in found.values()
-            if r.active and r.email and not r.opted_out and compose.valid_address(r.email)}
+            if r.active and r.email and not r.opted_out and compose.valid_address(r.email)
+            and not is_system_username(r.username)}
 
 
 def _insert(conn: Connection, config: MailConfig, ticket_id: int, now: dt.datetime,

@@ -1,8 +1,10 @@
 """Tickets raised from a device, as its agent sees them: updates, statuses and ratings.
 
 A ticket belongs to a device's user when it was raised from that device (a row in
-``agent_tickets``) and its requester's user name is the login the agent names. Only
-public changes are reported: a technician's public reply and a resolution.
+``agent_tickets``) for exactly the login the agent names now (``tickets.reported_login``).
+The login is the device's word, so this only ever shows a device the tickets it raised
+itself; who the requester is plays no part. Only public changes are reported: a
+technician's public reply and a resolution.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def update_for(conn: Connection, ticket_id: int,
     if not devices:
         return None
     row = conn.execute(sa.select(tickets.c.number, tickets.c.title, tickets.c.status,
-                                 tickets.c.resolution_note, users.c.username)
+                                 tickets.c.resolution_note, tickets.c.reported_login,
+                                 users.c.username)
                        .join(users, users.c.id == tickets.c.requester_id)
                        .where(tickets.c.id == ticket_id)).first()
     if row is None:
@@ -77,7 +80,8 @@ def update_for(conn: Connection, ticket_id: int,
         text = _cut(event.body or row.resolution_note)
     return devices, p.TicketUpdate(
         ticket_id=ticket_id, number=row.number, title=row.title, status=row.status,
-        change=kind, requester_login=_login(row.username), text=text, event_id=event.id)
+        change=kind, requester_login=_login(row.reported_login or row.username), text=text,
+        event_id=event.id)
 
 
 def _login(username: str) -> str:
@@ -87,14 +91,13 @@ def _login(username: str) -> str:
 
 
 def _owned(conn: Connection, device_id: int, login: str, ticket_ids: list[int]) -> list[Any]:
-    """Return the rows of those tickets raised from ``device_id`` by user ``login``."""
+    """Return the rows of those tickets raised from ``device_id`` for login ``login``."""
     return list(conn.execute(
         sa.select(tickets.c.id, tickets.c.number, tickets.c.title, tickets.c.status,
                   tickets.c.requester_id)
         .join(agent_tickets, agent_tickets.c.ticket_id == tickets.c.id)
-        .join(users, users.c.id == tickets.c.requester_id)
         .where(agent_tickets.c.device_id == device_id, tickets.c.id.in_(ticket_ids),
-               users.c.username == login.lower())
+               tickets.c.reported_login == login)
         .distinct()))
 
 

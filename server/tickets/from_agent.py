@@ -1,4 +1,8 @@
-"""Tickets raised on a device: requester by login, device linked, files attached."""
+"""Tickets raised on a device: the reported login kept, the device linked, files attached.
+
+The requester is whoever the reported login is bound to on the device, never simply the
+user of that name (:mod:`server.devices.bindings`).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from server.db.schema import agent_tickets, attachments, users
+from server.db.schema import agent_tickets, attachments
+from server.devices import bindings
 from server.tickets import store
 from server.tickets.attachments import safe_filename, sniff, store_path
 from server.tickets.priority import priority_for
-from server.users import store as user_store
 from shared import protocol as p
 
 
@@ -67,25 +71,6 @@ def write_files(root: Path, files: list[AgentFile]) -> None:
             tmp.replace(target)
 
 
-def requester_for(conn: Connection, login: str, now: dt.datetime) -> int:
-    """Return the user a device login maps to, creating a password-less requester.
-
-    The login is matched to a user name, case-insensitively. An unknown login becomes a
-    requester without a password: the ticket has its owner, and an admin can later set a
-    password or merge the account.
-    """
-    name = login.lower()
-    row = conn.execute(sa.select(users.c.id).where(users.c.username == name)).first()
-    if row is not None:
-        return int(row.id)
-    user_id = user_store.create_user(conn, username=name, display_name=login, role="requester",
-                                     email=None, password_hash=None, now=now)
-    user_store.record(conn, actor_id=None, action="user.create", target_type="user",
-                      target_id=user_id, now=now, username=name, role="requester",
-                      source="agent")
-    return user_id
-
-
 def create_from_agent(conn: Connection, *, device_id: int, message: p.TicketRequest,
                       files: list[AgentFile], matrix: Any, now: dt.datetime) -> tuple[int, str]:
     """Create the ticket once per message id; return (ticket id, number)."""
@@ -95,13 +80,14 @@ def create_from_agent(conn: Connection, *, device_id: int, message: p.TicketRequ
     if seen is not None:
         row = store.get_row(conn, seen.ticket_id)
         return int(row.id), str(row.number)
-    requester_id = requester_for(conn, message.requester_login, now)
+    requester_id = bindings.requester_for(conn, device_id, message.requester_login, now)
     impact, urgency = 3, (2 if message.help_now else 3)
     ticket_id = store.create_ticket(conn, store.NewTicket(
         kind="incident", title=message.title, description=message.description, impact=impact,
         urgency=urgency, priority=priority_for(impact, urgency, matrix), category_id=None,
         requester_id=requester_id, assignee_id=None, group_id=None, device_ids=[device_id],
-        tags=["help-now"] if message.help_now else [], source="tray"),
+        tags=["help-now"] if message.help_now else [], source="tray",
+        reported_device_id=device_id, reported_login=message.requester_login),
         actor_id=requester_id, now=now)
     for f in files:
         event_id = store.add_event(conn, ticket_id, actor_id=requester_id, type="attachment",

@@ -33,6 +33,17 @@ class DeviceRef(Struct, kw_only=True):
     hostname: str
 
 
+class ReportedBy(Struct, kw_only=True):
+    """What the device a ticket was raised on reported: itself and the OS login, as is.
+
+    The login is the device's word, not an identity: the requester is whoever the login
+    is bound to on that device, or the device's unknown user (docs/tickets.md).
+    """
+
+    device: DeviceRef | None  # None: the device record is gone
+    login: str
+
+
 class Ticket(Struct, kw_only=True):
     """A ticket as the API shows it."""
 
@@ -67,6 +78,7 @@ class Ticket(Struct, kw_only=True):
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
     sla: TicketSla | None = None
+    reported: ReportedBy | None = None  # raised on a device (tray, deskmate-agent ticket)
 
 
 def shown_to(ticket: Ticket, *, staff: bool) -> Ticket:

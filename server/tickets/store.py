@@ -30,7 +30,7 @@ from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
-from server.tickets.schemas import DeviceRef, Ticket, TicketEvent, UserRef
+from server.tickets.schemas import DeviceRef, ReportedBy, Ticket, TicketEvent, UserRef
 
 TITLE_WEIGHT = 10.0  # column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
@@ -205,6 +205,8 @@ class NewTicket:
     device_ids: list[int]
     tags: list[str]
     source: lifecycle.Source
+    reported_device_id: int | None = None  # raised on a device: which one,
+    reported_login: str | None = None  # and the OS login it reported (as reported)
 
 
 def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
@@ -223,6 +225,7 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
         priority=new.priority, category_id=new.category_id, requester_id=new.requester_id,
         assignee_id=assignee_id, group_id=new.group_id, source=new.source,
         created_by=actor_id, created_at=now, updated_at=now,
+        reported_device_id=new.reported_device_id, reported_login=new.reported_login,
     )).inserted_primary_key[0])  # type: ignore[index]
     _set_devices(conn, ticket_id, new.device_ids)
     _set_tags(conn, ticket_id, new.tags)
@@ -230,11 +233,20 @@ def create_ticket(conn: Connection, new: NewTicket, *, actor_id: int | None,
                                "priority": {"before": None, "after": new.priority}}
     if assignee_id is not None and new.assignee_id is None:
         changes["assignee_id"] = {"before": None, "after": assignee_id, "auto": True}
+    if new.reported_login is not None:  # the desk's timeline: "reported by pc-7 for 'bob'"
+        changes["reported"] = reported_change(conn, new.reported_device_id, new.reported_login)
     created = add_event(conn, ticket_id, actor_id=actor_id, type="created", public=True,
                         now=now, changes=changes)
     _index_ticket(conn, ticket_id, new.title, new.description, doc_id=created)
     sla_tracking.on_created(conn, ticket_id, now)
     return ticket_id
+
+
+def reported_change(conn: Connection, device_id: int | None, login: str) -> dict[str, Any]:
+    """Return the created event's record of what a device reported."""
+    hostname = conn.execute(sa.select(devices.c.hostname).where(
+        devices.c.id == device_id)).scalar() if device_id is not None else None
+    return {"device_id": device_id, "hostname": hostname, "login": login}
 
 
 def _user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
@@ -268,6 +280,9 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
                 .where(ticket_devices.c.ticket_id.in_(ids))
                 .order_by(ticket_devices.c.device_id)):
             devs[tid].append(DeviceRef(id=did, hostname=hostname))
+    reporters = {r.reported_device_id for r in rows if r.reported_device_id is not None}
+    hosts = {r.id: r.hostname for r in conn.execute(sa.select(
+        devices.c.id, devices.c.hostname).where(devices.c.id.in_(sorted(reporters))))}
     refs = _user_refs(conn, {r.requester_id for r in rows}
                       | {r.assignee_id for r in rows if r.assignee_id is not None}
                       | {r.approver_id for r in rows if r.approver_id is not None})
@@ -285,6 +300,9 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         resolution_code=r.resolution_code,
         resolution_note=r.resolution_note, created_at=r.created_at, updated_at=r.updated_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at, sla=sla.get(r.id),
+        reported=None if r.reported_login is None else ReportedBy(
+            login=r.reported_login, device=None if r.reported_device_id not in hosts else
+            DeviceRef(id=r.reported_device_id, hostname=hosts[r.reported_device_id])),
     ) for r in rows]
 
 

@@ -14,6 +14,15 @@ from server.errors import Conflict, NotFound
 from server.users.schemas import Group, User
 
 
+def is_system_username(username: str) -> bool:
+    """Tell whether a user name is the server's own account (health monitoring, a device's
+    unknown user): their ':' is outside every user-name pattern, so no person has one.
+
+    Nobody logs in as such an account and it receives no mail.
+    """
+    return ":" in username
+
+
 def record(conn: Connection, *, actor_id: int | None, action: str, target_type: str,
            target_id: int | None, now: dt.datetime, **detail: Any) -> None:
     """Append one event to the audit log."""

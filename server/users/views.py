@@ -99,6 +99,10 @@ async def update_user(req: ApiRequest) -> User:
 
     def run(conn: Any) -> User:
         before = store.get_user(conn, user_id)
+        if store.is_system_username(before.username) and {"password_hash", "email",
+                                                           "role"} & set(changes):
+            raise Conflict(f"{before.username!r} is the server's own account: nobody logs "
+                           "in as it and it gets no mail", code="system_account")
         demoted = before.role == "admin" and (
             changes.get("role", "admin") != "admin" or changes.get("active") is False)
         if demoted and before.active and store.count_active_admins(conn) <= 1:

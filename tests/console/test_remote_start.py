@@ -115,7 +115,7 @@ async def test_device_without_open_ticket_creates_one_for_its_user(
         await expect(dialog).to_contain_text("No open ticket is linked to")
         new = ticket_choice(dialog, "new")
         await expect(new.get_by_role("radio")).to_be_checked()
-        await expect(new).to_contain_text("Requested by Rick (logged in on")
+        await expect(new).to_contain_text("Requested by Rick (login \u2018rick\u2019 on")
         title = dialog.get_by_label("Title of the new ticket")
         await title.fill("Outlook keeps asking for the password")
         await dialog.get_by_label("Reason (the user sees it)").fill("Check the mail profile")
@@ -139,6 +139,24 @@ async def test_device_without_open_ticket_creates_one_for_its_user(
     # The requester sees their new ticket in the portal list.
     mine = await requester.get("/api/v1/tickets")
     assert [t["id"] for t in mine.json["items"]] == [ticket["id"]]
+
+
+async def test_a_reported_login_is_never_taken_for_staff_or_a_look_alike(
+        server: RunningServer, admin: Client, technician: Client, requester: Client,
+        page: Any, tmp_path: Path) -> None:
+    """Logins the device reports that name staff or differ in case bind to nobody: the
+    new ticket is the technician's own, and nobody named by the device gets it."""
+    device = await enrolled(server, admin, tmp_path / "a")
+    await server.db.write(lambda c: c.execute(devices.update().where(
+        devices.c.id == device.id).values(logged_in_users="admin,tina,Rick")))
+    async with remote_agent(server, device):
+        await log_in(page, "tina", PASSWORD)
+        await page.goto(f"/#/devices/{device.id}")
+        await page.locator("[data-action=device-remote]").click()
+        dialog = page.get_by_role("dialog", name="Remote session on")
+        new = ticket_choice(dialog, "new")
+        await expect(new).to_contain_text("Requested by you (no login reported on")
+        await expect(new).not_to_contain_text("Administrator")
 
 
 async def test_admin_allows_unattended_access_for_a_group(

@@ -1,9 +1,10 @@
-"""Tickets raised on a device: linked to it, for its user, with inventory and screenshot."""
+"""Tickets raised on a device: through the running agent, for the caller, with files."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -11,39 +12,86 @@ import msgspec
 
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.ticket import build
+from server.keys import HUB
 from shared import protocol as p
+from tests.endpoint_agent.test_tray_channel import ask, serving
 from tests.support.agents import enroll_device, fake_inventory, raw_agent, start_agent
 from tests.support.server import Client, RunningServer
 from tests.support.waiting import eventually
 
 AGENT = [sys.executable, "-m", "endpoint_agent.cli"]
+LOGIN = pwd.getpwuid(os.geteuid()).pw_name
 
 
-async def test_cli_ticket_with_screenshot_is_linked_to_the_device(
-        server: RunningServer, admin: Client, tmp_path: Path, x_display: str) -> None:
-    """`deskmate-agent ticket --screenshot` files a tray ticket for the user, on the device."""
-    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+async def _cli(state_dir: Path, *args: str, display: str | None = None) -> tuple[int, str, str]:
+    """Run `deskmate-agent ticket ...` as a user would; return (exit code, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESKMATE_")}
-    env["DISPLAY"] = x_display
+    if display is not None:
+        env["DISPLAY"] = display
     proc = await asyncio.create_subprocess_exec(
-        *AGENT, "ticket", "Outlook crashes on start", "--description", "Since this morning",
-        "--screenshot", "--requester", "Alice.Smith", "--state-dir", str(state.dir),
+        *AGENT, "ticket", *args, "--state-dir", str(state_dir),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
     out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    assert out.strip() == b"created INC-000001"
+    assert proc.returncode is not None
+    return proc.returncode, out.decode().strip(), err.decode()
+
+
+async def test_cli_ticket_goes_through_the_running_agent_which_stays_connected(
+        server: RunningServer, admin: Client, tmp_path: Path, x_display: str) -> None:
+    """`deskmate-agent ticket --screenshot` is filed by the running agent over its local
+    socket, for the caller's login, on the device; the agent's connection is untouched."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    running = await start_agent(state)
+    try:
+        await asyncio.wait_for(running.agent.connected.wait(), 10)
+        device_id = (await admin.get("/api/v1/devices")).json["items"][0]["id"]
+        link = server.app[HUB].links[device_id]
+        async with serving(running, state):
+            code, out, err = await _cli(state.dir, "Outlook crashes on start", "--description",
+                                        "Since this morning", "--screenshot",
+                                        display=x_display)
+            assert code == 0, err
+            assert out == "created INC-000001"
+            mine = await ask(state.tray_socket, {"op": "my_tickets"})
+            assert [t["number"] for t in mine["tickets"]] == ["INC-000001"]  # type: ignore[index]
+        assert server.app[HUB].links[device_id] is link and not link.closing
+        assert running.agent.stats.connections == 1 and running.agent.connected.is_set()
+    finally:
+        await running.stop()
     (ticket,) = (await admin.get("/api/v1/tickets")).json["items"]
-    device_id = (await admin.get("/api/v1/devices")).json["items"][0]["id"]
     assert ticket["device_ids"] == [device_id]
-    assert (ticket["source"], ticket["requester"]["display_name"]) == ("tray", "Alice.Smith")
+    assert (ticket["source"], ticket["reported"]["login"]) == ("tray", LOGIN)
     files = (await admin.get(f"/api/v1/tickets/{ticket['id']}/attachments")).json["items"]
     assert {(f["filename"], f["content_type"]) for f in files} == {
-        ("inventory.json", "text/plain"), ("screenshot.png", "image/png")}
+        ("system-snapshot.json", "text/plain"), ("screenshot.png", "image/png")}
     shot = next(f for f in files if f["filename"] == "screenshot.png")
     png = await admin.get(shot["url"])
     assert png.body.startswith(b"\x89PNG") and len(png.body) > 1000
-    user = await admin.get(f"/api/v1/users/{ticket['requester']['id']}")
-    assert (user.json["username"], user.json["role"]) == ("alice.smith", "requester")
+
+
+async def test_cli_ticket_is_queued_when_no_agent_runs_and_filed_when_it_starts(
+        server: RunningServer, admin: Client, tmp_path: Path) -> None:
+    """Without a running agent the command connects nowhere: the ticket waits in the
+    outbox, and the agent files it once, for the caller's login, when it starts."""
+    state, _ = await enroll_device(server, admin, tmp_path / "agent")
+    code, out, err = await _cli(state.dir, "No network", "--help-now")
+    assert code == 0, err
+    assert "queued" in out
+    assert (await admin.get("/api/v1/tickets")).json["items"] == []
+    assert (await admin.get("/api/v1/devices")).json["items"][0]["last_seen_at"] is None
+    running = await start_agent(state)
+    try:
+        await eventually(lambda: running.agent.stats.reports_acked == 1)
+    finally:
+        await running.stop()
+    (ticket,) = (await admin.get("/api/v1/tickets")).json["items"]
+    assert (ticket["reported"]["login"], ticket["tags"]) == (LOGIN, ["help-now"])
+
+
+async def test_cli_has_no_way_to_name_the_requester(tmp_path: Path) -> None:
+    """`--requester` is gone: the ticket is always the caller's."""
+    code, _out, err = await _cli(tmp_path, "x", "--requester", "admin")
+    assert code == 2 and "unrecognized arguments: --requester admin" in err
 
 
 async def test_same_ticket_message_creates_one_ticket(

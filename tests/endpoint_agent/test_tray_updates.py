@@ -186,7 +186,14 @@ async def test_bad_ratings_and_status_requests_are_refused_with_named_codes(
         await ws.send(rating(comment="quick, thanks"))
         assert await next_frame(ws, "ack") == p.Ack(id="r1")
         await refused(rating(id="r2", score=1), p.ALREADY_RATED)
-        await ws.send(p.encode(p.TicketStatusRequest(id="s4", requester_login="ALICE",
+        # Logins are exact: another login of this device (a case variant too) sees nothing.
+        for login in ("ALICE", "bob"):
+            await ws.send(p.encode(p.TicketStatusRequest(id="s5", requester_login=login,
+                                                         ticket_ids=[ticket_id])))
+            assert await next_frame(ws, "ticket_statuses") == p.TicketStatuses(id="s5",
+                                                                               tickets=[])
+            await refused(rating(id="r3", requester_login=login), p.UNKNOWN_TICKET)
+        await ws.send(p.encode(p.TicketStatusRequest(id="s4", requester_login="alice",
                                                      ticket_ids=[ticket_id, 999])))
         answer = await next_frame(ws, "ticket_statuses")
         assert isinstance(answer, p.TicketStatuses)

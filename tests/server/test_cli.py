@@ -15,6 +15,7 @@ import pytest
 
 from server.db import migrate
 from server.db.database import Database, create_engine
+from server.db.schema import users, utcnow
 
 EXE = [sys.executable, "-m", "server.cli"]
 
@@ -74,6 +75,26 @@ def test_create_user_and_reset_password(tmp_path: Path) -> None:
     assert re.search(r"password: \S{12,}", reset.stdout)
     missing = _run(data, "reset-password", "nobody")
     assert missing.returncode == 2 and "no user" in missing.stderr
+
+
+def test_create_user_keeps_the_user_name_rules_and_system_accounts_get_no_password(
+        tmp_path: Path) -> None:
+    """create-user refuses names the API refuses; reset-password refuses system accounts."""
+    data = tmp_path / "var"
+    for bad in (".squat@x", "unknown:1234", "a" * 65, "b\u043eb", "_x"):
+        out = _run(data, "create-user", bad, "--role", "requester")
+        assert out.returncode == 2 and "breaks the rules" in out.stderr, (bad, out.stderr)
+    health = _run(data, "init")
+    assert health.returncode == 0, health.stderr
+    db = Database(create_engine(f"sqlite:///{data / 'deskmate.db'}"))
+    try:
+        db.write_sync(lambda c: c.execute(users.insert().values(
+            username="system:monitoring", display_name="Health monitoring", role="requester",
+            active=True, created_at=utcnow(), updated_at=utcnow())))
+    finally:
+        db.close()
+    out = _run(data, "reset-password", "system:monitoring")
+    assert out.returncode == 2 and "server's own account" in out.stderr, out.stderr
 
 
 def test_migrate_reports_head(tmp_path: Path) -> None:

@@ -14,15 +14,23 @@ import { openModal } from "./ui.js";
 const MAX_TICKETS = 50; // open tickets of one device; more than a handful is already unusual
 const MAX_LOGINS = 3; // logged-in users looked up to find the device's Deskmate user
 const NEW = "new";
+const LOGIN = /^[A-Za-z0-9._@-]{1,64}$/;
 
 const chosenTicket = (form) => form.querySelector("input[name=ticket]:checked")?.value;
 
-/** Return the Deskmate user logged in on the device (its first login that is one), or null. */
+/**
+ * Return the requester a login reported on the device is bound to, as the server decides
+ * it (its bindings, else an exact requester user name): {login, user} or null. A login the
+ * device reports is its word, never an identity: it is not matched to users here.
+ */
 async function deviceUser(device) {
   for (const login of device.logged_in_users.slice(0, MAX_LOGINS)) {
-    const page = await api.get("/api/v1/users", { q: login, active: true, limit: 20 });
-    const found = page.items.find((u) => u.username.toLowerCase() === login.toLowerCase());
-    if (found) return found;
+    if (!LOGIN.test(login)) continue; // not a login the server could bind
+    try {
+      return await api.get(`/api/v1/devices/${device.id}/bindings/${encodeURIComponent(login)}`);
+    } catch (error) {
+      if (error.status !== 404) throw error; // 404: bound to nobody
+    }
   }
   return null;
 }
@@ -80,8 +88,8 @@ export function openDeviceSession(device, me) {
       h("span", { class: "choice-text" },
         h("strong", {}, "A new ticket for this device"),
         h("span", { class: "muted small" }, requester
-          ? `Requested by ${requester.display_name} (logged in on ${device.hostname}), assigned to you.`
-          : `Requested by you (nobody logged in on ${device.hostname} is a Deskmate user), assigned to you.`),
+          ? `Requested by ${requester.user.display_name} (login \u2018${requester.login}\u2019 on ${device.hostname} is bound to them), assigned to you.`
+          : `Requested by you (no login reported on ${device.hostname} is bound to a requester), assigned to you.`),
         titleBox));
     const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
       tickets.length ? null : h("p", { class: "remote-no-ticket" }, icon("ticket"),
@@ -130,7 +138,7 @@ export function openDeviceSession(device, me) {
     if (chosen === NEW) {
       const ticket = await guarded(() => api.post("/api/v1/tickets", {
         title, device_ids: [device.id],
-        requester_id: requester ? requester.id : me.id, assignee_id: me.id }));
+        requester_id: requester ? requester.user.id : me.id, assignee_id: me.id }));
       if (!ticket) return;
       created = ticket;
       ticketId = ticket.id;

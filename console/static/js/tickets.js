@@ -53,6 +53,14 @@ export function previewPriority(impact, urgency) {
 }
 
 /** Return a readable resolution code ("No fault found"). */
+/**
+ * Say what the device a ticket was raised on reported, as reported: "reported by pc-7 for
+ * login ‘bob’". The login is the device's word, not the requester's identity.
+ */
+export function reportedBy(device, login) {
+  return `reported by ${device || "a removed device"} for login \u2018${login}\u2019`;
+}
+
 export function resolutionLabel(code) {
   return RESOLUTION_LABELS[code] || code;
 }

@@ -5,7 +5,7 @@ import { h } from "./dom.js";
 import { ago, bytes, dateTime, initials } from "./format.js";
 import { icon } from "./icons.js";
 import { CLOCK_LABELS } from "./sla.js";
-import { STATUS_LABELS, resolutionLabel } from "./tickets.js";
+import { STATUS_LABELS, reportedBy, resolutionLabel } from "./tickets.js";
 
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
@@ -175,7 +175,10 @@ export function timelineItem(event, ctx) {
       const parts = staff ? describeChanges(
         Object.fromEntries(Object.entries(event.changes || {}).filter(([k]) => k === "assignee_id")),
         names, ctx) : [];
+      const reported = staff && event.changes && event.changes.reported;
       return systemLine(event, "plus", [h("strong", {}, actorName(event)), " opened the ticket",
+        reported ? [" \u00b7 ", h("span", { class: "tl-reported" },
+          reportedBy(reported.hostname, reported.login))] : null,
         parts.length ? [" \u00b7 ", joinParts(parts)] : null]);
     }
     case "status_changed": {

@@ -16,8 +16,8 @@ import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, RESOLUTION_CODES, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
-  PRIORITY_LABELS, categoryList, categorySelect, kindBadge, parseTags, priorityBadge, resolutionLabel,
-  ticketStatusBadge,
+  PRIORITY_LABELS, categoryList, categorySelect, kindBadge, parseTags, priorityBadge, reportedBy,
+  resolutionLabel, ticketStatusBadge,
 } from "../tickets.js";
 import { slaClocks } from "../sla.js";
 import {
@@ -84,6 +84,8 @@ export function ticketView(root, { user, params, setTitle }) {
       h("p", { class: "ticket-meta" },
         "Opened by ", h("strong", {}, t.requester.display_name), ` \u00b7 ${dateTime(t.created_at)}`,
         ` \u00b7 via ${SOURCE_LABELS[t.source] || t.source}`,
+        t.reported ? h("span", { class: "ticket-reported" }, ` \u00b7 ${reportedBy(
+          t.reported.device && t.reported.device.hostname, t.reported.login)}`) : null,
         h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
       t.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), "Merged into ",
         h("a", { href: `#/desk/tickets/${t.merged_into_id}` }, names.ticket(t.merged_into_id)),
@@ -222,6 +224,10 @@ export function ticketView(root, { user, params, setTitle }) {
           formFacts(t, catalogFields)) : null,
         h("dl", { class: "facts facts-side" },
           h("dt", {}, "Requester"), h("dd", {}, t.requester.display_name),
+          t.reported ? [h("dt", {}, "Reported login"), h("dd", { class: "reported-login" },
+            h("span", { class: "mono" }, t.reported.login), " on ",
+            t.reported.device ? h("a", { href: `#/devices/${t.reported.device.id}` }, t.reported.device.hostname)
+              : "a removed device", h("span", { class: "muted small" }, " (as the device reported it)"))] : null,
           h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[t.kind] || t.kind),
           t.problem_id ? [h("dt", {}, "Problem"), h("dd", {}, h("a", { href: `#/desk/tickets/${t.problem_id}`,
             title: related.get(t.problem_id) ? related.get(t.problem_id).title : null }, names.ticket(t.problem_id)))]
