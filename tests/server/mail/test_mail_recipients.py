@@ -134,3 +134,19 @@ async def test_mail_goes_to_the_recipients_current_address(
         assert sink.to(RICK) == []
     finally:
         await server.close()
+
+
+def test_who_may_read_a_notification() -> None:
+    """Staff read every mail; a requester or approver only their ticket's public side."""
+    from server.mail.compose import REASONS, may_read
+
+    ticket = {"requester_id": 1, "approver_id": 2}
+    for reason in REASONS:
+        assert may_read(reason, user_id=9, role="technician", active=True, **ticket)
+        assert not may_read(reason, user_id=9, role="admin", active=False, **ticket)
+        assert not may_read(reason, user_id=9, role="requester", active=True, **ticket)
+        assert not may_read(reason, user_id=1, role=None, active=None, **ticket)
+    for user_id in (1, 2):
+        readable = {r for r in REASONS if may_read(r, user_id=user_id, role="requester",
+                                                    active=True, **ticket)}
+        assert readable == {"received", "reply", "resolved"}
