@@ -24,10 +24,11 @@ def attempt_for(request: web.Request, username: str, user_id: int | None) -> Att
 
 
 async def check(request: web.Request, attempt: Attempt, *, job_key: str,
-                stored: str | None, password: str) -> bool:
+                stored: str | None, password: str, what: str = "failed logins") -> bool:
     """Verify ``password`` against ``stored`` unless the attempt must wait.
 
-    A failure stays counted for ``attempt``; a success is taken back.
+    A failure stays counted for ``attempt``; a success is taken back. ``what`` names the
+    failures in the 429 message.
 
     Raises:
         TooManyRequests: too many failures, or a password job of ``job_key`` is running,
@@ -39,8 +40,8 @@ async def check(request: web.Request, attempt: Attempt, *, job_key: str,
     if wait > 0:
         app[METRICS].auth_failures.labels("rate_limited").inc()
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many failed password attempts; try again in {seconds} "
-                              "seconds", headers={"Retry-After": str(seconds)})
+        raise TooManyRequests(f"too many {what}; try again in {seconds} seconds",
+                              headers={"Retry-After": str(seconds)})
     try:
         job = app[KDF_GATE].check(job_key, stored, password)
     except TooManyRequests:

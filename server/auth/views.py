@@ -139,7 +139,7 @@ async def change_password(req: ApiRequest) -> PasswordChanged:
     ok = await guard.check(req.request, guard.attempt_for(req.request, identity.username,
                                                           identity.user_id),
                            job_key=job, stored=row.password_hash if row else None,
-                           password=body.current_password)
+                           password=body.current_password, what="wrong current passwords")
     if not ok:
         await db.write(lambda c: store.record(
             c, actor_id=identity.user_id, action="auth.password_change_failed",
