@@ -163,7 +163,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[LOGIN_THROTTLE] = LoginThrottle(account_limit=settings.login_max_failures,
                                         address_limit=settings.login_address_max_failures,
                                         window=settings.login_window_seconds)
-    app[KDF_GATE] = KdfGate(max_pending=settings.password_checks_max)
+    app[KDF_GATE] = KdfGate(max_pending=settings.password_checks_max,
+                            on_refused=app[METRICS].auth_failures.labels("busy").inc)
     if database is not None:
         app[DATABASE] = database
     endpoints: list[Endpoint] = install(app, ROUTERS)

@@ -42,11 +42,7 @@ async def check(request: web.Request, attempt: Attempt, *, job_key: str,
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(f"too many {what}; try again in {seconds} seconds",
                               headers={"Retry-After": str(seconds)})
-    try:
-        job = app[KDF_GATE].check(job_key, stored, password)
-    except TooManyRequests:
-        app[METRICS].auth_failures.labels("busy").inc()
-        raise
+    job = app[KDF_GATE].check(job_key, stored, password)
     # Nothing awaited between the check above and here: parallel guesses are counted
     # one by one and cannot all pass the limit.
     throttle.begin(attempt)

@@ -71,14 +71,11 @@ class KdfGate:
     once with 429 and Retry-After.
     """
 
-    def __init__(self, *, max_pending: int) -> None:
+    def __init__(self, *, max_pending: int,
+                 on_refused: Callable[[], None] = lambda: None) -> None:
         self.max_pending = max_pending
+        self.on_refused = on_refused  # counts refusals (metrics)
         self._busy: set[str] = set()
-
-    @property
-    def pending(self) -> int:
-        """Return how many jobs are queued or running."""
-        return len(self._busy)
 
     def submit(self, key: str, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Start ``fn(*args)`` on the KDF threads on behalf of ``key`` and return its future.
@@ -86,6 +83,8 @@ class KdfGate:
         Raises:
             TooManyRequests: ``key`` has a job already, or the queue is full.
         """
+        if key in self._busy or len(self._busy) >= self.max_pending:
+            self.on_refused()
         if key in self._busy:
             raise TooManyRequests("a password check for you is still running; try again "
                                   "in a moment", headers={"Retry-After": str(RETRY_SECONDS)})
@@ -93,7 +92,11 @@ class KdfGate:
             raise TooManyRequests("the server is busy checking passwords; try again in a "
                                   "moment", headers={"Retry-After": str(RETRY_SECONDS)})
         self._busy.add(key)
-        future = asyncio.get_running_loop().run_in_executor(_kdf_threads, fn, *args)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(_kdf_threads, fn, *args)
+        except BaseException:
+            self._busy.discard(key)
+            raise
         future.add_done_callback(lambda _f: self._busy.discard(key))
         return future
 

@@ -150,6 +150,8 @@ async def test_a_full_password_queue_answers_429_everywhere_the_kdf_runs(
                 assert answer.error_code == "rate_limited"
                 assert answer.headers["Retry-After"] == "1"
             assert (await admin.get("/api/v1/users?q=olga")).json["items"] == []
+        metrics = (await admin.get("/metrics")).body.decode()
+        assert 'deskmate_auth_failures_total{reason="busy"} 4.0' in metrics
         assert (await rick.post("/api/v1/auth/password", json={
             "current_password": PASSWORD, "new_password": "brand-new-pass"})).status == 200
         assert (await server.login("rick", "brand-new-pass")).user["username"] == "rick"
