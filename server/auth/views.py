@@ -74,16 +74,19 @@ async def login(req: ApiRequest) -> web.Response:
     address = req.request[CLIENT_IP]
     db = app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, username))
+    known = row.id if row else None  # for the audit log, also when inactive
+    if row is not None and not row.active:
+        row = None  # checked against the dummy hash: fails, and counts, like a wrong one
     # One password job per client address at a time (docs/admin.md).
     ok = await guard.check(req.request, guard.attempt_for(req.request, username,
                                                           row.id if row else None),
                            job_key=address_key(address),
                            stored=row.password_hash if row else None, password=body.password)
-    if not ok or row is None or not row.active:
+    if not ok or row is None:
         log.info("failed login for %r from %s", username, address)
         await db.write(lambda c: store.record(
             c, actor_id=None, action="auth.login_failed", target_type="user",
-            target_id=row.id if row else None, now=utcnow(), username=username, ip=address))
+            target_id=known, now=utcnow(), username=username, ip=address))
         raise Unauthorized("wrong user name or password", code="invalid_credentials")
     max_age = dt.timedelta(hours=settings.session_max_hours)
 
