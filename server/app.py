@@ -18,7 +18,9 @@ from server.api import openapi
 from server.api.routing import Endpoint, install
 from server.auth import credentials
 from server.auth import views as auth_views
-from server.auth.ratelimit import LoginLimiter
+from server.auth.passwords import KdfGate
+from server.auth.ratelimit import LoginThrottle
+from server.auth.setup import auth_ctx
 from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
@@ -34,7 +36,8 @@ from server.keys import (
     DATABASE,
     ENDPOINTS,
     HANDSHAKES,
-    LOGIN_LIMITER,
+    KDF_GATE,
+    LOGIN_THROTTLE,
     METRICS,
     SETTINGS,
     TLS_INFO,
@@ -158,14 +161,18 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[METRICS] = Metrics()
     app[BROKER] = Broker()
     app[HANDSHAKES] = asyncio.Semaphore(MAX_HANDSHAKES)
-    app[LOGIN_LIMITER] = LoginLimiter(max_failures=settings.login_max_failures,
-                                      window=settings.login_window_seconds)
+    app[LOGIN_THROTTLE] = LoginThrottle(account_limit=settings.login_max_failures,
+                                        address_limit=settings.login_address_max_failures,
+                                        window=settings.login_window_seconds)
+    app[KDF_GATE] = KdfGate(max_pending=settings.password_checks_max,
+                            on_refused=app[METRICS].auth_failures.labels("busy").inc)
     if database is not None:
         app[DATABASE] = database
     endpoints: list[Endpoint] = install(app, ROUTERS)
     app[ENDPOINTS] = endpoints
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(auth_ctx)
     app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(sessions_ctx)

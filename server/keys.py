@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from server.agents.ticket_updates import TicketNotifier
     from server.api.routing import Endpoint
     from server.auth.identity import Identity
-    from server.auth.ratelimit import LoginLimiter
+    from server.auth.passwords import KdfGate
+    from server.auth.ratelimit import LoginThrottle
     from server.db.database import Database
     from server.live import Broker
     from server.mail.sender import MailSender
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
-LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
+KDF_GATE: web.AppKey[KdfGate] = web.AppKey("kdf_gate")
+DEVICE_KEY: web.AppKey[bytes] = web.AppKey("device_key")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HUB: web.AppKey[Hub] = web.AppKey("hub")

@@ -81,11 +81,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_max_hours", int, 168, "A console session ends this long after login."),
     Setting(
         "login_max_failures", int, 5,
-        "Failed logins allowed per user name and per client address within login_window.",
+        "Failed password checks allowed per account from clients it does not trust (no "
+        "device cookie of that account), and per trusted device, within login_window.",
+    ),
+    Setting(
+        "login_address_max_failures", int, 20,
+        "Failed password checks allowed per client address (IPv6: per /64) within "
+        "login_window, whatever the user names; a successful login does not reset it.",
     ),
     Setting(
         "login_window_seconds", int, 900,
         "Window for counting failed logins; also how long a locked-out login waits.",
+    ),
+    Setting(
+        "login_device_days", int, 90,
+        "How long the signed device cookie of a successful login makes that browser a "
+        "trusted client of the account (see docs/admin.md, Login rate limiting).",
+    ),
+    Setting(
+        "password_checks_max", int, 16,
+        "Password hashing jobs (logins, password changes) accepted at once; beyond that, "
+        "and for a second job of the same user or address, the answer is 429.",
+    ),
+    Setting(
+        "api_token_max_days", int, 365,
+        "Longest lifetime of an API token, in days; older tokens stop working.",
     ),
     Setting("max_body_bytes", int, 1_048_576, "Largest request body accepted, in bytes."),
     Setting("page_size_max", int, 200, "Largest page a list endpoint returns."),
@@ -173,7 +193,11 @@ class Settings:
     session_idle_minutes: int
     session_max_hours: int
     login_max_failures: int
+    login_address_max_failures: int
     login_window_seconds: int
+    login_device_days: int
+    password_checks_max: int
+    api_token_max_days: int
     max_body_bytes: int
     page_size_max: int
     priority_matrix: str
@@ -263,6 +287,8 @@ def _validate(values: dict[str, Any]) -> None:
     if bool(values["tls_cert"]) != bool(values["tls_key"]):
         raise SettingsError("tls_cert and tls_key must be given together")
     for name in ("db_readers", "login_max_failures", "login_window_seconds",
+                 "login_address_max_failures", "login_device_days", "password_checks_max",
+                 "api_token_max_days",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
         if values[name] < 1:

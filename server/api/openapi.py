@@ -38,6 +38,8 @@ def _error_responses(endpoint: Endpoint) -> dict[str, Any]:
         out["403"] = ref
     if endpoint.int_params:
         out["404"] = ref
+    if endpoint.limited:
+        out["429"] = {"$ref": "#/components/responses/RateLimited"}
     return out
 
 
@@ -121,6 +123,12 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
             "schemas": components,
             "responses": {"Error": {
                 "description": "error",
+                "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+            }, "RateLimited": {
+                "description": "rate_limited: too many attempts, or the server is busy "
+                               "checking passwords; retry after the given seconds",
+                "headers": {"Retry-After": {"description": "seconds to wait",
+                                            "schema": {"type": "integer", "minimum": 1}}},
                 "content": {"application/json": {"schema": _ERROR_SCHEMA}},
             }},
             "securitySchemes": {

@@ -74,6 +74,7 @@ class Endpoint:
     csrf_exempt: bool = False
     produces: str = "application/json"
     upload: bool = False  # the handler reads a multipart/form-data body itself
+    limited: bool = False  # may answer 429 rate_limited with Retry-After
 
     @property
     def openapi_path(self) -> str:
@@ -207,6 +208,7 @@ class Router:
         csrf_exempt: bool = False,
         produces: str = "application/json",
         upload: bool = False,
+        limited: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare the decorated coroutine as the handler of ``method path``."""
 
@@ -214,7 +216,7 @@ class Router:
             self.endpoints.append(Endpoint(
                 method=method, path=path, handler=handler, roles=roles, summary=summary,
                 tag=self.tag, body=body, query=query, response=response, status=status,
-                csrf_exempt=csrf_exempt, produces=produces, upload=upload,
+                csrf_exempt=csrf_exempt, produces=produces, upload=upload, limited=limited,
             ))
             return handler
 

@@ -106,17 +106,41 @@ def delete_session(conn: Connection, session_id: int) -> None:
     conn.execute(auth_sessions.delete().where(auth_sessions.c.id == session_id))
 
 
-def delete_user_sessions(conn: Connection, user_id: int, *, keep: int | None = None) -> None:
-    """End every console session of a user but ``keep`` (deactivation, password change)."""
+def delete_user_sessions(conn: Connection, user_id: int, *, keep: int | None = None) -> int:
+    """End every console session of a user but ``keep``; return how many ended.
+
+    Called on deactivation, a role change and any password change.
+    """
     query = auth_sessions.delete().where(auth_sessions.c.user_id == user_id)
     if keep is not None:
         query = query.where(auth_sessions.c.id != keep)
-    conn.execute(query)
+    return int(conn.execute(query).rowcount)
 
 
-def delete_user_tokens(conn: Connection, user_id: int) -> None:
-    """Revoke every API token of a user (password reset by an admin or the CLI)."""
-    conn.execute(api_tokens.delete().where(api_tokens.c.user_id == user_id))
+def delete_user_tokens(conn: Connection, user_id: int, *, keep: int | None = None) -> int:
+    """Revoke every API token of a user but ``keep``; return how many were revoked.
+
+    Called on any password change, deactivation and reactivation: a token never outlives
+    the trust it was made under.
+    """
+    query = api_tokens.delete().where(api_tokens.c.user_id == user_id)
+    if keep is not None:
+        query = query.where(api_tokens.c.id != keep)
+    return int(conn.execute(query).rowcount)
+
+
+def cap_token_lifetimes(conn: Connection, max_age: dt.timedelta) -> int:
+    """Give every token an expiry at most ``max_age`` after its creation; return how many
+    changed (tokens made without an expiry by earlier versions, or a lowered maximum)."""
+    changed = 0
+    for row in conn.execute(sa.select(api_tokens.c.id, api_tokens.c.created_at,
+                                      api_tokens.c.expires_at)).all():
+        latest = row.created_at + max_age
+        if row.expires_at is None or row.expires_at > latest:
+            conn.execute(api_tokens.update().where(api_tokens.c.id == row.id)
+                         .values(expires_at=latest))
+            changed += 1
+    return changed
 
 
 def purge_expired_sessions(conn: Connection, now: dt.datetime) -> int:
@@ -134,7 +158,7 @@ class NewToken:
 
 
 def create_token(conn: Connection, user_id: int, name: str, *, now: dt.datetime,
-                 expires_at: dt.datetime | None) -> NewToken:
+                 expires_at: dt.datetime) -> NewToken:
     """Store a new API token for ``user_id`` and return its secret."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(api_tokens.insert().values(

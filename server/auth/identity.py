@@ -13,6 +13,7 @@ from server.errors import Forbidden
 
 Role = Literal["admin", "technician", "requester"]
 ROLES: tuple[Role, ...] = ("admin", "technician", "requester")
+STAFF_ROLES: frozenset[str] = frozenset({"admin", "technician"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -32,7 +33,7 @@ class Identity:
     @property
     def is_staff(self) -> bool:
         """Tell whether the caller is a technician or an admin."""
-        return self.role in ("admin", "technician")
+        return self.role in STAFF_ROLES
 
 
 def check_csrf(request: web.Request, identity: Identity) -> None:

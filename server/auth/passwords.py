@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.errors import TooManyRequests
+
+T = TypeVar("T")
+RETRY_SECONDS = 1  # a password check takes a fraction of a second
 
 # argon2-cffi's defaults follow RFC 9106's second recommended option (64 MiB, t=3, p=4).
 _hasher = PasswordHasher()
@@ -18,7 +25,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_LENGTH = 10
 
 # Each Argon2 call takes 64 MiB and ~50 ms of a core: two threads bound both the memory
-# and the CPU a burst of logins can take; further calls wait their turn.
+# and the CPU a burst of logins can take; further calls wait their turn, admitted by a
+# KdfGate (one job per user or address, a bounded queue).
 _kdf_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 
@@ -54,13 +62,48 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-async def check_password(stored: str | None, password: str) -> bool:
-    """Verify a password on the bounded KDF threads (never on the event loop)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_kdf_threads, verify_password, stored, password)
+class KdfGate:
+    """Admission to the KDF threads: one job per user or address, a bounded number in all.
 
+    Each job holds its slot from submission until its thread finishes (also when the
+    request that asked for it is gone), so a flood of requests can neither take both
+    threads from everyone else nor pile up unbounded work: an extra job is refused at
+    once with 429 and Retry-After.
+    """
 
-async def make_hash(password: str) -> str:
-    """Hash a password on the bounded KDF threads."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_kdf_threads, hash_password, password)
+    def __init__(self, *, max_pending: int,
+                 on_refused: Callable[[], None] = lambda: None) -> None:
+        self.max_pending = max_pending
+        self.on_refused = on_refused  # counts refusals (metrics)
+        self._busy: set[str] = set()
+
+    def submit(self, key: str, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Start ``fn(*args)`` on the KDF threads on behalf of ``key`` and return its future.
+
+        Raises:
+            TooManyRequests: ``key`` has a job already, or the queue is full.
+        """
+        if key in self._busy or len(self._busy) >= self.max_pending:
+            self.on_refused()
+        if key in self._busy:
+            raise TooManyRequests("a password check for you is still running; try again "
+                                  "in a moment", headers={"Retry-After": str(RETRY_SECONDS)})
+        if len(self._busy) >= self.max_pending:
+            raise TooManyRequests("the server is busy checking passwords; try again in a "
+                                  "moment", headers={"Retry-After": str(RETRY_SECONDS)})
+        self._busy.add(key)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(_kdf_threads, fn, *args)
+        except BaseException:
+            self._busy.discard(key)
+            raise
+        future.add_done_callback(lambda _f: self._busy.discard(key))
+        return future
+
+    def check(self, key: str, stored: str | None, password: str) -> asyncio.Future[bool]:
+        """Verify a password on the KDF threads (see :meth:`submit`)."""
+        return self.submit(key, verify_password, stored, password)
+
+    def hash(self, key: str, password: str) -> asyncio.Future[str]:
+        """Hash a password on the KDF threads (see :meth:`submit`)."""
+        return self.submit(key, hash_password, password)

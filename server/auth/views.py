@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from aiohttp import web
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct
 
 from server.api.routing import ANY_USER, PUBLIC, ApiRequest, Router, json_response
-from server.auth import credentials
-from server.auth.passwords import check_password, make_hash, password_problem
+from server.auth import credentials, guard
+from server.auth.passwords import password_problem
+from server.auth.ratelimit import address_key
 from server.db.schema import api_tokens, utcnow
-from server.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
-from server.keys import CLIENT_IP, DATABASE, LOGIN_LIMITER, METRICS, SETTINGS
+from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from server.keys import CLIENT_IP, DATABASE, KDF_GATE, SETTINGS
 from server.middleware import SESSION_COOKIE
 from server.users import store
 from server.users.schemas import (
+    DEFAULT_TOKEN_DAYS,
     ApiToken,
     ApiTokenCreate,
     ApiTokenCreated,
@@ -55,45 +56,45 @@ class PasswordChange(Strict):
     new_password: Password
 
 
+class PasswordChanged(Struct, kw_only=True):
+    """What else a password change ended: every other session and API token of the user
+    (the session or token that made the change stays)."""
+
+    sessions_ended: int
+    tokens_revoked: int
+
+
 @router.route("POST", "/api/v1/auth/login", roles=PUBLIC, summary="Log in",
-              body=LoginBody, response=SessionInfo)
+              body=LoginBody, response=SessionInfo, limited=True)
 async def login(req: ApiRequest) -> web.Response:
     body: LoginBody = req.body
     app = req.app
     settings = app[SETTINGS]
-    limiter = app[LOGIN_LIMITER]
     username = body.username.strip().lower()
-    keys = ("user:" + username, "ip:" + req.request[CLIENT_IP])
-    wait = limiter.retry_after(*keys)
-    if wait > 0:
-        app[METRICS].auth_failures.labels("rate_limited").inc()
-        seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(
-            f"too many failed logins; try again in {seconds} seconds",
-            headers={"Retry-After": str(seconds)},
-        )
+    address = req.request[CLIENT_IP]
     db = app[DATABASE]
-    # Count the attempt before the slow check, so parallel guesses cannot all slip in
-    # under the limit; a success forgets it again.
-    limiter.failed(*keys)
     row = await db.read(lambda c: store.find_login(c, username))
-    ok = await check_password(row.password_hash if row else None, body.password)
-    if not ok or row is None or not row.active:
-        app[METRICS].auth_failures.labels("password").inc()
-        log.info("failed login for %r from %s", username, req.request[CLIENT_IP])
+    known = row.id if row else None  # for the audit log, also when inactive
+    if row is not None and not row.active:
+        row = None  # checked against the dummy hash: fails, and counts, like a wrong one
+    # One password job per client address at a time (docs/admin.md).
+    ok = await guard.check(req.request, guard.attempt_for(req.request, username,
+                                                          row.id if row else None),
+                           job_key=address_key(address),
+                           stored=row.password_hash if row else None, password=body.password)
+    if not ok or row is None:
+        log.info("failed login for %r from %s", username, address)
         await db.write(lambda c: store.record(
             c, actor_id=None, action="auth.login_failed", target_type="user",
-            target_id=row.id if row else None, now=utcnow(), username=username,
-            ip=req.request[CLIENT_IP]))
+            target_id=known, now=utcnow(), username=username, ip=address))
         raise Unauthorized("wrong user name or password", code="invalid_credentials")
-    limiter.succeeded(*keys)
     max_age = dt.timedelta(hours=settings.session_max_hours)
 
     def run(conn: Any) -> tuple[credentials.NewSession, User]:
         now = utcnow()
         new = credentials.create_session(conn, row.id, now=now, max_age=max_age)
         store.record(conn, actor_id=row.id, action="auth.login", target_type="user",
-                     target_id=row.id, now=now, ip=req.request[CLIENT_IP])
+                     target_id=row.id, now=now, ip=address)
         return new, store.get_user(conn, row.id)
 
     new, user = await db.write(run)
@@ -101,6 +102,7 @@ async def login(req: ApiRequest) -> web.Response:
                                          expires_at=new.expires_at))
     response.set_cookie(SESSION_COOKIE, new.secret, path="/", secure=True, httponly=True,
                         samesite="Strict", max_age=int(max_age.total_seconds()))
+    guard.remember_device(req.request, response, row.id)
     return response
 
 
@@ -126,31 +128,48 @@ async def session(req: ApiRequest) -> SessionInfo:
 
 
 @router.route("POST", "/api/v1/auth/password", roles=ANY_USER,
-              summary="Change one's own password", body=PasswordChange, status=204)
-async def change_password(req: ApiRequest) -> None:
+              summary="Change one's own password", body=PasswordChange,
+              response=PasswordChanged, limited=True)
+async def change_password(req: ApiRequest) -> PasswordChanged:
     body: PasswordChange = req.body
     if problem := password_problem(body.new_password):
         raise ValidationFailed(problem)
     identity = req.user
     db = req.app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, identity.username))
-    ok = await check_password(row.password_hash if row else None, body.current_password)
+    # Wrong current passwords count like failed logins; one password job per user.
+    job = f"user:{identity.user_id}"
+    ok = await guard.check(req.request, guard.attempt_for(req.request, identity.username,
+                                                          identity.user_id),
+                           job_key=job, stored=row.password_hash if row else None,
+                           password=body.current_password, what="wrong current passwords")
     if not ok:
+        await db.write(lambda c: store.record(
+            c, actor_id=identity.user_id, action="auth.password_change_failed",
+            target_type="user", target_id=identity.user_id, now=utcnow(),
+            ip=req.request[CLIENT_IP]))
         # 403, not 401: the caller is logged in; only the password it typed is wrong.
         raise Forbidden("current password is wrong", code="invalid_credentials")
-    new_hash = await make_hash(body.new_password)
+    new_hash = await req.app[KDF_GATE].hash(job, body.new_password)
+    keep_session = identity.credential_id if identity.via == "session" else None
+    keep_token = identity.credential_id if identity.via == "token" else None
 
-    def run(conn: Any) -> None:
+    def run(conn: Any) -> PasswordChanged:
         now = utcnow()
         store.update_user(conn, identity.user_id, {"password_hash": new_hash}, now)
-        # Other sessions end; this one stays.
-        credentials.delete_user_sessions(
-            conn, identity.user_id,
-            keep=identity.credential_id if identity.via == "session" else None)
+        # Whoever knew the old password may hold a session or a token: all end but the
+        # credential this change was made with.
+        ended = PasswordChanged(
+            sessions_ended=credentials.delete_user_sessions(conn, identity.user_id,
+                                                            keep=keep_session),
+            tokens_revoked=credentials.delete_user_tokens(conn, identity.user_id,
+                                                          keep=keep_token))
         store.record(conn, actor_id=identity.user_id, action="auth.password_change",
-                     target_type="user", target_id=identity.user_id, now=now)
+                     target_type="user", target_id=identity.user_id, now=now,
+                     sessions_ended=ended.sessions_ended, tokens_revoked=ended.tokens_revoked)
+        return ended
 
-    await db.write(run)
+    return await db.write(run)
 
 
 def _token(row: Any) -> ApiToken:
@@ -175,10 +194,16 @@ async def create_token(req: ApiRequest) -> ApiTokenCreated:
     body: ApiTokenCreate = req.body
     identity = req.user
 
+    longest = req.app[SETTINGS].api_token_max_days
+    days = min(DEFAULT_TOKEN_DAYS, longest) if body.expires_in_days is UNSET \
+        else body.expires_in_days
+    if days > longest:
+        raise ValidationFailed(f"expires_in_days: a token lives at most {longest} days "
+                               "(api_token_max_days)")
+
     def run(conn: Any) -> ApiTokenCreated:
         now = utcnow()
-        expires = (now + dt.timedelta(days=body.expires_in_days)
-                   if body.expires_in_days is not None else None)
+        expires = now + dt.timedelta(days=days)
         new = credentials.create_token(conn, identity.user_id, body.name, now=now,
                                        expires_at=expires)
         store.record(conn, actor_id=identity.user_id, action="token.create",

@@ -12,6 +12,16 @@ Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply",
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
                                "sla")
 BODY_MAX = 20_000  # characters of a comment quoted in a mail; the console has the rest
+STAFF_ROLES = frozenset({"admin", "technician"})
+
+# Who may read what a notification says. "ticket": the ticket's public side, which its
+# requester and approver see in the portal. "desk": the desk's own business (who holds a
+# ticket, SLA state, replies meant for the assignee), for staff only.
+Audience = Literal["ticket", "desk"]
+AUDIENCE: dict[Reason, Audience] = {
+    "received": "ticket", "reply": "ticket", "resolved": "ticket",
+    "assigned": "desk", "requester_reply": "desk", "sla": "desk",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,20 @@ class Mail:
     body: str
     message_id: str
     thread_id: str
+
+
+def may_read(reason: Reason, *, user_id: int, role: str | None, active: bool | None,
+             requester_id: int | None, approver_id: int | None) -> bool:
+    """Tell whether a user may read a notification of ``reason`` about a ticket.
+
+    Staff read every ticket; anyone else only the public side of a ticket they requested
+    or must approve. Inactive (or deleted) users read nothing.
+    """
+    if not active or role is None:
+        return False
+    if role in STAFF_ROLES:
+        return True
+    return AUDIENCE[reason] == "ticket" and user_id in (requester_id, approver_id)
 
 
 def subject(ticket: Ticket) -> str:

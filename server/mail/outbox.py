@@ -21,7 +21,6 @@ from server.mail import compose
 from server.mail.tables import mail_opt_outs, mail_outbox
 from server.users.store import is_system_username
 
-STAFF_ROLES = frozenset({"admin", "technician"})
 BACKOFF_FIRST = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 ERROR_MAX = 500
@@ -74,21 +73,52 @@ def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
     whatever address an admin may have given them.
     """
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
-                                    staff=r.role in STAFF_ROLES)
+                                    staff=r.role in compose.STAFF_ROLES)
             for r in found.values()
             if r.active and r.email and not r.opted_out and compose.valid_address(r.email)
             and not is_system_username(r.username)}
 
 
-def _insert(conn: Connection, config: MailConfig, ticket_id: int, now: dt.datetime,
-            mails: list[tuple[compose.Reason, compose.Mail, int]]) -> None:
-    if mails:
-        conn.execute(mail_outbox.insert(), [{
-            "created_at": now, "ticket_id": ticket_id, "recipient_id": user_id,
-            "reason": reason, "to_addr": mail.to_addr, "subject": mail.subject,
-            "body": mail.body, "message_id": mail.message_id, "thread_id": mail.thread_id,
-            "status": "queued", "attempts": 0, "next_attempt_at": now,
-        } for reason, mail, user_id in mails])
+# (reason, recipient's user id, quoted text, whether the mail starts the ticket's thread)
+Wanted = tuple[compose.Reason, int, str | None, bool]
+
+
+def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime,
+             wanted: list[Wanted], *, actor_id: int | None = None) -> None:
+    """Render and store the wanted mails of one ticket: the only way into the outbox.
+
+    Whoever builds ``wanted``, a mail is stored only for a recipient who may read what it
+    says (:func:`compose.may_read`: staff, or the ticket's requester or approver for its
+    public side) and who gets mail at all (active, an address, not opted out). The sender
+    checks again before delivery (:func:`undeliverable`).
+    """
+    found = _users(conn, {w[1] for w in wanted} | ({actor_id} if actor_id else set()))
+    people = _recipients(found)
+    allowed = [w for w in wanted if w[1] in people and compose.may_read(
+        w[0], user_id=w[1], role=found[w[1]].role, active=found[w[1]].active,
+        requester_id=ticket.requester_id, approver_id=ticket.approver_id)]
+    if not allowed:
+        return
+    actor = found[actor_id].display_name if actor_id in found else None
+    shown = compose.Ticket(id=ticket.id, number=ticket.number, title=ticket.title)
+    conn.execute(mail_outbox.insert(), [{
+        "created_at": now, "ticket_id": ticket.id, "recipient_id": user_id,
+        "reason": reason, "to_addr": mail.to_addr, "subject": mail.subject,
+        "body": mail.body, "message_id": mail.message_id, "thread_id": mail.thread_id,
+        "status": "queued", "attempts": 0, "next_attempt_at": now,
+    } for reason, user_id, mail in (
+        (reason, user_id, compose.render(reason, shown, people[user_id],
+                                         base_url=config.base_url, domain=config.domain,
+                                         actor=actor, text=text, first=first))
+        for reason, user_id, text, first in allowed)])
+
+
+def _ticket(conn: Connection, ticket_id: int) -> Any:
+    return conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.title,
+                                  tickets.c.description, tickets.c.requester_id,
+                                  tickets.c.assignee_id, tickets.c.approver_id,
+                                  tickets.c.group_id)
+                        .where(tickets.c.id == ticket_id)).one()
 
 
 def _after(changes: Mapping[str, Any], field: str) -> Any:
@@ -120,12 +150,8 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
         pass
     else:
         return
-    row = conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.title,
-                                 tickets.c.description, tickets.c.requester_id,
-                                 tickets.c.assignee_id)
-                       .where(tickets.c.id == ticket_id)).one()
-    ticket = compose.Ticket(id=row.id, number=row.number, title=row.title)
-    wanted: list[tuple[compose.Reason, int, str | None, bool]] = []  # reason, user, text, first
+    row = _ticket(conn, ticket_id)
+    wanted: list[Wanted] = []
     if type == "created":
         wanted.append(("received", row.requester_id, row.description, True))
         if row.assignee_id is not None and row.assignee_id != actor_id:
@@ -142,16 +168,7 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
         if resolved:
             wanted.append(("resolved", row.requester_id, body, False))
     wanted = [w for w in wanted if w[1] != actor_id or w[0] == "received"]
-    found = _users(conn, {w[1] for w in wanted} | ({actor_id} if actor_id else set()))
-    people = _recipients(found)
-    if not people:
-        return
-    actor = found[actor_id].display_name if actor_id in found else None
-    _insert(conn, config, ticket_id, now, [
-        (reason, compose.render(reason, ticket, people[user_id], base_url=config.base_url,
-                                domain=config.domain, actor=actor, text=text, first=first),
-         user_id)
-        for reason, user_id, text, first in wanted if user_id in people])
+    _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
 
 
 def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime) -> None:
@@ -159,9 +176,7 @@ def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.dateti
     config = _config(conn)
     if config is None:
         return
-    row = conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.title,
-                                 tickets.c.assignee_id, tickets.c.group_id)
-                       .where(tickets.c.id == ticket_id)).one()
+    row = _ticket(conn, ticket_id)
     if row.assignee_id is not None:
         ids = {row.assignee_id}
     elif row.group_id is not None:
@@ -169,13 +184,8 @@ def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.dateti
                                                .where(group_members.c.group_id == row.group_id))}
     else:
         ids = set()
-    # Escalations are the desk's business: only staff receive them.
-    people = {k: v for k, v in _recipients(_users(conn, ids)).items() if v.staff}
-    ticket = compose.Ticket(id=row.id, number=row.number, title=row.title)
-    _insert(conn, config, ticket_id, now, [
-        ("sla", compose.render("sla", ticket, person, base_url=config.base_url,
-                               domain=config.domain, text=text), person.id)
-        for person in people.values()])
+    # Escalations are the desk's business: _enqueue lets only staff receive them.
+    _enqueue(conn, config, row, now, [("sla", user_id, text, False) for user_id in sorted(ids)])
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -185,10 +195,49 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def due(conn: Connection, now: dt.datetime, *, limit: int) -> list[Any]:
-    """Return up to ``limit`` queued rows whose next attempt has come, oldest first."""
-    return list(conn.execute(sa.select(mail_outbox).where(
-        mail_outbox.c.status == "queued", mail_outbox.c.next_attempt_at <= now)
+    """Return up to ``limit`` queued rows whose next attempt has come, oldest first.
+
+    Each row comes with its recipient and ticket as they are now (``user_role``,
+    ``user_active``, ``user_email``, ``opted_out``, ``requester_id``, ``approver_id``),
+    for :func:`undeliverable` and :func:`address`.
+    """
+    return list(conn.execute(
+        sa.select(mail_outbox, users.c.role.label("user_role"),
+                  users.c.active.label("user_active"), users.c.email.label("user_email"),
+                  mail_opt_outs.c.user_id.is_not(None).label("opted_out"),
+                  tickets.c.requester_id, tickets.c.approver_id)
+        .select_from(mail_outbox
+                     .outerjoin(users, users.c.id == mail_outbox.c.recipient_id)
+                     .outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id)
+                     .outerjoin(tickets, tickets.c.id == mail_outbox.c.ticket_id))
+        .where(mail_outbox.c.status == "queued", mail_outbox.c.next_attempt_at <= now)
         .order_by(mail_outbox.c.id).limit(limit)).all())
+
+
+def undeliverable(row: Any) -> str | None:
+    """Return why a due mail must not be sent any more, or None (pure).
+
+    Rights can change between queueing and a delivery retried hours later: a recipient
+    deactivated, demoted, or who turned notifications off gets nothing.
+    """
+    if row.recipient_id is None or row.user_role is None:
+        return "recipient no longer exists"
+    if not row.user_active:
+        return "recipient is no longer active"
+    if row.opted_out:
+        return "recipient turned e-mail notifications off"
+    if not row.user_email or not compose.valid_address(row.user_email):
+        return "recipient has no valid e-mail address any more"
+    if row.reason not in compose.AUDIENCE or (row.ticket_id is not None and not compose.may_read(
+            row.reason, user_id=row.recipient_id, role=row.user_role, active=row.user_active,
+            requester_id=row.requester_id, approver_id=row.approver_id)):
+        return "recipient may no longer read this ticket"
+    return None
+
+
+def address(row: Any) -> str:
+    """Return where a due mail goes: the recipient's address now (they may have moved)."""
+    return str(row.user_email or row.to_addr)
 
 
 def next_attempt(conn: Connection) -> dt.datetime | None:

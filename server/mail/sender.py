@@ -145,20 +145,29 @@ class MailSender:
             rows = await db.read(functools.partial(outbox.due, now=self.now(), limit=self.batch))
             if not rows:
                 break
+            # Rights may have changed since the mail was queued: check them again.
+            dropped = [outbox.Outcome(r.id, reason, permanent=True) for r in rows
+                       if (reason := outbox.undeliverable(r)) is not None]
+            skip = {o.mail_id for o in dropped}
             messages = [(r.id, compose.message(
-                mail_from=config.mail_from, to_addr=r.to_addr, subject=r.subject, body=r.body,
-                message_id=r.message_id, thread_id=r.thread_id)) for r in rows]
-            outcomes = await asyncio.to_thread(self.transport, config, messages)
+                mail_from=config.mail_from, to_addr=outbox.address(r), subject=r.subject,
+                body=r.body, message_id=r.message_id, thread_id=r.thread_id))
+                for r in rows if r.id not in skip]
+            outcomes = dropped
+            if messages:
+                outcomes = dropped + await asyncio.to_thread(self.transport, config, messages)
             counts = await db.write(functools.partial(
                 outbox.record, outcomes=outcomes, now=self.now(),
                 max_attempts=settings.mail_max_attempts))
             for key, value in counts.items():
                 totals[key] += value
-            for outcome in outcomes:
+            for outcome in dropped:
+                log.info("mail %d dropped: %s", outcome.mail_id, outcome.error)
+            for outcome in outcomes[len(dropped):]:
                 if outcome.error is not None:
                     log.warning("mail %d not delivered (%s): %s", outcome.mail_id,
                                 "failed" if outcome.permanent else "will retry", outcome.error)
-            if counts["sent"] == 0:
+            if counts["sent"] == 0 and len(dropped) < len(rows):
                 break  # the server refuses everything now: wait for the backoff
         return totals
 

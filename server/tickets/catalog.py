@@ -146,8 +146,7 @@ def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> 
     """
     check_fields(body.fields)
     if body.approval == "approver":
-        if body.approver_id is None or conn.execute(sa.select(users.c.id).where(
-                users.c.id == body.approver_id, users.c.active.is_(True))).first() is None:
+        if not _active(conn, body.approver_id):
             raise ValidationFailed("approval by an approver needs an active approver_id")
     if body.approval == "group_manager" and body.group_id is None:
         raise ValidationFailed("approval by the group's manager needs a group_id")
@@ -182,18 +181,27 @@ def approver_for(conn: Connection, item: Any) -> int | None:
     """Return who must approve a request of this type (None: no approval needed).
 
     Raises:
-        ValidationFailed: the group has no manager to approve.
+        ValidationFailed: the approver or the group's manager is missing or inactive.
     """
     if item.approval == "approver":
+        if not _active(conn, item.approver_id):
+            raise ValidationFailed("this request type's approver is no longer an active "
+                                   "user; tell an admin")
         return int(item.approver_id)
     if item.approval == "group_manager":
         manager = conn.execute(sa.select(groups.c.manager_id)
                                .where(groups.c.id == item.group_id)).scalar()
-        if manager is None:
+        if manager is None or not _active(conn, manager):
             raise ValidationFailed("this request type needs the group's manager to approve, "
-                                   "and the group has none; tell an admin")
+                                   "and the group has no active one; tell an admin")
         return int(manager)
     return None
+
+
+def _active(conn: Connection, user_id: int | None) -> bool:
+    """Tell whether ``user_id`` is an active user (who can log in and decide)."""
+    return user_id is not None and conn.execute(sa.select(users.c.id).where(
+        users.c.id == user_id, users.c.active.is_(True))).first() is not None
 
 
 def set_approval(conn: Connection, ticket_id: int, **values: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.auth.identity import STAFF_ROLES
 from server.db.schema import (
     categories,
     devices,
@@ -120,11 +121,21 @@ def next_number(conn: Connection, kind: lifecycle.Kind) -> str:
 def check_refs(conn: Connection, *, user_ids: dict[str, int | None] | None = None,
                group_id: int | None = None, category_id: int | None = None,
                device_ids: list[int] | None = None, problem_id: int | None = None) -> None:
-    """Refuse references to rows that do not exist (422 naming the field)."""
+    """Refuse references to rows that do not exist (422 naming the field).
+
+    An assignee must be active staff: whoever holds a ticket reads all of it, internal
+    notes included, and is mailed about it (server/mail/outbox.py checks again).
+    """
     for field, user_id in (user_ids or {}).items():
-        if user_id is not None and conn.execute(sa.select(users.c.id).where(
-                users.c.id == user_id, users.c.active.is_(True))).first() is None:
+        if user_id is None:
+            continue
+        role = conn.execute(sa.select(users.c.role).where(
+            users.c.id == user_id, users.c.active.is_(True))).scalar()
+        if role is None:
             raise ValidationFailed(f"{field}: no active user with id {user_id}")
+        if field == "assignee_id" and role not in STAFF_ROLES:
+            raise ValidationFailed(f"{field}: user {user_id} is a {role}; only technicians "
+                                   "and admins can be assigned")
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
         raise ValidationFailed(f"group_id: no group with id {group_id}")

@@ -136,11 +136,18 @@ class ApiToken(Struct, kw_only=True):
     last_used_at: dt.datetime | None
 
 
+DEFAULT_TOKEN_DAYS = 90
+
+
 class ApiTokenCreate(Strict):
-    """A new API token for the caller."""
+    """A new API token for the caller; every token expires."""
 
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = 90
+    expires_in_days: Annotated[int, Meta(
+        ge=1, le=3650,
+        description=f"days until the token expires: {DEFAULT_TOKEN_DAYS} when left out (or "
+                    "the server's api_token_max_days if lower); more than "
+                    "api_token_max_days (default 365) is refused")] | UnsetType = UNSET
 
 
 class ApiTokenCreated(Struct, kw_only=True):

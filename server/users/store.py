@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import audit_events, group_members, groups, users
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.users.schemas import Group, User
 
 
@@ -207,11 +207,15 @@ def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> Non
 
     Raises:
         NotFound: no such group.
+        ValidationFailed: the manager is not an active user.
         Conflict: the new name is taken.
     """
     get_group(conn, group_id)
-    if values.get("manager_id") is not None:
-        get_user(conn, values["manager_id"])
+    manager_id = values.get("manager_id")
+    if manager_id is not None and conn.execute(sa.select(users.c.id).where(
+            users.c.id == manager_id, users.c.active.is_(True))).first() is None:
+        # The manager approves the group's requests: someone who can log in.
+        raise ValidationFailed(f"manager_id: no active user with id {manager_id}")
     if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
         raise Conflict(f"group name {values['name']!r} is taken")
     if values:

@@ -7,10 +7,10 @@ from typing import Any
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.auth import credentials
-from server.auth.passwords import make_hash, password_problem
+from server.auth.passwords import password_problem
 from server.db.schema import utcnow
 from server.errors import Conflict, NotFound, ValidationFailed
-from server.keys import DATABASE
+from server.keys import DATABASE, KDF_GATE
 from server.users import store
 from server.users.schemas import (
     Group,
@@ -56,13 +56,14 @@ async def list_users(req: ApiRequest) -> UserPage:
 
 
 @router.route("POST", "/api/v1/users", roles=ADMIN, summary="Create a user",
-              body=UserCreate, response=User, status=201)
+              body=UserCreate, response=User, status=201, limited=True)
 async def create_user(req: ApiRequest) -> User:
     body: UserCreate = req.body
     if body.password is not None and (problem := password_problem(body.password)):
         raise ValidationFailed(problem)
-    pw_hash = await make_hash(body.password) if body.password is not None else None
     actor = req.user.user_id
+    pw_hash = (await req.app[KDF_GATE].hash(f"user:{actor}", body.password)
+               if body.password is not None else None)
 
     def run(conn: Any) -> User:
         now = utcnow()
@@ -86,16 +87,16 @@ async def get_user(req: ApiRequest) -> User:
 
 
 @router.route("PATCH", f"/api/v1/users/{ID}", roles=ADMIN, summary="Update a user",
-              body=UserUpdate, response=User)
+              body=UserUpdate, response=User, limited=True)
 async def update_user(req: ApiRequest) -> User:
     user_id = int(req.params["user_id"])
     changes = to_builtins(req.body)
     password = changes.pop("password", None)
+    actor = req.user.user_id
     if isinstance(password, str):
         if problem := password_problem(password):
             raise ValidationFailed(problem)
-        changes["password_hash"] = await make_hash(password)
-    actor = req.user.user_id
+        changes["password_hash"] = await req.app[KDF_GATE].hash(f"user:{actor}", password)
 
     def run(conn: Any) -> User:
         before = store.get_user(conn, user_id)
@@ -112,7 +113,11 @@ async def update_user(req: ApiRequest) -> User:
         if changes.get("active") is False or "password_hash" in changes or (
                 "role" in changes and changes["role"] != before.role):
             credentials.delete_user_sessions(conn, user_id)
-        if "password_hash" in changes:  # an admin reset answers a compromise: tokens go too
+        # An admin reset answers a compromise, and a deactivated user's tokens must not
+        # come back with a reactivation: tokens go in all three cases. (Reactivation
+        # also clears tokens left by versions that kept them on deactivation.)
+        if "password_hash" in changes or (
+                "active" in changes and changes["active"] != before.active):
             credentials.delete_user_tokens(conn, user_id)
         store.record(conn, actor_id=actor, action="user.update", target_type="user",
                      target_id=user_id, now=now,

@@ -254,10 +254,15 @@ async def test_account_page_creates_shows_once_and_revokes_a_token(server: Runni
 
 async def test_account_page_changes_the_password(server: RunningServer, admin: Client,
                                                  page: Any) -> None:
-    """The Account page changes one's password, and a wrong current one shows the error."""
+    """The Account page changes one's password, and a wrong current one shows the error;
+    the change revokes the API tokens, and the page says so."""
     await server.create_user(admin, "tina", "technician")
+    script = await server.login("tina")
+    made = await script.post("/api/v1/auth/tokens", json={"name": "nightly"})
+    assert made.status == 201, made.body
     await log_in(page, "tina", PASSWORD)
     await page.goto("/#/account")
+    await expect(page.locator("table")).to_contain_text("nightly")
     await page.get_by_label("Current password").fill("wrong-password")
     await page.get_by_label("New password", exact=True).fill("a-brand-new-password")
     await page.get_by_label("Repeat new password").fill("a-brand-new-password")
@@ -267,7 +272,9 @@ async def test_account_page_changes_the_password(server: RunningServer, admin: C
     await expect(page).to_have_url(re.compile(r"#/account$"))  # not taken for a lost session
     await page.get_by_label("Current password").fill(PASSWORD)
     await page.get_by_role("button", name="Change password").click()
-    await expect(page.get_by_role("status")).to_contain_text("Password changed")
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Password changed. 1 other session logged out and 1 API token revoked.")
+    await expect(page.get_by_text("No API tokens")).to_be_visible()
     await server.login("tina", "a-brand-new-password")
 
 

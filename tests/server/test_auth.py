@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.db.schema import api_tokens, audit_events, auth_sessions
-from server.keys import LOGIN_LIMITER
+from server.keys import LOGIN_THROTTLE
 from tests.server.test_bad_input import snapshot
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
 
@@ -99,7 +99,7 @@ async def test_repeated_wrong_passwords_are_rate_limited(tmp_path: Path) -> None
     server = await start_server(tmp_path / "data", login_max_failures=3,
                                 login_window_seconds=60)
     now = [1000.0]
-    server.app[LOGIN_LIMITER].clock = lambda: now[0]
+    server.app[LOGIN_THROTTLE].clock = lambda: now[0]
     try:
         client = server.client()
         for _ in range(3):
@@ -126,7 +126,7 @@ async def test_repeated_wrong_passwords_are_rate_limited(tmp_path: Path) -> None
 
 async def test_failures_from_one_address_limit_other_names_too(tmp_path: Path) -> None:
     """Guessing across many user names from one address is limited by address."""
-    server = await start_server(tmp_path / "data", login_max_failures=2)
+    server = await start_server(tmp_path / "data", login_address_max_failures=2)
     try:
         client = server.client()
         for name in ("alice", "bob"):
@@ -198,7 +198,8 @@ async def test_password_change_keeps_this_session_and_ends_others(
     assert short.status == 422
     ok = await first.post("/api/v1/auth/password", json={
         "current_password": PASSWORD, "new_password": "brand-new-pass"})
-    assert ok.status == 204
+    assert ok.status == 200
+    assert ok.json == {"sessions_ended": 1, "tokens_revoked": 0}
     assert (await first.get("/api/v1/auth/session")).status == 200
     assert (await second.get("/api/v1/auth/session")).status == 401
     assert (await server.login("pat", "brand-new-pass")).user["username"] == "pat"

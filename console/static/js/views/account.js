@@ -8,7 +8,8 @@ import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { ROLE_LABELS } from "../session.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
 
-const EXPIRY_CHOICES = [["30", "30 days"], ["90", "90 days"], ["365", "1 year"], ["", "Never"]];
+// Every token expires; the server refuses more than its api_token_max_days (default 365).
+const EXPIRY_CHOICES = [["30", "30 days"], ["90", "90 days"], ["365", "1 year"]];
 
 function profile(user) {
   const row = (label, value) => [h("dt", {}, label), h("dd", {}, value)];
@@ -20,7 +21,7 @@ function profile(user) {
     row("Member since", dateTime(user.created_at))));
 }
 
-function passwordForm() {
+function passwordForm(onChanged) {
   const current = h("input", { name: "current_password", type: "password", required: true,
     autocomplete: "current-password" });
   const next = h("input", { name: "new_password", type: "password", required: true,
@@ -43,10 +44,13 @@ function passwordForm() {
       return;
     }
     try {
-      await busy(form, () => api.post("/api/v1/auth/password",
+      const ended = await busy(form, () => api.post("/api/v1/auth/password",
         { current_password: v.current_password, new_password: v.new_password }));
       form.reset();
-      showSuccess("Password changed. Your other sessions have been logged out.");
+      const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+      showSuccess(`Password changed. ${plural(ended.sessions_ended, "other session", "other sessions")} ` +
+        `logged out and ${plural(ended.tokens_revoked, "API token", "API tokens")} revoked.`);
+      onChanged();
     } catch (error) {
       showError(error);
     }
@@ -123,7 +127,7 @@ function tokensPanel() {
     event.preventDefault();
     clearNotice();
     const v = formValues(form);
-    const body = { name: v.name, expires_in_days: v.expires_in_days ? Number(v.expires_in_days) : null };
+    const body = { name: v.name, expires_in_days: Number(v.expires_in_days) };
     try {
       const created = await busy(form, () => api.post("/api/v1/auth/tokens", body));
       form.reset();
@@ -134,7 +138,7 @@ function tokensPanel() {
     }
   });
   load();
-  return panel("API tokens", [form, revealed, list]);
+  return { element: panel("API tokens", [form, revealed, list]), reload: load };
 }
 
 function notificationsPanel(user) {
@@ -169,6 +173,8 @@ function notificationsPanel(user) {
 
 /** Fill the Account view. */
 export function accountView(root, { user }) {
-  root.append(h("div", { class: "grid-2" }, profile(user), passwordForm()),
-    notificationsPanel(user), tokensPanel());
+  const tokens = tokensPanel();
+  // A password change revokes every API token: the list is reloaded to show it.
+  root.append(h("div", { class: "grid-2" }, profile(user), passwordForm(tokens.reload)),
+    notificationsPanel(user), tokens.element);
 }
