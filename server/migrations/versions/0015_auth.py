@@ -1,7 +1,7 @@
 """Server secrets: the key that signs login device cookies, shared by every node.
 
-Revision ID: 0014_auth
-Revises: 0013_postgres_search
+Revision ID: 0015_auth
+Revises: 0014_identity
 Create Date: 2026-11-29
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import server.auth.tables  # noqa: F401 - registers the auth tables on the shared metadata
 from server.db.schema import UTCDateTime
 
-revision = "0014_auth"
-down_revision = "0013_postgres_search"
+revision = "0015_auth"
+down_revision = "0014_identity"
 branch_labels = None
 depends_on = None
 
