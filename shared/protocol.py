@@ -46,13 +46,21 @@ CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
 NO_SESSION = "no_session"
 
-# WebSocket close codes in the private range (RFC 6455 section 7.4.2).
+# WebSocket close codes of the agent socket, every one the server uses (docs/protocol.md,
+# "Close codes", lists them; a test compares). RFC 6455 section 7.4.1 defines the 1xxx
+# ones; 4xxx are the private range (section 7.4.2).
+CLOSE_NORMAL = 1000  # the agent closed; the server answers its close
+CLOSE_GOING_AWAY = 1001  # the server shuts down, or the agent was silent too long
+CLOSE_POLICY = 1008  # no hello in time; too many refused messages; a reader too slow
+CLOSE_TOO_BIG = 1009  # a frame over MAX_MESSAGE_BYTES (sent by the WebSocket layer)
+CLOSE_INTERNAL = 1011  # the server failed
+CLOSE_TRY_LATER = 1013  # the server is overloaded
 CLOSE_AUTH_FAILED = 4001
+CLOSE_BAD_HELLO = 4002  # the first message was not a valid hello: a client bug, not auth
 CLOSE_REVOKED = 4003
 CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_REPLACED = 4009  # another connection of the same device took over
 CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
-CLOSE_TRY_LATER = 1013  # RFC 6455: the server is overloaded
 
 DeviceId = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
                                        r"[0-9a-f]{4}-[0-9a-f]{12}$")]
