@@ -238,3 +238,11 @@ def test_inventory_keys_fill_the_documented_device_fields() -> None:
     assert device_store.summary_fields("hardware", {"hostname": "pc"}) == {}
     assert device_store.summary_fields("bios", {"serial": "S1"}) == {"serial": ""}
     assert device_store.summary_fields("os", {"name": "Linux"}) == {}
+
+
+def test_hello_field_table_says_which_fields_are_required() -> None:
+    """The handshake's hello table lists each hello field with whether it is required."""
+    rows = table("`hello` field", heading="Handshake").records()
+    documented = {code_spans(r["`hello` field"])[0]: r["required"] == "yes" for r in rows}
+    required, optional = fields_of(p.Hello)
+    assert documented == {f: True for f in required} | {f: False for f in optional}
