@@ -1,5 +1,6 @@
 # Deskmate: `make run` serves the console, `make test` runs the whole suite.
-# Both create .venv and install what they need on first use.
+# Both create .venv and install what they need on first use. A test run leaves the
+# checkout as it was; `make screenshots` is the one target that rewrites docs/screenshots.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,13 +8,14 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
 
-.PHONY: run test lint bench clean help
+.PHONY: run test lint bench screenshots clean help
 
 help:
-	@echo "make run    serve the console at https://127.0.0.1:8443 (data in ./var)"
-	@echo "make test   run the whole test suite"
-	@echo "make lint   ruff and mypy"
-	@echo "make bench  run the benchmarks in bench/"
+	@echo "make run          serve the console at https://127.0.0.1:8443 (data in ./var)"
+	@echo "make test         run the whole test suite"
+	@echo "make lint         ruff and mypy"
+	@echo "make bench        run the benchmarks in bench/"
+	@echo "make screenshots  retake the screenshots in docs/screenshots (Chromium, Xvfb)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,6 +46,12 @@ lint: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The console pages from sample data, then the tests marked `screenshots` (remote
+# viewer, tray, health) with DESKMATE_SCREENSHOTS pointing them at docs/screenshots.
+screenshots: $(TEST_STAMP)
+	$(BIN)/python -m tests.console.make_screenshots --out docs/screenshots
+	DESKMATE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -m screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from endpoint_agent import __version__
 from endpoint_agent.backoff import Backoff
-from endpoint_agent.errors import FatalConnectionError
+from endpoint_agent.errors import FatalConnectionError, HelloRefused
 from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
@@ -143,6 +143,15 @@ class Agent:
                     authenticated = await self._session()
                 except FatalConnectionError:
                     raise
+                except HelloRefused as exc:
+                    # Our hello is at fault, not our identity: a newer server, or a bug.
+                    # Keep the enrollment; retry at the longest backoff (an upgrade may
+                    # be on its way).
+                    self.stats.last_error = f"hello refused ({exc.code}): {exc}"
+                    log.warning("the server could not read this agent's hello (%s: %s); "
+                                "retrying slowly; upgrade the agent if this persists",
+                                exc.code, exc)
+                    self._close_code = p.CLOSE_BAD_HELLO
                 except (OSError, TimeoutError, ssl.SSLError, ConnectionClosed,
                         InvalidHandshake, InvalidURI, p.ProtocolError) as exc:
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"
@@ -164,7 +173,9 @@ class Agent:
                         await self.remote.connection_lost()
                 if self._stop.is_set():
                     break
-                if refused_twice:
+                if self._close_code == p.CLOSE_BAD_HELLO:
+                    attempt = MAX_ATTEMPT
+                elif refused_twice:
                     # A live connection of this device exists and keeps its place: another
                     # `deskmate-agent run` here, or this agent's state copied elsewhere.
                     # Ask again only now and then; never fight over the identity.
@@ -470,6 +481,7 @@ async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey
 
     Raises:
         FatalConnectionError: the server refused this device for good.
+        HelloRefused: the server could not read the hello (closed with 4002).
         ProtocolError: the server said something unexpected.
     """
     challenge = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
@@ -498,13 +510,17 @@ async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey
         answer = p.decode_server_message(await asyncio.wait_for(ws.recv(), 10))
     except ConnectionClosed as exc:
         code = exc.rcvd.code if exc.rcvd else None
+        reason = exc.rcvd.reason if exc.rcvd else ""
         if code in FATAL_CLOSE:
-            raise FatalConnectionError(FATAL_CLOSE[code], exc.rcvd.reason if exc.rcvd
-                                       else "") from exc
+            raise FatalConnectionError(FATAL_CLOSE[code], reason) from exc
+        if code == p.CLOSE_BAD_HELLO:
+            raise HelloRefused(p.UNEXPECTED, reason) from exc
         raise
     if isinstance(answer, p.Error):
         if answer.code in FATAL_CODES:
             raise FatalConnectionError(answer.code, answer.message)
+        if answer.fatal:  # the hello itself was refused (then closed with 4002)
+            raise HelloRefused(answer.code, answer.message)
         raise p.ProtocolError(answer.code, answer.message)
     if not isinstance(answer, p.Welcome):
         raise p.ProtocolError(p.UNEXPECTED, "expected welcome")

@@ -25,3 +25,14 @@ class FatalConnectionError(AgentError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class HelloRefused(AgentError):
+    """The server could not read this agent's hello (a bug or a version skew of the agent).
+
+    Not the device's identity: keep the enrollment and retry, slowly.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

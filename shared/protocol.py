@@ -49,8 +49,17 @@ NO_SESSION = "no_session"
 # copied to another one); the new connection is refused, the live one is untouched.
 ALREADY_CONNECTED = "already_connected"
 
-# WebSocket close codes in the private range (RFC 6455 section 7.4.2).
+# WebSocket close codes of the agent socket, every one the server uses (docs/protocol.md,
+# "Close codes", lists them; a test compares). RFC 6455 section 7.4.1 defines the 1xxx
+# ones; 4xxx are the private range (section 7.4.2).
+CLOSE_NORMAL = 1000  # the agent closed; the server answers its close
+CLOSE_GOING_AWAY = 1001  # the server shuts down, or the agent was silent too long
+CLOSE_POLICY = 1008  # no hello in time; too many refused messages; a reader too slow
+CLOSE_TOO_BIG = 1009  # a frame over MAX_MESSAGE_BYTES (sent by the WebSocket layer)
+CLOSE_INTERNAL = 1011  # the server failed
+CLOSE_TRY_LATER = 1013  # the server is overloaded
 CLOSE_AUTH_FAILED = 4001
+CLOSE_BAD_HELLO = 4002  # the first message was not a valid hello: a client bug, not auth
 CLOSE_REVOKED = 4003
 CLOSE_UNSUPPORTED_VERSION = 4005
 # A second connection of a device whose connection answers is refused with this; a
@@ -58,7 +67,6 @@ CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_ALREADY_CONNECTED = 4009
 CLOSE_REPLACED = CLOSE_ALREADY_CONNECTED  # its name while the newest connection won
 CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
-CLOSE_TRY_LATER = 1013  # RFC 6455: the server is overloaded
 
 # An OS login as a device reports it. The lookahead matters: msgspec checks patterns with
 # re.search, whose "$" also matches before a final newline, so "bob\n" passed as a login.

@@ -1,5 +1,11 @@
 """Shared fixtures: a real server per test, clients per role, Xvfb, Chromium, loop guard.
 
+Two guards apply to every test: blockbuster fails a test that blocks the event loop, and
+tests/support/error_log.py fails a test during which Deskmate logs an error it did not
+declare (``@pytest.mark.expect_error_log``). tests/support/clean_tree.py fails a run that
+changed files of the checkout; screenshots go to the ``screenshots`` fixture's temporary
+directory unless ``make screenshots`` asks for docs/screenshots.
+
 Modules marked ``pytest.mark.all_databases`` run each test that uses the database (through
 ``server``, ``database_url`` or ``backend``) twice: on SQLite and on PostgreSQL (a
 throwaway cluster for the session, a fresh database per test; tests/support/postgres.py).
@@ -7,6 +13,7 @@ throwaway cluster for the session, a fresh database per test; tests/support/post
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +28,29 @@ from tests.support.postgres import Cluster, postgres_cluster
 from tests.support.server import ADMIN_PASSWORD, Client, RunningServer, start_server
 from tests.support.xvfb import xvfb_display
 
+pytest_plugins = ("pytester", "tests.support.error_log", "tests.support.clean_tree")
+SCREENSHOTS_ENV = "DESKMATE_SCREENSHOTS"  # set by `make screenshots`
+
 
 @pytest.fixture(autouse=True)
 def blockbuster() -> Iterator[BlockBuster]:
     """Fail any test in which Deskmate code makes a blocking call on the event loop."""
     with blockbuster_ctx(["server", "shared", "endpoint_agent"]) as bb:
         yield bb
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where a test saves the screenshots it takes for the docs.
+
+    A temporary directory, so a test run leaves the checkout as it was; ``make
+    screenshots`` sets DESKMATE_SCREENSHOTS to docs/screenshots and runs the tests marked
+    ``screenshots``.
+    """
+    chosen = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(chosen) if chosen else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 BACKENDS = ("sqlite", "postgres")

@@ -90,20 +90,26 @@ async def _authenticate(request: web.Request, ws: web.WebSocketResponse, conn_id
     except TimeoutError:
         # Slow networks happen: not fatal, the agent retries.
         await _send_and_close(ws, p.Error(code=p.HELLO_TIMEOUT, message="no hello in time"),
-                              1008, "timeout")
+                              p.CLOSE_POLICY, "timeout")
         return None
+    # A first frame that is no valid hello is a fault of the client, not of its identity:
+    # it gets its own close code, so an agent does not give up a valid enrollment for it.
+    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+        return None  # the agent went away before saying hello
     if msg.type != WSMsgType.TEXT:
-        await ws.close(code=p.CLOSE_AUTH_FAILED, message=b"expected hello")
+        await _send_and_close(ws, p.Error(code=p.BINARY_NOT_ALLOWED, fatal=True,
+                                          message="the first message must be a hello text "
+                                          "frame"), p.CLOSE_BAD_HELLO, "bad hello")
         return None
     try:
         hello = p.decode_hello(msg.data)
     except p.ProtocolError as exc:
-        await _send_and_close(ws, p.error_for(exc, fatal=True), p.CLOSE_AUTH_FAILED,
+        await _send_and_close(ws, p.error_for(exc, fatal=True), p.CLOSE_BAD_HELLO,
                               "bad hello")
         return None
     if not isinstance(hello, p.Hello):
         await _send_and_close(ws, p.Error(code=p.UNEXPECTED, message="first message must be "
-                                          "hello", fatal=True), p.CLOSE_AUTH_FAILED, "no hello")
+                                          "hello", fatal=True), p.CLOSE_BAD_HELLO, "no hello")
         return None
     if hello.protocol not in p.SUPPORTED_VERSIONS:
         await _send_and_close(ws, p.Error(
@@ -242,7 +248,7 @@ async def agent_websocket(request: web.Request) -> web.StreamResponse:
         # The socket is upgraded: an HTTP error page must not be written into it.
         log.exception("%s: connection failed", conn_id)
         with contextlib.suppress(Exception):
-            await ws.close(code=1011, message=b"internal error")
+            await ws.close(code=p.CLOSE_INTERNAL, message=b"internal error")
     return ws
 
 
@@ -342,7 +348,7 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             log.info("%s: refused message (%s): %s", link.conn_id, exc.code, exc.message[:200])
             await link.reply(p.encode(p.error_for(exc)))
             if errors >= MAX_ERRORS:
-                link.close(1008, "too many invalid messages")
+                link.close(p.CLOSE_POLICY, "too many invalid messages")
         except Exception:
             errors += 1
             ref = secrets.token_hex(6)
@@ -350,7 +356,7 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
             await link.reply(p.encode(p.Error(code=p.INTERNAL, id=getattr(message, "id", None),
                                               message=f"internal error; reference {ref}")))
             if errors >= MAX_ERRORS:
-                link.close(1011, "internal errors")
+                link.close(p.CLOSE_INTERNAL, "internal errors")
 
 
 def _still_enrolled(conn: Connection, device_uid: str) -> bool:

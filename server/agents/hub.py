@@ -81,7 +81,7 @@ class AgentLink:
             return False
         log.warning("%s: agent %s too slow (%d bytes unsent); disconnecting", self.conn_id,
                     self.uid, unsent)
-        self.close(1008, "too slow")
+        self.close(p.CLOSE_POLICY, "too slow")
         return True
 
     async def reply(self, text: str) -> bool:
@@ -120,7 +120,7 @@ class AgentLink:
         """Close normally unless already closing; wait for a close in progress."""
         if not self.closing:
             self.closing = True
-            await self._close(1000, "", 2.0)
+            await self._close(p.CLOSE_NORMAL, "", 2.0)
         elif self._closer is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._closer), 5.0)
@@ -282,7 +282,7 @@ class Hub:
         for link in idle:
             log.info("%s: no message for %.0f s; closing", link.conn_id,
                      loop_time - link.last_heard)
-            link.close(1001, "idle")
+            link.close(p.CLOSE_GOING_AWAY, "idle")
         return len(idle)
 
     async def run(self) -> None:
@@ -298,7 +298,7 @@ class Hub:
         # aiohttp stops reading from connections before on_shutdown runs, so the agents'
         # answering close frames never arrive: send ours and do not wait for theirs.
         for link in list(self.links.values()):
-            link.close(1001, "server shutting down", wait=0.05)
+            link.close(p.CLOSE_GOING_AWAY, "server shutting down", wait=0.05)
         await asyncio.sleep(0)
 
 

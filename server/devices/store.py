@@ -51,7 +51,7 @@ def inventory_digests(conn: Connection, device_id: int) -> dict[str, str]:
     return {section: d for section, d in rows}
 
 
-def _software_rows(data: Any) -> set[tuple[str, str]]:
+def software_rows(data: Any) -> set[tuple[str, str]]:
     rows: set[tuple[str, str]] = set()
     if isinstance(data, list):
         for item in data:
@@ -60,7 +60,7 @@ def _software_rows(data: Any) -> set[tuple[str, str]]:
     return rows
 
 
-def _summary_fields(section: str, data: Any) -> dict[str, Any]:
+def summary_fields(section: str, data: Any) -> dict[str, Any]:
     """Return denormalised device columns that a section feeds (for list filters)."""
     if section == "operatingsystem" and isinstance(data, dict):
         return {"os_name": str(data.get("name") or data.get("full_name") or "")[:200],
@@ -107,10 +107,10 @@ def apply_inventory(conn: Connection, device_id: int, sections: dict[str, Any],
         if section == "softwares":
             conn.execute(device_software.delete().where(device_software.c.device_id == device_id))
             rows = [{"device_id": device_id, "name": n, "version": v}
-                    for n, v in sorted(_software_rows(data))]
+                    for n, v in sorted(software_rows(data))]
             if rows:
                 conn.execute(device_software.insert(), rows)
-        summary.update(_summary_fields(section, data))
+        summary.update(summary_fields(section, data))
     if summary:
         conn.execute(devices.update().where(devices.c.id == device_id).values(**summary))
     return changed

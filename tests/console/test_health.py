@@ -16,11 +16,12 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+@pytest.mark.screenshots
 async def test_admin_sets_levels_and_sees_a_failing_device(
-        server: RunningServer, admin: Client, page: Any, tmp_path: Path) -> None:
+        server: RunningServer, admin: Client, page: Any, tmp_path: Path,
+        screenshots: Path) -> None:
     """An admin adds a check in the console; a device over it shows Critical with its incident."""
     await log_in(page, "admin", ADMIN_PASSWORD)
     await nav(page).get_by_role("link", name="Health checks").click()
@@ -37,7 +38,7 @@ async def test_admin_sets_levels_and_sees_a_failing_device(
     await add_check(admin, name="Memory", kind="memory", target="", warning=85, critical=95)
     await page.reload()
     await expect(page.locator("tr[data-check='Memory']")).to_be_visible()
-    await page.screenshot(path=str(SHOTS / "health-checks.png"))
+    await page.screenshot(path=str(screenshots / "health-checks.png"))
 
     state, _ = await enroll_device(server, admin, tmp_path / "agent")
     probe = FakeProbe(values={"disk": 96.5, "memory": 40.0})
@@ -53,7 +54,7 @@ async def test_admin_sets_levels_and_sees_a_failing_device(
         number = (await incidents(admin))[0]["number"]
         await expect(disk.get_by_role("link", name=number)).to_be_visible()
         await expect(checks.locator("tr[data-check='Memory'] [data-health]")).to_have_text("OK")
-        await page.locator(".panel-health").screenshot(path=str(SHOTS / "device-health.png"))
+        await page.locator(".panel-health").screenshot(path=str(screenshots / "device-health.png"))
 
         await page.goto("/#/devices")
         await expect(page.locator("tr[data-id]")).to_have_count(1)

@@ -41,7 +41,6 @@ READ_BARS = """([x, y, barW, barH]) => {
   return out;
 }"""
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def close_to(got: list[list[int]], want: tuple[tuple[int, int, int], ...]) -> bool:
@@ -70,9 +69,11 @@ async def canvas_point(page: Any, x: int, y: int) -> tuple[float, float]:
         box["y"] + (y + 0.5) * box["height"] / size[1]
 
 
+@pytest.mark.screenshots
 async def test_session_from_ticket_to_summary(
         server: RunningServer, admin: Client, technician: Client, browser: Any,
-        x_display: str, tmp_path: Path) -> None:
+        x_display: str, tmp_path: Path,
+        screenshots: Path) -> None:
     """Start from the ticket, allow on the desktop, see and click, end, read the summary."""
     device = await enrolled(server, admin, tmp_path / "a")
     ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
@@ -111,7 +112,7 @@ async def test_session_from_ticket_to_summary(
         await page.mouse.click(px, py)
         assert await app.next_line() == "clicked 1"
         session_id = next(iter(server.app[REMOTE].by_id))
-        await page.screenshot(path=str(SHOTS / "remote-viewer.png"))  # for docs/remote.md
+        await page.screenshot(path=str(screenshots / "remote-viewer.png"))  # for docs/remote.md
         # Ending from the console stops the stream on both sides.
         await page.get_by_role("button", name="End session").click()
         await expect(page.locator(".remote-banner")).to_contain_text(

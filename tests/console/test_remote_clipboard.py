@@ -22,14 +22,15 @@ from tests.support.xclipboard import Copier, paste_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.x11, pytest.mark.timeout(150)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SENT = "lpadmin -d Office-2 # Grüße ✓"
 COPIED = "Printer error 0x0000011b on \\\\srv\\Office-2"
 
 
+@pytest.mark.screenshots
 async def test_clipboard_from_the_viewer_to_an_app_and_back(
         server: RunningServer, admin: Client, technician: Client, browser: Any,
-        x_display: str, tmp_path: Path) -> None:
+        x_display: str, tmp_path: Path,
+        screenshots: Path) -> None:
     """Text sent from the viewer is pasted into a Tk app; text copied there shows in the viewer."""
     device = await enrolled(server, admin, tmp_path / "a")
     ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
@@ -84,7 +85,7 @@ async def test_clipboard_from_the_viewer_to_an_app_and_back(
             bar = page.locator(".remote-clip-in")
             await expect(bar).to_contain_text("Copied on the remote machine")
             await expect(bar).to_contain_text(COPIED)
-            await page.screenshot(path=str(SHOTS / "remote-clipboard.png"))  # docs/remote.md
+            await page.screenshot(path=str(screenshots / "remote-clipboard.png"))  # docs/remote.md
             await bar.get_by_role("button", name="Copy").click()
             await expect(bar.get_by_role("button", name="Copied")).to_be_visible()
             assert await page.evaluate("() => navigator.clipboard.readText()") == COPIED

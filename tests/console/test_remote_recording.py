@@ -12,7 +12,7 @@ from playwright.async_api import expect
 from endpoint_agent.remote import ui
 from server.keys import REMOTE
 from tests.console.test_console import log_in
-from tests.console.test_remote import READ_BARS, SHOTS, agent_on, close_to
+from tests.console.test_remote import READ_BARS, agent_on, close_to
 from tests.endpoint_agent.test_remote_x11 import Picture, read_frames, shows_pattern
 from tests.server.remote.test_recordings_api import recorded_group
 from tests.support.browser import open_page
@@ -24,9 +24,11 @@ from tests.support.xapps import BAR, PATTERN, pattern_app, press_in_window
 pytestmark = [pytest.mark.browser, pytest.mark.x11, pytest.mark.timeout(150)]
 
 
+@pytest.mark.screenshots
 async def test_player_shows_the_recorded_screen(
         server: RunningServer, admin: Client, technician: Client, browser: Any,
-        x_display: str, tmp_path: Path) -> None:
+        x_display: str, tmp_path: Path,
+        screenshots: Path) -> None:
     """From the ticket's remote panel to the player, which draws the recorded pattern."""
     device = await enrolled(server, admin, tmp_path / "a")
     await recorded_group(admin, device)
@@ -78,7 +80,7 @@ async def test_player_shows_the_recorded_screen(
         shown = await page.locator(".recording-time").text_content()
         assert shown is not None and shown.split(" / ")[0] == shown.split(" / ")[1]
         assert close_to(await page.evaluate(READ_BARS, spot), PATTERN)
-        await page.screenshot(path=str(SHOTS / "remote-recording.png"))  # for docs/remote.md
+        await page.screenshot(path=str(screenshots / "remote-recording.png"))  # for docs/remote.md
         # Seeking back to the middle replays from the key frame: still the recorded screen.
         await page.locator(".recording-position").evaluate(
             "(el) => { el.value = String(Math.floor(Number(el.max) / 2));"

@@ -14,7 +14,7 @@ from server.db.schema import devices
 from server.keys import REMOTE
 from shared import protocol as p
 from tests.console.test_console import log_in, nav
-from tests.console.test_remote import READ_BARS, SHOTS, agent_on, close_to
+from tests.console.test_remote import READ_BARS, agent_on, close_to
 from tests.support.browser import open_page
 from tests.support.remote import enrolled, next_message, remote_agent, ticket_with_device
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
@@ -32,9 +32,11 @@ def ticket_choice(dialog: Any, number: str) -> Any:
 
 @pytest.mark.x11
 @pytest.mark.timeout(150)
+@pytest.mark.screenshots
 async def test_session_from_the_device_page_on_a_chosen_ticket(
         server: RunningServer, admin: Client, technician: Client, browser: Any,
-        x_display: str, tmp_path: Path) -> None:
+        x_display: str, tmp_path: Path,
+        screenshots: Path) -> None:
     """The device dialog lists its open tickets; starting on one opens the viewer after consent."""
     device = await enrolled(server, admin, tmp_path / "a")
     ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
@@ -65,7 +67,7 @@ async def test_session_from_the_device_page_on_a_chosen_ticket(
         await expect(dialog.get_by_label("Title of the new ticket")).to_be_hidden()
         await dialog.get_by_label("Reason (the user sees it)").fill("Printer settings")
         await dialog.get_by_label("Mode").select_option("control")
-        await page.screenshot(path=str(SHOTS / "remote-device-start.png"))  # docs/remote.md
+        await page.screenshot(path=str(screenshots / "remote-device-start.png"))  # docs/remote.md
         await dialog.get_by_role("button", name="Start").click()
         await expect(page).to_have_url(VIEWER_URL)
         match = VIEWER_URL.search(page.url)
@@ -159,8 +161,10 @@ async def test_a_reported_login_is_never_taken_for_staff_or_a_look_alike(
         await expect(new).not_to_contain_text("Administrator")
 
 
+@pytest.mark.screenshots
 async def test_admin_allows_unattended_access_for_a_group(
-        server: RunningServer, admin: Client, page: Any, tmp_path: Path) -> None:
+        server: RunningServer, admin: Client, page: Any, tmp_path: Path,
+        screenshots: Path) -> None:
     """The group page's policy asks for confirmation, then the API says unattended."""
     group = await admin.post("/api/v1/groups", json={"name": "Kiosks",
                                                      "description": "Lobby and canteen screens"})
@@ -184,7 +188,7 @@ async def test_admin_allows_unattended_access_for_a_group(
     await expect(warning).to_be_visible()
     await expect(warning).to_contain_text("Nobody is asked.")
     await page.set_viewport_size({"width": 1280, "height": 1260})  # the whole group page
-    await page.screenshot(path=str(SHOTS / "remote-policy.png"))  # for docs/remote.md
+    await page.screenshot(path=str(screenshots / "remote-policy.png"))  # for docs/remote.md
     await page.set_viewport_size({"width": 1280, "height": 800})
     # Cancelling the confirmation stores nothing.
     await save.click()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,14 @@ from tests.console.test_tickets import feeds_open, new_ticket, queue_rows
 from tests.support.server import PASSWORD, Client, RunningServer
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("DESKMATE_SCREENSHOTS")  # a directory to keep screenshots in
 
-
-async def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    await page.screenshot(path=str(Path(SHOTS or tmp_path) / name), full_page=True)
+async def _shot(page: Any, screenshots: Path, name: str) -> None:
+    await page.screenshot(path=str(screenshots / name), full_page=True)
 
 
 async def test_queue_sorts_by_sla_due_and_ticket_shows_its_clocks(
         server: RunningServer, admin: Client, technician: Client, page: Any,
-        tmp_path: Path) -> None:
+        screenshots: Path) -> None:
     """The desk sorts by SLA due time with badges; a breach shows as overdue, live, with a notice; the ticket page lists its clocks."""  # noqa: E501
     for body in ({"name": "P1", "calendar_id": 1, "conditions": {"priorities": [1]},
                   "targets": {"first_response": 15, "resolution": 60},
@@ -54,7 +51,7 @@ async def test_queue_sorts_by_sla_due_and_ticket_shows_its_clocks(
     await expect(rows.first.locator("[data-sla]")).to_have_attribute("data-sla", "breached")
     await expect(page.locator(".notice-error")).to_contain_text(
         f"{urgent['number']}: resolution breached")
-    await _shot(page, tmp_path, "sla-queue.png")
+    await _shot(page, screenshots, "sla-queue.png")
 
     await rows.first.get_by_role("link", name="Payroll server down").click()
     clocks = page.locator(".panel-sla .sla-clock")
@@ -63,11 +60,11 @@ async def test_queue_sorts_by_sla_due_and_ticket_shows_its_clocks(
     await expect(clocks.nth(1)).to_contain_text("P1 \u00b7 target 1h 00m")
     await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
         "Resolution SLA breached")
-    await _shot(page, tmp_path, "sla-ticket.png")
+    await _shot(page, screenshots, "sla-ticket.png")
 
 
 async def test_admin_manages_calendars_and_policies(
-        server: RunningServer, admin: Client, page: Any, tmp_path: Path) -> None:
+        server: RunningServer, admin: Client, page: Any, screenshots: Path) -> None:
     """An admin creates a business calendar and a fallback policy on it from the SLA page."""
     await log_in(page, "admin", "admin-password-1")
     await page.goto("/#/admin/sla")
@@ -99,4 +96,4 @@ async def test_admin_manages_calendars_and_policies(
     stored = (await admin.get("/api/v1/sla/policies")).json["items"]
     assert [(p["name"], p["fallback"], p["targets"]["first_response"]) for p in stored] == [
         ("Office hours", True, 60)]
-    await _shot(page, tmp_path, "sla-admin.png")
+    await _shot(page, screenshots, "sla-admin.png")

@@ -148,6 +148,8 @@ async def test_offline_tray_ticket_is_queued_and_filed_once(
     assert history[0]["queued"] is True
 
 
+@pytest.mark.expect_error_log(r"deskmate\.agent\.tray: tray request failed\n"
+                              r"RuntimeError: the outbox is closed")
 async def test_a_failure_inside_the_agent_is_answered_not_dropped(tmp_path: Path) -> None:
     """An unexpected error while handling a request reaches the tray as an error answer."""
     async def broken(message: object) -> dict[str, object]:

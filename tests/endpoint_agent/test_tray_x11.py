@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import mss
 import mss.tools
+import pytest
 from Xlib import X, display
 from Xlib.ext import xtest
 
@@ -25,7 +26,6 @@ from tests.support.server import Client, RunningServer
 from tests.support.tools import require_executable
 from tests.support.waiting import eventually
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 T = TypeVar("T")
 
 
@@ -122,8 +122,10 @@ def grab(x_display: str, path: Path, region: dict[str, int] | None = None) -> No
         mss.tools.to_png(shot.rgb, shot.size, output=str(path))
 
 
+@pytest.mark.screenshots
 async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
-        server: RunningServer, admin: Client, tmp_path: Path, x_display: str) -> None:
+        server: RunningServer, admin: Client, tmp_path: Path, x_display: str,
+        screenshots: Path) -> None:
     """The icon docks in trayer, a click opens its menu, and the dialog files a linked ticket."""
     state, _ = await enroll_device(server, admin, tmp_path / "agent")
     running = await start_agent(state)
@@ -139,14 +141,14 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
                     x, y = await asyncio.to_thread(app.icon.root_position)
                     assert y < 32 and x > 1800  # in trayer, top right
                     await eventually(lambda: app.icon.state == "online")
-                    await asyncio.to_thread(grab, x_display, SHOTS / "tray.png",
+                    await asyncio.to_thread(grab, x_display, screenshots / "tray.png",
                                             {"left": 1920 - 160, "top": 0, "width": 160,
                                              "height": 48})
                     await asyncio.to_thread(click, x_display, x, y)
                     await eventually(lambda: tk.on_tk(app.menu.winfo_ismapped))
                     label = await tk.on_tk(lambda: app.menu.entrycget(app.status_index, "label"))
                     assert label == "Connected to IT"
-                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-menu.png",
+                    await asyncio.to_thread(grab, x_display, screenshots / "tray-menu.png",
                                             {"left": 1920 - 420, "top": 0, "width": 420,
                                              "height": 220})
                     await tk.on_tk(app.menu.unpost)
@@ -180,7 +182,8 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
 
                     await eventually(shown)
                     region = found[-1]
-                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-dialog.png", region)
+                    await asyncio.to_thread(grab, x_display, screenshots / "tray-dialog.png",
+                                            region)
                     await tk.on_tk(dialog.send_button.invoke)
                     await eventually(lambda: app.last_answer is not None)
                     assert app.last_answer == {"ok": True, "number": "INC-000001",
@@ -200,9 +203,10 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
     assert png.body.startswith(b"\x89PNG") and len(png.body) > 1000
 
 
+@pytest.mark.screenshots
 async def test_a_resolution_shows_a_toast_whose_rating_lands_on_the_ticket(
         server: RunningServer, admin: Client, technician: Client, tmp_path: Path,
-        x_display: str) -> None:
+        x_display: str, screenshots: Path) -> None:
     """A reply and a resolution pop up as toasts; clicking a score rates the ticket."""
     from tests.endpoint_agent.test_tray_channel import ask
 
@@ -239,7 +243,7 @@ async def test_a_resolution_shows_a_toast_whose_rating_lands_on_the_ticket(
                                                       toast.win.winfo_rooty(),
                                                       toast.win.winfo_width()))
                     assert x + w > 1800 and y < 100  # top right, under the tray
-                    await asyncio.to_thread(grab, x_display, SHOTS / "tray-notification.png",
+                    await asyncio.to_thread(grab, x_display, screenshots / "tray-notification.png",
                                             {"left": 1920 - 420, "top": 0, "width": 420,
                                              "height": 210})
                     five = toast.score_buttons[4]

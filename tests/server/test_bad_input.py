@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from server.db.schema import metadata
 from server.keys import ENDPOINTS
+from tests.support.error_log import ErrorLog
 from tests.support.server import Client, RunningServer
 
 # Columns that legitimately move while a caller merely makes requests.
@@ -178,8 +179,11 @@ async def test_wrong_auth_header_is_unauthorized(server: RunningServer) -> None:
         assert resp.headers["WWW-Authenticate"] == "Bearer"
 
 
-async def test_errors_never_leak_internals(server: RunningServer, admin: Client) -> None:
-    """An internal error answers a reference, not a traceback."""
+@pytest.mark.expect_error_log(r"deskmate\.http: unhandled error \w+ on GET /api/v1/groups"
+                              r"\nRuntimeError: secret detail")
+async def test_errors_never_leak_internals(server: RunningServer, admin: Client,
+                                           error_log: ErrorLog) -> None:
+    """An internal error answers a reference, not a traceback; the log has both."""
 
     def broken(_conn: sa.Connection) -> None:
         raise RuntimeError("secret detail /etc/shadow")
@@ -198,6 +202,9 @@ async def test_errors_never_leak_internals(server: RunningServer, admin: Client)
     assert resp.status == 500
     assert resp.error_code == "internal_error"
     assert b"secret" not in resp.body and b"Traceback" not in resp.body
+    (logged,) = error_log.allowed
+    reference = re.search(r"reference (\w+)", resp.json["error"]["message"])
+    assert reference is not None and reference[1] in logged.getMessage()
 
 
 async def test_numbers_too_large_for_the_database_are_refused(admin: Client) -> None:

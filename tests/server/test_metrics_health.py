@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support.server import Client, RunningServer, start_server
@@ -41,6 +42,8 @@ async def test_metrics_public_setting_opens_them(tmp_path: Path) -> None:
         await server.close()
 
 
+# The background tasks (housekeeping, the SLA engine, ...) fail too while it is gone.
+@pytest.mark.expect_error_log(r"OperationalError: .*unable to open database file")
 async def test_healthz_fails_when_database_is_gone(server: RunningServer) -> None:
     """/healthz answers 503 when the database cannot be reached."""
     server.db.engine.dispose()

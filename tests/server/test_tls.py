@@ -8,8 +8,9 @@ import stat
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from server.tls import ensure_own_ca
+from server.tls import ensure_own_ca, given_certificate, pinned_certificate_pem
 from shared.fingerprint import fingerprint_der, matches, normalize
 from tests.support.server import RunningServer
 
@@ -98,3 +99,19 @@ def test_asyncio_tls_buffer_is_shrunk_to_one_record() -> None:
         assert asyncio.sslproto.SSLProtocol.max_size == TLS_READ_BUFFER
     finally:
         asyncio.sslproto.SSLProtocol.max_size = before
+
+
+def test_pinned_certificate_of_an_admin_chain_is_its_last_one(tmp_path: Path) -> None:
+    """ca.pem serves one certificate: the last of tls_cert's chain, as docs/protocol.md says."""
+    own = ensure_own_ca(tmp_path / "tls", hostnames=[])
+    chain = x509.load_pem_x509_certificates(own.cert_file.read_bytes())
+    assert len(chain) == 2  # leaf, then the CA that issued it
+    given = given_certificate(own.cert_file, own.key_file)
+    served = x509.load_pem_x509_certificates(pinned_certificate_pem(given))
+    assert served == [chain[-1]]
+    der = served[0].public_bytes(serialization.Encoding.DER)
+    assert given.fingerprint == fingerprint_der(der)
+    leaf_only = tmp_path / "leaf.pem"
+    leaf_only.write_bytes(chain[0].public_bytes(serialization.Encoding.PEM))
+    alone = given_certificate(leaf_only, own.key_file)
+    assert x509.load_pem_x509_certificates(pinned_certificate_pem(alone)) == [chain[0]]

@@ -93,6 +93,7 @@ async def test_a_recording_waits_for_its_first_key_frame(tmp_path: Path) -> None
     assert [bytes(r.frame) for r in parsed.records] == [key]
 
 
+@pytest.mark.expect_error_log(r"deskmate\.remote: recording 2\.dmrec failed")
 async def test_a_file_that_cannot_be_written_fails_quietly(tmp_path: Path) -> None:
     """A recording whose file cannot be created reports the error; offers never raise."""
     blocker = tmp_path / "not-a-directory"
