@@ -31,6 +31,7 @@ from server.tickets import lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
 from server.tickets.schemas import DeviceRef, Ticket, TicketEvent, UserRef
+from server.tickets.visibility import REQUESTER_EVENTS, for_requester
 
 TITLE_WEIGHT = 10.0  # column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
@@ -690,25 +691,6 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
     if public:
         sla_tracking.on_public_reply(conn, ticket_id, actor_id, now)
     return event_id
-
-
-# What a requester's timeline holds: the conversation, status changes, the resolution and
-# approvals. The desk's own bookkeeping (tags, assignment, priority, devices, links) stays
-# with the desk, also for events recorded as public before this rule existed.
-REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
-                              "merged_from", "split_from", "approval_requested", "approved",
-                              "rejected"})
-REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
-                               "merged_into", "merged_from", "split_from"})
-
-
-def for_requester(event: TicketEvent) -> TicketEvent | None:
-    """Return the event as a requester sees it (their fields only), or None if it is not theirs."""
-    if not event.public or event.type not in REQUESTER_EVENTS:
-        return None
-    changes = {k: v for k, v in (event.changes or {}).items() if k in REQUESTER_CHANGES}
-    return TicketEvent(id=event.id, at=event.at, actor=event.actor, type=event.type,
-                       public=True, body=event.body, changes=changes)
 
 
 def events_of(conn: Connection, ticket_id: int, *, public_only: bool) -> list[TicketEvent]:
