@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.console.test_console import log_in
+from tests.support.browser import open_page
 from tests.support.server import PASSWORD, Client, RunningServer
 
 pytestmark = pytest.mark.browser
@@ -39,3 +40,39 @@ async def test_portal_files_the_kind_the_requester_picked(
     assert (wanted["kind"], wanted["number"][:4]) == ("service_request", "REQ-")
     mine = await requester.get("/api/v1/tickets")
     assert sorted(t["kind"] for t in mine.json["items"]) == ["incident", "service_request"]
+
+
+async def test_desk_changes_the_kind_and_the_old_number_still_finds_the_ticket(
+        server: RunningServer, technician: Client, requester: Client, browser: Any,
+        page: Any) -> None:
+    """A technician turns an incident into a service request on its page; the number, timeline, queue search and the requester's portal follow."""  # noqa: E501
+    filed = await requester.post("/api/v1/tickets", json={"title": "Need a headset"})
+    tid = filed.json["id"]
+    await log_in(page, "tina", PASSWORD)
+    await page.goto(f"/#/desk/tickets/{tid}")
+    await expect(page.locator(".ticket-head .ticket-number")).to_have_text("INC-000001")
+    await page.get_by_label("Kind", exact=True).select_option("service_request")
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("Make INC-000001 a service request?")
+    await dialog.get_by_role("button", name="Change kind").click()
+    await expect(page.locator(".ticket-head .ticket-number")).to_have_text("REQ-000001")
+    await expect(page.get_by_label("Kind", exact=True)).to_have_value("service_request")
+    await expect(page.locator(".former-numbers")).to_have_text("INC-000001")
+    line = page.get_by_role("list", name="Timeline").locator(".tl-kind")
+    await expect(line).to_contain_text("changed the kind")
+    await expect(line).to_contain_text("now REQ-000001 (was INC-000001)")
+    # The queue's search box finds it by its old number.
+    await page.goto("/#/desk")
+    await page.get_by_role("tab", name="All open").click()
+    await page.get_by_role("searchbox").fill("INC-000001")
+    rows = page.get_by_role("table", name="Tickets").locator("tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("REQ-000001")
+    # The requester reads the change on their ticket.
+    async with open_page(browser, server.base_url) as portal:
+        await log_in(portal, "rick", PASSWORD)
+        await portal.goto(f"/#/portal/tickets/{tid}")
+        await expect(portal.locator(".ticket-head .ticket-number")).to_have_text("REQ-000001")
+        await expect(portal.locator(".ticket-head")).to_contain_text("formerly INC-000001")
+        await expect(portal.get_by_role("list", name="Timeline").locator(".tl-kind")).to_contain_text(
+            "incident \u2192 service request")
