@@ -22,9 +22,9 @@ from aiohttp import web
 
 from server.db.schema import utcnow
 from server.remote import recordings, store
-from server.remote.requester_view import duration_text
 from server.remote.recorder import Recorder, RecordingStats
 from server.remote.relay import LiveSession, Viewer
+from server.remote.requester_view import duration_text
 from shared import protocol as p
 from shared import screen
 

@@ -34,7 +34,8 @@ def was_recorded(changes: dict[str, Any]) -> bool:
 
 def ended_text(changes: dict[str, Any]) -> str:
     """Return the requester's line for a session that ran and ended."""
-    summary = changes.get("summary") if isinstance(changes.get("summary"), dict) else {}
+    found = changes.get("summary")
+    summary: dict[str, Any] = found if isinstance(found, dict) else {}
     who = changes.get("who") or BY_TEXT.get(str(changes.get("by")), "the desk")
     reason = changes.get("reason")
     ended = f"ended by {who}" + (f" ({reason})" if reason else "")

@@ -275,7 +275,8 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
                       | {r.approver_id for r in rows if r.approver_id is not None})
     return [Ticket(
         id=r.id, number=r.number, former_numbers=former[r.id], kind=r.kind, title=r.title,
-        description=r.description, status=r.status, impact=r.impact, urgency=r.urgency, priority=r.priority,
+        description=r.description, status=r.status, impact=r.impact, urgency=r.urgency,
+        priority=r.priority,
         category_id=r.category_id, requester=refs[r.requester_id],
         assignee=refs.get(r.assignee_id) if r.assignee_id is not None else None,
         group_id=r.group_id, problem_id=r.problem_id, merged_into_id=r.merged_into_id,
@@ -612,7 +613,8 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         raise ValidationFailed("problem_id: a ticket cannot be its own problem")
     new_kind = changes.get("kind", row.kind)
     if new_kind != row.kind:
-        kind_change.check(conn, row, new_kind, problem_id=values.get("problem_id", row.problem_id))
+        kind_change.check(conn, row, new_kind,
+                          problem_id=values.get("problem_id", row.problem_id))
     if ("group_id" in values and values["group_id"] is not None
             and values["group_id"] != row.group_id
             and values.get("assignee_id", row.assignee_id) is None):

@@ -74,5 +74,5 @@ async def test_desk_changes_the_kind_and_the_old_number_still_finds_the_ticket(
         await portal.goto(f"/#/portal/tickets/{tid}")
         await expect(portal.locator(".ticket-head .ticket-number")).to_have_text("REQ-000001")
         await expect(portal.locator(".ticket-head")).to_contain_text("formerly INC-000001")
-        await expect(portal.get_by_role("list", name="Timeline").locator(".tl-kind")).to_contain_text(
-            "incident \u2192 service request")
+        kind_line = portal.get_by_role("list", name="Timeline").locator(".tl-kind")
+        await expect(kind_line).to_contain_text("incident \u2192 service request")
