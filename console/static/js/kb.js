@@ -49,7 +49,11 @@ function safeUrl(tagName, value) {
   } catch {
     return null;
   }
-  if (tagName === "A") return ["http:", "https:", "mailto:"].includes(url.protocol) ? url.href : null;
+  // Links are absolute, as the server keeps them: a relative one would call this server.
+  if (tagName === "A") {
+    return /^\s*(https?:|mailto:)/i.test(value) && ["http:", "https:", "mailto:"].includes(url.protocol)
+      ? url.href : null;
+  }
   if (url.origin === location.origin) {
     return ATTACHMENT_PATH.test(url.pathname) && !url.search && !url.hash ? url.pathname : null;
   }
