@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from playwright.async_api import expect
 
 from server.kb.tables import kb_articles
