@@ -20,6 +20,7 @@ async def file_in_portal(page: Any, choice: str, title: str) -> dict[str, Any]:
     await page.goto("/#/portal/new")
     form = page.get_by_role("form", name="New ticket")
     await form.locator("label.choice", has_text=choice).click()
+    await page.screenshot(path=f"/tmp/product/portal-new-{choice[:6].strip()}.png")
     await form.get_by_label("Title").fill(title)
     await form.get_by_label("Description").fill("Since this morning.")
     async with page.expect_response(lambda r: r.url.endswith("/api/v1/tickets")
@@ -33,6 +34,7 @@ async def test_portal_files_the_kind_the_requester_picked(
         server: RunningServer, requester: Client, page: Any) -> None:
     """"Something is not working" files an incident and "I need something" a service request."""
     await log_in(page, "rick", PASSWORD)
+    await page.set_viewport_size({"width": 390, "height": 844})
     broken = await file_in_portal(page, "Something is not working", "Printer jams")
     assert (broken["kind"], broken["number"][:4]) == ("incident", "INC-")
     await expect(page.locator(".ticket-head")).to_contain_text(broken["number"])
@@ -76,3 +78,9 @@ async def test_desk_changes_the_kind_and_the_old_number_still_finds_the_ticket(
         await expect(portal.locator(".ticket-head")).to_contain_text("formerly INC-000001")
         kind_line = portal.get_by_role("list", name="Timeline").locator(".tl-kind")
         await expect(kind_line).to_contain_text("incident \u2192 service request")
+        # On a phone the head and the line stay inside the screen.
+        await portal.set_viewport_size({"width": 390, "height": 844})
+        for part in (portal.locator(".ticket-head"), kind_line):
+            box = await part.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        await portal.screenshot(path="/tmp/product/portal-kind-phone.png", full_page=True)
