@@ -49,6 +49,10 @@ class AgentSession:
     ticket: str
     mode: str
     recorded: bool = False  # the server records the session: the user is told
+    # What the first consent dialog showed: a request for control shows it again.
+    title: str = ""
+    reason: str = ""
+    consent_seconds: float = 30.0  # the server's time to answer (remote_consent_seconds)
     active: bool = False
     seq: int = 0
     acked: int = -1
@@ -237,7 +241,8 @@ class RemoteSupport:
             await self._out(p.SessionAnswer(session=msg.session, allowed=False, reason="busy"))
             return
         s = AgentSession(id=msg.session, technician=msg.technician, ticket=msg.ticket,
-                         mode=msg.mode, recorded=msg.record)
+                         mode=msg.mode, recorded=msg.record, title=msg.title,
+                         reason=msg.reason, consent_seconds=msg.timeout)
         self.session = s
         self.finished.clear()
         try:
@@ -280,8 +285,8 @@ class RemoteSupport:
     async def _mode(self, s: AgentSession, msg: p.SessionMode) -> None:
         if msg.mode == "control" and msg.consent:
             answer = await self.ask(kind="control", technician=s.technician, ticket=s.ticket,
-                                    title="", reason="", mode="control", seconds=30.0,
-                                    recorded=s.recorded)
+                                    title=s.title, reason=s.reason, mode="control",
+                                    seconds=s.consent_seconds, recorded=s.recorded)
             if self.session is not s:
                 return
             if answer != "allow":

@@ -7,13 +7,23 @@ no answer in time is a refusal. The indicator shows who is watching and prints `
 when the user presses End session (or closes it); it reads ``mode view|control`` lines
 on stdin and closes when stdin does. With ``--recorded`` both say that the session is
 recorded.
+
+Names, titles and reasons are as long as people make them: every text is wrapped and
+elided to the lines its label has (the technician's name gives way first), so the user
+always reads who, what and which ticket. With ``DESKMATE_UI_REPORT=<file>`` in its
+environment a window appends what it drew (texts and geometry) as a JSON line to that
+file, for tests and support.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import threading
+from collections.abc import Callable
+from typing import Any
 
 DIALOG_TITLE = "Deskmate: remote session request"
 INDICATOR_TITLE = "Deskmate: remote session"
@@ -22,10 +32,103 @@ DIALOG_SIZE = (520, 240)
 # keyboardless kiosks and for the tests that press them through X.
 ALLOW_BUTTON = (290, 176, 110, 44)
 DENY_BUTTON = (400 + 10, 176, 100, 44)
-INDICATOR_SIZE = (470, 44)
-END_BUTTON = (350, 6, 112, 32)
+INDICATOR_SIZE = (470, 44)  # the smallest indicator; it widens for a longer text
+INDICATOR_MAX_WIDTH = 720  # and never beyond this (nor the screen)
+INDICATOR_MARGIN = 8  # from the screen's top right corner
+END_WIDTH = 112
 RECORDED_TEXT = "\u25cf This session is recorded."
 RECORDED_HEIGHT = 22  # the indicator grows by a line when the session is recorded
+ELLIPSIS = "\u2026"
+TEXT_INSET = 4  # pixels kept free at the end of a line of text
+REPORT_ENV = "DESKMATE_UI_REPORT"
+
+
+def end_button(width: int) -> tuple[int, int, int, int]:
+    """Return the End session button (x, y, width, height) of an indicator ``width`` wide."""
+    return (width - END_WIDTH - 8, 6, END_WIDTH, 32)
+
+
+END_BUTTON = end_button(INDICATOR_SIZE[0])
+
+
+def _label_width(indicator_width: int) -> int:
+    """Return the width of the indicator's text, between its left edge and End session."""
+    return end_button(indicator_width)[0] - 16
+
+
+def elide(text: str, width: int, measure: Callable[[str], int], *, suffix: str = "") -> str:
+    """Return ``text + suffix`` if it fits ``width``, else the longest start of ``text``
+    with an ellipsis before ``suffix`` that fits (``suffix`` is never cut)."""
+    if measure(text + suffix) <= width:
+        return text + suffix
+    lo, hi = 0, len(text)  # the longest prefix that fits lies in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(text[:mid].rstrip() + ELLIPSIS + suffix) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + ELLIPSIS + suffix
+
+
+def wrap(text: str, width: int, measure: Callable[[str], int], *, lines: int) -> list[str]:
+    """Break ``text`` into at most ``lines`` lines of ``width``, by words (a word longer
+    than a line is cut); an ellipsis ends the last line when text is left over."""
+    out: list[str] = []
+    words = text.split()
+    while words and len(out) < lines:
+        line = words.pop(0)
+        while measure(line) > width:  # a word wider than the line: cut it
+            cut = len(elide(line, width, measure)) - 1
+            cut = max(1, cut)
+            words.insert(0, line[cut:])
+            line = line[:cut]
+        while words and measure(f"{line} {words[0]}") <= width:
+            line += " " + words.pop(0)
+        out.append(line)
+    if words and out:
+        out[-1] = elide(out[-1] + " " + " ".join(words), width, measure)
+    return out
+
+
+def indicator_text(technician: str, mode: str, ticket: str, width: int,
+                   measure: Callable[[str], int]) -> str:
+    """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
+    what = "controls" if mode == "control" else "sees"
+    return elide(technician, width, measure, suffix=f" {what} your screen ({ticket})")
+
+
+def indicator_width(technician: str, ticket: str, screen_width: int,
+                    measure: Callable[[str], int]) -> int:
+    """Return the indicator's width: room for the whole text where the screen allows."""
+    full = measure(f"{technician} controls your screen ({ticket})")  # the longer mode
+    wanted = full + TEXT_INSET + INDICATOR_SIZE[0] - _label_width(INDICATOR_SIZE[0])
+    most = min(INDICATOR_MAX_WIDTH, screen_width - 2 * INDICATOR_MARGIN)
+    return max(min(INDICATOR_SIZE[0], most), min(wanted, most))
+
+
+def _report(root: Any, window: str, labels: dict[str, Any]) -> None:
+    """Append what a window drew to the file named by DESKMATE_UI_REPORT (if set)."""
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    import tkinter.font as tkfont
+
+    root.update_idletasks()
+    shown = {}
+    for name, label in labels.items():
+        font = tkfont.Font(root=root, font=label.cget("font"))
+        text = str(label.cget("text"))
+        shown[name] = {
+            "text": text, "x": label.winfo_rootx(), "y": label.winfo_rooty(),
+            "width": label.winfo_width(), "height": label.winfo_height(),
+            "line_widths": [font.measure(line) for line in text.split("\n")],
+            "line_height": font.metrics("linespace")}
+    record = {"window": window, "screen": [root.winfo_screenwidth(), root.winfo_screenheight()],
+              "geometry": [root.winfo_rootx(), root.winfo_rooty(), root.winfo_width(),
+                           root.winfo_height()], "labels": shown}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
 
 
 def _consent(args: argparse.Namespace) -> str:
@@ -47,24 +150,41 @@ def _consent(args: argparse.Namespace) -> str:
         answer["value"] = value
         root.destroy()
 
+    import tkinter.font as tkfont
+
     wants = ("see and control your screen (mouse and keyboard)" if args.mode == "control"
              else "see your screen")
     if args.kind == "control":
         wants = "take control of your mouse and keyboard"
-    tk.Label(root, text=f"{args.technician} wants to {wants}", bg="#ffffff",
-             font=("Helvetica", 13, "bold"), wraplength=w - 40, justify="left").place(
-        x=20, y=16, width=w - 40, height=48)
-    tk.Label(root, text=f"Ticket {args.ticket}: {args.title}", bg="#ffffff",
-             wraplength=w - 40, justify="left", anchor="w").place(x=20, y=68, width=w - 40,
-                                                                  height=26)
-    tk.Label(root, text=f"Reason: {args.reason}", bg="#ffffff", wraplength=w - 40,
-             justify="left", anchor="w").place(x=20, y=96, width=w - 40, height=40)
-    countdown = tk.Label(root, bg="#ffffff", fg="#555555", anchor="w")
+    line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
+    bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
+    plain = tkfont.nametofont("TkDefaultFont")
+    # The name gives way so that "wants to" ends the first line; the rest wraps to two.
+    who = elide(args.technician, line - bold.measure(" wants to"), bold.measure)
+    labels = {
+        "request": tk.Label(root, text="\n".join(wrap(f"{who} wants to {wants}", line,
+                                                       bold.measure, lines=2)),
+                            bg="#ffffff", font=bold, justify="left", anchor="nw"),
+        "ticket": tk.Label(root, text=elide(f"Ticket {args.ticket}: {args.title}", line,
+                                            plain.measure),
+                           bg="#ffffff", font=plain, justify="left", anchor="w"),
+        "reason": tk.Label(root, text="\n".join(wrap(f"Reason: {args.reason}", line,
+                                                      plain.measure, lines=2)),
+                           bg="#ffffff", font=plain, justify="left", anchor="nw"),
+    }
+    labels["request"].place(x=20, y=16, width=w - 40, height=48)
+    labels["ticket"].place(x=20, y=68, width=w - 40, height=26)
+    labels["reason"].place(x=20, y=96, width=w - 40, height=40)
+    countdown = tk.Label(root, bg="#ffffff", fg="#555555", anchor="w", font=plain)
     countdown.place(x=20, y=140, width=w - 40, height=24)
+    labels["countdown"] = countdown
+    for widget in labels.values():
+        widget.configure(bd=0, padx=0, pady=0, highlightthickness=0)
     if args.recorded:  # left of the buttons, which keep their place
-        tk.Label(root, text=RECORDED_TEXT, bg="#ffffff", fg="#b42318", anchor="w",
-                 font=("Helvetica", 11, "bold")).place(
-            x=20, y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[0] - 30, height=ALLOW_BUTTON[3])
+        labels["recorded"] = tk.Label(root, text=RECORDED_TEXT, bg="#ffffff", fg="#b42318",
+                                      anchor="w", font=("Helvetica", 11, "bold"))
+        labels["recorded"].place(x=20, y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[0] - 30,
+                                 height=ALLOW_BUTTON[3])
     allow = tk.Button(root, text="Allow", command=lambda: done("allow"), bg="#1f6feb",
                       fg="#ffffff", activebackground="#1958c9")
     allow.place(x=ALLOW_BUTTON[0], y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[2],
@@ -85,6 +205,7 @@ def _consent(args: argparse.Namespace) -> str:
         root.after(1000, tick)
 
     tick()
+    _report(root, f"consent-{args.kind}", labels)
     print("ready", flush=True)
     root.mainloop()
     return answer["value"]
@@ -92,27 +213,33 @@ def _consent(args: argparse.Namespace) -> str:
 
 def _indicator(args: argparse.Namespace) -> str:
     import tkinter as tk
+    import tkinter.font as tkfont
 
     root = tk.Tk(className="deskmate-indicator")
     root.title(INDICATOR_TITLE)
-    w, h = INDICATOR_SIZE
-    if args.recorded:
-        h += RECORDED_HEIGHT
-    root.geometry(f"{w}x{h}+{root.winfo_screenwidth() - w - 8}+8")
+    font = tkfont.Font(root=root, family="Helvetica", size=11, weight="bold")
+    screen_w = root.winfo_screenwidth()
+    w = indicator_width(args.technician, args.ticket, screen_w, font.measure)
+    h = INDICATOR_SIZE[1] + (RECORDED_HEIGHT if args.recorded else 0)
+    root.geometry(f"{w}x{h}+{max(0, screen_w - w - INDICATOR_MARGIN)}+{INDICATOR_MARGIN}")
     root.resizable(False, False)
     root.attributes("-topmost", True)
     root.configure(bg="#b42318")
-    label = tk.Label(root, bg="#b42318", fg="#ffffff", anchor="w",
-                     font=("Helvetica", 11, "bold"))
-    label.place(x=10, y=6, width=END_BUTTON[0] - 16, height=32)
+    label = tk.Label(root, bg="#b42318", fg="#ffffff", anchor="w", font=font, bd=0, padx=0,
+                     highlightthickness=0)
+    label.place(x=10, y=6, width=_label_width(w), height=32)
+    labels = {"status": label}
     if args.recorded:
-        tk.Label(root, text=RECORDED_TEXT, bg="#b42318", fg="#ffffff", anchor="w").place(
-            x=10, y=INDICATOR_SIZE[1] - 4, width=w - 20, height=RECORDED_HEIGHT)
+        labels["recorded"] = tk.Label(root, text=RECORDED_TEXT, bg="#b42318", fg="#ffffff",
+                                      anchor="w")
+        labels["recorded"].place(x=10, y=INDICATOR_SIZE[1] - 4, width=w - 20,
+                                 height=RECORDED_HEIGHT)
     state = {"mode": args.mode, "ended": False}
 
     def show() -> None:
-        what = "controls" if state["mode"] == "control" else "sees"
-        label.configure(text=f"{args.technician} {what} your screen ({args.ticket})")
+        label.configure(text=indicator_text(args.technician, state["mode"], args.ticket,
+                                            _label_width(w) - TEXT_INSET, font.measure))
+        _report(root, "indicator", labels)
 
     def end() -> None:
         if not state["ended"]:
@@ -120,8 +247,8 @@ def _indicator(args: argparse.Namespace) -> str:
             print("end", flush=True)
         root.destroy()
 
-    tk.Button(root, text="End session", command=end).place(
-        x=END_BUTTON[0], y=END_BUTTON[1], width=END_BUTTON[2], height=END_BUTTON[3])
+    bx, by, bw, bh = end_button(w)
+    tk.Button(root, text="End session", command=end).place(x=bx, y=by, width=bw, height=bh)
     root.protocol("WM_DELETE_WINDOW", end)
     show()
 

@@ -30,22 +30,76 @@ ATTRIBUTES = {
     "td": {"style"},
 }
 LINK_SCHEMES = ("http://", "https://", "mailto:")
-# Images load without a click, so they are limited to TLS or the server's own files.
-IMAGE_PREFIXES = ("https://", "/api/v1/attachments/")
 LINK_REL = "noopener noreferrer nofollow"
 # Marks the search index uses around matched words; never allowed in indexed text.
 MARK_START, MARK_END = "\u0002", "\u0003"
 _MARKS = re.compile("[\u0002\u0003]")
 
 
+# A server image is one attachment, by id: nothing else of the API loads as an image.
+_ATTACHMENT_PATH = re.compile(r"/api/v1/attachments/[0-9]{1,18}")
+# What a browser's URL parser ignores (WHATWG URL): tabs and newlines anywhere, C0
+# controls and spaces at either end.
+_URL_IGNORED = re.compile("[\t\n\r]")
+_URL_TRIMMED = "".join(chr(c) for c in range(0x21))
+_SINGLE_DOT = frozenset({".", "%2e"})
+_DOUBLE_DOT = frozenset({"..", ".%2e", "%2e.", "%2e%2e"})
+
+
+def browser_url(value: str) -> str:
+    """Return a URL attribute as a browser reads it: ignored characters removed."""
+    return _URL_IGNORED.sub("", value.strip(_URL_TRIMMED))
+
+
+def normalised_path(value: str) -> str | None:
+    """Return the path a browser requests for a relative URL, or None if it names a host.
+
+    Backslashes count as slashes and dot segments are removed, also percent-encoded
+    ones (``%2e%2e``), as the WHATWG URL standard does for http(s) URLs; a query or
+    fragment is kept out (None).
+    """
+    path = browser_url(value).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or "?" in path or "#" in path:
+        return None
+    segments: list[str] = []
+    parts = path.split("/")[1:]
+    for i, segment in enumerate(parts):
+        lowered = segment.lower()
+        last = i == len(parts) - 1
+        if lowered in _DOUBLE_DOT:
+            if segments:
+                segments.pop()
+            if last:
+                segments.append("")
+        elif lowered in _SINGLE_DOT:
+            if last:
+                segments.append("")
+        else:
+            segments.append(segment)
+    return "/" + "/".join(segments)
+
+
+def image_src(value: str) -> str | None:
+    """Return the source of an image to keep (normalised), or None to drop it.
+
+    Images load without a click: only TLS URLs and the server's own attachments. A path
+    is checked as the browser will request it, so ``/api/v1/attachments/../kb`` is
+    another endpoint and is dropped.
+    """
+    url = browser_url(value)
+    if url.lower().startswith("https://"):
+        return url
+    path = normalised_path(url)
+    return path if path is not None and _ATTACHMENT_PATH.fullmatch(path) else None
+
+
 def _url_ok(tag: str, attr: str, value: str) -> str | None:
     """Keep a URL attribute only when its scheme (or prefix) is allowed."""
     if tag == "a" and attr == "href":
-        return value if value.lower().startswith(LINK_SCHEMES) else None
+        url = browser_url(value)
+        return url if url.lower().startswith(LINK_SCHEMES) else None
     if tag == "img" and attr == "src":
-        if value.lower().startswith(IMAGE_PREFIXES) and not value.startswith("//"):
-            return value
-        return None
+        return image_src(value)
     return value
 
 

@@ -24,6 +24,7 @@ from server.db.schema import utcnow
 from server.remote import recordings, store
 from server.remote.recorder import Recorder, RecordingStats
 from server.remote.relay import LiveSession, Viewer
+from server.remote.requester_view import duration_text
 from shared import protocol as p
 from shared import screen
 
@@ -44,11 +45,6 @@ OUTCOME_TEXT = {
 }
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
-
-
 def summary_text(live: LiveSession, *, by: str, who: str, reason: str) -> str:
     """Return the human summary put on the ticket when a session ends."""
     s = live.summary()
@@ -58,7 +54,7 @@ def summary_text(live: LiveSession, *, by: str, who: str, reason: str) -> str:
     clip = s["clipboard_to_device"] + s["clipboard_from_device"]
     clipboard = (f"; {clip} clipboard texts ({s['clipboard_to_device']} to the device, "
                  f"{s['clipboard_from_device']} from it)" if clip else "")
-    return (f"Remote session {ended} after {_duration(s['duration_seconds'])}. "
+    return (f"Remote session {ended} after {duration_text(s['duration_seconds'])}. "
             f"Watched by {watchers}; final mode {s['final_mode']}; "
             f"{s['input_events']} input events; {s['mode_changes']} mode changes"
             f"{clipboard}; {s['frames']} frames ({mb:.1f} MB).")
@@ -69,7 +65,7 @@ def recording_text(stats: RecordingStats) -> str:
     if stats.error is not None and not stats.frames:
         return f"The recording failed ({stats.error})."
     text = (f"Recorded: {stats.file_bytes / 1e6:.1f} MB, "
-            f"{_duration(stats.duration_ms / 1000)}")
+            f"{duration_text(stats.duration_ms / 1000)}")
     if stats.dropped_frames:
         text += (f"; {stats.dropped_frames} frames left out in {stats.gaps} gaps "
                  "(the disk fell behind)")
@@ -266,7 +262,8 @@ class Sessions:
                 conn, live.id, actor_id=actor_id, step="ended", body=body, now=now,
                 values={"state": "ended", "outcome": step_outcome, "ended_by": by,
                         "end_reason": reason[:200], "ended_at": now, "summary": summary},
-                outcome=step_outcome, by=by, summary=summary, **extra)
+                outcome=step_outcome, by=by, who=who, reason=reason[:200], started=was_active,
+                summary=summary, **extra)
             if stats is not None:
                 recordings.finish(conn, live.id, stats, now=now)
 

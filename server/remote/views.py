@@ -45,6 +45,8 @@ GID = r"{group_id:\d{1,18}}"
 HELLO_TIMEOUT = 10.0
 MAX_VIEWER_ERRORS = 20
 MAX_VIEWERS = 16  # per session
+NO_RIGHTS = ("only the ticket's assignee, members of its group and admins may open or list "
+             "remote sessions on it")
 
 
 def ws_path(session_id: int) -> str:
@@ -129,8 +131,7 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     app = req.app
     ticket = await app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
     if not await _may(req, me, ticket):
-        raise Forbidden("only the ticket's assignee, members of its group and admins may "
-                        "open remote sessions on it")
+        raise Forbidden(NO_RIGHTS)
     if ticket.status not in policy.OPEN_STATUSES:
         raise Conflict(f"the ticket is {ticket.status}; reopen it first",
                        code="ticket_not_open")
@@ -195,7 +196,11 @@ async def start_session(req: ApiRequest) -> RemoteSession:
               summary="List a ticket's remote sessions", response=RemoteSessionList)
 async def list_sessions(req: ApiRequest) -> RemoteSessionList:
     ticket_id = int(req.params["ticket_id"])
-    await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    ticket = await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    # The records name viewers, the socket and the recording: the same people as may
+    # open or watch a session (the caller reads the ticket, so 403 hides nothing).
+    if not await _may(req, req.user, ticket):
+        raise Forbidden(NO_RIGHTS)
     rows = await req.app[DATABASE].read(lambda c: store.rows_of_ticket(c, ticket_id))
     live = req.app[REMOTE].by_id
     return RemoteSessionList(items=[_to_api(r, live.get(r.id)) for r in rows])

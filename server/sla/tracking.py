@@ -227,12 +227,52 @@ def apply_policy(clock: timer.Clock, policy: Policy, cals: dict[int, BusinessCal
     return True
 
 
+def _kind_changed(conn: Connection, row: Any, policy: Policy | None,
+                  clocks: list[timer.Clock], now: dt.datetime, actor_id: int | None) -> bool:
+    """Apply the SLA of a ticket's new kind where re-targeting alone cannot; return if done.
+
+    No policy for the new kind: its open clocks are cancelled (the ticket no longer has
+    targets). A ticket that never had clocks (no policy for its old kind) starts those of
+    the new kind's policy now, as at creation.
+    """
+    if policy is None and clocks:
+        cals = load_calendars(conn, {c.calendar_id for c in clocks})
+        changes: dict[str, Any] = {}
+        for clock in clocks:
+            changes[clock.kind] = {"before": {"policy": clock.policy_name,
+                                              "target_minutes": clock.target_minutes},
+                                   "after": {"policy": None, "target_minutes": None}}
+            timer.stop(clock, cals[clock.calendar_id], now, cancel=True)
+            save(conn, clock)
+        record_event(conn, row.id, "sla_retargeted", now, changes, actor_id)
+        refresh_due(conn, [row.id])
+        return True
+    if policy is None or clocks or row.status not in OPEN_TICKET:
+        return False
+    if conn.execute(sa.select(sla_clocks.c.id).where(sla_clocks.c.ticket_id == row.id)
+                    .limit(1)).first() is not None:
+        return False  # its clocks ran and stopped (met): nothing starts again
+    on_created(conn, row.id, now)
+    started = _open_clocks(conn, row.id)
+    if started:
+        record_event(conn, row.id, "sla_retargeted", now, {
+            c.kind: {"before": {"policy": None, "target_minutes": None},
+                     "after": {"policy": c.policy_name, "target_minutes": c.target_minutes}}
+            for c in started}, actor_id)
+    return True
+
+
 def on_conditions_changed(conn: Connection, ticket_id: int, now: dt.datetime,
-                          actor_id: int | None) -> None:
-    """Re-match the policy after a priority or category change and re-target open clocks."""
+                          actor_id: int | None, *, kind_changed: bool = False) -> None:
+    """Re-match the policy after a kind, priority or category change; re-target open clocks.
+
+    After a kind change the new kind's targets apply in full (see :func:`_kind_changed`).
+    """
     row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one()
     clocks = _open_clocks(conn, ticket_id)
     policy = match(conn, row)
+    if kind_changed and _kind_changed(conn, row, policy, clocks, now, actor_id):
+        return
     if policy is None or not clocks:
         return
     before = {c.kind: (c.policy_name, c.target_minutes) for c in clocks}

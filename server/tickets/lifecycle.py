@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 Status = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed",
@@ -43,6 +44,19 @@ def check_transition(old: Status, new: Status) -> None:
 def number(kind: Kind, sequence: int) -> str:
     """Return the human number of a ticket, e.g. INC-000042."""
     return f"{PREFIXES[kind]}-{sequence:06d}"
+
+
+_NUMBER = re.compile(r"\s*#?([A-Za-z]{3})-0*([0-9]{1,12})\s*")
+
+
+def parse_number(text: str) -> str | None:
+    """Return the ticket number ``text`` spells ("inc-42", "INC-000042"), or None."""
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        return None
+    kinds = {prefix: kind for kind, prefix in PREFIXES.items()}
+    kind = kinds.get(m.group(1).upper())
+    return None if kind is None else number(kind, int(m.group(2)))
 
 
 def status_after_assignment(status: Status, assignee: int | None) -> Status:

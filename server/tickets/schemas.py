@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from msgspec import UNSET, Meta, Struct, UnsetType, structs
+from msgspec import UNSET, Meta, Struct, UnsetType, field, structs
 
 from server.sla.schemas import TicketSla
 from server.tickets.lifecycle import Kind, Source, Status
@@ -79,6 +79,8 @@ class Ticket(Struct, kw_only=True):
     closed_at: dt.datetime | None
     sla: TicketSla | None = None
     reported: ReportedBy | None = None  # raised on a device (tray, deskmate-agent ticket)
+    # Numbers the ticket had before its kind changed, oldest first (q= finds them).
+    former_numbers: list[str] = field(default_factory=list)
 
 
 def shown_to(ticket: Ticket, *, staff: bool) -> Ticket:
@@ -114,6 +116,8 @@ class TicketUpdate(Strict):
 
     title: Title | UnsetType = UNSET
     description: Text | UnsetType = UNSET
+    # A new kind takes the next number of that kind; the old number stays findable.
+    kind: Kind | UnsetType = UNSET
     status: Status | UnsetType = UNSET
     impact: Level | UnsetType = UNSET
     urgency: Level | UnsetType = UNSET

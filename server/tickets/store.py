@@ -28,10 +28,11 @@ from server.db.schema import (
 from server.errors import BadRequest, NotFound, ValidationFailed
 from server.mail import outbox as mail_outbox
 from server.sla import tracking as sla_tracking
-from server.tickets import lifecycle
+from server.tickets import kind_change, lifecycle
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import priority_for
 from server.tickets.schemas import DeviceRef, ReportedBy, Ticket, TicketEvent, UserRef
+from server.tickets.visibility import REQUESTER_EVENTS, for_requester
 
 TITLE_WEIGHT = 10.0  # column weights: a title match outranks a body match
 BODY_WEIGHT = 1.0
@@ -294,12 +295,14 @@ def _to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     reporters = {r.reported_device_id for r in rows if r.reported_device_id is not None}
     hosts = {r.id: r.hostname for r in conn.execute(sa.select(
         devices.c.id, devices.c.hostname).where(devices.c.id.in_(sorted(reporters))))}
+    former = kind_change.former_numbers(conn, ids)
     refs = _user_refs(conn, {r.requester_id for r in rows}
                       | {r.assignee_id for r in rows if r.assignee_id is not None}
                       | {r.approver_id for r in rows if r.approver_id is not None})
     return [Ticket(
-        id=r.id, number=r.number, kind=r.kind, title=r.title, description=r.description,
-        status=r.status, impact=r.impact, urgency=r.urgency, priority=r.priority,
+        id=r.id, number=r.number, former_numbers=former[r.id], kind=r.kind, title=r.title,
+        description=r.description, status=r.status, impact=r.impact, urgency=r.urgency,
+        priority=r.priority,
         category_id=r.category_id, requester=refs[r.requester_id],
         assignee=refs.get(r.assignee_id) if r.assignee_id is not None else None,
         group_id=r.group_id, problem_id=r.problem_id, merged_into_id=r.merged_into_id,
@@ -460,7 +463,11 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
     query = sa.select(tickets.c.id, tickets.c.priority, tickets.c.updated_at,
                       tickets.c.sla_due_at)
     rank = None
-    if f.q:
+    number = lifecycle.parse_number(f.q) if f.q else None
+    if number is not None:
+        # A ticket number (current or former) finds that ticket, not words in texts.
+        query = query.where(kind_change.has_number(number))
+    elif f.q:
         words = fts_words(f.q)
         if not words:
             return [], None
@@ -627,12 +634,16 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         ValidationFailed: a forbidden transition, a missing resolution, a bad reference.
     """
     row = get_row(conn, ticket_id)
-    values = {k: v for k, v in changes.items() if k not in ("device_ids", "tags")}
+    values = {k: v for k, v in changes.items() if k not in ("device_ids", "tags", "kind")}
     check_refs(conn, user_ids={"assignee_id": values.get("assignee_id")},
                group_id=values.get("group_id"), category_id=values.get("category_id"),
                device_ids=changes.get("device_ids"), problem_id=values.get("problem_id"))
     if values.get("problem_id") == ticket_id:
         raise ValidationFailed("problem_id: a ticket cannot be its own problem")
+    new_kind = changes.get("kind", row.kind)
+    if new_kind != row.kind:
+        kind_change.check(conn, row, new_kind,
+                          problem_id=values.get("problem_id", row.problem_id))
     if ("group_id" in values and values["group_id"] is not None
             and values["group_id"] != row.group_id
             and values.get("assignee_id", row.assignee_id) is None):
@@ -679,6 +690,16 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         if before_tags != after_tags:
             diff["tags"] = {"before": before_tags, "after": after_tags}
             _set_tags(conn, ticket_id, after_tags)
+    kind_diff: dict[str, Any] = {}
+    if new_kind != row.kind:
+        # Its own public event: the requester's ticket number changes.
+        kind_diff = kind_change.renumber(conn, row, new_kind,
+                                         number=next_number(conn, new_kind), now=now)
+        add_event(conn, ticket_id, actor_id=actor_id, type=kind_change.EVENT_TYPE, public=True,
+                  now=now, body=kind_change.note(kind_diff), changes=kind_diff)
+        if not diff:
+            sla_tracking.on_conditions_changed(conn, ticket_id, now, actor_id, kind_changed=True)
+            return kind_diff
     if not diff:
         return {}
     conn.execute(tickets.update().where(tickets.c.id == ticket_id)
@@ -694,10 +715,14 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         else None
     add_event(conn, ticket_id, actor_id=actor_id, type=type_, public=type_ == "status_changed",
               now=now, body=note, changes=diff)
-    if "priority" in diff or "category_id" in diff:
-        sla_tracking.on_conditions_changed(conn, ticket_id, now, actor_id)
+    kind_changed = new_kind != row.kind
+    if "priority" in diff or "category_id" in diff or kind_changed:
+        sla_tracking.on_conditions_changed(conn, ticket_id, now, actor_id,
+                                           kind_changed=kind_changed)
     if "status" in diff:
         sla_tracking.on_status(conn, ticket_id, row.status, diff["status"]["after"], now)
+    if kind_changed:
+        diff.update(kind_diff)
     return diff
 
 
@@ -719,25 +744,6 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
     if public:
         sla_tracking.on_public_reply(conn, ticket_id, actor_id, now)
     return event_id
-
-
-# What a requester's timeline holds: the conversation, status changes, the resolution and
-# approvals. The desk's own bookkeeping (tags, assignment, priority, devices, links) stays
-# with the desk, also for events recorded as public before this rule existed.
-REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
-                              "merged_from", "split_from", "approval_requested", "approved",
-                              "rejected"})
-REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
-                               "merged_into", "merged_from", "split_from"})
-
-
-def for_requester(event: TicketEvent) -> TicketEvent | None:
-    """Return the event as a requester sees it (their fields only), or None if it is not theirs."""
-    if not event.public or event.type not in REQUESTER_EVENTS:
-        return None
-    changes = {k: v for k, v in (event.changes or {}).items() if k in REQUESTER_CHANGES}
-    return TicketEvent(id=event.id, at=event.at, actor=event.actor, type=event.type,
-                       public=True, body=event.body, changes=changes)
 
 
 def events_of(conn: Connection, ticket_id: int, *, public_only: bool) -> list[TicketEvent]:

@@ -163,8 +163,9 @@ async def update_ticket(req: ApiRequest) -> Ticket:
 
     ticket, diff = await req.app[DATABASE].write(run)
     if diff:
-        # Field changes alone are the desk's; the requester hears of status changes.
-        _publish(req, ticket, "updated", public="status" in diff)
+        # Field changes alone are the desk's; the requester hears of status changes and
+        # of a new kind (their ticket's number changed).
+        _publish(req, ticket, "updated", public="status" in diff or "kind" in diff)
     return ticket
 
 

@@ -170,7 +170,8 @@ async def test_user_ends_from_indicator_and_second_viewer_joins(
         # The watcher has no control (no mode button); the opener has.
         await expect(second.get_by_role("button", name="Request control")).to_be_hidden()
         await expect(first.get_by_role("button", name="View only")).to_be_visible()
-        await press_in_window(x_display, ui.INDICATOR_TITLE, ui.END_BUTTON)
+        _ix, _iy, width, _ih = await wait_window(x_display, ui.INDICATOR_TITLE)
+        await press_in_window(x_display, ui.INDICATOR_TITLE, ui.end_button(width))
         for page in (first, second):
             await expect(page.locator(".remote-banner")).to_contain_text(
                 "Session ended by the user")

@@ -265,11 +265,18 @@ async def test_ticket_page_offers_no_start_without_remote_support(
         server: RunningServer, admin: Client, technician: Client, page: Any,
         tmp_path: Path) -> None:
     """An online device whose agent does not offer remote sessions gets no start button
-    on the ticket page, but a hint saying why; one that offers them enables it."""
+    on the ticket page, but a hint saying why; one that offers them enables it. A ticket
+    the technician has no rights on says who may open its sessions instead."""
     device = await enrolled(server, admin, tmp_path / "a")
-    ticket = await ticket_with_device(technician, device.id)
+    others = await ticket_with_device(technician, device.id)
+    ticket = await ticket_with_device(technician, device.id,
+                                      assignee_id=technician.user["id"])
     await log_in(page, "tina", PASSWORD)
+    await page.goto(f"/#/desk/tickets/{others['id']}")
+    await expect(page.locator("[data-remote=no-rights]")).to_contain_text(
+        "Only the ticket's assignee, members of its group and admins")
     start = page.locator("[data-action=start-remote]")
+    await expect(start).to_have_count(0)
     async with remote_agent(server, device, capabilities=("inventory",)):
         await page.goto(f"/#/desk/tickets/{ticket['id']}")
         await expect(page.get_by_text("does not offer remote sessions")).to_be_visible()

@@ -155,7 +155,8 @@ async def test_consent_frames_input_and_user_end(
                     pass
             assert line == 'text "Hi!"'
             # The user presses End session on the indicator.
-            await press_in_window(x_display, ui.INDICATOR_TITLE, ui.END_BUTTON)
+            _ix, _iy, width, _ih = await wait_window(x_display, ui.INDICATOR_TITLE)
+            await press_in_window(x_display, ui.INDICATOR_TITLE, ui.end_button(width))
             ended = await v.next_text("ended")
             assert (ended["by"], ended["outcome"]) == ("user", "completed")
         got = await wait_state(technician, session["id"], "ended")

@@ -123,3 +123,39 @@ def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str)
         assert db.read_sync(search) == before
     finally:
         db.close()
+
+
+def test_stored_article_html_is_sanitized_again(empty_database_url: str) -> None:
+    """Article HTML stored with an image path that leaves the attachments loses it in 0016_product."""  # noqa: E501
+    from alembic import command
+
+    from server.kb import store as kb
+    from server.kb.tables import kb_articles
+    from server.users import store as users
+
+    db = Database(create_engine(empty_database_url))
+    bad = ('<p>Look</p><img src="/api/v1/attachments/%2e%2e/kb/articles" alt="a">'
+           '<img src="/api/v1/attachments/3" alt="b">')
+    try:
+        db.write_sync(lambda c: migrate.upgrade(c, "0013_postgres_search"))
+        now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+        def write(conn: sa.Connection) -> int:
+            uid = users.create_user(conn, username="tina", display_name="Tina",
+                                    role="technician", email=None, password_hash=None,
+                                    now=now)
+            aid = kb.create_article(conn, {"title": "Steps", "summary": "", "body": "Look",
+                                           "visibility": "public", "status": "published"},
+                                    editor_id=uid, now=now)
+            conn.execute(kb_articles.update().where(kb_articles.c.id == aid)
+                         .values(body_html=bad))
+            return aid
+
+        aid = db.write_sync(write)
+        db.write_sync(migrate.upgrade)
+        html = db.read_sync(lambda c: c.execute(sa.select(kb_articles.c.body_html).where(
+            kb_articles.c.id == aid)).scalar_one())
+        assert "%2e%2e" not in html and 'src="/api/v1/attachments/3"' in html, html
+        db.write_sync(lambda c: command.downgrade(migrate._config(c), "0013_postgres_search"))
+    finally:
+        db.close()

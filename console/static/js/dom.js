@@ -44,17 +44,30 @@ export function replace(parent, ...children) {
   return append(parent, children);
 }
 
-/** Return the named controls of a form as a plain object of trimmed strings / booleans. */
+/**
+ * Return the named controls of a form as a plain object: trimmed strings (passwords as
+ * typed), booleans for checkboxes, the checked value of a radio group ("" when none is
+ * checked), and an array of the chosen values of a multiple select. File inputs and
+ * buttons are left out: read `input.files` and the submitter directly.
+ */
 export function formValues(form) {
   const values = {};
   for (const el of form.elements) {
-    if (!el.name) continue;
+    if (!el.name || SKIPPED.has(el.type)) continue;
     if (el.type === "checkbox") values[el.name] = el.checked;
-    else if (el.type === "password") values[el.name] = el.value;
+    else if (el.type === "radio") {
+      // Every radio of the group comes by: only the checked one's value counts.
+      if (el.checked) values[el.name] = el.value;
+      else if (!(el.name in values)) values[el.name] = "";
+    } else if (el.type === "select-multiple") {
+      values[el.name] = [...el.selectedOptions].map((o) => o.value);
+    } else if (el.type === "password") values[el.name] = el.value;
     else values[el.name] = el.value.trim();
   }
   return values;
 }
+
+const SKIPPED = new Set(["file", "submit", "button", "reset", "image"]);
 
 /** Disable a form's controls while `work` runs; always re-enable them. */
 export async function busy(form, work) {

@@ -34,6 +34,32 @@ const TAGS = new Set(["P", "BR", "HR", "H1", "H2", "H3", "H4", "H5", "H6", "BLOC
   "TR", "TH", "TD", "DETAILS", "SUMMARY"]);
 const ATTRS = new Set(["href", "title", "src", "alt", "start", "rel"]);
 
+const ATTACHMENT_PATH = /^\/api\/v1\/attachments\/\d{1,18}$/;
+
+/**
+ * Return a link's or image's URL as the browser will load it, or null when it is not
+ * allowed: links to http(s) and mailto; images over https from elsewhere, or one of this
+ * server's attachments — checked after the URL parser normalised it (dot segments, also
+ * %2e%2e, backslashes), so "/api/v1/attachments/../kb" is not an attachment.
+ */
+function safeUrl(tagName, value) {
+  let url;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
+    return null;
+  }
+  // Links are absolute, as the server keeps them: a relative one would call this server.
+  if (tagName === "A") {
+    return /^\s*(https?:|mailto:)/i.test(value) && ["http:", "https:", "mailto:"].includes(url.protocol)
+      ? url.href : null;
+  }
+  if (url.origin === location.origin) {
+    return ATTACHMENT_PATH.test(url.pathname) && !url.search && !url.hash ? url.pathname : null;
+  }
+  return url.protocol === "https:" ? url.href : null;
+}
+
 function clean(node) {
   for (const child of [...node.children]) {
     if (!TAGS.has(child.tagName)) {
@@ -42,6 +68,11 @@ function clean(node) {
     }
     for (const attr of [...child.attributes]) {
       if (!ATTRS.has(attr.name)) child.removeAttribute(attr.name);
+      else if ((attr.name === "href" && child.tagName === "A") || (attr.name === "src" && child.tagName === "IMG")) {
+        const url = safeUrl(child.tagName, attr.value);
+        if (url === null) child.removeAttribute(attr.name);
+        else child.setAttribute(attr.name, url);
+      } else if (attr.name === "href" || attr.name === "src") child.removeAttribute(attr.name);
     }
     clean(child);
   }

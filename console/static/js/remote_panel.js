@@ -80,8 +80,15 @@ export function remotePanel() {
           return null;
         }
       })),
-      api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items).catch(() => []),
+      // null: the caller may not open or list this ticket's sessions (403).
+      api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items)
+        .catch((error) => (error.status === 403 ? null : [])),
     ]);
+    if (sessions === null) {
+      replace(el, h("p", { class: "muted small", "data-remote": "no-rights" },
+        "Only the ticket's assignee, members of its group and admins can open or see its remote sessions."));
+      return;
+    }
     const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
     const online = reachable.filter((d) => d.remote_available);
     const running = sessions.filter((s) => s.state !== "ended");

@@ -9,7 +9,10 @@ import { STATUS_LABELS, reportedBy, resolutionLabel } from "./tickets.js";
 
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
-  "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session"]);
+  "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session",
+  "kind_changed"]);
+
+const KIND_NAMES = { incident: "incident", service_request: "service request", problem: "problem" };
 
 function actorName(event) {
   return event.actor ? event.actor.display_name : "Deskmate";
@@ -203,16 +206,33 @@ export function timelineItem(event, ctx) {
         `tl-status tl-status-${diff.after}`);
     }
     case "remote_session": {
-      // Every step of a remote session, in the server's words (the requester sees them too).
+      // Every step of a remote session, in the server's words (the requester sees them too:
+      // who asked, the mode, and whether the screen is recorded).
       const c = event.changes || {};
       // Staff may play a recorded session (the player says if it was deleted since).
       const play = staff && c.step === "ended" && c.recording && c.recording.frames > 0
         ? h("a", { class: "tl-recording", href: `#/desk/remote/${c.session_id}/recording` }, "Play the recording")
         : null;
-      const li = systemLine(event, "monitor", [h("span", { class: "tl-remote" }, event.body || "Remote session"),
-        play ? [" ", play] : null], null, "tl-remote-session");
-      li.dataset.step = (event.changes && event.changes.step) || "";
+      const mode = c.step === "requested" && c.mode
+        ? h("span", { class: "chip chip-mode", "data-mode": c.mode }, c.mode === "control" ? "Control" : "View only")
+        : null;
+      const recorded = (c.step === "requested" && c.record) || (c.step === "ended" && c.recorded)
+        ? h("span", { class: "chip chip-recorded" }, "\u25cf Recorded") : null;
+      const li = systemLine(event, "monitor", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
+        h("span", { class: "tl-remote" }, event.body || "Remote session"),
+        mode ? [" ", mode] : null, recorded ? [" ", recorded] : null, play ? [" ", play] : null],
+      null, "tl-remote-session");
+      li.dataset.step = c.step || "";
       return li;
+    }
+    case "kind_changed": {
+      // A new kind takes a number of that kind; the old one stays findable.
+      const kind = (event.changes && event.changes.kind) || {};
+      const number = (event.changes && event.changes.number) || {};
+      return systemLine(event, "pencil", [h("strong", {}, actorName(event)), " changed the kind ",
+        ...arrow(KIND_NAMES[kind.before] || String(kind.before), KIND_NAMES[kind.after] || String(kind.after)),
+        number.after ? [" \u00b7 now ", h("span", { class: "mono" }, number.after), " (was ",
+          h("span", { class: "mono" }, number.before), ")"] : null], null, "tl-kind");
     }
     case "updated": {
       const parts = describeChanges(event.changes, names, ctx);

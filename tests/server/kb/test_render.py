@@ -103,3 +103,42 @@ def test_plain_text_drops_markup_and_highlight_marks() -> None:
     text = to_text("# Title\n\nSome *emph* \u0002x\u0003 [link](https://x.example)\n\n"
                    "```\nfenced code\n```")
     assert text == "Title Some emph x link fenced code"
+
+
+# Image sources that look like the server's attachments until they are normalised as a
+# browser does (WHATWG URL parsing): dot segments, also percent-encoded, backslashes as
+# slashes, tabs and newlines removed, and another host.
+ESCAPING_IMAGES = [
+    "/api/v1/attachments/../kb/articles",
+    "/api/v1/attachments/..%2fkb/articles",
+    "/api/v1/attachments/%2e%2e/kb/articles",
+    "/api/v1/attachments/.%2E/kb/articles",
+    "/api/v1/attachments/%2E./kb/articles",
+    "/api/v1/attachments/..\\kb/articles",
+    "/api/v1/attachments\\..\\..\\auth/session",
+    "/api/v1/attachments/.\t./kb/articles",
+    "/api/v1/attachments/.\n./kb/articles",
+    "/api/v1/attachments/./../../v1/users",
+    "/api/v1/attachments/12/../../users",
+    "/API/v1/attachments/../kb/articles",
+    "/api/v1/attachments/12?next=/api/v1/users",
+    "\\\\evil.example/api/v1/attachments/12",
+    "/\\evil.example/api/v1/attachments/12",
+    " //evil.example/api/v1/attachments/12",
+]
+
+
+@pytest.mark.parametrize("src", ESCAPING_IMAGES)
+def test_image_paths_are_checked_after_normalising(src: str) -> None:
+    """An image path that leaves /api/v1/attachments/ once normalised is dropped, in raw HTML and in Markdown."""  # noqa: E501
+    for source in (f'<img src="{src}" alt="x">', f"![x](<{src}>)"):
+        html = to_html(source)
+        assert "src=" not in html, (source, html)
+
+
+def test_attachment_images_are_kept_in_their_normal_form() -> None:
+    """A plain attachment path, and one with harmless dot segments, render as the plain path."""
+    assert 'src="/api/v1/attachments/12"' in to_html('<img src="/api/v1/attachments/12">')
+    assert 'src="/api/v1/attachments/12"' in to_html(
+        '<img src="/api/v1/attachments/./7/../12">')
+    assert 'src="https://img.example/a.png"' in to_html("![x](https://img.example/a.png)")

@@ -385,6 +385,8 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     replace(header,
       h("div", { class: "ticket-head-top" },
         h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, t.number),
+          t.former_numbers.length ? h("span", { class: "muted small former-numbers" },
+            `formerly ${t.former_numbers.join(", ")}`) : null,
           ticketStatusBadge(t.status)),
         h("span", { class: "ticket-assignee" + (t.assignee ? "" : " muted") }, icon("user"),
           t.assignee ? ["Handled by ", h("strong", {}, t.assignee.display_name)] : "Not yet assigned")),

@@ -111,14 +111,13 @@ function policyForm(policy, dir, done) {
     } catch {
       throw new Error("escalation rules are not valid JSON");
     }
-    const picked = (name) => [...form.elements[name].selectedOptions].map((o) => Number(o.value));
     const body = {
       name: v.name, calendar_id: Number(v.calendar_id), fallback: v.fallback, active: v.active,
       targets: { first_response: num(v.first_response), resolution: num(v.resolution),
         next_update: num(v.next_update) },
       conditions: { priorities: [1, 2, 3, 4, 5].filter((n) => v[`prio-${n}`]),
         kinds: Object.keys(KIND_LABELS).filter((k) => v[`kind-${k}`]),
-        category_ids: picked("category_ids"), requester_group_ids: picked("group_ids") },
+        category_ids: v.category_ids.map(Number), requester_group_ids: v.group_ids.map(Number) },
       warn_percents: list(v.warn).map(Number), pause_statuses: OPEN_STATUSES.filter((s) => v[`pause-${s}`]),
       escalations,
     };

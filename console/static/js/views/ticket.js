@@ -25,7 +25,9 @@ import {
 } from "../ticket_actions.js";
 import { remotePanel } from "../remote_panel.js";
 import { syncTimeline } from "../timeline.js";
-import { emptyState, openModal, panel } from "../ui.js";
+import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
+
+const KIND_ARTICLE = { incident: "an", service_request: "a", problem: "a" };
 
 /** Fill the desk's ticket view; `params[0]` is the ticket id. */
 export function ticketView(root, { user, params, setTitle }) {
@@ -140,6 +142,11 @@ export function ticketView(root, { user, params, setTitle }) {
       return select;
     };
 
+    // A new kind takes a number of that kind (the old one stays findable): ask first.
+    const kind = h("select", { name: "kind", disabled: final || t.approval === "requested" || null },
+      Object.entries(KIND_LABELS).map(([value, label]) => h("option", { value, selected: value === t.kind }, label)));
+    kind.addEventListener("change", () => changeKind(kind.value));
+
     const category = categorySelect(categories, t.category_id, { disabled: final || null });
     category.addEventListener("change", () => save({ category_id: category.value ? Number(category.value) : null }));
 
@@ -213,6 +220,7 @@ export function ticketView(root, { user, params, setTitle }) {
               onclick: assignToMe }, icon("user_plus"), "Assign to me") : null),
           assignee),
         field("Group", group),
+        field("Kind", kind),
         h("div", { class: "row-2" }, field("Impact", level("impact")), field("Urgency", level("urgency"))),
         matrix,
         field("Category", category),
@@ -229,6 +237,8 @@ export function ticketView(root, { user, params, setTitle }) {
             t.reported.device ? h("a", { href: `#/devices/${t.reported.device.id}` }, t.reported.device.hostname)
               : "a removed device", h("span", { class: "muted small" }, " (as the device reported it)"))] : null,
           h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[t.kind] || t.kind),
+          t.former_numbers.length ? [h("dt", {}, "Formerly"),
+            h("dd", { class: "mono former-numbers" }, t.former_numbers.join(", "))] : null,
           t.problem_id ? [h("dt", {}, "Problem"), h("dd", {}, h("a", { href: `#/desk/tickets/${t.problem_id}`,
             title: related.get(t.problem_id) ? related.get(t.problem_id).title : null }, names.ticket(t.problem_id)))]
             : null,
@@ -269,6 +279,20 @@ export function ticketView(root, { user, params, setTitle }) {
       renderSide(); // back to what the server holds
       return null;
     }
+  }
+
+  async function changeKind(kind) {
+    const before = ticket;
+    const ok = await confirmDialog(`Make ${before.number} ${KIND_ARTICLE[kind]} ${KIND_LABELS[kind].toLowerCase()}?`,
+      `It gets the next ${KIND_LABELS[kind].toLowerCase()} number; searching for ${before.number} still finds it. `
+      + "The SLA targets for the new kind apply from now on, and the requester sees the change.",
+      { confirmLabel: "Change kind" });
+    if (!ok) {
+      renderSide();
+      return;
+    }
+    const updated = await save({ kind });
+    if (updated) showSuccess(`${before.number} is now ${updated.number}.`);
   }
 
   async function assignToMe() {
