@@ -295,7 +295,7 @@ def decode_viewer(data: str | bytes) -> AnyViewerMessage:
         message = _viewer_decoder.decode(raw)
         if isinstance(message, ClipboardText):
             clipboard.text_size(message.text)
-        return message  # type: ignore[no-any-return]
+        return message
     except clipboard.ClipboardError as exc:
         raise ViewerError(exc.code, exc.message) from exc
     except msgspec.ValidationError as exc:
