@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.api.pagination import DATETIME, FLAG, FLOAT, INT, OPTIONAL_DATETIME, KeyKind
 from server.db.schema import (
     categories,
     devices,
@@ -24,7 +25,7 @@ from server.db.schema import (
     users,
     utcnow,
 )
-from server.errors import BadRequest, NotFound, ValidationFailed
+from server.errors import NotFound, ValidationFailed
 from server.mail import outbox as mail_outbox
 from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
@@ -423,9 +424,20 @@ class ListFilters:
     view: str | None = None
 
 
+def cursor_kinds(sort: str, *, searching: bool) -> tuple[KeyKind, ...]:
+    """Return the kinds of the values of a page's sort key (see :func:`list_tickets`)."""
+    if searching:
+        return (FLOAT, INT)  # search rank, id
+    return {"priority": (INT, INT), "due": (FLAG, OPTIONAL_DATETIME, INT),
+            "-updated": (DATETIME, INT)}.get(sort, (INT,))
+
+
 def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any] | None,
                  limit: int) -> tuple[list[Ticket], list[Any] | None]:
-    """Return a page of tickets and the sort key of its last row (None at the end)."""
+    """Return a page of tickets and the sort key of its last row (None at the end).
+
+    ``after`` is a sort key returned before, of :func:`cursor_kinds` (decoded and checked).
+    """
     # Sort and page over the key columns only; whole rows are read for the page alone
     # (a search may sort thousands of candidates).
     query = sa.select(tickets.c.id, tickets.c.priority, tickets.c.updated_at,
@@ -527,22 +539,13 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
     else:
         keys, order, ascending = [tickets.c.id], [tickets.c.id.desc()], [False]
     if after is not None:
-        if len(after) != len(keys):
-            raise ValidationFailed("invalid cursor for this sort", code="invalid_cursor")
-        values = list(after)
-        if keys[0] is tickets.c.updated_at:
-            values[0] = dt.datetime.fromisoformat(values[0])
+        # Checked against cursor_kinds(sort, searching) by the caller.
+        if len(after) != len(keys):  # pragma: no cover - a caller's mistake
+            raise ValueError(f"cursor {after!r} does not fit sort {sort!r}")
         if sort == "due" and rank is None:
-            if (values[0] not in (0, 1) or isinstance(values[0], bool)
-                    or not isinstance(values[2], int) or isinstance(values[2], bool)):
-                raise BadRequest("invalid cursor for this sort", code="invalid_cursor")
-            try:
-                values[1] = None if values[1] is None else dt.datetime.fromisoformat(values[1])
-            except (TypeError, ValueError) as exc:
-                raise BadRequest("invalid cursor for this sort", code="invalid_cursor") from exc
-            query = query.where(_after_due(values[1], int(values[2])))
+            query = query.where(_after_due(after[1], after[2]))
         else:
-            query = query.where(_after(keys, values, ascending))
+            query = query.where(_after(keys, after, ascending))
     rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]

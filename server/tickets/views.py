@@ -129,7 +129,8 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
         # Approvers see the requests waiting for them, whoever raised them.
         only_requester=None if me.is_staff or q.view == "awaiting_my_approval" else me.user_id,
         viewer_id=me.user_id, public_only=not me.is_staff, viewer_group_ids=group_ids)
-    after = decode_cursor(q.cursor, arity=None) if q.cursor else None
+    after = (decode_cursor(q.cursor, *store.cursor_kinds(q.sort, searching=bool(q.q)))
+             if q.cursor else None)
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
         lambda c: store.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))

@@ -116,7 +116,7 @@ BAD_QUERIES = [
     ("role=root", 422, "validation_error"),
     ("limit=1&limit=2", 422, "validation_error"),
     ("cursor=%25%25not-base64", 400, "invalid_cursor"),
-    ("cursor=WyJ4Il0", 422, "invalid_cursor"),  # a valid encoding of ["x"]
+    ("cursor=WyJ4Il0", 400, "invalid_cursor"),  # a valid encoding of ["x"]
 ]
 
 
