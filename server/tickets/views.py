@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.api.uploads import FormReader
 from server.auth.identity import Identity
 from server.db.schema import attachments as attachments_table
 from server.db.schema import group_members, utcnow
@@ -305,21 +306,18 @@ async def upload_attachment(req: ApiRequest) -> Attachment:
     if row.status in lifecycle.FINAL_STATUSES:
         raise ValidationFailed(f"a {row.status} ticket takes no more attachments",
                                code="invalid_transition")
-    if req.request.content_type != "multipart/form-data":
-        raise web.HTTPUnsupportedMediaType(text="upload as multipart/form-data with a "
-                                                "'file' field")
     settings = req.app[SETTINGS]
     root = settings.data_dir / "attachments"
     internal = False
     received: tuple[str, int, str, Any] | None = None
     filename = "attachment"
     try:
-        reader = await req.request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise ValidationFailed("nested multipart bodies are not accepted")
+        async for part in await FormReader.open(req.request):
             if part.name == "internal":
-                internal = (await part.text()).strip().lower() == "true"
+                value = (await part.text(limit=16)).strip().lower()
+                if value not in ("true", "false"):
+                    raise ValidationFailed("form field 'internal' must be true or false")
+                internal = value == "true"
             elif part.name == "file" and received is None:
                 filename = attachments.safe_filename(part.filename)
                 received = await attachments.receive(part, root,
