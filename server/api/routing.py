@@ -123,6 +123,12 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         raise ValidationFailed(str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+    except RecursionError as exc:  # msgspec recurses per nesting level
+        raise _too_deep() from exc
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest("malformed JSON: nested too deeply", code="invalid_json")
 
 
 def _check_well_formed(raw: bytes) -> None:
@@ -130,6 +136,8 @@ def _check_well_formed(raw: bytes) -> None:
         msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
 
 
 def _read_query(request: web.Request, kind: type | None) -> Any:
