@@ -22,6 +22,7 @@ from server.auth.identity import ROLES
 from server.auth.passwords import generate_password, hash_password, password_problem
 from server.bootstrap import ensure_admin, prepare_tls
 from server.db import migrate
+from server.db.names import fold
 from server.db.schema import groups, utcnow
 from server.devices import enrollment
 from server.devices.views import install_command
@@ -215,7 +216,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             group_id = None
             if args.group:
                 row = conn.execute(sa.select(groups.c.id).where(
-                    sa.func.lower(groups.c.name) == args.group.lower())).first()
+                    groups.c.name_key == fold(args.group))).first()
                 if row is None:
                     raise SettingsError(f"no group named {args.group!r}")
                 group_id = row.id

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.api.pagination import DATETIME, FLAG, FLOAT, INT, OPTIONAL_DATETIME, KeyKind
+from server.db.names import fold, fold_tags
 from server.db.schema import (
     categories,
     devices,
@@ -25,7 +26,7 @@ from server.db.schema import (
     users,
     utcnow,
 )
-from server.errors import NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.mail import outbox as mail_outbox
 from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
@@ -184,7 +185,7 @@ def _set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> Non
 
 def _set_tags(conn: Connection, ticket_id: int, tags: list[str]) -> None:
     conn.execute(ticket_tags.delete().where(ticket_tags.c.ticket_id == ticket_id))
-    clean = sorted({t.lower() for t in tags})
+    clean = fold_tags(tags)
     if clean:
         conn.execute(ticket_tags.insert(), [{"ticket_id": ticket_id, "tag": t} for t in clean])
 
@@ -515,7 +516,7 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             ticket_devices.c.device_id == f.device_id)))
     if f.tag is not None:
         query = query.where(tickets.c.id.in_(sa.select(ticket_tags.c.ticket_id).where(
-            ticket_tags.c.tag == f.tag.lower())))
+            ticket_tags.c.tag == fold(f.tag))))
     # Keyset pagination: the sort key always ends in the unique id.
     if rank is not None:
         keys: list[Any] = [rank, tickets.c.id]
@@ -649,7 +650,7 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     if "tags" in changes:
         before_tags = sorted(r.tag for r in conn.execute(
             sa.select(ticket_tags.c.tag).where(ticket_tags.c.ticket_id == ticket_id)))
-        after_tags = sorted({t.lower() for t in changes["tags"]})
+        after_tags = fold_tags(changes["tags"])
         if before_tags != after_tags:
             diff["tags"] = {"before": before_tags, "after": after_tags}
             _set_tags(conn, ticket_id, after_tags)
@@ -740,16 +741,17 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """Insert a category.
 
     Raises:
-        ValidationFailed: the parent does not exist or the name is taken under it.
+        ValidationFailed: the parent does not exist.
+        Conflict: the name is taken under it (compared case-folded).
     """
     if parent_id is not None and conn.execute(
             sa.select(categories.c.id).where(categories.c.id == parent_id)).first() is None:
         raise ValidationFailed(f"parent_id: no category with id {parent_id}")
     taken = conn.execute(sa.select(categories.c.id).where(
-        categories.c.name == name, categories.c.parent_id.is_(None) if parent_id is None
-        else categories.c.parent_id == parent_id)).first()
+        categories.c.name_key == fold(name), categories.c.parent_id.is_(None)
+        if parent_id is None else categories.c.parent_id == parent_id)).first()
     if taken is not None:
-        raise ValidationFailed(f"a category {name!r} exists there already", code="conflict")
+        raise Conflict(f"a category {name!r} exists there already")
     return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold, with_key
 from server.db.schema import audit_events, group_members, groups, users
-from server.errors import Conflict, NotFound
-from server.users.schemas import Group, User
+from server.errors import Conflict, NotFound, ValidationFailed
+from server.users.schemas import USERNAME_PATTERN, Group, User
+
+USERNAME_RE = re.compile(USERNAME_PATTERN)
 
 
 def record(conn: Connection, *, actor_id: int | None, action: str, target_type: str,
@@ -99,8 +103,13 @@ def create_user(conn: Connection, *, username: str, display_name: str, role: str
     """Insert a user and return its id.
 
     Raises:
+        ValidationFailed: the user name breaks the rules (lower case, so that user names
+            are unique case-insensitively; whoever creates the user: API, CLI, sync).
         Conflict: the user name is taken.
     """
+    if not USERNAME_RE.fullmatch(username):
+        raise ValidationFailed(f"user name {username!r} must be lower-case letters, digits "
+                               "and . _ @ - (starting with a letter or digit)")
     exists = conn.execute(sa.select(users.c.id).where(users.c.username == username)).first()
     if exists is not None:
         raise Conflict(f"user name {username!r} is taken")
@@ -173,7 +182,7 @@ def get_group(conn: Connection, group_id: int) -> Group:
 
 
 def _name_taken(conn: Connection, name: str, except_id: int | None = None) -> bool:
-    query = sa.select(groups.c.id).where(sa.func.lower(groups.c.name) == name.lower())
+    query = sa.select(groups.c.id).where(groups.c.name_key == fold(name))
     if except_id is not None:
         query = query.where(groups.c.id != except_id)
     return conn.execute(query).first() is not None
@@ -184,7 +193,7 @@ def create_group(conn: Connection, *, name: str, description: str, now: dt.datet
     """Insert a group and return its id.
 
     Raises:
-        Conflict: the name is taken (case-insensitively).
+        Conflict: the name is taken (compared case-folded, see server.db.names).
     """
     if _name_taken(conn, name):
         raise Conflict(f"group name {name!r} is taken")
@@ -206,7 +215,7 @@ def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> Non
     if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
         raise Conflict(f"group name {values['name']!r} is taken")
     if values:
-        conn.execute(groups.update().where(groups.c.id == group_id).values(**values))
+        conn.execute(groups.update().where(groups.c.id == group_id).values(**with_key(values)))
 
 
 def delete_group(conn: Connection, group_id: int) -> None:
