@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from server.api.text import check_plain, check_text
 from server.auth.identity import SAFE_METHODS, Identity, Role, check_csrf
 from server.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from server.keys import IDENTITY, SETTINGS
@@ -115,7 +116,7 @@ async def _read_body(request: web.Request, kind: type) -> Any:
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object", code="invalid_json")
     try:
-        return _decoder(kind).decode(raw)
+        body = _decoder(kind).decode(raw)
     except msgspec.ValidationError as exc:
         # msgspec validates while parsing, so a truncated body can fail on a field
         # first; report malformed JSON as such (checked on this error path only).
@@ -125,6 +126,8 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
     except RecursionError as exc:  # msgspec recurses per nesting level
         raise _too_deep() from exc
+    check_text(body, kind)
+    return body
 
 
 def _too_deep() -> BadRequest:
@@ -155,9 +158,11 @@ def _read_query(request: web.Request, kind: type | None) -> Any:
             raise ValidationFailed(f"query parameter {key!r} given more than once")
         raw[key] = values[0]
     try:
-        return msgspec.convert(raw, kind, strict=False)
+        query: Any = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise ValidationFailed(f"query: {exc}") from exc
+    check_text(query, kind, where="query")
+    return query
 
 
 def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -173,6 +178,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 check_csrf(request, identity)
         params: dict[str, int | str] = {}
         for name, value in request.match_info.items():
+            check_plain(value, where=f"path parameter {name!r}")
             params[name] = int(value) if name in endpoint.int_params else value
         query = _read_query(request, endpoint.query)
         body = await _read_body(request, endpoint.body) if endpoint.body else None
