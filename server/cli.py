@@ -29,6 +29,7 @@ from server.devices.views import install_command
 from server.errors import ApiError
 from server.gc_policy import GcPolicy
 from server.settings import Settings, SettingsError, load
+from server.slow_clients import AppRunner
 from server.tls import TlsError, TlsInfo, server_context, shrink_asyncio_tls_buffers
 from server.users import store
 
@@ -98,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("could not shrink asyncio's TLS buffers; each connection keeps 256 KiB")
 
     async def serve() -> None:
-        runner = web.AppRunner(app, access_log=logging.getLogger("deskmate.access"),
+        runner = AppRunner(app, access_log=logging.getLogger("deskmate.access"),
                                handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
