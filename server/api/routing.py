@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from server.api.text import check_plain, check_text
+from server.api.rules import check_plain, check_values
 from server.auth.identity import SAFE_METHODS, Identity, Role, check_csrf
 from server.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from server.keys import IDENTITY, SETTINGS
@@ -73,7 +73,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     csrf_exempt: bool = False
-    produces: str = "application/json"
+    produces: str = "application/json"  # several: "image/png, text/plain"
     upload: bool = False  # the handler reads a multipart/form-data body itself
 
     @property
@@ -126,7 +126,7 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
     except RecursionError as exc:  # msgspec recurses per nesting level
         raise _too_deep() from exc
-    check_text(body, kind)
+    check_values(body, kind)
     return body
 
 
@@ -161,7 +161,7 @@ def _read_query(request: web.Request, kind: type | None) -> Any:
         query: Any = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise ValidationFailed(f"query: {exc}") from exc
-    check_text(query, kind, where="query")
+    check_values(query, kind, where="query")
     return query
 
 

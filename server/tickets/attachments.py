@@ -23,6 +23,8 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"PK\x03\x04", 0, "application/zip"),
 )
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# What a download may be served as (the OpenAPI document lists them).
+SERVED_TYPES = ", ".join([*dict.fromkeys(kind for _, _, kind in _MAGIC), "text/plain"])
 CHUNK = 64 * 1024
 
 

@@ -379,7 +379,7 @@ async def list_attachments(req: ApiRequest) -> AttachmentList:
 
 
 @router.route("GET", r"/api/v1/attachments/{attachment_id:\d{1,18}}", roles=ANY_USER,
-              summary="Download an attachment", produces="application/octet-stream")
+              summary="Download an attachment", produces=attachments.SERVED_TYPES)
 async def download_attachment(req: ApiRequest) -> web.StreamResponse:
     attachment_id = int(req.params["attachment_id"])
     me = req.user

@@ -209,10 +209,18 @@ async def test_numbers_too_large_for_the_database_are_refused(admin: Client) -> 
     """Ids and filters beyond 64 bits get a clear 4xx, never a 500."""
     for path, status in (("/api/v1/users/99999999999999999999", 404),
                          ("/api/v1/users?group_id=99999999999999999999", 422),
-                         ("/api/v1/users?ids=99999999999999999999", 422)):
+                         ("/api/v1/users?ids=99999999999999999999", 422),
+                         ("/api/v1/kb/search?q=vpn&category_id=-802501698927913710762590208",
+                          422),
+                         ("/api/v1/tickets?category_id=99999999999999999999", 422)):
         resp = await admin.get(path)
         assert resp.status == status, (path, resp.body)
         resp.error_code  # noqa: B018 - asserts the error shape
+    for path, body in (("/api/v1/tickets", {"title": "x", "category_id": 10**30}),
+                       ("/api/v1/kb/articles", {"title": "x", "category_id": -(10**20)})):
+        resp = await admin.post(path, json=body)
+        assert resp.status == 422, (path, resp.body)
+        assert resp.error_code == "validation_error"
 
 
 async def test_non_ascii_csrf_token_is_refused_not_crashing(admin: Client) -> None:

@@ -1,11 +1,13 @@
-"""Rules for every text field of every request, checked once after decoding.
+"""Rules for every value of every request, checked once after decoding.
 
-msgspec checks types, lengths and patterns as it decodes; two rules it cannot express
+msgspec checks types, lengths and patterns as it decodes; the rules it cannot express
 are checked here, walking the decoded value beside its declared type:
 
 - no text may hold a NUL character (PostgreSQL cannot store one; nothing needs one);
 - a text field that must not be empty (``min_length`` of 1 or more) must not be blank
-  either: "   " is no title.
+  either: "   " is no title;
+- an integer must fit in 64 bits (what the databases and the search index hold) unless
+  its declared bounds say otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import msgspec.inspect as mi
 
 from server.errors import ValidationFailed
 
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _SEQUENCES = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)
 
 
@@ -26,11 +29,12 @@ def _info(kind: Any) -> mi.Type:
     return mi.type_info(kind)
 
 
-def check_text(value: Any, kind: Any, *, where: str = "$") -> None:
-    """Check the text rules on ``value``, decoded as ``kind``.
+def check_values(value: Any, kind: Any, *, where: str = "$") -> None:
+    """Check the rules above on ``value``, decoded as ``kind``.
 
     Raises:
-        ValidationFailed: a NUL character anywhere, or a blank required text.
+        ValidationFailed: a NUL character anywhere, a blank required text, or an
+            integer beyond 64 bits.
     """
     try:
         _walk(value, _info(kind), where)
@@ -58,6 +62,10 @@ def _walk(value: Any, info: mi.Type, where: str) -> None:
             check_plain(value, where=where)
             if (info.min_length or 0) > 0 and not value.strip():
                 raise ValidationFailed(f"{where} must not be blank")
+        return
+    if isinstance(info, mi.IntType):
+        if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+            raise ValidationFailed(f"{where} is out of range (64-bit integers)")
         return
     if isinstance(info, mi.StructType):
         for field in info.fields:
@@ -92,6 +100,8 @@ def _fits(value: Any, info: mi.Type) -> bool:
         info = info.type
     if isinstance(info, mi.StrType):
         return isinstance(value, str)
+    if isinstance(info, mi.IntType):
+        return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(info, mi.StructType):
         return isinstance(value, info.cls)
     if isinstance(info, (*_SEQUENCES, mi.TupleType)):
@@ -105,6 +115,8 @@ def _walk_any(value: Any, where: str) -> None:
     """Check untyped JSON (``Any`` fields) for NUL characters, keys included."""
     if isinstance(value, str):
         check_plain(value, where=where)
+    elif isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+        raise ValidationFailed(f"{where} is out of range (64-bit integers)")
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
