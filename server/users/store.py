@@ -16,6 +16,7 @@ from server.errors import Conflict, NotFound, ValidationFailed
 from server.users.schemas import USERNAME_PATTERN, Group, User
 
 USERNAME_RE = re.compile(USERNAME_PATTERN)
+SYSTEM_USERNAME_RE = re.compile(r"system:[a-z0-9][a-z0-9._-]{0,56}")
 
 
 def record(conn: Connection, *, actor_id: int | None, action: str, target_type: str,
@@ -99,15 +100,21 @@ def count_users(conn: Connection) -> int:
 
 
 def create_user(conn: Connection, *, username: str, display_name: str, role: str,
-                email: str | None, password_hash: str | None, now: dt.datetime) -> int:
+                email: str | None, password_hash: str | None, now: dt.datetime,
+                system: bool = False) -> int:
     """Insert a user and return its id.
 
     Raises:
         ValidationFailed: the user name breaks the rules (lower case, so that user names
             are unique case-insensitively; whoever creates the user: API, CLI, sync).
+            ``system`` accounts (the server's own, e.g. health monitoring) are named
+            "system:<name>", which no person's name can be.
         Conflict: the user name is taken.
     """
-    if not USERNAME_RE.fullmatch(username):
+    if system:
+        if not SYSTEM_USERNAME_RE.fullmatch(username):
+            raise ValueError(f"system account name {username!r} is not system:<name>")
+    elif not USERNAME_RE.fullmatch(username):
         raise ValidationFailed(f"user name {username!r} must be lower-case letters, digits "
                                "and . _ @ - (starting with a letter or digit)")
     exists = conn.execute(sa.select(users.c.id).where(users.c.username == username)).first()

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, RunningServer, start_server
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # Streams and WebSockets never answer a plain request; they have their own tests.
 SKIP_PATHS = {"/api/v1/stream", "/api/v1/agent/ws", "/api/v1/remote-sessions/{session_id}/ws"}
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
