@@ -82,7 +82,8 @@ def _serve(data: Path) -> Iterator[Target]:
     server: RunningServer = started["server"]
     http = requests.Session()
     http.trust_env = False  # no proxies or CA bundles from the environment
-    http.verify = str(server.ssl_context and server.tls.ca_file)  # type: ignore[union-attr]
+    assert server.tls is not None and server.tls.ca_file is not None
+    http.verify = str(server.tls.ca_file)  # the server's own CA only
     try:
         yield Target(server=server, loop=loop, http=http)
     finally:
