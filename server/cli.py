@@ -22,12 +22,14 @@ from server.auth.identity import ROLES
 from server.auth.passwords import generate_password, hash_password, password_problem
 from server.bootstrap import ensure_admin, prepare_tls
 from server.db import migrate
+from server.db.names import fold
 from server.db.schema import groups, utcnow
 from server.devices import enrollment
 from server.devices.views import install_command
 from server.errors import ApiError
 from server.gc_policy import GcPolicy
 from server.settings import Settings, SettingsError, load
+from server.slow_clients import AppRunner
 from server.tls import TlsError, TlsInfo, server_context, shrink_asyncio_tls_buffers
 from server.users import store
 
@@ -97,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("could not shrink asyncio's TLS buffers; each connection keeps 256 KiB")
 
     async def serve() -> None:
-        runner = web.AppRunner(app, access_log=logging.getLogger("deskmate.access"),
+        runner = AppRunner(app, access_log=logging.getLogger("deskmate.access"),
                                handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
@@ -233,7 +235,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             group_id = None
             if args.group:
                 row = conn.execute(sa.select(groups.c.id).where(
-                    sa.func.lower(groups.c.name) == args.group.lower())).first()
+                    groups.c.name_key == fold(args.group))).first()
                 if row is None:
                     raise SettingsError(f"no group named {args.group!r}")
                 group_id = row.id

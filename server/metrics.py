@@ -32,6 +32,10 @@ class Metrics:
         self.auth_failures = Counter(
             "deskmate_auth_failures_total", "Refused logins, tokens and agent logins",
             ["reason"], registry=self.registry)
+        self.slow_heads = Counter(
+            "deskmate_http_slow_heads_total",
+            "Connections closed for not sending a complete request head within "
+            "request_head_timeout (slowloris)", registry=self.registry)
         self.agents_connected = Gauge(
             "deskmate_agents_connected", "Authenticated agent connections",
             registry=self.registry)

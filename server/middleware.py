@@ -12,6 +12,7 @@ from aiohttp import web
 
 from server.api.routing import json_response
 from server.auth import credentials
+from server.db.database import is_unique_violation
 from server.db.schema import utcnow
 from server.errors import HTTP_STATUS_CODES, ApiError, Unauthorized
 from server.keys import CLIENT_IP, DATABASE, IDENTITY, METRICS, SETTINGS
@@ -65,7 +66,14 @@ async def error_middleware(request: web.Request, handler: _Handler) -> web.Strea
                        f"{request.app[SETTINGS].max_body_bytes} bytes")
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return _error_response(exc.status, code, message, headers)
-    except Exception:
+    except Exception as exc:
+        if is_unique_violation(exc):
+            # Checked before writing, so this is a duplicate written at the same moment
+            # (on another node) or a check that missed a spelling: a conflict either way.
+            log.warning("duplicate refused by the database on %s %s: %s", request.method,
+                        request.path, getattr(exc, "orig", exc))
+            return _error_response(409, "conflict",
+                                   "a record with this name or key exists already")
         incident = secrets.token_hex(6)
         log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
         return _error_response(500, "internal_error",

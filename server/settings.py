@@ -108,6 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Longest lifetime of an API token, in days; older tokens stop working.",
     ),
     Setting("max_body_bytes", int, 1_048_576, "Largest request body accepted, in bytes."),
+    Setting(
+        "request_head_timeout", float, 20.0,
+        "Seconds a client has to send a request's line and headers, from their first byte "
+        "(from connecting, for a connection's first request); a connection that takes "
+        "longer is closed (slowloris). 0: no limit.",
+    ),
     Setting("page_size_max", int, 200, "Largest page a list endpoint returns."),
     Setting(
         "priority_matrix", str, "1 2 3 / 2 3 4 / 3 4 5",
@@ -199,6 +205,7 @@ class Settings:
     password_checks_max: int
     api_token_max_days: int
     max_body_bytes: int
+    request_head_timeout: float
     page_size_max: int
     priority_matrix: str
     reopen_window_days: int
@@ -263,6 +270,10 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
             if isinstance(value, bool):
                 raise ValueError(value)
             return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
         if kind is list:
             if isinstance(value, list):
                 return [str(v) for v in value]
@@ -293,7 +304,8 @@ def _validate(values: dict[str, Any]) -> None:
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
-    for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days"):
+    for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days",
+                 "request_head_timeout"):
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
     _validate_mail(values)

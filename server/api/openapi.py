@@ -16,9 +16,11 @@ router = Router("system")
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
+    "additionalProperties": False,
     "properties": {"error": {
         "type": "object",
         "required": ["code", "message"],
+        "additionalProperties": False,
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
     }},
 }
@@ -40,6 +42,9 @@ def _error_responses(endpoint: Endpoint) -> dict[str, Any]:
         out["404"] = ref
     if endpoint.limited:
         out["429"] = {"$ref": "#/components/responses/RateLimited"}
+    # Any other refusal (409 conflict, 429 rate limited, a rule of the endpoint's own)
+    # has the same shape.
+    out["4XX"] = ref
     return out
 
 
@@ -96,10 +101,11 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         elif e.status == 204:
             op["responses"]["204"] = {"description": "done; no content"}
         else:
+            kind = "object" if e.produces == "application/json" else "string"
             op["responses"][str(e.status)] = {
                 "description": e.summary,
-                "content": {e.produces: {"schema": {
-                    "type": "object" if e.produces == "application/json" else "string"}}},
+                "content": {media: {"schema": {"type": kind}}
+                            for media in e.produces.split(", ")},
             }
         if e.roles:
             op["security"] = [{"session": []}, {"bearer": []}]

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from server.api.rules import check_plain, check_values
 from server.auth.identity import SAFE_METHODS, Identity, Role, check_csrf
 from server.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from server.keys import IDENTITY, SETTINGS
@@ -72,7 +73,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     csrf_exempt: bool = False
-    produces: str = "application/json"
+    produces: str = "application/json"  # several: "image/png, text/plain"
     upload: bool = False  # the handler reads a multipart/form-data body itself
     limited: bool = False  # may answer 429 rate_limited with Retry-After
 
@@ -116,7 +117,7 @@ async def _read_body(request: web.Request, kind: type) -> Any:
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object", code="invalid_json")
     try:
-        return _decoder(kind).decode(raw)
+        body = _decoder(kind).decode(raw)
     except msgspec.ValidationError as exc:
         # msgspec validates while parsing, so a truncated body can fail on a field
         # first; report malformed JSON as such (checked on this error path only).
@@ -124,6 +125,14 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         raise ValidationFailed(str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+    except RecursionError as exc:  # msgspec recurses per nesting level
+        raise _too_deep() from exc
+    check_values(body, kind)
+    return body
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest("malformed JSON: nested too deeply", code="invalid_json")
 
 
 def _check_well_formed(raw: bytes) -> None:
@@ -131,6 +140,8 @@ def _check_well_formed(raw: bytes) -> None:
         msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
 
 
 def _read_query(request: web.Request, kind: type | None) -> Any:
@@ -148,9 +159,11 @@ def _read_query(request: web.Request, kind: type | None) -> Any:
             raise ValidationFailed(f"query parameter {key!r} given more than once")
         raw[key] = values[0]
     try:
-        return msgspec.convert(raw, kind, strict=False)
+        query: Any = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
         raise ValidationFailed(f"query: {exc}") from exc
+    check_values(query, kind, where="query")
+    return query
 
 
 def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -166,6 +179,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 check_csrf(request, identity)
         params: dict[str, int | str] = {}
         for name, value in request.match_info.items():
+            check_plain(value, where=f"path parameter {name!r}")
             params[name] = int(value) if name in endpoint.int_params else value
         query = _read_query(request, endpoint.query)
         body = await _read_body(request, endpoint.body) if endpoint.body else None

@@ -132,3 +132,13 @@ class Database:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Return True if ``exc`` is the database refusing a duplicate of a unique key."""
+    if not isinstance(exc, sa.exc.IntegrityError):
+        return False
+    # PostgreSQL: SQLSTATE 23505; SQLite: "UNIQUE constraint failed: ..." (no code).
+    if getattr(exc.orig, "sqlstate", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)

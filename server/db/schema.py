@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from server.db.names import folded
+
 metadata = sa.MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,6 +41,18 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
 
 
+def unique_under(table: str, parent: str) -> tuple[sa.Index, sa.Index]:
+    """Return indexes making ``name_key`` unique among rows with the same ``parent``.
+
+    NULL parents (top level) are distinct to a plain unique index on both databases, so
+    the top level gets its own partial one.
+    """
+    top = sa.text(f"{parent} IS NULL")
+    return (sa.Index(f"uq_{table}_{parent}_name_key", parent, "name_key", unique=True),
+            sa.Index(f"uq_{table}_top_name_key", "name_key", unique=True,
+                     sqlite_where=top, postgresql_where=top))
+
+
 def utcnow() -> dt.datetime:
     """Return the current time as an aware UTC datetime."""
     return dt.datetime.now(dt.UTC)
@@ -62,6 +76,7 @@ groups = sa.Table(
     "groups", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.Column("description", sa.String(1000), nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     # Tickets given to the group without an assignee go to a member: "none",
@@ -70,6 +85,7 @@ groups = sa.Table(
     sa.Column("last_assigned_id", sa.Integer, nullable=True),
     # Approves service requests whose catalog item asks for "the group's manager".
     sa.Column("manager_id", sa.Integer, nullable=True),
+    sa.Index("uq_groups_name_key", "name_key", unique=True),
 )
 
 group_members = sa.Table(
@@ -225,7 +241,9 @@ categories = sa.Table(
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("categories.id", ondelete="CASCADE"),
               nullable=True),
     sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.UniqueConstraint("parent_id", "name", name="uq_categories_parent_id_name"),
+    *unique_under("categories", "parent_id"),
 )
 
 ticket_counters = sa.Table(
@@ -368,6 +386,7 @@ catalog_items = sa.Table(
     "catalog_items", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("fields", sa.JSON, nullable=False),
     # none, approver (approver_id) or group_manager (the fulfilling group's manager)
@@ -378,4 +397,5 @@ catalog_items = sa.Table(
               nullable=True),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("uq_catalog_items_name_key", "name_key", unique=True),
 )

@@ -97,7 +97,7 @@ def unknown_user(conn: Connection, device_id: int, now: dt.datetime) -> int:
     user_id = user_store.create_user(conn, username=name,
                                      display_name=f"Unknown user (device {uid[:8]})",
                                      role="requester", email=None, password_hash=None,
-                                     now=now)
+                                     now=now, system=True)
     user_store.record(conn, actor_id=None, action="user.create", target_type="user",
                       target_id=user_id, now=now, username=name, role="requester",
                       source="device_placeholder", device_id=device_id)

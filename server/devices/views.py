@@ -10,7 +10,7 @@ from aiohttp import web
 from msgspec import UNSET
 
 from server.agents.connection import agent_websocket
-from server.api.pagination import decode_cursor, encode_cursor
+from server.api.pagination import INT, decode_cursor, encode_cursor
 from server.api.routing import ADMIN, PUBLIC, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.devices import enrollment, store
@@ -162,9 +162,7 @@ async def list_devices(req: ApiRequest) -> DevicePage:
     limit = page_limit(req.app, q.limit)
     after = 0
     if q.cursor is not None:
-        (after,) = decode_cursor(q.cursor, arity=1)
-        if not isinstance(after, int):
-            raise ValidationFailed(f"invalid cursor {q.cursor!r}", code="invalid_cursor")
+        (after,) = decode_cursor(q.cursor, INT)
     filters = {"q": q.q, "os": q.os, "software": q.software,
                "software_version": q.software_version, "serial": q.serial, "user": q.user,
                "group_id": q.group_id, "revoked": q.revoked, "online": q.online,
@@ -229,9 +227,7 @@ async def device_changes(req: ApiRequest) -> ChangePage:
     limit = page_limit(req.app, q.limit)
     before = None
     if q.cursor is not None:
-        (before,) = decode_cursor(q.cursor, arity=1)
-        if not isinstance(before, int):
-            raise ValidationFailed(f"invalid cursor {q.cursor!r}", code="invalid_cursor")
+        (before,) = decode_cursor(q.cursor, INT)
 
     def run(conn: Any) -> list[Any]:
         store.get_device_row(conn, device_id)

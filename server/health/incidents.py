@@ -54,7 +54,8 @@ def _monitoring_user(conn: Connection, now: dt.datetime) -> int:
     if row is not None:
         return int(row.id)
     return user_store.create_user(conn, username=MONITORING_USER, display_name="Health monitoring",
-                                  role="requester", email=None, password_hash=None, now=now)
+                                  role="requester", email=None, password_hash=None, now=now,
+                                  system=True)
 
 
 def _open(conn: Connection, *, device: Any, check: Any, result: p.HealthResult,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from server.db.names import fold
 from shared import protocol as p
 
 NUMERIC = frozenset({"disk", "memory", "cpu"})
@@ -47,12 +48,12 @@ def validate(kind: str, target: str, warning: float | None, critical: float | No
 def applicable(rows: Iterable[Any], group_id: int | None) -> list[Any]:
     """Return the enabled checks of a device in ``group_id``: its group's, then defaults.
 
-    A group check replaces the default check of the same name.
+    A group check replaces the default check of the same name (compared case-folded).
     """
     rows = [r for r in rows if r.enabled]
     own = [r for r in rows if group_id is not None and r.group_id == group_id]
-    names = {r.name for r in own}
-    defaults = [r for r in rows if r.group_id is None and r.name not in names]
+    names = {fold(r.name) for r in own}
+    defaults = [r for r in rows if r.group_id is None and fold(r.name) not in names]
     return sorted(own + defaults, key=lambda r: (r.name, r.id))
 
 

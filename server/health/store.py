@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold, with_key
 from server.db.schema import devices, groups, tickets
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.health import policy
@@ -56,7 +57,7 @@ def get_check(conn: Connection, check_id: int) -> Any:
 
 def _check_name_free(conn: Connection, group_id: int | None, name: str,
                      except_id: int | None = None) -> None:
-    where = [health_checks.c.name == name,
+    where = [health_checks.c.name_key == fold(name),
              health_checks.c.group_id.is_(None) if group_id is None
              else health_checks.c.group_id == group_id]
     if except_id is not None:
@@ -106,7 +107,7 @@ def update_check(conn: Connection, check_id: int, changes: dict[str, Any],
     _validate(values)
     if "name" in changes:
         _check_name_free(conn, row.group_id, changes["name"], except_id=check_id)
-    changes = {**changes, "target": values["target"]}
+    changes = with_key({**changes, "target": values["target"]})
     conn.execute(health_checks.update().where(health_checks.c.id == check_id)
                  .values(**changes, updated_at=now))
     return get_check(conn, check_id)
@@ -176,7 +177,7 @@ def prune_states(conn: Connection, device_ids: list[int] | None = None) -> int:
             sa.and_(check.c.group_id.is_not(None),
                     sa.or_(device_group.is_(None), check.c.group_id != device_group)),
             sa.and_(check.c.group_id.is_(None), sa.exists(sa.select(override.c.id).where(
-                override.c.group_id == device_group, override.c.name == check.c.name,
+                override.c.group_id == device_group, override.c.name_key == check.c.name_key,
                 override.c.enabled.is_(True))))))
     query = (device_health.update().where(sa.exists(stale), device_health.c.state != "unknown")
              .values(state="unknown", message="no longer applies to this device"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from server.db.schema import UTCDateTime, metadata
+from server.db.names import folded
+from server.db.schema import UTCDateTime, metadata, unique_under
 
 health_checks = sa.Table(
     "health_checks", metadata,
@@ -16,6 +17,7 @@ health_checks = sa.Table(
     sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"),
               nullable=True, index=True),
     sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.Column("kind", sa.String(16), nullable=False),  # disk, memory, cpu, service, process
     sa.Column("target", sa.String(255), nullable=False),
     sa.Column("warning", sa.Float, nullable=True),
@@ -28,6 +30,7 @@ health_checks = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    *unique_under("health_checks", "group_id"),
 )
 
 device_health = sa.Table(

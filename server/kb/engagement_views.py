@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.pagination import decode_cursor, encode_cursor
+from server.api.pagination import INT, decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.errors import NotFound, ValidationFailed
@@ -85,9 +85,7 @@ async def kb_stats(req: ApiRequest) -> StatsPage:
     q: StatsQuery = req.query
     after = None
     if q.cursor:
-        (after,) = decode_cursor(q.cursor, arity=1)
-        if not isinstance(after, int):
-            raise ValidationFailed("invalid cursor for this list", code="invalid_cursor")
+        (after,) = decode_cursor(q.cursor, INT)
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
         lambda c: engagement.stats(c, after=after, limit=limit))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import tantivy
 
+from server.db.names import fold
 from server.kb.render import MARK_END, MARK_START
 from server.kb.search_query import Clause
 
@@ -208,7 +209,7 @@ class SearchIndex:
         if filters.category_id is not None:
             parts.append(self._filter("category", filters.category_id))
         if filters.tag is not None:
-            parts.append(self._filter("tags", filters.tag.lower()))
+            parts.append(self._filter("tags", fold(filters.tag)))
         return tantivy.Query.boolean_query(parts)
 
     def search(self, clauses: list[Clause], filters: Filters, *, offset: int, limit: int,

@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold, fold_tags
 from server.db.schema import users
-from server.errors import NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.kb import search
 from server.kb.render import to_html
 from server.kb.schemas import Article, ArticleSummary, Version, VersionInfo
@@ -129,7 +130,7 @@ def check_refs(conn: Connection, *, category_id: int | None = None,
 
 def _set_tags(conn: Connection, article_id: int, tags: list[str]) -> None:
     conn.execute(kb_article_tags.delete().where(kb_article_tags.c.article_id == article_id))
-    clean = sorted({t.lower() for t in tags})
+    clean = fold_tags(tags)
     if clean:
         conn.execute(kb_article_tags.insert(),
                      [{"article_id": article_id, "tag": t} for t in clean])
@@ -184,7 +185,7 @@ def update_article(conn: Connection, article_id: int, changes: dict[str, Any], *
     tags_changed = False
     if "tags" in changes:
         before = _tags_of(conn, [article_id])[article_id]
-        after = sorted({t.lower() for t in changes["tags"]})
+        after = fold_tags(changes["tags"])
         if before != after:
             _set_tags(conn, article_id, after)
             tags_changed = True
@@ -216,7 +217,7 @@ def list_articles(conn: Connection, viewer: Viewer, *, category_id: int | None,
             query = query.where(column == value)
     if tag is not None:
         query = query.where(kb_articles.c.id.in_(sa.select(kb_article_tags.c.article_id)
-                                                 .where(kb_article_tags.c.tag == tag.lower())))
+                                                 .where(kb_article_tags.c.tag == fold(tag))))
     if after is not None:
         query = query.where(kb_articles.c.id < after)
     rows = list(conn.execute(query.order_by(kb_articles.c.id.desc()).limit(limit + 1)))
@@ -305,16 +306,17 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """Insert a category.
 
     Raises:
-        ValidationFailed: the parent does not exist or the name is taken under it.
+        ValidationFailed: the parent does not exist.
+        Conflict: the name is taken under it (compared case-folded).
     """
     if parent_id is not None and conn.execute(sa.select(kb_categories.c.id).where(
             kb_categories.c.id == parent_id)).first() is None:
         raise ValidationFailed(f"parent_id: no knowledge-base category with id {parent_id}")
     taken = conn.execute(sa.select(kb_categories.c.id).where(
-        kb_categories.c.name == name,
+        kb_categories.c.name_key == fold(name),
         kb_categories.c.parent_id.is_(None) if parent_id is None
         else kb_categories.c.parent_id == parent_id)).first()
     if taken is not None:
-        raise ValidationFailed(f"a category {name!r} exists there already", code="conflict")
+        raise Conflict(f"a category {name!r} exists there already")
     return int(conn.execute(kb_categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from server.db.schema import UTCDateTime, metadata
+from server.db.names import folded
+from server.db.schema import UTCDateTime, metadata, unique_under
 
 kb_categories = sa.Table(
     "kb_categories", metadata,
@@ -17,7 +18,9 @@ kb_categories = sa.Table(
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("kb_categories.id", ondelete="CASCADE"),
               nullable=True),
     sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.UniqueConstraint("parent_id", "name", name="uq_kb_categories_parent_id_name"),
+    *unique_under("kb_categories", "parent_id"),
 )
 
 kb_articles = sa.Table(

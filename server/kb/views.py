@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from server.api.pagination import decode_cursor, encode_cursor
+from server.api.pagination import INT, OFFSET, decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.errors import ValidationFailed
@@ -117,9 +117,7 @@ async def list_articles(req: ApiRequest) -> ArticlePage:
     q: ArticleQuery = req.query
     after = None
     if q.cursor:
-        (after,) = decode_cursor(q.cursor, arity=1)
-        if not isinstance(after, int):
-            raise ValidationFailed("invalid cursor for this list", code="invalid_cursor")
+        (after,) = decode_cursor(q.cursor, INT)
     limit = page_limit(req.app, q.limit)
     me = viewer(req)
     items, last = await req.app[DATABASE].read(lambda c: store.list_articles(
@@ -237,9 +235,7 @@ async def search_articles(req: ApiRequest) -> SearchPage:
     q: SearchQuery = req.query
     offset = 0
     if q.cursor:
-        (offset,) = decode_cursor(q.cursor, arity=1)
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValidationFailed("invalid cursor for this search", code="invalid_cursor")
+        (offset,) = decode_cursor(q.cursor, OFFSET)
     limit = page_limit(req.app, q.limit, default=20)
     me, index = viewer(req), _index(req)
     found, more = await req.app[DATABASE].read(lambda c: store.search_articles(

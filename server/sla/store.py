@@ -9,6 +9,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold
 from server.db.schema import categories, groups
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.sla import retarget
@@ -65,7 +66,7 @@ def calendar_row(conn: Connection, calendar_id: int) -> Any:
 
 
 def _name_taken(conn: Connection, table: sa.Table, name: str, own_id: int | None) -> None:
-    query = sa.select(table.c.id).where(table.c.name == name)
+    query = sa.select(table.c.id).where(table.c.name_key == fold(name))
     if own_id is not None:
         query = query.where(table.c.id != own_id)
     if conn.execute(query).first() is not None:
@@ -87,6 +88,7 @@ def save_calendar(conn: Connection, calendar_id: int | None, changes: dict[str, 
     values["name"] = values["name"].strip()
     if not values["name"]:
         raise ValidationFailed("name must not be blank")
+    values["name_key"] = fold(values["name"])
     values["holidays"] = sorted(set(values["holidays"]))
     values["recurring_holidays"] = sorted(set(values["recurring_holidays"]))
     check_calendar(values)
@@ -248,6 +250,7 @@ def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any]
     values["name"] = values["name"].strip()
     if not values["name"]:
         raise ValidationFailed("name must not be blank")
+    values["name_key"] = fold(values["name"])
     _check_policy(conn, values)
     _name_taken(conn, sla_policies, values["name"], policy_id)
     if values["fallback"]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from server.db.names import folded
 from server.db.schema import UTCDateTime, metadata
 
 sla_calendars = sa.Table(
     "sla_calendars", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.Column("tz", sa.String(64), nullable=False),
     # {"0": [["09:00", "17:00"]], ...}: weekday 0 (Monday) .. 6 -> local intervals
     sa.Column("hours", sa.JSON, nullable=False),
@@ -22,12 +24,14 @@ sla_calendars = sa.Table(
     sa.Column("recurring_holidays", sa.JSON, nullable=False),  # ["12-25", ...]
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("uq_sla_calendars_name_key", "name_key", unique=True),
 )
 
 sla_policies = sa.Table(
     "sla_policies", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
     sa.Column("position", sa.Integer, nullable=False),  # match order, lowest first
     sa.Column("fallback", sa.Boolean, nullable=False),  # applies when no other matches
     sa.Column("active", sa.Boolean, nullable=False),
@@ -45,6 +49,7 @@ sla_policies = sa.Table(
     sa.Column("escalations", sa.JSON, nullable=False),  # rules, see server.sla.policy
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("uq_sla_policies_name_key", "name_key", unique=True),
 )
 
 sla_clocks = sa.Table(

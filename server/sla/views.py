@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from server.api.pagination import decode_cursor, encode_cursor
+from server.api.pagination import DATETIME, INT, decode_cursor, encode_cursor
 from server.api.routing import ADMIN, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
-from server.errors import BadRequest, ValidationFailed
+from server.errors import ValidationFailed
 from server.keys import DATABASE, SLA_ENGINE
 from server.sla import reports, store
 from server.sla.schemas import (
@@ -224,11 +224,8 @@ async def compliance_csv(req: ApiRequest) -> web.Response:
 def _after(cursor: str | None) -> tuple[dt.datetime, int] | None:
     if cursor is None:
         return None
-    key = decode_cursor(cursor, arity=2)
-    try:
-        return dt.datetime.fromisoformat(key[0]), int(key[1])
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(f"invalid cursor {cursor!r}", code="invalid_cursor") from exc
+    breached_at, clock_id = decode_cursor(cursor, DATETIME, INT)
+    return breached_at, clock_id
 
 
 @router.route("GET", "/api/v1/sla/reports/breaches", roles=STAFF,

@@ -9,8 +9,7 @@ import re
 import secrets
 from pathlib import Path
 
-from aiohttp import BodyPartReader
-
+from server.api.uploads import FormPart
 from server.errors import ApiError, ValidationFailed
 
 # What may be attached, recognised by the file's first bytes (never the client's word).
@@ -24,6 +23,8 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"PK\x03\x04", 0, "application/zip"),
 )
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# What a download may be served as (the OpenAPI document lists them).
+SERVED_TYPES = ", ".join([*dict.fromkeys(kind for _, _, kind in _MAGIC), "text/plain"])
 CHUNK = 64 * 1024
 
 
@@ -68,7 +69,7 @@ def safe_filename(name: str | None) -> str:
     return base or "attachment"
 
 
-async def receive(part: BodyPartReader, directory: Path, *,
+async def receive(part: FormPart, directory: Path, *,
                   limit: int) -> tuple[str, int, str, Path]:
     """Stream one uploaded part to a temporary file; return (sha256, size, type, path).
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from msgspec import UNSET, Meta, Struct, UnsetType
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold
 from server.db.schema import catalog_items, groups, tickets, users
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.users.schemas import Strict
@@ -154,7 +155,7 @@ def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> 
             sa.select(groups.c.id).where(groups.c.id == body.group_id)).first() is None:
         raise ValidationFailed(f"group_id: no group with id {body.group_id}")
     if conn.execute(sa.select(catalog_items.c.id)
-                    .where(catalog_items.c.name == body.name)).first() is not None:
+                    .where(catalog_items.c.name_key == fold(body.name))).first() is not None:
         raise Conflict(f"a request type named {body.name!r} exists")
     return int(conn.execute(catalog_items.insert().values(
         name=body.name, description=body.description,

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.auth.identity import STAFF_ROLES
+from server.api.pagination import DATETIME, FLAG, FLOAT, INT, OPTIONAL_DATETIME, KeyKind
+from server.db.names import fold, fold_tags
 from server.db.schema import (
     categories,
     devices,
@@ -25,7 +27,7 @@ from server.db.schema import (
     users,
     utcnow,
 )
-from server.errors import BadRequest, NotFound, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.mail import outbox as mail_outbox
 from server.sla import tracking as sla_tracking
 from server.tickets import kind_change, lifecycle
@@ -195,7 +197,7 @@ def _set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> Non
 
 def _set_tags(conn: Connection, ticket_id: int, tags: list[str]) -> None:
     conn.execute(ticket_tags.delete().where(ticket_tags.c.ticket_id == ticket_id))
-    clean = sorted({t.lower() for t in tags})
+    clean = fold_tags(tags)
     if clean:
         conn.execute(ticket_tags.insert(), [{"ticket_id": ticket_id, "tag": t} for t in clean])
 
@@ -455,9 +457,20 @@ class ListFilters:
     view: str | None = None
 
 
+def cursor_kinds(sort: str, *, searching: bool) -> tuple[KeyKind, ...]:
+    """Return the kinds of the values of a page's sort key (see :func:`list_tickets`)."""
+    if searching:
+        return (FLOAT, INT)  # search rank, id
+    return {"priority": (INT, INT), "due": (FLAG, OPTIONAL_DATETIME, INT),
+            "-updated": (DATETIME, INT)}.get(sort, (INT,))
+
+
 def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any] | None,
                  limit: int) -> tuple[list[Ticket], list[Any] | None]:
-    """Return a page of tickets and the sort key of its last row (None at the end)."""
+    """Return a page of tickets and the sort key of its last row (None at the end).
+
+    ``after`` is a sort key returned before, of :func:`cursor_kinds` (decoded and checked).
+    """
     # Sort and page over the key columns only; whole rows are read for the page alone
     # (a search may sort thousands of candidates).
     query = sa.select(tickets.c.id, tickets.c.priority, tickets.c.updated_at,
@@ -539,7 +552,7 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             ticket_devices.c.device_id == f.device_id)))
     if f.tag is not None:
         query = query.where(tickets.c.id.in_(sa.select(ticket_tags.c.ticket_id).where(
-            ticket_tags.c.tag == f.tag.lower())))
+            ticket_tags.c.tag == fold(f.tag))))
     # Keyset pagination: the sort key always ends in the unique id.
     if rank is not None:
         keys: list[Any] = [rank, tickets.c.id]
@@ -563,22 +576,13 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
     else:
         keys, order, ascending = [tickets.c.id], [tickets.c.id.desc()], [False]
     if after is not None:
-        if len(after) != len(keys):
-            raise ValidationFailed("invalid cursor for this sort", code="invalid_cursor")
-        values = list(after)
-        if keys[0] is tickets.c.updated_at:
-            values[0] = dt.datetime.fromisoformat(values[0])
+        # Checked against cursor_kinds(sort, searching) by the caller.
+        if len(after) != len(keys):  # pragma: no cover - a caller's mistake
+            raise ValueError(f"cursor {after!r} does not fit sort {sort!r}")
         if sort == "due" and rank is None:
-            if (values[0] not in (0, 1) or isinstance(values[0], bool)
-                    or not isinstance(values[2], int) or isinstance(values[2], bool)):
-                raise BadRequest("invalid cursor for this sort", code="invalid_cursor")
-            try:
-                values[1] = None if values[1] is None else dt.datetime.fromisoformat(values[1])
-            except (TypeError, ValueError) as exc:
-                raise BadRequest("invalid cursor for this sort", code="invalid_cursor") from exc
-            query = query.where(_after_due(values[1], int(values[2])))
+            query = query.where(_after_due(after[1], after[2]))
         else:
-            query = query.where(_after(keys, values, ascending))
+            query = query.where(_after(keys, after, ascending))
     rows = list(conn.execute(query.order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -686,7 +690,7 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     if "tags" in changes:
         before_tags = sorted(r.tag for r in conn.execute(
             sa.select(ticket_tags.c.tag).where(ticket_tags.c.ticket_id == ticket_id)))
-        after_tags = sorted({t.lower() for t in changes["tags"]})
+        after_tags = fold_tags(changes["tags"])
         if before_tags != after_tags:
             diff["tags"] = {"before": before_tags, "after": after_tags}
             _set_tags(conn, ticket_id, after_tags)
@@ -772,16 +776,17 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """Insert a category.
 
     Raises:
-        ValidationFailed: the parent does not exist or the name is taken under it.
+        ValidationFailed: the parent does not exist.
+        Conflict: the name is taken under it (compared case-folded).
     """
     if parent_id is not None and conn.execute(
             sa.select(categories.c.id).where(categories.c.id == parent_id)).first() is None:
         raise ValidationFailed(f"parent_id: no category with id {parent_id}")
     taken = conn.execute(sa.select(categories.c.id).where(
-        categories.c.name == name, categories.c.parent_id.is_(None) if parent_id is None
-        else categories.c.parent_id == parent_id)).first()
+        categories.c.name_key == fold(name), categories.c.parent_id.is_(None)
+        if parent_id is None else categories.c.parent_id == parent_id)).first()
     if taken is not None:
-        raise ValidationFailed(f"a category {name!r} exists there already", code="conflict")
+        raise Conflict(f"a category {name!r} exists there already")
     return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]
 

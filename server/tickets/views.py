@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from server.api.pagination import decode_cursor, encode_cursor
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.api.uploads import FormReader
 from server.auth.identity import Identity
 from server.db.schema import attachments as attachments_table
 from server.db.schema import group_members, utcnow
@@ -129,7 +130,8 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
         # Approvers see the requests waiting for them, whoever raised them.
         only_requester=None if me.is_staff or q.view == "awaiting_my_approval" else me.user_id,
         viewer_id=me.user_id, public_only=not me.is_staff, viewer_group_ids=group_ids)
-    after = decode_cursor(q.cursor, arity=None) if q.cursor else None
+    after = (decode_cursor(q.cursor, *store.cursor_kinds(q.sort, searching=bool(q.q)))
+             if q.cursor else None)
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
         lambda c: store.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))
@@ -305,21 +307,18 @@ async def upload_attachment(req: ApiRequest) -> Attachment:
     if row.status in lifecycle.FINAL_STATUSES:
         raise ValidationFailed(f"a {row.status} ticket takes no more attachments",
                                code="invalid_transition")
-    if req.request.content_type != "multipart/form-data":
-        raise web.HTTPUnsupportedMediaType(text="upload as multipart/form-data with a "
-                                                "'file' field")
     settings = req.app[SETTINGS]
     root = settings.data_dir / "attachments"
     internal = False
     received: tuple[str, int, str, Any] | None = None
     filename = "attachment"
     try:
-        reader = await req.request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise ValidationFailed("nested multipart bodies are not accepted")
+        async for part in await FormReader.open(req.request):
             if part.name == "internal":
-                internal = (await part.text()).strip().lower() == "true"
+                value = (await part.text(limit=16)).strip().lower()
+                if value not in ("true", "false"):
+                    raise ValidationFailed("form field 'internal' must be true or false")
+                internal = value == "true"
             elif part.name == "file" and received is None:
                 filename = attachments.safe_filename(part.filename)
                 received = await attachments.receive(part, root,
@@ -381,7 +380,7 @@ async def list_attachments(req: ApiRequest) -> AttachmentList:
 
 
 @router.route("GET", r"/api/v1/attachments/{attachment_id:\d{1,18}}", roles=ANY_USER,
-              summary="Download an attachment", produces="application/octet-stream")
+              summary="Download an attachment", produces=attachments.SERVED_TYPES)
 async def download_attachment(req: ApiRequest) -> web.StreamResponse:
     attachment_id = int(req.params["attachment_id"])
     me = req.user

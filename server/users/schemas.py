@@ -11,7 +11,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from server.auth.identity import Role
 
 # "$(?!\n)": re.search's "$" also matches before a final newline ("rick\n" was a name).
-Username = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$(?!\n)",
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._@-]{0,63}$(?!\n)"
+Username = Annotated[str, Meta(pattern=USERNAME_PATTERN,
                                description="lower-case letters, digits and . _ @ -")]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=200)]
 Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]

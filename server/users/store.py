@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold, with_key
 from server.db.schema import audit_events, group_members, groups, users
 from server.errors import Conflict, NotFound, ValidationFailed
-from server.users.schemas import Group, User
+from server.users.schemas import USERNAME_PATTERN, Group, User
+
+USERNAME_RE = re.compile(USERNAME_PATTERN)
+# The server's own accounts: system:<name> (health monitoring) and unknown:<device uid>
+# (a device's unknown user); the ":" keeps them outside every user-name pattern.
+SYSTEM_USERNAME_RE = re.compile(r"(system|unknown):[a-z0-9][a-z0-9._-]{0,56}")
 
 
 def is_system_username(username: str) -> bool:
@@ -104,12 +111,23 @@ def count_users(conn: Connection) -> int:
 
 
 def create_user(conn: Connection, *, username: str, display_name: str, role: str,
-                email: str | None, password_hash: str | None, now: dt.datetime) -> int:
+                email: str | None, password_hash: str | None, now: dt.datetime,
+                system: bool = False) -> int:
     """Insert a user and return its id.
 
     Raises:
+        ValidationFailed: the user name breaks the rules (lower case, so that user names
+            are unique case-insensitively; whoever creates the user: API, CLI, sync).
+            ``system`` accounts (the server's own, e.g. health monitoring) are named
+            "system:<name>", which no person's name can be.
         Conflict: the user name is taken.
     """
+    if system:
+        if not SYSTEM_USERNAME_RE.fullmatch(username):
+            raise ValueError(f"system account name {username!r} is not system:<name> or unknown:<device uid>")
+    elif not USERNAME_RE.fullmatch(username):
+        raise ValidationFailed(f"user name {username!r} must be lower-case letters, digits "
+                               "and . _ @ - (starting with a letter or digit)")
     exists = conn.execute(sa.select(users.c.id).where(users.c.username == username)).first()
     if exists is not None:
         raise Conflict(f"user name {username!r} is taken")
@@ -182,7 +200,7 @@ def get_group(conn: Connection, group_id: int) -> Group:
 
 
 def _name_taken(conn: Connection, name: str, except_id: int | None = None) -> bool:
-    query = sa.select(groups.c.id).where(sa.func.lower(groups.c.name) == name.lower())
+    query = sa.select(groups.c.id).where(groups.c.name_key == fold(name))
     if except_id is not None:
         query = query.where(groups.c.id != except_id)
     return conn.execute(query).first() is not None
@@ -193,7 +211,7 @@ def create_group(conn: Connection, *, name: str, description: str, now: dt.datet
     """Insert a group and return its id.
 
     Raises:
-        Conflict: the name is taken (case-insensitively).
+        Conflict: the name is taken (compared case-folded, see server.db.names).
     """
     if _name_taken(conn, name):
         raise Conflict(f"group name {name!r} is taken")
@@ -219,7 +237,7 @@ def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> Non
     if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
         raise Conflict(f"group name {values['name']!r} is taken")
     if values:
-        conn.execute(groups.update().where(groups.c.id == group_id).values(**values))
+        conn.execute(groups.update().where(groups.c.id == group_id).values(**with_key(values)))
 
 
 def delete_group(conn: Connection, group_id: int) -> None:

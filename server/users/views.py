@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.pagination import decode_cursor, encode_cursor
+from server.api.pagination import INT, decode_cursor, encode_cursor
 from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.auth import credentials
 from server.auth.passwords import password_problem
@@ -34,10 +34,8 @@ GID = r"{group_id:\d{1,18}}"
 def _after(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    (after,) = decode_cursor(cursor, arity=1)
-    if not isinstance(after, int):
-        raise ValidationFailed(f"invalid cursor {cursor!r}", code="invalid_cursor")
-    return after
+    (after,) = decode_cursor(cursor, INT)
+    return int(after)
 
 
 @router.route("GET", "/api/v1/users", roles=STAFF, summary="List users",

@@ -46,6 +46,11 @@ BAD_BODIES: list[tuple[str, bytes, str, int, str]] = [
     ("array, not object", b"[1, 2]", "application/json", 422, "validation_error"),
     ("unknown field only", b'{"zzz_unknown": 1}', "application/json", 422,
      "validation_error"),
+    ("deeply nested arrays", b"[" * 100_000, "application/json", 400, "invalid_json"),
+    ("deeply nested in a field", b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "application/json", 400, "invalid_json"),
+    ("deeply nested objects", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "application/json",
+     400, "invalid_json"),
     ("form encoding", b"name=x", "application/x-www-form-urlencoded", 415,
      "unsupported_media_type"),
     ("no content type", b'{"name": "x"}', "", 415, "unsupported_media_type"),
@@ -117,7 +122,7 @@ BAD_QUERIES = [
     ("role=root", 422, "validation_error"),
     ("limit=1&limit=2", 422, "validation_error"),
     ("cursor=%25%25not-base64", 400, "invalid_cursor"),
-    ("cursor=WyJ4Il0", 422, "invalid_cursor"),  # a valid encoding of ["x"]
+    ("cursor=WyJ4Il0", 400, "invalid_cursor"),  # a valid encoding of ["x"]
 ]
 
 
@@ -211,10 +216,18 @@ async def test_numbers_too_large_for_the_database_are_refused(admin: Client) -> 
     """Ids and filters beyond 64 bits get a clear 4xx, never a 500."""
     for path, status in (("/api/v1/users/99999999999999999999", 404),
                          ("/api/v1/users?group_id=99999999999999999999", 422),
-                         ("/api/v1/users?ids=99999999999999999999", 422)):
+                         ("/api/v1/users?ids=99999999999999999999", 422),
+                         ("/api/v1/kb/search?q=vpn&category_id=-802501698927913710762590208",
+                          422),
+                         ("/api/v1/tickets?category_id=99999999999999999999", 422)):
         resp = await admin.get(path)
         assert resp.status == status, (path, resp.body)
         resp.error_code  # noqa: B018 - asserts the error shape
+    for path, body in (("/api/v1/tickets", {"title": "x", "category_id": 10**30}),
+                       ("/api/v1/kb/articles", {"title": "x", "category_id": -(10**20)})):
+        resp = await admin.post(path, json=body)
+        assert resp.status == 422, (path, resp.body)
+        assert resp.error_code == "validation_error"
 
 
 async def test_non_ascii_csrf_token_is_refused_not_crashing(admin: Client) -> None:

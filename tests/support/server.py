@@ -16,6 +16,7 @@ from server.app import make_app, open_database
 from server.bootstrap import ensure_admin, prepare_tls
 from server.db.database import Database
 from server.settings import Settings, load
+from server.slow_clients import AppRunner
 from server.tls import TlsInfo, server_context
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -153,7 +154,7 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
         return tls, db, make_app(settings, tls=tls, database=db)
 
     tls, db, app = await asyncio.to_thread(prepare)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     ssl_context = await asyncio.to_thread(server_context, tls) if tls is not None else None
     site = web.TCPSite(runner, "127.0.0.1", settings.port, ssl_context=ssl_context)
