@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from server.auth.identity import STAFF_ROLES
 from server.api.pagination import DATETIME, FLAG, FLOAT, INT, OPTIONAL_DATETIME, KeyKind
+from server.auth.identity import STAFF_ROLES
 from server.db.names import fold, fold_tags
 from server.db.schema import (
     categories,

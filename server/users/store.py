@@ -124,7 +124,8 @@ def create_user(conn: Connection, *, username: str, display_name: str, role: str
     """
     if system:
         if not SYSTEM_USERNAME_RE.fullmatch(username):
-            raise ValueError(f"system account name {username!r} is not system:<name> or unknown:<device uid>")
+            raise ValueError(f"system account name {username!r} is neither system:<name> "
+                             "nor unknown:<device uid>")
     elif not USERNAME_RE.fullmatch(username):
         raise ValidationFailed(f"user name {username!r} must be lower-case letters, digits "
                                "and . _ @ - (starting with a letter or digit)")
