@@ -5,8 +5,8 @@ migrations (synchronous=NORMAL, as the other ticket benchmarks), with a requeste
 technician who both have e-mail addresses:
 
 * writer cost: one write transaction that creates a ticket (assigned to the technician)
-  and adds a public staff reply, through ``server.tickets.store`` — with mail off (the
-  baseline) and with mail on (the same transaction also renders and queues three
+  and adds a public staff reply, through ``server.tickets.creation`` and ``timeline`` —
+  with mail off (the baseline) and with mail on (the same transaction also renders and queues three
   e-mails). Runs alternate in blocks so both see the same machine.
 * delivery: ``--mails`` queued rows drained by the real ``MailSender.run_pass`` over
   ``smtplib`` to a local aiosmtpd server; beside it, the baseline of the same messages
@@ -40,7 +40,7 @@ from server.keys import DATABASE, SETTINGS
 from server.mail import compose, outbox
 from server.mail.sender import MailSender, SmtpConfig
 from server.settings import load
-from server.tickets import store as tickets
+from server.tickets import creation, timeline
 from server.tickets.priority import priority_for
 from server.users import store as users
 
@@ -86,12 +86,12 @@ def writer_cost(db: Database, n: int, requester: int, tech: int) -> None:
     config = outbox.MailConfig(base_url="https://desk.example.org", domain="example.org")
 
     def one(conn: Any) -> None:
-        new = tickets.NewTicket(kind="incident", title="Printer on fire", description="Smoke.",
-                                impact=3, urgency=3, priority=priority_for(3, 3),
-                                category_id=None, requester_id=requester, assignee_id=tech,
-                                group_id=None, device_ids=[], tags=[], source="api")
-        tid = tickets.create_ticket(conn, new, actor_id=requester, now=T0)
-        tickets.add_comment(conn, tid, actor_id=tech, body="On it.", public=True, now=T0)
+        new = creation.NewTicket(kind="incident", title="Printer on fire", description="Smoke.",
+                                 impact=3, urgency=3, priority=priority_for(3, 3),
+                                 category_id=None, requester_id=requester, assignee_id=tech,
+                                 group_id=None, device_ids=[], tags=[], source="api")
+        tid = creation.create_ticket(conn, new, actor_id=requester, now=T0)
+        timeline.add_comment(conn, tid, actor_id=tech, body="On it.", public=True, now=T0)
 
     block = 100
     for start in range(0, n, block):

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import api as api_bench
 import tickets_data
 
-from server.tickets import store
+from server.tickets import listing, search
 
 PASSWORD = "bench-admin-password-1"  # noqa: S105 - a throwaway data directory under /tmp
 OPEN = ("assigned", "in_progress", "new", "pending")
@@ -159,13 +159,13 @@ def raw_reads(db_path: Path, terms: dict[str, str], repeat: int) -> list[Row]:
                  "WHERE tickets_fts MATCH ? ORDER BY rank LIMIT 5000) GROUP BY ticket_id) h "
                  f"ON h.ticket_id = t.id ORDER BY h.rank, t.id LIMIT {PAGE + 1}")
         for label, text in terms.items():
-            words = store.fts_words(text)
+            words = search.fts_words(text)
             with engine.connect() as conn:
-                plan_sql, match = store.search_plan(conn, words, page=PAGE, public_only=False)
+                plan_sql, match = search.search_plan(conn, words, page=PAGE, public_only=False)
             mode = "bm25" if "bm25" in plan_sql else "recency"
             planned = (f"SELECT t.id, h.rank FROM tickets t JOIN ({plan_sql}) h "  # noqa: S608
                        f"ON h.ticket_id = t.id ORDER BY h.rank, t.id LIMIT {PAGE + 1}")
-            old_match = store.fts_match(words, prefix=True)
+            old_match = search.fts_match(words, prefix=True)
             # The naive query takes up to seconds: a few runs show its scale.
             times, out = _timed(lambda m=old_match: db.execute(naive, (m,)).fetchall(),  # type: ignore[misc]
                                 max(3, repeat // 20))
@@ -178,10 +178,10 @@ def raw_reads(db_path: Path, terms: dict[str, str], repeat: int) -> list[Row]:
         requester = db.execute("SELECT requester_id FROM tickets ORDER BY id DESC LIMIT 1"
                                ).fetchone()[0]
         for label in ("common word", "very common word", "typed prefix"):
-            filters = store.ListFilters(q=terms[label], only_requester=requester,
-                                        public_only=True)
+            filters = listing.ListFilters(q=terms[label], only_requester=requester,
+                                          public_only=True)
             with engine.connect() as conn:
-                times, out = _timed(lambda f=filters, c=conn: store.list_tickets(  # type: ignore[misc]
+                times, out = _timed(lambda f=filters, c=conn: listing.list_tickets(  # type: ignore[misc]
                     c, f, sort="-id", after=None, limit=PAGE)[0], repeat)
             rows.append(Row("raw", f"store: a requester searches {label}", times, len(out)))
     finally:

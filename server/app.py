@@ -56,7 +56,7 @@ from server.settings import Settings
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
 from server.tickets import catalog_views, queue_views
-from server.tickets import store as ticket_store
+from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
 from server.users import views as user_views
@@ -96,9 +96,9 @@ async def housekeeping_pass(app: web.Application) -> None:
         log.info("purged %d expired sessions", removed)
     days = app[SETTINGS].auto_close_days
     if days > 0:
-        total, chunk = 0, ticket_store.AUTO_CLOSE_CHUNK
+        total, chunk = 0, ticket_updating.AUTO_CLOSE_CHUNK
         while True:  # in chunks: other writes go in between
-            closed = await app[DATABASE].write(lambda c: ticket_store.auto_close(
+            closed = await app[DATABASE].write(lambda c: ticket_updating.auto_close(
                 c, now=now, after=dt.timedelta(days=days), limit=chunk))
             for row in closed:
                 app[BROKER].publish_ticket(ticket_id=row.id, number=row.number,

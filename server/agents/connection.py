@@ -36,7 +36,7 @@ from server.keys import (
 )
 from server.remote import clipboard as remote_clipboard
 from server.tickets import device_updates, from_agent
-from server.tickets import store as ticket_store
+from server.tickets import reading as ticket_reading
 from server.tickets.priority import parse_matrix
 from shared import agent_auth
 from shared import protocol as p
@@ -191,7 +191,7 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
             c, device_id=link.device_id, message=message, files=files, matrix=matrix, now=now))
         await link.reply(p.encode(p.TicketCreated(id=message.id, ticket_id=ticket_id,
                                                   number=number)))
-        ticket = await app[DATABASE].read(lambda c: ticket_store.get_ticket(c, ticket_id))
+        ticket = await app[DATABASE].read(lambda c: ticket_reading.get_ticket(c, ticket_id))
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=ticket.requester.id, change="created",
                                    public=True)

@@ -19,7 +19,10 @@ from server.db.schema import tickets as ticket_table
 from server.health import policy
 from server.health.store import checks_for_device, open_incident
 from server.health.tables import device_health
-from server.tickets import store as tickets
+from server.tickets import creation as ticket_creation
+from server.tickets import reading as ticket_reading
+from server.tickets import timeline as ticket_timeline
+from server.tickets import updating as ticket_updating
 from server.tickets.priority import priority_for
 from server.users import store as user_store
 from shared import protocol as p
@@ -44,7 +47,7 @@ class TicketChange:
 
 def _ticket_change(conn: Connection, ticket_id: int, change: str, *,
                    public: bool) -> TicketChange:
-    row = tickets.get_row(conn, ticket_id)
+    row = ticket_reading.get_row(conn, ticket_id)
     return TicketChange(ticket_id=ticket_id, number=row.number,
                         requester_id=row.requester_id, change=change, public=public)
 
@@ -69,13 +72,13 @@ def _open(conn: Connection, *, device: Any, check: Any, result: p.HealthResult,
                    "This incident is updated with new readings and "
                    + ("resolved" if check.on_recovery == "resolve" else "noted")
                    + " when the check recovers.")
-    ticket_id = tickets.create_ticket(conn, tickets.NewTicket(
+    ticket_id = ticket_creation.create_ticket(conn, ticket_creation.NewTicket(
         kind="incident", title=title, description=description, impact=impact,
         urgency=urgency, priority=priority_for(impact, urgency, matrix), category_id=None,
         requester_id=requester, assignee_id=None, group_id=None, device_ids=[device.id],
         tags=["monitoring"], source="monitoring"), actor_id=None, now=now)
-    tickets.add_event(conn, ticket_id, actor_id=None, type="health_reading", public=False,
-                      now=now, body=text, changes=_reading(check, result))
+    ticket_timeline.add_event(conn, ticket_id, actor_id=None, type="health_reading", public=False,
+                              now=now, body=text, changes=_reading(check, result))
     return ticket_id
 
 
@@ -105,18 +108,18 @@ def _apply_one(conn: Connection, *, device: Any, check: Any, result: p.HealthRes
         change = _ticket_change(conn, incident_id, "created", public=True)
     elif action == "update":
         assert incident is not None
-        tickets.add_event(conn, incident.id, actor_id=None, type="health_reading",
-                          public=False, now=now, body=text, changes=_reading(check, result))
+        ticket_timeline.add_event(conn, incident.id, actor_id=None, type="health_reading",
+                                  public=False, now=now, body=text, changes=_reading(check, result))
         impact, urgency = policy.impact_urgency(result.state)
         if (impact, urgency) != (incident.impact, incident.urgency):
-            tickets.update_ticket(conn, incident.id, {"impact": impact, "urgency": urgency},
-                                  actor_id=None, now=now, matrix=matrix)
+            ticket_updating.update_ticket(conn, incident.id, {"impact": impact, "urgency": urgency},
+                                          actor_id=None, now=now, matrix=matrix)
         conn.execute(ticket_table.update().where(ticket_table.c.id == incident.id)
                      .values(updated_at=now))
         change = _ticket_change(conn, incident.id, "updated", public=False)
     elif action == "resolve":
         assert incident is not None
-        tickets.update_ticket(conn, incident.id, {
+        ticket_updating.update_ticket(conn, incident.id, {
             "status": "resolved", "resolution_code": RESOLUTION_CODE,
             "resolution_note": f"Recovered automatically. {text}"},
             actor_id=None, now=now, matrix=matrix)
@@ -124,10 +127,10 @@ def _apply_one(conn: Connection, *, device: Any, check: Any, result: p.HealthRes
         incident_id = None
     elif action == "note":
         assert incident is not None
-        tickets.add_event(conn, incident.id, actor_id=None, type="health_recovered",
-                          public=False, now=now,
-                          body=f"The check recovered; the incident stays open. {text}",
-                          changes=_reading(check, result))
+        ticket_timeline.add_event(conn, incident.id, actor_id=None, type="health_recovered",
+                                  public=False, now=now,
+                                  body=f"The check recovered; the incident stays open. {text}",
+                                  changes=_reading(check, result))
         conn.execute(ticket_table.update().where(ticket_table.c.id == incident.id)
                      .values(updated_at=now))
         change = _ticket_change(conn, incident.id, "updated", public=False)

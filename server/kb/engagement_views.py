@@ -26,7 +26,8 @@ from server.kb.engagement_schemas import (
 from server.kb.schemas import Article
 from server.kb.views import viewer
 from server.keys import BROKER, DATABASE
-from server.tickets import store as tickets
+from server.tickets import reading as ticket_reading
+from server.tickets import timeline as ticket_timeline
 from server.tickets.schemas import TicketEvents
 
 router = Router("kb")
@@ -38,7 +39,7 @@ FROM_TICKET_STATUSES = ("resolved", "closed")
 
 def _ticket_row(conn: Any, ticket_id: int, me: store.Viewer) -> Any:
     """Return a ticket row the caller may see (requesters: their own; else 404)."""
-    row = tickets.get_row(conn, ticket_id)
+    row = ticket_reading.get_row(conn, ticket_id)
     if not me.is_staff and me.user_id not in (row.requester_id, row.approver_id):
         raise NotFound(f"no ticket with id {ticket_id}")
     return row
@@ -113,7 +114,7 @@ async def link_article(req: ApiRequest) -> LinkedArticles:
     me = viewer(req)
 
     def run(conn: Any) -> LinkedArticles:
-        tickets.get_row(conn, ticket_id)
+        ticket_reading.get_row(conn, ticket_id)
         store.get_row(conn, article_id, me)
         engagement.link_ticket(conn, ticket_id, article_id, actor_id=me.user_id,
                                now=utcnow())
@@ -139,7 +140,7 @@ async def from_ticket(req: ApiRequest) -> Article:
     me = viewer(req)
 
     def run(conn: Any) -> Article:
-        row = tickets.get_row(conn, ticket_id)
+        row = ticket_reading.get_row(conn, ticket_id)
         if row.status not in FROM_TICKET_STATUSES:
             raise ValidationFailed(f"only a resolved ticket can become an article; "
                                    f"{row.number} is {row.status}", code="invalid_transition")
@@ -176,11 +177,11 @@ async def send_to_ticket(req: ApiRequest) -> TicketEvents:
             lines.append(article.summary)
         lines.append(f"/kb/articles/{article_id}")
         now = utcnow()
-        event_id = tickets.add_comment(conn, ticket_id, actor_id=me.user_id,
-                                       body="\n\n".join(lines), public=True, now=now)
+        event_id = ticket_timeline.add_comment(conn, ticket_id, actor_id=me.user_id,
+                                               body="\n\n".join(lines), public=True, now=now)
         engagement.link_ticket(conn, ticket_id, article_id, actor_id=me.user_id, now=now)
-        events = tickets.events_of(conn, ticket_id, public_only=False)
-        return tickets.get_ticket(conn, ticket_id), TicketEvents(
+        events = ticket_timeline.events_of(conn, ticket_id, public_only=False)
+        return ticket_reading.get_ticket(conn, ticket_id), TicketEvents(
             items=[e for e in events if e.id == event_id])
 
     ticket, created = await req.app[DATABASE].write(run)

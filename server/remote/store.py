@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from server.db.schema import devices, group_members, groups, ticket_devices, tickets, users
 from server.errors import NotFound
 from server.remote.tables import remote_policies, remote_recordings, remote_sessions
-from server.tickets import store as ticket_store
+from server.tickets import timeline as ticket_timeline
 
 EVENT_TYPE = "remote_session"
 
@@ -98,7 +98,7 @@ def create_session(conn: Connection, *, ticket_id: int, device_id: int, technici
         how += "; the session will be recorded"
     elif record_note:
         how += f"; {record_note}"
-    ticket_store.add_event(
+    ticket_timeline.add_event(
         conn, ticket_id, actor_id=technician_id, type=EVENT_TYPE, public=True, now=now,
         body=f"Requested a remote session ({mode}) on {device_name}: {reason} — {how}.",
         changes={"session_id": session_id, "step": "requested", "mode": mode,
@@ -166,9 +166,9 @@ def record_step(conn: Connection, session_id: int, *, actor_id: int | None, step
     if values:
         conn.execute(remote_sessions.update().where(remote_sessions.c.id == session_id)
                      .values(**values))
-    ticket_store.add_event(conn, row.ticket_id, actor_id=actor_id, type=EVENT_TYPE, public=True,
-                           now=now, body=body,
-                           changes={"session_id": session_id, "step": step, **changes})
+    ticket_timeline.add_event(conn, row.ticket_id, actor_id=actor_id, type=EVENT_TYPE, public=True,
+                              now=now, body=body,
+                              changes={"session_id": session_id, "step": step, **changes})
 
 
 def end_unfinished(conn: Connection, now: dt.datetime) -> int:

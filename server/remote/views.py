@@ -30,7 +30,7 @@ from server.remote.schemas import (
     RemoteSessionList,
     SessionCreate,
 )
-from server.tickets import store as ticket_store
+from server.tickets import reading as ticket_reading
 from server.tickets.schemas import UserRef
 from shared import clipboard as clip
 from shared import protocol as p
@@ -110,7 +110,7 @@ def _to_api(row: Any, live: LiveSession | None) -> RemoteSession:
 async def _session_for(req: ApiRequest, session_id: int) -> tuple[Any, LiveSession | None]:
     """Return a session the caller has rights on (404 otherwise, like an unknown id)."""
     row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
-    ticket = await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, row.ticket_id))
+    ticket = await req.app[DATABASE].read(lambda c: ticket_reading.get_row(c, row.ticket_id))
     if not await _may(req, req.user, ticket):
         raise NotFound(f"no remote session with id {session_id}")
     live = req.app[REMOTE].by_id.get(session_id)
@@ -129,7 +129,7 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     body: SessionCreate = req.body
     me = req.user
     app = req.app
-    ticket = await app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    ticket = await app[DATABASE].read(lambda c: ticket_reading.get_row(c, ticket_id))
     if not await _may(req, me, ticket):
         raise Forbidden(NO_RIGHTS)
     if ticket.status not in policy.OPEN_STATUSES:
@@ -196,7 +196,7 @@ async def start_session(req: ApiRequest) -> RemoteSession:
               summary="List a ticket's remote sessions", response=RemoteSessionList)
 async def list_sessions(req: ApiRequest) -> RemoteSessionList:
     ticket_id = int(req.params["ticket_id"])
-    ticket = await req.app[DATABASE].read(lambda c: ticket_store.get_row(c, ticket_id))
+    ticket = await req.app[DATABASE].read(lambda c: ticket_reading.get_row(c, ticket_id))
     # The records name viewers, the socket and the recording: the same people as may
     # open or watch a session (the caller reads the ticket, so 403 hides nothing).
     if not await _may(req, req.user, ticket):
@@ -370,7 +370,7 @@ async def _lost_rights(req: ApiRequest, live: LiveSession, me: Identity) -> str 
 
     def read(conn: Any) -> tuple[Identity | None, Any, set[int]]:
         current = credentials.current_identity(conn, me, now=now)
-        return current, ticket_store.get_row(conn, live.ticket_id), store.group_ids_of(
+        return current, ticket_reading.get_row(conn, live.ticket_id), store.group_ids_of(
             conn, me.user_id)
 
     try:

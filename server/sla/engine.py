@@ -25,7 +25,9 @@ from server.mail import outbox as mail_outbox
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
-from server.tickets import store as ticket_store
+from server.tickets import reading as ticket_reading
+from server.tickets import timeline as ticket_timeline
+from server.tickets import updating as ticket_updating
 from server.tickets.lifecycle import FINAL_STATUSES
 
 log = logging.getLogger("deskmate.sla")
@@ -64,21 +66,21 @@ def matching_rules(policy: Policy | None, clock: str, event: str,
 
 def _escalate(conn: Connection, ticket_id: int, rule: Mapping[str, Any], now: dt.datetime,
               matrix: tuple[tuple[int, int, int], ...]) -> None:
-    ticket = ticket_store.get_row(conn, ticket_id)  # fresh: an earlier rule may have acted
+    ticket = ticket_reading.get_row(conn, ticket_id)  # fresh: an earlier rule may have acted
     if ticket.status in FINAL_STATUSES:
         return
     action = rule["action"]
     if action == "timeline":
-        ticket_store.add_event(conn, ticket_id, actor_id=None, type="sla_escalation",
-                               public=False, now=now, body=rule["note"],
-                               changes={"rule": dict(rule)})
+        ticket_timeline.add_event(conn, ticket_id, actor_id=None, type="sla_escalation",
+                                  public=False, now=now, body=rule["note"],
+                                  changes={"rule": dict(rule)})
     elif action == "reassign" and ticket.group_id != rule["group_id"]:
-        ticket_store.update_ticket(conn, ticket_id, {"group_id": rule["group_id"],
-                                                     "assignee_id": None},
-                                   actor_id=None, now=now, matrix=matrix)
+        ticket_updating.update_ticket(conn, ticket_id, {"group_id": rule["group_id"],
+                                                        "assignee_id": None},
+                                      actor_id=None, now=now, matrix=matrix)
     elif action == "raise_priority" and ticket.priority > 1:
-        ticket_store.update_ticket(conn, ticket_id, {"priority": ticket.priority - 1},
-                                   actor_id=None, now=now, matrix=matrix)
+        ticket_updating.update_ticket(conn, ticket_id, {"priority": ticket.priority - 1},
+                                      actor_id=None, now=now, matrix=matrix)
 
 
 def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
@@ -134,7 +136,7 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
         except ApiError as exc:
             log.warning("SLA escalation %s on ticket %d could not run: %s", rule["action"],
                         ticket_id, exc.message)
-            ticket_store.add_event(
+            ticket_timeline.add_event(
                 conn, ticket_id, actor_id=None, type="sla_escalation", public=False, now=now,
                 body=f"Escalation rule '{rule['action']}' could not run: {exc.message}",
                 changes={"rule": dict(rule), "failed": True})

@@ -10,7 +10,7 @@ from server.api.routing import ADMIN, ANY_USER, ApiRequest, Router
 from server.db.schema import catalog_items, utcnow
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
-from server.tickets import catalog, store
+from server.tickets import catalog, creation, reading, timeline, updating
 from server.tickets.assignment import auto_assignee
 from server.tickets.priority import parse_matrix, priority_for
 from server.tickets.schemas import Ticket, shown_to
@@ -88,7 +88,7 @@ async def request_item(req: ApiRequest) -> Ticket:
         approver = catalog.approver_for(conn, item)
         lines = [f"{f['label']}: {form[f['name']]}" for f in item.fields if f["name"] in form]
         description = "\n".join([body.description, *lines]).strip()
-        ticket_id = store.create_ticket(conn, store.NewTicket(
+        ticket_id = creation.create_ticket(conn, creation.NewTicket(
             kind="service_request", title=body.title or item.name, description=description,
             impact=3, urgency=3, priority=priority_for(3, 3, matrix), category_id=None,
             requester_id=me.user_id, assignee_id=None,
@@ -100,11 +100,11 @@ async def request_item(req: ApiRequest) -> Ticket:
                              approver_id=approver,
                              group_id=item.group_id)
         if approver is not None:
-            store.add_event(conn, ticket_id, actor_id=me.user_id, type="approval_requested",
-                            public=True, now=now,
-                            changes={"approval": {"before": None, "after": "requested"},
-                                     "approver_id": {"before": None, "after": approver}})
-        return store.get_ticket(conn, ticket_id)
+            timeline.add_event(conn, ticket_id, actor_id=me.user_id, type="approval_requested",
+                               public=True, now=now,
+                               changes={"approval": {"before": None, "after": "requested"},
+                                        "approver_id": {"before": None, "after": approver}})
+        return reading.get_ticket(conn, ticket_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "created")
@@ -122,7 +122,7 @@ async def decide(req: ApiRequest) -> Ticket:
 
     def run(conn: Any) -> Ticket:
         now = utcnow()
-        row = store.get_row(conn, ticket_id)
+        row = reading.get_row(conn, ticket_id)
         if row.approver_id != me.user_id and me.role != "admin":
             if row.requester_id == me.user_id or me.is_staff:
                 raise Forbidden("only the named approver decides on this request")
@@ -132,22 +132,22 @@ async def decide(req: ApiRequest) -> Ticket:
                                    code="invalid_transition")
         approved = body.decision == "approve"
         catalog.set_approval(conn, ticket_id, approval="approved" if approved else "rejected")
-        store.add_event(conn, ticket_id, actor_id=me.user_id,
-                        type="approved" if approved else "rejected", public=True, now=now,
-                        body=body.comment or None,
-                        changes={"approval": {"before": "requested",
-                                              "after": "approved" if approved else "rejected"}})
+        timeline.add_event(conn, ticket_id, actor_id=me.user_id,
+                           type="approved" if approved else "rejected", public=True, now=now,
+                           body=body.comment or None,
+                           changes={"approval": {"before": "requested",
+                                                 "after": "approved" if approved else "rejected"}})
         if approved:
             assignee = auto_assignee(conn, row.group_id) if row.group_id else None
             if assignee is not None:
-                store.update_ticket(conn, ticket_id, {"assignee_id": assignee},
-                                    actor_id=None, now=now, matrix=matrix)
+                updating.update_ticket(conn, ticket_id, {"assignee_id": assignee},
+                                       actor_id=None, now=now, matrix=matrix)
         else:
-            store.update_ticket(conn, ticket_id, {
+            updating.update_ticket(conn, ticket_id, {
                 "status": "cancelled", "resolution_code": "rejected",
                 "resolution_note": body.comment or "Rejected by the approver."},
                 actor_id=me.user_id, now=now, matrix=matrix)
-        return store.get_ticket(conn, ticket_id)
+        return reading.get_ticket(conn, ticket_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "updated")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import agent_tickets, ticket_events, tickets, users
-from server.tickets import store
+from server.tickets import timeline
 from shared import protocol as p
 
 STAFF_ROLES = frozenset({"admin", "technician"})
@@ -138,8 +138,8 @@ def record_rating(conn: Connection, device_id: int, message: p.Rating,
     if _rated(conn, [row.id]):
         raise p.ProtocolError(p.ALREADY_RATED, f"ticket {row.number} is already rated",
                               msg_id=message.id)
-    store.add_event(conn, row.id, actor_id=row.requester_id, type="rating", public=False,
-                    now=now, body=message.comment.strip() or None,
-                    changes={"rating": {"score": message.score, "scale": 5,
-                                        "via": "tray"}})
+    timeline.add_event(conn, row.id, actor_id=row.requester_id, type="rating", public=False,
+                       now=now, body=message.comment.strip() or None,
+                       changes={"rating": {"score": message.score, "scale": 5,
+                                           "via": "tray"}})
     return int(row.id), str(row.number), int(row.requester_id)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import agent_tickets, attachments
 from server.devices import bindings
-from server.tickets import store
+from server.tickets import creation, reading, timeline
 from server.tickets.attachments import safe_filename, sniff, store_path
 from server.tickets.priority import priority_for
 from shared import protocol as p
@@ -78,11 +78,11 @@ def create_from_agent(conn: Connection, *, device_id: int, message: p.TicketRequ
         agent_tickets.c.device_id == device_id,
         agent_tickets.c.report_id == message.id)).first()
     if seen is not None:
-        row = store.get_row(conn, seen.ticket_id)
+        row = reading.get_row(conn, seen.ticket_id)
         return int(row.id), str(row.number)
     requester_id = bindings.requester_for(conn, device_id, message.requester_login, now)
     impact, urgency = 3, (2 if message.help_now else 3)
-    ticket_id = store.create_ticket(conn, store.NewTicket(
+    ticket_id = creation.create_ticket(conn, creation.NewTicket(
         kind="incident", title=message.title, description=message.description, impact=impact,
         urgency=urgency, priority=priority_for(impact, urgency, matrix), category_id=None,
         requester_id=requester_id, assignee_id=None, group_id=None, device_ids=[device_id],
@@ -90,15 +90,15 @@ def create_from_agent(conn: Connection, *, device_id: int, message: p.TicketRequ
         reported_device_id=device_id, reported_login=message.requester_login),
         actor_id=requester_id, now=now)
     for f in files:
-        event_id = store.add_event(conn, ticket_id, actor_id=requester_id, type="attachment",
-                                   public=True, now=now,
-                                   changes={"attachment": {"filename": f.filename,
-                                                           "size": len(f.data)}})
+        event_id = timeline.add_event(conn, ticket_id, actor_id=requester_id, type="attachment",
+                                      public=True, now=now,
+                                      changes={"attachment": {"filename": f.filename,
+                                                              "size": len(f.data)}})
         conn.execute(attachments.insert().values(
             ticket_id=ticket_id, event_id=event_id, filename=f.filename,
             content_type=f.content_type, size=len(f.data), sha256=f.sha256, public=True,
             uploader_id=requester_id, created_at=now))
     conn.execute(agent_tickets.insert().values(device_id=device_id, report_id=message.id,
                                                ticket_id=ticket_id))
-    row = store.get_row(conn, ticket_id)
+    row = reading.get_row(conn, ticket_id)
     return ticket_id, str(row.number)

@@ -10,7 +10,7 @@ from server.api.routing import STAFF, ApiRequest, Router
 from server.db.schema import canned_responses, ticket_devices, utcnow
 from server.errors import NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
-from server.tickets import store
+from server.tickets import creation, reading, relations, timeline
 from server.tickets.priority import parse_matrix, priority_for
 from server.tickets.schemas import (
     CannedResponse,
@@ -40,8 +40,8 @@ async def merge(req: ApiRequest) -> Ticket:
     actor = req.user.user_id
 
     def run(conn: Any) -> tuple[Ticket, Ticket]:
-        store.merge(conn, source_id, body.into_id, actor_id=actor, now=utcnow())
-        return store.get_ticket(conn, source_id), store.get_ticket(conn, body.into_id)
+        relations.merge(conn, source_id, body.into_id, actor_id=actor, now=utcnow())
+        return reading.get_ticket(conn, source_id), reading.get_ticket(conn, body.into_id)
 
     source, target = await req.app[DATABASE].write(run)
     _publish(req, source, "updated")
@@ -60,21 +60,21 @@ async def split(req: ApiRequest) -> Ticket:
 
     def run(conn: Any) -> Ticket:
         now = utcnow()
-        row = store.get_row(conn, ticket_id)
+        row = reading.get_row(conn, ticket_id)
         devices = [r.device_id for r in conn.execute(
             sa.select(ticket_devices.c.device_id)
             .where(ticket_devices.c.ticket_id == ticket_id))]
-        new_id = store.create_ticket(conn, store.NewTicket(
+        new_id = creation.create_ticket(conn, creation.NewTicket(
             kind=row.kind, title=body.title, description=body.description, impact=row.impact,
             urgency=row.urgency, priority=priority_for(row.impact, row.urgency, matrix),
             category_id=row.category_id, requester_id=row.requester_id, assignee_id=None,
             group_id=row.group_id, device_ids=devices, tags=[], source=row.source),
             actor_id=actor, now=now)
-        store.add_event(conn, new_id, actor_id=actor, type="split_from", public=True, now=now,
-                        body=f"Split off {row.number}.",
-                        changes={"split_from": {"before": None, "after": row.number}})
-        store.link(conn, ticket_id, new_id, actor_id=actor, now=now)
-        return store.get_ticket(conn, new_id)
+        timeline.add_event(conn, new_id, actor_id=actor, type="split_from", public=True, now=now,
+                           body=f"Split off {row.number}.",
+                           changes={"split_from": {"before": None, "after": row.number}})
+        relations.link(conn, ticket_id, new_id, actor_id=actor, now=now)
+        return reading.get_ticket(conn, new_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "created")
@@ -89,8 +89,8 @@ async def add_link(req: ApiRequest) -> Ticket:
     actor = req.user.user_id
 
     def run(conn: Any) -> Ticket:
-        store.link(conn, ticket_id, other, actor_id=actor, now=utcnow())
-        return store.get_ticket(conn, ticket_id)
+        relations.link(conn, ticket_id, other, actor_id=actor, now=utcnow())
+        return reading.get_ticket(conn, ticket_id)
 
     return await req.app[DATABASE].write(run)
 
@@ -101,7 +101,7 @@ async def remove_link(req: ApiRequest) -> None:
     ticket_id, other = int(req.params["ticket_id"]), int(req.params["related_id"])
     actor = req.user.user_id
     await req.app[DATABASE].write(
-        lambda c: store.unlink(c, ticket_id, other, actor_id=actor, now=utcnow()))
+        lambda c: relations.unlink(c, ticket_id, other, actor_id=actor, now=utcnow()))
 
 
 def _canned(row: Any) -> CannedResponse:

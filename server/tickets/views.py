@@ -18,7 +18,16 @@ from server.db.schema import group_members, utcnow
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
 from server.live import Subscriber
-from server.tickets import attachments, lifecycle, store
+from server.tickets import (
+    attachments,
+    categories,
+    creation,
+    lifecycle,
+    listing,
+    reading,
+    timeline,
+    updating,
+)
 from server.tickets.priority import parse_matrix, priority_for
 from server.tickets.schemas import (
     Attachment,
@@ -54,7 +63,7 @@ def _may_see(identity: Identity, ticket_row: Any) -> bool:
 
 async def _visible_row(req: ApiRequest, ticket_id: int) -> Any:
     """Return the ticket row if the caller may see it; requesters get 404 for others'."""
-    row = await req.app[DATABASE].read(lambda c: store.get_row(c, ticket_id))
+    row = await req.app[DATABASE].read(lambda c: reading.get_row(c, ticket_id))
     if not _may_see(req.user, row):
         raise NotFound(f"no ticket with id {ticket_id}")
     return row
@@ -91,7 +100,7 @@ async def create_ticket(req: ApiRequest) -> Ticket:
                             "devices are set by the desk")
         if body.kind == "problem":
             raise Forbidden("requesters cannot file problem records")
-    new = store.NewTicket(
+    new = creation.NewTicket(
         kind=body.kind, title=body.title.strip() or body.title, description=body.description,
         impact=body.impact, urgency=body.urgency,
         priority=priority_for(body.impact, body.urgency, _matrix(req)),
@@ -100,8 +109,8 @@ async def create_ticket(req: ApiRequest) -> Ticket:
         tags=body.tags, source=_source_for(me, body.source))
 
     def run(conn: Any) -> Ticket:
-        ticket_id = store.create_ticket(conn, new, actor_id=me.user_id, now=utcnow())
-        return store.get_ticket(conn, ticket_id)
+        ticket_id = creation.create_ticket(conn, new, actor_id=me.user_id, now=utcnow())
+        return reading.get_ticket(conn, ticket_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "created")
@@ -123,18 +132,18 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
         group_ids = tuple(await req.app[DATABASE].read(lambda c: [
             r.group_id for r in c.execute(sa.select(group_members.c.group_id)
                                           .where(group_members.c.user_id == me.user_id))]))
-    filters = store.ListFilters(
+    filters = listing.ListFilters(
         statuses=statuses, kind=q.kind, priority=q.priority, assignee=q.assignee,
         group_id=q.group_id, requester_id=q.requester_id, device_id=q.device_id,
         category_id=q.category_id, tag=q.tag, q=q.q, view=q.view,
         # Approvers see the requests waiting for them, whoever raised them.
         only_requester=None if me.is_staff or q.view == "awaiting_my_approval" else me.user_id,
         viewer_id=me.user_id, public_only=not me.is_staff, viewer_group_ids=group_ids)
-    after = (decode_cursor(q.cursor, *store.cursor_kinds(q.sort, searching=bool(q.q)))
+    after = (decode_cursor(q.cursor, *listing.cursor_kinds(q.sort, searching=bool(q.q)))
              if q.cursor else None)
     limit = page_limit(req.app, q.limit)
     items, last = await req.app[DATABASE].read(
-        lambda c: store.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))
+        lambda c: listing.list_tickets(c, filters, sort=q.sort, after=after, limit=limit))
     return TicketPage(items=[_shown(me, t) for t in items],
                       next_cursor=encode_cursor(*last) if last else None)
 
@@ -145,7 +154,7 @@ async def get_ticket(req: ApiRequest) -> Ticket:
     ticket_id = int(req.params["ticket_id"])
     await _visible_row(req, ticket_id)
     return _shown(req.user, await req.app[DATABASE].read(
-        lambda c: store.get_ticket(c, ticket_id)))
+        lambda c: reading.get_ticket(c, ticket_id)))
 
 
 @router.route("PATCH", f"/api/v1/tickets/{TID}", roles=STAFF, summary="Update a ticket",
@@ -159,9 +168,9 @@ async def update_ticket(req: ApiRequest) -> Ticket:
     matrix = _matrix(req)
 
     def run(conn: Any) -> tuple[Ticket, dict[str, Any]]:
-        diff = store.update_ticket(conn, ticket_id, changes, actor_id=me.user_id,
-                                   now=utcnow(), matrix=matrix)
-        return store.get_ticket(conn, ticket_id), diff
+        diff = updating.update_ticket(conn, ticket_id, changes, actor_id=me.user_id,
+                                      now=utcnow(), matrix=matrix)
+        return reading.get_ticket(conn, ticket_id), diff
 
     ticket, diff = await req.app[DATABASE].write(run)
     if diff:
@@ -183,10 +192,10 @@ async def comment(req: ApiRequest) -> TicketEvents:
         raise Forbidden("requesters cannot write internal notes")
 
     def run(conn: Any) -> tuple[Ticket, TicketEvents]:
-        event_id = store.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.body,
-                                     public=not body.internal, now=utcnow())
-        events = store.events_of(conn, ticket_id, public_only=False)
-        return store.get_ticket(conn, ticket_id), TicketEvents(
+        event_id = timeline.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.body,
+                                        public=not body.internal, now=utcnow())
+        events = timeline.events_of(conn, ticket_id, public_only=False)
+        return reading.get_ticket(conn, ticket_id), TicketEvents(
             items=[e for e in events if e.id == event_id])
 
     ticket, created = await req.app[DATABASE].write(run)
@@ -201,7 +210,7 @@ async def events(req: ApiRequest) -> TicketEvents:
     await _visible_row(req, ticket_id)
     public_only = not req.user.is_staff
     return TicketEvents(items=await req.app[DATABASE].read(
-        lambda c: store.events_of(c, ticket_id, public_only=public_only)))
+        lambda c: timeline.events_of(c, ticket_id, public_only=public_only)))
 
 
 @router.route("POST", f"/api/v1/tickets/{TID}/reopen", roles=ANY_USER,
@@ -222,11 +231,11 @@ async def reopen(req: ApiRequest) -> Ticket:
 
     def run(conn: Any) -> Ticket:
         now = utcnow()
-        store.update_ticket(conn, ticket_id, {"status": "in_progress"}, actor_id=me.user_id,
-                            now=now, matrix=matrix)
-        store.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.reason,
-                          public=True, now=now)
-        return store.get_ticket(conn, ticket_id)
+        updating.update_ticket(conn, ticket_id, {"status": "in_progress"}, actor_id=me.user_id,
+                               now=now, matrix=matrix)
+        timeline.add_comment(conn, ticket_id, actor_id=me.user_id, body=body.reason,
+                             public=True, now=now)
+        return reading.get_ticket(conn, ticket_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "reopened")
@@ -245,9 +254,9 @@ async def close(req: ApiRequest) -> Ticket:
     matrix = _matrix(req)
 
     def run(conn: Any) -> Ticket:
-        store.update_ticket(conn, ticket_id, {"status": "closed"}, actor_id=me.user_id,
-                            now=utcnow(), matrix=matrix)
-        return store.get_ticket(conn, ticket_id)
+        updating.update_ticket(conn, ticket_id, {"status": "closed"}, actor_id=me.user_id,
+                               now=utcnow(), matrix=matrix)
+        return reading.get_ticket(conn, ticket_id)
 
     ticket = await req.app[DATABASE].write(run)
     _publish(req, ticket, "closed")
@@ -257,7 +266,7 @@ async def close(req: ApiRequest) -> Ticket:
 @router.route("GET", "/api/v1/categories", roles=ANY_USER, summary="List categories",
               response=CategoryList)
 async def list_categories(req: ApiRequest) -> CategoryList:
-    rows = await req.app[DATABASE].read(store.list_categories)
+    rows = await req.app[DATABASE].read(categories.list_categories)
     return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name)
                                for r in rows])
 
@@ -272,7 +281,7 @@ async def create_category(req: ApiRequest) -> Category:
     actor = req.user.user_id
 
     def run(conn: Any) -> int:
-        category_id = store.create_category(conn, name, body.parent_id)
+        category_id = categories.create_category(conn, name, body.parent_id)
         audit.record(conn, actor_id=actor, action="category.create", target_type="category",
                      target_id=category_id, now=utcnow(), name=name)
         return category_id
@@ -340,17 +349,17 @@ async def upload_attachment(req: ApiRequest) -> Attachment:
 
     def run(conn: Any) -> tuple[Ticket, Any]:
         now = utcnow()
-        event_id = store.add_event(conn, ticket_id, actor_id=me.user_id, type="attachment",
-                                   public=not internal, now=now,
-                                   changes={"attachment": {"filename": filename,
-                                                           "size": size}})
+        event_id = timeline.add_event(conn, ticket_id, actor_id=me.user_id, type="attachment",
+                                      public=not internal, now=now,
+                                      changes={"attachment": {"filename": filename,
+                                                              "size": size}})
         attachment_id = conn.execute(attachments_table.insert().values(
             ticket_id=ticket_id, event_id=event_id, filename=filename, content_type=kind,
             size=size, sha256=sha256, public=not internal, uploader_id=me.user_id,
             created_at=now)).inserted_primary_key[0]
         row = conn.execute(sa.select(attachments_table)
                            .where(attachments_table.c.id == attachment_id)).one()
-        return store.get_ticket(conn, ticket_id), row
+        return reading.get_ticket(conn, ticket_id), row
 
     ticket, stored = await req.app[DATABASE].write(run)
     _publish(req, ticket, "attachment", public=not internal)
@@ -390,7 +399,7 @@ async def download_attachment(req: ApiRequest) -> web.StreamResponse:
                            .where(attachments_table.c.id == attachment_id)).one_or_none()
         if row is None:
             raise NotFound(f"no attachment with id {attachment_id}")
-        return row, store.get_row(conn, row.ticket_id)
+        return row, reading.get_row(conn, row.ticket_id)
 
     row, ticket_row = await req.app[DATABASE].read(run)
     if not me.is_staff and (ticket_row.requester_id != me.user_id or not row.public):

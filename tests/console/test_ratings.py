@@ -9,7 +9,7 @@ from playwright.async_api import expect
 
 from server.db.schema import utcnow
 from server.keys import DATABASE
-from server.tickets import store
+from server.tickets.timeline import add_event
 from tests.console.test_console import log_in
 from tests.console.test_tickets import new_ticket, timeline
 from tests.support.browser import open_page
@@ -22,7 +22,7 @@ async def test_rating_shows_on_the_desk_timeline_only(
     """The desk reads 'rated the service 4/5' and the comment; the requester sees neither."""
     ticket = await new_ticket(requester, title="Wi-Fi drops")
     me = ticket["requester"]["id"]
-    await server.app[DATABASE].write(lambda c: store.add_event(
+    await server.app[DATABASE].write(lambda c: add_event(
         c, ticket["id"], actor_id=me, type="rating", public=False, now=utcnow(),
         body="Fast, thank you", changes={"rating": {"score": 4, "scale": 5, "via": "tray"}}))
     await log_in(page, "tina", PASSWORD)

@@ -11,7 +11,7 @@ from playwright.async_api import expect
 
 from server.db.schema import utcnow
 from server.keys import BROKER
-from server.tickets import store
+from server.tickets import creation
 from tests.console.test_console import log_in
 from tests.support.browser import is_api_4xx, open_page
 from tests.support.server import PASSWORD, Client, RunningServer
@@ -253,13 +253,13 @@ async def test_live_feed_resyncs_reconnects_and_reports_unknown_types(
         broker = server.app[BROKER]
 
         # A change nobody announced appears when the server asks for a resync.
-        quiet = store.NewTicket(
+        quiet = creation.NewTicket(
             kind="incident", title="Filed while the feed was busy", description="",
             impact=3, urgency=3, priority=5, category_id=None,
             requester_id=technician.user["id"], assignee_id=None, group_id=None,
             device_ids=[], tags=[], source="api")
-        await server.db.write(lambda c: store.create_ticket(c, quiet, actor_id=None,
-                                                            now=utcnow()))
+        await server.db.write(lambda c: creation.create_ticket(c, quiet, actor_id=None,
+                                                               now=utcnow()))
         await pg.wait_for_timeout(400)
         await expect(queue_rows(pg)).to_have_count(0)
         for sub in list(broker.subscribers):

@@ -74,7 +74,7 @@ def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str)
     from alembic.script import ScriptDirectory
 
     from server.sla.tables import sla_clocks  # noqa: F401 - tickets create SLA clocks
-    from server.tickets import store
+    from server.tickets import creation, listing, timeline
     from server.users import store as users
 
     db = Database(create_engine(empty_database_url))
@@ -87,22 +87,22 @@ def test_ticket_search_survives_a_downgrade_and_upgrade(empty_database_url: str)
                                     role="requester", email=None, password_hash=None, now=now)
             for title, description in (("Toner empty", "The printer says so."),
                                        ("Screen flickers", "Since the update.")):
-                tid = store.create_ticket(conn, store.NewTicket(
+                tid = creation.create_ticket(conn, creation.NewTicket(
                     kind="incident", title=title, description=description, impact=3,
                     urgency=3, priority=5, category_id=None, requester_id=uid,
                     assignee_id=None, group_id=None, device_ids=[], tags=[], source="api"),
                     actor_id=uid, now=now)
-            store.add_comment(conn, tid, actor_id=uid, body="Cables replaced", public=True,
-                              now=now)
-            store.add_comment(conn, tid, actor_id=uid, body="Vendor escalation",
-                              public=False, now=now)
+            timeline.add_comment(conn, tid, actor_id=uid, body="Cables replaced", public=True,
+                                 now=now)
+            timeline.add_comment(conn, tid, actor_id=uid, body="Vendor escalation",
+                                 public=False, now=now)
 
         def search(conn: sa.Connection) -> list[tuple[str, str, bool]]:
             found = []
             for q in ("toner", "printer", "cable", "vendor", "flick"):
                 for public_only in (False, True):
-                    page, _ = store.list_tickets(
-                        conn, store.ListFilters(q=q, public_only=public_only),
+                    page, _ = listing.list_tickets(
+                        conn, listing.ListFilters(q=q, public_only=public_only),
                         sort="-id", after=None, limit=10)
                     found += [(q, t.title, public_only) for t in page]
             return found

@@ -2,7 +2,7 @@
 
 On SQLite, ticket search is the FTS5 table ``tickets_fts`` (revision 0003). PostgreSQL
 gets a plain table of the same name and columns — ``rowid`` is the document's event id,
-as on SQLite — so server/tickets/store.py writes and deletes documents with the same
+as on SQLite — so server/tickets/search.py writes and deletes documents with the same
 SQL on both; only the match and rank expressions differ. ``document`` is generated from
 the title (weight A) and body (weight B) with the ``deskmate`` text search
 configuration: English stemming like FTS5's porter tokenizer, and, like FTS5, no stop

@@ -14,7 +14,7 @@ from server.db.schema import ticket_events
 from server.sla import engine, retarget, store, tracking
 from server.sla.schemas import Conditions, EscalationRule, Targets, WeeklyHours
 from server.sla.tables import sla_clocks
-from server.tickets import store as tickets
+from server.tickets import creation, reading, timeline, updating
 from server.tickets.priority import ITIL_MATRIX, priority_for
 from server.users import store as users
 
@@ -84,16 +84,16 @@ class Desk:
     def ticket(self, at: dt.datetime, *, impact: int = 3, urgency: int = 3,
                kind: str = "incident", category_id: int | None = None,
                group_id: int | None = None, requester: int | None = None) -> int:
-        new = tickets.NewTicket(
+        new = creation.NewTicket(
             kind=kind, title="Printer on fire", description="", impact=impact,  # type: ignore[arg-type]
             urgency=urgency, priority=priority_for(impact, urgency), category_id=category_id,
             requester_id=requester or self.requester, assignee_id=None, group_id=group_id,
             device_ids=[], tags=[], source="api")
-        return self.db.write_sync(lambda c: tickets.create_ticket(
+        return self.db.write_sync(lambda c: creation.create_ticket(
             c, new, actor_id=self.requester, now=at))
 
     def update(self, ticket_id: int, at: dt.datetime, **changes: Any) -> dict[str, Any]:
-        return self.db.write_sync(lambda c: tickets.update_ticket(
+        return self.db.write_sync(lambda c: updating.update_ticket(
             c, ticket_id, changes, actor_id=self.tech, now=at, matrix=ITIL_MATRIX))
 
     def resolve(self, ticket_id: int, at: dt.datetime) -> None:
@@ -102,7 +102,7 @@ class Desk:
 
     def reply(self, ticket_id: int, at: dt.datetime, *, by: int | None = None,
               public: bool = True) -> None:
-        self.db.write_sync(lambda c: tickets.add_comment(
+        self.db.write_sync(lambda c: timeline.add_comment(
             c, ticket_id, actor_id=by or self.tech, body="On it.", public=public, now=at))
 
     def run(self, at: dt.datetime, limit: int = 500) -> list[engine.Fired]:
@@ -125,7 +125,7 @@ class Desk:
             .order_by(ticket_events.c.id)).all())
 
     def row(self, ticket_id: int) -> Any:
-        return self.db.read_sync(lambda c: tickets.get_row(c, ticket_id))
+        return self.db.read_sync(lambda c: reading.get_row(c, ticket_id))
 
 
 def desk_at(url: str) -> Iterator[Desk]:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.db.schema import groups
-from server.tickets import store as tickets
+from server.tickets import categories
 from tests.server.sla.helpers import T0, Desk, desk_at, minutes
 
 pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
@@ -125,7 +125,7 @@ def test_policies_match_in_order_with_a_fallback(desk: Desk) -> None:
     boss = desk.user("boss", "requester")
     desk.db.write_sync(lambda c: c.execute(sa.text(
         "INSERT INTO group_members (group_id, user_id) VALUES (:g, :u)"), {"g": vip, "u": boss}))
-    category = desk.db.write_sync(lambda c: tickets.create_category(c, "Network", None))
+    category = desk.db.write_sync(lambda c: categories.create_category(c, "Network", None))
     desk.policy("Fallback", resolution=1000, fallback=True, position=0)
     desk.policy("Requests", resolution=900, kinds=["service_request"], position=30)
     desk.policy("VIP", resolution=100, requester_group_ids=[vip], position=10)

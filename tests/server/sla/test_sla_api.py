@@ -15,7 +15,7 @@ from server.app import open_database
 from server.sla import retarget, store
 from server.sla.schemas import Targets
 from server.sla.service import SlaEngine
-from server.tickets import store as tickets
+from server.tickets import creation
 from server.tickets.priority import priority_for
 from tests.support.server import Client, RunningServer, start_server
 from tests.support.waiting import eventually
@@ -259,7 +259,7 @@ async def test_engine_fires_missed_breaches_on_start_once(tmp_path: Path,
         db = open_database(settings)
         try:
             past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
-            return db.write_sync(lambda c: tickets.create_ticket(c, tickets.NewTicket(
+            return db.write_sync(lambda c: creation.create_ticket(c, creation.NewTicket(
                 kind="incident", title="Filed before the outage", description="", impact=3,
                 urgency=3, priority=priority_for(3, 3), category_id=None, requester_id=1,
                 assignee_id=None, group_id=None, device_ids=[], tags=[], source="api"),

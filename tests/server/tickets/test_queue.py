@@ -163,9 +163,9 @@ async def test_a_backlog_of_resolved_tickets_closes_in_chunks_each_once(
         server: RunningServer, clients: dict[str, Client],
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Five overdue tickets with a chunk of two: one pass closes all, each exactly once."""
-    from server.tickets import store as ticket_store
+    from server.tickets import updating
 
-    monkeypatch.setattr(ticket_store, "AUTO_CLOSE_CHUNK", 2)
+    monkeypatch.setattr(updating, "AUTO_CLOSE_CHUNK", 2)
     tech = clients["technician"]
     made = [await _ticket(tech, title=f"old {i}") for i in range(5)]
     for t in made:

@@ -221,7 +221,7 @@ async def test_search_ranks_title_matches_first(clients: dict[str, Client]) -> N
 async def test_search_bounds_its_candidates(clients: dict[str, Client],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A common word lists newest first; only the newest MAX_HITS documents are searched."""
-    from server.tickets import store
+    from server.tickets import search
 
     tech = clients["technician"]
     old = await _ticket(tech, title="Toner empty", description="toner toner toner")
@@ -229,19 +229,19 @@ async def test_search_bounds_its_candidates(clients: dict[str, Client],
              for i in range(3)]
     ranked = await tech.get("/api/v1/tickets?q=toner")
     assert ranked.json["items"][0]["id"] == old["id"]  # bm25: the title match wins
-    monkeypatch.setattr(store, "COMMON_WORD_DOCS", 2)  # "toner" is now a common word
+    monkeypatch.setattr(search, "COMMON_WORD_DOCS", 2)  # "toner" is now a common word
     recent = await tech.get("/api/v1/tickets?q=toner")
     assert [t["id"] for t in recent.json["items"]] == [t["id"] for t in reversed([old, *newer])]
-    monkeypatch.setattr(store, "MAX_HITS", 2)
+    monkeypatch.setattr(search, "MAX_HITS", 2)
     for common in (2, 1000):
-        monkeypatch.setattr(store, "COMMON_WORD_DOCS", common)
+        monkeypatch.setattr(search, "COMMON_WORD_DOCS", common)
         bounded = await tech.get("/api/v1/tickets?q=toner")
         assert {t["id"] for t in bounded.json["items"]} == {newer[1]["id"], newer[2]["id"]}
     # A retitled ticket's document keeps its place (its "created" event's id).
     await tech.patch(f"/api/v1/tickets/{old['id']}", json={"title": "Toner cartridge empty"})
     assert {t["id"] for t in (await tech.get("/api/v1/tickets?q=toner")).json["items"]} \
         == {newer[1]["id"], newer[2]["id"]}
-    monkeypatch.setattr(store, "MAX_HITS", 2000)
+    monkeypatch.setattr(search, "MAX_HITS", 2000)
     assert (await tech.get("/api/v1/tickets?q=cartridge")).json["items"][0]["id"] == old["id"]
 
 
@@ -372,7 +372,7 @@ async def test_open_queue_by_priority_reads_the_partial_index(
         server: RunningServer, clients: dict[str, Client]) -> None:
     """Open tickets by priority come from ix_tickets_open_priority_id, also after a cursor."""
     from server.db.schema import OPEN_STATUSES_SQL
-    from server.tickets import lifecycle, store
+    from server.tickets import lifecycle, listing
 
     assert OPEN_STATUSES_SQL == "status IN ({})".format(
         ", ".join(f"'{s}'" for s in sorted(lifecycle.OPEN_STATUSES)))
@@ -387,9 +387,9 @@ async def test_open_queue_by_priority_reads_the_partial_index(
                 captured.append(conn.exec_driver_sql(
                     "EXPLAIN QUERY PLAN " + statement, params).all().__repr__())
 
-        filters = store.ListFilters(view="open")
-        _, last = store.list_tickets(conn, filters, sort="priority", after=None, limit=1)
-        store.list_tickets(conn, filters, sort="priority", after=last, limit=1)
+        filters = listing.ListFilters(view="open")
+        _, last = listing.list_tickets(conn, filters, sort="priority", after=None, limit=1)
+        listing.list_tickets(conn, filters, sort="priority", after=last, limit=1)
         sa.event.remove(conn, "before_cursor_execute", grab)
 
     await server.db.read(plan)
@@ -425,13 +425,13 @@ async def test_tickets_name_their_devices_and_attachments_their_event(
 async def test_requesters_search_all_their_own_tickets(
         clients: dict[str, Client], monkeypatch: pytest.MonkeyPatch) -> None:
     """A requester finds every own ticket with a word, however many others use it; newest first."""
-    from server.tickets import store
+    from server.tickets import search
 
     mine = [await _ticket(clients["requester"], title=f"Toner low {i}") for i in range(2)]
     await clients["technician"].post(f"/api/v1/tickets/{mine[0]['id']}/comments",
                                      json={"body": "toner ordered, internal", "internal": True})
     others = [await _ticket(clients["technician"], title=f"Toner empty {i}") for i in range(3)]
-    monkeypatch.setattr(store, "MAX_HITS", 2)  # the desk's newest matches are others'
+    monkeypatch.setattr(search, "MAX_HITS", 2)  # the desk's newest matches are others'
     staff = await clients["technician"].get("/api/v1/tickets?q=toner")
     assert {t["id"] for t in staff.json["items"]} == {others[1]["id"], others[2]["id"]}
     own = await clients["requester"].get("/api/v1/tickets?q=toner")
