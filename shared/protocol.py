@@ -45,6 +45,9 @@ HELLO_TIMEOUT = "hello_timeout"
 CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
 NO_SESSION = "no_session"
+# A session or mode answer that allows without the user's consent the server asked for
+# (reason "unattended" to consent: true): the session is ended, never recorded as started.
+CONSENT_REQUIRED = "consent_required"
 # The device already has a live connection (a second agent on the machine, or its state
 # copied to another one); the new connection is refused, the live one is untouched.
 ALREADY_CONNECTED = "already_connected"
@@ -362,6 +365,7 @@ class Monitor(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 AnswerReason = Literal["allowed", "unattended", "denied", "timeout", "unavailable", "busy"]
+ALLOWING_REASONS = frozenset({"allowed", "unattended"})  # exactly the reasons of allowed: true
 
 
 class SessionAnswer(Message, tag="session_answer"):
