@@ -223,7 +223,7 @@ class Agent:
                 return {"number": created.number, "ticket_id": created.ticket_id,
                         "url": f"{base}/#/portal/tickets/{created.ticket_id}"}
             except p.ProtocolError as exc:
-                return {"error": exc.message}
+                return {"error": exc.message, "code": exc.code}
             except (ConnectionError, ConnectionClosed, TimeoutError, KeyError) as exc:
                 log.info("ticket not sent now (%s); queueing it", exc)
         await asyncio.to_thread(self.outbox.put_with_id, message.id, "ticket",

@@ -45,6 +45,9 @@ HELLO_TIMEOUT = "hello_timeout"
 CHANNEL_MISMATCH = "channel_mismatch"
 BUSY = "busy"
 NO_SESSION = "no_session"
+# A session or mode answer that allows without the user's consent the server asked for
+# (reason "unattended" to consent: true): the session is ended, never recorded as started.
+CONSENT_REQUIRED = "consent_required"
 # The device already has a live connection (a second agent on the machine, or its state
 # copied to another one); the new connection is refused, the live one is untouched.
 ALREADY_CONNECTED = "already_connected"
@@ -68,18 +71,20 @@ CLOSE_ALREADY_CONNECTED = 4009
 CLOSE_REPLACED = CLOSE_ALREADY_CONNECTED  # its name while the newest connection won
 CLOSE_CHANNEL_MISMATCH = 4010  # the agent saw another certificate than the server has
 
-# An OS login as a device reports it. The lookahead matters: msgspec checks patterns with
-# re.search, whose "$" also matches before a final newline, so "bob\n" passed as a login.
-# ("$(?!\n)" means the same in Python and in the ECMAScript of JSON Schema.)
+# Every msgspec pattern in shared/ and server/ ends in "$(?!\n)", never a bare "$": msgspec
+# checks patterns with re.search, whose "$" also matches before a final newline, so "bob\n"
+# passed as a login. ("$(?!\n)" means the same in Python and in the ECMAScript of JSON
+# Schema, where "\Z" does not exist; tests/shared/test_patterns.py walks every pattern.)
+# An OS login as a device reports it:
 LOGIN_PATTERN = r"^[A-Za-z0-9._@-]+$(?!\n)"
 DeviceId = Annotated[str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                                       r"[0-9a-f]{4}-[0-9a-f]{12}$")]
-MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-B64 = Annotated[str, Meta(max_length=200, pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
+                                       r"[0-9a-f]{4}-[0-9a-f]{12}$(?!\n)")]
+MessageId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$(?!\n)")]
+B64 = Annotated[str, Meta(max_length=200, pattern=r"^[A-Za-z0-9_-]+={0,2}$(?!\n)")]
 ShortText = Annotated[str, Meta(max_length=200)]
 Percent = Annotated[float, Meta(ge=0, le=100)]
-Digest = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-SectionName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+Digest = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$(?!\n)")]
+SectionName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$(?!\n)")]
 
 
 class ProtocolError(Exception):
@@ -360,6 +365,7 @@ class Monitor(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 AnswerReason = Literal["allowed", "unattended", "denied", "timeout", "unavailable", "busy"]
+ALLOWING_REASONS = frozenset({"allowed", "unattended"})  # exactly the reasons of allowed: true
 
 
 class SessionAnswer(Message, tag="session_answer"):

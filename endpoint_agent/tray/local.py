@@ -4,6 +4,10 @@ The socket lives in the agent's state directory (0700) with mode 0600, and the a
 checks each caller's peer credentials (SO_PEERCRED): only its own user (and root) get
 an answer. One JSON request per line, one JSON answer per line. The requester of a
 ticket is the peer's login name as the kernel reports it, not something the tray says.
+A refused request is answered ``{"ok": false, "code": ..., "error": ...}`` with the codes
+of the agent socket (``malformed``, ``invalid_message``, ``too_large``, ``internal_error``)
+or ``not_allowed``; a line that is not JSON, or nested too deeply to read, is
+``malformed``, never a traceback.
 
 A ``watch`` request turns the connection into a feed: after its answer, the agent writes
 one ``{"event": "ticket_update", ...}`` line for each update of a ticket of that user.
@@ -38,6 +42,7 @@ MAX_SCREENSHOT = 3 * 1024 * 1024
 TICKET_TIMEOUT = 30.0
 STATUS_TIMEOUT = 5.0
 MAX_WATCH_BUFFER = 256 * 1024  # a tray that stops reading is dropped, not buffered for
+NOT_ALLOWED = "not_allowed"  # the peer's user may not use this agent
 
 
 class LocalError(Exception):
@@ -46,6 +51,34 @@ class LocalError(Exception):
 
 class AgentNotRunning(LocalError):
     """Nothing listens on the agent's socket: the request was not delivered."""
+
+
+class BadRequest(ValueError):
+    """A request line the agent cannot read; ``code`` names why (agent socket codes)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def loads(line: bytes) -> Any:
+    """Return the JSON value of one line.
+
+    Raises:
+        BadRequest: ``malformed``: not UTF-8 JSON, or nested too deeply to read (the
+            decoder recurses per level, so 100,000 "[" would raise RecursionError).
+    """
+    try:
+        return json.loads(line)
+    except RecursionError as exc:
+        raise BadRequest(p.MALFORMED, "malformed JSON: nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise BadRequest(p.MALFORMED, f"malformed JSON: {exc}") from exc
+
+
+def refusal(code: str, message: str) -> dict[str, Any]:
+    """Return the answer to a refused request."""
+    return {"ok": False, "code": code, "error": message}
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -118,29 +151,32 @@ class LocalServer:
             uid = peer_uid(sock)
             if uid not in self.allowed:
                 log.warning("tray request from uid %d refused", uid)
-                await self._answer(writer, {"ok": False, "error": "not allowed"})
+                await self._answer(writer, refusal(NOT_ALLOWED, "not allowed"))
                 return
             while True:
                 try:
                     line = await reader.readline()
-                except (ValueError, asyncio.LimitOverrunError):
-                    await self._answer(writer, {"ok": False, "error": "request too large"})
+                except (ValueError, asyncio.LimitOverrunError):  # over MAX_REQUEST
+                    await self._answer(writer, refusal(
+                        p.TOO_LARGE, f"request too large (over {MAX_REQUEST} bytes)"))
                     return
                 if not line:
                     return
                 try:
-                    request = json.loads(line)
+                    request = loads(line)
                     if not isinstance(request, dict):
-                        raise ValueError("not an object")
+                        raise BadRequest(p.INVALID_MESSAGE, "not an object")
                     if request.get("op") == "watch":
                         await self._watch(reader, writer, uid)
                         return
                     answer = await self._handle(request, uid)
+                except BadRequest as exc:
+                    answer = refusal(exc.code, f"bad request: {exc}")
                 except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
-                    answer = {"ok": False, "error": f"bad request: {exc}"}
+                    answer = refusal(p.INVALID_MESSAGE, f"bad request: {exc}")
                 except Exception:  # the tray must get an answer, not a silent hang-up
                     log.exception("tray request failed")
-                    answer = {"ok": False, "error": "internal error in the agent; see its log"}
+                    answer = refusal(p.INTERNAL, "internal error in the agent; see its log")
                 await self._answer(writer, answer)
         except (ConnectionError, OSError) as exc:
             log.info("tray connection ended: %s", exc)
@@ -310,9 +346,11 @@ def request(path: Path, message: dict[str, Any], *, timeout: float = 40.0) -> di
         raise LocalError(f"the Deskmate agent cannot be reached ({exc.strerror or exc})") \
             from exc
     try:
-        answer = json.loads(data)
-    except ValueError as exc:
+        answer = loads(data)
+    except BadRequest as exc:
         raise LocalError("the agent gave no answer") from exc
+    if not isinstance(answer, dict):
+        raise LocalError("the agent gave no answer")
     if not answer.get("ok"):
         raise LocalError(str(answer.get("error", "refused")))
     return dict(answer)
@@ -342,7 +380,9 @@ def watch(path: Path, *, stop: threading.Event,
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
-                    message = json.loads(line)
+                    message = loads(line)
+                    if not isinstance(message, dict):
+                        raise LocalError("the agent sent something that is not an object")
                     if not answered:
                         if not message.get("ok"):
                             raise LocalError(str(message.get("error", "refused")))

@@ -11,7 +11,7 @@ from server.users.schemas import Strict
 from shared.protocol import CheckKind
 
 CheckName = Annotated[str, Meta(min_length=1, max_length=100)]
-Target = Annotated[str, Meta(max_length=255, pattern=r"^[A-Za-z0-9@._:/+-]*$",
+Target = Annotated[str, Meta(max_length=255, pattern=r"^[A-Za-z0-9@._:/+-]*$(?!\n)",
                              description="mount point (disk), systemd unit (service) or "
                                          "process name (process)")]
 Level = Annotated[float, Meta(ge=0, le=100, description="percent; higher is worse")]

@@ -103,6 +103,7 @@ class Sessions:
         """Register a requested session and ask the agent."""
         self.by_id[live.id] = live
         self.by_device[live.device_id] = live
+        live.consent = consent
         timeout = float(self.consent_seconds)
         live.link.send(p.encode(p.SessionRequest(
             session=live.id, technician=live.technician_name[:200], ticket=live.ticket_number,
@@ -126,6 +127,7 @@ class Sessions:
             raise p.ProtocolError(p.NO_SESSION, f"no requested session {msg.session}")
         if live.timer is not None:
             live.timer.cancel()
+        await self._check_answer(live, msg.allowed, msg.reason)
         if not msg.allowed:
             await self.finish(live, outcome=msg.reason if msg.reason in OUTCOME_TEXT
                               else "denied", by="user" if msg.reason in ("denied", "timeout")
@@ -135,10 +137,11 @@ class Sessions:
         live.started = time.monotonic()
         live.monitors = [{"x": m.x, "y": m.y, "width": m.width, "height": m.height}
                          for m in msg.monitors]
-        consent = "unattended" if msg.reason == "unattended" else "user"
-        body = ("Remote session started without asking (unattended access allowed for the "
-                "device's group)." if consent == "unattended"
-                else "The user allowed the remote session.")
+        # What the server asked, never what the agent claims (see _check_answer).
+        consent = "user" if live.consent else "unattended"
+        body = ("The user allowed the remote session." if live.consent
+                else "Remote session started; the user's consent was not required "
+                     "(unattended access allowed for the device's group).")
         now = utcnow()
         recorded = live.record and self.recordings_dir is not None
         if recorded:
@@ -201,11 +204,36 @@ class Sessions:
         live.broadcast()
         await self.publish(live.ticket_id)
 
+    async def _check_answer(self, live: LiveSession, allowed: bool, reason: str) -> None:
+        """Refuse an answer that contradicts itself or skips the consent the server asked.
+
+        The policy (``live.consent``) decides whether the user is asked; an agent answering
+        "unattended" to a question for the user speaks for them. Such an answer ends the
+        session (it is not started, or no longer runs) before the error goes back.
+
+        Raises:
+            ProtocolError: ``invalid_message`` or ``consent_required``.
+        """
+        if allowed != (reason in p.ALLOWING_REASONS):
+            await self.finish(live, outcome="failed", by="server", actor_id=None,
+                              reason="the device's answer contradicted itself")
+            raise p.ProtocolError(p.INVALID_MESSAGE, f"allowed={str(allowed).lower()} "
+                                  f"does not go with reason {reason!r}")
+        if allowed and live.consent and reason != "allowed":
+            await self.finish(live, outcome="failed", by="server", actor_id=None,
+                              reason="the device answered without asking its user, "
+                                     "who had to be asked")
+            raise p.ProtocolError(p.CONSENT_REQUIRED, "the user must be asked: only the "
+                                  "user's answer (reason 'allowed') allows this")
+
     async def mode_answer(self, link: AgentLink, msg: p.ModeAnswer) -> None:
         """Act on the user's answer to a request for control."""
         live = self.by_id.get(msg.session)
         if live is None or live.link is not link:
             raise p.ProtocolError(p.NO_SESSION, f"no session {msg.session}")
+        if live.state != "active" or live.pending_mode != msg.mode:
+            raise p.ProtocolError(p.UNEXPECTED, f"no change to {msg.mode} was asked of the user")
+        await self._check_answer(live, msg.allowed, msg.reason)
         if msg.allowed:
             await self._apply_mode(live, msg.mode, actor_id=None, how=" (the user agreed)")
             return

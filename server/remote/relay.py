@@ -126,6 +126,7 @@ class LiveSession:
     mode: str
     link: AgentLink
     state: str = "requested"
+    consent: bool = True  # the server asks the user (group policy); never the agent's word
     pending_mode: str | None = None
     monitors: list[dict[str, int]] = field(default_factory=list)
     viewers: set[Viewer] = field(default_factory=set)

@@ -13,11 +13,11 @@ Name = Annotated[str, Meta(min_length=1, max_length=100)]
 ClockKindT = Literal["first_response", "resolution", "next_update"]
 ClockState = Literal["running", "paused", "met", "breached", "cancelled"]
 Minutes = Annotated[int, Meta(ge=1, le=525_600, description="business minutes")]
-IntervalText = Annotated[str, Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+IntervalText = Annotated[str, Meta(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$(?!\n)",
                                    description="local working interval, e.g. 09:00-17:00")]
 DayHours = Annotated[list[IntervalText], Meta(max_length=12)]
-DateText = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-MonthDay = Annotated[str, Meta(pattern=r"^\d{2}-\d{2}$", description="MM-DD, every year")]
+DateText = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$(?!\n)")]
+MonthDay = Annotated[str, Meta(pattern=r"^\d{2}-\d{2}$(?!\n)", description="MM-DD, every year")]
 PauseStatus = Literal["new", "assigned", "in_progress", "pending"]
 Percent = Annotated[int, Meta(ge=1, le=99)]
 

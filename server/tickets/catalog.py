@@ -22,7 +22,7 @@ Approval = Literal["none", "approver", "group_manager"]
 class FormField(Struct, forbid_unknown_fields=True, kw_only=True):
     """One field of a request type's form."""
 
-    name: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    name: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$(?!\n)")]
     label: Annotated[str, Meta(min_length=1, max_length=100)]
     type: FieldType = "text"
     required: bool = False

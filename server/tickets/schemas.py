@@ -14,7 +14,7 @@ from server.users.schemas import Cursor, Limit, Strict
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Level = Annotated[int, Meta(ge=1, le=3, description="1 high .. 3 low")]
-Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
+Tag = Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[\w.-]+$(?!\n)")]
 Tags = Annotated[list[Tag], Meta(max_length=20)]
 Ids = Annotated[list[int], Meta(max_length=50)]
 
@@ -175,11 +175,11 @@ Sort = Literal["-id", "id", "priority", "-updated", "due"]
 class TicketQuery(Strict):
     """Filters, sort and page of the ticket list."""
 
-    status: Annotated[str, Meta(max_length=200, pattern=r"^[a-z_]+(,[a-z_]+)*$",
+    status: Annotated[str, Meta(max_length=200, pattern=r"^[a-z_]+(,[a-z_]+)*$(?!\n)",
                                 description="comma-separated statuses")] | None = None
     kind: Kind | None = None
     priority: Annotated[int, Meta(ge=1, le=5)] | None = None
-    assignee: Annotated[str, Meta(pattern=r"^(me|none|\d+)$")] | None = None
+    assignee: Annotated[str, Meta(pattern=r"^(me|none|\d+)$(?!\n)")] | None = None
     group_id: int | None = None
     requester_id: int | None = None
     device_id: int | None = None

@@ -10,12 +10,13 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from server.auth.identity import Role
 
-# "$(?!\n)": re.search's "$" also matches before a final newline ("rick\n" was a name).
+# "$(?!\n)", as every pattern (see shared/protocol.py): re.search's "$" also matches
+# before a final newline ("rick\n" was a name).
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._@-]{0,63}$(?!\n)"
 Username = Annotated[str, Meta(pattern=USERNAME_PATTERN,
                                description="lower-case letters, digits and . _ @ -")]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=200)]
-Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$(?!\n)")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
 GroupName = Annotated[str, Meta(min_length=1, max_length=100)]
 Description = Annotated[str, Meta(max_length=1000)]
@@ -77,7 +78,7 @@ class UserQuery(Strict):
     q: Annotated[str, Meta(max_length=100)] | None = None
     active: bool | None = None
     group_id: int | None = None
-    ids: Annotated[str, Meta(max_length=2000, pattern=r"^\d+(,\d+){0,199}$",
+    ids: Annotated[str, Meta(max_length=2000, pattern=r"^\d+(,\d+){0,199}$(?!\n)",
                              description="comma-separated user ids (up to 200)")] | None = None
     limit: Limit | None = None
     cursor: Cursor | None = None

@@ -164,3 +164,52 @@ async def test_a_failure_inside_the_agent_is_answered_not_dropped(tmp_path: Path
         with pytest.raises(local.LocalError, match="internal error"):
             await ask(state.tray_socket, {"op": "ticket", "title": "Printer"})
         assert (await ask(state.tray_socket, {"op": "status"}))["ok"] is True
+
+
+def _exchange(path: Path, data: bytes) -> dict[str, object]:
+    """Send raw bytes on the tray socket and return the one answer line."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(str(path))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)  # an oversized line is answered before it is all sent
+        answer = b""
+        while not answer.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return dict(json.loads(answer))
+
+
+BAD_LINES = [
+    ("deeply nested arrays", b"[" * 100_000 + b"\n", "malformed"),
+    ("deeply nested in a field", b'{"op": "ticket", "title": ' + b"[" * 100_000 + b"\n",
+     "malformed"),
+    ("deeply nested objects", b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"\n", "malformed"),
+    ("not JSON", b"{not json\n", "malformed"),
+    ("not UTF-8", b'{"op": "\xff\xfe"}\n', "malformed"),
+    ("not an object", b"[1, 2]\n", "invalid_message"),
+    ("unknown operation", b'{"op": "format_disk"}\n', "invalid_message"),
+    ("oversized line", b'{"op": "ticket", "title": "' + b"x" * local.MAX_REQUEST + b'"}\n',
+     "too_large"),
+]
+
+
+@pytest.mark.parametrize(("label", "data", "code"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
+async def test_malformed_lines_get_a_named_error_not_a_traceback(
+        tmp_path: Path, label: str, data: bytes, code: str) -> None:
+    """A line the agent cannot read (deep nesting, not JSON, too long) gets an error answer
+    with its code, logs no error, and the agent goes on answering."""
+    async def nothing(message: object) -> dict[str, object]:
+        raise AssertionError("nothing is filed")
+
+    state = AgentState(tmp_path / "agent")
+    await asyncio.to_thread(state.dir.mkdir, parents=True)
+    server = local.LocalServer(state.tray_socket, status=lambda: {}, send_ticket=nothing,
+                               inventory=fake_inventory,
+                               history_file=state.dir / "tray-tickets.json")
+    async with server.serving():
+        answer = await asyncio.to_thread(_exchange, state.tray_socket, data)
+        assert (answer["ok"], answer["code"]) == (False, code), (label, answer)
+        assert (await ask(state.tray_socket, {"op": "status"}))["ok"] is True

@@ -114,6 +114,36 @@ async def test_wrong_user_fields_are_rejected(
     assert await snapshot(server) == before
 
 
+# method, path, body: one field of each patterned kind, valid but for a trailing newline
+TRAILING_NEWLINES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/api/v1/users", {"username": "nina", "display_name": "Nina",
+                               "role": "requester", "email": "nina@example.org\n"}),
+    ("POST", "/api/v1/tickets", {"title": "Printer", "tags": ["printer\n"]}),
+    ("POST", "/api/v1/catalog", {"name": "Laptop", "fields": [
+        {"name": "model\n", "label": "Model"}]}),
+    ("POST", "/api/v1/sla/calendars", {"name": "Office", "tz": "UTC", "hours": {
+        "mon": ["09:00-17:00\n"]}}),
+    ("POST", "/api/v1/sla/calendars", {"name": "Office", "tz": "UTC", "hours": {},
+                                       "holidays": ["2026-12-24\n"]}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), TRAILING_NEWLINES,
+                         ids=[str(i) for i in range(len(TRAILING_NEWLINES))])
+async def test_a_trailing_newline_does_not_pass_a_pattern(
+        server: RunningServer, admin: Client,
+        method: str, path: str, body: dict[str, Any]) -> None:
+    """A patterned text with a trailing newline (e-mail, tag, field name, hours, date) is a
+    422 and stores nothing."""
+    before = await snapshot(server)
+    resp = await admin.request(method, path, json=body)
+    assert (resp.status, resp.error_code) == (422, "validation_error"), resp.body
+    assert await snapshot(server) == before
+    for query in ("assignee=me%0A", "status=new%0A"):
+        listed = await admin.get(f"/api/v1/tickets?{query}")
+        assert (listed.status, listed.error_code) == (422, "validation_error"), query
+
+
 BAD_QUERIES = [
     ("limit=abc", 422, "validation_error"),
     ("limit=0", 422, "validation_error"),
