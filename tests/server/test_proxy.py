@@ -35,9 +35,10 @@ async def test_trusted_proxy_forwarded_address_is_the_client(tmp_path: Path) -> 
 
 
 async def test_untrusted_peer_cannot_spoof_its_address(tmp_path: Path) -> None:
-    """From an untrusted peer X-Forwarded-For is ignored, so spoofing evades nothing."""
-    server = await start_server(tmp_path / "data", behind_proxy=True, login_max_failures=1,
-                                trusted_proxies=["192.0.2.1"])
+    """From an untrusted peer X-Forwarded-For is ignored, so spoofing evades nothing: the
+    peer's own address reaches its limit whatever address and name it claims."""
+    server = await start_server(tmp_path / "data", behind_proxy=True,
+                                login_address_max_failures=1, trusted_proxies=["192.0.2.1"])
     try:
         client = server.client()
         assert await _fail_login(client, "203.0.113.5") == 401
