@@ -1,6 +1,7 @@
 // Boot and hash router of the Deskmate console.
 
 import { onSessionLost } from "./js/api.js";
+import { browserLanguage, storedLanguage, useLanguage } from "./js/i18n.js";
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
@@ -151,7 +152,11 @@ onSessionLost(() => {
   go("#/login");
 });
 
+// The languages the console has catalogues for (/static/locales/<code>.json).
+const LANGUAGES = ["en", "id"];
+
 async function boot() {
+  await useLanguage(storedLanguage() || browserLanguage(LANGUAGES));
   try {
     await restore();
   } catch (error) {

@@ -1,6 +1,7 @@
 // The logged-in user, kept in memory only (the session cookie is HttpOnly).
 
 import { api, setCsrfToken } from "./api.js";
+import { t } from "./i18n.js";
 
 let current = null;
 
@@ -50,7 +51,12 @@ export function updateUser(user) {
   if (current && user.id === current.id) current = user;
 }
 
-export const ROLE_LABELS = { admin: "Admin", technician: "Technician", requester: "Requester" };
+export const ROLES = ["admin", "technician", "requester"];
+
+/** Return the name of a role in the console's language ("Admin", "Teknisi", ...). */
+export function roleLabel(role) {
+  return ROLES.includes(role) ? t(`role.${role}`) : role;
+}
 
 /** Tell whether the user works the desk (technicians and admins). */
 export function isStaff(user) {

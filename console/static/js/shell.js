@@ -4,34 +4,35 @@ import { h, replace } from "./dom.js";
 import { initials } from "./format.js";
 import { icon } from "./icons.js";
 import { clearNotice, setNoticeHost } from "./notice.js";
-import { ROLE_LABELS, isStaff } from "./session.js";
+import { t } from "./i18n.js";
+import { isStaff, roleLabel } from "./session.js";
 
 /** Return the navigation sections a user may see: [{title, items: [{id, href, label, icon}]}]. */
 export function navFor(user) {
   const sections = [];
   if (isStaff(user)) {
-    sections.push({ title: "Service desk", items: [
-      { id: "desk", href: "#/desk", label: "Desk", icon: "inbox" },
-      { id: "devices", href: "#/devices", label: "Devices", icon: "monitor" },
-      { id: "kb", href: "#/kb", label: "Knowledge base", icon: "book" },
+    sections.push({ title: t("nav.section.desk"), items: [
+      { id: "desk", href: "#/desk", label: t("nav.desk"), icon: "inbox" },
+      { id: "devices", href: "#/devices", label: t("nav.devices"), icon: "monitor" },
+      { id: "kb", href: "#/kb", label: t("nav.kb"), icon: "book" },
     ] });
   } else {
-    sections.push({ title: "Support", items: [
-      { id: "portal", href: "#/portal", label: "My tickets", icon: "ticket" },
-      { id: "kb", href: "#/kb", label: "Help articles", icon: "book" },
+    sections.push({ title: t("nav.section.support"), items: [
+      { id: "portal", href: "#/portal", label: t("nav.portal"), icon: "ticket" },
+      { id: "kb", href: "#/kb", label: t("nav.help_articles"), icon: "book" },
     ] });
   }
   if (user.role === "admin") {
-    sections.push({ title: "Administration", items: [
-      { id: "users", href: "#/admin/users", label: "Users", icon: "users" },
-      { id: "groups", href: "#/admin/groups", label: "Groups", icon: "group" },
-      { id: "enrollment", href: "#/admin/enrollment", label: "Enrollment", icon: "enroll" },
-      { id: "health", href: "#/admin/health", label: "Health checks", icon: "shield" },
-      { id: "sla", href: "#/admin/sla", label: "SLA", icon: "history" },
+    sections.push({ title: t("nav.section.admin"), items: [
+      { id: "users", href: "#/admin/users", label: t("nav.users"), icon: "users" },
+      { id: "groups", href: "#/admin/groups", label: t("nav.groups"), icon: "group" },
+      { id: "enrollment", href: "#/admin/enrollment", label: t("nav.enrollment"), icon: "enroll" },
+      { id: "health", href: "#/admin/health", label: t("nav.health"), icon: "shield" },
+      { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },
     ] });
   }
-  sections.push({ title: "You", items: [
-    { id: "account", href: "#/account", label: "Account", icon: "user" },
+  sections.push({ title: t("nav.section.you"), items: [
+    { id: "account", href: "#/account", label: t("nav.account"), icon: "user" },
   ] });
   return sections;
 }
@@ -55,9 +56,9 @@ export class Shell {
             this.avatar,
             h("div", { class: "user-meta" },
               this.userName,
-              h("span", { class: "user-role" }, ROLE_LABELS[user.role] || user.role)),
+              h("span", { class: "user-role" }, roleLabel(user.role))),
             h("button", { type: "button", class: "btn btn-ghost", onclick: onLogout },
-              icon("logout"), "Log out"))),
+              icon("logout"), t("shell.logout")))),
         h("main", { class: "main", id: "main", tabindex: "-1" }, this.notice, this.content)));
     this.setUser(user);
   }

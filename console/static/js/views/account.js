@@ -5,7 +5,7 @@ import { busy, field, formValues, h, replace } from "../dom.js";
 import { date, dateTime } from "../format.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
-import { ROLE_LABELS } from "../session.js";
+import { roleLabel } from "../session.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
 
 // Every token expires; the server refuses more than its api_token_max_days (default 365).
@@ -17,7 +17,7 @@ function profile(user) {
     row("User name", user.username),
     row("Display name", user.display_name),
     row("Email", user.email || "\u2014"),
-    row("Role", ROLE_LABELS[user.role] || user.role),
+    row("Role", roleLabel(user.role)),
     row("Member since", dateTime(user.created_at))));
 }
 

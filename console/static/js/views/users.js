@@ -5,7 +5,7 @@ import { busy, field, formValues, h, replace } from "../dom.js";
 import { allGroups } from "../directory.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
-import { ROLE_LABELS } from "../session.js";
+import { roleLabel } from "../session.js";
 import { emptyState, iconButton, openModal, roleBadge, statusBadge } from "../ui.js";
 
 const PAGE_SIZE = 50;
@@ -13,7 +13,7 @@ const USERNAME_PATTERN = "[a-z0-9][a-z0-9._@\\-]{0,63}";
 const ROLES = ["requester", "technician", "admin"];
 
 function roleSelect(selected, { withAll = false } = {}) {
-  const options = ROLES.map((r) => h("option", { value: r, selected: r === selected }, ROLE_LABELS[r]));
+  const options = ROLES.map((r) => h("option", { value: r, selected: r === selected }, roleLabel(r)));
   if (withAll) options.unshift(h("option", { value: "", selected: !selected }, "All roles"));
   return h("select", { name: "role" }, options);
 }
