@@ -37,8 +37,9 @@ run: $(RUN_STAMP)
 	$(BIN)/deskmate-server run
 
 # pytest exits 5 when it collected no tests; make treats that as the failure it is.
+# One worker per core; a test file stays on one worker (its module fixtures are shared).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check server shared endpoint_agent tests bench
