@@ -46,7 +46,7 @@ function userForm({ user = null, onSubmit }) {
     h("div", { class: "form-actions" },
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() },
         t("common.cancel")),
-      h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("common.save_changes") : t("users.create")));
+      h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("common.save_changes") : t("users.create"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
