@@ -78,8 +78,8 @@ export function openDeviceSession(device, me) {
   }
 
   function render(tickets, myGroups, requester, groupName) {
-    const allowed = tickets.map((t) => mayStart(me, t, myGroups));
-    const first = created ? tickets.findIndex((t) => t.id === created.id) : allowed.indexOf(true);
+    const allowed = tickets.map((tk) => mayStart(me, tk, myGroups));
+    const first = created ? tickets.findIndex((tk) => tk.id === created.id) : allowed.indexOf(true);
     const title = h("input", { name: "title", maxlength: 200, required: first < 0,
       value: `Remote assistance on ${device.hostname}`, "aria-label": "Title of the new ticket" });
     const titleBox = h("span", { class: "new-ticket-title" }, h("span", { class: "small muted" }, "Title"), title);
@@ -97,7 +97,7 @@ export function openDeviceSession(device, me) {
         + "create one for this device to start."),
       h("fieldset", { class: "choices choices-1" },
         h("legend", { class: "field-label" }, "Ticket"),
-        tickets.map((t, i) => ticketChoice(t, allowed[i], i === first, groupName)),
+        tickets.map((tk, i) => ticketChoice(tk, allowed[i], i === first, groupName)),
         tickets.length >= MAX_TICKETS ? h("p", { class: "muted small" },
           `The ${MAX_TICKETS} newest open tickets are listed.`) : null,
         newChoice),

@@ -69,11 +69,11 @@ export function remotePanel() {
     });
   }
 
-  async function refresh(t) {
-    ticket = t;
-    const final = ["resolved", "closed", "cancelled"].includes(t.status);
+  async function refresh(tk) {
+    ticket = tk;
+    const final = ["resolved", "closed", "cancelled"].includes(tk.status);
     const [devices, sessions] = await Promise.all([
-      Promise.all(t.device_ids.map(async (did) => {
+      Promise.all(tk.device_ids.map(async (did) => {
         try {
           return (await api.get(`/api/v1/devices/${did}`, { inventory: "false" })).device;
         } catch {
@@ -81,7 +81,7 @@ export function remotePanel() {
         }
       })),
       // null: the caller may not open or list this ticket's sessions (403).
-      api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items)
+      api.get(`/api/v1/tickets/${tk.id}/remote-sessions`).then((r) => r.items)
         .catch((error) => (error.status === 403 ? null : [])),
     ]);
     if (sessions === null) {
@@ -96,7 +96,7 @@ export function remotePanel() {
       disabled: final || !online.length || running.length > 0 || null, onclick: () => start(online) },
     icon("monitor"), "Start remote session");
     const hint = final ? "Reopen the ticket to start a session."
-      : !t.device_ids.length ? "Link the user's device first."
+      : !tk.device_ids.length ? "Link the user's device first."
         : !reachable.length ? "No linked device is online."
           : !online.length ? "The online device's agent does not offer remote sessions." : null;
     replace(el,
@@ -111,5 +111,5 @@ export function remotePanel() {
         h("span", { class: "muted" }, s.technician ? s.technician.display_name : "")))) : null);
   }
 
-  return { el, refresh: (t) => guarded(() => refresh(t)) };
+  return { el, refresh: (tk) => guarded(() => refresh(tk)) };
 }

@@ -31,14 +31,14 @@ function ticketPicker({ exclude, label, actionLabel, onPick, filter = () => true
       items = data ? data.items : [];
     }
     if (mine !== seq) return; // a later search answered first
-    items = items.filter((t) => !exclude.includes(t.id) && filter(t));
-    replace(results, items.length ? items.map((t) => h("li", { "data-id": t.id },
-      priorityBadge(t.priority),
-      h("span", { class: "pick-main" }, h("span", { class: "mono small" }, t.number), " ",
-        h("strong", {}, t.title)),
-      ticketStatusBadge(t.status),
-      h("button", { type: "button", class: "btn btn-small", "aria-label": `${actionLabel} ${t.number}`,
-        onclick: () => onPick(t) }, actionLabel)))
+    items = items.filter((tk) => !exclude.includes(tk.id) && filter(tk));
+    replace(results, items.length ? items.map((tk) => h("li", { "data-id": tk.id },
+      priorityBadge(tk.priority),
+      h("span", { class: "pick-main" }, h("span", { class: "mono small" }, tk.number), " ",
+        h("strong", {}, tk.title)),
+      ticketStatusBadge(tk.status),
+      h("button", { type: "button", class: "btn btn-small", "aria-label": `${actionLabel} ${tk.number}`,
+        onclick: () => onPick(tk) }, actionLabel)))
       : h("li", { class: "list-empty" }, "No tickets match."));
   }
   q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 250); });
@@ -60,7 +60,7 @@ export function mergeDialog(ticket) {
     let merged = null;
     const picker = ticketPicker({
       exclude: [ticket.id], label: "Merge into", actionLabel: "Merge into",
-      filter: (t) => t.kind === ticket.kind && !["closed", "cancelled"].includes(t.status),
+      filter: (tk) => tk.kind === ticket.kind && !["closed", "cancelled"].includes(tk.status),
       onPick: async (target) => {
         clearNotice();
         try {

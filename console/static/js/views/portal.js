@@ -33,13 +33,13 @@ export function portalView(root, { user, params, setTitle }) {
     "Load more");
   const detail = h("div", { class: "portal-detail" });
 
-  function item(t) {
-    return h("li", {}, h("a", { href: `#/portal/tickets/${t.id}`, class: "ticket-item", "data-id": t.id,
-      "data-number": t.number, "aria-current": t.id === openId ? "page" : null },
-    h("span", { class: "ticket-item-top" }, h("span", { class: "mono small muted" }, t.number),
-      ticketStatusBadge(t.status)),
-    h("span", { class: "ticket-item-title" }, t.title),
-    h("span", { class: "small muted", title: dateTime(t.updated_at) }, `Updated ${ago(t.updated_at)}`)));
+  function item(tk) {
+    return h("li", {}, h("a", { href: `#/portal/tickets/${tk.id}`, class: "ticket-item", "data-id": tk.id,
+      "data-number": tk.number, "aria-current": tk.id === openId ? "page" : null },
+    h("span", { class: "ticket-item-top" }, h("span", { class: "mono small muted" }, tk.number),
+      ticketStatusBadge(tk.status)),
+    h("span", { class: "ticket-item-title" }, tk.title),
+    h("span", { class: "small muted", title: dateTime(tk.updated_at) }, `Updated ${ago(tk.updated_at)}`)));
   }
 
   function renderList() {
@@ -54,8 +54,8 @@ export function portalView(root, { user, params, setTitle }) {
   async function more() {
     const data = await guarded(() => api.get("/api/v1/tickets", { sort: "-updated", limit: PAGE_SIZE, cursor }));
     if (!data) return;
-    const known = new Set(tickets.map((t) => t.id));
-    tickets = tickets.concat(data.items.filter((t) => !known.has(t.id)));
+    const known = new Set(tickets.map((tk) => tk.id));
+    tickets = tickets.concat(data.items.filter((tk) => !known.has(tk.id)));
     cursor = data.next_cursor;
     renderList();
   }
@@ -380,36 +380,36 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   });
 
   function render() {
-    const t = ticket;
-    setTitle(t.number);
+    const tk = ticket;
+    setTitle(tk.number);
     replace(header,
       h("div", { class: "ticket-head-top" },
-        h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, t.number),
-          t.former_numbers.length ? h("span", { class: "muted small former-numbers" },
-            `formerly ${t.former_numbers.join(", ")}`) : null,
-          ticketStatusBadge(t.status)),
-        h("span", { class: "ticket-assignee" + (t.assignee ? "" : " muted") }, icon("user"),
-          t.assignee ? ["Handled by ", h("strong", {}, t.assignee.display_name)] : "Not yet assigned")),
-      h("h2", { class: "ticket-title" }, t.title),
-      h("p", { class: "ticket-meta" }, t.requester.id === user.id ? "Opened " : `Opened by ${t.requester.display_name} `,
-        dateTime(t.created_at),
-        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
-      approvalState(t),
-      formFacts(t, fields),
-      t.approval === "requested" && t.approver && t.approver.id === user.id ? h("div", { class: "form-actions approval-actions" },
+        h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, tk.number),
+          tk.former_numbers.length ? h("span", { class: "muted small former-numbers" },
+            `formerly ${tk.former_numbers.join(", ")}`) : null,
+          ticketStatusBadge(tk.status)),
+        h("span", { class: "ticket-assignee" + (tk.assignee ? "" : " muted") }, icon("user"),
+          tk.assignee ? ["Handled by ", h("strong", {}, tk.assignee.display_name)] : "Not yet assigned")),
+      h("h2", { class: "ticket-title" }, tk.title),
+      h("p", { class: "ticket-meta" }, tk.requester.id === user.id ? "Opened " : `Opened by ${tk.requester.display_name} `,
+        dateTime(tk.created_at),
+        h("span", { title: dateTime(tk.updated_at) }, ` \u00b7 updated ${ago(tk.updated_at)}`)),
+      approvalState(tk),
+      formFacts(tk, fields),
+      tk.approval === "requested" && tk.approver && tk.approver.id === user.id ? h("div", { class: "form-actions approval-actions" },
         iconButton("x", "Reject\u2026", { class: "btn btn-danger", onclick: () => decide("reject") }),
         iconButton("check", "Approve\u2026", { class: "btn btn-primary", onclick: () => decide("approve") })) : null);
     replace(description, h("article", { class: "tl-card tl-description", "aria-label": "Description" },
       h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, "Your description"),
-        h("time", { class: "tl-time", datetime: t.created_at }, dateTime(t.created_at))),
-      h("div", { class: "tl-text" }, t.description || h("span", { class: "muted" }, "No description."))));
-    if (t.status === "resolved") {
+        h("time", { class: "tl-time", datetime: tk.created_at }, dateTime(tk.created_at))),
+      h("div", { class: "tl-text" }, tk.description || h("span", { class: "muted" }, "No description."))));
+    if (tk.status === "resolved") {
       banner.hidden = false;
       replace(banner, h("div", { class: "resolved-banner", role: "region", "aria-label": "Resolved" },
         h("div", { class: "resolved-icon" }, icon("check")),
         h("div", { class: "resolved-text" },
-          h("strong", {}, "This ticket is resolved", t.resolution_code ? ` (${resolutionLabel(t.resolution_code)})` : "", "."),
-          t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null,
+          h("strong", {}, "This ticket is resolved", tk.resolution_code ? ` (${resolutionLabel(tk.resolution_code)})` : "", "."),
+          tk.resolution_note ? h("p", { class: "tl-text" }, tk.resolution_note) : null,
           h("p", { class: "muted small" }, "Is your problem solved? Confirm to close the ticket, or reopen it if not.")),
         h("div", { class: "resolved-actions" },
           iconButton("reopen", "Reopen", { onclick: reopen }),
@@ -418,8 +418,8 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
       banner.hidden = true;
       replace(banner);
     }
-    box.setClosed(FINAL_STATUSES.has(t.status)
-      ? `This ticket is ${STATUS_LABELS[t.status].toLowerCase()}. If you need more help, raise a new ticket.` : null);
+    box.setClosed(FINAL_STATUSES.has(tk.status)
+      ? `This ticket is ${STATUS_LABELS[tk.status].toLowerCase()}. If you need more help, raise a new ticket.` : null);
   }
 
   function renderTimeline() {
@@ -437,18 +437,18 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   }
 
   async function load() {
-    const t = await api.get(`/api/v1/tickets/${id}`);
-    if (t.catalog_item_id && fields === null) {
+    const tk = await api.get(`/api/v1/tickets/${id}`);
+    if (tk.catalog_item_id && fields === null) {
       const items = await guarded(() => api.get("/api/v1/catalog"));
-      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      const item = items && items.items.find((c) => c.id === tk.catalog_item_id);
       fields = item ? item.fields : [];
     }
     timeline = await fetchTimeline(id);
     if (!host.isConnected) return;
-    if (JSON.stringify(t) !== JSON.stringify(ticket)) {
-      ticket = t;
+    if (JSON.stringify(tk) !== JSON.stringify(ticket)) {
+      ticket = tk;
       render();
-      articles.refresh(t.status);
+      articles.refresh(tk.status);
     }
     renderTimeline();
   }

@@ -75,25 +75,25 @@ export function ticketView(root, { user, params, setTitle }) {
 
   // ---------- rendering ----------
   function renderHeader() {
-    const t = ticket;
+    const tk = ticket;
     replace(header,
       h("div", { class: "ticket-head-top" },
-        h("div", { class: "ticket-badges" }, priorityBadge(t.priority),
-          h("span", { class: "mono ticket-number" }, t.number), kindBadge(t.kind), ticketStatusBadge(t.status)),
-        t.assignee ? h("span", { class: "ticket-assignee" }, icon("user"), t.assignee.display_name)
+        h("div", { class: "ticket-badges" }, priorityBadge(tk.priority),
+          h("span", { class: "mono ticket-number" }, tk.number), kindBadge(tk.kind), ticketStatusBadge(tk.status)),
+        tk.assignee ? h("span", { class: "ticket-assignee" }, icon("user"), tk.assignee.display_name)
           : h("span", { class: "ticket-assignee muted" }, icon("user"), "Unassigned")),
-      h("h2", { class: "ticket-title" }, t.title),
+      h("h2", { class: "ticket-title" }, tk.title),
       h("p", { class: "ticket-meta" },
-        "Opened by ", h("strong", {}, t.requester.display_name), ` \u00b7 ${dateTime(t.created_at)}`,
-        ` \u00b7 via ${SOURCE_LABELS[t.source] || t.source}`,
-        t.reported ? h("span", { class: "ticket-reported" }, ` \u00b7 ${reportedBy(
-          t.reported.device && t.reported.device.hostname, t.reported.login)}`) : null,
-        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
-      t.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), "Merged into ",
-        h("a", { href: `#/desk/tickets/${t.merged_into_id}` }, names.ticket(t.merged_into_id)),
-        related.get(t.merged_into_id) ? ` \u2013 ${related.get(t.merged_into_id).title}` : null, ".") : null,
-      approvalState(t));
-    setTitle(t.number);
+        "Opened by ", h("strong", {}, tk.requester.display_name), ` \u00b7 ${dateTime(tk.created_at)}`,
+        ` \u00b7 via ${SOURCE_LABELS[tk.source] || tk.source}`,
+        tk.reported ? h("span", { class: "ticket-reported" }, ` \u00b7 ${reportedBy(
+          tk.reported.device && tk.reported.device.hostname, tk.reported.login)}`) : null,
+        h("span", { title: dateTime(tk.updated_at) }, ` \u00b7 updated ${ago(tk.updated_at)}`)),
+      tk.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), "Merged into ",
+        h("a", { href: `#/desk/tickets/${tk.merged_into_id}` }, names.ticket(tk.merged_into_id)),
+        related.get(tk.merged_into_id) ? ` \u2013 ${related.get(tk.merged_into_id).title}` : null, ".") : null,
+      approvalState(tk));
+    setTitle(tk.number);
   }
 
   function renderDescription() {
@@ -112,42 +112,42 @@ export function ticketView(root, { user, params, setTitle }) {
 
   // The side panel: each control saves on change.
   function renderSide() {
-    const t = ticket;
-    const final = FINAL_STATUSES.has(t.status);
+    const tk = ticket;
+    const final = FINAL_STATUSES.has(tk.status);
     const focused = side.contains(document.activeElement) ? document.activeElement.name : null;
     const typedTag = side.querySelector("input[name=tag]")?.value || ""; // kept across live redraws
-    const staffUsers = [...users.values()].filter((u) => u.role !== "requester" && (u.active || u.id === (t.assignee && t.assignee.id)))
+    const staffUsers = [...users.values()].filter((u) => u.role !== "requester" && (u.active || u.id === (tk.assignee && tk.assignee.id)))
       .sort((a, b) => a.display_name.localeCompare(b.display_name));
 
     const status = h("select", { name: "status", disabled: final || null },
-      [t.status, ...TRANSITIONS[t.status]].map((st) => h("option", { value: st, selected: st === t.status },
-        st === t.status ? STATUS_LABELS[st] : `\u2192 ${STATUS_LABELS[st]}`)));
+      [tk.status, ...TRANSITIONS[tk.status]].map((st) => h("option", { value: st, selected: st === tk.status },
+        st === tk.status ? STATUS_LABELS[st] : `\u2192 ${STATUS_LABELS[st]}`)));
     status.addEventListener("change", () => changeStatus(status.value));
 
     const assignee = h("select", { name: "assignee_id", disabled: final || null },
-      h("option", { value: "", selected: !t.assignee }, "Unassigned"),
-      staffUsers.map((u) => h("option", { value: String(u.id), selected: t.assignee && t.assignee.id === u.id },
+      h("option", { value: "", selected: !tk.assignee }, "Unassigned"),
+      staffUsers.map((u) => h("option", { value: String(u.id), selected: tk.assignee && tk.assignee.id === u.id },
         u.id === user.id ? `${u.display_name} (me)` : u.display_name)));
     assignee.addEventListener("change", () => save({ assignee_id: assignee.value ? Number(assignee.value) : null }));
 
     const group = h("select", { name: "group_id", disabled: final || null },
-      h("option", { value: "", selected: !t.group_id }, "No group"),
-      [...groups].map(([gid, name]) => h("option", { value: String(gid), selected: gid === t.group_id }, name)));
+      h("option", { value: "", selected: !tk.group_id }, "No group"),
+      [...groups].map(([gid, name]) => h("option", { value: String(gid), selected: gid === tk.group_id }, name)));
     group.addEventListener("change", () => save({ group_id: group.value ? Number(group.value) : null }));
 
     const level = (name) => {
       const select = h("select", { name, disabled: final || null },
-        [1, 2, 3].map((v) => h("option", { value: String(v), selected: v === t[name] }, LEVEL_LABELS[v])));
+        [1, 2, 3].map((v) => h("option", { value: String(v), selected: v === tk[name] }, LEVEL_LABELS[v])));
       select.addEventListener("change", () => save({ [name]: Number(select.value) }));
       return select;
     };
 
     // A new kind takes a number of that kind (the old one stays findable): ask first.
-    const kind = h("select", { name: "kind", disabled: final || t.approval === "requested" || null },
-      Object.entries(KIND_LABELS).map(([value, label]) => h("option", { value, selected: value === t.kind }, label)));
+    const kind = h("select", { name: "kind", disabled: final || tk.approval === "requested" || null },
+      Object.entries(KIND_LABELS).map(([value, label]) => h("option", { value, selected: value === tk.kind }, label)));
     kind.addEventListener("change", () => changeKind(kind.value));
 
-    const category = categorySelect(categories, t.category_id, { disabled: final || null });
+    const category = categorySelect(categories, tk.category_id, { disabled: final || null });
     category.addEventListener("change", () => save({ category_id: category.value ? Number(category.value) : null }));
 
     const tagInput = h("input", { name: "tag", maxlength: 50, placeholder: "Add a tag", disabled: final || null,
@@ -158,29 +158,29 @@ export function ticketView(root, { user, params, setTitle }) {
       event.preventDefault();
       const added = parseTags(tagInput.value);
       tagInput.value = "";
-      if (added.length) save({ tags: [...new Set([...t.tags, ...added])] });
+      if (added.length) save({ tags: [...new Set([...tk.tags, ...added])] });
     });
     const tags = h("div", { class: "tag-editor" },
-      t.tags.length ? h("span", { class: "chips" }, t.tags.map((tag) => h("span", { class: "chip chip-removable" },
+      tk.tags.length ? h("span", { class: "chips" }, tk.tags.map((tag) => h("span", { class: "chip chip-removable" },
         tag, final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": `Remove tag ${tag}`,
-          onclick: () => save({ tags: t.tags.filter((x) => x !== tag) }) }, "\u00d7")))) : null,
-      final ? (t.tags.length ? null : h("span", { class: "muted" }, "None")) : tagInput);
+          onclick: () => save({ tags: tk.tags.filter((x) => x !== tag) }) }, "\u00d7")))) : null,
+      final ? (tk.tags.length ? null : h("span", { class: "muted" }, "None")) : tagInput);
 
     const linked = h("div", { class: "device-links" },
-      t.device_ids.length ? h("ul", { class: "link-list" }, t.device_ids.map((did) => h("li", {},
+      tk.device_ids.length ? h("ul", { class: "link-list" }, tk.device_ids.map((did) => h("li", {},
         h("a", { href: `#/devices/${did}`, class: "inline-icon" }, icon("monitor"), names.device(did)),
         final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": `Unlink device ${names.device(did)}`,
-          onclick: () => save({ device_ids: t.device_ids.filter((x) => x !== did) }) }, "\u00d7"))))
+          onclick: () => save({ device_ids: tk.device_ids.filter((x) => x !== did) }) }, "\u00d7"))))
         : h("span", { class: "muted" }, "None"),
       final ? null : h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: linkDevice },
         icon("link"), "Link a device"));
 
-    const resolution = t.resolution_code ? h("div", { class: "resolution" },
-      h("div", { class: "resolution-head" }, icon("check"), "Resolution: ", h("strong", {}, resolutionLabel(t.resolution_code))),
-      t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null) : null;
+    const resolution = tk.resolution_code ? h("div", { class: "resolution" },
+      h("div", { class: "resolution-head" }, icon("check"), "Resolution: ", h("strong", {}, resolutionLabel(tk.resolution_code))),
+      tk.resolution_note ? h("p", { class: "tl-text" }, tk.resolution_note) : null) : null;
 
     const relatedList = h("div", { class: "related-links" },
-      t.related_ids.length ? h("ul", { class: "link-list", "aria-label": "Related tickets" }, t.related_ids.map((rid) => h("li", {},
+      tk.related_ids.length ? h("ul", { class: "link-list", "aria-label": "Related tickets" }, tk.related_ids.map((rid) => h("li", {},
         h("a", { href: `#/desk/tickets/${rid}`, class: "inline-icon", title: related.get(rid) ? related.get(rid).title : null },
           icon("ticket"), names.ticket(rid)),
         related.get(rid) ? h("span", { class: "muted small related-title" }, related.get(rid).title) : null,
@@ -191,13 +191,13 @@ export function ticketView(root, { user, params, setTitle }) {
         icon("link"), "Relate a ticket"));
 
     // What the matrix made of impact and urgency (the server's matrix is authoritative).
-    const matrix = h("p", { class: "matrix-result", "data-priority": t.priority },
-      `Impact ${t.impact} \u00d7 urgency ${t.urgency} \u2192 `, priorityBadge(t.priority),
-      ` ${PRIORITY_LABELS[t.priority] || ""}`);
+    const matrix = h("p", { class: "matrix-result", "data-priority": tk.priority },
+      `Impact ${tk.impact} \u00d7 urgency ${tk.urgency} \u2192 `, priorityBadge(tk.priority),
+      ` ${PRIORITY_LABELS[tk.priority] || ""}`);
 
-    const approver = t.approval === "requested" && ((t.approver && t.approver.id === user.id) || user.role === "admin");
+    const approver = tk.approval === "requested" && ((tk.approver && tk.approver.id === user.id) || user.role === "admin");
     const actions = h("div", { class: "ticket-actions" },
-      !final && t.status !== "resolved" ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "x",
+      !final && tk.status !== "resolved" ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "x",
         onclick: () => changeStatus("resolved") }, icon("check"), "Resolve\u2026") : null,
       !final ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "m", onclick: merge },
         icon("link"), "Merge\u2026") : null,
@@ -209,7 +209,7 @@ export function ticketView(root, { user, params, setTitle }) {
         h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => decide("reject") },
           icon("x"), "Reject\u2026")] : null);
 
-    const mine = t.assignee && t.assignee.id === user.id;
+    const mine = tk.assignee && tk.assignee.id === user.id;
     replace(side,
       panel("Actions", actions),
       panel("Details", h("div", { class: "stack side-form" },
@@ -228,24 +228,24 @@ export function ticketView(root, { user, params, setTitle }) {
         h("div", { class: "field" }, h("span", { class: "field-label" }, "Linked devices"), linked),
         h("div", { class: "field" }, h("span", { class: "field-label" }, "Related tickets"), relatedList),
         resolution,
-        t.form ? h("div", { class: "field" }, h("span", { class: "field-label" }, "Request form"),
-          formFacts(t, catalogFields)) : null,
+        tk.form ? h("div", { class: "field" }, h("span", { class: "field-label" }, "Request form"),
+          formFacts(tk, catalogFields)) : null,
         h("dl", { class: "facts facts-side" },
-          h("dt", {}, "Requester"), h("dd", {}, t.requester.display_name),
-          t.reported ? [h("dt", {}, "Reported login"), h("dd", { class: "reported-login" },
-            h("span", { class: "mono" }, t.reported.login), " on ",
-            t.reported.device ? h("a", { href: `#/devices/${t.reported.device.id}` }, t.reported.device.hostname)
+          h("dt", {}, "Requester"), h("dd", {}, tk.requester.display_name),
+          tk.reported ? [h("dt", {}, "Reported login"), h("dd", { class: "reported-login" },
+            h("span", { class: "mono" }, tk.reported.login), " on ",
+            tk.reported.device ? h("a", { href: `#/devices/${tk.reported.device.id}` }, tk.reported.device.hostname)
               : "a removed device", h("span", { class: "muted small" }, " (as the device reported it)"))] : null,
-          h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[t.kind] || t.kind),
-          t.former_numbers.length ? [h("dt", {}, "Formerly"),
-            h("dd", { class: "mono former-numbers" }, t.former_numbers.join(", "))] : null,
-          t.problem_id ? [h("dt", {}, "Problem"), h("dd", {}, h("a", { href: `#/desk/tickets/${t.problem_id}`,
-            title: related.get(t.problem_id) ? related.get(t.problem_id).title : null }, names.ticket(t.problem_id)))]
+          h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[tk.kind] || tk.kind),
+          tk.former_numbers.length ? [h("dt", {}, "Formerly"),
+            h("dd", { class: "mono former-numbers" }, tk.former_numbers.join(", "))] : null,
+          tk.problem_id ? [h("dt", {}, "Problem"), h("dd", {}, h("a", { href: `#/desk/tickets/${tk.problem_id}`,
+            title: related.get(tk.problem_id) ? related.get(tk.problem_id).title : null }, names.ticket(tk.problem_id)))]
             : null,
-          h("dt", {}, "Created"), h("dd", {}, dateTime(t.created_at)),
-          t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
-          t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
-      panel("SLA", slaClocks(t.sla), { cls: "panel-sla" }),
+          h("dt", {}, "Created"), h("dd", {}, dateTime(tk.created_at)),
+          tk.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(tk.resolved_at))] : null,
+          tk.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(tk.closed_at))] : null))),
+      panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
       panel("Remote session", remote.el),
       panel("Attachments", files),
       articles.el);
@@ -254,16 +254,16 @@ export function ticketView(root, { user, params, setTitle }) {
       const again = side.querySelector(`[name="${focused}"]`);
       if (again) again.focus();
     }
-    box.setClosed(final ? `This ticket is ${STATUS_LABELS[t.status].toLowerCase()}; it takes no more replies.` : null);
+    box.setClosed(final ? `This ticket is ${STATUS_LABELS[tk.status].toLowerCase()}; it takes no more replies.` : null);
   }
 
-  function show(t) {
-    ticket = t;
-    for (const d of t.devices || []) devices.set(d.id, d.hostname);
+  function show(tk) {
+    ticket = tk;
+    for (const d of tk.devices || []) devices.set(d.id, d.hostname);
     renderHeader();
     renderDescription();
     renderSide();
-    articles.refresh(t.status);
+    articles.refresh(tk.status);
   }
 
   // ---------- actions ----------
@@ -428,9 +428,9 @@ export function ticketView(root, { user, params, setTitle }) {
   }
 
   // Names the timeline and side panel show for ids: linked devices and the problem.
-  async function fetchNames(t, events) {
-    const deviceIds = new Set(t.device_ids);
-    const ticketIds = new Set([t.problem_id, t.merged_into_id, ...t.related_ids].filter(Boolean));
+  async function fetchNames(tk, events) {
+    const deviceIds = new Set(tk.device_ids);
+    const ticketIds = new Set([tk.problem_id, tk.merged_into_id, ...tk.related_ids].filter(Boolean));
     for (const e of events) {
       const d = e.changes && e.changes.device_ids;
       if (d) [...(d.before || []), ...(d.after || [])].forEach((x) => deviceIds.add(x));
@@ -458,18 +458,18 @@ export function ticketView(root, { user, params, setTitle }) {
   }
 
   async function load() {
-    const t = await api.get(`/api/v1/tickets/${id}`);
-    if (t.catalog_item_id && catalogFields === null) {
+    const tk = await api.get(`/api/v1/tickets/${id}`);
+    if (tk.catalog_item_id && catalogFields === null) {
       const items = await guarded(() => api.get("/api/v1/catalog"));
-      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      const item = items && items.items.find((c) => c.id === tk.catalog_item_id);
       catalogFields = item ? item.fields : [];
     }
     timeline = await fetchTimeline(id);
-    await fetchNames(t, timeline.events);
+    await fetchNames(tk, timeline.events);
     if (!root.isConnected) return;
-    if (JSON.stringify(t) !== JSON.stringify(ticket)) show(t);
+    if (JSON.stringify(tk) !== JSON.stringify(ticket)) show(tk);
     renderTimeline();
-    remote.refresh(t); // not awaited: the page is usable before the device checks return
+    remote.refresh(tk); // not awaited: the page is usable before the device checks return
   }
 
   shortcuts(root, [
