@@ -122,3 +122,8 @@ export function availableLanguages() {
   }
   return languages;
 }
+
+/** Tell whether the catalogues have `key` (for texts chosen by a server-side name). */
+export function has(key) {
+  return key in messages || key in fallback;
+}
