@@ -150,7 +150,7 @@ function attachmentLine(event, attachments) {
   const file = attachments.find((a) => a.event_id === event.id)
     || attachments.find((a) => a.event_id == null && a.filename === info.filename && Date.parse(a.created_at) === at)
     || null;
-  const name = info.filename || (file && file.filename) || "a file";
+  const name = info.filename || (file && file.filename) || t("tl.a_file");
   const link = file ? h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-file" },
     icon("paperclip"), name) : h("span", { class: "tl-file" }, icon("paperclip"), name);
   const size = info.size !== undefined ? h("span", { class: "muted small" }, bytes(info.size)) : null;
