@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 LOCALES = Path(__file__).resolve().parents[2] / "console" / "static" / "locales"
 PLACEHOLDER = re.compile(r"\{\w+\}")
+INDONESIAN_TITLE = "Masuk ke layanan bantuan TI"
 
 # Everything a page shows a person: its visible text and the words given to assistive
 # technology and tooltips.
@@ -71,7 +72,8 @@ async def english_on(page: Any) -> list[str]:
 
 
 @pytest.fixture
-async def desk(server: RunningServer, admin: Client, tmp_path: Path) -> AsyncIterator[dict[str, int]]:
+async def desk(server: RunningServer, admin: Client,
+               tmp_path: Path) -> AsyncIterator[dict[str, int]]:
     """Seed a technician, a requester with a ticket, a public article and an online device."""
     await server.create_user(admin, "tina", "technician")
     await server.create_user(admin, "rick", "requester")
@@ -130,7 +132,8 @@ REQUESTER_ROUTES = [
 ]
 
 
-async def walk(page: Any, routes: list[tuple[str, str]], ids: dict[str, int]) -> dict[str, list[str]]:
+async def walk(page: Any, routes: list[tuple[str, str]],
+               ids: dict[str, int]) -> dict[str, list[str]]:
     """Open each route and return the English texts found, by route (empty when none)."""
     leaks = {}
     for path, ready in routes:
@@ -199,14 +202,14 @@ async def test_login_page_language_switch_applies_at_once_and_survives_a_reload(
         await page.get_by_label("User name").fill("admin")
         await page.evaluate("window.__sameDocument = true")
         await menu.select_option("id")
-        await expect(page.get_by_role("heading", name="Masuk ke layanan bantuan TI")).to_be_visible()
+        await expect(page.get_by_role("heading", name=INDONESIAN_TITLE)).to_be_visible()
         assert await page.evaluate("window.__sameDocument") is True  # no reload happened
         await expect(page.get_by_label("Nama pengguna")).to_have_value("admin")
         await expect(page.get_by_label("Bahasa")).to_have_value("id")
         assert await english_on(page) == []
 
         await page.reload()
-        await expect(page.get_by_role("heading", name="Masuk ke layanan bantuan TI")).to_be_visible()
+        await expect(page.get_by_role("heading", name=INDONESIAN_TITLE)).to_be_visible()
         await page.get_by_label("Bahasa").select_option("en")
         await expect(page.get_by_role("heading", name="Log in to the service desk")).to_be_visible()
 
@@ -216,7 +219,8 @@ def test_languages_endpoint_lists_each_catalogue_with_its_own_name(tmp_path: Pat
     from server.languages import languages
 
     (tmp_path / "en.json").write_text(json.dumps({"language.name": "English"}), encoding="utf-8")
-    (tmp_path / "fr.json").write_text(json.dumps({"language.name": "Fran\u00e7ais"}), encoding="utf-8")
+    (tmp_path / "fr.json").write_text(json.dumps({"language.name": "Fran\u00e7ais"}),
+                                      encoding="utf-8")
     (tmp_path / "xx.json").write_text(json.dumps({"nav.desk": "?"}), encoding="utf-8")
     (tmp_path / "yy.json").write_text("{not json", encoding="utf-8")
     assert [(lang.code, lang.name) for lang in languages(tmp_path)] == [
