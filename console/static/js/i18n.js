@@ -13,6 +13,7 @@ let current = FALLBACK;
 let messages = {};
 let fallback = {};
 let plurals = new Intl.PluralRules(FALLBACK);
+let languages = null; // the server's list, fetched once
 
 async function fetchCatalogue(language) {
   const response = await fetch(`/static/locales/${encodeURIComponent(language)}.json`,
@@ -104,7 +105,6 @@ export function labels(prefix, names) {
   return Object.freeze(table);
 }
 
-let languages = null;
 
 /**
  * Return the languages the console has catalogues for, [{code, name}], as the server lists
