@@ -21,6 +21,9 @@ pytestmark = pytest.mark.browser
 LOCALES = Path(__file__).resolve().parents[2] / "console" / "static" / "locales"
 PLACEHOLDER = re.compile(r"\{\w+\}")
 INDONESIAN_TITLE = "Masuk ke layanan bantuan TI"
+# The console's own formatter, in the page (the same module instance the views use).
+FIVE_MINUTES_AGO = """() => import("/static/js/format.js")
+  .then((format) => format.ago(new Date(Date.now() - 5 * 60 * 1000).toISOString()))"""
 
 # Everything a page shows a person: its visible text and the words given to assistive
 # technology and tooltips.
@@ -186,7 +189,7 @@ async def test_console_in_english_still_speaks_english(server: RunningServer, br
 
 async def test_login_page_language_switch_applies_at_once_and_survives_a_reload(
         server: RunningServer, browser: Any) -> None:
-    """The login page's language menu, listed from the catalogue files, changes the page without a reload and is remembered after one."""  # noqa: E501
+    """The login page's language menu, listed from the catalogue files, changes the page and its date formats without a reload and is remembered after one."""  # noqa: E501
     resp = await server.client().get("/api/v1/languages")
     assert resp.status == 200
     listed = {item["code"]: item["name"] for item in resp.json["items"]}
@@ -207,11 +210,13 @@ async def test_login_page_language_switch_applies_at_once_and_survives_a_reload(
         await expect(page.get_by_label("Nama pengguna")).to_have_value("admin")
         await expect(page.get_by_label("Bahasa")).to_have_value("id")
         assert await english_on(page) == []
+        assert await page.evaluate(FIVE_MINUTES_AGO) == "5 menit yang lalu"
 
         await page.reload()
         await expect(page.get_by_role("heading", name=INDONESIAN_TITLE)).to_be_visible()
         await page.get_by_label("Bahasa").select_option("en")
         await expect(page.get_by_role("heading", name="Log in to the service desk")).to_be_visible()
+        assert await page.evaluate(FIVE_MINUTES_AGO) == "5 minutes ago"
 
 
 def test_languages_endpoint_lists_each_catalogue_with_its_own_name(tmp_path: Path) -> None:
