@@ -2,7 +2,7 @@
 
 import { bar } from "./device_labels.js";
 import { h, replace } from "./dom.js";
-import { bytes, date, megabytes, number } from "./format.js";
+import { bytes, date, megabytes, number, percent } from "./format.js";
 import { labels, t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { emptyState } from "./ui.js";
@@ -184,7 +184,8 @@ function drivesTable(items) {
     ["label", "inv.label"],
     ["total", "inv.size", megabytes],
     ["free", "inv.free", megabytes],
-    ["used", "inv.used", (v) => h("span", { class: "usage usage-wide" }, bar(v), h("span", { class: "usage-value" }, `${Math.round(v)}%`))],
+    ["used", "inv.used", (v) => h("span", { class: "usage usage-wide" }, bar(v),
+      h("span", { class: "usage-value" }, percent(v)))],
   ];
   const rows = items.map((d) => ({ ...d,
     used: d.total > 0 && present(d.free) ? (100 * (d.total - d.free)) / d.total : null }));
@@ -230,7 +231,8 @@ export function softwareList(items) {
     more.hidden = shown.length >= matches.length;
     replace(more, t("inv.show_all_n", { n: matches.length }));
     replace(body, matches.length
-      ? table(t("inv.section.softwares"), columns, shown, { rowAttrs: (s) => ({ "data-software": s.name }), cls: "table-software" })
+      ? table(t("inv.section.softwares"), columns, shown,
+        { rowAttrs: (s) => ({ "data-software": s.name }), cls: "table-software" })
       : emptyState("search", t("inv.no_match"), t("inv.try_other_filter")));
   }
 

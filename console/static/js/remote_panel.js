@@ -55,7 +55,8 @@ export function remotePanel() {
     const form = h("form", { class: "stack", "aria-label": t("remote.start_title") },
       devices.length > 1 ? field(t("remote.device"), device) : null,
       sessionFields(),
-      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), t("remote.start"))));
+      h("div", { class: "form-actions" },
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), t("remote.start"))));
     const dialog = openModal(t("route.remote"), form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();

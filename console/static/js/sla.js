@@ -77,6 +77,7 @@ export function slaClocks(sla, now = Date.now()) {
         h("span", { class: "strong" }, CLOCK_LABELS[c.kind] || c.kind),
         h("span", { class: `sla sla-${c.state}` }, STATE_LABELS[c.state] || c.state)),
       h("div", { class: "muted small" }, detail),
-      h("div", { class: "muted small" }, t("sla.clock_detail.policy", { policy: c.policy_name, target: span(c.target_minutes) })));
+      h("div", { class: "muted small" },
+        t("sla.clock_detail.policy", { policy: c.policy_name, target: span(c.target_minutes) })));
   }));
 }

@@ -65,7 +65,8 @@ export function ticketStatusBadge(status) {
 
 /** A P1..P5 badge (P1 red .. P5 grey). */
 export function priorityBadge(priority) {
-  return h("span", { class: `prio prio-${priority}`, title: t("ticket.priority_title", { n: priority, label: PRIORITY_LABELS[priority] || "" }),
+  return h("span", { class: `prio prio-${priority}`,
+    title: t("ticket.priority_title", { n: priority, label: PRIORITY_LABELS[priority] || "" }),
     "data-priority": priority }, `P${priority}`);
 }
 

@@ -274,7 +274,8 @@ export function timelineItem(event, ctx) {
     default:
       // merged, linked and whatever the server adds later: its own words, if it has any.
       return systemLine(event, "history", [h("strong", {}, actorName(event)), " ",
-        has(`tl.type.${event.type}`) ? t(`tl.type.${event.type}`) : event.type.replace(/_/g, " ")], event.body ? h("p", { class: "tl-note" }, event.body) : null);
+        has(`tl.type.${event.type}`) ? t(`tl.type.${event.type}`) : event.type.replace(/_/g, " ")],
+      event.body ? h("p", { class: "tl-note" }, event.body) : null);
   }
 }
 

@@ -141,7 +141,8 @@ export function deviceView(root, { user, params, setTitle }) {
   function sectionPanel(section, body) {
     const updated = detail.inventory_updated_at[section];
     return panel(sectionLabel(section), body, {
-      actions: updated ? h("span", { class: "muted small", title: dateTime(updated) }, t("device.updated", { ago: ago(updated) })) : null,
+      actions: updated ? h("span", { class: "muted small", title: dateTime(updated) },
+        t("device.updated", { ago: ago(updated) })) : null,
       cls: "inventory-panel",
     });
   }
@@ -239,7 +240,8 @@ export function deviceView(root, { user, params, setTitle }) {
       state.cursor = data.next_cursor;
       more.hidden = !state.cursor;
       if (!list.children.length) {
-        replace(list, h("li", { class: "timeline-empty" }, emptyState("history", t("device.no_changes"), t("device.no_changes_text"))));
+        replace(list, h("li", { class: "timeline-empty" },
+          emptyState("history", t("device.no_changes"), t("device.no_changes_text"))));
       }
     }
 

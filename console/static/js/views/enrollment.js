@@ -109,7 +109,8 @@ export function enrollmentView(root) {
       h("td", {}, stateBadge(tok.state)),
       h("td", { class: "cell-actions" }, tok.state === "active"
         ? h("button", { type: "button", class: "btn btn-small btn-danger-ghost",
-          "aria-label": t("enrollment.revoke_named", { prefix: tok.prefix }), onclick: () => revoke(tok) }, t("enrollment.revoke")) : null)));
+          "aria-label": t("enrollment.revoke_named", { prefix: tok.prefix }), onclick: () => revoke(tok) },
+        t("enrollment.revoke")) : null)));
     replace(list, h("table", { class: "table table-tokens", "aria-label": t("enrollment.tokens") },
       h("thead", {}, h("tr", {}, ["token", "note", "group", "uses", "expires", "created", "state"]
         .map((col) => h("th", { scope: "col" }, t(`enrollment.col.${col}`))), h("th", { scope: "col" }, ""))),

@@ -87,7 +87,8 @@ export function healthChecksView(root) {
       return;
     }
     replace(body, h("table", { class: "table table-health-checks", "aria-label": t("health.table") },
-      h("thead", {}, h("tr", {}, [t("health.col.check"), t("health_checks.levels"), t("health_checks.hysteresis_col"), t("health_checks.on_recovery"), ""]
+      h("thead", {}, h("tr", {}, [t("health.col.check"), t("health_checks.levels"), t("health_checks.hysteresis_col"),
+        t("health_checks.on_recovery"), ""]
         .map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, data.items.map((c) => h("tr", { "data-check": c.name },
         h("td", {}, h("strong", {}, c.name), c.enabled ? null : h("span", { class: "chip" }, t("health_checks.disabled"))),

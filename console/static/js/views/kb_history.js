@@ -44,7 +44,8 @@ export function kbHistoryView(root, { params, setTitle }) {
         h("p", { class: "small muted" }, dateTime(v.created_at), v.editor ? ` \u00b7 ${v.editor.display_name}` : "",
           v.restored_from ? ` \u00b7 ${t("kbh.restored_from", { n: v.restored_from })}` : "")),
       v.number !== versions[0].number ? h("button", { type: "button", class: "btn btn-small",
-        onclick: () => restore(v.number) }, icon("reopen"), t("kbh.restore")) : h("span", { class: "badge" }, t("kbh.current")))));
+        onclick: () => restore(v.number) }, icon("reopen"), t("kbh.restore"))
+        : h("span", { class: "badge" }, t("kbh.current")))));
   }
 
   async function showDiff() {

@@ -70,7 +70,8 @@ export function remoteView(root, { params, setTitle }) {
       h("a", { href: `#/desk/tickets/${session.ticket_id}` }, session.ticket_number), " \u00b7 ",
       h("span", { class: `remote-state remote-state-${state}`, "data-state": state }, STATE_TEXT[state] || state),
       " \u00b7 ", h("span", { "data-mode": mode }, mode === "control" ? t("remote.mode.control") : t("remote.mode.view")),
-      status && status.viewers.length ? h("span", { class: "muted" }, ` \u00b7 ${t("viewer.watching", { names: status.viewers.join(", ") })}`) : null,
+      status && status.viewers.length
+        ? h("span", { class: "muted" }, ` \u00b7 ${t("viewer.watching", { names: status.viewers.join(", ") })}`) : null,
       session.recording && state !== "ended" ? h("span", { class: "remote-recorded" }, ` \u25cf ${t("remote.recorded")}`) : null,
       state === "ended" ? recordingLink(session) : null);
     const pending = status && status.pending_mode;

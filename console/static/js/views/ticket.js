@@ -168,14 +168,16 @@ export function ticketView(root, { user, params, setTitle }) {
     const linked = h("div", { class: "device-links" },
       tk.device_ids.length ? h("ul", { class: "link-list" }, tk.device_ids.map((did) => h("li", {},
         h("a", { href: `#/devices/${did}`, class: "inline-icon" }, icon("monitor"), names.device(did)),
-        final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": t("ticket.unlink_device", { name: names.device(did) }),
+        final ? null : h("button", { type: "button", class: "chip-remove",
+          "aria-label": t("ticket.unlink_device", { name: names.device(did) }),
           onclick: () => save({ device_ids: tk.device_ids.filter((x) => x !== did) }) }, "\u00d7"))))
         : h("span", { class: "muted" }, t("common.none")),
       final ? null : h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: linkDevice },
         icon("link"), t("ticket.link_device")));
 
     const resolution = tk.resolution_code ? h("div", { class: "resolution" },
-      h("div", { class: "resolution-head" }, icon("check"), t("ticket.resolution"), " ", h("strong", {}, resolutionLabel(tk.resolution_code))),
+      h("div", { class: "resolution-head" }, icon("check"), t("ticket.resolution"), " ",
+        h("strong", {}, resolutionLabel(tk.resolution_code))),
       tk.resolution_note ? h("p", { class: "tl-text" }, tk.resolution_note) : null) : null;
 
     const relatedList = h("div", { class: "related-links" },
@@ -334,7 +336,8 @@ export function ticketView(root, { user, params, setTitle }) {
         showError(error);
       }
     });
-    const dialog = openModal(t("ticket.resolve_named", { number: ticket.number }), form, { onClose: () => { if (!done) renderSide(); } });
+    const dialog = openModal(t("ticket.resolve_named", { number: ticket.number }), form,
+      { onClose: () => { if (!done) renderSide(); } });
     form.elements.resolution_code.focus();
   }
 
