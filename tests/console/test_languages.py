@@ -150,6 +150,33 @@ async def walk(page: Any, routes: list[tuple[str, str]],
     return leaks
 
 
+# Dialogs opened from a page (route, button): their texts are checked like the pages'.
+ADMIN_DIALOGS = [
+    ("/admin/users", "Pengguna baru"),
+    ("/admin/enrollment", "Token baru"),
+    ("/admin/health", "Tambah pemeriksaan"),
+    ("/desk/tickets/{ticket}", "Selesaikan\u2026"),
+    ("/desk/tickets/{ticket}", "Tautkan perangkat"),
+    ("/desk/tickets/{ticket}", "Pintasan papan ketik"),
+]
+
+
+async def walk_dialogs(page: Any, dialogs: list[tuple[str, str]],
+                       ids: dict[str, int]) -> dict[str, list[str]]:
+    """Open each dialog and return the English texts found in the page, by dialog."""
+    leaks = {}
+    for path, button in dialogs:
+        await page.goto(f"/#{path.format(**ids)}")
+        await page.get_by_role("button", name=button, exact=True).click()
+        await expect(page.get_by_role("dialog")).to_be_visible()
+        found = await english_on(page)
+        if found:
+            leaks[button] = found
+        await page.keyboard.press("Escape")
+        await expect(page.get_by_role("dialog")).to_have_count(0)
+    return leaks
+
+
 @pytest.mark.parametrize(("username", "password", "routes"), [
     ("admin", ADMIN_PASSWORD, ADMIN_ROUTES),
     ("tina", PASSWORD, TECHNICIAN_ROUTES),
@@ -169,6 +196,8 @@ async def test_console_in_indonesian_shows_no_english_catalogue_text(
         await expect(page.get_by_role("button", name="Keluar")).to_be_visible()
         assert await page.evaluate("document.documentElement.lang") == "id"
         assert await walk(page, routes, desk) == {}
+        if username == "admin":
+            assert await walk_dialogs(page, ADMIN_DIALOGS, desk) == {}
 
 
 async def test_console_in_english_still_speaks_english(server: RunningServer, browser: Any,
