@@ -42,6 +42,7 @@ from server.keys import (
     SETTINGS,
     TLS_INFO,
 )
+from server.languages import router as languages_router
 from server.live import Broker
 from server.mail import views as mail_views
 from server.mail.sender import mail_ctx
@@ -67,7 +68,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
-           remote_recording_views.router, mail_views.router, binding_views.router)
+           remote_recording_views.router, mail_views.router, binding_views.router,
+           languages_router)
 HOUSEKEEPING_SECONDS = 600
 
 

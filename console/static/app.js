@@ -1,7 +1,7 @@
 // Boot and hash router of the Deskmate console.
 
 import { onSessionLost } from "./js/api.js";
-import { browserLanguage, storedLanguage, useLanguage } from "./js/i18n.js";
+import { availableLanguages, browserLanguage, language, storedLanguage, t, useLanguage } from "./js/i18n.js";
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
@@ -32,31 +32,31 @@ const ANYONE = ["admin", "technician", "requester"];
 const STAFF = ["admin", "technician"];
 const ADMIN = ["admin"];
 
-// Each route: a path pattern, who may open it, its nav entry, title and view.
+// Each route: a path pattern, who may open it, its nav entry, title (a catalogue key) and view.
 const ROUTES = [
-  { path: /^\/desk$/, roles: STAFF, nav: "desk", title: "Desk", view: deskView },
-  { path: /^\/desk\/tickets\/(\d+)$/, roles: STAFF, nav: "desk", title: "Ticket", view: ticketView },
-  { path: /^\/desk\/remote\/(\d+)$/, roles: STAFF, nav: "desk", title: "Remote session", view: remoteView },
-  { path: /^\/desk\/remote\/(\d+)\/recording$/, roles: STAFF, nav: "desk", title: "Session recording",
+  { path: /^\/desk$/, roles: STAFF, nav: "desk", titleKey: "route.desk", view: deskView },
+  { path: /^\/desk\/tickets\/(\d+)$/, roles: STAFF, nav: "desk", titleKey: "route.ticket", view: ticketView },
+  { path: /^\/desk\/remote\/(\d+)$/, roles: STAFF, nav: "desk", titleKey: "route.remote", view: remoteView },
+  { path: /^\/desk\/remote\/(\d+)\/recording$/, roles: STAFF, nav: "desk", titleKey: "route.recording",
     view: recordingView },
-  { path: /^\/devices$/, roles: STAFF, nav: "devices", title: "Devices", view: devicesView },
+  { path: /^\/devices$/, roles: STAFF, nav: "devices", titleKey: "route.devices", view: devicesView },
   { path: /^\/devices\/(\d+)(?:\/(hardware|network|software|changes))?$/, roles: STAFF, nav: "devices",
-    title: "Device", view: deviceView },
-  { path: /^\/portal(?:\/(new)|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", title: "My tickets",
+    titleKey: "route.device", view: deviceView },
+  { path: /^\/portal(?:\/(new)|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", titleKey: "route.portal",
     view: portalView },
-  { path: /^\/kb$/, roles: ANYONE, nav: "kb", title: "Knowledge base", view: kbView },
-  { path: /^\/kb\/articles\/(\d+)$/, roles: ANYONE, nav: "kb", title: "Article", view: kbArticleView },
-  { path: /^\/kb\/(?:(new)|articles\/(\d+)\/edit)$/, roles: STAFF, nav: "kb", title: "Edit article",
+  { path: /^\/kb$/, roles: ANYONE, nav: "kb", titleKey: "route.kb", view: kbView },
+  { path: /^\/kb\/articles\/(\d+)$/, roles: ANYONE, nav: "kb", titleKey: "route.kb_article", view: kbArticleView },
+  { path: /^\/kb\/(?:(new)|articles\/(\d+)\/edit)$/, roles: STAFF, nav: "kb", titleKey: "route.kb_edit",
     view: (root, ctx) => kbEditView(root, { ...ctx, params: [ctx.params[0] || ctx.params[1]] }) },
-  { path: /^\/kb\/articles\/(\d+)\/history$/, roles: STAFF, nav: "kb", title: "History", view: kbHistoryView },
-  { path: /^\/kb\/reading$/, roles: ANYONE, nav: "kb", title: "Required reading", view: kbReadingView },
-  { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
-  { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
-  { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },
-  { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
+  { path: /^\/kb\/articles\/(\d+)\/history$/, roles: STAFF, nav: "kb", titleKey: "route.kb_history", view: kbHistoryView },
+  { path: /^\/kb\/reading$/, roles: ANYONE, nav: "kb", titleKey: "route.kb_reading", view: kbReadingView },
+  { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", titleKey: "route.users", view: usersView },
+  { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", titleKey: "route.groups", view: groupsView },
+  { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", titleKey: "route.sla", view: slaAdminView },
+  { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
     view: enrollmentView },
-  { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },
-  { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
+  { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", titleKey: "route.health", view: healthChecksView },
+  { path: /^\/account$/, roles: ANYONE, nav: "account", titleKey: "route.account", view: accountView },
 ];
 
 const app = document.getElementById("app");
@@ -86,15 +86,34 @@ async function doLogout() {
   go("#/login");
 }
 
-function showLogin() {
+// A user's own language (the account's `language`, when the server has one) wins over
+// the browser's; without it the console keeps what the browser chose or was told.
+async function adoptUserLanguage(user) {
+  if (user && user.language && user.language !== language()) await useLanguage(user.language);
+}
+
+function showLogin(username = "") {
   shell = null;
   const reason = loginReason;
   loginReason = "";
-  replace(app, loginPage({ reason, onLoggedIn: (user) => {
-    const target = pending;
-    pending = "";
-    go(target && allowed(target, user) ? `#${target}` : homeRoute(user));
-  } }));
+  replace(app, loginPage({
+    reason,
+    username,
+    onLoggedIn: async (user) => {
+      await adoptUserLanguage(user);
+      const target = pending;
+      pending = "";
+      go(target && allowed(target, user) ? `#${target}` : homeRoute(user));
+    },
+    onLanguage: async (code, typed) => {
+      await useLanguage(code);
+      if (currentPath() === "/login" && !currentUser()) showLogin(typed);
+    },
+  }));
+}
+
+function routeTitle(r) {
+  return r.titleKey ? t(r.titleKey) : r.title;
 }
 
 function allowed(path, user) {
@@ -129,17 +148,24 @@ function route() {
     home: homeRoute(user),
     params: found ? found.m.slice(1) : [],
     setTitle: (title) => shell.setTitle(title),
-    onUserChanged: (changed) => {
+    onUserChanged: async (changed) => {
       updateUser(changed);
+      if (changed.language && changed.language !== language()) {
+        // The whole frame speaks the new language: build it again around the same route.
+        await useLanguage(changed.language);
+        shell = null;
+        route();
+        return;
+      }
       shell.setUser(changed);
     },
   };
   if (!found) {
-    notFoundView(shell.enter(null, "Not found"), ctx);
+    notFoundView(shell.enter(null, t("route.not_found")), ctx);
   } else if (!found.r.roles.includes(user.role)) {
-    notAllowedView(shell.enter(null, "Not allowed"), ctx);
+    notAllowedView(shell.enter(null, t("route.not_allowed")), ctx);
   } else {
-    found.r.view(shell.enter(found.r.nav, found.r.title), ctx);
+    found.r.view(shell.enter(found.r.nav, routeTitle(found.r)), ctx);
   }
 }
 
@@ -148,17 +174,16 @@ onSessionLost(() => {
   stopLive();
   forget();
   pending = currentPath();
-  loginReason = "your session has ended; please log in again";
+  loginReason = t("login.session_ended");
   go("#/login");
 });
 
-// The languages the console has catalogues for (/static/locales/<code>.json).
-const LANGUAGES = ["en", "id"];
-
 async function boot() {
-  await useLanguage(storedLanguage() || browserLanguage(LANGUAGES));
+  // The languages are the catalogue files the server lists (/static/locales/<code>.json).
+  const codes = (await availableLanguages()).map((lang) => lang.code);
+  await useLanguage(storedLanguage() || browserLanguage(codes));
   try {
-    await restore();
+    await adoptUserLanguage(await restore());
   } catch (error) {
     loginReason = error.message;
   }

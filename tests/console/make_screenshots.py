@@ -598,7 +598,8 @@ async def main(out: Path, only: set[str]) -> None:
                         continue
                     context = await browser.new_context(
                         ignore_https_errors=True, base_url=server.base_url,
-                        viewport={"width": 1280, "height": 760}, device_scale_factor=1)
+                        viewport={"width": 1280, "height": 760}, device_scale_factor=1,
+                        locale="en-US")
                     page = await context.new_page()
                     if "login" in shots:
                         await page.goto("/")

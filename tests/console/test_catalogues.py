@@ -11,7 +11,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _catalogues() -> dict[str, dict[str, str]]:
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(LOCALES.glob("*.json"))}
+    return {path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(LOCALES.glob("*.json"))}
 
 
 def test_english_and_indonesian_exist() -> None:
@@ -36,7 +37,8 @@ def test_placeholders_agree_across_languages() -> None:
         (name, key)
         for name, messages in catalogues.items()
         for key, text in messages.items()
-        if key in english and set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(english[key]))
+        if key in english
+        and set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(english[key]))
     ]
     assert wrong == []
 

@@ -239,7 +239,8 @@ async def test_attached_file_shows_in_the_timeline(server: RunningServer, reques
 async def test_live_feed_resyncs_reconnects_and_reports_unknown_types(
         server: RunningServer, technician: Client, browser: Any) -> None:
     """The queue refetches on resync, catches up after the server's shutdown notice, and logs an unknown message type as an error."""  # noqa: E501
-    context = await browser.new_context(ignore_https_errors=True, base_url=server.base_url)
+    context = await browser.new_context(ignore_https_errors=True, base_url=server.base_url,
+                                        locale="en-US")
     try:
         pg = await context.new_page()
         errors: list[str] = []

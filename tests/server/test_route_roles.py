@@ -19,6 +19,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/metrics"): {ADMIN},
     ("GET", "/api/v1/openapi.json"): EVERYONE,
+    ("GET", "/api/v1/languages"): EVERYONE,
     ("POST", "/api/v1/auth/login"): EVERYONE,
     ("GET", "/api/v1/auth/session"): USERS,
     ("POST", "/api/v1/auth/password"): USERS,

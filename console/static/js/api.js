@@ -1,5 +1,7 @@
 // Fetch wrapper for the Deskmate REST API: JSON in and out, the one error shape, CSRF.
 
+import { language, t } from "./i18n.js";
+
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** An error answer of the API ({"error": {"code", "message"}}) or a network failure. */
@@ -49,7 +51,7 @@ async function errorFrom(response) {
     // Not our JSON shape (a proxy page, say): fall through to a generic message.
   }
   return new ApiError(response.status, "http_error",
-    `the server answered ${response.status} ${response.statusText}`.trim());
+    t("error.http", { status: `${response.status} ${response.statusText}`.trim() }));
 }
 
 /**
@@ -59,7 +61,8 @@ async function errorFrom(response) {
  * handler, unless `probe` is set (the boot-time session check expects it).
  */
 export async function request(method, path, { body, form, query, probe = false } = {}) {
-  const headers = { Accept: "application/json" };
+  // The server answers error messages in the console's language where it can.
+  const headers = { Accept: "application/json", "Accept-Language": language() };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
   if (form !== undefined) {
     init.body = form; // FormData: the browser sets multipart/form-data with its boundary
@@ -72,7 +75,7 @@ export async function request(method, path, { body, form, query, probe = false }
   try {
     response = await fetch(url(path, query), init);
   } catch {
-    throw new ApiError(0, "network_error", "cannot reach the server; check your connection");
+    throw new ApiError(0, "network_error", t("error.network"));
   }
   if (!response.ok) {
     const error = await errorFrom(response);

@@ -1,12 +1,13 @@
 // Readable summaries of inventory changes (what the server's section diff recorded).
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 import { sectionLabel } from "./inventory.js";
 
 const NAME_KEYS = ["name", "description", "login", "type", "caption", "id", "ipaddress", "ipaddress6"];
 
 function value(v) {
-  if (v === null || v === undefined || v === "") return h("span", { class: "muted" }, "none");
+  if (v === null || v === undefined || v === "") return h("span", { class: "muted" }, t("changes.none"));
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }
@@ -25,7 +26,7 @@ function fieldList(fields) {
   return h("ul", { class: "change-fields" }, Object.entries(fields || {}).map(([name, diff]) => h("li", {},
     h("span", { class: "change-field" }, `${name}:`), " ",
     h("span", { class: "change-before" }, value(diff && diff.before)),
-    h("span", { class: "change-arrow", "aria-label": "changed to" }, " \u2192 "),
+    h("span", { class: "change-arrow", "aria-label": t("changes.changed_to") }, " \u2192 "),
     h("span", { class: "change-after" }, value(diff && diff.after)))));
 }
 
@@ -39,7 +40,7 @@ function itemList(kind, items, total) {
       h("span", { class: "change-item" }, kind === "changed"
         ? itemLabel(entry.item, { version: !(entry.fields && "version" in entry.fields) }) : itemLabel(entry)),
       kind === "changed" ? fieldList(entry.fields) : null)),
-    rest ? h("li", { class: "muted" }, `\u2026 and ${rest} more`) : null);
+    rest ? h("li", { class: "muted" }, t("changes.and_more", { n: rest })) : null);
 }
 
 function counts(change) {
@@ -49,9 +50,9 @@ function counts(change) {
     changed: (change.changed || []).length,
   };
   return h("span", { class: "change-counts" },
-    c.added ? h("span", { class: "pill pill-added" }, `${c.added} added`) : null,
-    c.removed ? h("span", { class: "pill pill-removed" }, `${c.removed} removed`) : null,
-    c.changed ? h("span", { class: "pill pill-changed" }, `${c.changed} changed`) : null);
+    c.added ? h("span", { class: "pill pill-added" }, t("changes.added", { n: c.added })) : null,
+    c.removed ? h("span", { class: "pill pill-removed" }, t("changes.removed", { n: c.removed })) : null,
+    c.changed ? h("span", { class: "pill pill-changed" }, t("changes.changed", { n: c.changed })) : null);
 }
 
 /** Return a node that says what one change of one section did. */
@@ -59,10 +60,10 @@ export function changeSummary(section, change) {
   const title = h("span", { class: "change-section" }, sectionLabel(section));
   const kind = change && change.kind;
   if (kind === "added") {
-    return h("div", { class: "change" }, title, h("span", { class: "change-note" }, "first reported"));
+    return h("div", { class: "change" }, title, h("span", { class: "change-note" }, t("changes.first_reported")));
   }
   if (kind === "removed") {
-    return h("div", { class: "change" }, title, h("span", { class: "change-note" }, "no longer reported"));
+    return h("div", { class: "change" }, title, h("span", { class: "change-note" }, t("changes.no_longer_reported")));
   }
   if (kind === "changed" && ("added" in change || "removed" in change || "changed" in change)) {
     const c = change.counts || {};
@@ -77,7 +78,7 @@ export function changeSummary(section, change) {
   if (kind === "changed" && ("before" in change || "after" in change)) {
     return h("div", { class: "change" }, title, h("span", { class: "change-note" },
       h("span", { class: "change-before" }, value(change.before)),
-      h("span", { class: "change-arrow", "aria-label": "changed to" }, " \u2192 "),
+      h("span", { class: "change-arrow", "aria-label": t("changes.changed_to") }, " \u2192 "),
       h("span", { class: "change-after" }, value(change.after))));
   }
   return h("div", { class: "change" }, title, h("code", { class: "mono" }, JSON.stringify(change)));

@@ -2,6 +2,7 @@
 
 import { h, replace } from "./dom.js";
 import { dateTime, percent, time } from "./format.js";
+import { language, t } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const HEIGHT = 190;
@@ -10,9 +11,9 @@ const GAP_MS = 5 * 60 * 1000; // samples come every minute; a longer gap is an o
 const HOUR = 3600 * 1000;
 
 export const SERIES = [
-  { key: "cpu_percent", label: "CPU", cls: "series-cpu" },
-  { key: "memory_percent", label: "Memory", cls: "series-memory" },
-  { key: "disk_percent", label: "Disk", cls: "series-disk" },
+  { key: "cpu_percent", label: () => t("devices.col.cpu"), cls: "series-cpu" },
+  { key: "memory_percent", label: () => t("devices.col.memory"), cls: "series-memory" },
+  { key: "disk_percent", label: () => t("devices.col.disk"), cls: "series-disk" },
 ];
 
 function svg(tag, attrs = {}) {
@@ -50,20 +51,20 @@ function runs(points, key) {
  * Return a chart of the last `hours` hours: `{el, update(items)}` where items are the
  * API's samples `{at, cpu_percent, memory_percent, disk_percent}`, oldest first.
  */
-export function metricsChart({ hours = 24, label = "Usage over the last 24 hours" } = {}) {
+export function metricsChart({ hours = 24, label = t("chart.label") } = {}) {
   let points = [];
   let end = Date.now();
   let width = 0;
 
   const readout = h("span", { class: "chart-readout", "aria-live": "off" });
   const legend = h("div", { class: "chart-legend" },
-    SERIES.map((s) => h("span", { class: `legend-item ${s.cls}` }, h("span", { class: "legend-swatch" }), s.label)),
+    SERIES.map((s) => h("span", { class: `legend-item ${s.cls}` }, h("span", { class: "legend-swatch" }), s.label())),
     readout);
   const canvas = svg("svg", { class: "chart-svg", role: "img", "aria-label": label, height: HEIGHT });
   const holder = h("div", { class: "chart-plot" }, canvas);
   const el = h("div", { class: "chart" }, legend, holder);
 
-  const x = (t) => PAD.left + ((t - (end - hours * HOUR)) / (hours * HOUR)) * (width - PAD.left - PAD.right);
+  const x = (ms) => PAD.left + ((ms - (end - hours * HOUR)) / (hours * HOUR)) * (width - PAD.left - PAD.right);
   const y = (v) => PAD.top + (1 - v / 100) * (HEIGHT - PAD.top - PAD.bottom);
 
   function draw() {
@@ -81,13 +82,13 @@ export function metricsChart({ hours = 24, label = "Usage over the last 24 hours
     const start = end - hours * HOUR;
     const first = new Date(start);
     first.setMinutes(0, 0, 0);
-    for (let t = first.getTime() + HOUR; t < end; t += HOUR) {
-      const d = new Date(t);
+    for (let ms = first.getTime() + HOUR; ms < end; ms += HOUR) {
+      const d = new Date(ms);
       if (d.getHours() % 6 !== 0) continue;
-      grid.append(svg("line", { class: "chart-tick", x1: x(t), x2: x(t), y1: PAD.top, y2: HEIGHT - PAD.bottom }));
+      grid.append(svg("line", { class: "chart-tick", x1: x(ms), x2: x(ms), y1: PAD.top, y2: HEIGHT - PAD.bottom }));
       const label = d.getHours() === 0
-        ? d.toLocaleDateString(undefined, { month: "short", day: "numeric" }) : time(d.toISOString());
-      grid.append(text(x(t), HEIGHT - 6, label, "chart-label chart-label-x"));
+        ? d.toLocaleDateString(language(), { month: "short", day: "numeric" }) : time(d.toISOString());
+      grid.append(text(x(ms), HEIGHT - 6, label, "chart-label chart-label-x"));
     }
     canvas.append(grid);
     for (const s of SERIES) {
@@ -103,7 +104,7 @@ export function metricsChart({ hours = 24, label = "Usage over the last 24 hours
       canvas.append(g);
     }
     if (!points.length) {
-      canvas.append(text((PAD.left + width - PAD.right) / 2, HEIGHT / 2, "No samples in this period yet",
+      canvas.append(text((PAD.left + width - PAD.right) / 2, HEIGHT / 2, t("chart.no_samples"),
         "chart-empty"));
     }
     const cursor = svg("line", { class: "chart-cursor", x1: 0, x2: 0, y1: PAD.top, y2: HEIGHT - PAD.bottom,
@@ -133,7 +134,7 @@ export function metricsChart({ hours = 24, label = "Usage over the last 24 hours
     cursor.setAttribute("x2", x(p.t));
     cursor.setAttribute("visibility", "visible");
     replace(readout, `${dateTime(p.at)} \u2014 `,
-      SERIES.map((s) => `${s.label} ${percent(p[s.key])}`).join(" \u00b7 "));
+      SERIES.map((s) => `${s.label()} ${percent(p[s.key])}`).join(" \u00b7 "));
   });
   canvas.addEventListener("mouseleave", () => {
     canvas.querySelector(".chart-cursor")?.setAttribute("visibility", "hidden");

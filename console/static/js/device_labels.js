@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { ago, dateTime, percent } from "./format.js";
+import { t } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -16,19 +17,19 @@ export function stateBadge(device, { now = Date.now(), detail = true } = {}) {
   const state = deviceState(device);
   if (state === "revoked") {
     return h("span", { class: "status status-revoked", "data-state": state,
-      title: `Revoked ${dateTime(device.revoked_at)}` }, "Revoked");
+      title: t("device.revoked_at", { when: dateTime(device.revoked_at) }) }, t("device.state.revoked"));
   }
   if (state === "online") {
-    return h("span", { class: "status status-on", "data-state": state }, "Online");
+    return h("span", { class: "status status-on", "data-state": state }, t("device.state.online"));
   }
   return h("span", { class: "status status-off", "data-state": state,
-    title: device.last_seen_at ? `Last seen ${dateTime(device.last_seen_at)}` : null },
-  "Offline", detail ? h("span", { class: "status-detail" }, lastSeen(device, now)) : null);
+    title: device.last_seen_at ? t("device.last_seen_at", { when: dateTime(device.last_seen_at) }) : null },
+  t("device.state.offline"), detail ? h("span", { class: "status-detail" }, lastSeen(device, now)) : null);
 }
 
 /** Return "last seen 5 min ago" (or "never connected") for an offline device. */
 export function lastSeen(device, now = Date.now()) {
-  return device.last_seen_at ? `last seen ${ago(device.last_seen_at, now)}` : "never connected";
+  return device.last_seen_at ? t("device.last_seen", { ago: ago(device.last_seen_at, now) }) : t("device.never_connected");
 }
 
 /** Return "Debian GNU/Linux 12 (bookworm)" from a device's OS name and version. */

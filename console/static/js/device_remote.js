@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { allGroups } from "./directory.js";
 import { busy, h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded, showError } from "./notice.js";
 import { sessionFields, startSession } from "./remote_panel.js";
@@ -43,16 +44,17 @@ function mayStart(me, ticket, myGroups) {
 }
 
 function ticketChoice(ticket, allowed, checked, groupName) {
-  const who = ticket.assignee ? `assigned to ${ticket.assignee.display_name}`
-    : ticket.group_id !== null ? `group ${groupName(ticket.group_id)}, unassigned` : "unassigned";
+  const who = ticket.assignee ? t("dr.assigned_to", { name: ticket.assignee.display_name })
+    : ticket.group_id !== null ? t("dr.group_unassigned", { group: groupName(ticket.group_id) }) : t("dr.unassigned");
   return h("label", { class: "choice", "data-ticket": ticket.number },
     h("input", { type: "radio", name: "ticket", value: String(ticket.id), checked, disabled: !allowed }),
     h("span", { class: "choice-text" },
       h("strong", {}, `${ticket.number} \u00b7 ${ticket.title}`),
       h("span", { class: "muted small" },
-        `${STATUS_LABELS[ticket.status] || ticket.status} \u00b7 requested by ${ticket.requester.display_name} \u00b7 ${who}`),
+        [STATUS_LABELS[ticket.status] || ticket.status, t("dr.requested_by", { name: ticket.requester.display_name }), who]
+          .join(" \u00b7 ")),
       allowed ? null : h("span", { class: "small choice-warning" },
-        "Only its assignee, members of its group and admins may open a session on it.")));
+        t("dr.not_allowed"))));
 }
 
 /**
@@ -60,8 +62,8 @@ function ticketChoice(ticket, allowed, checked, groupName) {
  * as user `me`; on Start, go to the session's viewer.
  */
 export function openDeviceSession(device, me) {
-  const body = h("div", { class: "stack" }, h("p", { class: "muted" }, "Loading the device's tickets\u2026"));
-  const dialog = openModal(`Remote session on ${device.hostname}`, body);
+  const body = h("div", { class: "stack" }, h("p", { class: "muted" }, t("dr.loading")));
+  const dialog = openModal(t("dr.title", { name: device.hostname }), body);
   dialog.classList.add("modal-wide");
   let created = null; // a ticket this dialog created, when starting on it failed
   let kept = null; // {reason, mode} typed before the list was loaded again
@@ -78,33 +80,32 @@ export function openDeviceSession(device, me) {
   }
 
   function render(tickets, myGroups, requester, groupName) {
-    const allowed = tickets.map((t) => mayStart(me, t, myGroups));
-    const first = created ? tickets.findIndex((t) => t.id === created.id) : allowed.indexOf(true);
+    const allowed = tickets.map((tk) => mayStart(me, tk, myGroups));
+    const first = created ? tickets.findIndex((tk) => tk.id === created.id) : allowed.indexOf(true);
     const title = h("input", { name: "title", maxlength: 200, required: first < 0,
-      value: `Remote assistance on ${device.hostname}`, "aria-label": "Title of the new ticket" });
-    const titleBox = h("span", { class: "new-ticket-title" }, h("span", { class: "small muted" }, "Title"), title);
+      value: t("dr.default_title", { name: device.hostname }), "aria-label": t("dr.title_label") });
+    const titleBox = h("span", { class: "new-ticket-title" }, h("span", { class: "small muted" }, t("portal.title")), title);
     const newChoice = h("label", { class: "choice", "data-ticket": NEW },
       h("input", { type: "radio", name: "ticket", value: NEW, checked: first < 0 }),
       h("span", { class: "choice-text" },
-        h("strong", {}, "A new ticket for this device"),
+        h("strong", {}, t("dr.new_ticket")),
         h("span", { class: "muted small" }, requester
-          ? `Requested by ${requester.user.display_name} (login \u2018${requester.login}\u2019 on ${device.hostname} is bound to them), assigned to you.`
-          : `Requested by you (no login reported on ${device.hostname} is bound to a requester), assigned to you.`),
+          ? t("dr.new_for_user", { name: requester.user.display_name, login: requester.login, device: device.hostname })
+          : t("dr.new_for_me", { device: device.hostname })),
         titleBox));
-    const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
+    const form = h("form", { class: "stack", "aria-label": t("remote.start_title") },
       tickets.length ? null : h("p", { class: "remote-no-ticket" }, icon("ticket"),
-        `No open ticket is linked to ${device.hostname}. A session always belongs to a ticket: `
-        + "create one for this device to start."),
+        t("dr.no_ticket", { name: device.hostname })),
       h("fieldset", { class: "choices choices-1" },
-        h("legend", { class: "field-label" }, "Ticket"),
-        tickets.map((t, i) => ticketChoice(t, allowed[i], i === first, groupName)),
+        h("legend", { class: "field-label" }, t("route.ticket")),
+        tickets.map((tk, i) => ticketChoice(tk, allowed[i], i === first, groupName)),
         tickets.length >= MAX_TICKETS ? h("p", { class: "muted small" },
-          `The ${MAX_TICKETS} newest open tickets are listed.`) : null,
+          t("dr.newest", { n: MAX_TICKETS })) : null,
         newChoice),
       sessionFields(),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), t("remote.start"))));
     const sync = () => {
       const isNew = chosenTicket(form) === NEW;
       title.disabled = !isNew;
@@ -131,7 +132,7 @@ export function openDeviceSession(device, me) {
       deviceId: device.id, dialog };
     const title = form.elements.title.value.trim();
     if (!session.reason || (chosen === NEW && !title)) {
-      showError(session.reason ? "give the new ticket a title" : "give a reason: the user reads it");
+      showError(session.reason ? t("dr.need_title") : t("dr.need_reason"));
       return;
     }
     let ticketId = Number(chosen);
@@ -150,7 +151,7 @@ export function openDeviceSession(device, me) {
         // The ticket stays: list it (chosen) rather than create a second one on retry.
         kept = { reason: session.reason, mode: session.mode };
         await guarded(load);
-        showError(`ticket ${created.number} was created, but the session did not start: ${error.message}`);
+        showError(t("dr.start_failed", { number: created.number, error: error.message }));
       } else {
         showError(error);
       }

@@ -13,6 +13,7 @@ let current = FALLBACK;
 let messages = {};
 let fallback = {};
 let plurals = new Intl.PluralRules(FALLBACK);
+let languages = null; // the server's list, fetched once
 
 async function fetchCatalogue(language) {
   const response = await fetch(`/static/locales/${encodeURIComponent(language)}.json`,
@@ -90,4 +91,39 @@ export function tn(key, n, params) {
   const exact = `${key}.${category}`;
   const chosen = (exact in messages || exact in fallback) ? exact : `${key}.other`;
   return t(chosen, { n, ...params });
+}
+
+/**
+ * Return an object whose properties read `prefix.<name>` in the current language at each
+ * access, so a table of labels ({new: "New", ...}) follows a language switch.
+ */
+export function labels(prefix, names) {
+  const table = {};
+  for (const name of names) {
+    Object.defineProperty(table, name, { enumerable: true, get: () => t(`${prefix}.${name}`) });
+  }
+  return Object.freeze(table);
+}
+
+
+/**
+ * Return the languages the console has catalogues for, [{code, name}], as the server lists
+ * them (one per file in /static/locales/); English alone when the list cannot be read.
+ */
+export function availableLanguages() {
+  if (!languages) {
+    languages = fetch("/api/v1/languages", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((body) => body.items)
+      .catch(() => {
+        languages = null; // try again next time
+        return [{ code: FALLBACK, name: "English" }];
+      });
+  }
+  return languages;
+}
+
+/** Tell whether the catalogues have `key` (for texts chosen by a server-side name). */
+export function has(key) {
+  return key in messages || key in fallback;
 }

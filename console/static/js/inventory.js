@@ -2,26 +2,18 @@
 
 import { bar } from "./device_labels.js";
 import { h, replace } from "./dom.js";
-import { bytes, date, megabytes, number } from "./format.js";
+import { bytes, date, megabytes, number, percent } from "./format.js";
+import { labels, t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { emptyState } from "./ui.js";
 
 const SOFTWARE_SHOWN = 200; // rows rendered before "Show all"
 
-export const SECTION_LABELS = {
-  operatingsystem: "Operating system",
-  hardware: "Hardware",
-  bios: "BIOS and identity",
-  cpus: "Processors",
-  memories: "Memory modules",
-  storages: "Disks",
-  drives: "Volumes",
-  networks: "Network interfaces",
-  batteries: "Batteries",
-  users: "Logged-in users",
-  softwares: "Software",
-  versionclient: "Agent version",
-};
+export const SECTION_LABELS = labels("inv.section", ["operatingsystem", "hardware", "bios", "cpus", "memories",
+  "storages", "drives", "networks", "batteries", "users", "softwares", "versionclient"]);
+
+// A column or fact label: a catalogue key, or a field name the console does not know.
+const label = (name) => (name.startsWith("inv.") ? t(name) : name);
 
 /** Return the human name of a section ("softwares" -> "Software"). */
 export function sectionLabel(section) {
@@ -29,49 +21,49 @@ export function sectionLabel(section) {
 }
 
 const mhz = (v) => (Number(v) >= 1000 ? `${number(Number(v) / 1000)} GHz` : `${v} MHz`);
-const yesNo = (v) => (v ? "Yes" : "No");
+const yesNo = (v) => (v ? t("common.yes") : t("common.no"));
 
 // Labels (and formats) of the fields of object sections, in display order.
 const FACTS = {
   operatingsystem: [
-    ["full_name", "Name"], ["version", "Version"], ["arch", "Architecture"],
-    ["kernel_name", "Kernel", (v, s) => [v, s.kernel_version].filter(Boolean).join(" ")],
+    ["full_name", "inv.name"], ["version", "inv.version"], ["arch", "inv.architecture"],
+    ["kernel_name", "inv.kernel", (v, s) => [v, s.kernel_version].filter(Boolean).join(" ")],
     ["kernel_version", null], ["name", null],
-    ["boot_time", "Booted"],
-    ["timezone", "Time zone", (v) => (v && typeof v === "object" ? `${v.name || ""} (UTC${v.offset || ""})`.trim() : v)],
-    ["fqdn", "FQDN"], ["dns_domain", "DNS domain"], ["install_date", "Installed", date],
+    ["boot_time", "inv.booted"],
+    ["timezone", "inv.time_zone", (v) => (v && typeof v === "object" ? `${v.name || ""} (UTC${v.offset || ""})`.trim() : v)],
+    ["fqdn", "inv.fqdn"], ["dns_domain", "inv.dns_domain"], ["install_date", "inv.installed", date],
   ],
   hardware: [
-    ["name", "Host name"], ["memory", "Memory", megabytes], ["swap", "Swap", megabytes],
-    ["vmsystem", "Virtualization"], ["chassis_type", "Chassis"], ["uuid", "UUID"],
-    ["defaultgateway", "Default gateway"], ["dns", "DNS servers", (v) => String(v).split("/").join(", ")],
-    ["workgroup", "Domain"], ["oscomments", "Kernel build"],
+    ["name", "inv.host_name"], ["memory", "inv.memory", megabytes], ["swap", "inv.swap", megabytes],
+    ["vmsystem", "inv.virtualization"], ["chassis_type", "inv.chassis"], ["uuid", "inv.uuid"],
+    ["defaultgateway", "inv.default_gateway"], ["dns", "inv.dns_servers", (v) => String(v).split("/").join(", ")],
+    ["workgroup", "inv.domain"], ["oscomments", "inv.kernel_build"],
   ],
   bios: [
-    ["smanufacturer", "Manufacturer"], ["smodel", "Model"], ["ssn", "Serial number"],
-    ["skunumber", "SKU"], ["assettag", "Asset tag"], ["enclosureserial", "Chassis serial"],
-    ["mmanufacturer", "Board maker"], ["mmodel", "Board model"], ["msn", "Board serial"],
-    ["bmanufacturer", "BIOS vendor"], ["bversion", "BIOS version"], ["bdate", "BIOS date", date],
+    ["smanufacturer", "inv.manufacturer"], ["smodel", "inv.model"], ["ssn", "inv.serial_number"],
+    ["skunumber", "inv.sku"], ["assettag", "inv.asset_tag"], ["enclosureserial", "inv.chassis_serial"],
+    ["mmanufacturer", "inv.board_maker"], ["mmodel", "inv.board_model"], ["msn", "inv.board_serial"],
+    ["bmanufacturer", "inv.bios_vendor"], ["bversion", "inv.bios_version"], ["bdate", "inv.bios_date", date],
   ],
 };
 
 // Columns of list sections: [field, label, format?, class?].
 const COLUMNS = {
-  cpus: [["name", "Name"], ["manufacturer", "Maker"], ["core", "Cores"], ["thread", "Threads"],
-    ["speed", "Speed", mhz], ["arch", "Architecture"]],
-  memories: [["numslots", "Slot"], ["capacity", "Capacity", megabytes], ["type", "Type"],
-    ["speed", "Speed", (v) => `${v} MT/s`], ["description", "Form factor"], ["manufacturer", "Maker"],
-    ["model", "Part number"], ["serialnumber", "Serial", null, "mono"], ["caption", "Location"]],
-  storages: [["name", "Name", null, "mono"], ["type", "Type"], ["model", "Model"], ["manufacturer", "Maker"],
-    ["disksize", "Size", megabytes], ["description", "Bus"], ["serial", "Serial", null, "mono"],
-    ["firmware", "Firmware"]],
-  batteries: [["name", "Name"], ["manufacturer", "Maker"], ["chemistry", "Chemistry"],
-    ["capacity", "Design capacity", (v) => `${number(v / 1000)} Wh`],
-    ["real_capacity", "Full capacity", (v, item) => `${number(v / 1000)} Wh` +
+  cpus: [["name", "inv.name"], ["manufacturer", "inv.maker"], ["core", "inv.cores"], ["thread", "inv.threads"],
+    ["speed", "inv.speed", mhz], ["arch", "inv.architecture"]],
+  memories: [["numslots", "inv.slot"], ["capacity", "inv.capacity", megabytes], ["type", "inv.type"],
+    ["speed", "inv.speed", (v) => `${v} MT/s`], ["description", "inv.form_factor"], ["manufacturer", "inv.maker"],
+    ["model", "inv.part_number"], ["serialnumber", "inv.serial", null, "mono"], ["caption", "inv.location"]],
+  storages: [["name", "inv.name", null, "mono"], ["type", "inv.type"], ["model", "inv.model"], ["manufacturer", "inv.maker"],
+    ["disksize", "inv.size", megabytes], ["description", "inv.bus"], ["serial", "inv.serial", null, "mono"],
+    ["firmware", "inv.firmware"]],
+  batteries: [["name", "inv.name"], ["manufacturer", "inv.maker"], ["chemistry", "inv.chemistry"],
+    ["capacity", "inv.design_capacity", (v) => `${number(v / 1000)} Wh`],
+    ["real_capacity", "inv.full_capacity", (v, item) => `${number(v / 1000)} Wh` +
       (item.capacity ? ` (${Math.round((100 * v) / item.capacity)}%)` : "")],
-    ["voltage", "Voltage", (v) => `${number(v / 1000)} V`], ["date", "Made", date],
-    ["serial", "Serial", null, "mono"]],
-  users: [["login", "Login", null, "mono"], ["domain", "Domain"]],
+    ["voltage", "inv.voltage", (v) => `${number(v / 1000)} V`], ["date", "inv.made", date],
+    ["serial", "inv.serial", null, "mono"]],
+  users: [["login", "inv.login", null, "mono"], ["domain", "inv.domain"]],
 };
 
 function present(value) {
@@ -94,9 +86,9 @@ export function sectionError(data) {
 }
 
 function problem(data) {
-  if (data === undefined) return h("p", { class: "muted" }, "Not reported by the agent.");
+  if (data === undefined) return h("p", { class: "muted" }, t("inv.not_reported"));
   const error = sectionError(data);
-  return error ? h("p", { class: "section-error" }, "Could not be collected: ", error) : null;
+  return error ? h("p", { class: "section-error" }, t("inv.collect_error", { error })) : null;
 }
 
 /** A key-value list of an object section (known fields first, then any others). */
@@ -106,33 +98,33 @@ export function factsList(section, data) {
   const known = FACTS[section] || [];
   const rows = [];
   const used = new Set();
-  for (const [key, label, format] of known) {
+  for (const [key, title, format] of known) {
     used.add(key);
-    if (!label || !present(data[key])) continue;
-    rows.push([label, format ? format(data[key], data) : plain(data[key])]);
+    if (!title || !present(data[key])) continue;
+    rows.push([label(title), format ? format(data[key], data) : plain(data[key])]);
   }
   if (section === "operatingsystem" && !present(data.full_name) && present(data.name)) {
-    rows.unshift(["Name", String(data.name)]);
+    rows.unshift([t("inv.name"), String(data.name)]);
   }
   for (const [key, value] of Object.entries(data)) {
     if (!used.has(key) && present(value)) rows.push([key, plain(value)]);
   }
-  if (!rows.length) return h("p", { class: "muted" }, "Nothing reported.");
+  if (!rows.length) return h("p", { class: "muted" }, t("inv.nothing_reported"));
   return h("dl", { class: "facts facts-wide" },
     rows.map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
 }
 
-function table(label, columns, items, { rowAttrs = () => ({}), cls = "" } = {}) {
+function table(name, columns, items, { rowAttrs = () => ({}), cls = "" } = {}) {
   const shown = columns.filter(([key]) => items.some((item) => present(item[key])));
-  return h("div", { class: "table-wrap" }, h("table", { class: `table ${cls}`.trim(), "aria-label": label },
-    h("thead", {}, h("tr", {}, shown.map(([, title]) => h("th", { scope: "col" }, title)))),
+  return h("div", { class: "table-wrap" }, h("table", { class: `table ${cls}`.trim(), "aria-label": name },
+    h("thead", {}, h("tr", {}, shown.map(([, title]) => h("th", { scope: "col" }, label(title))))),
     h("tbody", {}, items.map((item) => h("tr", rowAttrs(item), shown.map(([key, , format, cls]) => h("td",
       { class: cls || null },
       present(item[key]) ? (format ? format(item[key], item) : plain(item[key])) : h("span", { class: "muted" }, "\u2014"))))))));
 }
 
 /** A table of a list section, or a short message when it is empty or failed. */
-export function listTable(section, items, { emptyText = "None reported." } = {}) {
+export function listTable(section, items, { emptyText = t("device.none_reported") } = {}) {
   const trouble = problem(items);
   if (trouble) return trouble;
   if (!Array.isArray(items) || !items.length) return h("p", { class: "muted" }, emptyText);
@@ -157,22 +149,22 @@ function networksTable(items) {
     || a.description.localeCompare(b.description));
   const lines = (list) => (list.length ? list.map((a) => h("div", {}, a)) : null);
   const columns = [
-    ["description", "Interface", null, "mono strong"],
-    ["status", "Status", (v) => h("span", { class: `status ${v === "up" ? "status-on" : "status-off"}` },
-      v === "up" ? "Up" : "Down")],
-    ["type", "Type", (v, n) => (n.virtualdev ? `${v} (virtual)` : v)],
-    ["v4", "IPv4", lines, "mono"],
-    ["v6", "IPv6", lines, "mono"],
-    ["mac", "MAC", null, "mono"],
-    ["speed", "Speed", (v) => (Number(v) >= 1000 ? `${number(v / 1000)} Gbit/s` : `${v} Mbit/s`)],
-    ["ipgateway", "Gateway", null, "mono"],
-    ["driver", "Driver"],
+    ["description", "inv.interface", null, "mono strong"],
+    ["status", "inv.status", (v) => h("span", { class: `status ${v === "up" ? "status-on" : "status-off"}` },
+      v === "up" ? t("inv.up") : t("inv.down"))],
+    ["type", "inv.type", (v, n) => (n.virtualdev ? t("inv.virtual", { type: v }) : v)],
+    ["v4", "inv.ipv4", lines, "mono"],
+    ["v6", "inv.ipv6", lines, "mono"],
+    ["mac", "inv.mac", null, "mono"],
+    ["speed", "inv.speed", (v) => (Number(v) >= 1000 ? `${number(v / 1000)} Gbit/s` : `${v} Mbit/s`)],
+    ["ipgateway", "inv.gateway", null, "mono"],
+    ["driver", "inv.driver"],
   ];
   for (const nic of nics) {
     if (!nic.v4.length) nic.v4 = null;
     if (!nic.v6.length) nic.v6 = null;
   }
-  return table("Network interfaces", columns, nics);
+  return table(t("inv.section.networks"), columns, nics);
 }
 
 function prefix4(mask) {
@@ -186,17 +178,18 @@ function prefix6(mask) {
 
 function drivesTable(items) {
   const columns = [
-    ["type", "Mount point", null, "mono strong"],
-    ["volumn", "Device", null, "mono"],
-    ["filesystem", "File system"],
-    ["label", "Label"],
-    ["total", "Size", megabytes],
-    ["free", "Free", megabytes],
-    ["used", "Used", (v) => h("span", { class: "usage usage-wide" }, bar(v), h("span", { class: "usage-value" }, `${Math.round(v)}%`))],
+    ["type", "inv.mount_point", null, "mono strong"],
+    ["volumn", "inv.device", null, "mono"],
+    ["filesystem", "inv.file_system"],
+    ["label", "inv.label"],
+    ["total", "inv.size", megabytes],
+    ["free", "inv.free", megabytes],
+    ["used", "inv.used", (v) => h("span", { class: "usage usage-wide" }, bar(v),
+      h("span", { class: "usage-value" }, percent(v)))],
   ];
   const rows = items.map((d) => ({ ...d,
     used: d.total > 0 && present(d.free) ? (100 * (d.total - d.free)) / d.total : null }));
-  return table("Volumes", columns, rows);
+  return table(t("inv.section.drives"), columns, rows);
 }
 
 /**
@@ -207,22 +200,22 @@ export function softwareList(items) {
   const trouble = problem(items);
   if (trouble) return trouble;
   const all = Array.isArray(items) ? [...items].sort((a, b) => String(a.name).localeCompare(String(b.name))) : [];
-  if (!all.length) return emptyState("package", "No software reported", "The agent lists packages from dpkg or rpm.");
+  if (!all.length) return emptyState("package", t("inv.no_software"), t("inv.no_software_text"));
   let showAll = false;
-  const filter = h("input", { type: "search", placeholder: "Filter by name, version, publisher or description",
-    "aria-label": "Filter software", maxlength: 200 });
+  const filter = h("input", { type: "search", placeholder: t("inv.filter_placeholder"),
+    "aria-label": t("inv.filter_software"), maxlength: 200 });
   const count = h("span", { class: "muted", "aria-live": "polite" });
   const body = h("div");
-  const more = h("button", { type: "button", class: "btn", hidden: true }, "Show all");
+  const more = h("button", { type: "button", class: "btn", hidden: true }, t("inv.show_all"));
 
   const columns = [
-    ["name", "Name", (v, s) => [h("span", { class: "strong" }, v),
+    ["name", "inv.name", (v, s) => [h("span", { class: "strong" }, v),
       s.comments ? h("div", { class: "cell-sub cell-clip", title: s.comments }, s.comments) : null]],
-    ["version", "Version", null, "mono"],
-    ["arch", "Arch"],
-    ["publisher", "Publisher", null, "cell-clip-wide"],
-    ["install_date", "Installed", date, "nowrap"],
-    ["filesize", "Size", bytes, "nowrap num"],
+    ["version", "inv.version", null, "mono"],
+    ["arch", "inv.arch"],
+    ["publisher", "inv.publisher", null, "cell-clip-wide"],
+    ["install_date", "inv.installed", date, "nowrap"],
+    ["filesize", "inv.size", bytes, "nowrap num"],
   ];
 
   function render() {
@@ -232,13 +225,15 @@ export function softwareList(items) {
       return words.every((w) => hay.includes(w));
     }) : all;
     const shown = showAll ? matches : matches.slice(0, SOFTWARE_SHOWN);
-    replace(count, words.length ? `${matches.length} of ${all.length} packages match` : `${all.length} packages`,
-      shown.length < matches.length ? ` \u00b7 showing the first ${shown.length}` : "");
+    replace(count, words.length ? t("inv.packages_match", { n: matches.length, total: all.length })
+      : tn("inv.packages", all.length),
+    shown.length < matches.length ? ` \u00b7 ${t("inv.showing_first", { n: shown.length })}` : "");
     more.hidden = shown.length >= matches.length;
-    replace(more, `Show all ${matches.length}`);
+    replace(more, t("inv.show_all_n", { n: matches.length }));
     replace(body, matches.length
-      ? table("Software", columns, shown, { rowAttrs: (s) => ({ "data-software": s.name }), cls: "table-software" })
-      : emptyState("search", "No software matches", "Try another filter."));
+      ? table(t("inv.section.softwares"), columns, shown,
+        { rowAttrs: (s) => ({ "data-software": s.name }), cls: "table-software" })
+      : emptyState("search", t("inv.no_match"), t("inv.try_other_filter")));
   }
 
   let timer = 0;

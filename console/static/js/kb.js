@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { labels, t } from "./i18n.js";
 import { showSuccess } from "./notice.js";
 
 const MARK_START = "\u0002";
@@ -114,21 +115,21 @@ export async function categoryTree() {
 }
 
 /** Return a <select> of categories ("None" first). */
-export function categoryChoice(categories, selected, { name = "category_id", none = "No category" } = {}) {
+export function categoryChoice(categories, selected, { name = "category_id", none = t("kb.no_category") } = {}) {
   return h("select", { name },
     h("option", { value: "" }, none),
     categories.map((c) => h("option", { value: c.id, selected: c.id === selected },
       `${"\u2003".repeat(c.depth)}${c.name}`)));
 }
 
-export const STATUS_LABELS = { draft: "Draft", published: "Published", archived: "Archived" };
+export const STATUS_LABELS = labels("kb.status", ["draft", "published", "archived"]);
 
 /** Badges for an article's status and visibility (staff views). */
 export function articleBadges(article) {
   return h("span", { class: "chips" },
     h("span", { class: `badge kb-status-${article.status}` }, STATUS_LABELS[article.status] || article.status),
     h("span", { class: `badge kb-vis-${article.visibility}` },
-      article.visibility === "public" ? "Public" : "Internal"));
+      article.visibility === "public" ? t("kb.public") : t("attachments.internal")));
 }
 
 /** Go to `hash`, then show `text` (the router clears notices when it draws a page). */

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { goWithNotice, snippetNodes } from "./kb.js";
 import { debounce } from "./live.js";
@@ -20,31 +21,31 @@ export function ticketArticles(ticketId, { staff, onSent = () => {} }) {
   const list = h("div");
   let status = "";
   const draftButton = h("button", { type: "button", class: "btn btn-small", hidden: true,
-    title: "Start a draft article from this ticket's description and resolution", onclick: draft },
-  icon("pencil"), "Draft article");
-  const el = panel(staff ? "Knowledge base" : "Helpful articles", list, {
+    title: t("kbt.draft_title"), onclick: draft },
+  icon("pencil"), t("kbt.draft"));
+  const el = panel(staff ? t("nav.kb") : t("kbt.helpful"), list, {
     actions: staff ? [draftButton, h("button", { type: "button", class: "btn btn-small", onclick: pick },
-      icon("link"), "Link")] : null });
+      icon("link"), t("ticket.link"))] : null });
 
   async function load() {
     const data = await api.get(`/api/v1/tickets/${ticketId}/kb-links`);
     el.hidden = !staff && !data.items.length;
-    replace(list, data.items.length ? h("ul", { class: "list", "aria-label": "Linked articles" },
+    replace(list, data.items.length ? h("ul", { class: "list", "aria-label": t("kbt.linked") },
       data.items.map((a) => h("li", { class: "kb-linked", "data-id": a.id },
         h("a", { class: "list-link", href: `#/kb/articles/${a.id}` }, a.title),
         staff ? h("span", { class: "inline" },
-          h("button", { type: "button", class: "btn btn-ghost btn-small", title: "Send as a reply",
-            onclick: () => send(a) }, icon("send"), "Send"),
-          h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": `Unlink ${a.title}`,
+          h("button", { type: "button", class: "btn btn-ghost btn-small", title: t("kbt.send_title"),
+            onclick: () => send(a) }, icon("send"), t("kbt.send")),
+          h("button", { type: "button", class: "btn btn-ghost btn-small", "aria-label": t("kbt.unlink", { title: a.title }),
             onclick: () => unlink(a) }, icon("x"))) : null)))
-      : h("p", { class: "muted small" }, "No article is linked yet."));
+      : h("p", { class: "muted small" }, t("kbt.none")));
   }
 
   async function send(article) {
     clearNotice();
     const done = await guarded(() => api.post(`/api/v1/kb/articles/${article.id}/send-to-ticket/${ticketId}`));
     if (!done) return;
-    showSuccess(`\u201c${article.title}\u201d was sent as a reply.`);
+    showSuccess(t("kbt.sent", { title: article.title }));
     onSent();
   }
 
@@ -58,13 +59,13 @@ export function ticketArticles(ticketId, { staff, onSent = () => {} }) {
   async function draft() {
     clearNotice();
     const created = await guarded(() => api.post(`/api/v1/kb/articles/from-ticket/${ticketId}`));
-    if (created) goWithNotice(`#/kb/articles/${created.id}/edit`, "A draft article was made from this ticket.");
+    if (created) goWithNotice(`#/kb/articles/${created.id}/edit`, t("kbt.drafted"));
   }
 
   function pick() {
-    const input = h("input", { type: "search", "aria-label": "Find an article", placeholder: "Find an article\u2026",
+    const input = h("input", { type: "search", "aria-label": t("kbt.find"), placeholder: t("kbt.find_placeholder"),
       maxlength: 200, autocomplete: "off" });
-    const results = h("ul", { class: "list kb-pick", "aria-label": "Articles found" });
+    const results = h("ul", { class: "list kb-pick", "aria-label": t("kbt.found") });
     const find = debounce(async () => {
       const q = input.value.trim();
       if (!q) {
@@ -76,7 +77,7 @@ export function ticketArticles(ticketId, { staff, onSent = () => {} }) {
       replace(results, data.items.length ? data.items.map((hit) => h("li", {},
         h("button", { type: "button", class: "list-link kb-pick-item", onclick: () => link(hit.article) },
           h("strong", {}, hit.article.title), h("span", { class: "small muted" }, snippetNodes(hit.snippet)))))
-        : h("li", { class: "list-empty" }, "No article matches."));
+        : h("li", { class: "list-empty" }, t("kbt.no_match")));
     }, 250);
     input.addEventListener("input", find);
     async function link(article) {
@@ -85,9 +86,9 @@ export function ticketArticles(ticketId, { staff, onSent = () => {} }) {
       if (!done) return;
       dialog.close();
       await guarded(load);
-      showSuccess(`\u201c${article.title}\u201d is linked.`);
+      showSuccess(t("kbt.linked_msg", { title: article.title }));
     }
-    const dialog = openModal("Link an article", h("div", { class: "stack" }, input, results));
+    const dialog = openModal(t("kbt.link_title"), h("div", { class: "stack" }, input, results));
     input.focus();
   }
 

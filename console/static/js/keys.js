@@ -1,6 +1,7 @@
 // Keyboard shortcuts of the view on screen, and the "?" overlay that lists them.
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 import { openModal } from "./ui.js";
 
 let current = null; // {root, bindings: [{key, label, run}]}
@@ -22,14 +23,14 @@ function keyLabel(key) {
 /** Show the shortcuts of the current view in a modal. */
 export function showHelp() {
   if (helpOpen || !current) return;
-  const rows = [...current.bindings, { key: "?", label: "Show this help" }];
+  const rows = [...current.bindings, { key: "?", label: t("keys.show_help") }];
   helpOpen = true;
-  openModal("Keyboard shortcuts", h("div", { class: "stack" },
-    h("table", { class: "table shortcuts", "aria-label": "Keyboard shortcuts" },
+  openModal(t("keys.title"), h("div", { class: "stack" },
+    h("table", { class: "table shortcuts", "aria-label": t("keys.title") },
       h("tbody", {}, rows.map((b) => h("tr", {},
         h("td", { class: "shortcut-key" }, h("kbd", {}, keyLabel(b.key))),
         h("td", {}, b.label))))),
-    h("p", { class: "hint" }, "Shortcuts are ignored while you type in a field; Esc leaves the field.")),
+    h("p", { class: "hint" }, t("keys.hint"))),
   { onClose: () => { helpOpen = false; } });
 }
 
@@ -71,5 +72,5 @@ export function shortcuts(root, bindings) {
 /** A small "Keyboard shortcuts (?)" button for a view's toolbar. */
 export function helpButton() {
   return h("button", { type: "button", class: "btn btn-ghost btn-small kbd-hint", onclick: showHelp,
-    title: "Keyboard shortcuts", "aria-label": "Keyboard shortcuts" }, h("kbd", {}, "?"), "Shortcuts");
+    title: t("keys.title"), "aria-label": t("keys.title") }, h("kbd", {}, "?"), t("keys.shortcuts"));
 }

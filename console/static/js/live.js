@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { labels, t } from "./i18n.js";
 import { showError, showWarning } from "./notice.js";
 
 const STREAM_URL = "/api/v1/stream";
@@ -169,12 +170,11 @@ export function debounce(fn, ms = 300) {
 /** A small "Live" / "Reconnecting…" indicator that follows the feed while `root` shows. */
 export function liveIndicator(root) {
   const el = h("span", { class: "live-state" });
-  const LABELS = { live: "Live", connecting: "Connecting\u2026", reconnecting: "Reconnecting\u2026",
-    off: "Offline" };
+  const LABELS = labels("live.state", ["live", "connecting", "reconnecting", "off"]);
   onLiveState(root, (s) => {
     el.dataset.state = s;
     el.textContent = LABELS[s] || s;
-    el.title = s === "live" ? "Changes appear here as they happen" : "Live updates are paused";
+    el.title = s === "live" ? t("live.title_on") : t("live.title_off");
   });
   return el;
 }

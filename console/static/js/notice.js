@@ -1,6 +1,7 @@
 // The one notice area: API errors and confirmations are shown here, by their message.
 
 import { h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 
 let host = null;
 
@@ -16,7 +17,7 @@ function sentence(text) {
 
 function show(kind, text, code) {
   if (!host) return;
-  const close = h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss",
+  const close = h("button", { type: "button", class: "notice-close", "aria-label": t("common.dismiss"),
     onclick: () => clearNotice() }, "\u00d7");
   replace(host, h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status",
     "data-code": code || null }, h("span", { class: "notice-text" }, sentence(text)), close));
@@ -39,7 +40,7 @@ export function showError(error) {
     if (error.status === 401 && error.code === "unauthorized") return;
     // Anything but an API answer is a bug in the console: log it loudly.
     if (error.name !== "ApiError") console.error(error);
-    show("error", error.message || "something went wrong", error.code);
+    show("error", error.message || t("error.unknown"), error.code);
   } else {
     show("error", error);
   }

@@ -2,6 +2,8 @@
 // (milliseconds since the start, one frame), then an end record with the totals.
 // Format: docs/protocol.md section 4, "Recording file".
 
+import { t } from "./i18n.js";
+
 const FORMAT = "deskmate-recording";
 const MAX_HEADER = 64 * 1024;
 const MAX_FRAME = 4 * 1024 * 1024;
@@ -30,13 +32,13 @@ export class RecordingReader {
     if (!this.header) {
       const newline = data.indexOf(10);
       if (newline < 0) {
-        if (data.length > MAX_HEADER) throw new Error("not a Deskmate recording");
+        if (data.length > MAX_HEADER) throw new Error(t("player.not_recording"));
         this.rest = data;
         return;
       }
       const header = JSON.parse(new TextDecoder().decode(data.subarray(0, newline)));
-      if (!header || header.format !== FORMAT) throw new Error("not a Deskmate recording");
-      if (header.version !== 1) throw new Error(`recording version ${header.version} is not supported`);
+      if (!header || header.format !== FORMAT) throw new Error(t("player.not_recording"));
+      if (header.version !== 1) throw new Error(t("player.bad_version", { version: header.version }));
       this.header = header;
       pos = newline + 1;
     }
@@ -52,7 +54,7 @@ export class RecordingReader {
         pos = newline + 1;
         break;
       }
-      if (length > MAX_FRAME) throw new Error(`a record claims ${length} bytes`);
+      if (length > MAX_FRAME) throw new Error(t("player.bad_record", { n: length }));
       if (pos + 8 + length > data.length) break; // the rest of this frame is still coming
       const frame = data.slice(pos + 8, pos + 8 + length).buffer;
       const flags = view.getUint8(pos + 9);

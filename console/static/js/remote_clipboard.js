@@ -6,6 +6,8 @@
 // Wire format: docs/protocol.md section 3.1.
 
 import { h, replace } from "./dom.js";
+import { number } from "./format.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { showSuccess } from "./notice.js";
 
@@ -15,15 +17,15 @@ const PREVIEW = 200; // characters of a received text shown in the bar
 const utf8 = new TextEncoder();
 
 function sizeText(bytes) {
-  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+  return bytes >= 1024 ? `${number(bytes / 1024)} KiB` : t("clip.bytes", { n: bytes });
 }
 
 /** Return the problem with a text to send, or null when it may go. */
 export function clipboardProblem(text) {
   const bytes = utf8.encode(text).length;
-  if (!text) return "Nothing to send.";
-  if (bytes > MAX_CLIPBOARD_BYTES) return `The text is ${sizeText(bytes)}; at most 64 KiB can be sent.`;
-  if (text.includes("\u0000")) return "The text contains a NUL character, which cannot be sent.";
+  if (!text) return t("clip.nothing");
+  if (bytes > MAX_CLIPBOARD_BYTES) return t("clip.too_big", { size: sizeText(bytes) });
+  if (text.includes("\u0000")) return t("clip.nul");
   return null;
 }
 
@@ -33,16 +35,16 @@ export function clipboardProblem(text) {
  */
 export function clipboardControls({ send }) {
   const button = h("button", { type: "button", class: "btn btn-small", "data-action": "clipboard",
-    "aria-expanded": "false", hidden: true }, icon("copy"), "Clipboard");
+    "aria-expanded": "false", hidden: true }, icon("copy"), t("clip.button"));
   const box = h("textarea", { name: "clipboard", rows: 3, spellcheck: "false",
-    "aria-label": "Text to send to the remote clipboard",
-    placeholder: "Paste (Ctrl+V) or type the text to put on the remote machine's clipboard" });
-  const size = h("span", { class: "muted small", "aria-live": "polite" }, "0 bytes of 64 KiB");
+    "aria-label": t("clip.box"),
+    placeholder: t("clip.placeholder") });
+  const size = h("span", { class: "muted small", "aria-live": "polite" }, t("clip.size", { size: t("clip.bytes", { n: 0 }) }));
   const hint = h("p", { class: "remote-clip-hint small", hidden: true });
-  const pasteButton = h("button", { type: "button", class: "btn btn-small" }, "Paste from my clipboard");
+  const pasteButton = h("button", { type: "button", class: "btn btn-small" }, t("clip.paste"));
   const sendButton = h("button", { type: "button", class: "btn btn-small btn-primary", disabled: true },
-    icon("send"), "Send to remote clipboard");
-  const panel = h("div", { class: "remote-clip", hidden: true, role: "group", "aria-label": "Send clipboard text" },
+    icon("send"), t("clip.send"));
+  const panel = h("div", { class: "remote-clip", hidden: true, role: "group", "aria-label": t("clip.panel") },
     box, h("div", { class: "remote-clip-actions" }, pasteButton, sendButton, size), hint);
   const incoming = h("div", { class: "remote-clip-in", hidden: true, role: "status" });
   let allowed = false;
@@ -54,7 +56,7 @@ export function clipboardControls({ send }) {
 
   function measure() {
     const bytes = utf8.encode(box.value).length;
-    size.textContent = `${sizeText(bytes)} of 64 KiB`;
+    size.textContent = t("clip.size", { size: sizeText(bytes) });
     size.classList.toggle("remote-clip-over", bytes > MAX_CLIPBOARD_BYTES);
     sendButton.disabled = !box.value;
   }
@@ -74,7 +76,7 @@ export function clipboardControls({ send }) {
       say(null);
     } catch {
       box.focus();
-      say("This browser did not let the page read your clipboard: paste into the box with Ctrl+V.");
+      say(t("clip.read_refused"));
     }
   });
 
@@ -103,7 +105,7 @@ export function clipboardControls({ send }) {
     box.value = "";
     measure();
     say(null);
-    showSuccess(`Sent ${sizeText(message.bytes)} to the remote clipboard.`);
+    showSuccess(t("clip.sent", { size: sizeText(message.bytes) }));
   }
 
   /** The server refused something (shown as a notice): let the text be sent again. */
@@ -117,13 +119,13 @@ export function clipboardControls({ send }) {
     const chars = [...text].length;
     const preview = chars > PREVIEW ? `${[...text].slice(0, PREVIEW).join("")}\u2026` : text;
     const copyButton = h("button", { type: "button", class: "btn btn-small", "data-action": "copy-remote-clipboard" },
-      icon("copy"), "Copy");
-    const close = h("button", { type: "button", class: "notice-close", "aria-label": "Dismiss",
+      icon("copy"), t("common.copy"));
+    const close = h("button", { type: "button", class: "notice-close", "aria-label": t("common.dismiss"),
       onclick: () => { incoming.hidden = true; replace(incoming); } }, "\u00d7");
     const body = h("div", { class: "remote-clip-text" }, h("code", {}, preview));
     replace(incoming,
       h("div", { class: "remote-clip-head" },
-        h("span", {}, h("strong", {}, "Copied on the remote machine"), ` (${chars} characters):`),
+        h("span", {}, h("strong", {}, t("clip.copied_remote")), ` ${t("clip.chars", { n: chars })}`),
         h("span", { class: "remote-clip-actions" }, copyButton, close)),
       body);
     incoming.hidden = false;
@@ -131,13 +133,13 @@ export function clipboardControls({ send }) {
       try {
         if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error("no clipboard API");
         await navigator.clipboard.writeText(text);
-        replace(copyButton, icon("check"), "Copied");
+        replace(copyButton, icon("check"), t("common.copied"));
       } catch {
         // No clipboard access: hand over the whole text, selected, for Ctrl+C.
-        const all = h("textarea", { readonly: true, rows: 3, "aria-label": "Text copied on the remote machine" });
+        const all = h("textarea", { readonly: true, rows: 3, "aria-label": t("clip.copied_text") });
         all.value = text;
         replace(body, all, h("p", { class: "remote-clip-hint small" },
-          "This browser did not let the page write your clipboard: press Ctrl+C to copy the selected text."));
+          t("clip.write_refused")));
         all.focus();
         all.select();
       }

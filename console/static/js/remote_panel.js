@@ -4,32 +4,30 @@
 import { api } from "./api.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
+import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
 import { clockText } from "./recording.js";
 import { openModal } from "./ui.js";
 
-const OUTCOMES = {
-  completed: "completed", denied: "refused by the user", timeout: "not answered",
-  unavailable: "no desktop", busy: "device busy", agent_offline: "device went offline", failed: "failed",
-  withdrawn: "withdrawn",
-};
+export const OUTCOMES = labels("remote.outcome", ["completed", "denied", "timeout", "unavailable", "busy",
+  "agent_offline", "failed", "withdrawn"]);
 
 /** Return the "play the recording" link of an ended session (null when there is none). */
 export function recordingLink(session) {
   const rec = session.recording;
   if (!rec || rec.state !== "ready") return null;
   return [" \u00b7 ", h("a", { href: `#/desk/remote/${session.id}/recording`, "data-recording": session.id },
-    icon("play"), `Recording (${clockText(rec.duration_seconds * 1000)})`)];
+    icon("play"), t("remote.recording_link", { duration: clockText(rec.duration_seconds * 1000) }))];
 }
 
 /** The reason and mode fields of a form that starts a session (names: reason, mode). */
 export function sessionFields() {
   return [
-    field("Reason (the user sees it)", h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
-    field("Mode", h("select", { name: "mode" },
-      h("option", { value: "view" }, "View only"), h("option", { value: "control" }, "View and control"))),
-    h("p", { class: "muted small" }, "The user is asked to allow it unless the device's group allows unattended access."),
+    field(t("remote.reason"), h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
+    field(t("remote.mode"), h("select", { name: "mode" },
+      h("option", { value: "view" }, t("remote.mode.view")), h("option", { value: "control" }, t("remote.mode.view_control")))),
+    h("p", { class: "muted small" }, t("remote.consent_hint")),
   ];
 }
 
@@ -54,11 +52,12 @@ export function remotePanel() {
   function start(devices) {
     const device = h("select", { name: "device_id" }, devices.map((d) =>
       h("option", { value: String(d.id) }, d.hostname)));
-    const form = h("form", { class: "stack", "aria-label": "Start a remote session" },
-      devices.length > 1 ? field("Device", device) : null,
+    const form = h("form", { class: "stack", "aria-label": t("remote.start_title") },
+      devices.length > 1 ? field(t("remote.device"), device) : null,
       sessionFields(),
-      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), "Start")));
-    const dialog = openModal("Remote session", form);
+      h("div", { class: "form-actions" },
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), t("remote.start"))));
+    const dialog = openModal(t("route.remote"), form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(form, () => guarded(async () => {
@@ -69,11 +68,11 @@ export function remotePanel() {
     });
   }
 
-  async function refresh(t) {
-    ticket = t;
-    const final = ["resolved", "closed", "cancelled"].includes(t.status);
+  async function refresh(tk) {
+    ticket = tk;
+    const final = ["resolved", "closed", "cancelled"].includes(tk.status);
     const [devices, sessions] = await Promise.all([
-      Promise.all(t.device_ids.map(async (did) => {
+      Promise.all(tk.device_ids.map(async (did) => {
         try {
           return (await api.get(`/api/v1/devices/${did}`, { inventory: "false" })).device;
         } catch {
@@ -81,12 +80,12 @@ export function remotePanel() {
         }
       })),
       // null: the caller may not open or list this ticket's sessions (403).
-      api.get(`/api/v1/tickets/${t.id}/remote-sessions`).then((r) => r.items)
+      api.get(`/api/v1/tickets/${tk.id}/remote-sessions`).then((r) => r.items)
         .catch((error) => (error.status === 403 ? null : [])),
     ]);
     if (sessions === null) {
       replace(el, h("p", { class: "muted small", "data-remote": "no-rights" },
-        "Only the ticket's assignee, members of its group and admins can open or see its remote sessions."));
+        t("remote.no_rights")));
       return;
     }
     const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
@@ -94,22 +93,22 @@ export function remotePanel() {
     const running = sessions.filter((s) => s.state !== "ended");
     const startButton = h("button", { type: "button", class: "btn btn-small", "data-action": "start-remote",
       disabled: final || !online.length || running.length > 0 || null, onclick: () => start(online) },
-    icon("monitor"), "Start remote session");
-    const hint = final ? "Reopen the ticket to start a session."
-      : !t.device_ids.length ? "Link the user's device first."
-        : !reachable.length ? "No linked device is online."
-          : !online.length ? "The online device's agent does not offer remote sessions." : null;
+    icon("monitor"), t("remote.start_session"));
+    const hint = final ? t("remote.hint.final")
+      : !tk.device_ids.length ? t("remote.hint.no_device")
+        : !reachable.length ? t("remote.hint.offline")
+          : !online.length ? t("remote.hint.unavailable") : null;
     replace(el,
       h("div", { class: "stack" }, startButton, hint ? h("span", { class: "muted small" }, hint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map((s) => h("li", {},
         s.state === "ended"
-          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || "ended",
+          ? h("span", {}, dateTime(s.created_at), " \u00b7 ", OUTCOMES[s.outcome] || s.outcome || t("remote.ended"),
             recordingLink(s))
           : h("a", { href: `#/desk/remote/${s.id}`, "data-session": s.id }, icon("monitor"),
-            s.state === "active" ? "Live now \u2014 open viewer" : "Waiting for consent \u2014 open",
-            s.recording ? h("span", { class: "remote-recorded" }, " \u25cf recorded") : null),
+            s.state === "active" ? t("remote.live_open") : t("remote.waiting_open"),
+            s.recording ? h("span", { class: "remote-recorded" }, ` \u25cf ${t("remote.recorded")}`) : null),
         h("span", { class: "muted" }, s.technician ? s.technician.display_name : "")))) : null);
   }
 
-  return { el, refresh: (t) => guarded(() => refresh(t)) };
+  return { el, refresh: (tk) => guarded(() => refresh(tk)) };
 }

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { busy, h, replace } from "./dom.js";
+import { t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "./notice.js";
 import { confirmDialog, panel } from "./ui.js";
@@ -17,8 +18,8 @@ function choice(value, title, text, checked) {
 
 function stateBadge(unattended) {
   return unattended
-    ? h("span", { class: "badge badge-unattended", "data-policy-state": "unattended" }, "Unattended access")
-    : h("span", { class: "badge badge-consent", "data-policy-state": "consent" }, "Asks the user");
+    ? h("span", { class: "badge badge-unattended", "data-policy-state": "unattended" }, t("policy.unattended"))
+    : h("span", { class: "badge badge-consent", "data-policy-state": "consent" }, t("policy.asks"));
 }
 
 /**
@@ -27,44 +28,34 @@ function stateBadge(unattended) {
  */
 export function remotePolicyPanel(groupId, nameOf) {
   const badge = h("span", {});
-  const body = h("div", { class: "stack" }, h("p", { class: "muted" }, "Loading\u2026"));
-  const el = panel("Remote sessions", body, { actions: badge, cls: "panel-remote-policy" });
+  const body = h("div", { class: "stack" }, h("p", { class: "muted" }, t("common.loading")));
+  const el = panel(t("policy.title"), body, { actions: badge, cls: "panel-remote-policy" });
   let saved = null; // the stored policy: true = unattended
   let savedRecord = false; // the stored policy: sessions are recorded
 
   function devicesLine(page) {
     const n = page.items.length;
-    const count = page.next_cursor ? `more than ${n} devices` : n === 1 ? "1 device" : `${n} devices`;
-    return h("p", { class: "muted small" }, `Applies to the ${count} in this group, whenever a technician `
-      + "starts a session from a ticket. Devices in no group always ask the user.");
+    const count = page.next_cursor ? t("policy.more_than", { n }) : tn("devices.count", n);
+    return h("p", { class: "muted small" }, t("policy.applies", { count }));
   }
 
   function render(page) {
     replace(badge, stateBadge(saved));
     const warning = h("div", { class: "policy-warning", role: "note" }, icon("shield"),
       h("div", {},
-        h("strong", {}, "Nobody is asked. "),
-        "Any technician with rights on a ticket linked to one of these devices can see its screen, "
-        + "and control it, without anyone agreeing. The user still sees the red bar while a "
-        + "session runs and can end it, but only if someone is at the screen. Use this for "
-        + "kiosks, meeting-room PCs and servers, not for personal machines."));
-    const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save policy");
-    const form = h("form", { class: "stack", "aria-label": "Remote-session policy" },
+        h("strong", {}, `${t("policy.nobody_asked")} `), t("policy.warning")));
+    const save = h("button", { type: "submit", class: "btn btn-primary" }, t("policy.save"));
+    const form = h("form", { class: "stack", "aria-label": t("policy.form") },
       devicesLine(page),
       h("fieldset", { class: "choices choices-1" },
-        h("legend", { class: "field-label" }, "When a technician starts a session on one of these devices"),
-        choice("consent", "Ask the user for consent (default)",
-          "A dialog on the user's screen shows who asks, for which ticket and why; the "
-          + "session starts only if the user allows it. No answer in time is a refusal.", !saved),
-        choice("unattended", "Allow unattended access",
-          "The session starts at once, without asking. Every session is still written to the "
-          + "ticket's timeline.", saved)),
+        h("legend", { class: "field-label" }, t("policy.when")),
+        choice("consent", t("policy.consent"), t("policy.consent_text"), !saved),
+        choice("unattended", t("policy.allow"), t("policy.allow_text"), saved)),
       warning,
       h("label", { class: "check" },
         h("input", { type: "checkbox", name: "record", checked: savedRecord }),
-        h("span", {}, h("strong", {}, "Record sessions"), h("span", { class: "muted small" },
-          " — the screen stream is kept in the data directory for playback by staff with "
-          + "rights on the ticket; the user is told in the consent dialog and the indicator."))),
+        h("span", {}, h("strong", {}, t("policy.record")), h("span", { class: "muted small" },
+          ` \u2014 ${t("policy.record_text")}`))),
       h("div", { class: "form-actions" }, save));
     const chosen = () => ({
       unattended: form.querySelector("input[name=policy]:checked").value === "unattended",
@@ -82,10 +73,8 @@ export function remotePolicyPanel(groupId, nameOf) {
       const { unattended, record } = chosen();
       if (unattended === saved && record === savedRecord) return;
       if (unattended && !saved) {
-        const ok = await confirmDialog("Allow unattended access",
-          `Allow unattended access to the devices of "${nameOf()}"? Technicians will see and `
-          + "control their screens without asking the user.",
-          { confirmLabel: "Allow unattended access", danger: true });
+        const ok = await confirmDialog(t("policy.allow"), t("policy.allow_question", { group: nameOf() }),
+          { confirmLabel: t("policy.allow"), danger: true });
         if (!ok) return;
       }
       clearNotice();
@@ -95,9 +84,8 @@ export function remotePolicyPanel(groupId, nameOf) {
         saved = policy.unattended;
         savedRecord = policy.record;
         render(page);
-        showSuccess((saved ? `Remote sessions on the devices of "${nameOf()}" now start without asking`
-          : `Remote sessions on the devices of "${nameOf()}" now ask the user first`)
-          + (savedRecord ? " and are recorded." : " and are not recorded."));
+        showSuccess(t(`policy.saved.${saved ? "unattended" : "consent"}.${savedRecord ? "recorded" : "unrecorded"}`,
+          { group: nameOf() }));
       } catch (error) {
         showError(error);
       }
@@ -116,7 +104,7 @@ export function remotePolicyPanel(groupId, nameOf) {
       render(page);
       return true;
     });
-    if (!loaded) replace(body, h("p", { class: "muted" }, "The policy cannot be shown."));
+    if (!loaded) replace(body, h("p", { class: "muted" }, t("policy.cannot_show")));
   })();
   return el;
 }

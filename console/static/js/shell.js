@@ -64,7 +64,7 @@ export class Shell {
   }
 
   sidebar() {
-    const nav = h("nav", { class: "nav", "aria-label": "Main" });
+    const nav = h("nav", { class: "nav", "aria-label": t("nav.main") });
     for (const section of navFor(this.user)) {
       const list = h("ul", { class: "nav-list" });
       for (const item of section.items) {
@@ -81,7 +81,7 @@ export class Shell {
         h("img", { src: "/static/img/logo.svg", alt: "", width: 28, height: 28 }),
         h("span", { class: "brand-name" }, "Deskmate")),
       nav,
-      h("p", { class: "sidebar-foot" }, "Self-hosted service desk"));
+      h("p", { class: "sidebar-foot" }, t("shell.foot")));
   }
 
   /** Show the user's current name (it may change on the Account page). */

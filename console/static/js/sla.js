@@ -3,18 +3,17 @@
 
 import { h } from "./dom.js";
 import { dateTime } from "./format.js";
+import { labels, t } from "./i18n.js";
 
-export const CLOCK_LABELS = { first_response: "First response", resolution: "Resolution",
-  next_update: "Next update" };
-const STATE_LABELS = { running: "Running", paused: "Paused", met: "Met", breached: "Breached",
-  cancelled: "Cancelled" };
+export const CLOCK_LABELS = labels("sla.clock", ["first_response", "resolution", "next_update"]);
+const STATE_LABELS = labels("sla.state", ["running", "paused", "met", "breached", "cancelled"]);
 
 /** "2h 05m", "3d 4h", "12m" for a number of minutes (absolute value). */
 export function span(minutes) {
   const m = Math.round(Math.abs(minutes));
-  if (m >= 1440) return `${Math.floor(m / 1440)}d ${Math.floor((m % 1440) / 60)}h`;
-  if (m >= 60) return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${m}m`;
+  if (m >= 1440) return t("sla.span.days", { d: Math.floor(m / 1440), h: Math.floor((m % 1440) / 60) });
+  if (m >= 60) return t("sla.span.hours", { h: Math.floor(m / 60), m: String(m % 60).padStart(2, "0") });
+  return t("sla.span.minutes", { m });
 }
 
 function openClocks(sla) {
@@ -29,8 +28,8 @@ export function slaBadge(sla, now = Date.now()) {
   if (breached.length) {
     const since = Math.min(...breached.map((c) => Date.parse(c.breached_at)));
     return h("span", { class: "sla sla-breached", "data-sla": "breached",
-      title: `Breached ${dateTime(new Date(since).toISOString())}` },
-    now > since ? `Overdue ${span((now - since) / 60000)}` : "Overdue");
+      title: t("sla.badge.breached_at", { when: dateTime(new Date(since).toISOString()) }) },
+    now > since ? t("sla.badge.overdue_by", { span: span((now - since) / 60000) }) : t("sla.badge.overdue"));
   }
   const running = open.filter((c) => c.state === "running" && c.due_at);
   if (running.length) {
@@ -39,44 +38,46 @@ export function slaBadge(sla, now = Date.now()) {
     const warned = next.warnings_fired > 0 || left <= 0;
     return h("span", { class: `sla ${warned ? "sla-warning" : "sla-running"}`,
       "data-sla": warned ? "warning" : "running",
-      title: `${CLOCK_LABELS[next.kind] || next.kind} due ${dateTime(next.due_at)}` },
-    left > 0 ? `${span(left)} left` : "Due now");
+      title: t("sla.badge.due_at", { clock: CLOCK_LABELS[next.kind] || next.kind, when: dateTime(next.due_at) }) },
+    left > 0 ? t("sla.badge.left", { span: span(left) }) : t("sla.badge.due_now"));
   }
   if (open.some((c) => c.state === "paused")) {
-    return h("span", { class: "sla sla-paused", "data-sla": "paused" }, "Paused");
+    return h("span", { class: "sla sla-paused", "data-sla": "paused" }, t("sla.state.paused"));
   }
   const breachedEver = sla.clocks.some((c) => c.state === "breached");
   return h("span", { class: `sla ${breachedEver ? "sla-breached-done" : "sla-met"}`,
-    "data-sla": breachedEver ? "missed" : "met" }, breachedEver ? "Missed" : "Met");
+    "data-sla": breachedEver ? "missed" : "met" }, breachedEver ? t("sla.badge.missed") : t("sla.state.met"));
 }
 
 /** The ticket page panel: one row per clock with its state, due time and time left. */
 export function slaClocks(sla, now = Date.now()) {
   if (!sla || !sla.clocks.length) {
-    return h("p", { class: "muted small" }, "No SLA policy applies to this ticket.");
+    return h("p", { class: "muted small" }, t("sla.none"));
   }
   return h("ul", { class: "sla-clocks" }, sla.clocks.map((c) => {
     let detail;
     if (c.state === "running" && c.due_at) {
       const left = (Date.parse(c.due_at) - now) / 60000;
-      detail = [left > 0 ? `${span(left)} left` : "due now", " \u00b7 due ", dateTime(c.due_at)];
+      detail = [left > 0 ? t("sla.badge.left", { span: span(left) }) : t("sla.clock_detail.due_now"), " \u00b7 ",
+        t("sla.clock_detail.due", { when: dateTime(c.due_at) })];
     } else if (c.state === "paused") {
-      detail = `${span(c.remaining_minutes)} of business time left when it resumes`;
+      detail = t("sla.clock_detail.paused", { span: span(c.remaining_minutes) });
     } else if (c.state === "breached") {
       let after = null;
-      if (c.stopped_at) after = ` \u00b7 stopped ${dateTime(c.stopped_at)}`;
-      else if (c.remaining_minutes < 0) after = ` \u00b7 overdue ${span(-c.remaining_minutes)} (business time)`;
-      detail = [`breached ${dateTime(c.breached_at)}`, after];
+      if (c.stopped_at) after = ` \u00b7 ${t("sla.clock_detail.stopped", { when: dateTime(c.stopped_at) })}`;
+      else if (c.remaining_minutes < 0) after = ` \u00b7 ${t("sla.clock_detail.overdue", { span: span(-c.remaining_minutes) })}`;
+      detail = [t("sla.clock_detail.breached", { when: dateTime(c.breached_at) }), after];
     } else if (c.state === "met") {
-      detail = `met after ${span(c.elapsed_minutes)} of ${span(c.target_minutes)}`;
+      detail = t("sla.clock_detail.met", { elapsed: span(c.elapsed_minutes), target: span(c.target_minutes) });
     } else {
-      detail = "no longer measured";
+      detail = t("sla.clock_detail.unmeasured");
     }
     return h("li", { class: "sla-clock", "data-kind": c.kind, "data-state": c.state },
       h("div", { class: "sla-clock-head" },
         h("span", { class: "strong" }, CLOCK_LABELS[c.kind] || c.kind),
         h("span", { class: `sla sla-${c.state}` }, STATE_LABELS[c.state] || c.state)),
       h("div", { class: "muted small" }, detail),
-      h("div", { class: "muted small" }, `${c.policy_name} \u00b7 target ${span(c.target_minutes)}`));
+      h("div", { class: "muted small" },
+        t("sla.clock_detail.policy", { policy: c.policy_name, target: span(c.target_minutes) })));
   }));
 }

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, guarded, showError } from "./notice.js";
 import { priorityBadge, ticketStatusBadge } from "./tickets.js";
@@ -13,9 +14,9 @@ import { openModal } from "./ui.js";
  * opens that ticket id; empty shows recently updated open tickets. `onPick(ticket)`.
  */
 function ticketPicker({ exclude, label, actionLabel, onPick, filter = () => true }) {
-  const q = h("input", { type: "search", name: "q", maxlength: 200, "aria-label": "Find a ticket",
-    placeholder: "Words from the title or description, or a ticket id", autocomplete: "off" });
-  const results = h("ul", { class: "pick-list", "aria-label": "Tickets found" });
+  const q = h("input", { type: "search", name: "q", maxlength: 200, "aria-label": t("actions.find"),
+    placeholder: t("actions.find_placeholder"), autocomplete: "off" });
+  const results = h("ul", { class: "pick-list", "aria-label": t("actions.found") });
   let timer = 0;
   let seq = 0;
   async function find() {
@@ -31,15 +32,15 @@ function ticketPicker({ exclude, label, actionLabel, onPick, filter = () => true
       items = data ? data.items : [];
     }
     if (mine !== seq) return; // a later search answered first
-    items = items.filter((t) => !exclude.includes(t.id) && filter(t));
-    replace(results, items.length ? items.map((t) => h("li", { "data-id": t.id },
-      priorityBadge(t.priority),
-      h("span", { class: "pick-main" }, h("span", { class: "mono small" }, t.number), " ",
-        h("strong", {}, t.title)),
-      ticketStatusBadge(t.status),
-      h("button", { type: "button", class: "btn btn-small", "aria-label": `${actionLabel} ${t.number}`,
-        onclick: () => onPick(t) }, actionLabel)))
-      : h("li", { class: "list-empty" }, "No tickets match."));
+    items = items.filter((tk) => !exclude.includes(tk.id) && filter(tk));
+    replace(results, items.length ? items.map((tk) => h("li", { "data-id": tk.id },
+      priorityBadge(tk.priority),
+      h("span", { class: "pick-main" }, h("span", { class: "mono small" }, tk.number), " ",
+        h("strong", {}, tk.title)),
+      ticketStatusBadge(tk.status),
+      h("button", { type: "button", class: "btn btn-small", "aria-label": `${actionLabel} ${tk.number}`,
+        onclick: () => onPick(tk) }, actionLabel)))
+      : h("li", { class: "list-empty" }, t("actions.no_match")));
   }
   q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 250); });
   q.addEventListener("keydown", (event) => {
@@ -59,8 +60,8 @@ export function mergeDialog(ticket) {
   return new Promise((resolve) => {
     let merged = null;
     const picker = ticketPicker({
-      exclude: [ticket.id], label: "Merge into", actionLabel: "Merge into",
-      filter: (t) => t.kind === ticket.kind && !["closed", "cancelled"].includes(t.status),
+      exclude: [ticket.id], label: t("actions.merge_into"), actionLabel: t("actions.merge_into"),
+      filter: (tk) => tk.kind === ticket.kind && !["closed", "cancelled"].includes(tk.status),
       onPick: async (target) => {
         clearNotice();
         try {
@@ -71,9 +72,8 @@ export function mergeDialog(ticket) {
         }
       },
     });
-    const dialog = openModal(`Merge ${ticket.number} into another ticket`, h("div", { class: "stack" },
-      h("p", { class: "hint" }, `${ticket.number} will be closed as a reference to the ticket you pick; `
-        + "its requester is told, and its devices move over."), picker.el),
+    const dialog = openModal(t("actions.merge_title", { number: ticket.number }), h("div", { class: "stack" },
+      h("p", { class: "hint" }, t("actions.merge_hint", { number: ticket.number })), picker.el),
     { onClose: () => resolve(merged) });
     picker.focus();
   });
@@ -84,7 +84,7 @@ export function linkDialog(ticket) {
   return new Promise((resolve) => {
     let updated = null;
     const picker = ticketPicker({
-      exclude: [ticket.id, ...ticket.related_ids], label: "Relate a ticket", actionLabel: "Relate",
+      exclude: [ticket.id, ...ticket.related_ids], label: t("ticket.relate"), actionLabel: t("actions.relate"),
       onPick: async (other) => {
         clearNotice();
         try {
@@ -95,7 +95,7 @@ export function linkDialog(ticket) {
         }
       },
     });
-    const dialog = openModal(`Relate a ticket to ${ticket.number}`, picker.el, { onClose: () => resolve(updated) });
+    const dialog = openModal(t("actions.relate_title", { number: ticket.number }), picker.el, { onClose: () => resolve(updated) });
     picker.focus();
   });
 }
@@ -104,13 +104,13 @@ export function linkDialog(ticket) {
 export function splitDialog(ticket) {
   return new Promise((resolve) => {
     let created = null;
-    const form = h("form", { class: "stack", "aria-label": "Split ticket" },
-      field("Title", h("input", { name: "title", required: true, maxlength: 200 })),
-      field("Description", h("textarea", { name: "description", rows: 5, maxlength: 20000 }),
-        "The new ticket has the same requester, group, impact, urgency and devices; the two are related."),
+    const form = h("form", { class: "stack", "aria-label": t("actions.split") },
+      field(t("portal.title"), h("input", { name: "title", required: true, maxlength: 200 })),
+      field(t("ticket.description"), h("textarea", { name: "description", rows: 5, maxlength: 20000 }),
+        t("actions.split_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, "Split off")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, t("actions.split_off"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -123,7 +123,7 @@ export function splitDialog(ticket) {
         showError(error);
       }
     });
-    const dialog = openModal(`Split a ticket off ${ticket.number}`, form, { onClose: () => resolve(created) });
+    const dialog = openModal(t("actions.split_title", { number: ticket.number }), form, { onClose: () => resolve(created) });
     form.elements.title.focus();
   });
 }
@@ -132,21 +132,21 @@ export function splitDialog(ticket) {
 export function cannedDialog() {
   return new Promise((resolve) => {
     let chosen = null;
-    const list = h("ul", { class: "pick-list", "aria-label": "Canned responses" },
-      h("li", { class: "list-empty" }, "Loading\u2026"));
+    const list = h("ul", { class: "pick-list", "aria-label": t("actions.canned") },
+      h("li", { class: "list-empty" }, t("common.loading")));
     const body = h("div", { class: "stack" }, list, h("details", { class: "canned-new" },
-      h("summary", {}, "New canned response"), newCannedForm(() => load())));
-    const dialog = openModal("Insert a canned response", body, { onClose: () => resolve(chosen) });
+      h("summary", {}, t("actions.canned_new")), newCannedForm(() => load())));
+    const dialog = openModal(t("actions.canned_insert"), body, { onClose: () => resolve(chosen) });
     async function load() {
       const data = await guarded(() => api.get("/api/v1/canned-responses"));
       if (!data) return;
       replace(list, data.items.length ? data.items.map((c) => h("li", {},
         h("span", { class: "pick-main" }, h("strong", {}, c.title),
           h("span", { class: "muted small canned-preview" }, c.body.length > 90 ? `${c.body.slice(0, 90)}\u2026` : c.body)),
-        c.shared ? h("span", { class: "chip" }, "Shared") : null,
-        h("button", { type: "button", class: "btn btn-small", "aria-label": `Insert ${c.title}`,
-          onclick: () => { chosen = c.body; dialog.close(); } }, "Insert")))
-        : h("li", { class: "list-empty" }, "No canned responses yet: add one below."));
+        c.shared ? h("span", { class: "chip" }, t("actions.shared")) : null,
+        h("button", { type: "button", class: "btn btn-small", "aria-label": t("actions.insert_named", { title: c.title }),
+          onclick: () => { chosen = c.body; dialog.close(); } }, t("actions.insert"))))
+        : h("li", { class: "list-empty" }, t("actions.canned_none")));
       const first = list.querySelector("button");
       if (first) first.focus();
     }
@@ -155,11 +155,11 @@ export function cannedDialog() {
 }
 
 function newCannedForm(onSaved) {
-  const form = h("form", { class: "stack", "aria-label": "New canned response" },
-    field("Title", h("input", { name: "title", required: true, maxlength: 100 })),
-    field("Text", h("textarea", { name: "body", rows: 4, required: true, maxlength: 20000 })),
+  const form = h("form", { class: "stack", "aria-label": t("actions.canned_new") },
+    field(t("portal.title"), h("input", { name: "title", required: true, maxlength: 100 })),
+    field(t("actions.text"), h("textarea", { name: "body", rows: 4, required: true, maxlength: 20000 })),
     h("div", { class: "form-actions" },
-      h("button", { type: "submit", class: "btn btn-small" }, icon("plus"), "Save for me")));
+      h("button", { type: "submit", class: "btn btn-small" }, icon("plus"), t("actions.save_for_me"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
@@ -180,14 +180,14 @@ export function approvalDialog(ticket, decision) {
   return new Promise((resolve) => {
     let updated = null;
     const approve = decision === "approve";
-    const form = h("form", { class: "stack", "aria-label": approve ? "Approve request" : "Reject request" },
-      field(approve ? "Comment (optional)" : "Reason", h("textarea", { name: "comment", rows: 3, maxlength: 5000,
-        required: !approve || null }), approve ? "The requester sees this comment."
-        : "The request is cancelled; the requester sees the reason."),
+    const form = h("form", { class: "stack", "aria-label": approve ? t("actions.approve_request") : t("actions.reject_request") },
+      field(approve ? t("actions.comment_optional") : t("actions.reason"), h("textarea", { name: "comment", rows: 3, maxlength: 5000,
+        required: !approve || null }), approve ? t("actions.comment_hint")
+        : t("actions.reason_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
         h("button", { type: "submit", class: approve ? "btn btn-primary" : "btn btn-danger" },
-          icon(approve ? "check" : "x"), approve ? "Approve" : "Reject")));
+          icon(approve ? "check" : "x"), approve ? t("actions.approve") : t("actions.reject"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -200,29 +200,29 @@ export function approvalDialog(ticket, decision) {
         showError(error);
       }
     });
-    const dialog = openModal(`${approve ? "Approve" : "Reject"} ${ticket.number}`, form,
+    const dialog = openModal(t(approve ? "actions.approve_named" : "actions.reject_named", { number: ticket.number }), form,
       { onClose: () => resolve(updated) });
     form.elements.comment.focus();
   });
 }
 
-const APPROVAL_TEXT = { requested: "Waiting for approval", approved: "Approved", rejected: "Rejected" };
+const APPROVAL_STATES = ["requested", "approved", "rejected"];
 
 /** A line telling a service request's approval state ("Waiting for approval by Ada"), or null. */
 export function approvalState(ticket) {
   if (!ticket.approval || ticket.approval === "not_required") return null;
-  const by = ticket.approver ? [" by ", h("strong", {}, ticket.approver.display_name)] : null;
+  const by = ticket.approver ? [` ${t("approval.by")} `, h("strong", {}, ticket.approver.display_name)] : null;
   return h("p", { class: `approval approval-${ticket.approval}`, "data-approval": ticket.approval },
     icon(ticket.approval === "rejected" ? "x" : ticket.approval === "approved" ? "check" : "history"),
-    APPROVAL_TEXT[ticket.approval] || ticket.approval, by);
+    APPROVAL_STATES.includes(ticket.approval) ? t(`approval.${ticket.approval}`) : ticket.approval, by);
 }
 
 /** The filled-in form of a catalog request as a definition list (labels from `fields`). */
 export function formFacts(ticket, fields) {
   if (!ticket.form || !Object.keys(ticket.form).length) return null;
   const labels = new Map((fields || []).map((f) => [f.name, f.label]));
-  const shown = (v) => (v === true ? "Yes" : v === false ? "No" : String(v));
-  return h("dl", { class: "facts form-facts", "aria-label": "Request form" },
+  const shown = (v) => (v === true ? t("common.yes") : v === false ? t("common.no") : String(v));
+  return h("dl", { class: "facts form-facts", "aria-label": t("ticket.request_form") },
     Object.entries(ticket.form).map(([name, value]) => [
       h("dt", {}, labels.get(name) || name), h("dd", {}, shown(value))]));
 }

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { bytes, dateTime } from "./format.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, showError } from "./notice.js";
 
@@ -30,20 +31,20 @@ export function uploadFile(id, file, { internal = false } = {}) {
  * `onSend(body, internal)` and `onAttach(file, internal)` are awaited; they throw on error.
  * `tools`: more controls for the foot (the Desk's canned responses).
  */
-export function composer({ staff, onSend, onAttach, placeholder = "Write a reply\u2026", tools = null }) {
+export function composer({ staff, onSend, onAttach, placeholder = t("composer.placeholder"), tools = null }) {
   let internal = false;
   const text = h("textarea", { name: "body", rows: 4, maxlength: 20000, required: true,
-    "aria-label": "Message", placeholder, "aria-keyshortcuts": staff ? "r" : null });
-  const send = h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Send reply");
-  const file = h("input", { type: "file", class: "file-input", "aria-label": "Attach a file" });
-  const attachLabel = h("label", { class: "btn btn-ghost" }, icon("paperclip"), "Attach a file", file);
+    "aria-label": t("composer.message"), placeholder, "aria-keyshortcuts": staff ? "r" : null });
+  const send = h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), t("composer.send"));
+  const file = h("input", { type: "file", class: "file-input", "aria-label": t("composer.attach") });
+  const attachLabel = h("label", { class: "btn btn-ghost" }, icon("paperclip"), t("composer.attach"), file);
   const uploading = h("span", { class: "muted small", "aria-live": "polite" });
   const hint = h("span", { class: "hint composer-hint" });
   const closed = h("p", { class: "composer-closed", hidden: true });
 
-  const modes = staff ? h("div", { class: "segmented", role: "radiogroup", "aria-label": "Message kind" },
-    modeButton("reply", "Reply", "Public: the requester is told"),
-    modeButton("internal", "Internal note", "Only technicians see it")) : null;
+  const modes = staff ? h("div", { class: "segmented", role: "radiogroup", "aria-label": t("composer.kind") },
+    modeButton("reply", t("composer.reply"), t("composer.reply_title")),
+    modeButton("internal", t("composer.internal"), t("composer.internal_title"))) : null;
 
   function modeButton(value, label, title) {
     const input = h("input", { type: "radio", name: "mode", value, checked: value === "reply",
@@ -53,16 +54,16 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
       value === "internal" ? icon("lock") : icon("send"), label);
   }
 
-  const form = h("form", { class: "composer", "aria-label": "Write a message" },
+  const form = h("form", { class: "composer", "aria-label": t("composer.write") },
     modes, text,
     h("div", { class: "composer-foot" }, attachLabel, tools, uploading, hint, send));
 
   function setMode(isInternal) {
     internal = isInternal;
     form.classList.toggle("composer-internal", internal);
-    replace(send, icon(internal ? "lock" : "send"), internal ? "Add internal note" : "Send reply");
-    text.placeholder = internal ? "Write an internal note (only technicians see it)\u2026" : placeholder;
-    replace(hint, staff ? (internal ? "Internal: hidden from the requester" : "The requester sees this reply")
+    replace(send, icon(internal ? "lock" : "send"), internal ? t("composer.add_internal") : t("composer.send"));
+    text.placeholder = internal ? t("composer.internal_placeholder") : placeholder;
+    replace(hint, staff ? (internal ? t("composer.hint_internal") : t("composer.hint_reply"))
       : "");
   }
   setMode(false);
@@ -96,7 +97,7 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
     if (!chosen) return;
     clearNotice();
     file.disabled = true;
-    replace(uploading, `Uploading ${chosen.name}\u2026`);
+    replace(uploading, t("composer.uploading", { name: chosen.name }));
     try {
       await onAttach(chosen, internal);
       replace(uploading, "");
@@ -133,11 +134,11 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
 
 /** A list of attachment links with sizes (internal ones marked). */
 export function attachmentList(attachments, { staff }) {
-  if (!attachments.length) return h("p", { class: "muted small" }, "No files yet.");
-  return h("ul", { class: "file-list", "aria-label": "Attachments" }, attachments.map((a) => h("li", {},
+  if (!attachments.length) return h("p", { class: "muted small" }, t("attachments.none"));
+  return h("ul", { class: "file-list", "aria-label": t("attachments.label") }, attachments.map((a) => h("li", {},
     h("a", { href: a.url, target: "_blank", rel: "noopener", class: "file-link", title: dateTime(a.created_at) },
       icon("paperclip"), h("span", { class: "file-name" }, a.filename)),
     h("span", { class: "muted small nowrap" }, bytes(a.size)),
-    staff && !a.public ? h("span", { class: "tl-label tl-label-small", title: "Hidden from the requester" },
-      icon("lock"), "Internal") : null)));
+    staff && !a.public ? h("span", { class: "tl-label tl-label-small", title: t("attachments.hidden") },
+      icon("lock"), t("attachments.internal")) : null)));
 }

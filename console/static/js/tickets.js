@@ -2,16 +2,11 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { labels, t } from "./i18n.js";
 
-export const STATUS_LABELS = {
-  new: "New",
-  assigned: "Assigned",
-  in_progress: "In progress",
-  pending: "Pending",
-  resolved: "Resolved",
-  closed: "Closed",
-  cancelled: "Cancelled",
-};
+// Label tables read the catalogue at each access, so they follow a language switch.
+export const STATUS_LABELS = labels("ticket.status",
+  ["new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled"]);
 export const STATUSES = Object.keys(STATUS_LABELS);
 export const OPEN_STATUSES = ["new", "assigned", "in_progress", "pending"];
 export const FINAL_STATUSES = new Set(["closed", "cancelled"]);
@@ -27,21 +22,18 @@ export const TRANSITIONS = {
   cancelled: [],
 };
 
-export const KIND_LABELS = { incident: "Incident", service_request: "Service request", problem: "Problem" };
-export const LEVEL_LABELS = { 1: "1 \u2013 High", 2: "2 \u2013 Medium", 3: "3 \u2013 Low" };
-export const PRIORITY_LABELS = { 1: "Critical", 2: "High", 3: "Medium", 4: "Low", 5: "Planning" };
-export const SOURCE_LABELS = { portal: "Portal", tray: "Tray agent", email: "Email",
-  monitoring: "Monitoring", api: "API" };
+export const KIND_LABELS = labels("ticket.kind", ["incident", "service_request", "problem"]);
+export const LEVEL_LABELS = labels("ticket.level", [1, 2, 3]);
+export const PRIORITY_LABELS = labels("ticket.priority", [1, 2, 3, 4, 5]);
+export const SOURCE_LABELS = labels("ticket.source", ["portal", "tray", "email", "monitoring", "api"]);
 
-export const RESOLUTION_CODES = [
-  ["fixed", "Fixed"],
-  ["workaround", "Workaround"],
-  ["no_fault", "No fault found"],
-  ["duplicate", "Duplicate"],
-  ["user_error", "User error"],
-  ["wont_fix", "Won't fix"],
-];
-const RESOLUTION_LABELS = Object.fromEntries(RESOLUTION_CODES);
+const RESOLUTION_LABELS = labels("ticket.resolution",
+  ["fixed", "workaround", "no_fault", "duplicate", "user_error", "wont_fix"]);
+
+/** Return the resolution codes with their labels, [[code, label], ...], in the current language. */
+export function resolutionCodes() {
+  return Object.entries(RESOLUTION_LABELS);
+}
 
 // ITIL's default matrix (rows: impact 1..3, columns: urgency 1..3). The server's matrix is a
 // setting the API does not expose, so a new ticket's priority shown here is a preview.
@@ -58,7 +50,7 @@ export function previewPriority(impact, urgency) {
  * login ‘bob’". The login is the device's word, not the requester's identity.
  */
 export function reportedBy(device, login) {
-  return `reported by ${device || "a removed device"} for login \u2018${login}\u2019`;
+  return t("ticket.reported_by", { device: device || t("ticket.removed_device"), login });
 }
 
 export function resolutionLabel(code) {
@@ -73,7 +65,8 @@ export function ticketStatusBadge(status) {
 
 /** A P1..P5 badge (P1 red .. P5 grey). */
 export function priorityBadge(priority) {
-  return h("span", { class: `prio prio-${priority}`, title: `Priority ${priority}: ${PRIORITY_LABELS[priority] || ""}`,
+  return h("span", { class: `prio prio-${priority}`,
+    title: t("ticket.priority_title", { n: priority, label: PRIORITY_LABELS[priority] || "" }),
     "data-priority": priority }, `P${priority}`);
 }
 
@@ -97,7 +90,7 @@ export async function categoryList() {
 /** A <select> of categories with a "None" choice. */
 export function categorySelect(categories, selected, attrs = {}) {
   return h("select", { name: "category_id", ...attrs },
-    h("option", { value: "", selected: !selected }, "None"),
+    h("option", { value: "", selected: !selected }, t("common.none")),
     categories.map((c) => h("option", { value: String(c.id), selected: c.id === selected }, c.label)));
 }
 

@@ -3,16 +3,21 @@
 
 import { h } from "./dom.js";
 import { ago, bytes, dateTime, initials } from "./format.js";
+import { has, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { CLOCK_LABELS } from "./sla.js";
-import { STATUS_LABELS, reportedBy, resolutionLabel } from "./tickets.js";
+import { KIND_LABELS, STATUS_LABELS, reportedBy, resolutionLabel } from "./tickets.js";
 
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
   "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session",
   "kind_changed"]);
 
-const KIND_NAMES = { incident: "incident", service_request: "service request", problem: "problem" };
+
+
+function kindName(kind) {
+  return KIND_LABELS[kind] ? KIND_LABELS[kind].toLowerCase() : String(kind);
+}
 
 function actorName(event) {
   return event.actor ? event.actor.display_name : "Deskmate";
@@ -42,47 +47,47 @@ function describeChanges(changes, names, { staff }) {
     switch (field) {
       case "status":
         if (before !== null && before !== undefined) {
-          parts.push(noun(["status ", ...arrow(statusText(before), statusText(after))]));
+          parts.push(noun([`${t("tl.status")} `, ...arrow(statusText(before), statusText(after))]));
         }
         break;
       case "assignee_id":
-        if (after === null) parts.push("unassigned");
-        else parts.push([diff.auto ? "assigned automatically to " : "assigned to ",
+        if (after === null) parts.push(t("tl.unassigned"));
+        else parts.push([`${diff.auto ? t("tl.assigned_auto") : t("tl.assigned")} `,
           h("strong", {}, names.user(after))]);
         break;
       case "group_id":
-        parts.push(after === null ? "removed the group" : ["moved to group ", h("strong", {}, names.group(after))]);
+        parts.push(after === null ? t("tl.group_removed") : [`${t("tl.group_moved")} `, h("strong", {}, names.group(after))]);
         break;
       case "category_id":
-        parts.push(after === null ? "removed the category"
-          : ["set the category to ", h("strong", {}, names.category(after))]);
+        parts.push(after === null ? t("tl.category_removed")
+          : [`${t("tl.category_set")} `, h("strong", {}, names.category(after))]);
         break;
       case "priority":
-        if (before !== null && before !== undefined) parts.push(noun(["priority ", ...arrow(`P${before}`, `P${after}`)]));
+        if (before !== null && before !== undefined) parts.push(noun([`${t("tl.priority")} `, ...arrow(`P${before}`, `P${after}`)]));
         break;
       case "impact":
       case "urgency":
-        parts.push(noun([`${field} `, ...arrow(String(before), String(after))]));
+        parts.push(noun([`${t(`tl.${field}`)} `, ...arrow(String(before), String(after))]));
         break;
       case "title":
-        parts.push(["renamed to \u201c", h("strong", {}, String(after)), "\u201d"]);
+        parts.push([`${t("tl.renamed")} \u201c`, h("strong", {}, String(after)), "\u201d"]);
         break;
       case "description":
-        parts.push("edited the description");
+        parts.push(t("tl.description_edited"));
         break;
       case "tags":
-        parts.push(after && after.length ? ["tagged ", h("strong", {}, after.join(", "))] : "removed the tags");
+        parts.push(after && after.length ? [`${t("tl.tagged")} `, h("strong", {}, after.join(", "))] : t("tl.tags_removed"));
         break;
       case "device_ids": {
         const added = (after || []).filter((d) => !(before || []).includes(d));
         const removed = (before || []).filter((d) => !(after || []).includes(d));
-        if (added.length) parts.push(["linked ", h("strong", {}, added.map(names.device).join(", "))]);
-        if (removed.length) parts.push(["unlinked ", h("strong", {}, removed.map(names.device).join(", "))]);
+        if (added.length) parts.push([`${t("tl.linked")} `, h("strong", {}, added.map(names.device).join(", "))]);
+        if (removed.length) parts.push([`${t("tl.unlinked")} `, h("strong", {}, removed.map(names.device).join(", "))]);
         break;
       }
       case "problem_id":
-        parts.push(after === null ? "unlinked the problem"
-          : ["linked to problem ", h("a", { href: `#/desk/tickets/${after}` }, names.ticket(after))]);
+        parts.push(after === null ? t("tl.problem_unlinked")
+          : [`${t("tl.problem_linked")} `, h("a", { href: `#/desk/tickets/${after}` }, names.ticket(after))]);
         break;
       case "resolution_code":
       case "resolution_note":
@@ -103,7 +108,7 @@ function noun(fragment) {
 }
 
 function joinParts(parts) {
-  const out = parts.length && NOUNS.has(parts[0]) ? ["changed "] : [];
+  const out = parts.length && NOUNS.has(parts[0]) ? [`${t("tl.changed")} `] : [];
   parts.forEach((part, i) => {
     if (i) out.push(h("span", { class: "tl-sep", "aria-hidden": "true" }, " \u00b7 "));
     out.push(h("span", {}, part));
@@ -128,12 +133,12 @@ function message(event, { me, staff, requesterId }) {
   else if (fromRequester) cls = "tl-requester";
   return h("li", { class: `tl-item tl-message ${cls}`, "data-event": event.id, "data-type": event.type },
     h("span", { class: "tl-avatar", "aria-hidden": "true" }, initials(actorName(event))),
-    h("article", { class: "tl-card", "aria-label": internal ? "Internal note" : "Reply" },
+    h("article", { class: "tl-card", "aria-label": internal ? t("composer.internal") : t("composer.reply") },
       h("header", { class: "tl-head" },
         h("span", { class: "tl-author" }, actorName(event)),
-        mine ? h("span", { class: "muted small" }, "(you)") : null,
-        internal ? h("span", { class: "tl-label" }, icon("lock"), "Internal") : null,
-        !internal && staff && !fromRequester ? h("span", { class: "tl-public" }, "Public reply") : null,
+        mine ? h("span", { class: "muted small" }, t("tl.you")) : null,
+        internal ? h("span", { class: "tl-label" }, icon("lock"), t("attachments.internal")) : null,
+        !internal && staff && !fromRequester ? h("span", { class: "tl-public" }, t("tl.public_reply")) : null,
         when(event.at)),
       h("div", { class: "tl-text" }, event.body || "")));
 }
@@ -145,7 +150,7 @@ function attachmentLine(event, attachments) {
   const file = attachments.find((a) => a.event_id === event.id)
     || attachments.find((a) => a.event_id == null && a.filename === info.filename && Date.parse(a.created_at) === at)
     || null;
-  const name = info.filename || (file && file.filename) || "a file";
+  const name = info.filename || (file && file.filename) || t("tl.a_file");
   const link = file ? h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-file" },
     icon("paperclip"), name) : h("span", { class: "tl-file" }, icon("paperclip"), name);
   const size = info.size !== undefined ? h("span", { class: "muted small" }, bytes(info.size)) : null;
@@ -154,8 +159,8 @@ function attachmentLine(event, attachments) {
       h("img", { src: file.url, alt: name, loading: "lazy" }))
     : null;
   return systemLine(event, "paperclip",
-    [h("strong", {}, actorName(event)), " attached ", link, " ", size, event.public ? null
-      : h("span", { class: "tl-label tl-label-small" }, icon("lock"), "Internal")],
+    [h("strong", {}, actorName(event)), ` ${t("tl.attached")} `, link, " ", size, event.public ? null
+      : h("span", { class: "tl-label tl-label-small" }, icon("lock"), t("attachments.internal"))],
     preview, event.public ? "tl-attachment" : "tl-attachment tl-internal-line");
 }
 
@@ -179,7 +184,7 @@ export function timelineItem(event, ctx) {
         Object.fromEntries(Object.entries(event.changes || {}).filter(([k]) => k === "assignee_id")),
         names, ctx) : [];
       const reported = staff && event.changes && event.changes.reported;
-      return systemLine(event, "plus", [h("strong", {}, actorName(event)), " opened the ticket",
+      return systemLine(event, "plus", [h("strong", {}, actorName(event)), ` ${t("tl.opened")}`,
         reported ? [" \u00b7 ", h("span", { class: "tl-reported" },
           reportedBy(reported.hostname, reported.login))] : null,
         parts.length ? [" \u00b7 ", joinParts(parts)] : null]);
@@ -191,13 +196,11 @@ export function timelineItem(event, ctx) {
         .filter(([k]) => k !== "status")), names, ctx) : [];
       const code = event.changes && event.changes.resolution_code;
       const note = resolved && event.body ? h("p", { class: "tl-note" }, event.body) : null;
-      const verb = {
-        resolved: "resolved the ticket", closed: "closed the ticket", cancelled: "cancelled the ticket",
-      }[diff.after];
+      const verb = ["resolved", "closed", "cancelled"].includes(diff.after) ? t(`tl.verb.${diff.after}`) : null;
       const content = verb
         ? [h("strong", {}, actorName(event)), ` ${verb}`,
           resolved && code ? [" \u00b7 ", h("span", { class: "chip" }, resolutionLabel(code.after))] : null]
-        : [h("strong", {}, actorName(event)), " changed the status ",
+        : [h("strong", {}, actorName(event)), ` ${t("tl.status_changed")} `,
           ...arrow(statusText(diff.before), statusText(diff.after))];
       // An automatic close carries its reason as the body.
       const reason = !resolved && event.body ? h("p", { class: "tl-note" }, event.body) : null;
@@ -211,15 +214,15 @@ export function timelineItem(event, ctx) {
       const c = event.changes || {};
       // Staff may play a recorded session (the player says if it was deleted since).
       const play = staff && c.step === "ended" && c.recording && c.recording.frames > 0
-        ? h("a", { class: "tl-recording", href: `#/desk/remote/${c.session_id}/recording` }, "Play the recording")
+        ? h("a", { class: "tl-recording", href: `#/desk/remote/${c.session_id}/recording` }, t("tl.play_recording"))
         : null;
       const mode = c.step === "requested" && c.mode
-        ? h("span", { class: "chip chip-mode", "data-mode": c.mode }, c.mode === "control" ? "Control" : "View only")
+        ? h("span", { class: "chip chip-mode", "data-mode": c.mode }, c.mode === "control" ? t("remote.mode.control") : t("remote.mode.view"))
         : null;
       const recorded = (c.step === "requested" && c.record) || (c.step === "ended" && c.recorded)
-        ? h("span", { class: "chip chip-recorded" }, "\u25cf Recorded") : null;
+        ? h("span", { class: "chip chip-recorded" }, `\u25cf ${t("tl.recorded")}`) : null;
       const li = systemLine(event, "monitor", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
-        h("span", { class: "tl-remote" }, event.body || "Remote session"),
+        h("span", { class: "tl-remote" }, event.body || t("route.remote")),
         mode ? [" ", mode] : null, recorded ? [" ", recorded] : null, play ? [" ", play] : null],
       null, "tl-remote-session");
       li.dataset.step = c.step || "";
@@ -229,9 +232,9 @@ export function timelineItem(event, ctx) {
       // A new kind takes a number of that kind; the old one stays findable.
       const kind = (event.changes && event.changes.kind) || {};
       const number = (event.changes && event.changes.number) || {};
-      return systemLine(event, "pencil", [h("strong", {}, actorName(event)), " changed the kind ",
-        ...arrow(KIND_NAMES[kind.before] || String(kind.before), KIND_NAMES[kind.after] || String(kind.after)),
-        number.after ? [" \u00b7 now ", h("span", { class: "mono" }, number.after), " (was ",
+      return systemLine(event, "pencil", [h("strong", {}, actorName(event)), ` ${t("tl.kind_changed")} `,
+        ...arrow(kindName(kind.before), kindName(kind.after)),
+        number.after ? [` \u00b7 ${t("tl.now")} `, h("span", { class: "mono" }, number.after), ` (${t("tl.was")} `,
           h("span", { class: "mono" }, number.before), ")"] : null], null, "tl-kind");
     }
     case "updated": {
@@ -242,36 +245,37 @@ export function timelineItem(event, ctx) {
     case "sla_warning":
     case "sla_breached": {
       const c = event.changes || {};
-      const what = event.type === "sla_breached" ? "breached" : `at ${c.percent}% of its target`;
+      const what = event.type === "sla_breached" ? t("tl.sla_breached") : t("tl.sla_warning", { percent: c.percent });
       return systemLine(event, "history", [h("strong", {}, CLOCK_LABELS[c.clock] || String(c.clock)),
-        ` SLA ${what}`, c.policy ? h("span", { class: "muted" }, ` \u00b7 ${c.policy}`) : null],
+        ` ${what}`, c.policy ? h("span", { class: "muted" }, ` \u00b7 ${c.policy}`) : null],
       null, event.type === "sla_breached" ? "tl-sla tl-sla-breached" : "tl-sla");
     }
     case "sla_retargeted": {
       const parts = Object.entries(event.changes || {}).map(([kind, d]) => [CLOCK_LABELS[kind] || kind, " ",
         ...arrow(`${d.before.policy} ${d.before.target_minutes ?? "\u2013"}m`,
           `${d.after.policy} ${d.after.target_minutes ?? "\u2013"}m`)]);
-      return systemLine(event, "history", ["SLA re-targeted \u00b7 ", joinParts(parts)]);
+      return systemLine(event, "history", [`${t("tl.sla_retargeted")} \u00b7 `, joinParts(parts)]);
     }
     case "approval_requested":
-      return systemLine(event, "history", [h("strong", {}, actorName(event)), " asked for approval"]);
+      return systemLine(event, "history", [h("strong", {}, actorName(event)), ` ${t("tl.approval_requested")}`]);
     case "approved":
     case "rejected":
       return systemLine(event, event.type === "approved" ? "check" : "x",
-        [h("strong", {}, actorName(event)), ` ${event.type} the request`],
+        [h("strong", {}, actorName(event)), ` ${t(`tl.${event.type}`)}`],
         event.body ? h("p", { class: "tl-note" }, event.body) : null, `tl-approval tl-${event.type}`);
     case "rating": {
       // The requester's satisfaction, given from the tray (staff only).
       const score = Number((event.changes && event.changes.rating && event.changes.rating.score) || 0);
       const stars = "\u2605".repeat(score) + "\u2606".repeat(Math.max(0, 5 - score));
-      return systemLine(event, "check", [h("strong", {}, actorName(event)), ` rated the service ${score}/5 `,
-        h("span", { class: "tl-stars", "aria-label": `${score} of 5` }, stars)],
+      return systemLine(event, "check", [h("strong", {}, actorName(event)), ` ${t("tl.rated", { score })} `,
+        h("span", { class: "tl-stars", "aria-label": t("tl.stars", { score }) }, stars)],
       event.body ? h("p", { class: "tl-note" }, event.body) : null, "tl-rating");
     }
     default:
       // merged, linked and whatever the server adds later: its own words, if it has any.
       return systemLine(event, "history", [h("strong", {}, actorName(event)), " ",
-        event.type.replace(/_/g, " ")], event.body ? h("p", { class: "tl-note" }, event.body) : null);
+        has(`tl.type.${event.type}`) ? t(`tl.type.${event.type}`) : event.type.replace(/_/g, " ")],
+      event.body ? h("p", { class: "tl-note" }, event.body) : null);
   }
 }
 

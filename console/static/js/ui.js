@@ -2,7 +2,9 @@
 
 import { h } from "./dom.js";
 import { icon } from "./icons.js";
+import { t } from "./i18n.js";
 import { pushNoticeHost } from "./notice.js";
+import { roleLabel } from "./session.js";
 
 /** A titled panel (card) with optional actions on the right of its header. */
 export function panel(title, body, { actions = null, cls = "" } = {}) {
@@ -24,13 +26,13 @@ export function emptyState(iconName, title, text, extra = null) {
 
 /** A coloured label for a role. */
 export function roleBadge(role) {
-  return h("span", { class: `badge badge-${role}` }, role[0].toUpperCase() + role.slice(1));
+  return h("span", { class: `badge badge-${role}` }, roleLabel(role));
 }
 
 /** A dot + label for active / inactive. */
 export function statusBadge(active) {
   return h("span", { class: `status ${active ? "status-on" : "status-off"}` },
-    active ? "Active" : "Inactive");
+    active ? t("common.active") : t("common.inactive"));
 }
 
 /** A button with an icon. */
@@ -47,7 +49,7 @@ export function openModal(title, content, { onClose = null } = {}) {
   const heading = h("h2", { class: "modal-title", id: `modal-${Date.now()}` }, title);
   const dialog = h("dialog", { class: "modal", "aria-labelledby": heading.id },
     h("header", { class: "modal-head" }, heading,
-      h("button", { type: "button", class: "notice-close", "aria-label": "Close",
+      h("button", { type: "button", class: "notice-close", "aria-label": t("common.close"),
         onclick: () => dialog.close() }, "\u00d7")),
     h("div", { class: "modal-body" }, notice, content));
   const restore = pushNoticeHost(notice);
@@ -68,7 +70,7 @@ export function openModal(title, content, { onClose = null } = {}) {
 }
 
 /** Ask a yes/no question in a modal; resolve true when confirmed. */
-export function confirmDialog(title, message, { confirmLabel = "Confirm", danger = false } = {}) {
+export function confirmDialog(title, message, { confirmLabel = t("common.confirm"), danger = false } = {}) {
   return new Promise((resolve) => {
     let answer = false;
     const confirmBtn = h("button", { type: "submit", class: danger ? "btn btn-danger" : "btn btn-primary" },
@@ -76,7 +78,7 @@ export function confirmDialog(title, message, { confirmLabel = "Confirm", danger
     const form = h("form", { class: "confirm", method: "dialog" },
       h("p", {}, message),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
         confirmBtn));
     form.addEventListener("submit", (event) => {
       event.preventDefault();

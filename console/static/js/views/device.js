@@ -9,6 +9,7 @@ import { openDeviceSession } from "../device_remote.js";
 import { deviceHealth } from "../health.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, date, dateTime, percent, time } from "../format.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { factsList, listTable, sectionLabel, softwareList } from "../inventory.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -22,18 +23,18 @@ const CHANGES_PAGE = 50;
 
 // The tabs and the inventory sections each one shows.
 const TABS = [
-  { id: "overview", label: "Overview", sections: ["operatingsystem", "hardware", "bios", "users"] },
-  { id: "hardware", label: "Hardware", sections: ["cpus", "memories", "storages", "drives", "batteries"] },
-  { id: "network", label: "Network", sections: ["networks"] },
-  { id: "software", label: "Software", sections: ["softwares"] },
-  { id: "changes", label: "Changes", sections: [] },
+  { id: "overview", label: "device.tab.overview", sections: ["operatingsystem", "hardware", "bios", "users"] },
+  { id: "hardware", label: "device.tab.hardware", sections: ["cpus", "memories", "storages", "drives", "batteries"] },
+  { id: "network", label: "device.tab.network", sections: ["networks"] },
+  { id: "software", label: "device.tab.software", sections: ["softwares"] },
+  { id: "changes", label: "device.tab.changes", sections: [] },
 ];
 
 /** Fill the Device view; `params` are the device id and the open tab (if any). */
 export function deviceView(root, { user, params, setTitle }) {
   const id = Number(params[0]);
   const isAdmin = user.role === "admin";
-  let tab = TABS.some((t) => t.id === params[1]) ? params[1] : "overview";
+  let tab = TABS.some((tb) => tb.id === params[1]) ? params[1] : "overview";
   let detail = null;
   const groupNames = new Map();
   const stamps = {}; // tab id -> inventory_updated_at of its sections, as last rendered
@@ -44,18 +45,18 @@ export function deviceView(root, { user, params, setTitle }) {
   const health = deviceHealth(id);
   const tabButtons = new Map();
   const tabPanels = new Map();
-  const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Device details" });
-  for (const t of TABS) {
-    const button = h("button", { type: "button", role: "tab", class: "tab", id: `tab-${t.id}`,
-      "aria-controls": `tabpanel-${t.id}`, "data-tab": t.id, onclick: () => show(t.id) }, t.label);
-    const body = h("div", { role: "tabpanel", id: `tabpanel-${t.id}`, "aria-labelledby": button.id,
+  const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": t("device.details") });
+  for (const tb of TABS) {
+    const button = h("button", { type: "button", role: "tab", class: "tab", id: `tab-${tb.id}`,
+      "aria-controls": `tabpanel-${tb.id}`, "data-tab": tb.id, onclick: () => show(tb.id) }, t(tb.label));
+    const body = h("div", { role: "tabpanel", id: `tabpanel-${tb.id}`, "aria-labelledby": button.id,
       class: "tab-panel", hidden: true });
-    tabButtons.set(t.id, button);
-    tabPanels.set(t.id, body);
+    tabButtons.set(tb.id, button);
+    tabPanels.set(tb.id, body);
     tabList.append(button);
   }
   tabList.addEventListener("keydown", (event) => {
-    const order = TABS.map((t) => t.id);
+    const order = TABS.map((tb) => tb.id);
     const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
     if (!step) return;
     const next = order[(order.indexOf(tab) + step + order.length) % order.length];
@@ -70,11 +71,11 @@ export function deviceView(root, { user, params, setTitle }) {
   function show(tabId) {
     tab = tabId;
     if (location.hash !== url(tabId)) history.replaceState(null, "", url(tabId));
-    for (const t of TABS) {
-      const selected = t.id === tabId;
-      tabButtons.get(t.id).setAttribute("aria-selected", String(selected));
-      tabButtons.get(t.id).tabIndex = selected ? 0 : -1;
-      tabPanels.get(t.id).hidden = !selected;
+    for (const tb of TABS) {
+      const selected = tb.id === tabId;
+      tabButtons.get(tb.id).setAttribute("aria-selected", String(selected));
+      tabButtons.get(tb.id).tabIndex = selected ? 0 : -1;
+      tabPanels.get(tb.id).hidden = !selected;
     }
     if (tabId === "changes" && !changes.started) changes.reload();
   }
@@ -88,14 +89,14 @@ export function deviceView(root, { user, params, setTitle }) {
       h("dt", {}, label), h("dd", { class: cls }, value));
     const actions = [];
     if (d.online && !d.revoked_at) {
-      actions.push(iconButton("monitor", "Remote session", { class: "btn btn-small", "data-action": "device-remote",
+      actions.push(iconButton("monitor", t("route.remote"), { class: "btn btn-small", "data-action": "device-remote",
         disabled: !d.remote_available || null, onclick: () => openDeviceSession(detail.device, user),
-        title: d.remote_available ? "See or control this device's screen, inside a ticket"
-          : "The agent on this device does not offer remote sessions (no X11 desktop, or started with --no-remote)" }));
+        title: d.remote_available ? t("device.remote_title")
+          : t("device.remote_unavailable") }));
     }
     if (isAdmin && state !== "revoked") {
-      actions.push(iconButton("group", "Change group", { class: "btn btn-small", onclick: changeGroup }));
-      actions.push(iconButton("ban", "Revoke", { class: "btn btn-small btn-danger-ghost", onclick: revoke }));
+      actions.push(iconButton("group", t("device.change_group"), { class: "btn btn-small", onclick: changeGroup }));
+      actions.push(iconButton("ban", t("enrollment.revoke"), { class: "btn btn-small btn-danger-ghost", onclick: revoke }));
     }
     replace(header,
       h("div", { class: "device-title" },
@@ -106,17 +107,16 @@ export function deviceView(root, { user, params, setTitle }) {
             h("span", { class: "muted" }, osLabel(d)))),
         actions.length ? h("div", { class: "panel-actions" }, actions) : null),
       state === "revoked" ? h("p", { class: "revoked-note", role: "note" }, icon("ban"),
-        `Revoked ${dateTime(d.revoked_at)}. The agent was disconnected and cannot connect again; `
-        + "to bring the machine back, enroll it anew with a token.") : null,
+        t("device.revoked_note", { when: dateTime(d.revoked_at) })) : null,
       h("dl", { class: "summary" },
-        fact("Serial number", d.serial || "\u2014", d.serial ? "mono" : null),
-        fact("Group", groupName || h("span", { class: "muted" }, "None")),
-        fact("Logged-in users", d.logged_in_users.length ? d.logged_in_users.join(", ")
-          : h("span", { class: "muted" }, "Nobody")),
-        fact("Agent", agentVersion(d.agent_version), "mono"),
-        fact("Enrolled", h("span", { title: dateTime(d.enrolled_at) }, date(d.enrolled_at))),
-        fact("Last seen", d.online ? "Now" : h("span", { title: dateTime(d.last_seen_at) },
-          d.last_seen_at ? ago(d.last_seen_at) : "Never"))));
+        fact(t("devices.serial"), d.serial || "\u2014", d.serial ? "mono" : null),
+        fact(t("enrollment.group"), groupName || h("span", { class: "muted" }, t("common.none"))),
+        fact(t("device.logged_in"), d.logged_in_users.length ? d.logged_in_users.join(", ")
+          : h("span", { class: "muted" }, t("device.nobody"))),
+        fact(t("devices.col.agent"), agentVersion(d.agent_version), "mono"),
+        fact(t("device.enrolled"), h("span", { title: dateTime(d.enrolled_at) }, date(d.enrolled_at))),
+        fact(t("device.last_seen_label"), d.online ? t("device.now") : h("span", { title: dateTime(d.last_seen_at) },
+          d.last_seen_at ? ago(d.last_seen_at) : t("device.never")))));
   }
 
   function renderLive() {
@@ -126,14 +126,14 @@ export function deviceView(root, { user, params, setTitle }) {
     const gauges = SERIES.map((s) => {
       const v = m ? m[s.key] : null;
       return h("div", { class: `gauge ${s.cls}${fresh ? "" : " gauge-stale"}`, "data-metric": s.key },
-        h("div", { class: "gauge-label" }, s.label),
+        h("div", { class: "gauge-label" }, s.label()),
         h("div", { class: "gauge-value" }, v === null ? "\u2014" : percent(v)),
         v === null ? null : bar(v, "bar bar-gauge"));
     });
     let note;
-    if (fresh) note = `Live \u00b7 reported ${ago(m.at)}`;
-    else if (m) note = `Offline \u00b7 last values from ${dateTime(m.at)}`;
-    else note = d.online ? "Waiting for the first heartbeat\u2026" : "No values reported yet";
+    if (fresh) note = t("device.live_note", { ago: ago(m.at) });
+    else if (m) note = t("device.offline_note", { when: dateTime(m.at) });
+    else note = d.online ? t("device.waiting_heartbeat") : t("device.no_values");
     replace(live, h("div", { class: "gauges" }, gauges), h("p", { class: "live-note" }, note));
   }
 
@@ -141,7 +141,8 @@ export function deviceView(root, { user, params, setTitle }) {
   function sectionPanel(section, body) {
     const updated = detail.inventory_updated_at[section];
     return panel(sectionLabel(section), body, {
-      actions: updated ? h("span", { class: "muted small", title: dateTime(updated) }, `Updated ${ago(updated)}`) : null,
+      actions: updated ? h("span", { class: "muted small", title: dateTime(updated) },
+        t("device.updated", { ago: ago(updated) })) : null,
       cls: "inventory-panel",
     });
   }
@@ -152,19 +153,19 @@ export function deviceView(root, { user, params, setTitle }) {
     if (tabId === "overview") {
       replace(body, h("div", { class: "stack-lg" },
         h("div", { class: "overview-load" },
-          panel("Live load", live, { cls: "panel-live" }),
-          panel("Last 24 hours", chart.el, { cls: "panel-chart" })),
-        panel("Health checks", health.el, { cls: "panel-health" }),
+          panel(t("device.live_load"), live, { cls: "panel-live" }),
+          panel(t("device.last_24h"), chart.el, { cls: "panel-chart" })),
+        panel(t("health.table"), health.el, { cls: "panel-health" }),
         h("div", { class: "grid-2" },
           sectionPanel("operatingsystem", factsList("operatingsystem", inv.operatingsystem)),
           sectionPanel("hardware", factsList("hardware", inv.hardware)),
           sectionPanel("bios", factsList("bios", inv.bios)),
-          sectionPanel("users", listTable("users", inv.users, { emptyText: "Nobody is logged in." })))));
+          sectionPanel("users", listTable("users", inv.users, { emptyText: t("device.nobody_logged_in") })))));
     } else if (tabId === "hardware") {
       replace(body, h("div", { class: "stack-lg" },
         ["cpus", "memories", "storages", "drives", "batteries"].map((s) => sectionPanel(s,
-          listTable(s, inv[s], { emptyText: s === "memories" ? "Not reported (the firmware's tables need root, or there are none)."
-            : s === "batteries" ? "No battery." : "None reported." })))));
+          listTable(s, inv[s], { emptyText: s === "memories" ? t("device.memories_none")
+            : s === "batteries" ? t("device.no_battery") : t("device.none_reported") })))));
     } else if (tabId === "network") {
       replace(body, sectionPanel("networks", listTable("networks", inv.networks)));
     } else if (tabId === "software") {
@@ -177,15 +178,15 @@ export function deviceView(root, { user, params, setTitle }) {
   function softwareCount() {
     const list = detail.inventory.softwares;
     const button = tabButtons.get("software");
-    replace(button, "Software", Array.isArray(list) ? h("span", { class: "count" }, String(list.length)) : null);
+    replace(button, t("device.tab.software"), Array.isArray(list) ? h("span", { class: "count" }, String(list.length)) : null);
   }
 
   function renderInventory({ force = false } = {}) {
-    for (const t of TABS) {
-      const stamp = JSON.stringify(t.sections.map((s) => detail.inventory_updated_at[s] || null));
-      if (force || stamps[t.id] !== stamp) {
-        stamps[t.id] = stamp;
-        renderTab(t.id);
+    for (const tb of TABS) {
+      const stamp = JSON.stringify(tb.sections.map((s) => detail.inventory_updated_at[s] || null));
+      if (force || stamps[tb.id] !== stamp) {
+        stamps[tb.id] = stamp;
+        renderTab(tb.id);
       }
     }
     softwareCount();
@@ -193,9 +194,9 @@ export function deviceView(root, { user, params, setTitle }) {
 
   // ---------- change timeline ----------
   const changes = (() => {
-    const list = h("ol", { class: "timeline", "aria-label": "Inventory changes" });
-    const more = h("button", { type: "button", class: "btn", hidden: true, onclick: () => load() }, "Load more");
-    const el = panel("Inventory changes", [list, h("div", { class: "timeline-foot" }, more)]);
+    const list = h("ol", { class: "timeline", "aria-label": t("device.inventory_changes") });
+    const more = h("button", { type: "button", class: "btn", hidden: true, onclick: () => load() }, t("common.load_more"));
+    const el = panel(t("device.inventory_changes"), [list, h("div", { class: "timeline-foot" }, more)]);
     const state = { started: false, cursor: null, last: null, newest: null, gen: 0 };
 
     function entry(at) {
@@ -223,7 +224,7 @@ export function deviceView(root, { user, params, setTitle }) {
           li.firstNode = h("div", { class: "change" });
           li.body.prepend(li.firstNode);
         }
-        replace(li.firstNode, h("span", { class: "change-section" }, "First reported"),
+        replace(li.firstNode, h("span", { class: "change-section" }, t("device.first_reported")),
           h("span", { class: "change-note" }, li.firstReported.map(sectionLabel).join(", ")));
       } else {
         li.body.append(changeSummary(item.section, item.change));
@@ -239,8 +240,8 @@ export function deviceView(root, { user, params, setTitle }) {
       state.cursor = data.next_cursor;
       more.hidden = !state.cursor;
       if (!list.children.length) {
-        replace(list, h("li", { class: "timeline-empty" }, emptyState("history", "No changes yet",
-          "Changes appear here when the agent reports a different inventory.")));
+        replace(list, h("li", { class: "timeline-empty" },
+          emptyState("history", t("device.no_changes"), t("device.no_changes_text"))));
       }
     }
 
@@ -262,28 +263,26 @@ export function deviceView(root, { user, params, setTitle }) {
   // ---------- actions ----------
   async function revoke() {
     const d = detail.device;
-    const ok = await confirmDialog("Revoke device",
-      `Revoke ${d.hostname}? Its agent is disconnected at once and can never connect again. `
-      + "Its inventory and history stay here. To bring the machine back, enroll it anew.",
-      { confirmLabel: "Revoke device", danger: true });
+    const ok = await confirmDialog(t("device.revoke_title"), t("device.revoke_question", { name: d.hostname }),
+      { confirmLabel: t("device.revoke_title"), danger: true });
     if (!ok) return;
     clearNotice();
     const updated = await guarded(() => api.post(`/api/v1/devices/${id}/revoke`));
     if (!updated) return;
     showDevice(updated);
-    showSuccess(`Device ${updated.hostname} revoked. Its agent was disconnected.`);
+    showSuccess(t("device.revoked", { name: updated.hostname }));
   }
 
   function changeGroup() {
     const d = detail.device;
     const select = h("select", { name: "group_id" },
-      h("option", { value: "", selected: !d.group_id }, "No group"),
+      h("option", { value: "", selected: !d.group_id }, t("enrollment.no_group")),
       [...groupNames].map(([gid, name]) => h("option", { value: String(gid), selected: gid === d.group_id }, name)));
-    const form = h("form", { class: "stack", "aria-label": "Change group" },
-      field("Group", select, "Devices of a group can be routed to its technicians."),
+    const form = h("form", { class: "stack", "aria-label": t("device.change_group") },
+      field(t("enrollment.group"), select, t("device.group_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, "Save")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, t("common.save"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -293,13 +292,14 @@ export function deviceView(root, { user, params, setTitle }) {
           { group_id: v.group_id ? Number(v.group_id) : null }));
         dialog.close();
         showDevice(updated);
-        showSuccess(updated.group_id ? `Device ${updated.hostname} is now in ${groupNames.get(updated.group_id)}.`
-          : `Device ${updated.hostname} is in no group now.`);
+        showSuccess(updated.group_id
+          ? t("device.group_set", { name: updated.hostname, group: groupNames.get(updated.group_id) })
+          : t("device.group_none", { name: updated.hostname }));
       } catch (error) {
         showError(error);
       }
     });
-    const dialog = openModal(`Group of ${d.hostname}`, form);
+    const dialog = openModal(t("device.group_of", { name: d.hostname }), form);
   }
 
   // ---------- loading ----------
@@ -344,9 +344,9 @@ export function deviceView(root, { user, params, setTitle }) {
   }
 
   root.append(
-    h("a", { class: "back-link", href: "#/devices" }, icon("back"), "All devices"),
+    h("a", { class: "back-link", href: "#/devices" }, icon("back"), t("device.all")),
     header);
-  replace(header, h("p", { class: "muted panel-body" }, "Loading\u2026"));
+  replace(header, h("p", { class: "muted panel-body" }, t("common.loading")));
 
   (async () => {
     const groups = await guarded(allGroups);
@@ -356,9 +356,8 @@ export function deviceView(root, { user, params, setTitle }) {
       return true;
     });
     if (!ok) {
-      replace(header, emptyState("monitor", "This device cannot be shown",
-        "It may have been removed, or the server could not be reached.",
-        h("a", { class: "btn", href: "#/devices" }, "Back to the devices")));
+      replace(header, emptyState("monitor", t("device.cannot_show"), t("device.cannot_show_text"),
+        h("a", { class: "btn", href: "#/devices" }, t("device.back"))));
       return;
     }
     if (!root.isConnected) return; // the user went elsewhere meanwhile

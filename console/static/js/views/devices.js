@@ -4,7 +4,8 @@ import { api } from "../api.js";
 import { agentVersion, osLabel, stateBadge, usageCell } from "../device_labels.js";
 import { allGroups } from "../directory.js";
 import { h, replace } from "../dom.js";
-import { ago } from "../format.js";
+import { ago, time } from "../format.js";
+import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
 import { guarded } from "../notice.js";
 import { every } from "../poll.js";
@@ -12,7 +13,7 @@ import { emptyState } from "../ui.js";
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = 10_000;
-const COLUMNS = ["Status", "Host name", "Operating system", "Users", "Agent", "CPU", "Memory", "Disk"];
+const COLUMNS = ["status", "hostname", "os", "users", "agent", "cpu", "memory", "disk"];
 
 /** Fill the Devices view. */
 export function devicesView(root, { user }) {
@@ -24,32 +25,32 @@ export function devicesView(root, { user }) {
   let loaded = false;
   let loads = 0; // pages fetched by hand; a refresh that overlaps one is dropped
 
-  const search = h("input", { type: "search", name: "q", placeholder: "Search host, serial or user",
-    "aria-label": "Search devices", maxlength: 200 });
-  const state = h("select", { name: "state", "aria-label": "Filter by status", class: "select-narrow" },
-    h("option", { value: "" }, "Any status"), h("option", { value: "online" }, "Online"),
-    h("option", { value: "offline" }, "Offline"), h("option", { value: "revoked" }, "Revoked"));
-  const health = h("select", { name: "health", "aria-label": "Filter by health", class: "select-narrow" },
-    h("option", { value: "" }, "Any health"), h("option", { value: "failing" }, "Failing checks"),
-    h("option", { value: "critical" }, "Critical"), h("option", { value: "warning" }, "Warning"));
-  const group = h("select", { name: "group_id", "aria-label": "Filter by group", hidden: true,
+  const search = h("input", { type: "search", name: "q", placeholder: t("devices.search_placeholder"),
+    "aria-label": t("devices.search"), maxlength: 200 });
+  const state = h("select", { name: "state", "aria-label": t("users.filter_status"), class: "select-narrow" },
+    h("option", { value: "" }, t("users.any_status")), h("option", { value: "online" }, t("device.state.online")),
+    h("option", { value: "offline" }, t("device.state.offline")), h("option", { value: "revoked" }, t("device.state.revoked")));
+  const health = h("select", { name: "health", "aria-label": t("devices.filter_health"), class: "select-narrow" },
+    h("option", { value: "" }, t("devices.any_health")), h("option", { value: "failing" }, t("devices.failing")),
+    h("option", { value: "critical" }, t("health.state.critical")), h("option", { value: "warning" }, t("health.state.warning")));
+  const group = h("select", { name: "group_id", "aria-label": t("devices.filter_group"), hidden: true,
     class: "select-narrow" },
-    h("option", { value: "" }, "All groups"));
-  const os = h("input", { type: "search", name: "os", placeholder: "Operating system",
-    "aria-label": "Filter by operating system", maxlength: 200, class: "filter-input" });
-  const software = h("input", { type: "search", name: "software", placeholder: "Installed software",
-    title: "Exact package name, e.g. openssl", "aria-label": "Filter by installed software",
+    h("option", { value: "" }, t("devices.all_groups")));
+  const os = h("input", { type: "search", name: "os", placeholder: t("devices.col.os"),
+    "aria-label": t("devices.filter_os"), maxlength: 200, class: "filter-input" });
+  const software = h("input", { type: "search", name: "software", placeholder: t("devices.software"),
+    title: t("devices.software_title"), "aria-label": t("devices.filter_software"),
     maxlength: 255, class: "filter-input" });
-  const version = h("input", { type: "search", name: "software_version", placeholder: "Version",
-    "aria-label": "Software version", maxlength: 255, class: "filter-input filter-short", disabled: true });
+  const version = h("input", { type: "search", name: "software_version", placeholder: t("devices.version"),
+    "aria-label": t("devices.software_version"), maxlength: 255, class: "filter-input filter-short", disabled: true });
 
   const tbody = h("tbody");
-  const table = h("table", { class: "table table-devices", "aria-label": "Devices" },
-    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, c)))), tbody);
+  const table = h("table", { class: "table table-devices", "aria-label": t("nav.devices") },
+    h("thead", {}, h("tr", {}, COLUMNS.map((c) => h("th", { scope: "col" }, t(`devices.col.${c}`))))), tbody);
   const empty = h("div", { hidden: true });
   const count = h("span", { class: "muted", "aria-live": "polite" });
   const loadMore = h("button", { type: "button", class: "btn", hidden: true, onclick: () => more(generation) },
-    "Load more");
+    t("common.load_more"));
 
   function query() {
     const q = { q: search.value.trim(), os: os.value.trim(), group_id: group.value, health: health.value };
@@ -76,18 +77,18 @@ export function devicesView(root, { user }) {
     return h("tr", { "data-device": d.hostname, "data-id": d.id },
       h("td", { class: "nowrap" }, stateBadge(d, { now, detail: false }),
         d.online || d.revoked_at ? null : h("div", { class: "cell-sub cell-indent" },
-          d.last_seen_at ? `seen ${ago(d.last_seen_at, now)}` : "never connected")),
+          d.last_seen_at ? t("devices.seen", { ago: ago(d.last_seen_at, now) }) : t("device.never_connected"))),
       h("td", { class: "cell-host" },
         h("a", { href: `#/devices/${d.id}`, class: "strong" }, d.hostname),
         serial || groupName ? h("div", { class: "cell-sub" },
-          serial ? h("span", { class: "mono", title: "Serial number" }, serial) : null,
+          serial ? h("span", { class: "mono", title: t("devices.serial") }, serial) : null,
           groupName ? h("span", { class: "chip" }, groupName) : null) : null),
       h("td", { class: "cell-os" }, osLabel(d)),
       h("td", {}, users.length ? users.join(", ") : h("span", { class: "muted" }, "\u2014")),
       h("td", { class: "mono nowrap" }, agentVersion(d.agent_version)),
-      h("td", { class: "cell-usage" }, usageCell(m && m.cpu_percent, "CPU")),
-      h("td", { class: "cell-usage" }, usageCell(m && m.memory_percent, "Memory")),
-      h("td", { class: "cell-usage" }, usageCell(m && m.disk_percent, "Disk")));
+      h("td", { class: "cell-usage" }, usageCell(m && m.cpu_percent, t("devices.col.cpu"))),
+      h("td", { class: "cell-usage" }, usageCell(m && m.memory_percent, t("devices.col.memory"))),
+      h("td", { class: "cell-usage" }, usageCell(m && m.disk_percent, t("devices.col.disk"))));
   }
 
   // Update the table in place: unchanged rows stay (with their focus and hover).
@@ -111,21 +112,20 @@ export function devicesView(root, { user }) {
 
     const n = devices.length;
     const online = devices.filter((d) => d.online).length;
-    replace(count, n === 1 ? "1 device" : `${n} devices`, cursor ? " (more available)" : "",
-      n ? ` \u00b7 ${online} online` : "", ` \u00b7 updated ${new Date(now).toLocaleTimeString()}`);
+    replace(count, tn("devices.count", n), cursor ? ` ${t("common.more_available")}` : "",
+      n ? ` \u00b7 ${t("devices.online_count", { n: online })}` : "",
+      ` \u00b7 ${t("devices.updated_at", { time: time(new Date(now).toISOString()) })}`);
     loadMore.hidden = !cursor;
     table.hidden = n === 0;
     empty.hidden = n !== 0;
     if (n === 0) {
       replace(empty, filtered()
-        ? emptyState("search", "No devices match", "Try another search or filter.")
-        : emptyState("monitor", "No devices enrolled yet",
-          "Install the Deskmate agent on a machine, then enroll it with the install command " +
-          "of an enrollment token. The machine shows up here as soon as its agent connects.",
+        ? emptyState("search", t("devices.none_match"), t("common.try_other_filter"))
+        : emptyState("monitor", t("devices.none"), t("devices.none_text"),
           user.role === "admin"
             ? h("a", { class: "btn btn-primary", href: "#/admin/enrollment" }, icon("enroll"),
-              "Create an enrollment token")
-            : h("p", { class: "hint" }, "Ask an administrator for an enrollment token.")));
+              t("devices.create_token"))
+            : h("p", { class: "hint" }, t("devices.ask_token"))));
     }
   }
 

@@ -4,12 +4,12 @@ import { api } from "../api.js";
 import { allGroups } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { levelsText } from "../health.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel } from "../ui.js";
 
-const KINDS = [["disk", "Disk usage"], ["memory", "Memory"], ["cpu", "CPU (average)"],
-  ["service", "Systemd service running"], ["process", "Process running"]];
+const KINDS = ["disk", "memory", "cpu", "service", "process"];
 
 function num(value) {
   return value === "" ? null : Number(value);
@@ -18,36 +18,36 @@ function num(value) {
 function checkForm(check, { onSubmit }) {
   const v = (name, fallback) => (check && check[name] !== null && check[name] !== undefined ? check[name] : fallback);
   const kind = h("select", { name: "kind", disabled: Boolean(check) },
-    KINDS.map(([value, label]) => h("option", { value, selected: v("kind", "disk") === value }, label)));
+    KINDS.map((value) => h("option", { value, selected: v("kind", "disk") === value }, t(`health_checks.kind.${value}`))));
   const numberInput = (name, fallback, attrs = {}) => h("input", { name, type: "number", step: "any",
     min: 0, value: v(name, fallback), inputmode: "decimal", ...attrs });
-  const form = h("form", { class: "stack", "aria-label": check ? "Edit health check" : "New health check" },
+  const form = h("form", { class: "stack", "aria-label": check ? t("health_checks.edit_title") : t("health_checks.new_title") },
     h("div", { class: "row-2" },
-      field("Name", h("input", { name: "name", required: true, maxlength: 100, value: v("name", "") })),
-      field("Kind", kind)),
-    field("Target", h("input", { name: "target", maxlength: 255, value: v("target", ""),
-      placeholder: "/ for disk; unit or process name" }),
-    "Disk: the mount point. Service: the systemd unit. Process: its name. Memory and CPU: empty."),
+      field(t("health_checks.name"), h("input", { name: "name", required: true, maxlength: 100, value: v("name", "") })),
+      field(t("health_checks.kind"), kind)),
+    field(t("health_checks.target"), h("input", { name: "target", maxlength: 255, value: v("target", ""),
+      placeholder: t("health_checks.target_placeholder") }),
+    t("health_checks.target_hint")),
     h("div", { class: "row-2" },
-      field("Warning at (%)", numberInput("warning", "", { max: 100 })),
-      field("Critical at (%)", numberInput("critical", "", { max: 100 }))),
+      field(t("health_checks.warning_at"), numberInput("warning", "", { max: 100 })),
+      field(t("health_checks.critical_at"), numberInput("critical", "", { max: 100 }))),
     h("div", { class: "row-2" },
-      field("Average over (s)", numberInput("window", 0, { max: 86400 }), "0: the newest reading."),
-      field("Hysteresis (points)", numberInput("hysteresis", 5, { max: 50 }),
-        "A level is left only this far below its threshold.")),
+      field(t("health_checks.window"), numberInput("window", 0, { max: 86400 }), t("health_checks.window_hint")),
+      field(t("health_checks.hysteresis"), numberInput("hysteresis", 5, { max: 50 }),
+        t("health_checks.hysteresis_hint"))),
     h("div", { class: "row-2" },
-      field("Recovered after (s)", numberInput("recover_after", 300, { max: 86400 }),
-        "The better state must hold this long: dips shorter than this are not a recovery."),
-      field("Repeat reading every (s)", numberInput("repeat_interval", 300, { min: 1, max: 86400 }),
-        "While failing, the incident gets the newest reading this often.")),
-    field("On recovery", h("select", { name: "on_recovery" },
-      h("option", { value: "resolve", selected: v("on_recovery", "resolve") === "resolve" }, "Resolve the incident"),
-      h("option", { value: "note", selected: v("on_recovery", "resolve") === "note" }, "Only add a note"))),
+      field(t("health_checks.recover_after"), numberInput("recover_after", 300, { max: 86400 }),
+        t("health_checks.recover_after_hint")),
+      field(t("health_checks.repeat"), numberInput("repeat_interval", 300, { min: 1, max: 86400 }),
+        t("health_checks.repeat_hint"))),
+    field(t("health_checks.on_recovery"), h("select", { name: "on_recovery" },
+      h("option", { value: "resolve", selected: v("on_recovery", "resolve") === "resolve" }, t("health_checks.resolve_incident")),
+      h("option", { value: "note", selected: v("on_recovery", "resolve") === "note" }, t("health_checks.only_note")))),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "enabled", checked: v("enabled", true) }),
-      " Enabled"),
+      ` ${t("health_checks.enabled")}`),
     h("div", { class: "form-actions" },
-      h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() }, "Cancel"),
-      h("button", { type: "submit", class: "btn btn-primary" }, check ? "Save" : "Add check")));
+      h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() }, t("common.cancel")),
+      h("button", { type: "submit", class: "btn btn-primary" }, check ? t("common.save") : t("health_checks.add"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
@@ -69,65 +69,66 @@ function checkForm(check, { onSubmit }) {
 /** Fill the Health checks admin view. */
 export function healthChecksView(root) {
   let groups = [];
-  const scope = h("select", { name: "scope", "aria-label": "Device group" },
-    h("option", { value: "" }, "Defaults (every device)"));
+  const scope = h("select", { name: "scope", "aria-label": t("health_checks.device_group") },
+    h("option", { value: "" }, t("health_checks.defaults")));
   const body = h("div");
 
   function scopeName() {
     const g = groups.find((x) => String(x.id) === scope.value);
-    return g ? `group ${g.name}` : "every device";
+    return g ? t("health_checks.scope_group", { group: g.name }) : t("health_checks.scope_all");
   }
 
   async function load() {
     const query = scope.value ? { group_id: scope.value } : { defaults: true };
     const data = await api.get("/api/v1/health-checks", query);
     if (!data.items.length) {
-      replace(body, emptyState("shield", "No checks here yet", scope.value
-        ? "Devices in this group run the default checks. A check added here with the same name replaces the default."
-        : "Default checks apply to every device; a group may replace one with its own levels."));
+      replace(body, emptyState("shield", t("health_checks.none"), scope.value
+        ? t("health_checks.none_group") : t("health_checks.none_defaults")));
       return;
     }
-    replace(body, h("table", { class: "table table-health-checks", "aria-label": "Health checks" },
-      h("thead", {}, h("tr", {}, ["Check", "Levels", "Hysteresis", "On recovery", ""].map((t) => h("th", { scope: "col" }, t)))),
+    replace(body, h("table", { class: "table table-health-checks", "aria-label": t("health.table") },
+      h("thead", {}, h("tr", {}, [t("health.col.check"), t("health_checks.levels"), t("health_checks.hysteresis_col"),
+        t("health_checks.on_recovery"), ""]
+        .map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, data.items.map((c) => h("tr", { "data-check": c.name },
-        h("td", {}, h("strong", {}, c.name), c.enabled ? null : h("span", { class: "chip" }, "disabled")),
+        h("td", {}, h("strong", {}, c.name), c.enabled ? null : h("span", { class: "chip" }, t("health_checks.disabled"))),
         h("td", {}, levelsText(c)),
-        h("td", {}, `${c.hysteresis} points \u00b7 ${c.recover_after} s`),
-        h("td", {}, c.on_recovery === "resolve" ? "Resolve" : "Note only"),
+        h("td", {}, t("health_checks.hysteresis_cell", { points: c.hysteresis, seconds: c.recover_after })),
+        h("td", {}, c.on_recovery === "resolve" ? t("health_checks.resolve") : t("health_checks.note_only")),
         h("td", { class: "row-actions" },
-          iconButton("pencil", "Edit", { class: "btn btn-small", onclick: () => edit(c) }),
-          iconButton("trash", "Delete", { class: "btn btn-small btn-danger-ghost", onclick: () => remove(c) })))))));
+          iconButton("pencil", t("common.edit"), { class: "btn btn-small", onclick: () => edit(c) }),
+          iconButton("trash", t("common.delete"), { class: "btn btn-small btn-danger-ghost", onclick: () => remove(c) })))))));
   }
 
   function add() {
-    const dialog = openModal(`New check for ${scopeName()}`, checkForm(null, {
+    const dialog = openModal(t("health_checks.new_for", { scope: scopeName() }), checkForm(null, {
       onSubmit: async (b) => {
         if (scope.value) b.group_id = Number(scope.value);
         await api.post("/api/v1/health-checks", b);
         dialog.close();
-        showSuccess(`Check ${b.name} added; connected agents have it now.`);
+        showSuccess(t("health_checks.added", { name: b.name }));
         await guarded(load);
       },
     }));
   }
 
   function edit(check) {
-    const dialog = openModal(`Edit ${check.name}`, checkForm(check, {
+    const dialog = openModal(t("users.edit_named", { name: check.name }), checkForm(check, {
       onSubmit: async (b) => {
         await api.patch(`/api/v1/health-checks/${check.id}`, b);
         dialog.close();
-        showSuccess(`Check ${b.name} saved.`);
+        showSuccess(t("health_checks.saved", { name: b.name }));
         await guarded(load);
       },
     }));
   }
 
   async function remove(check) {
-    if (!await confirmDialog("Delete check", `Delete ${check.name}? Open incidents stay open.`,
-      { confirmLabel: "Delete", danger: true })) return;
+    if (!await confirmDialog(t("health_checks.delete_title"), t("health_checks.delete_question", { name: check.name }),
+      { confirmLabel: t("common.delete"), danger: true })) return;
     await guarded(async () => {
       await api.delete(`/api/v1/health-checks/${check.id}`);
-      showSuccess(`Check ${check.name} deleted.`);
+      showSuccess(t("health_checks.deleted", { name: check.name }));
       await load();
     });
   }
@@ -135,7 +136,7 @@ export function healthChecksView(root) {
   scope.addEventListener("change", () => guarded(load));
   root.append(
     h("div", { class: "toolbar" }, scope,
-      h("button", { type: "button", class: "btn btn-primary", onclick: add }, icon("plus"), "Add check")),
+      h("button", { type: "button", class: "btn btn-primary", onclick: add }, icon("plus"), t("health_checks.add"))),
     panel(null, body));
   (async () => {
     groups = (await guarded(allGroups)) || [];

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { articleBadges, categoryTree, snippetNodes } from "../kb.js";
 import { debounce } from "../live.js";
@@ -23,17 +24,17 @@ export function kbView(root, { user }) {
   let shown = [];
   let seq = 0; // answers to older requests are dropped
 
-  const search = h("input", { type: "search", name: "q", placeholder: "Search articles\u2026",
-    "aria-label": "Search articles", autocomplete: "off", maxlength: 200 });
-  const statusFilter = staff ? h("select", { name: "status", "aria-label": "Status" },
-    h("option", { value: "" }, "Any status"), h("option", { value: "published" }, "Published"),
-    h("option", { value: "draft" }, "Drafts"), h("option", { value: "archived" }, "Archived")) : null;
-  const tree = h("ul", { class: "list kb-tree", "aria-label": "Categories" });
-  const tags = h("div", { class: "chips kb-tags", "aria-label": "Tags" });
-  const results = h("ol", { class: "kb-results", "aria-label": "Articles" });
-  const heading = h("h2", { class: "panel-title" }, "Articles");
+  const search = h("input", { type: "search", name: "q", placeholder: t("kb.search_placeholder"),
+    "aria-label": t("kb.search"), autocomplete: "off", maxlength: 200 });
+  const statusFilter = staff ? h("select", { name: "status", "aria-label": t("ticket.status") },
+    h("option", { value: "" }, t("users.any_status")), h("option", { value: "published" }, t("kb.status.published")),
+    h("option", { value: "draft" }, t("kb.drafts")), h("option", { value: "archived" }, t("kb.status.archived"))) : null;
+  const tree = h("ul", { class: "list kb-tree", "aria-label": t("kb.categories") });
+  const tags = h("div", { class: "chips kb-tags", "aria-label": t("ticket.tags") });
+  const results = h("ol", { class: "kb-results", "aria-label": t("kb.articles") });
+  const heading = h("h2", { class: "panel-title" }, t("kb.articles"));
   const more = h("button", { type: "button", class: "btn btn-small", hidden: true, onclick: () => load(true) },
-    "Load more");
+    t("common.load_more"));
 
   function catName(id) {
     const c = categories.find((x) => x.id === id);
@@ -44,16 +45,16 @@ export function kbView(root, { user }) {
     const entry = (id, label, depth) => h("li", {}, h("button", { type: "button",
       class: `list-link kb-cat depth-${Math.min(depth, 4)}`, "aria-current": state.category === id ? "true" : null,
       onclick: () => { state.category = id; renderTree(); load(false); } }, label));
-    replace(tree, entry(null, "All categories", 0), categories.map((c) => entry(c.id, c.name, c.depth)));
+    replace(tree, entry(null, t("kb.all_categories"), 0), categories.map((c) => entry(c.id, c.name, c.depth)));
   }
 
   function renderTags() {
     const seen = new Set(shown.flatMap((a) => a.tags));
     if (state.tag) seen.add(state.tag);
-    replace(tags, [...seen].sort().map((t) => h("button", { type: "button",
-      class: `chip kb-tag${state.tag === t ? " chip-on" : ""}`, "aria-pressed": state.tag === t ? "true" : "false",
-      onclick: () => { state.tag = state.tag === t ? null : t; load(false); } }, `#${t}`)),
-    seen.size ? null : h("span", { class: "muted small" }, "Tags of the articles shown appear here."));
+    replace(tags, [...seen].sort().map((tag) => h("button", { type: "button",
+      class: `chip kb-tag${state.tag === tag ? " chip-on" : ""}`, "aria-pressed": state.tag === tag ? "true" : "false",
+      onclick: () => { state.tag = state.tag === tag ? null : tag; load(false); } }, `#${tag}`)),
+    seen.size ? null : h("span", { class: "muted small" }, t("kb.tags_hint")));
   }
 
   function row(article, snippet) {
@@ -64,8 +65,8 @@ export function kbView(root, { user }) {
       snippet !== undefined ? h("p", { class: "kb-snippet" }, snippetNodes(snippet))
         : article.summary ? h("p", { class: "kb-snippet" }, article.summary) : null,
       h("p", { class: "small muted" }, cat ? `${cat} \u00b7 ` : "",
-        h("span", { title: dateTime(article.updated_at) }, `updated ${ago(article.updated_at)}`),
-        article.tags.length ? ` \u00b7 ${article.tags.map((t) => `#${t}`).join(" ")}` : ""));
+        h("span", { title: dateTime(article.updated_at) }, t("ticket.updated_ago", { ago: ago(article.updated_at) })),
+        article.tags.length ? ` \u00b7 ${article.tags.map((tag) => `#${tag}`).join(" ")}` : ""));
   }
 
   async function load(append) {
@@ -80,12 +81,12 @@ export function kbView(root, { user }) {
       : data.items.map((a) => ({ article: a }));
     shown = (append ? shown : []).concat(items.map((x) => x.article));
     cursor = data.next_cursor;
-    replace(heading, state.q ? `Results for \u201c${state.q}\u201d` : "Articles");
+    replace(heading, state.q ? t("kb.results_for", { q: state.q }) : t("kb.articles"));
     const rows = items.map((x) => row(x.article, x.snippet));
     if (append) results.append(...rows);
     else if (rows.length) replace(results, rows);
-    else replace(results, h("li", {}, emptyState("search", state.q ? "No article matches" : "No articles yet",
-      state.q ? "Try other words, or fewer of them." : staff ? "Write the first one." : "Nothing published yet.")));
+    else replace(results, h("li", {}, emptyState("search", state.q ? t("kb.no_match") : t("kb.none"),
+      state.q ? t("kb.no_match_text") : staff ? t("kb.none_staff") : t("kb.none_requester"))));
     more.hidden = !cursor;
     renderTags();
   }
@@ -98,17 +99,17 @@ export function kbView(root, { user }) {
     h("div", { class: "search search-wide" }, icon("search"), search),
     statusFilter,
     h("div", { class: "toolbar-end inline" },
-      h("a", { class: "btn", href: "#/kb/reading" }, icon("check"), "Required reading"),
-      staff ? h("a", { class: "btn btn-primary", href: "#/kb/new" }, icon("plus"), "New article") : null)),
+      h("a", { class: "btn", href: "#/kb/reading" }, icon("check"), t("route.kb_reading")),
+      staff ? h("a", { class: "btn btn-primary", href: "#/kb/new" }, icon("plus"), t("kb.new_article")) : null)),
   h("div", { class: "kb-layout" },
     h("div", { class: "kb-side stack" },
-      panel("Categories", tree),
-      panel("Tags", tags)),
+      panel(t("kb.categories"), tree),
+      panel(t("ticket.tags"), tags)),
     h("section", { class: "panel kb-main" },
       h("header", { class: "panel-head" }, heading),
       h("div", { class: "panel-body" }, results),
       h("footer", { class: "panel-foot" }, more))));
-  replace(results, h("li", { class: "muted" }, "Loading\u2026"));
+  replace(results, h("li", { class: "muted" }, t("common.loading")));
   (async () => {
     categories = (await guarded(categoryTree)) || [];
     if (!root.isConnected) return;

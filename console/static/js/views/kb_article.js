@@ -7,6 +7,7 @@ import { api } from "../api.js";
 import { allGroups } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { date, dateTime, number } from "../format.js";
+import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
 import { articleBadges, articleBody, categoryTree } from "../kb.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -26,35 +27,35 @@ export function kbArticleView(root, { user, params, setTitle }) {
 
   function feedbackForm() {
     const comment = h("textarea", { name: "comment", rows: 3, maxlength: 2000,
-      placeholder: "Optional: what was missing or wrong?" });
+      placeholder: t("kba.comment_placeholder") });
     const thanks = h("p", { class: "muted small", "aria-live": "polite" });
     async function send(helpful) {
       clearNotice();
       const body = { helpful };
       if (comment.value.trim()) body.comment = comment.value.trim();
       const done = await guarded(() => api.put(`/api/v1/kb/articles/${id}/feedback`, body));
-      if (done) replace(thanks, helpful ? "Thank you: glad it helped." : "Thank you: we will improve it.");
+      if (done) replace(thanks, helpful ? t("kba.thanks_helpful") : t("kba.thanks_not_helpful"));
     }
-    return h("div", { class: "stack kb-feedback", "aria-label": "Feedback" },
-      h("div", { class: "inline" }, h("strong", {}, "Was this article helpful?"),
-        iconButton("check", "Helpful", { onclick: () => send(true), "data-helpful": "yes" }),
-        iconButton("x", "Not helpful", { onclick: () => send(false), "data-helpful": "no" })),
-      field("Comment", comment), thanks);
+    return h("div", { class: "stack kb-feedback", "aria-label": t("kba.feedback") },
+      h("div", { class: "inline" }, h("strong", {}, t("kba.helpful_question")),
+        iconButton("check", t("kba.helpful"), { onclick: () => send(true), "data-helpful": "yes" }),
+        iconButton("x", t("kba.not_helpful"), { onclick: () => send(false), "data-helpful": "no" })),
+      field(t("kba.comment"), comment), thanks);
   }
 
   function render() {
     const a = article;
     setTitle(a.title);
     const cat = categories.find((c) => c.id === a.category_id);
-    const ack = pending ? h("div", { class: "kb-ack", role: "region", "aria-label": "Required reading" },
-      icon("check"), h("span", {}, "This article is required reading for you."),
-      h("button", { type: "button", class: "btn btn-primary btn-small", onclick: acknowledge }, "I have read it"))
+    const ack = pending ? h("div", { class: "kb-ack", role: "region", "aria-label": t("route.kb_reading") },
+      icon("check"), h("span", {}, t("kba.required_for_you")),
+      h("button", { type: "button", class: "btn btn-primary btn-small", onclick: acknowledge }, t("kba.have_read")))
       : null;
     replace(root,
-      h("div", { class: "ticket-nav" }, h("a", { class: "back-link", href: "#/kb" }, icon("back"), "Knowledge base"),
+      h("div", { class: "ticket-nav" }, h("a", { class: "back-link", href: "#/kb" }, icon("back"), t("nav.kb")),
         staff ? h("span", { class: "inline" },
-          h("a", { class: "btn btn-small", href: `#/kb/articles/${id}/history` }, icon("history"), "History"),
-          h("a", { class: "btn btn-small btn-primary", href: `#/kb/articles/${id}/edit` }, icon("pencil"), "Edit"))
+          h("a", { class: "btn btn-small", href: `#/kb/articles/${id}/history` }, icon("history"), t("route.kb_history")),
+          h("a", { class: "btn btn-small btn-primary", href: `#/kb/articles/${id}/edit` }, icon("pencil"), t("common.edit")))
           : null),
       ack,
       h("div", { class: staff ? "ticket-layout" : "kb-read" },
@@ -64,19 +65,20 @@ export function kbArticleView(root, { user, params, setTitle }) {
               h("h2", { class: "kb-article-title" }, a.title),
               a.summary ? h("p", { class: "kb-article-summary" }, a.summary) : null,
               h("p", { class: "small muted" }, cat ? `${cat.path} \u00b7 ` : "",
-                `Updated ${dateTime(a.updated_at)} \u00b7 version ${a.version} \u00b7 ${number(a.views + 1)} ${a.views ? "views" : "view"}`,
-                a.tags.length ? ` \u00b7 ${a.tags.map((t) => `#${t}`).join(" ")}` : "")),
+                [t("kba.updated", { when: dateTime(a.updated_at) }), t("kba.version", { n: a.version }),
+                  tn("kba.views", a.views + 1, { count: number(a.views + 1) })].join(" \u00b7 "),
+                a.tags.length ? ` \u00b7 ${a.tags.map((tag) => `#${tag}`).join(" ")}` : "")),
             articleBody(a.body_html)),
           panel(null, feedbackForm(), { cls: "panel-feedback" })),
         staff ? h("div", { class: "ticket-side" },
-          panel("Details", h("dl", { class: "facts facts-side" },
-            h("dt", {}, "Status"), h("dd", {}, articleBadges(a)),
-            h("dt", {}, "Owner"), h("dd", {}, a.owner ? a.owner.display_name : "\u2014"),
-            h("dt", {}, "Review"), h("dd", {}, a.review_date ? date(a.review_date) : "\u2014"),
-            h("dt", {}, "Created"), h("dd", {}, dateTime(a.created_at)))),
-          panel("Linked tickets", links, { actions: iconButton("link", "Link", { class: "btn btn-small",
+          panel(t("ticket.details"), h("dl", { class: "facts facts-side" },
+            h("dt", {}, t("ticket.status")), h("dd", {}, articleBadges(a)),
+            h("dt", {}, t("kba.owner")), h("dd", {}, a.owner ? a.owner.display_name : "\u2014"),
+            h("dt", {}, t("kba.review")), h("dd", {}, a.review_date ? date(a.review_date) : "\u2014"),
+            h("dt", {}, t("enrollment.col.created")), h("dd", {}, dateTime(a.created_at)))),
+          panel(t("kba.linked_tickets"), links, { actions: iconButton("link", t("ticket.link"), { class: "btn btn-small",
             onclick: linkTicket }) }),
-          panel("Required reading", reading, { actions: iconButton("group", "Assign", {
+          panel(t("route.kb_reading"), reading, { actions: iconButton("group", t("kba.assign"), {
             class: "btn btn-small", onclick: assignGroup }) }))
           : null));
     if (staff) renderLinks();
@@ -84,11 +86,11 @@ export function kbArticleView(root, { user, params, setTitle }) {
 
   function renderLinks() {
     const ids = article.linked_ticket_ids || [];
-    replace(links, ids.length ? h("ul", { class: "list", "aria-label": "Linked tickets" }, ids.map((t) => h("li",
-      { class: "inline" }, h("a", { class: "list-link", href: `#/desk/tickets/${t}` }, `Ticket #${t}`),
-      h("button", { type: "button", class: "btn btn-ghost btn-small", title: "Send this article as a reply",
-        onclick: () => sendTo(t) }, icon("send"), "Send")))) : h("p", { class: "muted small" },
-      "No ticket links this article yet."));
+    replace(links, ids.length ? h("ul", { class: "list", "aria-label": t("kba.linked_tickets") }, ids.map((tid) => h("li",
+      { class: "inline" }, h("a", { class: "list-link", href: `#/desk/tickets/${tid}` }, t("kba.ticket_n", { id: tid })),
+      h("button", { type: "button", class: "btn btn-ghost btn-small", title: t("kba.send_title"),
+        onclick: () => sendTo(tid) }, icon("send"), t("kbt.send"))))) : h("p", { class: "muted small" },
+      t("kba.no_links")));
   }
 
   async function loadReading() {
@@ -98,11 +100,11 @@ export function kbArticleView(root, { user, params, setTitle }) {
       const groups = new Map((await allGroups()).map((g) => [g.id, g.name]));
       const rows = (data.overview || []).filter((r) => r.article_id === id);
       replace(reading, rows.length ? rows.map((r) => h("div", { class: "kb-reading-row" },
-        h("strong", {}, groups.get(r.group_id) || `group #${r.group_id}`),
-        h("p", { class: "small" }, `${r.acknowledged.length} read, ${r.pending.length} not yet`),
-        r.pending.length ? h("p", { class: "small muted" }, "Not read: ",
+        h("strong", {}, groups.get(r.group_id) || t("names.group", { id: r.group_id })),
+        h("p", { class: "small" }, t("kba.read_counts", { read: r.acknowledged.length, pending: r.pending.length })),
+        r.pending.length ? h("p", { class: "small muted" }, `${t("kba.not_read")} `,
           r.pending.map((u) => u.display_name).join(", ")) : null))
-        : h("p", { class: "muted small" }, "Not required reading for any group."));
+        : h("p", { class: "muted small" }, t("kba.not_required")));
     }
   }
 
@@ -117,14 +119,14 @@ export function kbArticleView(root, { user, params, setTitle }) {
     if (!done) return;
     pending = null;
     render();
-    showSuccess("Thank you: your reading is recorded.");
+    showSuccess(t("kba.ack_done"));
   }
 
   function ticketForm(title, label, submit) {
     const form = h("form", { class: "stack", "aria-label": title },
-      field("Ticket number or id", h("input", { name: "ticket", required: true, placeholder: "INC-000042 or 42" })),
+      field(t("kba.ticket_field"), h("input", { name: "ticket", required: true, placeholder: t("kba.ticket_placeholder") })),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
         h("button", { type: "submit", class: "btn btn-primary" }, label)));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -147,33 +149,33 @@ export function kbArticleView(root, { user, params, setTitle }) {
   async function resolveTicket(raw) {
     if (/^\d+$/.test(raw)) return Number(raw);
     const found = await api.get("/api/v1/tickets", { q: raw, limit: 5 });
-    const hit = found.items.find((t) => t.number.toLowerCase() === raw.toLowerCase());
-    if (!hit) throw new Error(`no ticket ${raw}`);
+    const hit = found.items.find((tk) => tk.number.toLowerCase() === raw.toLowerCase());
+    if (!hit) throw new Error(t("kba.no_ticket", { raw }));
     return hit.id;
   }
 
   function linkTicket() {
-    ticketForm("Link to a ticket", "Link", async (ticketId) => {
+    ticketForm(t("kba.link_to_ticket"), t("ticket.link"), async (ticketId) => {
       await api.post(`/api/v1/tickets/${ticketId}/kb-links/${id}`);
       await load();
-      showSuccess(`Linked to ticket #${ticketId}.`);
+      showSuccess(t("kba.linked_msg", { id: ticketId }));
     });
   }
 
   async function sendTo(ticketId) {
     const done = await guarded(() => api.post(`/api/v1/kb/articles/${id}/send-to-ticket/${ticketId}`));
-    if (done) showSuccess(`The article was sent to ticket #${ticketId} as a reply.`);
+    if (done) showSuccess(t("kba.sent_msg", { id: ticketId }));
   }
 
   async function assignGroup() {
     const groups = await guarded(allGroups);
     if (!groups) return;
-    const form = h("form", { class: "stack", "aria-label": "Make required reading" },
-      field("Group", h("select", { name: "group_id", required: true },
+    const form = h("form", { class: "stack", "aria-label": t("kba.make_required_title") },
+      field(t("enrollment.group"), h("select", { name: "group_id", required: true },
         groups.map((g) => h("option", { value: g.id }, g.name)))),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, "Make required")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, t("kba.make_required"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -182,22 +184,21 @@ export function kbArticleView(root, { user, params, setTitle }) {
           { group_id: Number(formValues(form).group_id) }));
         dialog.close();
         await guarded(load);
-        showSuccess("The group's members now have this article to read.");
+        showSuccess(t("kba.assigned_msg"));
       } catch (error) {
         showError(error);
       }
     });
-    const dialog = openModal("Required reading", form);
+    const dialog = openModal(t("route.kb_reading"), form);
   }
 
-  replace(root, h("p", { class: "muted" }, "Loading\u2026"));
+  replace(root, h("p", { class: "muted" }, t("common.loading")));
   (async () => {
     categories = (await guarded(categoryTree)) || [];
     const ok = await guarded(async () => { await load(); return true; });
     if (!ok && root.isConnected) {
-      replace(root, panel(null, emptyState("search", "This article cannot be shown",
-        "It may not exist, or it is not published for you.",
-        h("a", { class: "btn", href: "#/kb" }, "Back to the knowledge base"))));
+      replace(root, panel(null, emptyState("search", t("kba.cannot_show"), t("kba.cannot_show_text"),
+        h("a", { class: "btn", href: "#/kb" }, t("kba.back")))));
     }
   })();
 }

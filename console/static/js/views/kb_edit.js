@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { articleBody, categoryChoice, categoryTree, goWithNotice } from "../kb.js";
 import { debounce } from "../live.js";
@@ -13,7 +14,7 @@ import { emptyState, panel } from "../ui.js";
 /** Fill the editor; `params[0]` is "new" or the article id. */
 export function kbEditView(root, { params, setTitle }) {
   const id = params[0] === "new" ? null : Number(params[0]);
-  const preview = h("div", { class: "kb-preview", "aria-live": "polite", "aria-label": "Preview" });
+  const preview = h("div", { class: "kb-preview", "aria-live": "polite", "aria-label": t("kbe.preview") });
   let seq = 0;
 
   const refresh = debounce(async (markdown) => {
@@ -21,7 +22,7 @@ export function kbEditView(root, { params, setTitle }) {
     const data = await guarded(() => api.post("/api/v1/kb/preview", { body: markdown }));
     if (data && mine === seq && preview.isConnected) {
       replace(preview, data.html ? articleBody(data.html)
-        : h("p", { class: "muted" }, "The preview appears here as you write."));
+        : h("p", { class: "muted" }, t("kbe.preview_hint")));
     }
   }, 250);
 
@@ -34,25 +35,25 @@ export function kbEditView(root, { params, setTitle }) {
     body.addEventListener("input", () => refresh(body.value));
     const choice = (name, value, options) => h("select", { name },
       options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
-    const el = h("form", { class: "stack", "aria-label": id ? "Edit article" : "New article" },
-      field("Title", h("input", { name: "title", required: true, maxlength: 200, value: a.title })),
-      field("Summary", h("input", { name: "summary", maxlength: 1000, value: a.summary }),
-        "One sentence shown in lists and suggestions."),
+    const el = h("form", { class: "stack", "aria-label": id ? t("route.kb_edit") : t("kb.new_article") },
+      field(t("portal.title"), h("input", { name: "title", required: true, maxlength: 200, value: a.title })),
+      field(t("kbe.summary"), h("input", { name: "summary", maxlength: 1000, value: a.summary }),
+        t("kbe.summary_hint")),
       h("div", { class: "row-4" },
-        field("Category", categoryChoice(categories, a.category_id)),
-        field("Visibility", choice("visibility", a.visibility,
-          [["internal", "Internal (technicians)"], ["public", "Public (requesters too)"]])),
-        field("Status", choice("status", a.status, [["draft", "Draft"], ["published", "Published"],
-          ["archived", "Archived"]])),
-        field("Review by", h("input", { name: "review_date", type: "date", value: a.review_date || "" }))),
-      field("Tags", h("input", { name: "tags", value: a.tags.join(", "), placeholder: "vpn, remote" }),
-        "Separated by commas or spaces."),
+        field(t("ticket.category"), categoryChoice(categories, a.category_id)),
+        field(t("kbe.visibility"), choice("visibility", a.visibility,
+          [["internal", t("kbe.vis_internal")], ["public", t("kbe.vis_public")]])),
+        field(t("ticket.status"), choice("status", a.status, [["draft", t("kb.status.draft")],
+          ["published", t("kb.status.published")], ["archived", t("kb.status.archived")]])),
+        field(t("kbe.review_by"), h("input", { name: "review_date", type: "date", value: a.review_date || "" }))),
+      field(t("ticket.tags"), h("input", { name: "tags", value: a.tags.join(", "), placeholder: "vpn, remote" }),
+        t("kbe.tags_hint")),
       h("div", { class: "kb-editor" },
-        h("div", { class: "field" }, h("label", { for: "kb-source" }, "Article (Markdown)"), body),
-        h("div", { class: "field" }, h("span", { class: "field-label" }, "Preview"), preview)),
+        h("div", { class: "field" }, h("label", { for: "kb-source" }, t("kbe.body")), body),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, t("kbe.preview")), preview)),
       h("div", { class: "form-actions" },
-        h("a", { class: "btn", href: id ? `#/kb/articles/${id}` : "#/kb" }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), id ? "Save a new version" : "Create")));
+        h("a", { class: "btn", href: id ? `#/kb/articles/${id}` : "#/kb" }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), id ? t("kbe.save_version") : t("kbe.create"))));
     body.id = "kb-source";
     el.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -76,7 +77,7 @@ export function kbEditView(root, { params, setTitle }) {
         } else {
           saved = await busy(el, () => api.post("/api/v1/kb/articles", values));
         }
-        goWithNotice(`#/kb/articles/${saved.id}`, id ? `Saved as version ${saved.version}.` : "Article created.");
+        goWithNotice(`#/kb/articles/${saved.id}`, id ? t("kbe.saved", { n: saved.version }) : t("kbe.created"));
       } catch (error) {
         showError(error);
       }
@@ -85,22 +86,22 @@ export function kbEditView(root, { params, setTitle }) {
     return el;
   }
 
-  setTitle(id ? "Edit article" : "New article");
-  replace(root, h("p", { class: "muted" }, "Loading\u2026"));
+  setTitle(id ? t("route.kb_edit") : t("kb.new_article"));
+  replace(root, h("p", { class: "muted" }, t("common.loading")));
   (async () => {
     const loaded = await guarded(async () => [await categoryTree(), id ? await api.get(`/api/v1/kb/articles/${id}`) : null]);
     if (!root.isConnected) return;
     if (!loaded) {
-      replace(root, panel(null, emptyState("search", "This article cannot be edited", "It may not exist.",
-        h("a", { class: "btn", href: "#/kb" }, "Back to the knowledge base"))));
+      replace(root, panel(null, emptyState("search", t("kbe.cannot_edit"), t("kbe.may_not_exist"),
+        h("a", { class: "btn", href: "#/kb" }, t("kba.back")))));
       return;
     }
     const [categories, article] = loaded;
-    if (article) setTitle(`Edit: ${article.title}`);
+    if (article) setTitle(t("kbe.edit_title", { title: article.title }));
     const f = form(article, categories);
     replace(root, h("div", { class: "ticket-nav" },
       h("a", { class: "back-link", href: id ? `#/kb/articles/${id}` : "#/kb" }, icon("back"),
-        id ? "Article" : "Knowledge base")), panel(null, f));
+        id ? t("route.kb_article") : t("nav.kb"))), panel(null, f));
     f.elements.title.focus();
   })();
 }

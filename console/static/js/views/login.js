@@ -1,21 +1,40 @@
-// The login page: user name and password; the server's error message on failure.
+// The login page: user name and password; the server's error message on failure; the
+// language menu, so that a person picks their language before anyone logs in.
 
 import { busy, field, formValues, h } from "../dom.js";
+import { availableLanguages, language, t } from "../i18n.js";
 import { clearNotice, setNoticeHost, showError } from "../notice.js";
 import { login } from "../session.js";
 
-/** Return the login page; `onLoggedIn(user)` runs after a successful login. */
-export function loginPage({ onLoggedIn, reason = "" }) {
+function languageMenu(onLanguage) {
+  const select = h("select", { id: "login-language", class: "login-language-select" },
+    h("option", { value: language() }, language()));
+  // The list comes from the server (one entry per catalogue file); until it arrives the
+  // menu shows the current language alone.
+  availableLanguages().then((items) => {
+    select.replaceChildren(...items.map((lang) =>
+      h("option", { value: lang.code, lang: lang.code, selected: lang.code === language() }, lang.name)));
+  });
+  select.addEventListener("change", () => onLanguage(select.value));
+  return h("div", { class: "login-language" },
+    h("label", { for: select.id }, t("login.language")), select);
+}
+
+/**
+ * Return the login page; `onLoggedIn(user)` runs after a successful login and
+ * `onLanguage(code)` when the person picks another language (`username` keeps what was typed).
+ */
+export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username: typed = "" }) {
   const notice = h("div", { class: "notice-host", hidden: true, "aria-live": "polite" });
   setNoticeHost(notice);
   const username = h("input", { name: "username", autocomplete: "username", required: true,
-    autocapitalize: "none", spellcheck: "false", maxlength: 254 });
+    autocapitalize: "none", spellcheck: "false", maxlength: 254, value: typed });
   const password = h("input", { name: "password", type: "password", required: true,
     autocomplete: "current-password", maxlength: 1024 });
-  const form = h("form", { class: "login-form", "aria-label": "Log in" },
-    field("User name", username),
-    field("Password", password),
-    h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Log in"));
+  const form = h("form", { class: "login-form", "aria-label": t("login.submit") },
+    field(t("login.username"), username),
+    field(t("login.password"), password),
+    h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("login.submit")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
@@ -34,12 +53,13 @@ export function loginPage({ onLoggedIn, reason = "" }) {
       h("div", { class: "login-brand" },
         h("img", { src: "/static/img/logo.svg", alt: "", width: 40, height: 40 }),
         h("span", { class: "brand-name" }, "Deskmate")),
-      h("h1", { class: "login-title" }, "Log in to the service desk"),
-      h("p", { class: "login-sub" }, "Use the account your IT team gave you."),
+      h("h1", { class: "login-title" }, t("login.title")),
+      h("p", { class: "login-sub" }, t("login.sub")),
       notice,
       form),
-    h("p", { class: "login-foot" }, "Deskmate \u00b7 self-hosted service desk"));
-  document.title = "Log in \u00b7 Deskmate";
+    onLanguage ? languageMenu((code) => onLanguage(code, username.value)) : null,
+    h("p", { class: "login-foot" }, t("login.foot")));
+  document.title = t("login.document_title");
   if (reason) {
     showError(reason);
   }

@@ -6,6 +6,7 @@
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
+import { labels, t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -28,23 +29,23 @@ export function portalView(root, { user, params, setTitle }) {
   let cursor = cached ? cached.cursor : null;
   let loaded = false;
 
-  const list = h("ul", { class: "ticket-list", "aria-label": "My tickets" });
+  const list = h("ul", { class: "ticket-list", "aria-label": t("nav.portal") });
   const loadMore = h("button", { type: "button", class: "btn btn-small", hidden: true, onclick: () => more() },
-    "Load more");
+    t("common.load_more"));
   const detail = h("div", { class: "portal-detail" });
 
-  function item(t) {
-    return h("li", {}, h("a", { href: `#/portal/tickets/${t.id}`, class: "ticket-item", "data-id": t.id,
-      "data-number": t.number, "aria-current": t.id === openId ? "page" : null },
-    h("span", { class: "ticket-item-top" }, h("span", { class: "mono small muted" }, t.number),
-      ticketStatusBadge(t.status)),
-    h("span", { class: "ticket-item-title" }, t.title),
-    h("span", { class: "small muted", title: dateTime(t.updated_at) }, `Updated ${ago(t.updated_at)}`)));
+  function item(tk) {
+    return h("li", {}, h("a", { href: `#/portal/tickets/${tk.id}`, class: "ticket-item", "data-id": tk.id,
+      "data-number": tk.number, "aria-current": tk.id === openId ? "page" : null },
+    h("span", { class: "ticket-item-top" }, h("span", { class: "mono small muted" }, tk.number),
+      ticketStatusBadge(tk.status)),
+    h("span", { class: "ticket-item-title" }, tk.title),
+    h("span", { class: "small muted", title: dateTime(tk.updated_at) }, t("device.updated", { ago: ago(tk.updated_at) }))));
   }
 
   function renderList() {
     if (!tickets.length) {
-      replace(list, h("li", { class: "list-empty" }, loaded || cached ? "You have no tickets yet." : "Loading\u2026"));
+      replace(list, h("li", { class: "list-empty" }, loaded || cached ? t("portal.no_tickets") : t("common.loading")));
     } else {
       replace(list, tickets.map(item));
     }
@@ -54,22 +55,22 @@ export function portalView(root, { user, params, setTitle }) {
   async function more() {
     const data = await guarded(() => api.get("/api/v1/tickets", { sort: "-updated", limit: PAGE_SIZE, cursor }));
     if (!data) return;
-    const known = new Set(tickets.map((t) => t.id));
-    tickets = tickets.concat(data.items.filter((t) => !known.has(t.id)));
+    const known = new Set(tickets.map((tk) => tk.id));
+    tickets = tickets.concat(data.items.filter((tk) => !known.has(tk.id)));
     cursor = data.next_cursor;
     renderList();
   }
 
   // Requests others raised that wait for my decision (most people have none).
   const approvals = h("section", { class: "panel portal-approvals", hidden: true },
-    h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "Waiting for my approval")),
+    h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, t("portal.awaiting_approval"))),
     h("div", { class: "panel-body" }));
   async function refreshApprovals() {
     const data = await api.get("/api/v1/tickets", { view: "awaiting_my_approval", limit: 20 });
     if (!root.isConnected) return;
     approvals.hidden = !data.items.length;
     replace(approvals.querySelector(".panel-body"),
-      h("ul", { class: "ticket-list", "aria-label": "Waiting for my approval" }, data.items.map(item)));
+      h("ul", { class: "ticket-list", "aria-label": t("portal.awaiting_approval") }, data.items.map(item)));
   }
 
   async function refreshList() {
@@ -84,10 +85,10 @@ export function portalView(root, { user, params, setTitle }) {
     renderList();
   }
 
-  const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), "New ticket");
+  const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), t("portal.new_ticket"));
   root.append(h("div", { class: "portal" },
     h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
-      h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "My tickets"),
+      h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, t("nav.portal")),
         h("div", { class: "panel-actions" }, newButton)),
       h("div", { class: "panel-body" }, list),
       h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore))),
@@ -109,25 +110,20 @@ export function portalView(root, { user, params, setTitle }) {
   guarded(refreshList);
 
   if (creating) {
-    setTitle("New ticket");
+    setTitle(t("portal.new_ticket"));
     newTicketForm(detail);
   } else if (openId) {
     onTicketShown = portalTicket(detail, { user, id: openId, setTitle, root, onChanged: refreshSoon });
   } else {
-    replace(detail, panel(null, emptyState("ticket", `Hello, ${user.display_name}. How can we help?`,
-      "Raise a ticket when something does not work or when you need something from IT. " +
-      "You can follow the answers here, reply, and add screenshots.",
-      h("a", { class: "btn btn-primary", href: "#/portal/new" }, icon("plus"), "Raise a ticket")),
+    replace(detail, panel(null, emptyState("ticket", t("portal.hello", { name: user.display_name }), t("portal.welcome"),
+      h("a", { class: "btn btn-primary", href: "#/portal/new" }, icon("plus"), t("portal.raise"))),
     { cls: "panel-welcome" }));
   }
 }
 
 // ---------- New ticket ----------
 
-const APPROVAL_NOTES = {
-  approver: "This request needs an approval before work starts; you can follow it here.",
-  group_manager: "The team's manager approves this request before work starts; you can follow it here.",
-};
+const APPROVAL_NOTES = labels("portal.approval_note", ["approver", "group_manager"]);
 
 /** The controls of a catalog item's own form fields (named "f_<name>"). */
 function catalogFields(item) {
@@ -140,12 +136,12 @@ function catalogFields(item) {
     let control;
     if (f.type === "textarea") control = h("textarea", { name, rows: 3, maxlength: 5000, required });
     else if (f.type === "select") {
-      control = h("select", { name, required }, h("option", { value: "" }, "Choose\u2026"),
+      control = h("select", { name, required }, h("option", { value: "" }, t("portal.choose")),
         f.options.map((o) => h("option", { value: o }, o)));
     } else if (f.type === "number") control = h("input", { type: "number", name, step: "any", required });
     else control = h("input", { name, maxlength: 5000, required });
     control.dataset.field = f.name;
-    return field(f.required ? f.label : `${f.label} (optional)`, control);
+    return field(f.required ? f.label : t("portal.optional_field", { label: f.label }), control);
   });
 }
 
@@ -174,30 +170,30 @@ function newTicketForm(host) {
   const itemPart = h("div", { class: "stack catalog-form", hidden: true });
   const file = h("input", { type: "file", name: "file" });
   const title = h("input", { name: "title", required: true, maxlength: 200,
-    placeholder: "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d" });
-  const form = h("form", { class: "stack", "aria-label": "New ticket" },
-    h("fieldset", { class: "choices" }, h("legend", { class: "field-label" }, "What is it about?"),
-      kindChoice("incident", "Something is not working", "An error, a fault, something broken", true),
-      kindChoice("service_request", "I need something", "Access, software, equipment, information", false)),
+    placeholder: t("portal.title_placeholder") });
+  const form = h("form", { class: "stack", "aria-label": t("portal.new_ticket") },
+    h("fieldset", { class: "choices" }, h("legend", { class: "field-label" }, t("portal.about")),
+      kindChoice("incident", t("portal.kind_incident"), t("portal.kind_incident_text"), true),
+      kindChoice("service_request", t("portal.kind_request"), t("portal.kind_request_text"), false)),
     requestType,
     itemPart,
-    field("Title", title),
-    field("Description", h("textarea", { name: "description", rows: 7, maxlength: 20000,
-      placeholder: "What happened, what you expected, and since when. Error messages help." })),
+    field(t("portal.title"), title),
+    field(t("ticket.description"), h("textarea", { name: "description", rows: 7, maxlength: 20000,
+      placeholder: t("portal.description_placeholder") })),
     suggestions.el,
     category,
-    field("Attach a file", file, "Optional: a screenshot, a PDF or a log file."),
+    field(t("composer.attach"), file, t("portal.attach_hint")),
     h("div", { class: "form-actions" },
-      h("a", { class: "btn", href: "#/portal" }, "Cancel"),
-      h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Submit ticket")));
+      h("a", { class: "btn", href: "#/portal" }, t("common.cancel")),
+      h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), t("portal.submit"))));
 
   function choose(itemId) {
     chosen = items.find((i) => i.id === itemId) || null;
     itemPart.hidden = !chosen;
     category.hidden = !!chosen || !category.firstChild;
     title.required = !chosen;
-    title.placeholder = chosen ? `Optional; \u201c${chosen.name}\u201d if left empty`
-      : "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d";
+    title.placeholder = chosen ? t("portal.title_optional", { name: chosen.name })
+      : t("portal.title_placeholder");
     if (!chosen) {
       replace(itemPart);
       return;
@@ -241,7 +237,7 @@ function newTicketForm(host) {
           await uploadFile(created.id, chosenFile);
         } catch (error) {
           location.hash = `#/portal/tickets/${created.id}`;
-          showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
+          showError(t("portal.file_failed", { number: created.number, error: error.message }));
           return;
         }
       }
@@ -252,21 +248,21 @@ function newTicketForm(host) {
   });
   form.elements.title.addEventListener("input", suggestions.typed);
   form.elements.description.addEventListener("input", suggestions.typed);
-  replace(host, panel("New ticket", form, { cls: "panel-new-ticket" }));
+  replace(host, panel(t("portal.new_ticket"), form, { cls: "panel-new-ticket" }));
   title.focus();
   (async () => {
     const [categories, catalog] = await Promise.all([guarded(categoryList), guarded(() => api.get("/api/v1/catalog"))]);
     if (!form.isConnected) return;
     if (categories && categories.length) {
-      replace(category, field("Category", categorySelect(categories, null), "Optional: helps us route your ticket."));
+      replace(category, field(t("ticket.category"), categorySelect(categories, null), t("portal.category_hint")));
       category.hidden = !!chosen;
     }
     items = catalog ? catalog.items.filter((i) => i.active) : [];
     if (items.length) {
-      replace(requestType, field("Request type", h("select", { name: "request_type" },
-        h("option", { value: "" }, "Something else (describe it below)"),
+      replace(requestType, field(t("portal.request_type"), h("select", { name: "request_type" },
+        h("option", { value: "" }, t("portal.something_else")),
         items.map((i) => h("option", { value: String(i.id) }, i.name))),
-      "Choose what you need: its form asks for the details the desk needs."));
+      t("portal.request_type_hint")));
       showRequestTypes();
     }
   })();
@@ -283,8 +279,8 @@ const SUGGEST_CHARS = 200; // what /api/v1/kb/suggest takes
  */
 function deflection(text) {
   const list = h("div", { class: "kb-suggestion-list" });
-  const el = h("section", { class: "kb-suggestions", hidden: true, "aria-label": "Suggested articles",
-    "aria-live": "polite" }, h("h3", {}, icon("check"), " These articles may solve your problem"), list);
+  const el = h("section", { class: "kb-suggestions", hidden: true, "aria-label": t("portal.suggested"),
+    "aria-live": "polite" }, h("h3", {}, icon("check"), ` ${t("portal.may_solve")}`), list);
   let seq = 0;
   let last = "";
 
@@ -297,26 +293,26 @@ function deflection(text) {
     const done = await guarded(() => api.post(`/api/v1/kb/articles/${article.id}/deflections`,
       { query: query() }));
     if (!done) return;
-    goWithNotice("#/portal", `Glad \u201c${article.title}\u201d helped. No ticket was created.`);
+    goWithNotice("#/portal", t("portal.deflected", { title: article.title }));
   }
 
   async function read(article, host, button) {
     if (!host.hidden) {
       host.hidden = true;
-      button.textContent = "Read it here";
+      button.textContent = t("portal.read_here");
       return;
     }
     const full = await guarded(() => api.get(`/api/v1/kb/articles/${article.id}`));
     if (!full) return;
     replace(host, articleBody(full.body_html));
     host.hidden = false;
-    button.textContent = "Hide";
+    button.textContent = t("portal.hide");
   }
 
   function card(hit) {
     const a = hit.article;
     const body = h("div", { class: "kb-preview", hidden: true });
-    const readButton = h("button", { type: "button", class: "btn btn-small" }, "Read it here");
+    const readButton = h("button", { type: "button", class: "btn btn-small" }, t("portal.read_here"));
     readButton.addEventListener("click", () => read(a, body, readButton));
     return h("article", { class: "kb-suggestion", "data-id": a.id },
       h("strong", {}, a.title),
@@ -324,7 +320,7 @@ function deflection(text) {
       body,
       h("div", { class: "kb-suggestion-actions" }, readButton,
         h("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => solved(a) },
-          icon("check"), "This solved my problem")));
+          icon("check"), t("portal.solved"))));
   }
 
   const typed = debounce(async () => {
@@ -361,65 +357,67 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   const header = h("section", { class: "panel ticket-head" });
   const banner = h("div", { hidden: true });
   const description = h("div", { class: "ticket-description" });
-  const list = h("ol", { class: "tl", "aria-label": "Timeline" });
+  const list = h("ol", { class: "tl", "aria-label": t("ticket.timeline") });
   const files = h("div");
   const articles = ticketArticles(id, { staff: false });
   const box = composer({
     staff: false,
-    placeholder: "Write a reply to the service desk\u2026",
+    placeholder: t("portal.reply_placeholder"),
     onSend: async (body) => {
       await api.post(`/api/v1/tickets/${id}/comments`, { body });
       await load();
-      showSuccess("Reply sent.");
+      showSuccess(t("ticket.reply_sent"));
     },
     onAttach: async (file) => {
       const stored = await uploadFile(id, file);
       await load();
-      showSuccess(`${stored.filename} attached.`);
+      showSuccess(t("ticket.attached", { name: stored.filename }));
     },
   });
 
   function render() {
-    const t = ticket;
-    setTitle(t.number);
+    const tk = ticket;
+    setTitle(tk.number);
     replace(header,
       h("div", { class: "ticket-head-top" },
-        h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, t.number),
-          t.former_numbers.length ? h("span", { class: "muted small former-numbers" },
-            `formerly ${t.former_numbers.join(", ")}`) : null,
-          ticketStatusBadge(t.status)),
-        h("span", { class: "ticket-assignee" + (t.assignee ? "" : " muted") }, icon("user"),
-          t.assignee ? ["Handled by ", h("strong", {}, t.assignee.display_name)] : "Not yet assigned")),
-      h("h2", { class: "ticket-title" }, t.title),
-      h("p", { class: "ticket-meta" }, t.requester.id === user.id ? "Opened " : `Opened by ${t.requester.display_name} `,
-        dateTime(t.created_at),
-        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
-      approvalState(t),
-      formFacts(t, fields),
-      t.approval === "requested" && t.approver && t.approver.id === user.id ? h("div", { class: "form-actions approval-actions" },
-        iconButton("x", "Reject\u2026", { class: "btn btn-danger", onclick: () => decide("reject") }),
-        iconButton("check", "Approve\u2026", { class: "btn btn-primary", onclick: () => decide("approve") })) : null);
-    replace(description, h("article", { class: "tl-card tl-description", "aria-label": "Description" },
-      h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, "Your description"),
-        h("time", { class: "tl-time", datetime: t.created_at }, dateTime(t.created_at))),
-      h("div", { class: "tl-text" }, t.description || h("span", { class: "muted" }, "No description."))));
-    if (t.status === "resolved") {
+        h("div", { class: "ticket-badges" }, h("span", { class: "mono ticket-number" }, tk.number),
+          tk.former_numbers.length ? h("span", { class: "muted small former-numbers" },
+            t("portal.formerly", { numbers: tk.former_numbers.join(", ") })) : null,
+          ticketStatusBadge(tk.status)),
+        h("span", { class: "ticket-assignee" + (tk.assignee ? "" : " muted") }, icon("user"),
+          tk.assignee ? [`${t("portal.handled_by")} `, h("strong", {}, tk.assignee.display_name)] : t("portal.not_assigned"))),
+      h("h2", { class: "ticket-title" }, tk.title),
+      h("p", { class: "ticket-meta" },
+        tk.requester.id === user.id ? `${t("portal.opened")} ` : `${t("ticket.opened_by")} ${tk.requester.display_name} `,
+        dateTime(tk.created_at),
+        h("span", { title: dateTime(tk.updated_at) }, ` \u00b7 ${t("ticket.updated_ago", { ago: ago(tk.updated_at) })}`)),
+      approvalState(tk),
+      formFacts(tk, fields),
+      tk.approval === "requested" && tk.approver && tk.approver.id === user.id ? h("div", { class: "form-actions approval-actions" },
+        iconButton("x", t("ticket.reject_action"), { class: "btn btn-danger", onclick: () => decide("reject") }),
+        iconButton("check", t("ticket.approve_action"), { class: "btn btn-primary", onclick: () => decide("approve") })) : null);
+    replace(description, h("article", { class: "tl-card tl-description", "aria-label": t("ticket.description") },
+      h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, t("portal.your_description")),
+        h("time", { class: "tl-time", datetime: tk.created_at }, dateTime(tk.created_at))),
+      h("div", { class: "tl-text" }, tk.description || h("span", { class: "muted" }, t("ticket.no_description")))));
+    if (tk.status === "resolved") {
       banner.hidden = false;
-      replace(banner, h("div", { class: "resolved-banner", role: "region", "aria-label": "Resolved" },
+      replace(banner, h("div", { class: "resolved-banner", role: "region", "aria-label": t("ticket.status.resolved") },
         h("div", { class: "resolved-icon" }, icon("check")),
         h("div", { class: "resolved-text" },
-          h("strong", {}, "This ticket is resolved", t.resolution_code ? ` (${resolutionLabel(t.resolution_code)})` : "", "."),
-          t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null,
-          h("p", { class: "muted small" }, "Is your problem solved? Confirm to close the ticket, or reopen it if not.")),
+          h("strong", {}, tk.resolution_code ? t("portal.resolved_with", { code: resolutionLabel(tk.resolution_code) })
+            : t("portal.resolved")),
+          tk.resolution_note ? h("p", { class: "tl-text" }, tk.resolution_note) : null,
+          h("p", { class: "muted small" }, t("portal.resolved_question"))),
         h("div", { class: "resolved-actions" },
-          iconButton("reopen", "Reopen", { onclick: reopen }),
-          iconButton("check", "Confirm & close", { class: "btn btn-primary", onclick: confirmClose }))));
+          iconButton("reopen", t("portal.reopen"), { onclick: reopen }),
+          iconButton("check", t("portal.confirm_close"), { class: "btn btn-primary", onclick: confirmClose }))));
     } else {
       banner.hidden = true;
       replace(banner);
     }
-    box.setClosed(FINAL_STATUSES.has(t.status)
-      ? `This ticket is ${STATUS_LABELS[t.status].toLowerCase()}. If you need more help, raise a new ticket.` : null);
+    box.setClosed(FINAL_STATUSES.has(tk.status)
+      ? t("portal.closed_box", { status: STATUS_LABELS[tk.status].toLowerCase() }) : null);
   }
 
   function renderTimeline() {
@@ -433,22 +431,22 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     if (!updated) return;
     await guarded(load);
     onChanged();
-    showSuccess(`${updated.number} is ${decision === "approve" ? "approved" : "rejected"}.`);
+    showSuccess(t(decision === "approve" ? "ticket.approved_msg" : "ticket.rejected_msg", { number: updated.number }));
   }
 
   async function load() {
-    const t = await api.get(`/api/v1/tickets/${id}`);
-    if (t.catalog_item_id && fields === null) {
+    const tk = await api.get(`/api/v1/tickets/${id}`);
+    if (tk.catalog_item_id && fields === null) {
       const items = await guarded(() => api.get("/api/v1/catalog"));
-      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      const item = items && items.items.find((c) => c.id === tk.catalog_item_id);
       fields = item ? item.fields : [];
     }
     timeline = await fetchTimeline(id);
     if (!host.isConnected) return;
-    if (JSON.stringify(t) !== JSON.stringify(ticket)) {
-      ticket = t;
+    if (JSON.stringify(tk) !== JSON.stringify(ticket)) {
+      ticket = tk;
       render();
-      articles.refresh(t.status);
+      articles.refresh(tk.status);
     }
     renderTimeline();
   }
@@ -459,16 +457,16 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     if (!updated) return;
     await guarded(load);
     onChanged();
-    showSuccess(`Thank you. ${updated.number} is closed.`);
+    showSuccess(t("portal.closed_msg", { number: updated.number }));
   }
 
   function reopen() {
-    const form = h("form", { class: "stack", "aria-label": "Reopen ticket" },
-      field("What is still wrong?", h("textarea", { name: "reason", rows: 4, required: true, maxlength: 20000 }),
-        "The service desk sees this as a reply and takes the ticket up again."),
+    const form = h("form", { class: "stack", "aria-label": t("portal.reopen_ticket") },
+      field(t("portal.still_wrong"), h("textarea", { name: "reason", rows: 4, required: true, maxlength: 20000 }),
+        t("portal.reopen_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("reopen"), "Reopen ticket")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("reopen"), t("portal.reopen_ticket"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -478,33 +476,32 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
         dialog.close();
         await guarded(load);
         onChanged();
-        showSuccess(`${updated.number} is reopened.`);
+        showSuccess(t("portal.reopened_msg", { number: updated.number }));
       } catch (error) {
         showError(error);
       }
     });
-    const dialog = openModal(`Reopen ${ticket.number}`, form);
+    const dialog = openModal(t("portal.reopen_named", { number: ticket.number }), form);
     form.elements.reason.focus();
   }
 
-  replace(host, h("p", { class: "muted" }, "Loading\u2026"));
+  replace(host, h("p", { class: "muted" }, t("common.loading")));
   (async () => {
     const ok = await guarded(async () => {
       await load();
       return true;
     });
     if (!ok || !ticket) {
-      replace(host, panel(null, emptyState("ticket", "This ticket cannot be shown",
-        "It may not exist, or the server could not be reached.",
-        h("a", { class: "btn", href: "#/portal" }, "Back to my tickets"))));
+      replace(host, panel(null, emptyState("ticket", t("ticket.cannot_show"), t("ticket.cannot_show_text"),
+        h("a", { class: "btn", href: "#/portal" }, t("portal.back")))));
       return;
     }
     if (!root.isConnected) return;
     replace(host, h("div", { class: "stack-lg" }, header, banner,
-      panel("Conversation", [description, list], { cls: "panel-conversation" }),
+      panel(t("ticket.conversation"), [description, list], { cls: "panel-conversation" }),
       panel(null, box.el, { cls: "panel-composer" }),
       articles.el,
-      panel("Files", files)));
+      panel(t("portal.files"), files)));
   })();
   return debounce(() => guarded(load), 300);
 }

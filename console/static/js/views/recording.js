@@ -6,6 +6,7 @@
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { bytes, dateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { guarded, showError } from "../notice.js";
 import { RecordingReader, clockText } from "../recording.js";
@@ -35,25 +36,25 @@ export function recordingView(root, { params, setTitle }) {
   let gone = false;
   let shown = false; // the first picture was drawn (or is being drawn)
 
-  const canvas = h("canvas", { class: "remote-canvas recording-canvas", "aria-label": "Recorded screen",
+  const canvas = h("canvas", { class: "remote-canvas recording-canvas", "aria-label": t("player.screen"),
     width: 16, height: 9 });
   const cursor = h("div", { class: "remote-cursor", hidden: true });
-  const banner = h("div", { class: "remote-banner" }, "Loading the recording\u2026");
+  const banner = h("div", { class: "remote-banner" }, t("player.loading"));
   const stage = h("div", { class: "remote-stage" }, canvas, cursor, banner);
   const title = h("div", { class: "remote-title" });
   const playButton = h("button", { type: "button", class: "btn btn-small", "data-action": "play", disabled: true });
   const time = h("span", { class: "recording-time", "aria-live": "off" }, "0:00 / 0:00");
   const position = h("input", { type: "range", class: "recording-position", min: "0", max: "0", step: "100",
-    value: "0", "aria-label": "Position" });
-  const speedSelect = h("select", { name: "speed", "aria-label": "Speed" },
+    value: "0", "aria-label": t("player.position") });
+  const speedSelect = h("select", { name: "speed", "aria-label": t("player.speed") },
     SPEEDS.map((s) => h("option", { value: String(s) }, `${s}\u00d7`)));
   const deleteButton = h("button", { type: "button", class: "btn btn-small btn-danger", hidden: true },
-    icon("trash"), "Delete recording");
+    icon("trash"), t("player.delete"));
   const toolbar = h("div", { class: "remote-toolbar" }, title,
     h("span", { class: "remote-controls" }, deleteButton));
   const controls = h("div", { class: "recording-controls" }, playButton, time, position, speedSelect);
 
-  setTitle?.("Session recording");
+  setTitle?.(t("route.recording"));
   const view = h("div", { class: "remote-view recording-view", "data-state": "loading", "data-speed": "1" },
     toolbar, stage, controls);
   root.append(view);
@@ -88,8 +89,8 @@ export function recordingView(root, { params, setTitle }) {
     if (document.activeElement !== position) position.value = String(Math.floor(now));
     view.dataset.position = String(Math.floor(now));
     view.dataset.state = failed ? "failed" : playing ? "playing" : atEnd() ? "ended" : "paused";
-    replace(playButton, icon(playing ? "pause" : "play"), playing ? "Pause"
-      : view.dataset.state === "ended" ? "Replay" : "Play");
+    replace(playButton, icon(playing ? "pause" : "play"), playing ? t("player.pause")
+      : view.dataset.state === "ended" ? t("player.replay") : t("player.play"));
   }
   const ticker = setInterval(showTime, 250);
 
@@ -152,7 +153,7 @@ export function recordingView(root, { params, setTitle }) {
         failed = error;
         playing = false;
         banner.hidden = false;
-        banner.textContent = `The recording cannot be played: ${error.message}`;
+        banner.textContent = t("player.cannot_play_because", { error: error.message });
       }
     }
     showTime();
@@ -229,9 +230,8 @@ export function recordingView(root, { params, setTitle }) {
   });
   position.addEventListener("change", () => serial(() => seekNow(Number(position.value))));
   deleteButton.addEventListener("click", () => guarded(async () => {
-    const yes = await confirmDialog("Delete recording",
-      "Delete this session's recording? The session record and its summary stay on the ticket.",
-      { confirmLabel: "Delete", danger: true });
+    const yes = await confirmDialog(t("player.delete"), t("player.delete_question"),
+      { confirmLabel: t("common.delete"), danger: true });
     if (!yes) return;
     await serial(stop);
     await api.delete(`/api/v1/remote-sessions/${id}/recording`);
@@ -242,11 +242,11 @@ export function recordingView(root, { params, setTitle }) {
     const rec = session.recording;
     replace(title, h("strong", {}, session.device_name), " \u00b7 ",
       h("a", { href: `#/desk/tickets/${session.ticket_id}` }, session.ticket_number), " \u00b7 ",
-      h("span", { class: "muted" }, `recorded ${dateTime(session.started_at)}`,
-        session.technician ? `, opened by ${session.technician.display_name}` : "",
+      h("span", { class: "muted" }, t("player.recorded_at", { when: dateTime(session.started_at) }),
+        session.technician ? `, ${t("player.opened_by", { name: session.technician.display_name })}` : "",
         ` \u00b7 ${bytes(rec.bytes)}`),
-      rec.dropped_frames ? h("span", { class: "chip" }, `${rec.gaps} gaps`) : null,
-      rec.complete ? null : h("span", { class: "chip" }, "cut short"));
+      rec.dropped_frames ? h("span", { class: "chip" }, t("player.gaps", { n: rec.gaps })) : null,
+      rec.complete ? null : h("span", { class: "chip" }, t("player.cut_short")));
   }
 
   // ---------- the download ----------
@@ -256,10 +256,10 @@ export function recordingView(root, { params, setTitle }) {
       response = await fetch(`/api/v1/remote-sessions/${id}/recording`,
         { credentials: "same-origin", cache: "no-store" });
     } catch {
-      throw new Error("cannot reach the server; check your connection");
+      throw new Error(t("error.network"));
     }
     if (!response.ok) {
-      let message = `the server answered ${response.status}`;
+      let message = t("error.http", { status: response.status });
       try {
         message = (await response.json()).error.message;
       } catch { /* not our error shape */ }
@@ -278,19 +278,19 @@ export function recordingView(root, { params, setTitle }) {
     }
     reader.finish();
     wake();
-    if (!reader.records.length) throw new Error("the recording holds no frames");
+    if (!reader.records.length) throw new Error(t("player.no_frames"));
   }
 
   (async () => {
     session = await guarded(() => api.get(`/api/v1/remote-sessions/${id}`));
     if (!session || !session.recording || session.recording.state !== "ready") {
-      const text = !session ? "It may not exist, or you may not have rights on its ticket."
-        : !session.recording ? "This session was not recorded."
-          : session.recording.state === "deleted" ? `The recording was deleted on ${dateTime(session.recording.deleted_at)}.`
-            : "The recording is not ready (the session may still run).";
-      replace(root, emptyState("monitor", "This recording cannot be played", text,
+      const text = !session ? t("viewer.cannot_show_text")
+        : !session.recording ? t("player.not_recorded")
+          : session.recording.state === "deleted" ? t("player.deleted", { when: dateTime(session.recording.deleted_at) })
+            : t("player.not_ready");
+      replace(root, emptyState("monitor", t("player.cannot_play"), text,
         h("a", { class: "btn", href: session ? `#/desk/tickets/${session.ticket_id}` : "#/desk" },
-          session ? "Back to the ticket" : "Back to the queue")));
+          session ? t("player.back_ticket") : t("ticket.key.escape"))));
       clearInterval(ticker);
       resize.disconnect();
       return;
@@ -304,7 +304,7 @@ export function recordingView(root, { params, setTitle }) {
     } catch (error) {
       failed = error;
       banner.hidden = false;
-      banner.textContent = `The recording cannot be played: ${error.message}`;
+      banner.textContent = t("player.cannot_play_because", { error: error.message });
       showError(error);
     }
     showTime();

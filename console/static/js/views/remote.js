@@ -4,6 +4,7 @@
 
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { guarded, showError, showSuccess } from "../notice.js";
 import { clipboardControls } from "../remote_clipboard.js";
@@ -12,9 +13,9 @@ import { keysymOf, openStream, placeCursorMark } from "../remote_stream.js";
 import { emptyState } from "../ui.js";
 
 const STATE_TEXT = {
-  requested: "Waiting for the user to allow the session\u2026",
-  active: "Connected",
-  ended: "Session ended",
+  get requested() { return t("viewer.state.requested"); },
+  get active() { return t("viewer.state.active"); },
+  get ended() { return t("viewer.state.ended"); },
 };
 
 /** Fill the viewer of one session; `params[0]` is the session id. */
@@ -27,24 +28,24 @@ export function remoteView(root, { params, setTitle }) {
   let frameSize = { width: 0, height: 0 };
   let lastFrame = null; // for the cursor mark when the layout changes between frames
 
-  const canvas = h("canvas", { class: "remote-canvas", tabindex: "0", "aria-label": "Remote screen",
+  const canvas = h("canvas", { class: "remote-canvas", tabindex: "0", "aria-label": t("viewer.screen"),
     width: 16, height: 9 });
   const cursor = h("div", { class: "remote-cursor", hidden: true });
   const overlay = h("div", { class: "remote-overlay", "aria-live": "off" }, "\u2013 fps");
-  const banner = h("div", { class: "remote-banner" }, "Connecting\u2026");
+  const banner = h("div", { class: "remote-banner" }, t("live.state.connecting"));
   const stage = h("div", { class: "remote-stage" }, canvas, cursor, overlay, banner);
   const title = h("div", { class: "remote-title" });
-  const quality = h("select", { name: "quality", "aria-label": "Quality" },
-    [[0, "Quality: auto"], [30, "Low"], [60, "Medium"], [85, "High"]].map(([v, label]) =>
+  const quality = h("select", { name: "quality", "aria-label": t("viewer.quality") },
+    [[0, t("viewer.quality_auto")], [30, t("viewer.low")], [60, t("viewer.medium")], [85, t("viewer.high")]].map(([v, label]) =>
       h("option", { value: String(v) }, label)));
-  const monitor = h("select", { name: "monitor", "aria-label": "Monitor" });
+  const monitor = h("select", { name: "monitor", "aria-label": t("viewer.monitor") });
   const modeButton = h("button", { type: "button", class: "btn btn-small" });
-  const endButton = h("button", { type: "button", class: "btn btn-small btn-danger" }, icon("x"), "End session");
+  const endButton = h("button", { type: "button", class: "btn btn-small btn-danger" }, icon("x"), t("viewer.end"));
   const clip = clipboardControls({ send: (message) => stream?.send(message) });
   const toolbar = h("div", { class: "remote-toolbar" }, title,
     h("span", { class: "remote-controls" }, quality, monitor, clip.button, modeButton, endButton));
 
-  setTitle?.("Remote session");
+  setTitle?.(t("route.remote"));
   root.append(h("div", { class: "remote-view" }, toolbar, clip.panel, clip.incoming, stage));
 
   // ---------- layout: the canvas keeps the screen's aspect ratio inside the stage ----------
@@ -68,21 +69,22 @@ export function remoteView(root, { params, setTitle }) {
     replace(title, h("strong", {}, session.device_name), " \u00b7 ",
       h("a", { href: `#/desk/tickets/${session.ticket_id}` }, session.ticket_number), " \u00b7 ",
       h("span", { class: `remote-state remote-state-${state}`, "data-state": state }, STATE_TEXT[state] || state),
-      " \u00b7 ", h("span", { "data-mode": mode }, mode === "control" ? "Control" : "View only"),
-      status && status.viewers.length ? h("span", { class: "muted" }, ` \u00b7 watching: ${status.viewers.join(", ")}`) : null,
-      session.recording && state !== "ended" ? h("span", { class: "remote-recorded" }, " \u25cf recorded") : null,
+      " \u00b7 ", h("span", { "data-mode": mode }, mode === "control" ? t("remote.mode.control") : t("remote.mode.view")),
+      status && status.viewers.length
+        ? h("span", { class: "muted" }, ` \u00b7 ${t("viewer.watching", { names: status.viewers.join(", ") })}`) : null,
+      session.recording && state !== "ended" ? h("span", { class: "remote-recorded" }, ` \u25cf ${t("remote.recorded")}`) : null,
       state === "ended" ? recordingLink(session) : null);
     const pending = status && status.pending_mode;
     modeButton.hidden = !controller || state !== "active";
     modeButton.disabled = Boolean(pending);
-    replace(modeButton, pending ? "Waiting for the user\u2026" : mode === "control" ? "View only" : "Request control");
+    replace(modeButton, pending ? t("viewer.waiting_user") : mode === "control" ? t("remote.mode.view") : t("viewer.request_control"));
     quality.disabled = monitor.disabled = !controller || state !== "active";
     clip.show(controller && state === "active" && mode === "control" && Boolean(status && status.clipboard));
     endButton.disabled = state === "ended";
     const monitors = status ? status.monitors : [];
     if (monitor.options.length !== monitors.length) {
       replace(monitor, monitors.map((m, i) => h("option", { value: String(i) },
-        `Monitor ${i + 1} (${m.width}\u00d7${m.height})`)));
+        t("viewer.monitor_n", { n: i + 1, size: `${m.width}\u00d7${m.height}` }))));
     }
     monitor.hidden = monitors.length < 2;
     if (status) {
@@ -94,10 +96,10 @@ export function remoteView(root, { params, setTitle }) {
   }
 
   function ended(message) {
-    const who = { user: "the user", technician: "a technician", agent: "the device", server: "the server" }[message.by] || message.by;
+    const who = ["user", "technician", "agent", "server"].includes(message.by) ? t(`viewer.by.${message.by}`) : message.by;
     banner.hidden = false;
-    banner.textContent = message.outcome === "completed" ? `Session ended by ${who}.`
-      : `Session ended: ${message.reason || message.outcome}.`;
+    banner.textContent = message.outcome === "completed" ? t("viewer.ended_by", { who })
+      : t("viewer.ended_because", { reason: message.reason || message.outcome });
     session.state = "ended";
     status = status ? { ...status, state: "ended" } : null;
     render();
@@ -163,7 +165,7 @@ export function remoteView(root, { params, setTitle }) {
   modeButton.addEventListener("click", () => guarded(async () => {
     const next = status.mode === "control" ? "view" : "control";
     await api.post(`/api/v1/remote-sessions/${id}/mode`, { mode: next });
-    if (next === "control") showSuccess("The user is asked to allow control.");
+    if (next === "control") showSuccess(t("viewer.control_asked"));
   }));
   endButton.addEventListener("click", () => guarded(async () => {
     await api.post(`/api/v1/remote-sessions/${id}/end`);
@@ -175,7 +177,7 @@ export function remoteView(root, { params, setTitle }) {
       welcome: (message) => { controller = message.controller; render(); },
       status: (message) => {
         status = message;
-        if (message.state === "active" && banner.textContent === STATE_TEXT.requested) banner.textContent = "Waiting for the first picture\u2026";
+        if (message.state === "active" && banner.textContent === STATE_TEXT.requested) banner.textContent = t("viewer.first_picture");
         render();
       },
       ended,
@@ -204,7 +206,7 @@ export function remoteView(root, { params, setTitle }) {
       closed: () => {
         if (session.state !== "ended") {
           banner.hidden = false;
-          banner.textContent = revoked || "Disconnected from the session.";
+          banner.textContent = revoked || t("viewer.disconnected");
         }
       },
     });
@@ -213,14 +215,13 @@ export function remoteView(root, { params, setTitle }) {
   (async () => {
     session = await guarded(() => api.get(`/api/v1/remote-sessions/${id}`));
     if (!session) {
-      replace(root, emptyState("monitor", "This session cannot be shown",
-        "It may not exist, or you may not have rights on its ticket.",
-        h("a", { class: "btn", href: "#/desk" }, "Back to the queue")));
+      replace(root, emptyState("monitor", t("viewer.cannot_show"), t("viewer.cannot_show_text"),
+        h("a", { class: "btn", href: "#/desk" }, t("ticket.key.escape"))));
       return;
     }
     render();
     if (session.state === "ended") {
-      banner.textContent = "This session is over.";
+      banner.textContent = t("viewer.over");
       return;
     }
     connect();

@@ -8,6 +8,7 @@ import { api } from "../api.js";
 import { allGroups, allUsers } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { ticketArticles } from "../kb_ticket.js";
 import { helpButton, shortcuts } from "../keys.js";
@@ -15,9 +16,9 @@ import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import {
-  FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, RESOLUTION_CODES, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
+  FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
   PRIORITY_LABELS, categoryList, categorySelect, kindBadge, parseTags, priorityBadge, reportedBy,
-  resolutionLabel, ticketStatusBadge,
+  resolutionCodes, resolutionLabel, ticketStatusBadge,
 } from "../tickets.js";
 import { slaClocks } from "../sla.js";
 import {
@@ -26,8 +27,6 @@ import {
 import { remotePanel } from "../remote_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
-
-const KIND_ARTICLE = { incident: "an", service_request: "a", problem: "a" };
 
 /** Fill the desk's ticket view; `params[0]` is the ticket id. */
 export function ticketView(root, { user, params, setTitle }) {
@@ -42,20 +41,20 @@ export function ticketView(root, { user, params, setTitle }) {
   let catalogFields = null; // the form fields of a catalog request's item
 
   const names = {
-    user: (uid) => (users.get(uid) ? users.get(uid).display_name : `user #${uid}`),
-    group: (gid) => groups.get(gid) || `group #${gid}`,
-    category: (cid) => (categories.find((c) => c.id === cid) || { label: `category #${cid}` }).label,
-    device: (did) => devices.get(did) || `device #${did}`, // hostnames come with the ticket
+    user: (uid) => (users.get(uid) ? users.get(uid).display_name : t("names.user", { id: uid })),
+    group: (gid) => groups.get(gid) || t("names.group", { id: gid }),
+    category: (cid) => (categories.find((c) => c.id === cid) || { label: t("names.category", { id: cid }) }).label,
+    device: (did) => devices.get(did) || t("names.device", { id: did }), // hostnames come with the ticket
     ticket: (tid) => (related.get(tid) ? related.get(tid).number : `#${tid}`),
   };
 
   const header = h("section", { class: "panel ticket-head" });
   const description = h("div", { class: "ticket-description" });
-  const list = h("ol", { class: "tl", "aria-label": "Timeline" });
+  const list = h("ol", { class: "tl", "aria-label": t("ticket.timeline") });
   const side = h("div", { class: "ticket-side" });
   const files = h("div");
   const cannedButton = h("button", { type: "button", class: "btn btn-ghost", "aria-keyshortcuts": "c",
-    onclick: () => insertCanned() }, icon("copy"), "Canned response");
+    onclick: () => insertCanned() }, icon("copy"), t("ticket.canned"));
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const remote = remotePanel();
   const box = composer({
@@ -64,44 +63,44 @@ export function ticketView(root, { user, params, setTitle }) {
     onSend: async (body, internal) => {
       await api.post(`/api/v1/tickets/${id}/comments`, { body, internal });
       await load();
-      showSuccess(internal ? "Internal note added." : "Reply sent.");
+      showSuccess(internal ? t("ticket.note_added") : t("ticket.reply_sent"));
     },
     onAttach: async (file, internal) => {
       const stored = await uploadFile(id, file, { internal });
       await load();
-      showSuccess(`${stored.filename} attached${internal ? " (internal)" : ""}.`);
+      showSuccess(t(internal ? "ticket.attached_internal" : "ticket.attached", { name: stored.filename }));
     },
   });
 
   // ---------- rendering ----------
   function renderHeader() {
-    const t = ticket;
+    const tk = ticket;
     replace(header,
       h("div", { class: "ticket-head-top" },
-        h("div", { class: "ticket-badges" }, priorityBadge(t.priority),
-          h("span", { class: "mono ticket-number" }, t.number), kindBadge(t.kind), ticketStatusBadge(t.status)),
-        t.assignee ? h("span", { class: "ticket-assignee" }, icon("user"), t.assignee.display_name)
-          : h("span", { class: "ticket-assignee muted" }, icon("user"), "Unassigned")),
-      h("h2", { class: "ticket-title" }, t.title),
+        h("div", { class: "ticket-badges" }, priorityBadge(tk.priority),
+          h("span", { class: "mono ticket-number" }, tk.number), kindBadge(tk.kind), ticketStatusBadge(tk.status)),
+        tk.assignee ? h("span", { class: "ticket-assignee" }, icon("user"), tk.assignee.display_name)
+          : h("span", { class: "ticket-assignee muted" }, icon("user"), t("ticket.unassigned"))),
+      h("h2", { class: "ticket-title" }, tk.title),
       h("p", { class: "ticket-meta" },
-        "Opened by ", h("strong", {}, t.requester.display_name), ` \u00b7 ${dateTime(t.created_at)}`,
-        ` \u00b7 via ${SOURCE_LABELS[t.source] || t.source}`,
-        t.reported ? h("span", { class: "ticket-reported" }, ` \u00b7 ${reportedBy(
-          t.reported.device && t.reported.device.hostname, t.reported.login)}`) : null,
-        h("span", { title: dateTime(t.updated_at) }, ` \u00b7 updated ${ago(t.updated_at)}`)),
-      t.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), "Merged into ",
-        h("a", { href: `#/desk/tickets/${t.merged_into_id}` }, names.ticket(t.merged_into_id)),
-        related.get(t.merged_into_id) ? ` \u2013 ${related.get(t.merged_into_id).title}` : null, ".") : null,
-      approvalState(t));
-    setTitle(t.number);
+        t("ticket.opened_by"), " ", h("strong", {}, tk.requester.display_name), ` \u00b7 ${dateTime(tk.created_at)}`,
+        ` \u00b7 ${t("ticket.via", { source: SOURCE_LABELS[tk.source] || tk.source })}`,
+        tk.reported ? h("span", { class: "ticket-reported" }, ` \u00b7 ${reportedBy(
+          tk.reported.device && tk.reported.device.hostname, tk.reported.login)}`) : null,
+        h("span", { title: dateTime(tk.updated_at) }, ` \u00b7 ${t("ticket.updated_ago", { ago: ago(tk.updated_at) })}`)),
+      tk.merged_into_id ? h("p", { class: "ticket-note merged-ref" }, icon("link"), t("ticket.merged_into"), " ",
+        h("a", { href: `#/desk/tickets/${tk.merged_into_id}` }, names.ticket(tk.merged_into_id)),
+        related.get(tk.merged_into_id) ? ` \u2013 ${related.get(tk.merged_into_id).title}` : null, ".") : null,
+      approvalState(tk));
+    setTitle(tk.number);
   }
 
   function renderDescription() {
-    replace(description, h("article", { class: "tl-card tl-description", "aria-label": "Description" },
+    replace(description, h("article", { class: "tl-card tl-description", "aria-label": t("ticket.description") },
       h("header", { class: "tl-head" }, h("span", { class: "tl-author" }, ticket.requester.display_name),
-        h("span", { class: "muted small" }, "described the problem"),
+        h("span", { class: "muted small" }, t("ticket.described")),
         h("time", { class: "tl-time", datetime: ticket.created_at }, dateTime(ticket.created_at))),
-      h("div", { class: "tl-text" }, ticket.description || h("span", { class: "muted" }, "No description."))));
+      h("div", { class: "tl-text" }, ticket.description || h("span", { class: "muted" }, t("ticket.no_description")))));
   }
 
   function renderTimeline() {
@@ -112,158 +111,160 @@ export function ticketView(root, { user, params, setTitle }) {
 
   // The side panel: each control saves on change.
   function renderSide() {
-    const t = ticket;
-    const final = FINAL_STATUSES.has(t.status);
+    const tk = ticket;
+    const final = FINAL_STATUSES.has(tk.status);
     const focused = side.contains(document.activeElement) ? document.activeElement.name : null;
     const typedTag = side.querySelector("input[name=tag]")?.value || ""; // kept across live redraws
-    const staffUsers = [...users.values()].filter((u) => u.role !== "requester" && (u.active || u.id === (t.assignee && t.assignee.id)))
+    const staffUsers = [...users.values()].filter((u) => u.role !== "requester" && (u.active || u.id === (tk.assignee && tk.assignee.id)))
       .sort((a, b) => a.display_name.localeCompare(b.display_name));
 
     const status = h("select", { name: "status", disabled: final || null },
-      [t.status, ...TRANSITIONS[t.status]].map((st) => h("option", { value: st, selected: st === t.status },
-        st === t.status ? STATUS_LABELS[st] : `\u2192 ${STATUS_LABELS[st]}`)));
+      [tk.status, ...TRANSITIONS[tk.status]].map((st) => h("option", { value: st, selected: st === tk.status },
+        st === tk.status ? STATUS_LABELS[st] : `\u2192 ${STATUS_LABELS[st]}`)));
     status.addEventListener("change", () => changeStatus(status.value));
 
     const assignee = h("select", { name: "assignee_id", disabled: final || null },
-      h("option", { value: "", selected: !t.assignee }, "Unassigned"),
-      staffUsers.map((u) => h("option", { value: String(u.id), selected: t.assignee && t.assignee.id === u.id },
-        u.id === user.id ? `${u.display_name} (me)` : u.display_name)));
+      h("option", { value: "", selected: !tk.assignee }, t("ticket.unassigned")),
+      staffUsers.map((u) => h("option", { value: String(u.id), selected: tk.assignee && tk.assignee.id === u.id },
+        u.id === user.id ? t("ticket.me", { name: u.display_name }) : u.display_name)));
     assignee.addEventListener("change", () => save({ assignee_id: assignee.value ? Number(assignee.value) : null }));
 
     const group = h("select", { name: "group_id", disabled: final || null },
-      h("option", { value: "", selected: !t.group_id }, "No group"),
-      [...groups].map(([gid, name]) => h("option", { value: String(gid), selected: gid === t.group_id }, name)));
+      h("option", { value: "", selected: !tk.group_id }, t("enrollment.no_group")),
+      [...groups].map(([gid, name]) => h("option", { value: String(gid), selected: gid === tk.group_id }, name)));
     group.addEventListener("change", () => save({ group_id: group.value ? Number(group.value) : null }));
 
     const level = (name) => {
       const select = h("select", { name, disabled: final || null },
-        [1, 2, 3].map((v) => h("option", { value: String(v), selected: v === t[name] }, LEVEL_LABELS[v])));
+        [1, 2, 3].map((v) => h("option", { value: String(v), selected: v === tk[name] }, LEVEL_LABELS[v])));
       select.addEventListener("change", () => save({ [name]: Number(select.value) }));
       return select;
     };
 
     // A new kind takes a number of that kind (the old one stays findable): ask first.
-    const kind = h("select", { name: "kind", disabled: final || t.approval === "requested" || null },
-      Object.entries(KIND_LABELS).map(([value, label]) => h("option", { value, selected: value === t.kind }, label)));
+    const kind = h("select", { name: "kind", disabled: final || tk.approval === "requested" || null },
+      Object.entries(KIND_LABELS).map(([value, label]) => h("option", { value, selected: value === tk.kind }, label)));
     kind.addEventListener("change", () => changeKind(kind.value));
 
-    const category = categorySelect(categories, t.category_id, { disabled: final || null });
+    const category = categorySelect(categories, tk.category_id, { disabled: final || null });
     category.addEventListener("change", () => save({ category_id: category.value ? Number(category.value) : null }));
 
-    const tagInput = h("input", { name: "tag", maxlength: 50, placeholder: "Add a tag", disabled: final || null,
-      "aria-label": "Add a tag" });
+    const tagInput = h("input", { name: "tag", maxlength: 50, placeholder: t("ticket.add_tag"), disabled: final || null,
+      "aria-label": t("ticket.add_tag") });
     tagInput.value = typedTag;
     tagInput.addEventListener("keydown", (event) => {
       if (event.key !== "Enter") return;
       event.preventDefault();
       const added = parseTags(tagInput.value);
       tagInput.value = "";
-      if (added.length) save({ tags: [...new Set([...t.tags, ...added])] });
+      if (added.length) save({ tags: [...new Set([...tk.tags, ...added])] });
     });
     const tags = h("div", { class: "tag-editor" },
-      t.tags.length ? h("span", { class: "chips" }, t.tags.map((tag) => h("span", { class: "chip chip-removable" },
-        tag, final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": `Remove tag ${tag}`,
-          onclick: () => save({ tags: t.tags.filter((x) => x !== tag) }) }, "\u00d7")))) : null,
-      final ? (t.tags.length ? null : h("span", { class: "muted" }, "None")) : tagInput);
+      tk.tags.length ? h("span", { class: "chips" }, tk.tags.map((tag) => h("span", { class: "chip chip-removable" },
+        tag, final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": t("ticket.remove_tag", { tag }),
+          onclick: () => save({ tags: tk.tags.filter((x) => x !== tag) }) }, "\u00d7")))) : null,
+      final ? (tk.tags.length ? null : h("span", { class: "muted" }, t("common.none"))) : tagInput);
 
     const linked = h("div", { class: "device-links" },
-      t.device_ids.length ? h("ul", { class: "link-list" }, t.device_ids.map((did) => h("li", {},
+      tk.device_ids.length ? h("ul", { class: "link-list" }, tk.device_ids.map((did) => h("li", {},
         h("a", { href: `#/devices/${did}`, class: "inline-icon" }, icon("monitor"), names.device(did)),
-        final ? null : h("button", { type: "button", class: "chip-remove", "aria-label": `Unlink device ${names.device(did)}`,
-          onclick: () => save({ device_ids: t.device_ids.filter((x) => x !== did) }) }, "\u00d7"))))
-        : h("span", { class: "muted" }, "None"),
+        final ? null : h("button", { type: "button", class: "chip-remove",
+          "aria-label": t("ticket.unlink_device", { name: names.device(did) }),
+          onclick: () => save({ device_ids: tk.device_ids.filter((x) => x !== did) }) }, "\u00d7"))))
+        : h("span", { class: "muted" }, t("common.none")),
       final ? null : h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: linkDevice },
-        icon("link"), "Link a device"));
+        icon("link"), t("ticket.link_device")));
 
-    const resolution = t.resolution_code ? h("div", { class: "resolution" },
-      h("div", { class: "resolution-head" }, icon("check"), "Resolution: ", h("strong", {}, resolutionLabel(t.resolution_code))),
-      t.resolution_note ? h("p", { class: "tl-text" }, t.resolution_note) : null) : null;
+    const resolution = tk.resolution_code ? h("div", { class: "resolution" },
+      h("div", { class: "resolution-head" }, icon("check"), t("ticket.resolution"), " ",
+        h("strong", {}, resolutionLabel(tk.resolution_code))),
+      tk.resolution_note ? h("p", { class: "tl-text" }, tk.resolution_note) : null) : null;
 
     const relatedList = h("div", { class: "related-links" },
-      t.related_ids.length ? h("ul", { class: "link-list", "aria-label": "Related tickets" }, t.related_ids.map((rid) => h("li", {},
+      tk.related_ids.length ? h("ul", { class: "link-list", "aria-label": t("ticket.related") }, tk.related_ids.map((rid) => h("li", {},
         h("a", { href: `#/desk/tickets/${rid}`, class: "inline-icon", title: related.get(rid) ? related.get(rid).title : null },
           icon("ticket"), names.ticket(rid)),
         related.get(rid) ? h("span", { class: "muted small related-title" }, related.get(rid).title) : null,
-        h("button", { type: "button", class: "chip-remove", "aria-label": `Unrelate ${names.ticket(rid)}`,
+        h("button", { type: "button", class: "chip-remove", "aria-label": t("ticket.unrelate", { name: names.ticket(rid) }),
           onclick: () => unrelate(rid) }, "\u00d7"))))
-        : h("span", { class: "muted" }, "None"),
+        : h("span", { class: "muted" }, t("common.none")),
       h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-keyshortcuts": "l", onclick: relate },
-        icon("link"), "Relate a ticket"));
+        icon("link"), t("ticket.relate")));
 
     // What the matrix made of impact and urgency (the server's matrix is authoritative).
-    const matrix = h("p", { class: "matrix-result", "data-priority": t.priority },
-      `Impact ${t.impact} \u00d7 urgency ${t.urgency} \u2192 `, priorityBadge(t.priority),
-      ` ${PRIORITY_LABELS[t.priority] || ""}`);
+    const matrix = h("p", { class: "matrix-result", "data-priority": tk.priority },
+      `${t("ticket.matrix", { impact: tk.impact, urgency: tk.urgency })} \u2192 `, priorityBadge(tk.priority),
+      ` ${PRIORITY_LABELS[tk.priority] || ""}`);
 
-    const approver = t.approval === "requested" && ((t.approver && t.approver.id === user.id) || user.role === "admin");
+    const approver = tk.approval === "requested" && ((tk.approver && tk.approver.id === user.id) || user.role === "admin");
     const actions = h("div", { class: "ticket-actions" },
-      !final && t.status !== "resolved" ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "x",
-        onclick: () => changeStatus("resolved") }, icon("check"), "Resolve\u2026") : null,
+      !final && tk.status !== "resolved" ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "x",
+        onclick: () => changeStatus("resolved") }, icon("check"), t("ticket.resolve_action")) : null,
       !final ? h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "m", onclick: merge },
-        icon("link"), "Merge\u2026") : null,
+        icon("link"), t("ticket.merge_action")) : null,
       h("button", { type: "button", class: "btn btn-small", "aria-keyshortcuts": "s", onclick: split },
-        icon("plus"), "Split\u2026"),
+        icon("plus"), t("ticket.split_action")),
       approver ? [
         h("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => decide("approve") },
-          icon("check"), "Approve\u2026"),
+          icon("check"), t("ticket.approve_action")),
         h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => decide("reject") },
-          icon("x"), "Reject\u2026")] : null);
+          icon("x"), t("ticket.reject_action"))] : null);
 
-    const mine = t.assignee && t.assignee.id === user.id;
+    const mine = tk.assignee && tk.assignee.id === user.id;
     replace(side,
-      panel("Actions", actions),
-      panel("Details", h("div", { class: "stack side-form" },
-        field("Status", status),
+      panel(t("ticket.actions"), actions),
+      panel(t("ticket.details"), h("div", { class: "stack side-form" },
+        field(t("ticket.status"), status),
         h("div", { class: "field" },
-          h("div", { class: "field-row" }, h("label", { for: "side-assignee" }, "Assignee"),
+          h("div", { class: "field-row" }, h("label", { for: "side-assignee" }, t("ticket.assignee")),
             !mine && !final ? h("button", { type: "button", class: "link-button", "aria-keyshortcuts": "a",
-              onclick: assignToMe }, icon("user_plus"), "Assign to me") : null),
+              onclick: assignToMe }, icon("user_plus"), t("ticket.assign_to_me")) : null),
           assignee),
-        field("Group", group),
-        field("Kind", kind),
-        h("div", { class: "row-2" }, field("Impact", level("impact")), field("Urgency", level("urgency"))),
+        field(t("enrollment.group"), group),
+        field(t("ticket.kind"), kind),
+        h("div", { class: "row-2" }, field(t("ticket.impact"), level("impact")), field(t("ticket.urgency"), level("urgency"))),
         matrix,
-        field("Category", category),
-        h("div", { class: "field" }, h("span", { class: "field-label" }, "Tags"), tags),
-        h("div", { class: "field" }, h("span", { class: "field-label" }, "Linked devices"), linked),
-        h("div", { class: "field" }, h("span", { class: "field-label" }, "Related tickets"), relatedList),
+        field(t("ticket.category"), category),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, t("ticket.tags")), tags),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, t("ticket.linked_devices")), linked),
+        h("div", { class: "field" }, h("span", { class: "field-label" }, t("ticket.related")), relatedList),
         resolution,
-        t.form ? h("div", { class: "field" }, h("span", { class: "field-label" }, "Request form"),
-          formFacts(t, catalogFields)) : null,
+        tk.form ? h("div", { class: "field" }, h("span", { class: "field-label" }, t("ticket.request_form")),
+          formFacts(tk, catalogFields)) : null,
         h("dl", { class: "facts facts-side" },
-          h("dt", {}, "Requester"), h("dd", {}, t.requester.display_name),
-          t.reported ? [h("dt", {}, "Reported login"), h("dd", { class: "reported-login" },
-            h("span", { class: "mono" }, t.reported.login), " on ",
-            t.reported.device ? h("a", { href: `#/devices/${t.reported.device.id}` }, t.reported.device.hostname)
-              : "a removed device", h("span", { class: "muted small" }, " (as the device reported it)"))] : null,
-          h("dt", {}, "Kind"), h("dd", {}, KIND_LABELS[t.kind] || t.kind),
-          t.former_numbers.length ? [h("dt", {}, "Formerly"),
-            h("dd", { class: "mono former-numbers" }, t.former_numbers.join(", "))] : null,
-          t.problem_id ? [h("dt", {}, "Problem"), h("dd", {}, h("a", { href: `#/desk/tickets/${t.problem_id}`,
-            title: related.get(t.problem_id) ? related.get(t.problem_id).title : null }, names.ticket(t.problem_id)))]
+          h("dt", {}, t("ticket.requester")), h("dd", {}, tk.requester.display_name),
+          tk.reported ? [h("dt", {}, t("ticket.reported_login")), h("dd", { class: "reported-login" },
+            h("span", { class: "mono" }, tk.reported.login), ` ${t("ticket.on")} `,
+            tk.reported.device ? h("a", { href: `#/devices/${tk.reported.device.id}` }, tk.reported.device.hostname)
+              : t("ticket.removed_device"), h("span", { class: "muted small" }, ` ${t("ticket.as_reported")}`))] : null,
+          h("dt", {}, t("ticket.kind")), h("dd", {}, KIND_LABELS[tk.kind] || tk.kind),
+          tk.former_numbers.length ? [h("dt", {}, t("ticket.formerly")),
+            h("dd", { class: "mono former-numbers" }, tk.former_numbers.join(", "))] : null,
+          tk.problem_id ? [h("dt", {}, t("ticket.kind.problem")), h("dd", {}, h("a", { href: `#/desk/tickets/${tk.problem_id}`,
+            title: related.get(tk.problem_id) ? related.get(tk.problem_id).title : null }, names.ticket(tk.problem_id)))]
             : null,
-          h("dt", {}, "Created"), h("dd", {}, dateTime(t.created_at)),
-          t.resolved_at ? [h("dt", {}, "Resolved"), h("dd", {}, dateTime(t.resolved_at))] : null,
-          t.closed_at ? [h("dt", {}, "Closed"), h("dd", {}, dateTime(t.closed_at))] : null))),
-      panel("SLA", slaClocks(t.sla), { cls: "panel-sla" }),
-      panel("Remote session", remote.el),
-      panel("Attachments", files),
+          h("dt", {}, t("enrollment.col.created")), h("dd", {}, dateTime(tk.created_at)),
+          tk.resolved_at ? [h("dt", {}, t("ticket.status.resolved")), h("dd", {}, dateTime(tk.resolved_at))] : null,
+          tk.closed_at ? [h("dt", {}, t("ticket.status.closed")), h("dd", {}, dateTime(tk.closed_at))] : null))),
+      panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
+      panel(t("route.remote"), remote.el),
+      panel(t("attachments.label"), files),
       articles.el);
     assignee.id = "side-assignee";
     if (focused) {
       const again = side.querySelector(`[name="${focused}"]`);
       if (again) again.focus();
     }
-    box.setClosed(final ? `This ticket is ${STATUS_LABELS[t.status].toLowerCase()}; it takes no more replies.` : null);
+    box.setClosed(final ? t("ticket.closed_box", { status: STATUS_LABELS[tk.status].toLowerCase() }) : null);
   }
 
-  function show(t) {
-    ticket = t;
-    for (const d of t.devices || []) devices.set(d.id, d.hostname);
+  function show(tk) {
+    ticket = tk;
+    for (const d of tk.devices || []) devices.set(d.id, d.hostname);
     renderHeader();
     renderDescription();
     renderSide();
-    articles.refresh(t.status);
+    articles.refresh(tk.status);
   }
 
   // ---------- actions ----------
@@ -283,26 +284,25 @@ export function ticketView(root, { user, params, setTitle }) {
 
   async function changeKind(kind) {
     const before = ticket;
-    const ok = await confirmDialog(`Make ${before.number} ${KIND_ARTICLE[kind]} ${KIND_LABELS[kind].toLowerCase()}?`,
-      `It gets the next ${KIND_LABELS[kind].toLowerCase()} number; searching for ${before.number} still finds it. `
-      + "The SLA targets for the new kind apply from now on, and the requester sees the change.",
-      { confirmLabel: "Change kind" });
+    const ok = await confirmDialog(t("ticket.change_kind.title", { number: before.number, kind: t(`ticket.kind_a.${kind}`) }),
+      t("ticket.change_kind.text", { number: before.number, kind: KIND_LABELS[kind].toLowerCase() }),
+      { confirmLabel: t("ticket.change_kind.confirm") });
     if (!ok) {
       renderSide();
       return;
     }
     const updated = await save({ kind });
-    if (updated) showSuccess(`${before.number} is now ${updated.number}.`);
+    if (updated) showSuccess(t("ticket.renumbered", { before: before.number, after: updated.number }));
   }
 
   async function assignToMe() {
     if (!ticket || FINAL_STATUSES.has(ticket.status)) return;
     if (ticket.assignee && ticket.assignee.id === user.id) {
-      showSuccess(`${ticket.number} is already assigned to you.`);
+      showSuccess(t("ticket.already_yours", { number: ticket.number }));
       return;
     }
     const updated = await save({ assignee_id: user.id });
-    if (updated) showSuccess(`${updated.number} is assigned to you.`);
+    if (updated) showSuccess(t("ticket.assigned_to_you", { number: updated.number }));
   }
 
   function changeStatus(next) {
@@ -311,15 +311,15 @@ export function ticketView(root, { user, params, setTitle }) {
       return;
     }
     let done = false;
-    const form = h("form", { class: "stack", "aria-label": "Resolve ticket" },
-      field("Resolution code", h("select", { name: "resolution_code", required: true },
-        h("option", { value: "" }, "Choose a code\u2026"),
-        RESOLUTION_CODES.map(([code, label]) => h("option", { value: code }, label)))),
-      field("Resolution note", h("textarea", { name: "resolution_note", rows: 4, required: true, maxlength: 20000,
-        placeholder: "What was wrong and what fixed it" }), "The requester sees this note and can reopen the ticket."),
+    const form = h("form", { class: "stack", "aria-label": t("ticket.resolve_ticket") },
+      field(t("ticket.resolution_code"), h("select", { name: "resolution_code", required: true },
+        h("option", { value: "" }, t("ticket.choose_code")),
+        resolutionCodes().map(([code, label]) => h("option", { value: code }, label)))),
+      field(t("ticket.resolution_note"), h("textarea", { name: "resolution_note", rows: 4, required: true, maxlength: 20000,
+        placeholder: t("ticket.resolution_placeholder") }), t("ticket.resolution_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), "Resolve ticket")));
+        h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), t("ticket.resolve_ticket"))));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
@@ -331,12 +331,13 @@ export function ticketView(root, { user, params, setTitle }) {
         dialog.close();
         show(updated);
         await guarded(refreshTimeline);
-        showSuccess(`${updated.number} resolved.`);
+        showSuccess(t("ticket.resolved_msg", { number: updated.number }));
       } catch (error) {
         showError(error);
       }
     });
-    const dialog = openModal(`Resolve ${ticket.number}`, form, { onClose: () => { if (!done) renderSide(); } });
+    const dialog = openModal(t("ticket.resolve_named", { number: ticket.number }), form,
+      { onClose: () => { if (!done) renderSide(); } });
     form.elements.resolution_code.focus();
   }
 
@@ -346,14 +347,14 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!target) return;
     related.set(target.id, { number: target.number, title: target.title });
     await guarded(load);
-    showSuccess(`${ticket.number} is merged into ${target.number}.`);
+    showSuccess(t("ticket.merged_msg", { number: ticket.number, target: target.number }));
   }
 
   async function split() {
     if (!ticket) return;
     const created = await splitDialog(ticket);
     if (!created) return;
-    showSuccess(`${created.number} was split off ${ticket.number}.`);
+    showSuccess(t("ticket.split_msg", { number: created.number, source: ticket.number }));
     location.hash = `#/desk/tickets/${created.id}`;
   }
 
@@ -364,7 +365,8 @@ export function ticketView(root, { user, params, setTitle }) {
     await fetchNames(updated, timeline.events);
     show(updated);
     await guarded(refreshTimeline);
-    showSuccess(`${ticket.number} is related to ${names.ticket(updated.related_ids[updated.related_ids.length - 1])}.`);
+    showSuccess(t("ticket.related_msg", { number: ticket.number,
+      other: names.ticket(updated.related_ids[updated.related_ids.length - 1]) }));
   }
 
   async function unrelate(rid) {
@@ -375,7 +377,7 @@ export function ticketView(root, { user, params, setTitle }) {
     });
     if (!ok) return;
     await guarded(load);
-    showSuccess(`${names.ticket(rid)} is no longer related.`);
+    showSuccess(t("ticket.unrelated_msg", { number: names.ticket(rid) }));
   }
 
   async function insertCanned() {
@@ -389,14 +391,14 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!updated) return;
     show(updated);
     await guarded(refreshTimeline);
-    showSuccess(`${updated.number} is ${decision === "approve" ? "approved" : "rejected"}.`);
+    showSuccess(t(decision === "approve" ? "ticket.approved_msg" : "ticket.rejected_msg", { number: updated.number }));
   }
 
   function linkDevice() {
-    const q = h("input", { type: "search", name: "q", placeholder: "Host name, serial or user", maxlength: 200,
-      "aria-label": "Search devices" });
-    const results = h("ul", { class: "pick-list", "aria-label": "Devices found" });
-    const form = h("form", { class: "stack", "aria-label": "Link a device" },
+    const q = h("input", { type: "search", name: "q", placeholder: t("ticket.device_search"), maxlength: 200,
+      "aria-label": t("devices.search") });
+    const results = h("ul", { class: "pick-list", "aria-label": t("ticket.devices_found") });
+    const form = h("form", { class: "stack", "aria-label": t("ticket.link_device") },
       h("div", { class: "search" }, icon("search"), q), results);
     let timer = 0;
     async function find() {
@@ -410,13 +412,13 @@ export function ticketView(root, { user, params, setTitle }) {
             devices.set(d.id, d.hostname);
             dialog.close();
             const updated = await save({ device_ids: [...ticket.device_ids, d.id] });
-            if (updated) showSuccess(`${d.hostname} linked to ${updated.number}.`);
-          } }, linked ? "Linked" : "Link"));
-      }) : h("li", { class: "list-empty" }, "No devices match."));
+            if (updated) showSuccess(t("ticket.device_linked", { name: d.hostname, number: updated.number }));
+          } }, linked ? t("ticket.linked") : t("ticket.link")));
+      }) : h("li", { class: "list-empty" }, t("ticket.no_devices_match")));
     }
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 250); });
     form.addEventListener("submit", (e) => { e.preventDefault(); find(); });
-    const dialog = openModal("Link a device", form);
+    const dialog = openModal(t("ticket.link_device"), form);
     q.focus();
     find();
   }
@@ -428,9 +430,9 @@ export function ticketView(root, { user, params, setTitle }) {
   }
 
   // Names the timeline and side panel show for ids: linked devices and the problem.
-  async function fetchNames(t, events) {
-    const deviceIds = new Set(t.device_ids);
-    const ticketIds = new Set([t.problem_id, t.merged_into_id, ...t.related_ids].filter(Boolean));
+  async function fetchNames(tk, events) {
+    const deviceIds = new Set(tk.device_ids);
+    const ticketIds = new Set([tk.problem_id, tk.merged_into_id, ...tk.related_ids].filter(Boolean));
     for (const e of events) {
       const d = e.changes && e.changes.device_ids;
       if (d) [...(d.before || []), ...(d.after || [])].forEach((x) => deviceIds.add(x));
@@ -458,37 +460,37 @@ export function ticketView(root, { user, params, setTitle }) {
   }
 
   async function load() {
-    const t = await api.get(`/api/v1/tickets/${id}`);
-    if (t.catalog_item_id && catalogFields === null) {
+    const tk = await api.get(`/api/v1/tickets/${id}`);
+    if (tk.catalog_item_id && catalogFields === null) {
       const items = await guarded(() => api.get("/api/v1/catalog"));
-      const item = items && items.items.find((c) => c.id === t.catalog_item_id);
+      const item = items && items.items.find((c) => c.id === tk.catalog_item_id);
       catalogFields = item ? item.fields : [];
     }
     timeline = await fetchTimeline(id);
-    await fetchNames(t, timeline.events);
+    await fetchNames(tk, timeline.events);
     if (!root.isConnected) return;
-    if (JSON.stringify(t) !== JSON.stringify(ticket)) show(t);
+    if (JSON.stringify(tk) !== JSON.stringify(ticket)) show(tk);
     renderTimeline();
-    remote.refresh(t); // not awaited: the page is usable before the device checks return
+    remote.refresh(tk); // not awaited: the page is usable before the device checks return
   }
 
   shortcuts(root, [
-    { key: "r", label: "Write a reply", run: () => box.focus() },
-    { key: "a", label: "Assign this ticket to me", run: assignToMe },
-    { key: "x", label: "Resolve (with a note and a code)", run: () => {
+    { key: "r", label: t("ticket.key.r"), run: () => box.focus() },
+    { key: "a", label: t("ticket.key.a"), run: assignToMe },
+    { key: "x", label: t("ticket.key.x"), run: () => {
       if (ticket && !FINAL_STATUSES.has(ticket.status) && ticket.status !== "resolved") changeStatus("resolved");
     } },
-    { key: "m", label: "Merge into another ticket", run: merge },
-    { key: "s", label: "Split a new ticket off this one", run: split },
-    { key: "l", label: "Relate another ticket", run: relate },
-    { key: "c", label: "Insert a canned response into the reply", run: insertCanned },
-    { key: "Escape", label: "Back to the queue", run: () => { location.hash = "#/desk"; } },
+    { key: "m", label: t("ticket.key.m"), run: merge },
+    { key: "s", label: t("ticket.key.s"), run: split },
+    { key: "l", label: t("ticket.key.l"), run: relate },
+    { key: "c", label: t("ticket.key.c"), run: insertCanned },
+    { key: "Escape", label: t("ticket.key.escape"), run: () => { location.hash = "#/desk"; } },
   ]);
 
   root.append(h("div", { class: "ticket-nav" },
-    h("a", { class: "back-link", href: "#/desk" }, icon("back"), "Queue"),
+    h("a", { class: "back-link", href: "#/desk" }, icon("back"), t("ticket.queue")),
     h("span", { class: "inline" }, liveIndicator(root), helpButton())), header);
-  replace(header, h("p", { class: "muted panel-body" }, "Loading\u2026"));
+  replace(header, h("p", { class: "muted panel-body" }, t("common.loading")));
 
   (async () => {
     const ok = await guarded(async () => {
@@ -500,15 +502,14 @@ export function ticketView(root, { user, params, setTitle }) {
       return true;
     });
     if (!ok || !ticket) {
-      replace(header, emptyState("ticket", "This ticket cannot be shown",
-        "It may not exist, or the server could not be reached.",
-        h("a", { class: "btn", href: "#/desk" }, "Back to the queue")));
+      replace(header, emptyState("ticket", t("ticket.cannot_show"), t("ticket.cannot_show_text"),
+        h("a", { class: "btn", href: "#/desk" }, t("ticket.key.escape"))));
       return;
     }
     if (!root.isConnected) return;
     root.append(h("div", { class: "ticket-layout" },
       h("div", { class: "ticket-main" },
-        panel("Conversation", [description, list], { cls: "panel-conversation" }),
+        panel(t("ticket.conversation"), [description, list], { cls: "panel-conversation" }),
         panel(null, box.el, { cls: "panel-composer" })),
       side));
     const refreshSoon = debounce(() => guarded(load), 300);

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { allGroups } from "../directory.js";
+import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { roleLabel } from "../session.js";
@@ -14,7 +15,7 @@ const ROLES = ["requester", "technician", "admin"];
 
 function roleSelect(selected, { withAll = false } = {}) {
   const options = ROLES.map((r) => h("option", { value: r, selected: r === selected }, roleLabel(r)));
-  if (withAll) options.unshift(h("option", { value: "", selected: !selected }, "All roles"));
+  if (withAll) options.unshift(h("option", { value: "", selected: !selected }, t("users.all_roles")));
   return h("select", { name: "role" }, options);
 }
 
@@ -25,27 +26,27 @@ function userForm({ user = null, onSubmit }) {
     oninput: (e) => { e.target.value = e.target.value.toLowerCase(); } });
   const password = h("input", { name: "password", type: "password", minlength: 10,
     autocomplete: "new-password" });
-  const form = h("form", { class: "stack", "aria-label": editing ? "Edit user" : "New user" },
-    editing ? null : field("User name", username, "Lower-case letters, digits and . _ @ -"),
+  const form = h("form", { class: "stack", "aria-label": editing ? t("users.edit_user") : t("users.new_user") },
+    editing ? null : field(t("users.username"), username, t("users.username_hint")),
     h("div", { class: "row-2" },
-      field("Display name", h("input", { name: "display_name", required: true, maxlength: 200,
+      field(t("users.display_name"), h("input", { name: "display_name", required: true, maxlength: 200,
         value: user ? user.display_name : null })),
-      field("Email", h("input", { name: "email", type: "email", maxlength: 254,
+      field(t("users.email"), h("input", { name: "email", type: "email", maxlength: 254,
         value: user ? user.email : null }))),
     h("div", { class: "row-2" },
-      field("Role", roleSelect(user ? user.role : "requester")),
+      field(t("users.role"), roleSelect(user ? user.role : "requester")),
       editing ? h("div", { class: "field field-check" }, h("label", {},
-        h("input", { type: "checkbox", name: "active", checked: user.active }), "Active")) : h("div")),
+        h("input", { type: "checkbox", name: "active", checked: user.active }), t("common.active"))) : h("div")),
     editing ? h("div", { class: "field field-check" }, h("label", {},
       h("input", { type: "checkbox", name: "email_notifications", disabled: true }),
-      "E-mail notifications")) : null,
-    field(editing ? "Set a new password" : "Initial password", password,
-      editing ? "Leave empty to keep the current password. Setting one logs the user out."
-        : "Optional, at least 10 characters. Without one the user cannot log in yet."),
+      t("users.email_notifications"))) : null,
+    field(editing ? t("users.new_password") : t("users.initial_password"), password,
+      editing ? t("users.new_password_hint")
+        : t("users.initial_password_hint")),
     h("div", { class: "form-actions" },
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() },
-        "Cancel"),
-      h("button", { type: "submit", class: "btn btn-primary" }, editing ? "Save changes" : "Create user")));
+        t("common.cancel")),
+      h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("common.save_changes") : t("users.create"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
@@ -77,27 +78,27 @@ export function usersView(root, { user: me, onUserChanged }) {
   let generation = 0;
   let shown = 0;
 
-  const search = h("input", { type: "search", name: "q", placeholder: "Search name, user name or email",
-    "aria-label": "Search users", maxlength: 100 });
+  const search = h("input", { type: "search", name: "q", placeholder: t("users.search_placeholder"),
+    "aria-label": t("users.search"), maxlength: 100 });
   const role = roleSelect("", { withAll: true });
-  role.setAttribute("aria-label", "Filter by role");
-  const status = h("select", { name: "active", "aria-label": "Filter by status" },
-    h("option", { value: "" }, "Any status"), h("option", { value: "true" }, "Active"),
-    h("option", { value: "false" }, "Inactive"));
+  role.setAttribute("aria-label", t("users.filter_role"));
+  const status = h("select", { name: "active", "aria-label": t("users.filter_status") },
+    h("option", { value: "" }, t("users.any_status")), h("option", { value: "true" }, t("common.active")),
+    h("option", { value: "false" }, t("common.inactive")));
   const tbody = h("tbody");
-  const table = h("table", { class: "table", "aria-label": "Users" },
-    h("thead", {}, h("tr", {}, ["User name", "Display name", "Email", "Role", "Status", "Groups", ""]
-      .map((c) => h("th", { scope: "col" }, c)))), tbody);
+  const table = h("table", { class: "table", "aria-label": t("users.table") },
+    h("thead", {}, h("tr", {}, [t("users.username"), t("users.display_name"), t("users.email"), t("users.role"), t("users.status"),
+      t("users.groups"), ""].map((c) => h("th", { scope: "col" }, c)))), tbody);
   const empty = h("div", { hidden: true });
   const count = h("span", { class: "muted", "aria-live": "polite" });
   const loadMore = h("button", { type: "button", class: "btn", hidden: true, onclick: () => more(generation) },
-    "Load more");
+    t("common.load_more"));
 
   function row(u, { fresh = false } = {}) {
     const groups = u.group_ids.map((id) => groupNames.get(id)).filter(Boolean);
     const tr = h("tr", { "data-user": u.username, class: fresh ? "row-new" : null },
       h("td", {}, h("span", { class: "mono strong" }, u.username),
-        fresh ? h("span", { class: "tag" }, "New") : null),
+        fresh ? h("span", { class: "tag" }, t("common.new_tag")) : null),
       h("td", {}, u.display_name),
       h("td", { class: "muted" }, u.email || "\u2014"),
       h("td", {}, roleBadge(u.role)),
@@ -105,7 +106,7 @@ export function usersView(root, { user: me, onUserChanged }) {
       h("td", {}, groups.length ? h("span", { class: "chips" }, groups.map((g) => h("span", { class: "chip" }, g)))
         : h("span", { class: "muted" }, "\u2014")),
       h("td", { class: "cell-actions" }, h("button", { type: "button", class: "btn btn-small",
-        "aria-label": `Edit ${u.username}`, onclick: () => edit(u) }, "Edit")));
+        "aria-label": t("users.edit_named", { name: u.username }), onclick: () => edit(u) }, t("common.edit"))));
     const old = rows.get(u.id);
     rows.set(u.id, tr);
     if (old) old.replaceWith(tr);
@@ -113,7 +114,7 @@ export function usersView(root, { user: me, onUserChanged }) {
   }
 
   function updateCount() {
-    replace(count, shown === 1 ? "1 user" : `${shown} users`, cursor ? " (more available)" : "");
+    replace(count, tn("users.count", shown), cursor ? ` ${t("common.more_available")}` : "");
     empty.hidden = shown !== 0;
     table.hidden = shown === 0;
   }
@@ -143,7 +144,7 @@ export function usersView(root, { user: me, onUserChanged }) {
   }
 
   function create() {
-    const dialog = openModal("New user", userForm({ onSubmit: async (v) => {
+    const dialog = openModal(t("users.new_user"), userForm({ onSubmit: async (v) => {
       const body = { username: v.username.toLowerCase(), display_name: v.display_name, role: v.role };
       if (v.email) body.email = v.email;
       if (v.password) body.password = v.password;
@@ -152,15 +153,15 @@ export function usersView(root, { user: me, onUserChanged }) {
       tbody.prepend(row(created, { fresh: true }));
       shown += 1;
       updateCount();
-      showSuccess(v.password ? `User ${created.username} created.`
-        : `User ${created.username} created. They cannot log in until a password is set.`);
+      showSuccess(v.password ? t("users.created", { name: created.username })
+        : t("users.created_no_password", { name: created.username }));
     } }));
   }
 
   function edit(u) {
     const prefPath = `/api/v1/users/${u.id}/notifications`;
     let pref = null; // the user's e-mail preference, once loaded
-    const dialog = openModal(`Edit ${u.username}`, userForm({ user: u, onSubmit: async (v) => {
+    const dialog = openModal(t("users.edit_named", { name: u.username }), userForm({ user: u, onSubmit: async (v) => {
       const patch = changes(u, v);
       const mail = pref !== null && v.email_notifications !== pref.email_notifications;
       if (!Object.keys(patch).length && !mail) {
@@ -172,7 +173,7 @@ export function usersView(root, { user: me, onUserChanged }) {
       dialog.close();
       row(updated);
       if (updated.id === me.id) onUserChanged(updated);
-      showSuccess(`Saved changes to ${updated.username}.`);
+      showSuccess(t("users.saved", { name: updated.username }));
     } }));
     const box = dialog.querySelector("input[name=email_notifications]");
     guarded(() => api.get(prefPath)).then((loaded) => {
@@ -197,12 +198,12 @@ export function usersView(root, { user: me, onUserChanged }) {
   role.addEventListener("change", reload);
   status.addEventListener("change", reload);
 
-  replace(empty, emptyState("users", "No users match", "Try another search or filter."));
+  replace(empty, emptyState("users", t("users.none_match"), t("common.try_other_filter")));
   root.append(
     h("div", { class: "toolbar" },
       h("div", { class: "search" }, icon("search"), search), role, status,
       h("div", { class: "toolbar-end" },
-        iconButton("plus", "New user", { class: "btn btn-primary", onclick: create }))),
+        iconButton("plus", t("users.new_user"), { class: "btn btn-primary", onclick: create }))),
     h("section", { class: "panel" },
       h("div", { class: "table-wrap" }, table, empty),
       h("footer", { class: "panel-foot" }, count, loadMore)));

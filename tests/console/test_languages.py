@@ -1,0 +1,261 @@
+"""The console in Bahasa Indonesia: every converted route shows no English catalogue text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.console.test_console import log_in
+from tests.console.test_devices import online_agent
+from tests.support.browser import open_page
+from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
+
+pytestmark = pytest.mark.browser
+
+LOCALES = Path(__file__).resolve().parents[2] / "console" / "static" / "locales"
+PLACEHOLDER = re.compile(r"\{\w+\}")
+INDONESIAN_TITLE = "Masuk ke layanan bantuan TI"
+# The console's own formatter, in the page (the same module instance the views use).
+FIVE_MINUTES_AGO = """() => import("/static/js/format.js")
+  .then((format) => format.ago(new Date(Date.now() - 5 * 60 * 1000).toISOString()))"""
+
+# Everything a page shows a person: its visible text and the words given to assistive
+# technology and tooltips.
+PAGE_TEXTS = """() => {
+  const attrs = [];
+  for (const el of document.querySelectorAll("[aria-label], [title], [placeholder]")) {
+    for (const name of ["aria-label", "title", "placeholder"]) {
+      const value = el.getAttribute(name);
+      if (value) attrs.push(value);
+    }
+  }
+  return { text: document.body.innerText, attrs, title: document.title };
+}"""
+
+
+def _catalogue(language: str) -> dict[str, str]:
+    return dict(json.loads((LOCALES / f"{language}.json").read_text(encoding="utf-8")))
+
+
+def english_only() -> list[tuple[str, str, re.Pattern[str]]]:
+    """Return (key, text, pattern) of each English text that Indonesian says differently.
+
+    A text with placeholders matches with anything in their place; one with fewer than
+    three fixed letters around placeholders ("{d}d {h}h") says too little to look for.
+    """
+    english, indonesian = _catalogue("en"), _catalogue("id")
+    found = []
+    for key, text in english.items():
+        if key == "language.name" or indonesian.get(key) == text:
+            continue
+        pieces = PLACEHOLDER.split(text)
+        letters = sum(len(re.findall(r"[A-Za-z]", piece)) for piece in pieces)
+        if letters < (3 if len(pieces) > 1 else 2):
+            continue
+        body = ".{1,80}?".join(re.escape(piece) for piece in pieces)
+        found.append((key, text, re.compile(rf"(?<![\w]){body}(?![\w])")))
+    return found
+
+
+ENGLISH = english_only()
+
+
+async def english_on(page: Any) -> list[str]:
+    """Return the English catalogue texts (by key) the page shows or names."""
+    seen = await page.evaluate(PAGE_TEXTS)
+    texts = [seen["text"], seen["title"], *seen["attrs"]]
+    return sorted({f"{key}: {text!r}" for key, text, pattern in ENGLISH
+                   if any(pattern.search(t) for t in texts)})
+
+
+@pytest.fixture
+async def desk(server: RunningServer, admin: Client,
+               tmp_path: Path) -> AsyncIterator[dict[str, int]]:
+    """Seed a technician, a requester with a ticket, a public article and an online device."""
+    await server.create_user(admin, "tina", "technician")
+    await server.create_user(admin, "rick", "requester")
+    rick = await server.login("rick")
+    resp = await rick.post("/api/v1/tickets", json={
+        "title": "Printer lantai 3 macet", "description": "Kertas tersangkut sejak pagi."})
+    assert resp.status == 201, resp.body
+    ticket = resp.json["id"]
+    resp = await admin.post("/api/v1/kb/articles", json={
+        "title": "Cara menyambung ke VPN", "summary": "Langkah demi langkah.",
+        "body": "Buka aplikasi VPN lalu masuk.", "visibility": "public", "status": "published",
+        "tags": ["vpn"]})
+    assert resp.status == 201, resp.body
+    article = resp.json["id"]
+    async with online_agent(server, admin, tmp_path / "agent") as (_, device):
+        yield {"ticket": ticket, "article": article, "device": device["id"]}
+
+
+# Each role's routes (with {ticket}, {article}, {device} filled in) and a selector that
+# is on the page once its data has arrived. Desk, groups, SLA and account pages are
+# translated in their own work and walked there.
+ADMIN_ROUTES = [
+    ("/devices", "tr[data-device]"),
+    ("/devices/{device}", "#tabpanel-overview .facts"),
+    ("/devices/{device}/hardware", "#tabpanel-hardware .inventory-panel"),
+    ("/devices/{device}/network", "#tabpanel-network .inventory-panel"),
+    ("/devices/{device}/software", "tr[data-software]"),
+    ("/devices/{device}/changes", ".timeline-entry, .timeline-empty"),
+    ("/desk/tickets/{ticket}", ".tl-item"),
+    ("/kb", ".kb-result"),
+    ("/kb/articles/{article}", ".kb-article"),
+    ("/kb/articles/{article}/edit", "form .kb-editor"),
+    ("/kb/new", "form .kb-editor"),
+    ("/kb/articles/{article}/history", ".kb-version"),
+    ("/kb/reading", ".kb-overview"),
+    ("/admin/users", "tr[data-user=rick]"),
+    ("/admin/enrollment", "tr[data-token]"),
+    ("/admin/health", ".empty, table"),
+    ("/no/such/page", "[data-view=not-found]"),
+]
+TECHNICIAN_ROUTES = [
+    ("/devices", "tr[data-device]"),
+    ("/desk/tickets/{ticket}", ".tl-item"),
+    ("/kb", ".kb-result"),
+    ("/kb/reading", ".kb-overview"),
+    ("/admin/users", "[data-view=not-allowed]"),
+]
+REQUESTER_ROUTES = [
+    ("/portal", ".ticket-item"),
+    ("/portal/new", "form .choices"),
+    ("/portal/tickets/{ticket}", ".tl-item"),
+    ("/kb", ".kb-result"),
+    ("/kb/articles/{article}", ".kb-feedback"),
+    ("/kb/reading", ".kb-mine"),
+    ("/devices", "[data-view=not-allowed]"),
+]
+
+
+async def walk(page: Any, routes: list[tuple[str, str]],
+               ids: dict[str, int]) -> dict[str, list[str]]:
+    """Open each route and return the English texts found, by route (empty when none)."""
+    leaks = {}
+    for path, ready in routes:
+        route = path.format(**ids)
+        await page.goto(f"/#{route}")
+        await expect(page.locator(ready).first).to_be_visible()
+        await expect(page.locator(".muted", has_text=re.compile(r"^Memuat")).first).to_have_count(0)
+        found = await english_on(page)
+        if found:
+            leaks[route] = found
+    return leaks
+
+
+# Dialogs opened from a page (route, button): their texts are checked like the pages'.
+ADMIN_DIALOGS = [
+    ("/admin/users", "Pengguna baru"),
+    ("/admin/enrollment", "Token baru"),
+    ("/admin/health", "Tambah pemeriksaan"),
+    ("/desk/tickets/{ticket}", "Selesaikan\u2026"),
+    ("/desk/tickets/{ticket}", "Tautkan perangkat"),
+    ("/desk/tickets/{ticket}", "Pintasan papan ketik"),
+]
+
+
+async def walk_dialogs(page: Any, dialogs: list[tuple[str, str]],
+                       ids: dict[str, int]) -> dict[str, list[str]]:
+    """Open each dialog and return the English texts found in the page, by dialog."""
+    leaks = {}
+    for path, button in dialogs:
+        await page.goto(f"/#{path.format(**ids)}")
+        await page.get_by_role("button", name=button, exact=True).click()
+        await expect(page.get_by_role("dialog")).to_be_visible()
+        found = await english_on(page)
+        if found:
+            leaks[button] = found
+        await page.keyboard.press("Escape")
+        await expect(page.get_by_role("dialog")).to_have_count(0)
+    return leaks
+
+
+@pytest.mark.parametrize(("username", "password", "routes"), [
+    ("admin", ADMIN_PASSWORD, ADMIN_ROUTES),
+    ("tina", PASSWORD, TECHNICIAN_ROUTES),
+    ("rick", PASSWORD, REQUESTER_ROUTES),
+], ids=["admin", "technician", "requester"])
+async def test_console_in_indonesian_shows_no_english_catalogue_text(
+        server: RunningServer, browser: Any, desk: dict[str, int], username: str, password: str,
+        routes: list[tuple[str, str]]) -> None:
+    """With a browser that prefers Bahasa Indonesia, no converted route shows or names an English text of the catalogue that Indonesian says differently."""  # noqa: E501
+    async with open_page(browser, server.base_url, locale="id-ID") as page:
+        await page.goto("/")
+        await expect(page.get_by_role("button", name="Masuk")).to_be_visible()
+        assert await english_on(page) == []
+        await page.get_by_label("Nama pengguna").fill(username)
+        await page.get_by_label("Kata sandi").fill(password)
+        await page.get_by_role("button", name="Masuk").click()
+        await expect(page.get_by_role("button", name="Keluar")).to_be_visible()
+        assert await page.evaluate("document.documentElement.lang") == "id"
+        assert await walk(page, routes, desk) == {}
+        if username == "admin":
+            assert await walk_dialogs(page, ADMIN_DIALOGS, desk) == {}
+
+
+async def test_console_in_english_still_speaks_english(server: RunningServer, browser: Any,
+                                                       desk: dict[str, int]) -> None:
+    """With an English browser the same pages show the English texts, not the Indonesian ones."""
+    async with open_page(browser, server.base_url, locale="en-US") as page:
+        await log_in(page, "admin", ADMIN_PASSWORD)
+        await page.goto(f"/#/desk/tickets/{desk['ticket']}")
+        await expect(page.get_by_role("heading", name="Conversation")).to_be_visible()
+        await expect(page.locator(".ticket-meta")).to_contain_text("Opened by")
+        await page.goto(f"/#/devices/{desk['device']}")
+        await expect(page.get_by_role("tab", name="Hardware")).to_be_visible()
+        await expect(page.locator(".device-line")).to_contain_text("Online")
+        assert await page.evaluate("document.documentElement.lang") == "en"
+        text = await page.evaluate("document.body.innerText")
+        assert "Perangkat" not in text and "Tiket" not in text
+
+
+async def test_login_page_language_switch_applies_at_once_and_survives_a_reload(
+        server: RunningServer, browser: Any) -> None:
+    """The login page's language menu, listed from the catalogue files, changes the page and its date formats without a reload and is remembered after one."""  # noqa: E501
+    resp = await server.client().get("/api/v1/languages")
+    assert resp.status == 200
+    listed = {item["code"]: item["name"] for item in resp.json["items"]}
+    assert listed == {path.stem: _catalogue(path.stem)["language.name"]
+                      for path in LOCALES.glob("*.json")}
+    assert resp.json["items"][0]["code"] == "en"
+
+    async with open_page(browser, server.base_url, locale="en-US") as page:
+        await page.goto("/")
+        await expect(page.get_by_role("heading", name="Log in to the service desk")).to_be_visible()
+        menu = page.get_by_label("Language")
+        await expect(menu.locator("option")).to_have_count(len(listed))
+        await page.get_by_label("User name").fill("admin")
+        await page.evaluate("window.__sameDocument = true")
+        await menu.select_option("id")
+        await expect(page.get_by_role("heading", name=INDONESIAN_TITLE)).to_be_visible()
+        assert await page.evaluate("window.__sameDocument") is True  # no reload happened
+        await expect(page.get_by_label("Nama pengguna")).to_have_value("admin")
+        await expect(page.get_by_label("Bahasa")).to_have_value("id")
+        assert await english_on(page) == []
+        assert await page.evaluate(FIVE_MINUTES_AGO) == "5 menit yang lalu"
+
+        await page.reload()
+        await expect(page.get_by_role("heading", name=INDONESIAN_TITLE)).to_be_visible()
+        await page.get_by_label("Bahasa").select_option("en")
+        await expect(page.get_by_role("heading", name="Log in to the service desk")).to_be_visible()
+        assert await page.evaluate(FIVE_MINUTES_AGO) == "5 minutes ago"
+
+
+def test_languages_endpoint_lists_each_catalogue_with_its_own_name(tmp_path: Path) -> None:
+    """A catalogue file with a language name is a language; one without, or broken, is not."""
+    from server.languages import languages
+
+    (tmp_path / "en.json").write_text(json.dumps({"language.name": "English"}), encoding="utf-8")
+    (tmp_path / "fr.json").write_text(json.dumps({"language.name": "Fran\u00e7ais"}),
+                                      encoding="utf-8")
+    (tmp_path / "xx.json").write_text(json.dumps({"nav.desk": "?"}), encoding="utf-8")
+    (tmp_path / "yy.json").write_text("{not json", encoding="utf-8")
+    assert [(lang.code, lang.name) for lang in languages(tmp_path)] == [
+        ("en", "English"), ("fr", "Fran\u00e7ais")]
