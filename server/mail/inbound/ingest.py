@@ -234,14 +234,16 @@ def _new_ticket(conn: Connection, prepared: Prepared, user_id: int, route: Route
 
 
 def _comment(conn: Connection, prepared: Prepared, user_id: int, ticket_id: int,
-             now: dt.datetime) -> int:
+             now: dt.datetime, *, staff: bool) -> int:
     msg = prepared.parsed
     reply = content.split_reply(content.body_text(msg.text, msg.html))
     body = _with_notes(reply.visible or "(no text)", prepared.skipped)
     event_id = timeline.add_comment(conn, ticket_id, actor_id=user_id, body=body, public=True,
                                     now=now)
-    if reply.original:
-        # The quoted history, shown collapsed under the comment (server/tickets/visibility.py).
+    if reply.original and not staff:
+        # The quoted history, shown collapsed under the comment; requesters see it too
+        # (server/tickets/visibility.py). Staff may have quoted desk-only mail (an SLA
+        # notice, an assignment): theirs stays in the raw message, for staff only.
         conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(
             changes={"mail": {"original": reply.original[:ORIGINAL_MAX]}}))
     _attach(conn, ticket_id, user_id, prepared.files, public=True, now=now)
@@ -349,7 +351,8 @@ def deliver(conn: Connection, prepared: Prepared, user_id: int, *, route: Route,
                 new_id = _new_ticket(conn, prepared, user.id, route, policy, now,
                                      follow_up=row.number)
                 return Result("ticket", f"reply to the closed ticket {row.number}", new_id)
-            event_id = _comment(conn, prepared, user.id, row.id, now)
+            event_id = _comment(conn, prepared, user.id, row.id, now,
+                                staff=user.role in STAFF_ROLES)
             return Result("comment", f"threaded by {clue}", row.id, event_id)
     new_id = _new_ticket(conn, prepared, user.id, route, policy, now)
     reason = "new message" if ticket_id is None else "the sender may not see the ticket named"

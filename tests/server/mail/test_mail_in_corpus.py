@@ -17,6 +17,7 @@ from server.mail.inbound.service import MAIL_IN
 from server.mail.inbound.tables import mail_failing_addresses, mail_inbound
 from server.mail.tables import mail_outbox
 from server.tickets import creation, timeline
+from server.tickets.timeline import events_of
 from server.users import store as user_store
 from tests.support.server import RunningServer, start_server
 from tests.support.smtp import SmtpSink
@@ -143,6 +144,15 @@ async def test_a_staff_reply_by_mail_is_a_public_reply(desk: Desk) -> None:
     """A technician answering the notification by mail writes a public reply as themselves."""
     event = await _comment(desk, await desk.take(desk.raw("staff_reply.eml")), "tina")
     assert event.body == "I will come by at 3 pm."
+    assert "mail" not in (event.changes or {})  # what staff quoted stays desk-only
+
+
+async def test_the_requester_sees_what_their_mail_quoted(desk: Desk) -> None:
+    """The collapsed original of a requester's mailed reply is in their own timeline."""
+    await desk.take(desk.raw("gmail_reply.eml"))
+    events = await desk.query(lambda c: events_of(c, desk.ticket_id, public_only=True))
+    [mailed] = [e for e in events if e.changes and "mail" in e.changes]
+    assert "wrote:" in mailed.changes["mail"]["original"]
 
 
 NEW_TICKETS = {
