@@ -107,21 +107,24 @@ class ImapSession:
                 return bytes(item[1])
         return None
 
-    def remove(self, uid: int) -> None:
-        """Remove one message from the folder: moved to the done folder, or deleted."""
+    def remove(self, uids: list[int]) -> None:
+        """Remove messages from the folder: moved to the done folder, or deleted."""
+        if not uids:
+            return
         done = self.config.done_folder
+        which = ",".join(str(u) for u in uids)
         if done and self.move:
-            typ, data = self.imap.uid("MOVE", str(uid), _quote(done))
+            typ, data = self.imap.uid("MOVE", which, _quote(done))
             if typ != "OK":
-                raise imaplib.IMAP4.error(f"MOVE {uid} failed: {data!r}")
+                raise imaplib.IMAP4.error(f"MOVE {which} failed: {data!r}")
             return
         if done:
-            typ, data = self.imap.uid("COPY", str(uid), _quote(done))
+            typ, data = self.imap.uid("COPY", which, _quote(done))
             if typ != "OK":
-                raise imaplib.IMAP4.error(f"COPY {uid} failed: {data!r}")
-        self.imap.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+                raise imaplib.IMAP4.error(f"COPY {which} failed: {data!r}")
+        self.imap.uid("STORE", which, "+FLAGS.SILENT", r"(\Deleted)")
         if self.uidplus:
-            self.imap.uid("EXPUNGE", str(uid))
+            self.imap.uid("EXPUNGE", which)
         else:
             self.imap.expunge()
 
@@ -194,17 +197,21 @@ class ImapReader:
             self.session = await asyncio.to_thread(ImapSession, self.config)
         session = self.session
         uids = await asyncio.to_thread(session.pending)
-        handled = 0
-        for uid in uids[:BATCH]:
-            if self.stopping:
-                break
-            raw = await asyncio.to_thread(session.fetch, uid)
-            if raw is not None:
-                await self.intake.take(raw, self.config.route)
-            await asyncio.to_thread(session.remove, uid)  # only after the write
-            handled += 1
+        written: list[int] = []
+        try:
+            for uid in uids[:BATCH]:
+                if self.stopping:
+                    break
+                raw = await asyncio.to_thread(session.fetch, uid)
+                if raw is not None:
+                    await self.intake.take(raw, self.config.route)
+                written.append(uid)
+        finally:
+            # Only messages whose ticket or comment is committed leave the folder, in one
+            # command per round (a crash before it fetches them again: de-duplicated).
+            await asyncio.to_thread(session.remove, written)
         self.rounds += 1
-        return handled
+        return len(written)
 
     def _close(self) -> None:
         if self.session is not None:
