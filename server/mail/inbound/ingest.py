@@ -287,6 +287,16 @@ def _requester_for(conn: Connection, msg: Parsed, now: dt.datetime) -> int:
                                   now=now)
 
 
+def hold(conn: Connection, prepared: Prepared, *, route: Route, reason: str,
+         now: dt.datetime) -> Result:
+    """Record a message as held for the desk (unless it was taken in meanwhile)."""
+    seen = conn.execute(sa.select(mail_inbound.c.outcome).where(
+        mail_inbound.c.message_key == prepared.parsed.key)).first()
+    if seen is not None:
+        return Result(seen.outcome, duplicate=True)
+    return _record(conn, prepared, route, now, Result("held", reason))
+
+
 def take_in(conn: Connection, prepared: Prepared, *, route: Route, policy: Policy,
             key: bytes, now: dt.datetime) -> Result:
     """Decide what a message becomes and write it, with its de-duplication row."""

@@ -58,9 +58,19 @@ class Intake:
             limit=settings.attachment_max_bytes)
         key = await self.key()
         now = utcnow()
-        result = await self.app[DATABASE].write(functools.partial(
-            ingest.take_in, prepared=prepared, route=route, policy=self.policy, key=key,
-            now=now))
+        try:
+            result = await self.app[DATABASE].write(functools.partial(
+                ingest.take_in, prepared=prepared, route=route, policy=self.policy, key=key,
+                now=now))
+        except Exception as exc:
+            # A message that cannot be written must not block its mailbox for ever (it
+            # would be fetched and fail again): it is held for the desk instead. When the
+            # database itself is down this write fails too, and the message stays where it
+            # is for the next try.
+            log.exception("mail %s could not be taken in", parsed.key)
+            reason = f"could not be taken in: {type(exc).__name__}"
+            result = await self.app[DATABASE].write(functools.partial(
+                ingest.hold, prepared=prepared, route=route, reason=reason, now=now))
         if result.duplicate:
             log.info("mail %s seen before (%s)", parsed.key, result.outcome)
             return result

@@ -322,3 +322,20 @@ async def test_a_huge_attachment_is_left_out_and_said_so(tmp_path: Path, sink: S
         assert files == ["message.eml"]
     finally:
         await d.server.close()
+
+
+@pytest.mark.expect_error_log("could not be taken in")
+async def test_a_message_that_cannot_be_written_is_held(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When writing a message fails (a fault injected here), it is held for the desk rather
+    than fetched and failing for ever; the desk can accept it later."""
+    from server.mail.inbound import ingest
+
+    def broken(*_args: Any, **_kw: Any) -> Result:
+        raise RuntimeError("injected fault")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "take_in", broken)
+        result = await desk.take(desk.raw("new_plain.eml"))
+    assert (result.outcome, result.reason) == ("held", "could not be taken in: RuntimeError")
+    assert (await desk.take(desk.raw("new_plain.eml"))).duplicate
