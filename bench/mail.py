@@ -12,7 +12,13 @@ technician who both have e-mail addresses:
   ``smtplib`` to a local aiosmtpd server; beside it, the baseline of the same messages
   sent by bare ``smtplib`` over one connection with no database work.
 
-    .venv/bin/python bench/mail.py [--tickets 2000] [--mails 1000]  # test extras: aiosmtpd
+* ingest (``--ingest``, needs Debian's dovecot-imapd): messages put into a real Dovecot
+  mailbox (IMAPS on loopback), taken into tickets by the real ``ImapReader`` and
+  ``Intake`` (fetch, parse, store the raw message, write ticket + de-duplication row,
+  expunge); beside it, a raw IMAP fetch of the same messages, one by one, in the same
+  run.
+
+    .venv/bin/python bench/mail.py [--tickets 2000] [--mails 1000] [--ingest 500]
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from server.db import migrate
 from server.db.database import Database, create_engine
-from server.keys import DATABASE, SETTINGS
+from server.keys import BROKER, DATABASE, SETTINGS
 from server.mail import compose, outbox
 from server.mail.sender import MailSender, SmtpConfig
 from server.settings import load
@@ -115,7 +121,7 @@ def writer_cost(db: Database, n: int, requester: int, tech: int) -> None:
     print(f"  extra per transaction with mail on (median): {extra:.3f} ms")
 
 
-def delivery(db: Database, data: Path, mails: int) -> None:
+def delivery(db: Database, data: Path, mails: int, recipient: int) -> None:
     sink, port = start_sink()
     db.write_sync(lambda c: c.execute(outbox.mail_outbox.delete()))
     ticket = compose.Ticket(id=1, number="INC-000001", title="Printer on fire")
@@ -123,7 +129,8 @@ def delivery(db: Database, data: Path, mails: int) -> None:
     rows = [compose.render("reply", ticket, who, base_url="https://d", domain="example.org",
                            text="On it. " * 40) for _ in range(mails)]
     db.write_sync(lambda c: c.execute(outbox.mail_outbox.insert(), [{
-        "created_at": T0, "ticket_id": None, "recipient_id": None, "reason": "reply",
+        # A real recipient: the sender checks again that the user may get the mail.
+        "created_at": T0, "ticket_id": None, "recipient_id": recipient, "reason": "reply",
         "to_addr": m.to_addr, "subject": m.subject, "body": m.body,
         "message_id": m.message_id, "thread_id": m.thread_id, "status": "queued",
         "attempts": 0, "next_attempt_at": T0} for m in rows]))
@@ -161,10 +168,72 @@ def delivery(db: Database, data: Path, mails: int) -> None:
     print(f"  sink received {sink.count} messages")
 
 
+def _ingest_message(n: int) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Rick <rick@example.org>"
+    msg["To"] = "help@example.org"
+    msg["Subject"] = f"Printer problem {n}"
+    msg["Message-ID"] = f"<bench-{n}@example.org>"
+    msg.set_content("The printer on the third floor jams. " * 20 + f"({n})")
+    return msg.as_bytes()
+
+
+def ingest(db: Database, data: Path, count: int) -> None:
+    """Take ``count`` messages from Dovecot into tickets; compare with a raw IMAP fetch."""
+    from server.live import Broker
+    from server.mail.inbound.imap import ImapConfig, ImapReader
+    from server.mail.inbound.ingest import Route
+    from server.mail.inbound.intake import Intake
+    from tests.support.dovecot import running_dovecot
+
+    with running_dovecot() as dovecot:
+        dovecot.append([_ingest_message(n) for n in range(count)])
+        # Baseline: the same messages fetched one by one over one IMAPS connection.
+        imap = dovecot.client()
+        t = time.perf_counter()
+        imap.select("INBOX")
+        _typ, found = imap.uid("SEARCH", "UNDELETED")
+        for uid in found[0].split():
+            imap.uid("FETCH", uid, "(BODY.PEEK[])")
+        raw_fetch = time.perf_counter() - t
+        imap.logout()
+        settings = load(environ={}, overrides={"data": str(data)})
+        config = ImapConfig(mailbox_id=0, name="bench", host="127.0.0.1",
+                            port=dovecot.imaps_port, security="tls",
+                            username=dovecot.username, password=dovecot.password,
+                            folder="INBOX", done_folder="", route=Route(),
+                            ca_file=str(dovecot.ca_file))
+
+        async def take_all() -> tuple[float, int]:
+            app = web.Application()
+            app[DATABASE] = db
+            app[SETTINGS] = settings
+            app[BROKER] = Broker()
+            intake = Intake(app)
+            await intake.key()
+            reader = ImapReader(intake, config, poll_seconds=60)
+            t = time.perf_counter()
+            while await reader.run_round():
+                pass
+            took = time.perf_counter() - t
+            await asyncio.to_thread(reader._close)
+            return took, intake.taken
+
+        took, taken = asyncio.run(take_all())
+        left = dovecot.count()
+    print(f"ingest of {count} messages from Dovecot (IMAPS on loopback, 2 cores shared):")
+    print(f"  raw IMAP fetch, one by one: {raw_fetch:6.2f} s  {count / raw_fetch:7.0f} msgs/s")
+    print(f"  ImapReader + Intake into tickets (fetch, parse, write, expunge): {took:6.2f} s  "
+          f"{taken / took:7.0f} msgs/s  ({taken} tickets, {left} left in the mailbox)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--ingest", type=int, default=500, help="0: skip the ingest figure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(create_engine(f"sqlite:///{tmp}/bench.db", synchronous="NORMAL"))
@@ -176,7 +245,9 @@ def main() -> None:
             c, username="tina", display_name="Tina", role="technician",
             email="tina@example.org", password_hash=None, now=T0))
         writer_cost(db, args.tickets, requester, tech)
-        delivery(db, Path(tmp), args.mails)
+        delivery(db, Path(tmp), args.mails, requester)
+        if args.ingest:
+            ingest(db, Path(tmp), args.ingest)
         db.close()
 
 

@@ -45,6 +45,8 @@ from server.keys import (
 from server.languages import router as languages_router
 from server.live import Broker
 from server.mail import views as mail_views
+from server.mail.inbound import views as mail_in_views
+from server.mail.inbound.service import mail_in_ctx
 from server.mail.sender import mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
@@ -69,7 +71,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
-           languages_router)
+           languages_router, mail_in_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -185,5 +187,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
     app.cleanup_ctx.append(mail_ctx)
+    app.cleanup_ctx.append(mail_in_ctx)
     return app
 

@@ -174,6 +174,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_max_attempts", int, 8,
             "Delivery attempts of one e-mail before it is marked failed."),
     Setting("mail_keep_days", int, 14, "Days sent and failed e-mails stay in the outbox."),
+    Setting("mail_in_unknown_sender", str, "hold",
+            "What incoming mail from an address no user has becomes: create (a requester "
+            "account and a ticket), refuse (an automatic answer, once a day per address) or "
+            "hold (kept for the desk to accept or discard)."),
+    Setting("mail_in_rate_per_hour", int, 20,
+            "Messages one sender may turn into tickets and comments per hour; more are held."),
+    Setting("mail_in_addresses", list, [],
+            "More addresses of this Deskmate (besides mail_from and the mailboxes' "
+            "addresses): mail from them is ignored, so two systems cannot loop."),
+    Setting("mail_reply_address", str, "",
+            "Reply-To address of ticket mails; its plus-tag carries the signed reply token "
+            "(desk@example.org becomes desk+dm-...@example.org). Empty: no Reply-To."),
+    Setting("mail_lmtp_host", str, "127.0.0.1",
+            "Address the LMTP receiver listens on (direct delivery from Postfix)."),
+    Setting("mail_lmtp_port", int, 0,
+            "Port of the LMTP receiver; 0: no receiver."),
+    Setting("mail_lmtp_protocol", str, "lmtp",
+            "Protocol of the receiver on mail_lmtp_port: lmtp (RFC 2033) or smtp."),
+    Setting("mail_imap_ca_file", str, "",
+            "PEM file of the CAs that may sign IMAP servers' certificates (a private CA); "
+            "empty: the system's CA store."),
+    Setting("mail_imap_poll_seconds", int, 60,
+            "Longest wait between two looks into an IMAP mailbox, when IDLE is not "
+            "available or between IDLE rounds."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -230,6 +254,15 @@ class Settings:
     mail_from: str
     mail_max_attempts: int
     mail_keep_days: int
+    mail_in_unknown_sender: str
+    mail_in_rate_per_hour: int
+    mail_in_addresses: list[str]
+    mail_reply_address: str
+    mail_lmtp_host: str
+    mail_lmtp_port: int
+    mail_lmtp_protocol: str
+    mail_imap_ca_file: str
+    mail_imap_poll_seconds: int
 
     @property
     def data_dir(self) -> Path:
@@ -333,6 +366,17 @@ def _validate_mail(values: dict[str, Any]) -> None:
                             f"got {values['mail_max_attempts']!r}")
     if values["mail_keep_days"] < 1:
         raise SettingsError(f"mail_keep_days: must be at least 1, got {values['mail_keep_days']!r}")
+    if values["mail_in_unknown_sender"] not in ("create", "refuse", "hold"):
+        raise SettingsError(f"mail_in_unknown_sender: expected create, refuse or hold, got "
+                            f"{values['mail_in_unknown_sender']!r}")
+    if values["mail_lmtp_protocol"] not in ("lmtp", "smtp"):
+        raise SettingsError(f"mail_lmtp_protocol: expected lmtp or smtp, got "
+                            f"{values['mail_lmtp_protocol']!r}")
+    if not 0 <= values["mail_lmtp_port"] <= 65535:
+        raise SettingsError(f"mail_lmtp_port: out of range: {values['mail_lmtp_port']!r}")
+    for name in ("mail_in_rate_per_hour", "mail_imap_poll_seconds"):
+        if values[name] < 1:
+            raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
     host = values["smtp_host"].strip()
     if not host:
         return

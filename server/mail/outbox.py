@@ -7,6 +7,7 @@ sender (:mod:`server.mail.sender`) delivers queued rows later and records the ou
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import weakref
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from server.db.schema import group_members, tickets, users
 from server.mail import compose
+from server.mail.inbound import threads
+from server.mail.inbound.tables import mail_failing_addresses
 from server.mail.tables import mail_opt_outs, mail_outbox
 from server.users.store import is_system_username
 
@@ -51,6 +54,11 @@ def disable(engine: Engine) -> None:
 
 def _config(conn: Connection) -> MailConfig | None:
     return _CONFIGS.get(conn.engine)
+
+
+def config_of(conn: Connection) -> MailConfig | None:
+    """Return the mail configuration of the database ``conn`` writes to (None: mail off)."""
+    return _config(conn)
 
 
 def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
@@ -101,15 +109,26 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
         return
     actor = found[actor_id].display_name if actor_id in found else None
     shown = compose.Ticket(id=ticket.id, number=ticket.number, title=ticket.title)
+    key = threads.load_key(conn, now)
+
+    def signed(mail: compose.Mail, user_id: int, first: bool) -> compose.Mail:
+        # Mails after the receipt carry a signed reply token in their Message-ID, so a
+        # reply finds its ticket (server/mail/inbound/threads.py).
+        if first:
+            return mail
+        return dataclasses.replace(mail, message_id=threads.message_id(
+            key, ticket.id, user_id, config.domain))
+
     conn.execute(mail_outbox.insert(), [{
         "created_at": now, "ticket_id": ticket.id, "recipient_id": user_id,
         "reason": reason, "to_addr": mail.to_addr, "subject": mail.subject,
         "body": mail.body, "message_id": mail.message_id, "thread_id": mail.thread_id,
         "status": "queued", "attempts": 0, "next_attempt_at": now,
     } for reason, user_id, mail in (
-        (reason, user_id, compose.render(reason, shown, people[user_id],
-                                         base_url=config.base_url, domain=config.domain,
-                                         actor=actor, text=text, first=first))
+        (reason, user_id, signed(compose.render(reason, shown, people[user_id],
+                                                base_url=config.base_url, domain=config.domain,
+                                                actor=actor, text=text, first=first),
+                                 user_id, first))
         for reason, user_id, text, first in allowed)])
 
 
@@ -199,10 +218,13 @@ def due(conn: Connection, now: dt.datetime, *, limit: int) -> list[Any]:
 
     Each row comes with its recipient and ticket as they are now (``user_role``,
     ``user_active``, ``user_email``, ``opted_out``, ``requester_id``, ``approver_id``),
-    for :func:`undeliverable` and :func:`address`.
+    for :func:`undeliverable` and :func:`address`, and whether that address bounced
+    (``failing``).
     """
+    failing = sa.exists().where(mail_failing_addresses.c.address == sa.func.lower(
+        sa.func.coalesce(users.c.email, mail_outbox.c.to_addr)))
     return list(conn.execute(
-        sa.select(mail_outbox, users.c.role.label("user_role"),
+        sa.select(mail_outbox, failing.label("failing"), users.c.role.label("user_role"),
                   users.c.active.label("user_active"), users.c.email.label("user_email"),
                   mail_opt_outs.c.user_id.is_not(None).label("opted_out"),
                   tickets.c.requester_id, tickets.c.approver_id)
@@ -218,8 +240,13 @@ def undeliverable(row: Any) -> str | None:
     """Return why a due mail must not be sent any more, or None (pure).
 
     Rights can change between queueing and a delivery retried hours later: a recipient
-    deactivated, demoted, or who turned notifications off gets nothing.
+    deactivated, demoted, or who turned notifications off gets nothing. An address that
+    bounced (server/mail/inbound) gets nothing until it changes or an admin clears it.
     """
+    if getattr(row, "failing", False):
+        return "the address bounced (cleared by an admin, or by a new address)"
+    if row.reason == "refused" and row.ticket_id is None:
+        return None  # the answer to an unknown sender (server/mail/inbound/answers.py)
     if row.recipient_id is None or row.user_role is None:
         return "recipient no longer exists"
     if not row.user_active:

@@ -18,6 +18,7 @@ from aiohttp import web
 from server.db.schema import utcnow
 from server.keys import BROKER, DATABASE, MAIL_SENDER, SETTINGS
 from server.mail import compose, outbox
+from server.mail.inbound import threads
 from server.settings import Settings
 
 log = logging.getLogger("deskmate.mail")
@@ -119,6 +120,18 @@ def deliver(config: SmtpConfig, rows: list[tuple[int, Any]]) -> list[outbox.Outc
     return outcomes
 
 
+def _message(config: SmtpConfig, reply_address: str, row: Any) -> Any:
+    """Build the message of an outbox row; with a reply address, its Reply-To carries the
+    row's signed reply token as a plus-tag (server/mail/inbound/threads.py)."""
+    message = compose.message(
+        mail_from=config.mail_from, to_addr=outbox.address(row), subject=row.subject,
+        body=row.body, message_id=row.message_id, thread_id=row.thread_id)
+    reply_to = threads.reply_address(reply_address, row.message_id) if reply_address else None
+    if reply_to:
+        message["Reply-To"] = reply_to
+    return message
+
+
 class MailSender:
     """Deliver due outbox rows in passes; ``now`` and the transport are injectable."""
 
@@ -149,10 +162,8 @@ class MailSender:
             dropped = [outbox.Outcome(r.id, reason, permanent=True) for r in rows
                        if (reason := outbox.undeliverable(r)) is not None]
             skip = {o.mail_id for o in dropped}
-            messages = [(r.id, compose.message(
-                mail_from=config.mail_from, to_addr=outbox.address(r), subject=r.subject,
-                body=r.body, message_id=r.message_id, thread_id=r.thread_id))
-                for r in rows if r.id not in skip]
+            messages = [(r.id, _message(config, settings.mail_reply_address, r))
+                        for r in rows if r.id not in skip]
             outcomes = dropped
             if messages:
                 outcomes = dropped + await asyncio.to_thread(self.transport, config, messages)

@@ -24,7 +24,8 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 )
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # What a download may be served as (the OpenAPI document lists them).
-SERVED_TYPES = ", ".join([*dict.fromkeys(kind for _, _, kind in _MAGIC), "text/plain"])
+SERVED_TYPES = ", ".join([*dict.fromkeys(kind for _, _, kind in _MAGIC), "text/plain",
+                          "message/rfc822"])  # e-mail taken in (server/mail/inbound)
 CHUNK = 64 * 1024
 
 

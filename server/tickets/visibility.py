@@ -18,7 +18,8 @@ REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachmen
                               "merged_from", "split_from", "approval_requested", "approved",
                               "rejected", "kind_changed", remote_view.EVENT_TYPE})
 REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
-                               "merged_into", "merged_from", "split_from", "kind", "number"})
+                               "merged_into", "merged_from", "split_from", "kind", "number",
+                               "mail"})  # mail: what the requester's own e-mail quoted
 
 
 def for_requester(event: TicketEvent) -> TicketEvent | None:

@@ -138,6 +138,17 @@ POLICY: dict[tuple[str, str], set[str]] = {
     # Self or, for admins, anyone: others get 404 (like GET /users/{user_id}).
     ("GET", "/api/v1/users/{user_id}/notifications"): USERS,
     ("PUT", "/api/v1/users/{user_id}/notifications"): USERS,
+    ("GET", "/api/v1/mailboxes"): {ADMIN},
+    ("POST", "/api/v1/mailboxes"): {ADMIN},
+    ("GET", "/api/v1/mailboxes/{mailbox_id}"): {ADMIN},
+    ("PATCH", "/api/v1/mailboxes/{mailbox_id}"): {ADMIN},
+    ("DELETE", "/api/v1/mailboxes/{mailbox_id}"): {ADMIN},
+    ("GET", "/api/v1/mail/inbound"): STAFF,
+    ("GET", "/api/v1/mail/inbound/{inbound_id}/raw"): STAFF,
+    ("POST", "/api/v1/mail/inbound/{inbound_id}/accept"): STAFF,
+    ("DELETE", "/api/v1/mail/inbound/{inbound_id}"): STAFF,
+    ("GET", "/api/v1/mail/failing-addresses"): STAFF,
+    ("DELETE", "/api/v1/mail/failing-addresses/{address}"): {ADMIN},
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

@@ -140,7 +140,17 @@ function message(event, { me, staff, requesterId }) {
         internal ? h("span", { class: "tl-label" }, icon("lock"), t("attachments.internal")) : null,
         !internal && staff && !fromRequester ? h("span", { class: "tl-public" }, t("tl.public_reply")) : null,
         when(event.at)),
-      h("div", { class: "tl-text" }, event.body || "")));
+      h("div", { class: "tl-text" }, event.body || ""),
+      mailOriginal(event)));
+}
+
+// A reply that came by e-mail keeps what it quoted (history, signature) apart, collapsed.
+function mailOriginal(event) {
+  const original = event.changes && event.changes.mail && event.changes.mail.original;
+  if (!original) return null;
+  return h("details", { class: "tl-original" },
+    h("summary", { class: "muted small" }, t("timeline.mail_original")),
+    h("div", { class: "tl-text muted" }, original));
 }
 
 function attachmentLine(event, attachments) {

@@ -1,11 +1,12 @@
-"""Fixtures for the mail tests: a real SMTP server."""
+"""Fixtures for the mail tests: a real SMTP server, a real Dovecot."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.support.dovecot import Dovecot, running_dovecot
 from tests.support.smtp import SmtpSink
 
 
@@ -18,3 +19,10 @@ async def sink() -> AsyncIterator[SmtpSink]:
         yield smtp
     finally:
         await smtp.stop()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A real Dovecot IMAP server on 127.0.0.1 (IMAPS and STARTTLS) with one account."""
+    with running_dovecot() as server:
+        yield server

@@ -1,0 +1,1 @@
+"""E-mail in: mailboxes, parsing, threading and ingesting mail into tickets and comments."""
