@@ -5,7 +5,8 @@ import { browserLanguage, storedLanguage, useLanguage } from "./js/i18n.js";
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
-import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
+import { currentUser, forget, homeRoute, logout, mustEnrolSecondFactor, restore, secondFactorEnrolled,
+  updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
 import { accountView } from "./js/views/account.js";
 import { deskView } from "./js/views/desk.js";
@@ -21,6 +22,8 @@ import { kbEditView } from "./js/views/kb_edit.js";
 import { kbHistoryView } from "./js/views/kb_history.js";
 import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
+import { forgotPasswordPage, resetPasswordPage } from "./js/views/password_reset.js";
+import { enrolPage } from "./js/views/second_factor.js";
 import { portalView } from "./js/views/portal.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
@@ -102,9 +105,30 @@ function allowed(path, user) {
   return !!match && match.roles.includes(user.role);
 }
 
+// Pages for someone not logged in besides the login page (password reset by e-mail).
+function publicPage(path) {
+  if (path === "/forgot-password") return forgotPasswordPage();
+  const reset = /^\/reset-password\/([A-Za-z0-9_-]{20,100})$/.exec(path);
+  return reset ? resetPasswordPage(reset[1]) : null;
+}
+
 function route() {
   const path = currentPath();
   const user = currentUser();
+  const open = user ? null : publicPage(path);
+  if (open) {
+    shell = null;
+    replace(app, open);
+    return;
+  }
+  if (user && mustEnrolSecondFactor()) {
+    shell = null;
+    replace(app, enrolPage({ onLogout: doLogout, onDone: () => {
+      secondFactorEnrolled();
+      go(homeRoute(user));
+    } }));
+    return;
+  }
   if (!user) {
     if (path !== "/login") {
       if (path !== "/") pending = path;

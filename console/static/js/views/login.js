@@ -3,6 +3,8 @@
 import { busy, field, formValues, h } from "../dom.js";
 import { clearNotice, setNoticeHost, showError } from "../notice.js";
 import { login } from "../session.js";
+import { forgotPasswordLink } from "./password_reset.js";
+import { secondStepPage } from "./second_factor.js";
 
 /** Return the login page; `onLoggedIn(user)` runs after a successful login. */
 export function loginPage({ onLoggedIn, reason = "" }) {
@@ -24,6 +26,7 @@ export function loginPage({ onLoggedIn, reason = "" }) {
       const user = await busy(form, () => login(values.username, values.password));
       onLoggedIn(user);
     } catch (error) {
+      if (askSecondFactor(error, page, onLoggedIn)) return;
       showError(error);
       password.select();
       password.focus();
@@ -37,7 +40,8 @@ export function loginPage({ onLoggedIn, reason = "" }) {
       h("h1", { class: "login-title" }, "Log in to the service desk"),
       h("p", { class: "login-sub" }, "Use the account your IT team gave you."),
       notice,
-      form),
+      form,
+      forgotPasswordLink()),
     h("p", { class: "login-foot" }, "Deskmate \u00b7 self-hosted service desk"));
   document.title = "Log in \u00b7 Deskmate";
   if (reason) {
@@ -45,4 +49,13 @@ export function loginPage({ onLoggedIn, reason = "" }) {
   }
   queueMicrotask(() => username.focus());
   return page;
+}
+
+/** Show the second step in place of `page` when the password asked for it; tell whether. */
+function askSecondFactor(error, page, onLoggedIn) {
+  if (error.code !== "second_factor_required") return false;
+  const step = secondStepPage({ onLoggedIn,
+    onRestart: (reason = "") => step.replaceWith(loginPage({ onLoggedIn, reason })) });
+  page.replaceWith(step);
+  return true;
 }
