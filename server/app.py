@@ -27,6 +27,8 @@ from server.db.database import Database, create_engine
 from server.db.schema import utcnow
 from server.devices import binding_views
 from server.devices import views as device_views
+from server.directory import views as directory_views
+from server.directory.service import directory_sync_ctx
 from server.health import views as health_views
 from server.kb import engagement_views as kb_engagement_views
 from server.kb import views as kb_views
@@ -70,7 +72,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
-           factor_views.router, reset_views.router)
+           factor_views.router, reset_views.router, directory_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -190,5 +192,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
     app.cleanup_ctx.append(mail_ctx)
+    app.cleanup_ctx.append(directory_sync_ctx)
     return app
 

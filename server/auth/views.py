@@ -15,6 +15,7 @@ from server.auth import credentials, factor_store, guard, half_session
 from server.auth.passwords import password_problem
 from server.auth.ratelimit import address_key
 from server.db.schema import api_tokens, utcnow
+from server.directory import signin
 from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, SETTINGS
 from server.middleware import SESSION_COOKIE
@@ -75,6 +76,11 @@ async def login(req: ApiRequest) -> web.Response:
     db = app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, username))
     known = row.id if row else None  # for the audit log, also when inactive
+    directory = (await db.read(lambda c: signin.directory_of(c, row.id))
+                 if row is not None and row.active else None)
+    if directory is not None:  # a directory account: the directory checks the password
+        await signin.sign_in(req.request, row, directory, username, body.password)
+        return await open_session(req.request, row.id)
     if row is not None and not row.active:
         row = None  # checked against the dummy hash: fails, and counts, like a wrong one
     # One password job per client address at a time (docs/admin.md).

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.auth.tables import password_resets
-from server.directory.tables import directories, directory_accounts
 from server.db.schema import utcnow
+from server.directory.tables import directories, directory_accounts
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
 from tests.support.smtp import SmtpSink
 
