@@ -146,18 +146,20 @@ def apply(conn: Connection, directory_id: int, change: Plan, *, now: dt.datetime
     """Write a sync's changes in one transaction; return counts (writes: rows written)."""
     counts = {"created": 0, "updated": 0, "deactivated": 0, "reactivated": 0,
               "memberships_added": 0, "memberships_removed": 0, "writes": 0}
-    ids: dict[str, int] = {}
-    for user, role in change.create:
-        user_id = user_store.create_user(conn, username=user.login,
-                                         display_name=user.display_name[:200], role=role,
-                                         email=user.mail, password_hash=None, now=now)
-        conn.execute(directory_accounts.insert().values(
-            user_id=user_id, directory_id=directory_id, external_id=user.external_id,
-            dn=user.dn, phone=user.phone, department=user.department,
-            manager_dn=user.manager_dn, synced_at=now))
-        ids[user.external_id] = user_id
-        counts["created"] += 1
-        counts["writes"] += 2
+    if change.create:
+        # In bulk: a first sync of a large directory creates thousands of users.
+        created = conn.execute(users.insert().returning(users.c.id, users.c.username), [
+            {"username": u.login, "display_name": u.display_name[:200], "role": role,
+             "email": u.mail, "password_hash": None, "active": True, "created_at": now,
+             "updated_at": now} for u, role in change.create]).all()
+        ids = {r.username: r.id for r in created}
+        conn.execute(directory_accounts.insert(), [
+            {"user_id": ids[u.login], "directory_id": directory_id,
+             "external_id": u.external_id, "dn": u.dn, "phone": u.phone,
+             "department": u.department, "manager_dn": u.manager_dn, "manager_id": None,
+             "synced_at": now} for u, _role in change.create])
+        counts["created"] = len(created)
+        counts["writes"] += 2 * len(created)
     for user_id, username, values, account in change.update:
         if "username" in values and values["username"] in taken_usernames(conn, directory_id):
             values = {k: v for k, v in values.items() if k != "username"}
@@ -193,17 +195,18 @@ def apply(conn: Connection, directory_id: int, change: Plan, *, now: dt.datetime
     want = {(by_external[ext], gid) for ext, gids in change.groups_wanted.items()
             if ext in by_external for gid in gids}
     existing_groups = set(conn.execute(sa.select(groups.c.id)).scalars())
-    for user_id, group_id in sorted(want - have):
-        if group_id not in existing_groups:
-            continue
-        conn.execute(directory_memberships.insert().values(
-            directory_id=directory_id, user_id=user_id, group_id=group_id))
-        if conn.execute(sa.select(group_members.c.user_id).where(
-                group_members.c.user_id == user_id,
-                group_members.c.group_id == group_id)).first() is None:
-            conn.execute(group_members.insert().values(group_id=group_id, user_id=user_id))
-        counts["memberships_added"] += 1
-        counts["writes"] += 1
+    added = sorted(m for m in want - have if m[1] in existing_groups)
+    if added:
+        member_of = {(r.user_id, r.group_id) for r in conn.execute(
+            sa.select(group_members.c.user_id, group_members.c.group_id)
+            .where(group_members.c.group_id.in_({g for _u, g in added})))}
+        conn.execute(directory_memberships.insert(), [
+            {"directory_id": directory_id, "user_id": u, "group_id": g} for u, g in added])
+        fresh = [{"group_id": g, "user_id": u} for u, g in added if (u, g) not in member_of]
+        if fresh:
+            conn.execute(group_members.insert(), fresh)
+        counts["memberships_added"] = len(added)
+        counts["writes"] += len(added) + len(fresh)
     for user_id, group_id in sorted(have - want):
         conn.execute(directory_memberships.delete().where(
             directory_memberships.c.directory_id == directory_id,
@@ -224,9 +227,13 @@ def _link_managers(conn: Connection, directory_id: int, counts: dict[str, int]) 
                                   directory_accounts.c.manager_id)
                         .where(directory_accounts.c.directory_id == directory_id)).all()
     by_dn = {r.dn.lower(): r.user_id for r in rows}
+    changed = []
     for r in rows:
         wanted = by_dn.get(r.manager_dn.lower()) if r.manager_dn else None
         if wanted != r.manager_id:
-            conn.execute(directory_accounts.update().where(
-                directory_accounts.c.user_id == r.user_id).values(manager_id=wanted))
-            counts["writes"] += 1
+            changed.append({"account": r.user_id, "manager": wanted})
+    if changed:
+        conn.execute(directory_accounts.update()
+                     .where(directory_accounts.c.user_id == sa.bindparam("account"))
+                     .values(manager_id=sa.bindparam("manager")), changed)
+        counts["writes"] += len(changed)
