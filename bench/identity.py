@@ -18,27 +18,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
-import time
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import psutil
+from aiohttp import web
 
-import psutil  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from server.app import open_database  # noqa: E402
-from server.db.schema import utcnow  # noqa: E402
-from server.directory import client, store, sync  # noqa: E402
-from server.directory.schemas import DirectoryBody  # noqa: E402
-from server.keys import DATABASE  # noqa: E402
-from server.settings import load  # noqa: E402
-from server.users import store as user_store  # noqa: E402
-from tests.support import slapd  # noqa: E402
+from server.app import open_database
+from server.db.schema import utcnow
+from server.directory import client, store, sync
+from server.directory.schemas import DirectoryBody
+from server.keys import DATABASE
+from server.settings import load
+from server.users import store as user_store
+from tests.support import slapd
 
 T = TypeVar("T")
 
