@@ -12,6 +12,7 @@ import { accountView } from "./js/views/account.js";
 import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
+import { directoriesView } from "./js/views/directories.js";
 import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
@@ -58,6 +59,8 @@ const ROUTES = [
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
     view: enrollmentView },
+  { path: /^\/admin\/directories$/, roles: ADMIN, nav: "directories", title: "Directories",
+    view: directoriesView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
 ];

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from playwright.async_api import expect
 
 from server.auth import totp
 from tests.console.test_console import log_in
+from tests.server.identity.test_directory import GROUPS, PEOPLE
+from tests.support import slapd
 from tests.support.browser import open_page
 from tests.support.server import PASSWORD, Client, RunningServer, start_server
 from tests.support.smtp import SmtpSink
@@ -94,3 +96,40 @@ async def test_password_reset_by_email_link(
         await expect(page.get_by_text("Your password is changed")).to_be_visible()
         await page.get_by_role("link", name="Back to log in").click()
         await log_in(page, "rick", "a-fresh-password-9")
+
+
+@pytest.fixture
+def ldap() -> Iterator[slapd.Slapd]:
+    """A real slapd with 20 people."""
+    with slapd.running_slapd(PEOPLE[:20], GROUPS[:1]) as server:
+        yield server
+
+
+async def test_directories_page_tests_previews_and_syncs(
+        server: RunningServer, admin: Client, page: Any, ldap: slapd.Slapd) -> None:
+    """An admin adds a directory on the Directories page and uses Test connection,
+    Preview sync (nothing written) and Sync now; a synced user then signs in by bind."""
+    await log_in(page, "admin", "admin-password-1")
+    await page.goto("/#/admin/directories")
+    await page.get_by_role("button", name="Add directory").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("Name", exact=True).fill("corp")
+    await dialog.get_by_label("Server URLs").fill(ldap.ldaps_url)
+    await dialog.get_by_label("CA certificate (PEM)").fill(ldap.ca_pem)
+    await dialog.get_by_label("Service account DN").fill(slapd.SERVICE_DN)
+    await dialog.get_by_label("Service account password").fill(slapd.SERVICE_PASSWORD)
+    await dialog.get_by_label("User search base").fill(slapd.PEOPLE)
+    await dialog.get_by_label("Group search base").fill(slapd.GROUPS)
+    await dialog.get_by_role("button", name="Save directory").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Directory corp added")
+    await page.get_by_role("button", name="Test connection corp").click()
+    await expect(page.get_by_text("corp: connection works.")).to_be_visible()
+    await page.get_by_role("button", name="Preview sync corp").click()
+    await expect(page.get_by_text("Preview: nothing was written.")).to_be_visible()
+    await expect(page.get_by_text("20 accounts to create")).to_be_visible()
+    assert (await admin.get("/api/v1/users?q=u005")).json["items"] == []
+    await page.get_by_role("button", name="Sync now corp").click()
+    await expect(page.get_by_text("Sync finished.")).to_be_visible()
+    resp = await server.client().post("/api/v1/auth/login", json={
+        "username": "u005", "password": slapd.USER_PASSWORD})
+    assert resp.status == 200, resp.body
