@@ -109,7 +109,7 @@ async def _check_code(request: web.Request, user_id: int, username: str, code: s
 @router.route("POST", "/api/v1/auth/login/second-factor", roles=PUBLIC,
               summary="Finish a login with a TOTP or recovery code", body=SecondFactorBody,
               limited=True)
-async def second_factor(req: ApiRequest) -> web.Response:
+async def login_second_factor(req: ApiRequest) -> web.Response:
     body: SecondFactorBody = req.body
     app = req.app
     db = app[DATABASE]
@@ -155,7 +155,7 @@ async def totp_state(req: ApiRequest) -> TotpState:
 @router.route("POST", "/api/v1/auth/totp/enrolment", roles=ANY_USER,
               summary="Start setting up a TOTP second factor", response=TotpEnrolment,
               status=201, before_second_factor=True)
-async def start_enrolment(req: ApiRequest) -> TotpEnrolment:
+async def start_totp_enrolment(req: ApiRequest) -> TotpEnrolment:
     identity = req.user
     secret = totp.new_secret()
 
@@ -171,7 +171,7 @@ async def start_enrolment(req: ApiRequest) -> TotpEnrolment:
 @router.route("POST", "/api/v1/auth/totp/confirm", roles=ANY_USER,
               summary="Switch the TOTP factor on with its first code", body=TotpConfirm,
               response=RecoveryCodes, before_second_factor=True, limited=True)
-async def confirm(req: ApiRequest) -> RecoveryCodes:
+async def confirm_totp(req: ApiRequest) -> RecoveryCodes:
     body: TotpConfirm = req.body
     identity = req.user
     app = req.app
@@ -220,7 +220,7 @@ async def _check_password(req: ApiRequest, password: str) -> None:
 @router.route("POST", "/api/v1/auth/totp/disable", roles=ANY_USER,
               summary="Turn one's own TOTP factor off (password and code)",
               body=TotpDisable, status=204, limited=True)
-async def disable(req: ApiRequest) -> None:
+async def disable_totp(req: ApiRequest) -> None:
     body: TotpDisable = req.body
     identity = req.user
     await _check_password(req, body.password)
@@ -239,7 +239,7 @@ async def disable(req: ApiRequest) -> None:
 @router.route("POST", "/api/v1/auth/totp/recovery-codes", roles=ANY_USER,
               summary="Replace one's own recovery codes (password and code)",
               body=TotpDisable, response=RecoveryCodes, limited=True)
-async def new_recovery_codes(req: ApiRequest) -> RecoveryCodes:
+async def replace_recovery_codes(req: ApiRequest) -> RecoveryCodes:
     body: TotpDisable = req.body
     identity = req.user
     await _check_password(req, body.password)
@@ -258,7 +258,7 @@ async def new_recovery_codes(req: ApiRequest) -> RecoveryCodes:
 
 @router.route("DELETE", r"/api/v1/users/{user_id:\d{1,18}}/totp", roles=ADMIN,
               summary="Remove a user's second factor (a lost phone)", status=204)
-async def admin_reset(req: ApiRequest) -> None:
+async def remove_user_totp(req: ApiRequest) -> None:
     user_id = int(req.params["user_id"])
     actor = req.user.user_id
 

@@ -125,7 +125,7 @@ def _test(cfg: client.Config) -> ConnectionTest:
 @router.route("POST", PATH + "/test", roles=ADMIN,
               summary="Test the connection and service bind of a directory",
               response=ConnectionTest)
-async def test_connection(req: ApiRequest) -> ConnectionTest:
+async def test_directory_connection(req: ApiRequest) -> ConnectionTest:
     directory_id = int(req.params["directory_id"])
     row = await req.app[DATABASE].read(lambda c: store.get_row(c, directory_id))
     return await asyncio.get_running_loop().run_in_executor(
@@ -144,11 +144,11 @@ async def _sync(req: ApiRequest, *, preview: bool) -> SyncReport:
 @router.route("POST", PATH + "/preview", roles=ADMIN,
               summary="Show what a sync of a directory would change (writes nothing)",
               response=SyncReport)
-async def preview(req: ApiRequest) -> SyncReport:
+async def preview_directory_sync(req: ApiRequest) -> SyncReport:
     return await _sync(req, preview=True)
 
 
 @router.route("POST", PATH + "/sync", roles=ADMIN, summary="Sync a directory now",
               response=SyncReport)
-async def sync_now(req: ApiRequest) -> SyncReport:
+async def sync_directory(req: ApiRequest) -> SyncReport:
     return await _sync(req, preview=False)

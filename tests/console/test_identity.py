@@ -133,3 +133,24 @@ async def test_directories_page_tests_previews_and_syncs(
     resp = await server.client().post("/api/v1/auth/login", json={
         "username": "u005", "password": slapd.USER_PASSWORD})
     assert resp.status == 200, resp.body
+
+
+async def test_an_admin_is_held_on_the_set_up_page_when_totp_is_required(
+        tmp_path: Path, browser: Any) -> None:
+    """With totp_required_for_admins, an admin without TOTP sees only the set-up page
+    after logging in, and reaches the desk once it is on."""
+    server = await start_server(tmp_path / "data", totp_required_for_admins=True)
+    try:
+        async with open_page(browser, server.base_url) as page:
+            await log_in(page, "admin", "admin-password-1", ok=False)
+            await expect(page.get_by_role("heading", name="Set up two-step login")).to_be_visible()
+            await page.goto("/#/admin/users")
+            await expect(page.get_by_role("heading", name="Set up two-step login")).to_be_visible()
+            await page.get_by_role("button", name="Set up two-step login").click()
+            secret = (await page.locator(".totp-secret").text_content()).strip()
+            await page.get_by_label("Code from the app").fill(totp.code_at(secret, time.time()))
+            await page.get_by_role("button", name="Turn on").click()
+            await page.get_by_role("button", name="Continue to Deskmate").click()
+            await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    finally:
+        await server.close()
