@@ -18,6 +18,8 @@ from tests.support import slapd
 from tests.support.server import ADMIN_PASSWORD, Client, RunningServer
 from tests.support.slapd import Group, Person, Slapd
 
+pytestmark = pytest.mark.all_databases  # the database tests run on SQLite and PostgreSQL
+
 PEOPLE = [Person(f"u{i:03d}", f"User {i:03d}", f"u{i:03d}@example.test",
                  phone=f"+62 21 {i:04d}", department="IT" if i < 50 else "Sales",
                  manager="u000" if i else "", locked=i == 299) for i in range(300)]
