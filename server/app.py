@@ -16,16 +16,19 @@ from server.agents.hub import hub_ctx, hub_shutdown
 from server.agents.ticket_updates import notifier_ctx
 from server.api import openapi
 from server.api.routing import Endpoint, install
-from server.auth import credentials
+from server.auth import credentials, factor_views, reset_views
 from server.auth import views as auth_views
 from server.auth.passwords import KdfGate
 from server.auth.ratelimit import LoginThrottle
+from server.auth.reset import ResetThrottle
 from server.auth.setup import auth_ctx
 from server.db import migrate
 from server.db.database import Database, create_engine
 from server.db.schema import utcnow
 from server.devices import binding_views
 from server.devices import views as device_views
+from server.directory import views as directory_views
+from server.directory.service import directory_sync_ctx
 from server.health import views as health_views
 from server.kb import engagement_views as kb_engagement_views
 from server.kb import views as kb_views
@@ -39,6 +42,7 @@ from server.keys import (
     KDF_GATE,
     LOGIN_THROTTLE,
     METRICS,
+    RESET_THROTTLE,
     SETTINGS,
     TLS_INFO,
 )
@@ -71,7 +75,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
-           languages_router, mail_in_views.router)
+           languages_router, mail_in_views.router,
+           factor_views.router, reset_views.router, directory_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -168,6 +173,10 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[LOGIN_THROTTLE] = LoginThrottle(account_limit=settings.login_max_failures,
                                         address_limit=settings.login_address_max_failures,
                                         window=settings.login_window_seconds)
+    app[RESET_THROTTLE] = ResetThrottle(
+        per_address=settings.password_reset_max_per_address,
+        per_ip=settings.password_reset_max_per_ip,
+        window=settings.password_reset_window_seconds)
     app[KDF_GATE] = KdfGate(max_pending=settings.password_checks_max,
                             on_refused=app[METRICS].auth_failures.labels("busy").inc)
     if database is not None:
@@ -188,5 +197,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(sla_engine_ctx)
     app.cleanup_ctx.append(mail_ctx)
     app.cleanup_ctx.append(mail_in_ctx)
+    app.cleanup_ctx.append(directory_sync_ctx)
     return app
 

@@ -72,6 +72,13 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class ServiceUnavailable(ApiError):
+    """Something the request needs (a directory server) cannot be reached now."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooManyRequests(ApiError):
     """The caller is rate limited."""
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from server.auth.identity import Identity
     from server.auth.passwords import KdfGate
     from server.auth.ratelimit import LoginThrottle
+    from server.auth.reset import ResetThrottle
     from server.db.database import Database
     from server.live import Broker
     from server.mail.sender import MailSender
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
 LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
+RESET_THROTTLE: web.AppKey[ResetThrottle] = web.AppKey("reset_throttle")
 KDF_GATE: web.AppKey[KdfGate] = web.AppKey("kdf_gate")
 DEVICE_KEY: web.AppKey[bytes] = web.AppKey("device_key")
 ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")

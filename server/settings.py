@@ -104,6 +104,21 @@ SETTINGS: tuple[Setting, ...] = (
         "and for a second job of the same user or address, the answer is 429.",
     ),
     Setting(
+        "totp_required_for_admins", bool, False,
+        "Admins must use a TOTP second factor: an admin without one is sent to set it up "
+        "after logging in and can do nothing else until then.",
+    ),
+    Setting("password_reset_minutes", int, 60,
+            "How long a password reset link sent by e-mail works (it works once)."),
+    Setting("password_reset_max_per_address", int, 3,
+            "Password reset e-mails that may be asked for one e-mail address within "
+            "password_reset_window_seconds."),
+    Setting("password_reset_max_per_ip", int, 10,
+            "Password reset requests allowed from one client address (IPv6: per /64) "
+            "within password_reset_window_seconds."),
+    Setting("password_reset_window_seconds", int, 3600,
+            "Window for counting password reset requests."),
+    Setting(
         "api_token_max_days", int, 365,
         "Longest lifetime of an API token, in days; older tokens stop working.",
     ),
@@ -227,6 +242,11 @@ class Settings:
     login_window_seconds: int
     login_device_days: int
     password_checks_max: int
+    totp_required_for_admins: bool
+    password_reset_minutes: int
+    password_reset_max_per_address: int
+    password_reset_max_per_ip: int
+    password_reset_window_seconds: int
     api_token_max_days: int
     max_body_bytes: int
     request_head_timeout: float

@@ -5,12 +5,14 @@ import { availableLanguages, browserLanguage, language, storedLanguage, t, useLa
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
-import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
+import { currentUser, forget, homeRoute, logout, mustEnrolSecondFactor, restore, secondFactorEnrolled,
+  updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
 import { accountView } from "./js/views/account.js";
 import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
+import { directoriesView } from "./js/views/directories.js";
 import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
@@ -21,6 +23,8 @@ import { kbEditView } from "./js/views/kb_edit.js";
 import { kbHistoryView } from "./js/views/kb_history.js";
 import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
+import { forgotPasswordPage, resetPasswordPage } from "./js/views/password_reset.js";
+import { enrolPage } from "./js/views/second_factor.js";
 import { portalView } from "./js/views/portal.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
@@ -55,6 +59,8 @@ const ROUTES = [
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", titleKey: "route.sla", view: slaAdminView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
     view: enrollmentView },
+  { path: /^\/admin\/directories$/, roles: ADMIN, nav: "directories", titleKey: "route.directories",
+    view: directoriesView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", titleKey: "route.health", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", titleKey: "route.account", view: accountView },
 ];
@@ -121,9 +127,30 @@ function allowed(path, user) {
   return !!match && match.roles.includes(user.role);
 }
 
+// Pages for someone not logged in besides the login page (password reset by e-mail).
+function publicPage(path) {
+  if (path === "/forgot-password") return forgotPasswordPage();
+  const reset = /^\/reset-password\/([A-Za-z0-9_-]{20,100})$/.exec(path);
+  return reset ? resetPasswordPage(reset[1]) : null;
+}
+
 function route() {
   const path = currentPath();
   const user = currentUser();
+  const open = user ? null : publicPage(path);
+  if (open) {
+    shell = null;
+    replace(app, open);
+    return;
+  }
+  if (user && mustEnrolSecondFactor()) {
+    shell = null;
+    replace(app, enrolPage({ onLogout: doLogout, onDone: () => {
+      secondFactorEnrolled();
+      go(homeRoute(user));
+    } }));
+    return;
+  }
   if (!user) {
     if (path !== "/login") {
       if (path !== "/") pending = path;

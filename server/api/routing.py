@@ -76,6 +76,8 @@ class Endpoint:
     produces: str = "application/json"  # several: "image/png, text/plain"
     upload: bool = False  # the handler reads a multipart/form-data body itself
     limited: bool = False  # may answer 429 rate_limited with Retry-After
+    # open to an admin who must set up a second factor first (totp_required_for_admins)
+    before_second_factor: bool = False
 
     @property
     def openapi_path(self) -> str:
@@ -174,6 +176,11 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 raise Unauthorized("authentication required")
             if identity.role not in endpoint.roles:
                 raise Forbidden(f"role {identity.role!r} may not {endpoint.summary.lower()}")
+            if (identity.role == "admin" and not identity.second_factor
+                    and not endpoint.before_second_factor
+                    and request.app[SETTINGS].totp_required_for_admins):
+                raise Forbidden("admins must set up a second factor first (Account page)",
+                                code="second_factor_enrolment_required")
             if (identity.via == "session" and request.method not in SAFE_METHODS
                     and not endpoint.csrf_exempt):
                 check_csrf(request, identity)
@@ -223,6 +230,7 @@ class Router:
         produces: str = "application/json",
         upload: bool = False,
         limited: bool = False,
+        before_second_factor: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Declare the decorated coroutine as the handler of ``method path``."""
 
@@ -231,6 +239,7 @@ class Router:
                 method=method, path=path, handler=handler, roles=roles, summary=summary,
                 tag=self.tag, body=body, query=query, response=response, status=status,
                 csrf_exempt=csrf_exempt, produces=produces, upload=upload, limited=limited,
+                before_second_factor=before_second_factor,
             ))
             return handler
 

@@ -15,11 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.auth.identity import Identity
+from server.auth.tables import user_totp
 from server.db.schema import api_tokens, auth_sessions, users
 
 TOKEN_PREFIX = "dm_"  # noqa: S105 - a marker, not a secret
 # Refresh last_seen_at at most this often, so every request is not a write.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+def _has_factor() -> sa.Exists:
+    """Return whether the joined user has a confirmed second factor (a column)."""
+    return sa.exists().where(user_totp.c.user_id == users.c.id,
+                             user_totp.c.confirmed_at.is_not(None))
 
 
 def digest(secret: str) -> str:
@@ -63,7 +70,8 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
     row = conn.execute(
         sa.select(auth_sessions.c.id, auth_sessions.c.csrf_token,
                   auth_sessions.c.last_seen_at, auth_sessions.c.expires_at,
-                  users.c.id.label("user_id"), users.c.username, users.c.role)
+                  users.c.id.label("user_id"), users.c.username, users.c.role,
+                  _has_factor().label("second_factor"))
         .join(users, users.c.id == auth_sessions.c.user_id)
         .where(auth_sessions.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
@@ -71,7 +79,7 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
                         via="session", credential_id=row.id, csrf_token=row.csrf_token,
-                        expires_at=row.expires_at)
+                        expires_at=row.expires_at, second_factor=bool(row.second_factor))
     return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
 
 
@@ -172,14 +180,16 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
     """Return the identity behind a bearer token, or None if unknown or expired."""
     row = conn.execute(
         sa.select(api_tokens.c.id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
-                  users.c.id.label("user_id"), users.c.username, users.c.role)
+                  users.c.id.label("user_id"), users.c.username, users.c.role,
+                  _has_factor().label("second_factor"))
         .join(users, users.c.id == api_tokens.c.user_id)
         .where(api_tokens.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
-                        via="token", credential_id=row.id, expires_at=row.expires_at)
+                        via="token", credential_id=row.id, expires_at=row.expires_at,
+                        second_factor=bool(row.second_factor))
     stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
     return SessionLookup(identity=identity, stale=stale)
 

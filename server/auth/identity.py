@@ -29,6 +29,7 @@ class Identity:
     credential_id: int
     csrf_token: str = ""
     expires_at: dt.datetime | None = None
+    second_factor: bool = False  # the user has a confirmed TOTP factor
 
     @property
     def is_staff(self) -> bool:

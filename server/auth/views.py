@@ -11,12 +11,13 @@ from aiohttp import web
 from msgspec import UNSET, Meta, Struct
 
 from server.api.routing import ANY_USER, PUBLIC, ApiRequest, Router, json_response
-from server.auth import credentials, guard
+from server.auth import credentials, factor_store, guard, half_session
 from server.auth.passwords import password_problem
 from server.auth.ratelimit import address_key
 from server.db.schema import api_tokens, utcnow
+from server.directory import signin
 from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
-from server.keys import CLIENT_IP, DATABASE, KDF_GATE, SETTINGS
+from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, SETTINGS
 from server.middleware import SESSION_COOKIE
 from server.users import store
 from server.users.schemas import (
@@ -47,6 +48,7 @@ class SessionInfo(Struct, kw_only=True):
     user: User
     csrf_token: str
     expires_at: dt.datetime | None
+    second_factor_enrolment_required: bool = False  # an admin must set up TOTP first
 
 
 class PasswordChange(Strict):
@@ -69,12 +71,16 @@ class PasswordChanged(Struct, kw_only=True):
 async def login(req: ApiRequest) -> web.Response:
     body: LoginBody = req.body
     app = req.app
-    settings = app[SETTINGS]
     username = body.username.strip().lower()
     address = req.request[CLIENT_IP]
     db = app[DATABASE]
     row = await db.read(lambda c: store.find_login(c, username))
     known = row.id if row else None  # for the audit log, also when inactive
+    directory = (await db.read(lambda c: signin.directory_of(c, row.id))
+                 if row is not None and row.active else None)
+    if directory is not None:  # a directory account: the directory checks the password
+        await signin.sign_in(req.request, row, directory, username, body.password)
+        return await open_session(req.request, row.id)
     if row is not None and not row.active:
         row = None  # checked against the dummy hash: fails, and counts, like a wrong one
     # One password job per client address at a time (docs/admin.md).
@@ -88,26 +94,57 @@ async def login(req: ApiRequest) -> web.Response:
             c, actor_id=None, action="auth.login_failed", target_type="user",
             target_id=known, now=utcnow(), username=username, ip=address))
         raise Unauthorized("wrong user name or password", code="invalid_credentials")
-    max_age = dt.timedelta(hours=settings.session_max_hours)
+    if await db.read(lambda c: factor_store.has_factor(c, row.id)):
+        await db.write(lambda c: store.record(
+            c, actor_id=row.id, action="auth.password_accepted", target_type="user",
+            target_id=row.id, now=utcnow(), ip=address))
+        raise second_factor_required(req.request, row.id, row.password_hash)
+    return await open_session(req.request, row.id)
+
+
+def second_factor_required(request: web.Request, user_id: int,
+                           password_hash: str | None) -> Unauthorized:
+    """Return the 401 that asks for the second factor, carrying the half-session cookie
+    (not a session: only POST /api/v1/auth/login/second-factor accepts it)."""
+    app = request.app
+    value = half_session.issue(app[DEVICE_KEY], user_id, password_hash or "",
+                               now=app[LOGIN_THROTTLE].wall())
+    cookie = (f"{half_session.COOKIE}={value}; Path={half_session.COOKIE_PATH}; "
+              f"Max-Age={half_session.MAX_AGE_SECONDS}; Secure; HttpOnly; SameSite=Strict")
+    return Unauthorized("enter the code from your authenticator app",
+                        code="second_factor_required", headers={"Set-Cookie": cookie})
+
+
+async def open_session(request: web.Request, user_id: int) -> web.Response:
+    """Start a console session for ``user_id`` (its login has passed every check) and
+    answer with it: the session cookie, the device cookie and the session info."""
+    app = request.app
+    address = request[CLIENT_IP]
+    max_age = dt.timedelta(hours=app[SETTINGS].session_max_hours)
 
     def run(conn: Any) -> tuple[credentials.NewSession, User]:
         now = utcnow()
-        new = credentials.create_session(conn, row.id, now=now, max_age=max_age)
-        store.record(conn, actor_id=row.id, action="auth.login", target_type="user",
-                     target_id=row.id, now=now, ip=address)
-        return new, store.get_user(conn, row.id)
+        new = credentials.create_session(conn, user_id, now=now, max_age=max_age)
+        store.record(conn, actor_id=user_id, action="auth.login", target_type="user",
+                     target_id=user_id, now=now, ip=address)
+        return new, store.get_user(conn, user_id)
 
-    new, user = await db.write(run)
+    new, user = await app[DATABASE].write(run)
+    must_enrol = (user.role == "admin" and app[SETTINGS].totp_required_for_admins
+                  and not await app[DATABASE].read(
+                      lambda c: factor_store.has_factor(c, user_id)))
     response = json_response(SessionInfo(user=user, csrf_token=new.csrf_token,
-                                         expires_at=new.expires_at))
+                                         expires_at=new.expires_at,
+                                         second_factor_enrolment_required=must_enrol))
     response.set_cookie(SESSION_COOKIE, new.secret, path="/", secure=True, httponly=True,
                         samesite="Strict", max_age=int(max_age.total_seconds()))
-    guard.remember_device(req.request, response, row.id)
+    response.del_cookie(half_session.COOKIE, path=half_session.COOKIE_PATH)
+    guard.remember_device(request, response, user_id)
     return response
 
 
 @router.route("POST", "/api/v1/auth/logout", roles=ANY_USER, summary="Log out",
-              status=204)
+              status=204, before_second_factor=True)
 async def logout(req: ApiRequest) -> web.Response:
     identity = req.user
     if identity.via == "session":
@@ -119,12 +156,16 @@ async def logout(req: ApiRequest) -> web.Response:
 
 
 @router.route("GET", "/api/v1/auth/session", roles=ANY_USER,
-              summary="Get the current user and CSRF token", response=SessionInfo)
+              summary="Get the current user and CSRF token", response=SessionInfo,
+              before_second_factor=True)
 async def session(req: ApiRequest) -> SessionInfo:
     identity = req.user
     user = await req.app[DATABASE].read(lambda c: store.get_user(c, identity.user_id))
+    must_enrol = (identity.role == "admin" and req.app[SETTINGS].totp_required_for_admins
+                  and not identity.second_factor)
     return SessionInfo(user=user, csrf_token=identity.csrf_token,
-                       expires_at=identity.expires_at)
+                       expires_at=identity.expires_at,
+                       second_factor_enrolment_required=must_enrol)
 
 
 @router.route("POST", "/api/v1/auth/password", roles=ANY_USER,

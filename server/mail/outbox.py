@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -251,6 +252,10 @@ def undeliverable(row: Any) -> str | None:
         return "recipient no longer exists"
     if not row.user_active:
         return "recipient is no longer active"
+    if row.reason in ACCOUNT_REASONS:  # asked for by the person, not a notification
+        if not row.user_email or not compose.valid_address(row.user_email):
+            return "recipient has no valid e-mail address any more"
+        return None
     if row.opted_out:
         return "recipient turned e-mail notifications off"
     if not row.user_email or not compose.valid_address(row.user_email):
@@ -260,6 +265,31 @@ def undeliverable(row: Any) -> str | None:
             requester_id=row.requester_id, approver_id=row.approver_id)):
         return "recipient may no longer read this ticket"
     return None
+
+
+# Mails about the account itself (a password reset link): the person asked for them, so
+# the notification opt-out does not apply; they belong to no ticket.
+ACCOUNT_REASONS = frozenset({"password_reset"})
+
+
+def queue_account_mail(conn: Connection, *, reason: str, user_id: int, to_addr: str,
+                       subject: str, body: str, now: dt.datetime) -> bool:
+    """Queue a mail about a user's account; False when mail is off for this server."""
+    config = _config(conn)
+    if config is None:
+        return False
+    conn.execute(mail_outbox.insert().values(
+        created_at=now, ticket_id=None, recipient_id=user_id, reason=reason,
+        to_addr=to_addr, subject=subject, body=body,
+        message_id=f"<{secrets.token_hex(12)}.account@{config.domain}>", thread_id=None,
+        status="queued", attempts=0, next_attempt_at=now))
+    return True
+
+
+def base_url(conn: Connection) -> str | None:
+    """Return the console's address for links in mails, or None when mail is off."""
+    config = _config(conn)
+    return config.base_url if config is not None else None
 
 
 def address(row: Any) -> str:

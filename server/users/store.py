@@ -105,6 +105,14 @@ def find_login(conn: Connection, username: str) -> Any:
     ).one_or_none()
 
 
+def find_login_by_id(conn: Connection, user_id: int) -> Any:
+    """Return (id, username, password_hash, active) of a user id, or None."""
+    return conn.execute(
+        sa.select(users.c.id, users.c.username, users.c.password_hash, users.c.active)
+        .where(users.c.id == user_id)
+    ).one_or_none()
+
+
 def count_users(conn: Connection) -> int:
     """Return how many users exist."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())

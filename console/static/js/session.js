@@ -4,6 +4,7 @@ import { api, setCsrfToken } from "./api.js";
 import { t } from "./i18n.js";
 
 let current = null;
+let enrolmentRequired = false; // an admin who must set up a second factor first
 
 /** Return the logged-in user, or null. */
 export function currentUser() {
@@ -12,8 +13,24 @@ export function currentUser() {
 
 function adopt(info) {
   current = info.user;
+  enrolmentRequired = !!info.second_factor_enrolment_required;
   setCsrfToken(info.csrf_token);
   return current;
+}
+
+/** Adopt a session the server answered with (the login's second step); return the user. */
+export function adoptSession(info) {
+  return adopt(info);
+}
+
+/** Tell whether the server holds this admin to setting up a second factor first. */
+export function mustEnrolSecondFactor() {
+  return enrolmentRequired;
+}
+
+/** Note that the second factor is set up now. */
+export function secondFactorEnrolled() {
+  enrolmentRequired = false;
 }
 
 /** Forget the session locally (after logout or when the server says it ended). */

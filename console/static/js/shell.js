@@ -26,6 +26,7 @@ export function navFor(user) {
     sections.push({ title: t("nav.section.admin"), items: [
       { id: "users", href: "#/admin/users", label: t("nav.users"), icon: "users" },
       { id: "groups", href: "#/admin/groups", label: t("nav.groups"), icon: "group" },
+      { id: "directories", href: "#/admin/directories", label: t("nav.directories"), icon: "users" },
       { id: "enrollment", href: "#/admin/enrollment", label: t("nav.enrollment"), icon: "enroll" },
       { id: "health", href: "#/admin/health", label: t("nav.health"), icon: "shield" },
       { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },

@@ -7,6 +7,7 @@ import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { roleLabel } from "../session.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
+import { totpPanel } from "./second_factor.js";
 
 // Every token expires; the server refuses more than its api_token_max_days (default 365).
 const EXPIRY_CHOICES = [["30", "30 days"], ["90", "90 days"], ["365", "1 year"]];
@@ -176,5 +177,5 @@ export function accountView(root, { user }) {
   const tokens = tokensPanel();
   // A password change revokes every API token: the list is reloaded to show it.
   root.append(h("div", { class: "grid-2" }, profile(user), passwordForm(tokens.reload)),
-    notificationsPanel(user), tokens.element);
+    totpPanel(), notificationsPanel(user), tokens.element);
 }

@@ -5,6 +5,8 @@ import { busy, field, formValues, h } from "../dom.js";
 import { availableLanguages, language, t } from "../i18n.js";
 import { clearNotice, setNoticeHost, showError } from "../notice.js";
 import { login } from "../session.js";
+import { forgotPasswordLink } from "./password_reset.js";
+import { secondStepPage } from "./second_factor.js";
 
 function languageMenu(onLanguage) {
   const select = h("select", { id: "login-language", class: "login-language-select" },
@@ -43,6 +45,7 @@ export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username
       const user = await busy(form, () => login(values.username, values.password));
       onLoggedIn(user);
     } catch (error) {
+      if (askSecondFactor(error, page, onLoggedIn)) return;
       showError(error);
       password.select();
       password.focus();
@@ -56,7 +59,8 @@ export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username
       h("h1", { class: "login-title" }, t("login.title")),
       h("p", { class: "login-sub" }, t("login.sub")),
       notice,
-      form),
+      form,
+      forgotPasswordLink()),
     onLanguage ? languageMenu((code) => onLanguage(code, username.value)) : null,
     h("p", { class: "login-foot" }, t("login.foot")));
   document.title = t("login.document_title");
@@ -65,4 +69,13 @@ export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username
   }
   queueMicrotask(() => username.focus());
   return page;
+}
+
+/** Show the second step in place of `page` when the password asked for it; tell whether. */
+function askSecondFactor(error, page, onLoggedIn) {
+  if (error.code !== "second_factor_required") return false;
+  const step = secondStepPage({ onLoggedIn,
+    onRestart: (reason = "") => step.replaceWith(loginPage({ onLoggedIn, reason })) });
+  page.replaceWith(step);
+  return true;
 }
