@@ -7,7 +7,11 @@ import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
 import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
+import { t } from "./js/i18n.js";
 import { accountView } from "./js/views/account.js";
+import { cannedView } from "./js/views/canned.js";
+import { catalogAdminView } from "./js/views/catalog_admin.js";
+import { categoriesAdminView } from "./js/views/categories_admin.js";
 import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
@@ -53,6 +57,13 @@ const ROUTES = [
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },
+  // Titles read the catalogue when the route is drawn (the language is loaded by then).
+  { path: /^\/admin\/catalog$/, roles: ADMIN, nav: "catalog", get title() { return t("route.catalog"); },
+    view: catalogAdminView },
+  { path: /^\/admin\/categories$/, roles: ADMIN, nav: "categories", get title() { return t("route.categories"); },
+    view: categoriesAdminView },
+  { path: /^\/desk\/canned$/, roles: STAFF, nav: "canned", get title() { return t("route.canned"); },
+    view: cannedView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
     view: enrollmentView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },

@@ -52,8 +52,8 @@ function itemForm({ item, dir, onSubmit, onDelete }) {
       editing ? h("button", { type: "button", class: "btn btn-danger-ghost form-actions-start",
         onclick: () => onDelete() }, t("catalog.delete")) : null,
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() },
-        t("common.cancel")),
-      h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("common.save") : t("catalog.create"))));
+        t("catalog.cancel")),
+      h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("catalog.save") : t("catalog.create"))));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -129,7 +129,7 @@ export function catalogAdminView(root) {
       h("td", {}, h("span", { class: `status ${it.active ? "status-on" : "status-off"}` },
         it.active ? t("catalog.status.active") : t("catalog.status.retired"))),
       h("td", { class: "cell-actions" }, h("button", { type: "button", class: "btn btn-small",
-        "aria-label": t("catalog.edit_named", { name: it.name }), onclick: () => edit(it) }, t("common.edit"))))));
+        "aria-label": t("catalog.edit_named", { name: it.name }), onclick: () => edit(it) }, t("catalog.edit"))))));
     replace(count, tn("catalog.count", items.length));
     empty.hidden = items.length > 0;
     table.hidden = items.length === 0;
@@ -194,18 +194,21 @@ export function catalogAdminView(root) {
     h("div", { class: "toolbar" },
       h("p", { class: "muted lead" }, t("catalog.lead")),
       h("div", { class: "toolbar-end" },
-        iconButton("plus", t("catalog.new"), { class: "btn btn-primary", onclick: () => dir && create() }))),
+        iconButton("plus", t("catalog.new"), { class: "btn btn-primary",
+          onclick: async () => { if (await ready) create(); } }))),
     h("section", { class: "panel" },
       h("div", { class: "table-wrap" }, table, empty),
       h("footer", { class: "panel-foot" }, count)));
 
-  (async () => {
+  // The dialog needs the groups, people and categories: a click before they arrive waits.
+  const ready = (async () => {
     const loaded = await guarded(() => Promise.all([api.get("/api/v1/catalog"), allGroups(), allUsers(),
       api.get("/api/v1/categories")]));
-    if (!loaded) return;
+    if (!loaded) return false;
     const [catalog, groups, users, categories] = loaded;
     dir = { groups, allUsers: users, people: users.filter((u) => u.active), categories: treeOrder(categories.items) };
     items = catalog.items;
     render();
+    return true;
   })();
 }
