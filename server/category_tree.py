@@ -62,7 +62,7 @@ def _check_name_free(conn: Connection, table: sa.Table, name: str, parent_id: in
     if but is not None:
         query = query.where(table.c.id != but)
     if conn.execute(query).first() is not None:
-        raise Conflict(f"a category {name!r} exists there already", code="name_taken")
+        raise Conflict(f"a category {name!r} exists there already")
 
 
 def _check_parent(conn: Connection, table: sa.Table, parent_id: int | None) -> None:

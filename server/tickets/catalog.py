@@ -201,8 +201,7 @@ def _check_item(conn: Connection, values: dict[str, Any], *, item_id: int | None
         if item_id is not None:
             taken = taken.where(catalog_items.c.id != item_id)
         if conn.execute(taken).first() is not None:
-            raise Conflict(f"a request type named {values['name']!r} exists",
-                           code="name_taken")
+            raise Conflict(f"a request type named {values['name']!r} exists")
 
 
 def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> int:

@@ -45,7 +45,7 @@ async def test_rename_move_and_cycles(clients: dict[str, Client], path: str, _ki
     assert resp.status == 200 and resp.json["parent_id"] == net["id"]
     taken = await admin.patch(f"{path}/{batteries['id']}",
                               json={"parent_id": net["id"], "name": "notebooks"})
-    assert (taken.status, taken.json["error"]["code"]) == (409, "name_taken")
+    assert (taken.status, taken.json["error"]["code"]) == (409, "conflict")
     assert (await admin.patch(f"{path}/999", json={"name": "x"})).status == 404
     assert (await admin.patch(f"{path}/{hw['id']}", json={"name": " "})).status == 422
     top = await admin.patch(f"{path}/{laptops['id']}", json={"parent_id": None})

@@ -78,7 +78,7 @@ function itemForm({ item, dir, onSubmit, onDelete }) {
       await busy(form, () => onSubmit(body));
     } catch (error) {
       // Refusals that are about one field go next to it; anything else on top.
-      if (error.code === "name_taken") setFieldError(name, t("catalog.error.name_taken"));
+      if (error.status === 409 && error.code === "conflict") setFieldError(name, t("catalog.error.name_taken"));
       else if (error.code === "invalid_approver") setFieldError(approver.input, t("catalog.error.approver_inactive"));
       else if (error.code === "invalid_group") setFieldError(group, t("catalog.error.group_gone"));
       else if (error.status === 422 && /^category_id/.test(error.message)) {

@@ -48,7 +48,7 @@ function categoryForm({ category, parentId, tree, onSubmit }) {
     try {
       await busy(form, () => onSubmit(body));
     } catch (error) {
-      if (error.code === "name_taken") setFieldError(name, t("categories.error.name_taken"));
+      if (error.status === 409 && error.code === "conflict") setFieldError(name, t("categories.error.name_taken"));
       else if (error.code === "invalid_parent") setFieldError(parent, t("categories.error.parent"));
       else showError(error);
     }
