@@ -9,6 +9,9 @@ import { currentUser, forget, homeRoute, logout, mustEnrolSecondFactor, restore,
   updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
 import { accountView } from "./js/views/account.js";
+import { cannedView } from "./js/views/canned.js";
+import { catalogAdminView } from "./js/views/catalog_admin.js";
+import { categoriesAdminView } from "./js/views/categories_admin.js";
 import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
@@ -57,6 +60,10 @@ const ROUTES = [
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", titleKey: "route.users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", titleKey: "route.groups", view: groupsView },
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", titleKey: "route.sla", view: slaAdminView },
+  { path: /^\/admin\/catalog$/, roles: ADMIN, nav: "catalog", titleKey: "route.catalog", view: catalogAdminView },
+  { path: /^\/admin\/categories$/, roles: ADMIN, nav: "categories", titleKey: "route.categories",
+    view: categoriesAdminView },
+  { path: /^\/desk\/canned$/, roles: STAFF, nav: "canned", titleKey: "route.canned", view: cannedView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
     view: enrollmentView },
   { path: /^\/admin\/directories$/, roles: ADMIN, nav: "directories", titleKey: "route.directories",

@@ -242,6 +242,8 @@ categories = sa.Table(
               nullable=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
+    # Retired categories keep their tickets but are not offered for new ones.
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.UniqueConstraint("parent_id", "name", name="uq_categories_parent_id_name"),
     *unique_under("categories", "parent_id"),
 )
@@ -397,5 +399,10 @@ catalog_items = sa.Table(
               nullable=True),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The portal lists request types by position (then name); "everyone" or "staff".
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+    sa.Column("visibility", sa.String(16), nullable=False, default="everyone"),
+    # No foreign key: categories are retired, never deleted (see server/category_tree.py).
+    sa.Column("category_id", sa.Integer, nullable=True),
     sa.Index("uq_catalog_items_name_key", "name_key", unique=True),
 )

@@ -29,6 +29,7 @@ class Category(Struct, kw_only=True):
     id: int
     parent_id: int | None
     name: str
+    active: bool = True
 
 
 class CategoryCreate(Strict):

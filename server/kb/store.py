@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server import category_tree
 from server.db.names import fold, fold_tags
 from server.db.schema import users
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import NotFound, ValidationFailed
 from server.kb import search
 from server.kb.render import to_html
 from server.kb.schemas import Article, ArticleSummary, Version, VersionInfo
@@ -118,10 +119,8 @@ def get_article(conn: Connection, article_id: int, viewer: Viewer) -> Article:
 def check_refs(conn: Connection, *, category_id: int | None = None,
                owner_id: int | None = None) -> None:
     """Refuse references to rows that do not exist (422 naming the field)."""
-    if category_id is not None and conn.execute(sa.select(kb_categories.c.id).where(
-            kb_categories.c.id == category_id)).first() is None:
-        raise ValidationFailed(f"category_id: no knowledge-base category with id "
-                               f"{category_id}")
+    category_tree.check_usable(conn, kb_categories, category_id,
+                               what="knowledge-base category")
     if owner_id is not None and conn.execute(sa.select(users.c.id).where(
             users.c.id == owner_id, users.c.active.is_(True),
             users.c.role.in_(("admin", "technician")))).first() is None:
@@ -178,7 +177,9 @@ def update_article(conn: Connection, article_id: int, changes: dict[str, Any], *
         ValidationFailed: a bad category or owner.
     """
     row = get_row(conn, article_id, Viewer(user_id=editor_id, is_staff=True))
-    check_refs(conn, category_id=changes.get("category_id"),
+    # Keeping a category that was retired since is fine; choosing one anew is not.
+    new_category = changes.get("category_id")
+    check_refs(conn, category_id=new_category if new_category != row.category_id else None,
                owner_id=changes.get("owner_id"))
     values = {k: v for k, v in changes.items()
               if k != "tags" and getattr(row, k) != v}
@@ -306,17 +307,20 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """Insert a category.
 
     Raises:
-        ValidationFailed: the parent does not exist.
+        ValidationFailed: the parent does not exist or is retired.
         Conflict: the name is taken under it (compared case-folded).
     """
-    if parent_id is not None and conn.execute(sa.select(kb_categories.c.id).where(
-            kb_categories.c.id == parent_id)).first() is None:
-        raise ValidationFailed(f"parent_id: no knowledge-base category with id {parent_id}")
-    taken = conn.execute(sa.select(kb_categories.c.id).where(
-        kb_categories.c.name_key == fold(name),
-        kb_categories.c.parent_id.is_(None) if parent_id is None
-        else kb_categories.c.parent_id == parent_id)).first()
-    if taken is not None:
-        raise Conflict(f"a category {name!r} exists there already")
-    return int(conn.execute(kb_categories.insert().values(name=name, parent_id=parent_id))
-               .inserted_primary_key[0])  # type: ignore[index]
+    return category_tree.create(conn, kb_categories, name, parent_id)
+
+
+def update_category(conn: Connection, category_id: int,
+                    changes: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Rename, move or retire a category; return (its row, what changed).
+
+    Raises:
+        NotFound, ValidationFailed, Conflict: see :func:`server.category_tree.update`.
+    """
+    changed = category_tree.update(conn, kb_categories, category_id, changes)
+    row = conn.execute(sa.select(kb_categories)
+                       .where(kb_categories.c.id == category_id)).one()
+    return row, changed

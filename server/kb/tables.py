@@ -19,6 +19,8 @@ kb_categories = sa.Table(
               nullable=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("name_key", sa.Text, nullable=False, default=folded("name")),
+    # Retired categories keep their articles but are not offered for new ones.
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.UniqueConstraint("parent_id", "name", name="uq_kb_categories_parent_id_name"),
     *unique_under("kb_categories", "parent_id"),
 )

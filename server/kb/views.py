@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from server.api.pagination import INT, OFFSET, decode_cursor, encode_cursor
-from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.category_tree import CategoryUpdate
 from server.db.schema import utcnow
 from server.errors import ValidationFailed
 from server.kb import store
@@ -62,8 +63,8 @@ def _clean_title(title: str) -> str:
               summary="List knowledge-base categories", response=CategoryList)
 async def list_kb_categories(req: ApiRequest) -> CategoryList:
     rows = await req.app[DATABASE].read(store.list_categories)
-    return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name)
-                               for r in rows])
+    return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name,
+                                        active=r.active) for r in rows])
 
 
 @router.route("POST", "/api/v1/kb/categories", roles=STAFF,
@@ -85,6 +86,26 @@ async def create_kb_category(req: ApiRequest) -> Category:
 
     category_id = await req.app[DATABASE].write(run)
     return Category(id=category_id, parent_id=body.parent_id, name=name)
+
+
+@router.route("PATCH", r"/api/v1/kb/categories/{category_id:\d{1,18}}", roles=ADMIN,
+              summary="Rename, move or retire a knowledge-base category",
+              body=CategoryUpdate, response=Category)
+async def update_kb_category(req: ApiRequest) -> Category:
+    category_id = int(req.params["category_id"])
+    changes = to_builtins(req.body)
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Any:
+        row, changed = store.update_category(conn, category_id, changes)
+        if changed:
+            audit.record(conn, actor_id=actor, action="kb_category.update",
+                         target_type="kb_category", target_id=category_id, now=utcnow(),
+                         **changed)
+        return row
+
+    row = await req.app[DATABASE].write(run)
+    return Category(id=row.id, parent_id=row.parent_id, name=row.name, active=row.active)
 
 
 @router.route("POST", "/api/v1/kb/articles", roles=STAFF, summary="Create an article",

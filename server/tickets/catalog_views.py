@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.api.routing import ADMIN, ANY_USER, ApiRequest, Router
-from server.db.schema import catalog_items, utcnow
+from server.db.schema import catalog_items, categories, utcnow
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
 from server.tickets import catalog, creation, reading, timeline, updating
@@ -21,20 +21,45 @@ router = Router("catalog")
 CID = r"{item_id:\d{1,18}}"
 
 
+def _usable_category(conn: Any, category_id: int | None) -> int | None:
+    if category_id is None:
+        return None
+    active = conn.execute(sa.select(categories.c.active)
+                          .where(categories.c.id == category_id)).scalar()
+    return category_id if active else None
+
+
 def _publish(req: ApiRequest, ticket: Ticket, change: str) -> None:
     req.app[BROKER].publish_ticket(ticket_id=ticket.id, number=ticket.number,
                                    requester_id=ticket.requester.id, change=change,
                                    public=True)
 
 
-@router.route("GET", "/api/v1/catalog", roles=ANY_USER, summary="List request types",
+def _visible(item: Any, req: ApiRequest) -> bool:
+    """Tell whether the caller is offered this request type (admins see them all)."""
+    if req.user.role == "admin":
+        return True
+    return bool(item.active) and (item.visibility == "everyone" or req.user.is_staff)
+
+
+@router.route("GET", "/api/v1/catalog", roles=ANY_USER,
+              summary="List request types (admins also see retired and staff-only ones)",
               response=catalog.CatalogList)
 async def list_items(req: ApiRequest) -> catalog.CatalogList:
-    query = sa.select(catalog_items).order_by(catalog_items.c.name)
-    if req.user.role != "admin":
-        query = query.where(catalog_items.c.active.is_(True))
+    query = sa.select(catalog_items).order_by(catalog_items.c.position, catalog_items.c.name)
     rows = await req.app[DATABASE].read(lambda c: c.execute(query).all())
-    return catalog.CatalogList(items=[catalog.to_item(r) for r in rows])
+    return catalog.CatalogList(items=[catalog.to_item(r) for r in rows if _visible(r, req)])
+
+
+@router.route("GET", f"/api/v1/catalog/{CID}", roles=ANY_USER,
+              summary="Show a request type (retired ones too: their tickets show the form)",
+              response=catalog.CatalogItem)
+async def get_item(req: ApiRequest) -> catalog.CatalogItem:
+    item_id = int(req.params["item_id"])
+    row = await req.app[DATABASE].read(lambda c: catalog.get_item(c, item_id))
+    if row.visibility == "staff" and not req.user.is_staff:
+        raise NotFound(f"no request type with id {item_id}")
+    return catalog.to_item(row)
 
 
 @router.route("POST", "/api/v1/catalog", roles=ADMIN, summary="Create a request type",
@@ -54,20 +79,57 @@ async def create_item(req: ApiRequest) -> catalog.CatalogItem:
 
 
 @router.route("PATCH", f"/api/v1/catalog/{CID}", roles=ADMIN,
-              summary="Update a request type", body=catalog.CatalogItemUpdate,
+              summary="Update or retire a request type", body=catalog.CatalogItemUpdate,
               response=catalog.CatalogItem)
 async def update_item(req: ApiRequest) -> catalog.CatalogItem:
     item_id = int(req.params["item_id"])
     changes = to_builtins(req.body)
+    actor = req.user.user_id
 
     def run(conn: Any) -> Any:
-        catalog.get_item(conn, item_id)
-        if changes:
-            conn.execute(catalog_items.update().where(catalog_items.c.id == item_id)
-                         .values(**changes))
+        changed = catalog.update_item(conn, item_id, changes)
+        if changed:
+            audit.record(conn, actor_id=actor, action="catalog.update",
+                         target_type="catalog_item", target_id=item_id, now=utcnow(),
+                         changed=sorted(changed))
         return catalog.get_item(conn, item_id)
 
     return catalog.to_item(await req.app[DATABASE].write(run))
+
+
+@router.route("DELETE", f"/api/v1/catalog/{CID}", roles=ADMIN,
+              summary="Delete a request type nobody has requested (else retire it)",
+              status=204)
+async def delete_item(req: ApiRequest) -> None:
+    item_id = int(req.params["item_id"])
+    actor = req.user.user_id
+
+    def run(conn: Any) -> None:
+        name = catalog.get_item(conn, item_id).name
+        catalog.delete_item(conn, item_id)
+        audit.record(conn, actor_id=actor, action="catalog.delete", target_type="catalog_item",
+                     target_id=item_id, now=utcnow(), name=name)
+
+    await req.app[DATABASE].write(run)
+
+
+@router.route("PUT", "/api/v1/catalog/order", roles=ADMIN,
+              summary="Set the order of request types in the portal",
+              body=catalog.CatalogOrder, response=catalog.CatalogList)
+async def reorder(req: ApiRequest) -> catalog.CatalogList:
+    body: catalog.CatalogOrder = req.body
+    actor = req.user.user_id
+
+    def run(conn: Any) -> list[Any]:
+        catalog.reorder(conn, body.item_ids)
+        audit.record(conn, actor_id=actor, action="catalog.reorder",
+                     target_type="catalog_item", target_id=None, now=utcnow(),
+                     item_ids=body.item_ids)
+        return list(conn.execute(sa.select(catalog_items).order_by(
+            catalog_items.c.position, catalog_items.c.name)).all())
+
+    return catalog.CatalogList(items=[catalog.to_item(r)
+                                      for r in await req.app[DATABASE].write(run)])
 
 
 @router.route("POST", f"/api/v1/catalog/{CID}/requests", roles=ANY_USER,
@@ -82,7 +144,7 @@ async def request_item(req: ApiRequest) -> Ticket:
     def run(conn: Any) -> Ticket:
         now = utcnow()
         item = catalog.get_item(conn, item_id)
-        if not item.active:
+        if not item.active or (item.visibility == "staff" and not me.is_staff):
             raise NotFound(f"no request type with id {item_id}")
         form = catalog.validate_form(catalog.to_item(item).fields, body.values)
         approver = catalog.approver_for(conn, item)
@@ -90,7 +152,9 @@ async def request_item(req: ApiRequest) -> Ticket:
         description = "\n".join([body.description, *lines]).strip()
         ticket_id = creation.create_ticket(conn, creation.NewTicket(
             kind="service_request", title=body.title or item.name, description=description,
-            impact=3, urgency=3, priority=priority_for(3, 3, matrix), category_id=None,
+            impact=3, urgency=3, priority=priority_for(3, 3, matrix),
+            # A category retired since the request type was set up is left off.
+            category_id=_usable_category(conn, item.category_id),
             requester_id=me.user_id, assignee_id=None,
             # Work starts after approval: the group is set, but nobody is assigned yet.
             group_id=item.group_id if approver is None else None, device_ids=[], tags=[],

@@ -1,4 +1,4 @@
-"""Ticket categories: listing and creating them."""
+"""Ticket categories: listing, creating, renaming, moving and retiring them."""
 
 from __future__ import annotations
 
@@ -7,30 +7,32 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from server.db.names import fold
+from server import category_tree
 from server.db.schema import categories
-from server.errors import Conflict, ValidationFailed
 
 
 def list_categories(conn: Connection) -> list[Any]:
-    """Return all categories ordered by name."""
-    return list(conn.execute(sa.select(categories).order_by(categories.c.name)).all())
+    """Return all categories, retired ones too (old tickets name them), ordered by name."""
+    return list(conn.execute(sa.select(categories).order_by(categories.c.name,
+                                                            categories.c.id)).all())
 
 
 def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """Insert a category.
 
     Raises:
-        ValidationFailed: the parent does not exist.
+        ValidationFailed: the parent does not exist or is retired.
         Conflict: the name is taken under it (compared case-folded).
     """
-    if parent_id is not None and conn.execute(
-            sa.select(categories.c.id).where(categories.c.id == parent_id)).first() is None:
-        raise ValidationFailed(f"parent_id: no category with id {parent_id}")
-    taken = conn.execute(sa.select(categories.c.id).where(
-        categories.c.name_key == fold(name), categories.c.parent_id.is_(None)
-        if parent_id is None else categories.c.parent_id == parent_id)).first()
-    if taken is not None:
-        raise Conflict(f"a category {name!r} exists there already")
-    return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
-               .inserted_primary_key[0])  # type: ignore[index]
+    return category_tree.create(conn, categories, name, parent_id)
+
+
+def update_category(conn: Connection, category_id: int, changes: dict[str, Any]) -> Any:
+    """Rename, move or retire a category; return (its row, what changed).
+
+    Raises:
+        NotFound, ValidationFailed, Conflict: see :func:`server.category_tree.update`.
+    """
+    changed = category_tree.update(conn, categories, category_id, changes)
+    row = conn.execute(sa.select(categories).where(categories.c.id == category_id)).one()
+    return row, changed

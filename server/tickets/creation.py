@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server import category_tree
 from server.auth.identity import STAFF_ROLES
 from server.db.names import fold_tags
 from server.db.schema import (
@@ -62,9 +63,8 @@ def check_refs(conn: Connection, *, user_ids: dict[str, int | None] | None = Non
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
         raise ValidationFailed(f"group_id: no group with id {group_id}")
-    if category_id is not None and conn.execute(
-            sa.select(categories.c.id).where(categories.c.id == category_id)).first() is None:
-        raise ValidationFailed(f"category_id: no category with id {category_id}")
+    # A retired category stays on the tickets that have it, but is not given to more.
+    category_tree.check_usable(conn, categories, category_id)
     if device_ids:
         found = {r.id for r in conn.execute(sa.select(devices.c.id)
                                             .where(devices.c.id.in_(device_ids)))}

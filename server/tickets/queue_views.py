@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.api.routing import STAFF, ApiRequest, Router
+from server.auth.identity import Identity
 from server.db.schema import canned_responses, ticket_devices, utcnow
 from server.errors import NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
@@ -16,11 +17,13 @@ from server.tickets.schemas import (
     CannedResponse,
     CannedResponseCreate,
     CannedResponseList,
+    CannedResponseUpdate,
     LinkRequest,
     MergeRequest,
     SplitRequest,
     Ticket,
 )
+from server.users.schemas import to_builtins
 
 router = Router("tickets")
 TID = r"{ticket_id:\d{1,18}}"
@@ -128,6 +131,9 @@ async def create_canned(req: ApiRequest) -> CannedResponse:
     me = req.user
     if body.shared and me.role != "admin":
         raise ValidationFailed("only admins create shared canned responses", code="forbidden")
+    for key in ("title", "body"):
+        if not getattr(body, key).strip():
+            raise ValidationFailed(f"{key} must not be blank")
 
     def run(conn: Any) -> Any:
         new_id = conn.execute(canned_responses.insert().values(
@@ -139,6 +145,43 @@ async def create_canned(req: ApiRequest) -> CannedResponse:
     return _canned(await req.app[DATABASE].write(run))
 
 
+def _own_canned(conn: Any, canned_id: int, me: Identity) -> Any:
+    """Return a canned response the caller may change: their own, or a shared one (admins).
+
+    Raises:
+        NotFound: no such canned response, or one the caller may not change.
+    """
+    row = conn.execute(sa.select(canned_responses)
+                       .where(canned_responses.c.id == canned_id)).one_or_none()
+    mine = row is not None and (row.owner_id == me.user_id or (
+        row.owner_id is None and me.role == "admin"))
+    if not mine:
+        raise NotFound(f"no canned response with id {canned_id} of yours")
+    return row
+
+
+@router.route("PATCH", r"/api/v1/canned-responses/{canned_id:\d{1,18}}", roles=STAFF,
+              summary="Edit a canned response (yours; shared ones: admins)",
+              body=CannedResponseUpdate, response=CannedResponse)
+async def update_canned(req: ApiRequest) -> CannedResponse:
+    canned_id = int(req.params["canned_id"])
+    changes = to_builtins(req.body)
+    me = req.user
+    for key in ("title", "body"):
+        if key in changes and not changes[key].strip():
+            raise ValidationFailed(f"{key} must not be blank")
+
+    def run(conn: Any) -> Any:
+        _own_canned(conn, canned_id, me)
+        if changes:
+            conn.execute(canned_responses.update()
+                         .where(canned_responses.c.id == canned_id).values(**changes))
+        return conn.execute(sa.select(canned_responses)
+                            .where(canned_responses.c.id == canned_id)).one()
+
+    return _canned(await req.app[DATABASE].write(run))
+
+
 @router.route("DELETE", r"/api/v1/canned-responses/{canned_id:\d{1,18}}", roles=STAFF,
               summary="Delete a canned response", status=204)
 async def delete_canned(req: ApiRequest) -> None:
@@ -146,12 +189,7 @@ async def delete_canned(req: ApiRequest) -> None:
     me = req.user
 
     def run(conn: Any) -> None:
-        row = conn.execute(sa.select(canned_responses)
-                           .where(canned_responses.c.id == canned_id)).one_or_none()
-        mine = row is not None and (row.owner_id == me.user_id or (
-            row.owner_id is None and me.role == "admin"))
-        if not mine:
-            raise NotFound(f"no canned response with id {canned_id} of yours")
+        _own_canned(conn, canned_id, me)
         conn.execute(canned_responses.delete().where(canned_responses.c.id == canned_id))
 
     await req.app[DATABASE].write(run)

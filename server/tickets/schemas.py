@@ -219,6 +219,7 @@ class Category(Struct, kw_only=True):
     id: int
     parent_id: int | None
     name: str
+    active: bool = True
 
 
 class CategoryCreate(Strict):
@@ -269,6 +270,13 @@ class CannedResponseCreate(Strict):
     title: Annotated[str, Meta(min_length=1, max_length=100)]
     body: Annotated[str, Meta(min_length=1, max_length=20_000)]
     shared: bool = False
+
+
+class CannedResponseUpdate(Strict):
+    """Changes to a canned response (its owner's, or a shared one by an admin)."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    body: Annotated[str, Meta(min_length=1, max_length=20_000)] | UnsetType = UNSET
 
 
 class CannedResponseList(Struct, kw_only=True):

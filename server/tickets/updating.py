@@ -35,8 +35,11 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     """
     row = get_row(conn, ticket_id)
     values = {k: v for k, v in changes.items() if k not in ("device_ids", "tags", "kind")}
+    # Keeping a category that was retired since is fine; choosing one anew is not.
+    new_category = values.get("category_id")
     check_refs(conn, user_ids={"assignee_id": values.get("assignee_id")},
-               group_id=values.get("group_id"), category_id=values.get("category_id"),
+               group_id=values.get("group_id"),
+               category_id=new_category if new_category != row.category_id else None,
                device_ids=changes.get("device_ids"), problem_id=values.get("problem_id"))
     if values.get("problem_id") == ticket_id:
         raise ValidationFailed("problem_id: a ticket cannot be its own problem")

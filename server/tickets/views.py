@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from server.api.pagination import decode_cursor, encode_cursor
-from server.api.routing import ANY_USER, STAFF, ApiRequest, Router, page_limit
+from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.api.uploads import FormReader
 from server.auth.identity import Identity
+from server.category_tree import CategoryUpdate
 from server.db.schema import attachments as attachments_table
 from server.db.schema import group_members, utcnow
 from server.errors import Forbidden, NotFound, ValidationFailed
@@ -267,11 +268,11 @@ async def close(req: ApiRequest) -> Ticket:
               response=CategoryList)
 async def list_categories(req: ApiRequest) -> CategoryList:
     rows = await req.app[DATABASE].read(categories.list_categories)
-    return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name)
-                               for r in rows])
+    return CategoryList(items=[Category(id=r.id, parent_id=r.parent_id, name=r.name,
+                                        active=r.active) for r in rows])
 
 
-@router.route("POST", "/api/v1/categories", roles=frozenset({"admin"}),
+@router.route("POST", "/api/v1/categories", roles=ADMIN,
               summary="Create a category", body=CategoryCreate, response=Category, status=201)
 async def create_category(req: ApiRequest) -> Category:
     body: CategoryCreate = req.body
@@ -288,6 +289,26 @@ async def create_category(req: ApiRequest) -> Category:
 
     category_id = await req.app[DATABASE].write(run)
     return Category(id=category_id, parent_id=body.parent_id, name=name)
+
+
+@router.route("PATCH", r"/api/v1/categories/{category_id:\d{1,18}}", roles=ADMIN,
+              summary="Rename, move or retire a category", body=CategoryUpdate,
+              response=Category)
+async def update_category(req: ApiRequest) -> Category:
+    category_id = int(req.params["category_id"])
+    changes = to_builtins(req.body)
+    actor = req.user.user_id
+
+    def run(conn: Any) -> Any:
+        row, changed = categories.update_category(conn, category_id, changes)
+        if changed:
+            audit.record(conn, actor_id=actor, action="category.update",
+                         target_type="category", target_id=category_id, now=utcnow(),
+                         **changed)
+        return row
+
+    row = await req.app[DATABASE].write(run)
+    return Category(id=row.id, parent_id=row.parent_id, name=row.name, active=row.active)
 
 
 @router.route("GET", "/api/v1/stream", roles=ANY_USER,

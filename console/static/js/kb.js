@@ -2,6 +2,7 @@
 // server's sanitized article HTML, the category tree, and status/visibility badges.
 
 import { api } from "./api.js";
+import { t } from "./i18n.js";
 import { h } from "./dom.js";
 import { labels, t } from "./i18n.js";
 import { showSuccess } from "./notice.js";
@@ -118,8 +119,10 @@ export async function categoryTree() {
 export function categoryChoice(categories, selected, { name = "category_id", none = t("kb.no_category") } = {}) {
   return h("select", { name },
     h("option", { value: "" }, none),
-    categories.map((c) => h("option", { value: c.id, selected: c.id === selected },
-      `${"\u2003".repeat(c.depth)}${c.name}`)));
+    // Retired categories are not offered, except the article's own (kept, marked retired).
+    categories.filter((c) => c.active !== false || c.id === selected)
+      .map((c) => h("option", { value: c.id, selected: c.id === selected },
+        `${"\u2003".repeat(c.depth)}${c.active === false ? t("picker.retired", { name: c.name }) : c.name}`)));
 }
 
 export const STATUS_LABELS = labels("kb.status", ["draft", "published", "archived"]);

@@ -15,6 +15,7 @@ export function navFor(user) {
       { id: "desk", href: "#/desk", label: t("nav.desk"), icon: "inbox" },
       { id: "devices", href: "#/devices", label: t("nav.devices"), icon: "monitor" },
       { id: "kb", href: "#/kb", label: t("nav.kb"), icon: "book" },
+      { id: "canned", href: "#/desk/canned", label: t("nav.canned"), icon: "send" },
     ] });
   } else {
     sections.push({ title: t("nav.section.support"), items: [
@@ -30,6 +31,8 @@ export function navFor(user) {
       { id: "enrollment", href: "#/admin/enrollment", label: t("nav.enrollment"), icon: "enroll" },
       { id: "health", href: "#/admin/health", label: t("nav.health"), icon: "shield" },
       { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },
+      { id: "catalog", href: "#/admin/catalog", label: t("nav.catalog"), icon: "package" },
+      { id: "categories", href: "#/admin/categories", label: t("nav.categories"), icon: "network" },
     ] });
   }
   sections.push({ title: t("nav.section.you"), items: [

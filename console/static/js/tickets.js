@@ -1,6 +1,7 @@
 // How tickets read: labels, badges, the lifecycle's allowed transitions, categories.
 
 import { api } from "./api.js";
+import { t } from "./i18n.js";
 import { h } from "./dom.js";
 import { labels, t } from "./i18n.js";
 
@@ -83,15 +84,20 @@ export async function categoryList() {
     const parent = c.parent_id !== null && depth < 10 ? byId.get(c.parent_id) : null;
     return parent ? `${label(parent, depth + 1)} \u203a ${c.name}` : c.name;
   };
-  return data.items.map((c) => ({ id: c.id, label: label(c) }))
+  return data.items.map((c) => ({ id: c.id, label: label(c), active: c.active !== false }))
     .sort((a, b) => a.label.localeCompare(b.label));
 }
 
-/** A <select> of categories with a "None" choice. */
+/**
+ * A <select> of categories with a "None" choice. Retired categories are not offered,
+ * except the one already chosen (an old ticket keeps it, marked retired).
+ */
 export function categorySelect(categories, selected, attrs = {}) {
   return h("select", { name: "category_id", ...attrs },
     h("option", { value: "", selected: !selected }, t("common.none")),
-    categories.map((c) => h("option", { value: String(c.id), selected: c.id === selected }, c.label)));
+    categories.filter((c) => c.active !== false || c.id === selected)
+      .map((c) => h("option", { value: String(c.id), selected: c.id === selected },
+        c.active === false ? t("picker.retired", { name: c.label }) : c.label)));
 }
 
 /** Return the tags typed in a box ("vpn, laptop  wifi") as a clean list. */

@@ -131,7 +131,8 @@ function catalogFields(item) {
     const name = `f_${f.name}`;
     const required = f.required || null;
     if (f.type === "checkbox") {
-      return h("label", { class: "check" }, h("input", { type: "checkbox", name, "data-field": f.name }), f.label);
+      return h("label", { class: "check" }, h("input", { type: "checkbox", name, "data-field": f.name, required }),
+        f.label);
     }
     let control;
     if (f.type === "textarea") control = h("textarea", { name, rows: 3, maxlength: 5000, required });
@@ -139,6 +140,7 @@ function catalogFields(item) {
       control = h("select", { name, required }, h("option", { value: "" }, t("portal.choose")),
         f.options.map((o) => h("option", { value: o }, o)));
     } else if (f.type === "number") control = h("input", { type: "number", name, step: "any", required });
+    else if (f.type === "date") control = h("input", { type: "date", name, required });
     else control = h("input", { name, maxlength: 5000, required });
     control.dataset.field = f.name;
     return field(f.required ? f.label : t("portal.optional_field", { label: f.label }), control);
@@ -437,8 +439,8 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   async function load() {
     const tk = await api.get(`/api/v1/tickets/${id}`);
     if (tk.catalog_item_id && fields === null) {
-      const items = await guarded(() => api.get("/api/v1/catalog"));
-      const item = items && items.items.find((c) => c.id === tk.catalog_item_id);
+      // By id: a request type retired since still names its fields.
+      const item = await guarded(() => api.get(`/api/v1/catalog/${tk.catalog_item_id}`));
       fields = item ? item.fields : [];
     }
     timeline = await fetchTimeline(id);
