@@ -171,13 +171,16 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
     _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
 
 
-def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime) -> None:
-    """Queue an SLA escalation mail to the assignee, or the group's staff when unassigned."""
+def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime,
+                  user_id: int | None = None) -> None:
+    """Queue an SLA escalation mail to ``user_id``, else the assignee, else the group's staff."""
     config = _config(conn)
     if config is None:
         return
     row = _ticket(conn, ticket_id)
-    if row.assignee_id is not None:
+    if user_id is not None:
+        ids = {user_id}
+    elif row.assignee_id is not None:
         ids = {row.assignee_id}
     elif row.group_id is not None:
         ids = {r.user_id for r in conn.execute(sa.select(group_members.c.user_id)

@@ -120,6 +120,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sla/policies/{policy_id}"): STAFF,
     ("PATCH", "/api/v1/sla/policies/{policy_id}"): {ADMIN},
     ("DELETE", "/api/v1/sla/policies/{policy_id}"): {ADMIN},
+    ("POST", "/api/v1/sla/preview"): {ADMIN},
     ("GET", "/api/v1/sla/reports/compliance"): STAFF,
     ("GET", "/api/v1/sla/reports/compliance.csv"): STAFF,
     ("GET", "/api/v1/sla/reports/breaches"): STAFF,
