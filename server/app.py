@@ -38,13 +38,15 @@ from server.keys import (
     HANDSHAKES,
     KDF_GATE,
     LOGIN_THROTTLE,
+    MAIL_CONTROL,
     METRICS,
     SETTINGS,
+    SITE_VALUES,
     TLS_INFO,
 )
 from server.live import Broker
 from server.mail import views as mail_views
-from server.mail.sender import mail_ctx
+from server.mail.control import MailControl, mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
@@ -53,6 +55,9 @@ from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
+from server.siteconfig import branding_views
+from server.siteconfig import views as site_views
+from server.siteconfig.store import SiteValues
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
 from server.tickets import catalog_views, queue_views
@@ -67,7 +72,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
-           remote_recording_views.router, mail_views.router, binding_views.router)
+           remote_recording_views.router, mail_views.router, binding_views.router,
+           site_views.router, branding_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -182,6 +188,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
+    app[SITE_VALUES] = SiteValues()
+    app[MAIL_CONTROL] = MailControl(app)
     app.cleanup_ctx.append(mail_ctx)
     return app
 

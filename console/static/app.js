@@ -1,6 +1,7 @@
 // Boot and hash router of the Deskmate console.
 
 import { onSessionLost } from "./js/api.js";
+import { loadBranding } from "./js/branding.js";
 import { browserLanguage, storedLanguage, useLanguage } from "./js/i18n.js";
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
@@ -15,6 +16,8 @@ import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
 import { slaAdminView } from "./js/views/sla_admin.js";
+import { mailSettingsView } from "./js/views/mail_settings.js";
+import { brandingView } from "./js/views/branding_admin.js";
 import { kbView } from "./js/views/kb.js";
 import { kbArticleView } from "./js/views/kb_article.js";
 import { kbEditView } from "./js/views/kb_edit.js";
@@ -53,6 +56,8 @@ const ROUTES = [
   { path: /^\/admin\/users$/, roles: ADMIN, nav: "users", title: "Users", view: usersView },
   { path: /^\/admin\/groups(?:\/(\d+))?$/, roles: ADMIN, nav: "groups", title: "Groups", view: groupsView },
   { path: /^\/admin\/sla$/, roles: ADMIN, nav: "sla", title: "SLA", view: slaAdminView },
+  { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", title: "Outgoing mail", view: mailSettingsView },
+  { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", title: "Branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", title: "Enrollment",
     view: enrollmentView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },
@@ -156,7 +161,7 @@ onSessionLost(() => {
 const LANGUAGES = ["en", "id"];
 
 async function boot() {
-  await useLanguage(storedLanguage() || browserLanguage(LANGUAGES));
+  await Promise.all([useLanguage(storedLanguage() || browserLanguage(LANGUAGES)), loadBranding()]);
   try {
     await restore();
   } catch (error) {

@@ -28,10 +28,12 @@ ERROR_MAX = 500
 
 @dataclass(frozen=True)
 class MailConfig:
-    """What rendering needs: the console's address and the domain of Message-IDs."""
+    """What rendering needs: the console's address, the domain of Message-IDs and the
+    product name the mails sign with (branding)."""
 
     base_url: str
     domain: str
+    product: str = "Deskmate"
 
 
 # Mail is on for a database when the server that opened it has an SMTP server configured;
@@ -109,7 +111,8 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     } for reason, user_id, mail in (
         (reason, user_id, compose.render(reason, shown, people[user_id],
                                          base_url=config.base_url, domain=config.domain,
-                                         actor=actor, text=text, first=first))
+                                         actor=actor, text=text, first=first,
+                                         product=config.product))
         for reason, user_id, text, first in allowed)])
 
 

@@ -46,18 +46,20 @@ function sentence(text) {
 }
 
 /**
- * Show an API error next to the field it names (by data-field path, or `fallback` for a
+ * Show an API error next to the field it names (by data-field path, or by `byCode` for a
  * code such as "conflict"); anything else goes to the notice area.
  */
 export function placeError(form, error, { byCode = {} } = {}) {
-  const path = (error && error.code && byCode[error.code]) || errorPath(error && error.message);
+  const path = errorPath(error && error.message) || (error && error.code && byCode[error.code]);
   if (path) {
     const wrappers = [...form.querySelectorAll("[data-field]")];
     const match = wrappers.filter((w) => path === w.dataset.field || path.startsWith(`${w.dataset.field}.`)
       || path.startsWith(`${w.dataset.field}[`))
       .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0];
     if (match) {
-      const control = fieldError(match, sentence(error.message.replace(/ - at `\$\.[^`]+`$/, "")));
+      // The field's name is shown by its label: drop it (and a schema path) from the text.
+      const text = error.message.replace(/ - at `\$\.[^`]+`$/, "").replace(/^[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)*: /, "");
+      const control = fieldError(match, sentence(text));
       if (control) control.focus();
       return;
     }

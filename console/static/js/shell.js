@@ -1,5 +1,6 @@
 // The logged-in frame: sidebar navigation by role, header with the user, notice area.
 
+import { brandMark, productName } from "./branding.js";
 import { h, replace } from "./dom.js";
 import { initials } from "./format.js";
 import { icon } from "./icons.js";
@@ -29,6 +30,8 @@ export function navFor(user) {
       { id: "enrollment", href: "#/admin/enrollment", label: t("nav.enrollment"), icon: "enroll" },
       { id: "health", href: "#/admin/health", label: t("nav.health"), icon: "shield" },
       { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },
+      { id: "mail", href: "#/admin/mail", label: t("nav.mail"), icon: "send" },
+      { id: "branding", href: "#/admin/branding", label: t("nav.branding"), icon: "pencil" },
     ] });
   }
   sections.push({ title: t("nav.section.you"), items: [
@@ -78,8 +81,7 @@ export class Shell {
     }
     return h("aside", { class: "sidebar" },
       h("a", { class: "brand", href: isStaff(this.user) ? "#/desk" : "#/portal" },
-        h("img", { src: "/static/img/logo.svg", alt: "", width: 28, height: 28 }),
-        h("span", { class: "brand-name" }, "Deskmate")),
+        brandMark(28)),
       nav,
       h("p", { class: "sidebar-foot" }, "Self-hosted service desk"));
   }
@@ -94,7 +96,7 @@ export class Shell {
   /** Set the page heading and the window title (a view may name what it shows). */
   setTitle(title) {
     replace(this.title, title);
-    document.title = `${title} \u00b7 Deskmate`;
+    document.title = `${title} \u00b7 ${productName()}`;
   }
 
   /** Mark the active navigation entry and set the page title; return a fresh content node. */

@@ -140,14 +140,14 @@ export function groupsView(root, { user, params }) {
       }
     });
     const body = members.length
-      ? h("table", { class: "table", "aria-label": t("groups.members.table") },
+      ? h("table", { class: "table table-stack", "aria-label": t("groups.members.table") },
         h("thead", {}, h("tr", {}, [t("groups.col.name"), t("groups.col.username"), t("groups.col.role"),
           h("span", { class: "sr-only" }, t("groups.col.actions"))].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, members.map((u) => h("tr", { "data-user": u.username },
           h("td", {}, u.display_name, u.id === group.manager_id ? h("span", { class: "tag" }, t("groups.manager.tag"))
             : null),
-          h("td", { class: "mono" }, u.username),
-          h("td", {}, h("span", { class: `badge badge-${u.role}` }, roleLabel(u.role))),
+          h("td", { class: "mono", "data-label": t("groups.col.username") }, u.username),
+          h("td", { "data-label": t("groups.col.role") }, h("span", { class: `badge badge-${u.role}` }, roleLabel(u.role))),
           h("td", { class: "cell-actions" }, h("button", { type: "button", class: "btn btn-small btn-danger-ghost",
             "aria-label": t("groups.members.remove_named", { name: u.display_name }),
             onclick: () => removeMember(group, u) }, t("groups.members.remove")))))))

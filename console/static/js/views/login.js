@@ -1,5 +1,6 @@
 // The login page: user name and password; the server's error message on failure.
 
+import { brandMark, productName } from "../branding.js";
 import { busy, field, formValues, h } from "../dom.js";
 import { clearNotice, setNoticeHost, showError } from "../notice.js";
 import { login } from "../session.js";
@@ -31,15 +32,13 @@ export function loginPage({ onLoggedIn, reason = "" }) {
   });
   const page = h("div", { class: "login-page" },
     h("div", { class: "login-card" },
-      h("div", { class: "login-brand" },
-        h("img", { src: "/static/img/logo.svg", alt: "", width: 40, height: 40 }),
-        h("span", { class: "brand-name" }, "Deskmate")),
+      h("div", { class: "login-brand" }, brandMark(40)),
       h("h1", { class: "login-title" }, "Log in to the service desk"),
       h("p", { class: "login-sub" }, "Use the account your IT team gave you."),
       notice,
       form),
-    h("p", { class: "login-foot" }, "Deskmate \u00b7 self-hosted service desk"));
-  document.title = "Log in \u00b7 Deskmate";
+    h("p", { class: "login-foot" }, `${productName()} \u00b7 self-hosted service desk`));
+  document.title = `Log in \u00b7 ${productName()}`;
   if (reason) {
     showError(reason);
   }

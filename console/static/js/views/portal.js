@@ -4,6 +4,7 @@
 // state, and Reopen / Confirm & close once it is resolved. Follows the live feed.
 
 import { api } from "../api.js";
+import { branding } from "../branding.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { icon } from "../icons.js";
@@ -85,6 +86,8 @@ export function portalView(root, { user, params, setTitle }) {
   }
 
   const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), "New ticket");
+  // The welcome an admin wrote (Admin → Branding), as plain text.
+  if (branding().welcome_text) root.append(h("p", { class: "portal-welcome" }, branding().welcome_text));
   root.append(h("div", { class: "portal" },
     h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "My tickets"),

@@ -133,10 +133,10 @@ export function slaAdminView(root) {
 
   function render() {
     replace(calendars, dir.calendars.map((c) => h("tr", { "data-id": c.id },
-      h("td", { class: "strong" }, c.name), h("td", {}, c.tz),
-      h("td", {}, DAYS.filter((k) => c.hours[k]).map((k) => `${t(`sla.day_short.${k}`)} ${c.hours[k].join(", ")}`)
+      h("td", { class: "strong" }, c.name), h("td", { "data-label": t("sla.col.tz") }, c.tz),
+      h("td", { "data-label": t("sla.col.hours") }, DAYS.filter((k) => c.hours[k]).map((k) => `${t(`sla.day_short.${k}`)} ${c.hours[k].join(", ")}`)
         .join("; ")),
-      h("td", {}, String(c.holidays.length + c.recurring_holidays.length)),
+      h("td", { "data-label": t("sla.col.holidays") }, String(c.holidays.length + c.recurring_holidays.length)),
       h("td", { class: "cell-actions" },
         h("button", { type: "button", class: "btn btn-small", "aria-label": t("sla.calendar.edit_named", { name: c.name }),
           onclick: () => calendarForm(c, load) }, t("sla.common.edit")),
@@ -148,12 +148,13 @@ export function slaAdminView(root) {
       return h("tr", { "data-id": p.id },
         h("td", { class: "strong" }, p.name, p.fallback ? h("span", { class: "tag" }, t("sla.policy.fallback_tag")) : null,
           p.active ? null : h("span", { class: "tag" }, t("sla.policy.inactive_tag"))),
-        h("td", {}, p.fallback ? t("sla.applies.fallback") : conditionText(p.conditions, dir)),
-        h("td", {}, CLOCKS.filter((k) => p.targets[k]).map((k) => `${t(`sla.clock.${k}`)} ${targetText(p.targets[k], cal)}`)
+        h("td", { "data-label": t("sla.col.applies") }, p.fallback ? t("sla.applies.fallback")
+          : conditionText(p.conditions, dir)),
+        h("td", { "data-label": t("sla.col.targets") }, CLOCKS.filter((k) => p.targets[k]).map((k) => `${t(`sla.clock.${k}`)} ${targetText(p.targets[k], cal)}`)
           .join(" \u00b7 ")),
-        h("td", {}, p.escalations.length ? h("ul", { class: "plain-list" }, p.escalations.map((r) => h("li", {},
+        h("td", { "data-label": t("sla.col.rules") }, p.escalations.length ? h("ul", { class: "plain-list" }, p.escalations.map((r) => h("li", {},
           ruleText(r, dir)))) : "\u2014"),
-        h("td", {}, cal ? cal.name : "?"),
+        h("td", { "data-label": t("sla.col.calendar") }, cal ? cal.name : "?"),
         h("td", { class: "cell-actions" },
           h("button", { type: "button", class: "btn btn-small", "aria-label": t("sla.policy.edit_named", { name: p.name }),
             onclick: () => policyForm(p, dir, load) }, t("sla.common.edit")),
@@ -165,12 +166,12 @@ export function slaAdminView(root) {
 
   const head = (cols) => h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c))));
   root.append(
-    panel(t("sla.policies.title"), h("div", { class: "table-wrap" }, h("table", { class: "table",
+    panel(t("sla.policies.title"), h("div", { class: "table-wrap" }, h("table", { class: "table table-stack",
       "aria-label": t("sla.policies.table") }, head([t("sla.col.policy"), t("sla.col.applies"), t("sla.col.targets"),
       t("sla.col.rules"), t("sla.col.calendar"), h("span", { class: "sr-only" }, t("sla.common.actions"))]), policies)),
     { actions: iconButton("plus", t("sla.policy.new"), { class: "btn btn-primary",
       onclick: () => policyForm(null, dir, load) }) }),
-    panel(t("sla.calendars.title"), h("div", { class: "table-wrap" }, h("table", { class: "table",
+    panel(t("sla.calendars.title"), h("div", { class: "table-wrap" }, h("table", { class: "table table-stack",
       "aria-label": t("sla.calendars.table") }, head([t("sla.col.calendar"), t("sla.col.tz"), t("sla.col.hours"),
       t("sla.col.holidays"), h("span", { class: "sr-only" }, t("sla.common.actions"))]), calendars)),
     { actions: iconButton("plus", t("sla.calendar.new"), { class: "btn", onclick: () => calendarForm(null, load) }) }));
