@@ -41,9 +41,11 @@ from server.keys import (
     HANDSHAKES,
     KDF_GATE,
     LOGIN_THROTTLE,
+    MAIL_CONTROL,
     METRICS,
     RESET_THROTTLE,
     SETTINGS,
+    SITE_VALUES,
     TLS_INFO,
 )
 from server.languages import router as languages_router
@@ -51,7 +53,7 @@ from server.live import Broker
 from server.mail import views as mail_views
 from server.mail.inbound import views as mail_in_views
 from server.mail.inbound.service import mail_in_ctx
-from server.mail.sender import mail_ctx
+from server.mail.control import MailControl, mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
@@ -60,6 +62,9 @@ from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
+from server.siteconfig import branding_views
+from server.siteconfig import views as site_views
+from server.siteconfig.store import SiteValues
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
 from server.tickets import catalog_views, queue_views
@@ -76,7 +81,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
            languages_router, mail_in_views.router,
-           factor_views.router, reset_views.router, directory_views.router)
+           factor_views.router, reset_views.router, directory_views.router,
+           site_views.router, branding_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -195,6 +201,8 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.on_shutdown.append(_close_streams)
     app.cleanup_ctx.append(_background_ctx)
     app.cleanup_ctx.append(sla_engine_ctx)
+    app[SITE_VALUES] = SiteValues()
+    app[MAIL_CONTROL] = MailControl(app)
     app.cleanup_ctx.append(mail_ctx)
     app.cleanup_ctx.append(mail_in_ctx)
     app.cleanup_ctx.append(directory_sync_ctx)

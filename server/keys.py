@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from server.auth.reset import ResetThrottle
     from server.db.database import Database
     from server.live import Broker
+    from server.mail.control import MailControl
     from server.mail.sender import MailSender
     from server.metrics import Metrics
     from server.remote.manager import Sessions
     from server.settings import Settings
+    from server.siteconfig.store import SiteValues
     from server.sla.service import SlaEngine
     from server.tls import TlsInfo
 
@@ -40,6 +42,8 @@ CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")
 TLS_INFO: web.AppKey[TlsInfo | None] = web.AppKey("tls_info")
 SLA_ENGINE: web.AppKey[SlaEngine] = web.AppKey("sla_engine")
 MAIL_SENDER: web.AppKey[MailSender] = web.AppKey("mail_sender")
+MAIL_CONTROL: web.AppKey[MailControl] = web.AppKey("mail_control")
+SITE_VALUES: web.AppKey[SiteValues] = web.AppKey("site_values")
 TICKET_NOTIFIER: web.AppKey[TicketNotifier] = web.AppKey("ticket_notifier")
 
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")

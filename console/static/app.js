@@ -1,6 +1,7 @@
 // Boot and hash router of the Deskmate console.
 
 import { onSessionLost } from "./js/api.js";
+import { loadBranding } from "./js/branding.js";
 import { availableLanguages, browserLanguage, language, storedLanguage, t, useLanguage } from "./js/i18n.js";
 import { replace } from "./js/dom.js";
 import { startLive, stopLive } from "./js/live.js";
@@ -20,6 +21,8 @@ import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
 import { slaAdminView } from "./js/views/sla_admin.js";
+import { mailSettingsView } from "./js/views/mail_settings.js";
+import { brandingView } from "./js/views/branding_admin.js";
 import { kbView } from "./js/views/kb.js";
 import { kbArticleView } from "./js/views/kb_article.js";
 import { kbEditView } from "./js/views/kb_edit.js";
@@ -64,6 +67,8 @@ const ROUTES = [
   { path: /^\/admin\/categories$/, roles: ADMIN, nav: "categories", titleKey: "route.categories",
     view: categoriesAdminView },
   { path: /^\/desk\/canned$/, roles: STAFF, nav: "canned", titleKey: "route.canned", view: cannedView },
+  { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
+  { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", titleKey: "route.branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
     view: enrollmentView },
   { path: /^\/admin\/directories$/, roles: ADMIN, nav: "directories", titleKey: "route.directories",
@@ -215,7 +220,7 @@ onSessionLost(() => {
 async function boot() {
   // The languages are the catalogue files the server lists (/static/locales/<code>.json).
   const codes = (await availableLanguages()).map((lang) => lang.code);
-  await useLanguage(storedLanguage() || browserLanguage(codes));
+  await Promise.all([useLanguage(storedLanguage() || browserLanguage(codes)), loadBranding()]);
   try {
     await adoptUserLanguage(await restore());
   } catch (error) {

@@ -122,7 +122,7 @@ def _lines(reason: Reason, ticket: Ticket, *, actor: str | None, text: str | Non
 
 def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: str,
            domain: str, actor: str | None = None, text: str | None = None,
-           first: bool = False) -> Mail:
+           first: bool = False, product: str = "Deskmate") -> Mail:
     """Render one notification for one recipient.
 
     ``first`` makes this mail the root of the ticket's thread (its Message-ID is the
@@ -130,7 +130,7 @@ def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: st
     """
     paragraphs = [f"Hello {recipient.name},", *_lines(reason, ticket, actor=actor, text=text),
                   f"View the ticket: {ticket_url(base_url, ticket, staff=recipient.staff)}",
-                  "-- \nThis message was sent by Deskmate. Replies to it are not read; "
+                  f"-- \nThis message was sent by {product}. Replies to it are not read; "
                   "answer in the console instead."]
     root = thread_id(ticket, domain)
     own = root if first else f"<{secrets.token_hex(12)}.{ticket.id}@{domain}>"

@@ -32,10 +32,12 @@ ERROR_MAX = 500
 
 @dataclass(frozen=True)
 class MailConfig:
-    """What rendering needs: the console's address and the domain of Message-IDs."""
+    """What rendering needs: the console's address, the domain of Message-IDs and the
+    product name the mails sign with (branding)."""
 
     base_url: str
     domain: str
+    product: str = "Deskmate"
 
 
 # Mail is on for a database when the server that opened it has an SMTP server configured;
@@ -128,7 +130,8 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     } for reason, user_id, mail in (
         (reason, user_id, signed(compose.render(reason, shown, people[user_id],
                                                 base_url=config.base_url, domain=config.domain,
-                                                actor=actor, text=text, first=first),
+                                                actor=actor, text=text, first=first,
+                                                product=config.product),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
 
@@ -191,13 +194,16 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
     _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
 
 
-def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime) -> None:
-    """Queue an SLA escalation mail to the assignee, or the group's staff when unassigned."""
+def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime,
+                  user_id: int | None = None) -> None:
+    """Queue an SLA escalation mail to ``user_id``, else the assignee, else the group's staff."""
     config = _config(conn)
     if config is None:
         return
     row = _ticket(conn, ticket_id)
-    if row.assignee_id is not None:
+    if user_id is not None:
+        ids = {user_id}
+    elif row.assignee_id is not None:
         ids = {row.assignee_id}
     elif row.group_id is not None:
         ids = {r.user_id for r in conn.execute(sa.select(group_members.c.user_id)

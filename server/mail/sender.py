@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import smtplib
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from server.db.schema import utcnow
-from server.keys import BROKER, DATABASE, MAIL_SENDER, SETTINGS
+from server.keys import DATABASE, SETTINGS, SITE_VALUES
 from server.mail import compose, outbox
 from server.mail.inbound import threads
 from server.settings import Settings
+from server.siteconfig.rules import effective_mail
 
 log = logging.getLogger("deskmate.mail")
 
@@ -42,12 +44,14 @@ class SmtpConfig:
     mail_from: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpConfig:
-        """Return the SMTP configuration of ``settings``."""
-        return cls(host=settings.smtp_host, port=settings.smtp_port,
-                   security=settings.smtp_security, ca_file=settings.smtp_ca_file,
-                   username=settings.smtp_username,
-                   password=settings.smtp_password, mail_from=settings.mail_from)
+    def from_settings(cls, settings: Settings,
+                      stored: Mapping[str, str] | None = None) -> SmtpConfig:
+        """Return the SMTP configuration in effect: ``settings`` under the console's
+        ``stored`` values (the CA file is always the static one)."""
+        values = effective_mail(dataclasses.asdict(settings), stored or {})
+        return cls(host=values.host, port=values.port, security=values.security,
+                   ca_file=settings.smtp_ca_file, username=values.username,
+                   password=values.password, mail_from=values.mail_from)
 
     def __repr__(self) -> str:
         return f"SmtpConfig(host={self.host!r}, port={self.port}, security={self.security!r})"
@@ -69,7 +73,7 @@ def _describe(exc: BaseException) -> str:
 
 
 @functools.cache
-def _tls_context(ca_file: str) -> ssl.SSLContext:
+def tls_context(ca_file: str) -> ssl.SSLContext:
     """Return a client TLS context that verifies the server (built once per CA file:
     loading the system's CA store costs tens of milliseconds)."""
     return ssl.create_default_context(cafile=ca_file or None)
@@ -86,12 +90,12 @@ def deliver(config: SmtpConfig, rows: list[tuple[int, Any]]) -> list[outbox.Outc
         if config.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 config.host, config.port, timeout=SMTP_TIMEOUT,
-                context=_tls_context(config.ca_file))
+                context=tls_context(config.ca_file))
         else:
             smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT)
         with smtp:
             if config.security == "starttls":
-                smtp.starttls(context=_tls_context(config.ca_file))
+                smtp.starttls(context=tls_context(config.ca_file))
             if config.username:
                 smtp.login(config.username, config.password)
             for mail_id, message in rows:
@@ -146,7 +150,8 @@ class MailSender:
 
     @property
     def config(self) -> SmtpConfig:
-        return SmtpConfig.from_settings(self.app[SETTINGS])
+        site = self.app.get(SITE_VALUES)
+        return SmtpConfig.from_settings(self.app[SETTINGS], site.values if site else None)
 
     async def run_pass(self) -> dict[str, int]:
         """Try every due mail once (in batches); return counts of sent, retry and failed."""
@@ -223,31 +228,3 @@ class MailSender:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)
-
-
-async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Turn the outbox on and run the sender while the application runs (if smtp_host)."""
-    settings = app[SETTINGS]
-    if not settings.smtp_host:
-        yield
-        return
-    engine = app[DATABASE].engine
-    outbox.enable(engine, outbox.MailConfig(base_url=settings.base_url,
-                                            domain=compose.domain_of(settings.mail_from)))
-    sender = app.get(MAIL_SENDER)
-    if sender is None:
-        sender = app[MAIL_SENDER] = MailSender(app)
-    app[BROKER].listeners.append(sender.poke)
-    task = asyncio.create_task(sender.run_forever(), name="mail-sender")
-    yield
-    app[BROKER].listeners.remove(sender.poke)
-    outbox.disable(engine)
-    # Let a delivery in progress finish and be recorded, so it is not sent again.
-    sender.stopping = True
-    sender.wake.set()
-    try:
-        await asyncio.wait_for(asyncio.shield(task), STOP_SECONDS)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

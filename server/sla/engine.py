@@ -44,6 +44,8 @@ class Fired:
     event: str  # warning | breach
     percent: int | None
     notify: bool
+    # Whom the notify rules name: a user id, or None for the assignee / the group's staff.
+    notify_users: tuple[int | None, ...] = ()
 
 
 def next_event_at(conn: Connection) -> dt.datetime | None:
@@ -121,7 +123,10 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
             fired.append(Fired(ticket_id=row.ticket_id, number=owner.number,
                                requester_id=owner.requester_id, clock=row.kind,
                                event=event, percent=percent,
-                               notify=any(r["action"] == "notify" for r in rules)))
+                               notify=any(r["action"] == "notify" for r in rules),
+                               notify_users=tuple(dict.fromkeys(
+                                   r.get("user_id") for r in rules
+                                   if r["action"] == "notify"))))
     tracking.save_many(conn, changed)
     if timeline:
         conn.execute(ticket_events.insert(), timeline)
@@ -143,7 +148,9 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
     # After the escalations, so a mail goes to whoever holds the ticket now.
     for done in fired:
         if done.notify and owners[done.ticket_id].status not in FINAL_STATUSES:
-            mail_outbox.on_sla_notify(conn, done.ticket_id, text=notice_text(done), now=now)
+            for user_id in done.notify_users:
+                mail_outbox.on_sla_notify(conn, done.ticket_id, text=notice_text(done), now=now,
+                                          user_id=user_id)
     return fired
 
 

@@ -99,6 +99,8 @@ class EscalationRule(Strict):
     clock: ClockKindT | None = None  # None: any clock
     percent: Percent | None = None  # warnings only: this threshold (None: any)
     group_id: int | None = None  # reassign: the group to hand the ticket to
+    # notify: this staff member; None: the assignee, or the group's staff when unassigned
+    user_id: int | None = None
     note: Annotated[str, Meta(max_length=1000)] | None = None  # timeline: the text
 
 
@@ -259,3 +261,44 @@ class BreachPage(Struct, kw_only=True):
 
     items: list[Breach]
     next_cursor: str | None
+
+
+class PreviewCalendar(Strict):
+    """An unsaved calendar to preview against."""
+
+    tz: Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone")]
+    hours: WeeklyHours
+    holidays: Annotated[list[DateText], Meta(max_length=1000)] = []
+    recurring_holidays: Annotated[list[MonthDay], Meta(max_length=366)] = []
+
+
+class PreviewRequest(Strict):
+    """An unsaved policy's targets on a saved (``calendar_id``) or unsaved calendar."""
+
+    targets: Targets
+    calendar_id: int | None = None
+    calendar: PreviewCalendar | None = None
+    warn_percents: Warns = field(default_factory=lambda: [75])
+    start: dt.datetime | None = None  # when the ticket is created; default now
+    priority: Annotated[int, Meta(ge=1, le=5)] | None = None
+    kind: Literal["incident", "service_request", "problem"] | None = None
+
+
+class PreviewClock(Struct, kw_only=True):
+    """When one clock of a ticket created at ``start`` would warn and be due."""
+
+    clock: str
+    target_minutes: int
+    warnings_at: list[dt.datetime]
+    due_at: dt.datetime
+
+
+class PreviewOut(Struct, kw_only=True):
+    """Due times computed by the server's own business-time clock."""
+
+    start: dt.datetime
+    calendar_name: str
+    tz: str
+    priority: int | None
+    kind: str | None
+    clocks: list[PreviewClock]

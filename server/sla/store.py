@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.names import fold
-from server.db.schema import categories, groups
+from server.db.schema import categories, groups, users
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.sla import retarget
 from server.sla.policy import calendar_from_parts
@@ -25,7 +25,8 @@ from server.sla.schemas import (
 from server.sla.tables import sla_calendars, sla_clocks, sla_policies
 
 
-def _hours(hours: WeeklyHours) -> dict[str, list[str]]:
+def hours_of(hours: WeeklyHours) -> dict[str, list[str]]:
+    """Return weekly hours in their stored form (days without hours left out)."""
     return {day: list(v) for day, v in msgspec.structs.asdict(hours).items() if v}
 
 
@@ -77,7 +78,7 @@ def save_calendar(conn: Connection, calendar_id: int | None, changes: dict[str, 
                   now: dt.datetime) -> Calendar:
     """Create (``calendar_id`` None) or update a calendar; return it."""
     if "hours" in changes and isinstance(changes["hours"], WeeklyHours):
-        changes["hours"] = _hours(changes["hours"])
+        changes["hours"] = hours_of(changes["hours"])
     if calendar_id is None:
         values = {"holidays": [], "recurring_holidays": [], **changes}
     else:
@@ -211,6 +212,14 @@ def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
             if conn.execute(sa.select(groups.c.id).where(
                     groups.c.id == rule["group_id"])).first() is None:
                 _missing(f"escalations[{i}].group_id", rule["group_id"], "group")
+        if rule.get("user_id") is not None:
+            if rule["action"] != "notify":
+                raise ValidationFailed(f"escalations[{i}]: user_id applies to notify only")
+            if conn.execute(sa.select(users.c.id).where(
+                    users.c.id == rule["user_id"], users.c.active.is_(True),
+                    users.c.role.in_(("admin", "technician")))).first() is None:
+                raise ValidationFailed(f"escalations[{i}].user_id: no active staff member "
+                                       f"with id {rule['user_id']}")
         if rule["action"] == "timeline" and not rule.get("note"):
             raise ValidationFailed(f"escalations[{i}]: timeline needs a note")
         if rule.get("percent") is not None and rule["on"] != "warning":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -14,6 +15,8 @@ from server.db.schema import utcnow
 from server.errors import ValidationFailed
 from server.keys import DATABASE, SLA_ENGINE
 from server.sla import reports, store
+from server.sla.policy import calendar_from_parts, calendar_from_row
+from server.sla.preview import preview as preview_clocks
 from server.sla.schemas import (
     BreachPage,
     BreachQuery,
@@ -27,6 +30,8 @@ from server.sla.schemas import (
     PolicyList,
     PolicyOut,
     PolicyUpdate,
+    PreviewOut,
+    PreviewRequest,
     ReportQuery,
 )
 from server.users import store as audit
@@ -177,6 +182,45 @@ async def delete_policy(req: ApiRequest) -> None:
                      target_type="sla_policy", target_id=policy_id, now=utcnow())
 
     await req.app[DATABASE].write(run)
+
+
+@router.route("POST", "/api/v1/sla/preview", roles=ADMIN,
+              summary="Preview when a ticket created now would warn and be due under unsaved "
+                      "targets and a saved or unsaved calendar",
+              body=PreviewRequest, response=PreviewOut)
+async def preview_policy(req: ApiRequest) -> PreviewOut:
+    body: PreviewRequest = req.body
+    if (body.calendar_id is None) == (body.calendar is None):
+        raise ValidationFailed("give either calendar_id or calendar")
+    start = body.start or utcnow()
+    if start.tzinfo is None:
+        raise ValidationFailed("start needs a time zone (e.g. 2026-11-01T09:00:00Z)")
+    row = None
+    if body.calendar_id is not None:
+        calendar_id = body.calendar_id
+        row = await req.app[DATABASE].read(lambda c: store.calendar_row(c, calendar_id))
+    targets = {"first_response": body.targets.first_response,
+               "resolution": body.targets.resolution, "next_update": body.targets.next_update}
+
+    def compute() -> PreviewOut:
+        # Off the loop: building a zone reads the tz database, and a long target walks
+        # many days of the calendar.
+        if row is not None:
+            cal = calendar_from_row(row)
+        else:
+            draft = body.calendar
+            assert draft is not None
+            try:
+                cal = calendar_from_parts(
+                    name="preview", tz=draft.tz, hours=store.hours_of(draft.hours),
+                    holidays=draft.holidays, recurring_holidays=draft.recurring_holidays)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc)) from exc
+        return PreviewOut(start=start, calendar_name=cal.name, tz=cal.tz,
+                          priority=body.priority, kind=body.kind,
+                          clocks=preview_clocks(cal, targets, body.warn_percents, start))
+
+    return await asyncio.to_thread(compute)
 
 
 def _period(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -201,7 +201,7 @@ async def test_admin_creates_a_group_and_adds_a_member(server: RunningServer, ad
     await dialog.get_by_label("Description").fill("Switches, Wi-Fi and VPN")
     await dialog.get_by_role("button", name="Create group").click()
     await expect(page.get_by_role("list", name="Groups")).to_contain_text("Network team")
-    await page.get_by_label("User to add").select_option(label="Tina (tina)")
+    await page.get_by_label("Person to add").select_option(label="Tina (Technician)")
     await page.get_by_role("button", name="Add member").click()
     await expect(page.get_by_role("table", name="Members")).to_contain_text("tina")
 
@@ -221,7 +221,7 @@ async def test_admin_renames_empties_and_deletes_a_group(server: RunningServer, 
     await page.get_by_label("Name").fill("Service desk")
     await page.get_by_role("button", name="Save", exact=True).click()
     await expect(page.get_by_role("list", name="Groups")).to_contain_text("Service desk")
-    await page.get_by_role("button", name="Remove tina").click()
+    await page.get_by_role("button", name="Remove Tina").click()
     await expect(page.get_by_text("No members")).to_be_visible()
     assert (await admin.get(f"/api/v1/groups/{group['id']}")).json["member_ids"] == []
 

@@ -85,13 +85,15 @@ async def test_admin_manages_calendars_and_policies(
     form = page.get_by_role("form", name="New policy")
     await form.get_by_label("Name").fill("Office hours")
     await form.get_by_label("Calendar").select_option(label="Berlin office")
-    await form.get_by_label("First response (min)").fill("60")
-    await form.get_by_label("Resolution (min)").fill("960")
+    await form.get_by_role("group", name="First response").get_by_label("h", exact=True).fill("1")
+    resolution = form.get_by_role("group", name="Resolution")
+    await resolution.get_by_label("Unit").select_option(label="Business days")
+    await resolution.get_by_label("business days").fill("2")
     await form.get_by_label("Fallback").check()
     await form.get_by_role("button", name="Create policy").click()
     policies = page.get_by_role("table", name="SLA policies")
     await expect(policies.locator("tbody tr")).to_have_count(1)
-    await expect(policies).to_contain_text("Resolution 16h 00m")
+    await expect(policies).to_contain_text("Resolution 2 business days")
     await expect(policies).to_contain_text("Berlin office")
     stored = (await admin.get("/api/v1/sla/policies")).json["items"]
     assert [(p["name"], p["fallback"], p["targets"]["first_response"]) for p in stored] == [

@@ -1,5 +1,6 @@
 // The logged-in frame: sidebar navigation by role, header with the user, notice area.
 
+import { brandMark, productName } from "./branding.js";
 import { h, replace } from "./dom.js";
 import { initials } from "./format.js";
 import { icon } from "./icons.js";
@@ -33,6 +34,8 @@ export function navFor(user) {
       { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },
       { id: "catalog", href: "#/admin/catalog", label: t("nav.catalog"), icon: "package" },
       { id: "categories", href: "#/admin/categories", label: t("nav.categories"), icon: "network" },
+      { id: "mail", href: "#/admin/mail", label: t("nav.mail"), icon: "send" },
+      { id: "branding", href: "#/admin/branding", label: t("nav.branding"), icon: "pencil" },
     ] });
   }
   sections.push({ title: t("nav.section.you"), items: [
@@ -82,8 +85,7 @@ export class Shell {
     }
     return h("aside", { class: "sidebar" },
       h("a", { class: "brand", href: isStaff(this.user) ? "#/desk" : "#/portal" },
-        h("img", { src: "/static/img/logo.svg", alt: "", width: 28, height: 28 }),
-        h("span", { class: "brand-name" }, "Deskmate")),
+        brandMark(28)),
       nav,
       h("p", { class: "sidebar-foot" }, t("shell.foot")));
   }
@@ -98,7 +100,7 @@ export class Shell {
   /** Set the page heading and the window title (a view may name what it shows). */
   setTitle(title) {
     replace(this.title, title);
-    document.title = `${title} \u00b7 Deskmate`;
+    document.title = `${title} \u00b7 ${productName()}`;
   }
 
   /** Mark the active navigation entry and set the page title; return a fresh content node. */

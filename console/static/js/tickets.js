@@ -1,9 +1,8 @@
 // How tickets read: labels, badges, the lifecycle's allowed transitions, categories.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
-import { h } from "./dom.js";
 import { labels, t } from "./i18n.js";
+import { h } from "./dom.js";
 
 // Label tables read the catalogue at each access, so they follow a language switch.
 export const STATUS_LABELS = labels("ticket.status",

@@ -1,31 +1,63 @@
-// Admin → Groups: list, create, rename/describe, delete, and manage members.
+// Admin → Groups: list, create, rename/describe, manager and auto-assignment (picked by
+// name), delete, and members (staff, picked by name).
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { allGroups, allUsers } from "../directory.js";
-import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { t, tn } from "../i18n.js";
+import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { remotePolicyPanel } from "../remote_policy.js";
-import { confirmDialog, emptyState, iconButton, openModal, panel, roleBadge } from "../ui.js";
+import { roleLabel } from "../session.js";
+import { confirmDialog, emptyState, iconButton, openModal, panel } from "../ui.js";
 
 const byName = (a, b) => a.display_name.localeCompare(b.display_name);
+const MODES = ["none", "round_robin", "least_loaded"];
+const isStaff = (u) => u.role === "admin" || u.role === "technician";
 
-function groupForm({ group = null, onSubmit, inModal = false }) {
-  const form = h("form", { class: "stack", "aria-label": group ? "Edit group" : "New group" },
-    field("Name", h("input", { name: "name", required: true, maxlength: 100,
-      value: group ? group.name : null })),
-    field("Description", h("textarea", { name: "description", rows: 3, maxlength: 1000 },
-      group ? group.description : "")),
+function groupForm({ group = null, users, onSubmit, inModal = false }) {
+  const wrap = (path, el) => {
+    el.dataset.field = path;
+    return el;
+  };
+  const people = [...users.values()].filter((u) => u.active || (group && u.id === group.manager_id)).sort(byName);
+  const mode = group ? group.auto_assign : "none";
+  const modeHint = h("p", { class: "hint", id: `mode-hint-${group ? group.id : "new"}` }, t(`groups.mode.${mode}.hint`));
+  const modeSelect = h("select", { name: "auto_assign", "aria-describedby": modeHint.id },
+    MODES.map((m) => h("option", { value: m, selected: m === mode }, t(`groups.mode.${m}`))));
+  modeSelect.addEventListener("change", () => {
+    modeHint.textContent = t(`groups.mode.${modeSelect.value}.hint`);
+  });
+  const modeField = field(t("groups.field.auto_assign"), modeSelect);
+  modeField.append(modeHint);
+  const form = h("form", { class: "stack", novalidate: true,
+    "aria-label": group ? t("groups.edit") : t("groups.new") },
+    wrap("name", field(t("groups.field.name"), h("input", { name: "name", maxlength: 100,
+      value: group ? group.name : null }))),
+    wrap("description", field(t("groups.field.description"), h("textarea", { name: "description", rows: 3,
+      maxlength: 1000 }, group ? group.description : ""))),
+    group ? wrap("manager_id", field(t("groups.field.manager"), h("select", { name: "manager_id" },
+      h("option", { value: "" }, t("groups.manager.none")),
+      people.map((u) => h("option", { value: String(u.id), selected: u.id === group.manager_id },
+        `${u.display_name} (${roleLabel(u.role)})`))), t("groups.manager.hint"))) : null,
+    wrap("auto_assign", modeField),
     h("div", { class: "form-actions" },
       inModal ? h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() },
-        "Cancel") : null,
-      h("button", { type: "submit", class: "btn btn-primary" }, group ? "Save" : "Create group")));
+        t("groups.cancel")) : null,
+      h("button", { type: "submit", class: "btn btn-primary" }, group ? t("groups.save") : t("groups.create"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
+    clearErrors(form);
+    const values = formValues(form);
+    if (!values.name) {
+      showProblems([[form.querySelector('[data-field="name"]'), t("groups.error.name")]]);
+      return;
+    }
     try {
-      await busy(form, () => onSubmit(formValues(form)));
+      await busy(form, () => onSubmit(values));
     } catch (error) {
-      showError(error);
+      placeError(form, error, { byCode: { conflict: "name" } });
     }
   });
   return form;
@@ -38,7 +70,7 @@ export function groupsView(root, { user, params }) {
   let users = new Map();
   let selected = params[0] ? Number(params[0]) : null;
 
-  const list = h("ul", { class: "list", "aria-label": "Groups" });
+  const list = h("ul", { class: "list", "aria-label": t("groups.list") });
   const detail = h("div", { class: "group-detail" });
 
   function url(id) {
@@ -54,14 +86,15 @@ export function groupsView(root, { user, params }) {
 
   function renderList() {
     if (!groups.length) {
-      replace(list, h("li", { class: "list-empty" }, "No groups yet."));
+      replace(list, h("li", { class: "list-empty" }, t("groups.none")));
       return;
     }
     replace(list, groups.map((g) => {
       const link = h("a", { href: url(g.id), class: "list-link",
         "aria-current": g.id === selected ? "true" : null },
         h("span", { class: "list-name" }, g.name),
-        h("span", { class: "count" }, String(g.member_ids.length)));
+        h("span", { class: "count", "aria-label": tn("groups.member_count", g.member_ids.length) },
+          String(g.member_ids.length)));
       link.addEventListener("click", (e) => {
         e.preventDefault();
         clearNotice();
@@ -79,53 +112,64 @@ export function groupsView(root, { user, params }) {
 
   function membersPanel(group) {
     const members = group.member_ids.map((id) => users.get(id)).filter(Boolean).sort(byName);
-    const candidates = [...users.values()].filter((u) => u.active && !group.member_ids.includes(u.id))
+    // Members are the desk's staff: requesters are not offered (they are never assigned).
+    const candidates = [...users.values()].filter((u) => u.active && isStaff(u) && !group.member_ids.includes(u.id))
       .sort(byName);
-    const pick = h("select", { name: "user_id", required: true, "aria-label": "User to add" },
-      h("option", { value: "" }, candidates.length ? "Choose a user\u2026" : "Everyone is a member"),
-      candidates.map((u) => h("option", { value: String(u.id) }, `${u.display_name} (${u.username})`)));
-    const add = h("form", { class: "inline-form", "aria-label": "Add member" }, pick,
-      h("button", { type: "submit", class: "btn btn-primary", disabled: !candidates.length }, "Add member"));
+    const pick = h("select", { name: "user_id" },
+      h("option", { value: "" }, candidates.length ? t("groups.members.choose") : t("groups.members.everyone")),
+      candidates.map((u) => h("option", { value: String(u.id) }, `${u.display_name} (${roleLabel(u.role)})`)));
+    const pickField = field(t("groups.members.pick"), pick);
+    pickField.dataset.field = "user_id";
+    const add = h("form", { class: "inline-form", novalidate: true, "aria-label": t("groups.members.add") }, pickField,
+      h("button", { type: "submit", class: "btn btn-primary", disabled: !candidates.length }, t("groups.members.add")));
     add.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
-      const user = users.get(Number(pick.value));
+      clearErrors(add);
+      if (!pick.value) {
+        showProblems([[pickField, t("groups.error.pick")]]);
+        return;
+      }
+      const chosen = users.get(Number(pick.value));
       try {
         const updated = await busy(add, () => api.put(`/api/v1/groups/${group.id}/members/${pick.value}`));
         replaceGroup(updated);
-        showSuccess(`${user.display_name} added to ${updated.name}.`);
+        showSuccess(t("groups.members.added", { name: chosen.display_name, group: updated.name }));
       } catch (error) {
-        showError(error);
+        placeError(add, error, { byCode: { validation_error: "user_id" } });
       }
     });
     const body = members.length
-      ? h("table", { class: "table", "aria-label": "Members" },
-        h("thead", {}, h("tr", {}, ["Name", "User name", "Role", ""].map((c) => h("th", { scope: "col" }, c)))),
+      ? h("table", { class: "table table-stack", "aria-label": t("groups.members.table") },
+        h("thead", {}, h("tr", {}, [t("groups.col.name"), t("groups.col.username"), t("groups.col.role"),
+          h("span", { class: "sr-only" }, t("groups.col.actions"))].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, members.map((u) => h("tr", { "data-user": u.username },
-          h("td", {}, u.display_name),
-          h("td", { class: "mono" }, u.username),
-          h("td", {}, roleBadge(u.role)),
+          h("td", {}, u.display_name, u.id === group.manager_id ? h("span", { class: "tag" }, t("groups.manager.tag"))
+            : null),
+          h("td", { class: "mono", "data-label": t("groups.col.username") }, u.username),
+          h("td", { "data-label": t("groups.col.role") }, h("span", { class: `badge badge-${u.role}` }, roleLabel(u.role))),
           h("td", { class: "cell-actions" }, h("button", { type: "button", class: "btn btn-small btn-danger-ghost",
-            "aria-label": `Remove ${u.username}`, onclick: () => removeMember(group, u) }, "Remove"))))))
-      : emptyState("users", "No members", "Add technicians to this group to route tickets to it.");
-    return panel(`Members (${members.length})`, [add, h("div", { class: "table-wrap" }, body)]);
+            "aria-label": t("groups.members.remove_named", { name: u.display_name }),
+            onclick: () => removeMember(group, u) }, t("groups.members.remove")))))))
+      : emptyState("users", t("groups.members.empty"), t("groups.members.empty_text"));
+    return panel(tn("groups.members.title", members.length), [add, h("div", { class: "table-wrap" }, body)]);
   }
 
-  async function removeMember(group, user) {
+  async function removeMember(group, member) {
     clearNotice();
     const done = await guarded(async () => {
-      await api.delete(`/api/v1/groups/${group.id}/members/${user.id}`);
+      await api.delete(`/api/v1/groups/${group.id}/members/${member.id}`);
       return true;
     });
     if (!done) return;
-    replaceGroup({ ...group, member_ids: group.member_ids.filter((id) => id !== user.id) });
-    showSuccess(`${user.display_name} removed from ${group.name}.`);
+    replaceGroup({ ...group, member_ids: group.member_ids.filter((id) => id !== member.id) });
+    showSuccess(t("groups.members.removed", { name: member.display_name, group: group.name }));
   }
 
   async function remove(group) {
-    const ok = await confirmDialog("Delete group",
-      `Delete the group "${group.name}"? Its ${group.member_ids.length} member(s) stay as users.`,
-      { confirmLabel: "Delete group", danger: true });
+    const ok = await confirmDialog(t("groups.delete"),
+      tn("groups.delete_confirm", group.member_ids.length, { name: group.name }),
+      { confirmLabel: t("groups.delete"), danger: true });
     if (!ok) return;
     clearNotice();
     const done = await guarded(async () => {
@@ -135,28 +179,33 @@ export function groupsView(root, { user, params }) {
     if (!done) return;
     groups = groups.filter((g) => g.id !== group.id);
     select(null);
-    showSuccess(`Group "${group.name}" deleted.`);
+    showSuccess(t("groups.deleted", { name: group.name }));
   }
 
   function renderDetail() {
     const group = groups.find((g) => g.id === selected);
     if (!group) {
-      replace(detail, panel(null, emptyState("group", groups.length ? "Select a group" : "No groups yet",
-        groups.length ? "Pick a group on the left to edit it and manage its members."
-          : "Groups are teams of technicians that tickets are assigned to.")));
+      replace(detail, panel(null, emptyState("group", groups.length ? t("groups.select") : t("groups.none"),
+        groups.length ? t("groups.select_text") : t("groups.none_text"))));
       return;
     }
-    const edit = groupForm({ group, onSubmit: async (v) => {
+    const edit = groupForm({ group, users, onSubmit: async (v) => {
       const patch = {};
       if (v.name !== group.name) patch.name = v.name;
       if (v.description !== group.description) patch.description = v.description;
-      if (!Object.keys(patch).length) return;
+      const manager = v.manager_id ? Number(v.manager_id) : null;
+      if (manager !== group.manager_id) patch.manager_id = manager;
+      if (v.auto_assign !== group.auto_assign) patch.auto_assign = v.auto_assign;
+      if (!Object.keys(patch).length) {
+        showSuccess(t("groups.unchanged"));
+        return;
+      }
       const updated = await api.patch(`/api/v1/groups/${group.id}`, patch);
       replaceGroup(updated);
-      showSuccess(`Group "${updated.name}" saved.`);
+      showSuccess(t("groups.saved", { name: updated.name }));
     } });
     replace(detail, h("div", { class: "stack-lg" },
-      panel(group.name, edit, { actions: iconButton("trash", "Delete group", {
+      panel(group.name, edit, { actions: iconButton("trash", t("groups.delete"), {
         class: "btn btn-danger-ghost", onclick: () => remove(group) }) }),
       membersPanel(group),
       user.role === "admin" ? policyPanel(group) : null));
@@ -171,20 +220,21 @@ export function groupsView(root, { user, params }) {
   }
 
   function create() {
-    const dialog = openModal("New group", groupForm({ inModal: true, onSubmit: async (v) => {
-      const created = await api.post("/api/v1/groups", { name: v.name, description: v.description });
+    const dialog = openModal(t("groups.new"), groupForm({ inModal: true, users, onSubmit: async (v) => {
+      const created = await api.post("/api/v1/groups", { name: v.name, description: v.description,
+        auto_assign: v.auto_assign });
       dialog.close();
       groups = [...groups, created];
       select(created.id);
-      showSuccess(`Group "${created.name}" created.`);
+      showSuccess(t("groups.created", { name: created.name }));
     } }));
   }
 
   root.append(h("div", { class: "master-detail" },
-    panel("Groups", list, { actions: iconButton("plus", "New group", { class: "btn btn-primary btn-small",
+    panel(t("groups.title"), list, { actions: iconButton("plus", t("groups.new"), { class: "btn btn-primary btn-small",
       onclick: create }), cls: "master" }),
     detail));
-  replace(list, h("li", { class: "list-empty" }, "Loading\u2026"));
+  replace(list, h("li", { class: "list-empty" }, t("groups.loading")));
 
   (async () => {
     const loaded = await guarded(() => Promise.all([allGroups(), allUsers()]));

@@ -1,6 +1,7 @@
 // The login page: user name and password; the server's error message on failure; the
 // language menu, so that a person picks their language before anyone logs in.
 
+import { brandMark, productName } from "../branding.js";
 import { busy, field, formValues, h } from "../dom.js";
 import { availableLanguages, language, t } from "../i18n.js";
 import { clearNotice, setNoticeHost, showError } from "../notice.js";
@@ -53,17 +54,15 @@ export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username
   });
   const page = h("div", { class: "login-page" },
     h("div", { class: "login-card" },
-      h("div", { class: "login-brand" },
-        h("img", { src: "/static/img/logo.svg", alt: "", width: 40, height: 40 }),
-        h("span", { class: "brand-name" }, "Deskmate")),
+      h("div", { class: "login-brand" }, brandMark(40)),
       h("h1", { class: "login-title" }, t("login.title")),
       h("p", { class: "login-sub" }, t("login.sub")),
       notice,
       form,
       forgotPasswordLink()),
     onLanguage ? languageMenu((code) => onLanguage(code, username.value)) : null,
-    h("p", { class: "login-foot" }, t("login.foot")));
-  document.title = t("login.document_title");
+    h("p", { class: "login-foot" }, t("login.foot", { product: productName() })));
+  document.title = t("login.document_title", { product: productName() });
   if (reason) {
     showError(reason);
   }

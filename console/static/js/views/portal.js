@@ -4,6 +4,7 @@
 // state, and Reopen / Confirm & close once it is resolved. Follows the live feed.
 
 import { api } from "../api.js";
+import { branding } from "../branding.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { labels, t } from "../i18n.js";
@@ -86,6 +87,8 @@ export function portalView(root, { user, params, setTitle }) {
   }
 
   const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), t("portal.new_ticket"));
+  // The welcome an admin wrote (Admin → Branding), as plain text.
+  if (branding().welcome_text) root.append(h("p", { class: "portal-welcome" }, branding().welcome_text));
   root.append(h("div", { class: "portal" },
     h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, t("nav.portal")),

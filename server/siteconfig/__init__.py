@@ -1,0 +1,1 @@
+"""Site settings an admin edits in the console (mail, branding), over the static config."""
