@@ -71,6 +71,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
     ("GET", "/api/v1/attachments/{attachment_id}"): USERS,
     ("POST", "/api/v1/tickets/{ticket_id}/merge"): STAFF,
+    ("POST", "/api/v1/tickets/bulk"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/split"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/links"): STAFF,
     ("DELETE", "/api/v1/tickets/{ticket_id}/links/{related_id}"): STAFF,
