@@ -55,7 +55,7 @@ from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.settings import Settings
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
-from server.tickets import bulk_views, catalog_views, queue_views
+from server.tickets import bulk_views, catalog_views, queue_views, saved_view_views
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
@@ -68,7 +68,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
-           bulk_views.router)
+           bulk_views.router, saved_view_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

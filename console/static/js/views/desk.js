@@ -1,10 +1,11 @@
 // The Desk (technicians and admins): the ticket queue with its tabs, search, filters,
-// keyboard navigation, live updates, ticked tickets for bulk actions (desk_bulk.js) and
-// the New ticket dialog (desk_new_ticket.js).
+// keyboard navigation, live updates, ticked tickets for bulk actions (desk_bulk.js), saved
+// views (desk_saved.js) and the New ticket dialog (desk_new_ticket.js).
 
 import { api } from "../api.js";
 import { bulkBar } from "../desk_bulk.js";
 import { newTicket } from "../desk_new_ticket.js";
+import { savedViewsBar } from "../desk_saved.js";
 import { h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { t, tn } from "../i18n.js";
@@ -280,6 +281,7 @@ export function deskView(root, { user }) {
   function reload() {
     generation += 1;
     chosen.clear(); // other filters, other tickets: nothing ticked is out of sight
+    saved.refresh();
     cursor = null;
     tickets = [];
     loaded = false;
@@ -370,12 +372,21 @@ export function deskView(root, { user }) {
     else if (loaded) render();
   }, TICK_MS);
 
-  markTabs();
-  fillStatuses();
-  priority.value = s.priority;
-  kind.value = s.kind;
-  syncSort();
+  // Show a saved view's state in the controls, then its tickets.
+  function showState(state) {
+    Object.assign(s, state, { selected: null });
+    search.value = s.q;
+    markTabs();
+    fillStatuses();
+    priority.value = s.priority;
+    kind.value = s.kind;
+    syncSort();
+  }
+
+  const saved = savedViewsBar({ user, current: () => s, open: (state) => { showState(state); reload(); } });
+  showState({});
   root.append(
+    saved.element,
     h("div", { class: "toolbar" },
       h("div", { class: "search search-tickets" }, icon("search"), search), status, priority, kind,
       h("div", { class: "toolbar-end" },
