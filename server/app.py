@@ -59,6 +59,7 @@ from server.tickets import bulk_views, catalog_views, queue_views, saved_view_vi
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
+from server.users import account_views
 from server.users import views as user_views
 
 log = logging.getLogger("deskmate.server")
@@ -68,7 +69,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
-           bulk_views.router, saved_view_views.router)
+           bulk_views.router, saved_view_views.router, account_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

@@ -174,6 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_max_attempts", int, 8,
             "Delivery attempts of one e-mail before it is marked failed."),
     Setting("mail_keep_days", int, 14, "Days sent and failed e-mails stay in the outbox."),
+    Setting("email_confirm_hours", int, 24,
+            "Hours the link that confirms a user's new e-mail address stays valid."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -230,6 +232,7 @@ class Settings:
     mail_from: str
     mail_max_attempts: int
     mail_keep_days: int
+    email_confirm_hours: int
 
     @property
     def data_dir(self) -> Path:
@@ -301,7 +304,8 @@ def _validate(values: dict[str, Any]) -> None:
                  "login_address_max_failures", "login_device_days", "password_checks_max",
                  "api_token_max_days",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
-                 "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
+                 "session_max_hours", "reopen_window_days", "attachment_max_bytes",
+                 "email_confirm_hours"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
     for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days",

@@ -143,6 +143,10 @@ POLICY: dict[tuple[str, str], set[str]] = {
     # Self or, for admins, anyone: others get 404 (like GET /users/{user_id}).
     ("GET", "/api/v1/users/{user_id}/notifications"): USERS,
     ("PUT", "/api/v1/users/{user_id}/notifications"): USERS,
+    ("GET", "/api/v1/account"): USERS,
+    ("PATCH", "/api/v1/account"): USERS,
+    ("POST", "/api/v1/account/email/confirm"): USERS,
+    ("DELETE", "/api/v1/account/email"): USERS,
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 
