@@ -7,7 +7,7 @@ import { startLive, stopLive } from "./js/live.js";
 import { showError } from "./js/notice.js";
 import { currentUser, forget, homeRoute, logout, restore, updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
-import { accountView } from "./js/views/account.js";
+import { accountView, confirmEmailView } from "./js/views/account.js";
 import { deskView } from "./js/views/desk.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
@@ -57,6 +57,8 @@ const ROUTES = [
     view: enrollmentView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", title: "Health checks", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", title: "Account", view: accountView },
+  { path: /^\/account\/confirm-email\/([A-Za-z0-9_-]{16,100})$/, roles: ANYONE, nav: "account", title: "Account",
+    view: confirmEmailView },
 ];
 
 const app = document.getElementById("app");

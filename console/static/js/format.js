@@ -1,7 +1,34 @@
 // Formatting of dates and small labels for tables.
 
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+let zone; // the user's IANA time zone (Account page); undefined: the browser's
+let DATE_TIME;
+let DATE;
+let TIME;
+
+function dateFormats() {
+  const make = (options) => new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone });
+  DATE_TIME = make({ dateStyle: "medium", timeStyle: "short" });
+  DATE = make({ dateStyle: "medium" });
+  TIME = make({ timeStyle: "short" });
+}
+
+/** Show times in an IANA zone ("Asia/Jakarta"); null, or a zone Intl does not know: the browser's. */
+export function setTimeZone(timeZone) {
+  zone = timeZone || undefined;
+  try {
+    dateFormats();
+  } catch {
+    zone = undefined; // RangeError: a zone this browser lacks
+    dateFormats();
+  }
+}
+
+/** Return the zone times are shown in (the browser's when none was set). */
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+dateFormats();
 
 /** Format an ISO timestamp as a local date and time ("—" when missing). */
 export function dateTime(iso) {
@@ -20,7 +47,6 @@ export function initials(name) {
   return letters.toUpperCase();
 }
 
-const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const NUMBER = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
 /** Format an ISO timestamp as a local time of day ("—" when missing). */

@@ -1,6 +1,7 @@
 // The logged-in user, kept in memory only (the session cookie is HttpOnly).
 
 import { api, setCsrfToken } from "./api.js";
+import { setTimeZone } from "./format.js";
 import { t } from "./i18n.js";
 
 let current = null;
@@ -13,6 +14,7 @@ export function currentUser() {
 function adopt(info) {
   current = info.user;
   setCsrfToken(info.csrf_token);
+  setTimeZone(current.time_zone);
   return current;
 }
 
@@ -20,6 +22,7 @@ function adopt(info) {
 export function forget() {
   current = null;
   setCsrfToken("");
+  setTimeZone(null);
 }
 
 /** Restore the session from the cookie; return the user or null when not logged in. */
@@ -48,7 +51,10 @@ export async function logout() {
 
 /** Replace the stored user (after the user edited themselves). */
 export function updateUser(user) {
-  if (current && user.id === current.id) current = user;
+  if (current && user.id === current.id) {
+    current = user;
+    setTimeZone(user.time_zone);
+  }
 }
 
 export const ROLES = ["admin", "technician", "requester"];
