@@ -16,8 +16,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import server.mail.tables  # noqa: F401 - these register the tables on the shared metadata
-import server.tickets.tables  # noqa: F401
+# Imported to register their tables on the shared metadata.
+import server.mail.tables
+import server.tickets.tables
 import server.users.tables  # noqa: F401
 from server.db.schema import UTCDateTime
 
