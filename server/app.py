@@ -67,10 +67,11 @@ from server.siteconfig import views as site_views
 from server.siteconfig.store import SiteValues
 from server.sla import views as sla_views
 from server.sla.service import sla_engine_ctx
-from server.tickets import catalog_views, queue_views
+from server.tickets import bulk_views, catalog_views, queue_views, saved_view_views
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
+from server.users import account_views
 from server.users import views as user_views
 
 log = logging.getLogger("deskmate.server")
@@ -82,7 +83,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
-           site_views.router, branding_views.router)
+           site_views.router, branding_views.router,
+           bulk_views.router, saved_view_views.router, account_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

@@ -213,6 +213,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail_imap_poll_seconds", int, 60,
             "Longest wait between two looks into an IMAP mailbox, when IDLE is not "
             "available or between IDLE rounds."),
+    Setting("email_confirm_hours", int, 24,
+            "Hours the link that confirms a user's new e-mail address stays valid."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -283,6 +285,7 @@ class Settings:
     mail_lmtp_protocol: str
     mail_imap_ca_file: str
     mail_imap_poll_seconds: int
+    email_confirm_hours: int
 
     @property
     def data_dir(self) -> Path:
@@ -354,7 +357,8 @@ def _validate(values: dict[str, Any]) -> None:
                  "login_address_max_failures", "login_device_days", "password_checks_max",
                  "api_token_max_days",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
-                 "session_max_hours", "reopen_window_days", "attachment_max_bytes"):
+                 "session_max_hours", "reopen_window_days", "attachment_max_bytes",
+                 "email_confirm_hours"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
     for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days",

@@ -9,7 +9,7 @@ import { showError } from "./js/notice.js";
 import { currentUser, forget, homeRoute, logout, mustEnrolSecondFactor, restore, secondFactorEnrolled,
   updateUser } from "./js/session.js";
 import { Shell } from "./js/shell.js";
-import { accountView } from "./js/views/account.js";
+import { accountView, confirmEmailView } from "./js/views/account.js";
 import { cannedView } from "./js/views/canned.js";
 import { catalogAdminView } from "./js/views/catalog_admin.js";
 import { categoriesAdminView } from "./js/views/categories_admin.js";
@@ -75,6 +75,8 @@ const ROUTES = [
     view: directoriesView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", titleKey: "route.health", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", titleKey: "route.account", view: accountView },
+  { path: /^\/account\/confirm-email\/([A-Za-z0-9_-]{16,100})$/, roles: ANYONE, nav: "account",
+    titleKey: "route.account", view: confirmEmailView },
 ];
 
 const app = document.getElementById("app");

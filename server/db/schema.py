@@ -69,6 +69,8 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The IANA zone the console shows times in (None: the browser's); migration 0018.
+    sa.Column("time_zone", sa.String(64), nullable=True),
     sa.CheckConstraint("role IN ('admin', 'technician', 'requester')", name="role"),
 )
 

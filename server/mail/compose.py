@@ -24,6 +24,50 @@ AUDIENCE: dict[Reason, Audience] = {
 }
 
 
+# Mails about a user's own account, not about a ticket (server/users/email_change.py,
+# server/auth/reset.py): the person asked for them, so notification choices do not apply.
+AccountReason = Literal["email_confirm", "email_changed", "password_reset"]
+ACCOUNT_REASONS: frozenset[str] = frozenset({"email_confirm", "email_changed", "password_reset"})
+# The notification kinds a user of each kind may turn off one by one (the desk's kinds
+# reach staff only; see AUDIENCE).
+REQUESTER_CHOICES: tuple[Reason, ...] = ("received", "reply", "resolved")
+
+
+@dataclass(frozen=True)
+class AccountMail:
+    """A rendered mail about a user's account."""
+
+    reason: AccountReason
+    subject: str
+    body: str
+
+
+def email_confirm(*, name: str, new_email: str, link: str, hours: int) -> AccountMail:
+    """Render the mail that asks the owner of a new address to confirm it."""
+    paragraphs = [
+        f"Hello {name},",
+        f"Someone, probably you, asked Deskmate to use {new_email} as the e-mail address "
+        "of your account. To confirm it, open this link while logged in to the console:",
+        link,
+        f"The link works once, within {hours} hours. If you did not ask for this, ignore "
+        "this message: your address stays as it is.",
+        "-- \nThis message was sent by Deskmate. Replies to it are not read."]
+    return AccountMail(reason="email_confirm", subject="Confirm your new e-mail address",
+                       body="\n\n".join(paragraphs) + "\n")
+
+
+def email_changed(*, name: str, new_email: str) -> AccountMail:
+    """Render the mail that tells the old address that the account moved to a new one."""
+    paragraphs = [
+        f"Hello {name},",
+        f"The e-mail address of your Deskmate account is now {new_email}. Notifications go "
+        "there from now on.",
+        "If you did not make this change, tell your service desk at once.",
+        "-- \nThis message was sent by Deskmate. Replies to it are not read."]
+    return AccountMail(reason="email_changed", subject="Your e-mail address was changed",
+                       body="\n\n".join(paragraphs) + "\n")
+
+
 @dataclass(frozen=True)
 class Ticket:
     """The fields of a ticket a notification shows."""

@@ -22,7 +22,7 @@ from server.db.schema import group_members, tickets, users
 from server.mail import compose
 from server.mail.inbound import threads
 from server.mail.inbound.tables import mail_failing_addresses
-from server.mail.tables import mail_opt_outs, mail_outbox
+from server.mail.tables import mail_opt_outs, mail_outbox, mail_reason_opt_outs
 from server.users.store import is_system_username
 
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -105,7 +105,9 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     """
     found = _users(conn, {w[1] for w in wanted} | ({actor_id} if actor_id else set()))
     people = _recipients(found)
-    allowed = [w for w in wanted if w[1] in people and compose.may_read(
+    declined = _declined(conn, {w[1] for w in wanted})
+    allowed = [w for w in wanted if w[1] in people and (w[1], w[0]) not in declined
+               and compose.may_read(
         w[0], user_id=w[1], role=found[w[1]].role, active=found[w[1]].active,
         requester_id=ticket.requester_id, approver_id=ticket.approver_id)]
     if not allowed:
@@ -134,6 +136,40 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
                                                 product=config.product),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
+
+
+def _declined(conn: Connection, user_ids: set[int]) -> set[tuple[int, str]]:
+    """Return the (user, reason) pairs of notification kinds these users turned off."""
+    if not user_ids:
+        return set()
+    return {(r.user_id, r.reason) for r in conn.execute(
+        sa.select(mail_reason_opt_outs.c.user_id, mail_reason_opt_outs.c.reason)
+        .where(mail_reason_opt_outs.c.user_id.in_(sorted(user_ids))))}
+
+
+def queue_account_mail(conn: Connection, *, user_id: int, to_addr: str,
+                       mail: compose.AccountMail, now: dt.datetime) -> bool:
+    """Queue a mail about a user's account (no ticket); return False when mail is off.
+
+    Account mails (compose.ACCOUNT_REASONS) go to the address given, which may not be
+    the user's address yet (a new one being confirmed), whatever the user's notification
+    choices: they are about the account's safety, not news of tickets.
+    """
+    config = _config(conn)
+    if config is None:
+        return False
+    conn.execute(mail_outbox.insert().values(
+        created_at=now, ticket_id=None, recipient_id=user_id, reason=mail.reason,
+        to_addr=to_addr, subject=mail.subject, body=mail.body,
+        message_id=f"<{secrets.token_hex(12)}.account@{config.domain}>", thread_id=None,
+        status="queued", attempts=0, next_attempt_at=now))
+    return True
+
+
+def mail_base_url(conn: Connection) -> str | None:
+    """Return the console address mails link to, or None when mail is off."""
+    config = _config(conn)
+    return None if config is None else config.base_url
 
 
 def _ticket(conn: Connection, ticket_id: int) -> Any:
@@ -258,9 +294,11 @@ def undeliverable(row: Any) -> str | None:
         return "recipient no longer exists"
     if not row.user_active:
         return "recipient is no longer active"
-    if row.reason in ACCOUNT_REASONS:  # asked for by the person, not a notification
-        if not row.user_email or not compose.valid_address(row.user_email):
-            return "recipient has no valid e-mail address any more"
+    if row.reason in compose.ACCOUNT_REASONS:
+        # About the account itself, asked for by the person: sent whatever the
+        # notification choices, to the address it was written to.
+        if not row.to_addr or not compose.valid_address(str(row.to_addr)):
+            return "recipient has no valid e-mail address"
         return None
     if row.opted_out:
         return "recipient turned e-mail notifications off"
@@ -271,11 +309,6 @@ def undeliverable(row: Any) -> str | None:
             requester_id=row.requester_id, approver_id=row.approver_id)):
         return "recipient may no longer read this ticket"
     return None
-
-
-# Mails about the account itself (a password reset link): the person asked for them, so
-# the notification opt-out does not apply; they belong to no ticket.
-ACCOUNT_REASONS = frozenset({"password_reset"})
 
 
 def queue_account_mail(conn: Connection, *, reason: str, user_id: int, to_addr: str,
@@ -299,7 +332,13 @@ def base_url(conn: Connection) -> str | None:
 
 
 def address(row: Any) -> str:
-    """Return where a due mail goes: the recipient's address now (they may have moved)."""
+    """Return where a due mail goes: the recipient's address now (they may have moved).
+
+    An account mail goes where it was addressed: a new address being confirmed, or the
+    old one being told of the change.
+    """
+    if row.reason in compose.ACCOUNT_REASONS:
+        return str(row.to_addr)
     return str(row.user_email or row.to_addr)
 
 
@@ -359,6 +398,25 @@ def wants_mail(conn: Connection, user_id: int) -> bool:
     """Tell whether a user gets e-mail notifications (the default) or opted out."""
     return conn.execute(sa.select(mail_opt_outs.c.user_id)
                         .where(mail_opt_outs.c.user_id == user_id)).first() is None
+
+
+def declined_reasons(conn: Connection, user_id: int) -> set[str]:
+    """Return the notification kinds a user turned off one by one."""
+    return {reason for _user, reason in _declined(conn, {user_id})}
+
+
+def set_reason(conn: Connection, user_id: int, reason: str, wanted: bool,
+               now: dt.datetime) -> bool:
+    """Turn one kind of notification on or off for a user; return whether it changed."""
+    if wanted == (reason not in declined_reasons(conn, user_id)):
+        return False
+    if wanted:
+        conn.execute(mail_reason_opt_outs.delete().where(
+            mail_reason_opt_outs.c.user_id == user_id, mail_reason_opt_outs.c.reason == reason))
+    else:
+        conn.execute(mail_reason_opt_outs.insert().values(user_id=user_id, reason=reason,
+                                                          created_at=now))
+    return True
 
 
 def set_wants_mail(conn: Connection, user_id: int, wanted: bool, now: dt.datetime) -> bool:

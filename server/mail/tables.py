@@ -41,3 +41,13 @@ mail_opt_outs = sa.Table(
               primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Notification kinds a user turned off one by one (compose.REASONS), while mail as a whole
+# stays on; migration 0018_self_service creates it.
+mail_reason_opt_outs = sa.Table(
+    "mail_reason_opt_outs", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("reason", sa.String(32), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

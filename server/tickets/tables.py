@@ -19,3 +19,20 @@ ticket_former_numbers = sa.Table(
     sa.Column("until", UTCDateTime, nullable=False),  # when the ticket left this number
     sa.Index("ix_ticket_former_numbers_ticket_id", "ticket_id"),
 )
+
+# The desk's saved views: a name for a set of queue filters and a sort. A personal view
+# is its owner's alone (nobody else lists, opens or changes it, admins included); a
+# shared one is listed for all staff and changed by admins only. Migration 0018 creates it.
+saved_views = sa.Table(
+    "saved_views", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),  # server.db.names.fold(name)
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_saved_views_owner_id", "owner_id"),
+)

@@ -42,6 +42,7 @@ class User(Struct, kw_only=True):
     active: bool
     group_ids: list[int]
     created_at: dt.datetime
+    time_zone: str | None = None  # IANA zone the console shows times in; None: the browser's
 
 
 class UserCreate(Strict):

@@ -55,7 +55,7 @@ def _group_ids(conn: Connection, user_ids: list[int]) -> dict[int, list[int]]:
 def _user(row: Any, group_ids: list[int]) -> User:
     return User(id=row.id, username=row.username, display_name=row.display_name,
                 email=row.email, role=row.role, active=row.active, group_ids=group_ids,
-                created_at=row.created_at)
+                created_at=row.created_at, time_zone=row.time_zone)
 
 
 def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,

@@ -89,6 +89,12 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tickets/{ticket_id}/attachments"): USERS,
     ("GET", "/api/v1/attachments/{attachment_id}"): USERS,
     ("POST", "/api/v1/tickets/{ticket_id}/merge"): STAFF,
+    ("POST", "/api/v1/tickets/bulk"): STAFF,
+    ("GET", "/api/v1/views"): STAFF,
+    ("POST", "/api/v1/views"): STAFF,
+    ("GET", "/api/v1/views/{view_id}"): STAFF,
+    ("PATCH", "/api/v1/views/{view_id}"): STAFF,
+    ("DELETE", "/api/v1/views/{view_id}"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/split"): STAFF,
     ("POST", "/api/v1/tickets/{ticket_id}/links"): STAFF,
     ("DELETE", "/api/v1/tickets/{ticket_id}/links/{related_id}"): STAFF,
@@ -181,6 +187,10 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/api/v1/mail/inbound/{inbound_id}"): STAFF,
     ("GET", "/api/v1/mail/failing-addresses"): STAFF,
     ("DELETE", "/api/v1/mail/failing-addresses/{address}"): {ADMIN},
+    ("GET", "/api/v1/account"): USERS,
+    ("PATCH", "/api/v1/account"): USERS,
+    ("POST", "/api/v1/account/email/confirm"): USERS,
+    ("DELETE", "/api/v1/account/email"): USERS,
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

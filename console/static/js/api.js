@@ -45,7 +45,10 @@ async function errorFrom(response) {
   try {
     const body = await response.json();
     if (body && body.error && typeof body.error.message === "string") {
-      return new ApiError(response.status, String(body.error.code), body.error.message);
+      const error = new ApiError(response.status, String(body.error.code), body.error.message);
+      // The field a validation error is about, when the server names it.
+      if (typeof body.error.field === "string") error.field = body.error.field;
+      return error;
     }
   } catch {
     // Not our JSON shape (a proxy page, say): fall through to a generic message.

@@ -2,18 +2,36 @@
 
 import { language, t } from "./i18n.js";
 
-// Intl formatters are costly to build: one per language and style, built on first use so
-// that a language switch (useLanguage) is followed by the next call.
+// Intl formatters are costly to build: one per language, zone and style, built on first
+// use so that a language switch (useLanguage) or a time-zone change is followed by the
+// next call.
 const cache = new Map();
+let zone; // the user's IANA time zone (Account page); undefined: the browser's
 
 function formatter(kind, options) {
-  const key = `${language()}|${kind}|${JSON.stringify(options)}`;
+  const zoned = kind === "DateTimeFormat" ? { ...options, timeZone: zone } : options;
+  const key = `${language()}|${kind}|${JSON.stringify(zoned)}`;
   let made = cache.get(key);
   if (!made) {
-    made = new Intl[kind](language(), options);
+    made = new Intl[kind](language(), zoned);
     cache.set(key, made);
   }
   return made;
+}
+
+/** Show times in an IANA zone ("Asia/Jakarta"); null, or a zone Intl does not know: the browser's. */
+export function setTimeZone(timeZone) {
+  zone = timeZone || undefined;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+  } catch {
+    zone = undefined; // RangeError: a zone this browser lacks
+  }
+}
+
+/** Return the zone times are shown in (the browser's when none was set). */
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 /** Format an ISO timestamp as a local date and time ("—" when missing). */

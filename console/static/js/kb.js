@@ -2,7 +2,6 @@
 // server's sanitized article HTML, the category tree, and status/visibility badges.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
 import { h } from "./dom.js";
 import { labels, t } from "./i18n.js";
 import { showSuccess } from "./notice.js";

@@ -1,6 +1,7 @@
 // The logged-in user, kept in memory only (the session cookie is HttpOnly).
 
 import { api, setCsrfToken } from "./api.js";
+import { setTimeZone } from "./format.js";
 import { t } from "./i18n.js";
 
 let current = null;
@@ -15,6 +16,7 @@ function adopt(info) {
   current = info.user;
   enrolmentRequired = !!info.second_factor_enrolment_required;
   setCsrfToken(info.csrf_token);
+  setTimeZone(current.time_zone);
   return current;
 }
 
@@ -37,6 +39,7 @@ export function secondFactorEnrolled() {
 export function forget() {
   current = null;
   setCsrfToken("");
+  setTimeZone(null);
 }
 
 /** Restore the session from the cookie; return the user or null when not logged in. */
@@ -65,7 +68,10 @@ export async function logout() {
 
 /** Replace the stored user (after the user edited themselves). */
 export function updateUser(user) {
-  if (current && user.id === current.id) current = user;
+  if (current && user.id === current.id) {
+    current = user;
+    setTimeZone(user.time_zone);
+  }
 }
 
 export const ROLES = ["admin", "technician", "requester"];

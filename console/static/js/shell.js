@@ -16,6 +16,8 @@ export function navFor(user) {
       { id: "desk", href: "#/desk", label: t("nav.desk"), icon: "inbox" },
       { id: "devices", href: "#/devices", label: t("nav.devices"), icon: "monitor" },
       { id: "kb", href: "#/kb", label: t("nav.kb"), icon: "book" },
+      // The portal view of the tickets they raised themselves (the router's "portal").
+      { id: "portal", href: "#/portal", label: t("nav.my_requests"), icon: "ticket" },
       { id: "canned", href: "#/desk/canned", label: t("nav.canned"), icon: "send" },
     ] });
   } else {

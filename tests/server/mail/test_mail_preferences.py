@@ -18,7 +18,8 @@ async def test_users_turn_their_own_mail_off_and_admins_anyones(
     path = f"/api/v1/users/{req.user['id']}/notifications"
     got = await req.get(path)
     assert got.status == 200, got.body
-    assert got.json == {"email_notifications": True, "email": None, "mail_enabled": False}
+    assert got.json == {"email_notifications": True, "email": None, "mail_enabled": False,
+                        "events": {"received": True, "reply": True, "resolved": True}}
     off = await req.put(path, json={"email_notifications": False})
     assert (off.status, off.json["email_notifications"]) == (200, False)
     assert (await req.get(path)).json["email_notifications"] is False
@@ -55,7 +56,8 @@ async def test_an_opted_out_requester_gets_no_mail(tmp_path: Path, sink: SmtpSin
             f"/api/v1/users/{people['req'].user['id']}/notifications",
             json={"email_notifications": False})
         assert resp.status == 200, resp.body
-        assert resp.json == {"email_notifications": False, "email": RICK, "mail_enabled": True}
+        assert resp.json == {"email_notifications": False, "email": RICK, "mail_enabled": True,
+                             "events": {"received": True, "reply": True, "resolved": True}}
         ticket = (await people["req"].post("/api/v1/tickets", json={"title": "Quiet"})).json
         await people["admin"].patch(f"/api/v1/tickets/{ticket['id']}",
                                     json={"assignee_id": people["tech"].user["id"]})
@@ -66,5 +68,24 @@ async def test_an_opted_out_requester_gets_no_mail(tmp_path: Path, sink: SmtpSin
             return [r.reason for r in await _outbox(server)] == ["assigned"]
 
         await eventually(recorded)
+    finally:
+        await server.close()
+
+
+async def test_a_kind_turned_off_is_not_queued(tmp_path: Path, sink: SmtpSink) -> None:
+    """A requester who turned off receipts gets no receipt; other kinds still go out."""
+    server = await _start(tmp_path / "data", sink)
+    try:
+        people = await _people(server)
+        resp = await people["req"].put(
+            f"/api/v1/users/{people['req'].user['id']}/notifications",
+            json={"events": {"received": False}})
+        assert resp.status == 200, resp.body
+        ticket = (await people["req"].post("/api/v1/tickets", json={"title": "Quiet"})).json
+        await people["admin"].patch(f"/api/v1/tickets/{ticket['id']}",
+                                    json={"assignee_id": people["tech"].user["id"]})
+        mails = await sink.wait_for(1)
+        assert [m["To"] for m in mails] == ["tina@example.test"]
+        assert [r.reason for r in await _outbox(server)] == ["assigned"]
     finally:
         await server.close()

@@ -1,33 +1,30 @@
-// The Desk (technicians and admins): the ticket queue with saved views, search, filters,
-// keyboard navigation, live updates, and the technician's New ticket dialog.
+// The Desk (technicians and admins): the ticket queue with its tabs, search, filters,
+// keyboard navigation, live updates, ticked tickets for bulk actions (desk_bulk.js), saved
+// views (desk_saved.js) and the New ticket dialog (desk_new_ticket.js).
 
 import { api } from "../api.js";
-import { allGroups, allUsers } from "../directory.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { bulkBar } from "../desk_bulk.js";
+import { newTicket } from "../desk_new_ticket.js";
+import { savedViewsBar } from "../desk_saved.js";
+import { h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
+import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
 import { helpButton, shortcuts } from "../keys.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import {
-  KIND_LABELS, LEVEL_LABELS, OPEN_STATUSES, STATUSES, STATUS_LABELS, categoryList, categorySelect,
-  kindBadge, parseTags, previewPriority, priorityBadge, ticketStatusBadge,
+  KIND_LABELS, OPEN_STATUSES, STATUSES, STATUS_LABELS, kindBadge, priorityBadge, ticketStatusBadge,
 } from "../tickets.js";
 import { slaBadge } from "../sla.js";
-import { emptyState, iconButton, openModal } from "../ui.js";
+import { emptyState, iconButton } from "../ui.js";
 
 const PAGE_SIZE = 50;
 const MAX_PAGE = 200; // the server's default page_size_max
-const COLUMNS = ["Priority", "Number", "Title", "Requester", "Assignee", "Status", "SLA", "Updated"];
+const COLUMNS = ["priority", "number", "title", "requester", "assignee", "status", "sla", "updated"];
 const TICK_MS = 30_000; // countdowns redraw this often
-const TABS = [
-  { id: "my_open", label: "My open" },
-  { id: "unassigned", label: "Unassigned" },
-  { id: "open", label: "All open" },
-  { id: "all", label: "All" },
-];
-const SORTS = [["-id", "Newest first"], ["priority", "Priority"], ["due", "SLA due"],
-  ["-updated", "Recently updated"]];
+const TABS = ["my_open", "unassigned", "open", "all"]; // labels: desk.tab.<id>
+const SORTS = ["-id", "priority", "due", "-updated"]; // labels: desk.sort.<value>
 
 // What the queue shows survives leaving it for a ticket and coming back (Esc).
 const DEFAULTS = { view: "my_open", q: "", status: "", priority: "", kind: "", sort: "-id", selected: null };
@@ -49,15 +46,9 @@ function listQuery(s) {
 }
 
 function emptyFor(view, filtered) {
-  if (filtered) return emptyState("search", "No tickets match", "Try another search or filter.");
-  return {
-    my_open: emptyState("inbox", "Nothing assigned to you",
-      "Open tickets assigned to you are listed here. Pick one from Unassigned to get started."),
-    unassigned: emptyState("inbox", "No unassigned tickets",
-      "New tickets without an assignee, for your groups or for no group, are listed here."),
-    open: emptyState("inbox", "No open tickets", "New, assigned, in-progress and pending tickets are listed here."),
-    all: emptyState("ticket", "No tickets yet", "Tickets raised in the portal, by the tray agent or by the desk are listed here."),
-  }[view];
+  if (filtered) return emptyState("search", t("desk.empty.filtered.title"), t("desk.empty.filtered.text"));
+  return emptyState(view === "all" ? "ticket" : "inbox", t(`desk.empty.${view}.title`),
+    t(`desk.empty.${view}.text`));
 }
 
 /** Fill the Desk view. */
@@ -71,25 +62,27 @@ export function deskView(root, { user }) {
   let loads = 0;
   const rows = new Map(); // ticket id -> {sig, tr}
   const fresh = new Set(); // ids that arrived live, highlighted until the next reload
+  const chosen = new Set(); // ticked ids, for bulk actions (s.selected is the keyboard's row)
 
   // ---------- toolbar ----------
-  const search = h("input", { type: "search", name: "q", placeholder: "Search tickets", value: s.q,
-    "aria-label": "Search tickets", maxlength: 200, "aria-keyshortcuts": "/" });
-  const status = h("select", { name: "status", "aria-label": "Filter by status", class: "select-status" });
-  const priority = h("select", { name: "priority", "aria-label": "Filter by priority", class: "select-narrow" },
-    h("option", { value: "" }, "Any priority"),
+  const search = h("input", { type: "search", name: "q", placeholder: t("desk.search"), value: s.q,
+    "aria-label": t("desk.search"), maxlength: 200, "aria-keyshortcuts": "/" });
+  const status = h("select", { name: "status", "aria-label": t("desk.filter.status"), class: "select-status" });
+  const priority = h("select", { name: "priority", "aria-label": t("desk.filter.priority"), class: "select-narrow" },
+    h("option", { value: "" }, t("desk.filter.any_priority")),
     [1, 2, 3, 4, 5].map((p) => h("option", { value: String(p) }, `P${p}`)));
-  const kind = h("select", { name: "kind", "aria-label": "Filter by kind", class: "select-narrow" },
-    h("option", { value: "" }, "Any kind"),
+  const kind = h("select", { name: "kind", "aria-label": t("desk.filter.kind"), class: "select-narrow" },
+    h("option", { value: "" }, t("desk.filter.any_kind")),
     Object.entries(KIND_LABELS).map(([k, label]) => h("option", { value: k }, label)));
   const sort = h("select", { name: "sort", id: "queue-sort", class: "select-sort" },
-    h("option", { value: "relevance", hidden: true }, "Best match"),
-    SORTS.map(([value, label]) => h("option", { value }, label)));
+    h("option", { value: "relevance", hidden: true }, t("desk.sort.relevance")),
+    SORTS.map((value) => h("option", { value }, t(`desk.sort.${value}`))));
 
   function fillStatuses() {
     const choices = s.view === "all" ? STATUSES : OPEN_STATUSES;
     if (!choices.includes(s.status)) s.status = "";
-    replace(status, h("option", { value: "" }, s.view === "all" ? "Any status" : "Any open status"),
+    replace(status, h("option", { value: "" }, s.view === "all" ? t("desk.filter.any_status")
+      : t("desk.filter.any_open_status")),
       choices.map((st) => h("option", { value: st }, STATUS_LABELS[st])));
     status.value = s.status;
   }
@@ -103,17 +96,17 @@ export function deskView(root, { user }) {
 
   // ---------- tabs ----------
   const tabButtons = new Map();
-  const tabList = h("div", { class: "tabs queue-tabs", role: "tablist", "aria-label": "Queues" });
-  for (const t of TABS) {
-    const button = h("button", { type: "button", role: "tab", class: "tab", id: `queue-${t.id}`,
-      "aria-controls": "queue-panel", "data-view": t.id, onclick: () => selectTab(t.id) }, t.label);
-    tabButtons.set(t.id, button);
+  const tabList = h("div", { class: "tabs queue-tabs", role: "tablist", "aria-label": t("desk.tabs") });
+  for (const id of TABS) {
+    const button = h("button", { type: "button", role: "tab", class: "tab", id: `queue-${id}`,
+      "aria-controls": "queue-panel", "data-view": id, onclick: () => selectTab(id) }, t(`desk.tab.${id}`));
+    tabButtons.set(id, button);
     tabList.append(button);
   }
   tabList.addEventListener("keydown", (event) => {
     const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
     if (!step) return;
-    const order = TABS.map((t) => t.id);
+    const order = TABS;
     const next = order[(order.indexOf(s.view) + step + order.length) % order.length];
     selectTab(next);
     tabButtons.get(next).focus();
@@ -139,36 +132,49 @@ export function deskView(root, { user }) {
 
   // ---------- table ----------
   const tbody = h("tbody");
-  const table = h("table", { class: "table table-queue", "aria-label": "Tickets" },
-    h("thead", {}, h("tr", {}, COLUMNS.map((c, i) => h("th", { scope: "col", class: i === 0 ? "cell-prio" : null },
-      c)))), tbody);
+  const allBox = h("input", { type: "checkbox", class: "row-check", "aria-label": t("desk.bulk.select_all"),
+    onchange: () => tickAll(allBox.checked) });
+  const table = h("table", { class: "table table-queue", "aria-label": t("desk.table") },
+    h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "cell-check" }, allBox),
+      COLUMNS.map((c, i) => h("th", { scope: "col", class: i === 0 ? "cell-prio" : null },
+        t(`desk.col.${c}`))))), tbody);
   const empty = h("div", { hidden: true });
   const count = h("span", { class: "muted", "aria-live": "polite" });
   const loadMore = h("button", { type: "button", class: "btn", hidden: true, onclick: () => more(generation) },
-    "Load more");
+    t("desk.load_more"));
+  const bulk = bulkBar({ chosen, me: user, ticketOf: (id) => tickets.find((tk) => tk.id === id),
+    onClear: () => tickAll(false),
+    // The ticks stay, so several actions can follow on the same tickets; tickets that
+    // left the list (merged, closed) drop out of the selection as the list refreshes.
+    onDone: () => guarded(refresh) });
   const queuePanel = h("section", { class: "panel", id: "queue-panel", role: "tabpanel" },
     h("div", { class: "table-wrap" }, table, empty),
     h("footer", { class: "panel-foot" }, h("span", { class: "inline" }, count, liveIndicator(root)), loadMore));
 
-  function row(t) {
-    const tr = h("tr", { "data-id": t.id, "data-number": t.number, class: "row-link", tabindex: "-1" },
-      h("td", { class: "cell-prio" }, priorityBadge(t.priority)),
-      h("td", { class: "mono nowrap" }, t.number),
+  function row(tk) {
+    const box = h("input", { type: "checkbox", class: "row-check",
+      "aria-label": t("desk.bulk.select_row", { number: tk.number }),
+      onchange: () => tickRow(tk.id, box.checked) });
+    const tr = h("tr", { "data-id": tk.id, "data-number": tk.number, class: "row-link", tabindex: "-1" },
+      h("td", { class: "cell-check" }, box),
+      h("td", { class: "cell-prio" }, priorityBadge(tk.priority)),
+      h("td", { class: "mono nowrap" }, tk.number),
       h("td", { class: "cell-title" },
-        h("a", { href: `#/desk/tickets/${t.id}`, class: "ticket-link" }, t.title),
-        h("div", { class: "cell-sub" }, kindBadge(t.kind),
-          (t.devices || []).map((d) => h("span", { class: "cell-devices inline-icon", title: "Linked device" },
+        h("a", { href: `#/desk/tickets/${tk.id}`, class: "ticket-link" }, tk.title),
+        h("div", { class: "cell-sub" }, kindBadge(tk.kind),
+          (tk.devices || []).map((d) => h("span", { class: "cell-devices inline-icon", title: t("desk.linked_device") },
             icon("monitor"), d.hostname)),
-          t.tags.map((tag) => h("span", { class: "chip" }, tag)))),
-      h("td", { class: "nowrap" }, t.requester.display_name),
-      h("td", { class: "nowrap" }, t.assignee ? t.assignee.display_name
-        : h("span", { class: "muted" }, "Unassigned")),
-      h("td", {}, ticketStatusBadge(t.status)),
-      h("td", { class: "cell-sla" }, slaBadge(t.sla)),
-      h("td", { class: "nowrap muted", title: dateTime(t.updated_at) }, ago(t.updated_at)));
+          tk.tags.map((tag) => h("span", { class: "chip" }, tag)))),
+      h("td", { class: "nowrap" }, tk.requester.display_name),
+      h("td", { class: "nowrap" }, tk.assignee ? tk.assignee.display_name
+        : h("span", { class: "muted" }, t("desk.unassigned"))),
+      h("td", {}, ticketStatusBadge(tk.status)),
+      h("td", { class: "cell-sla" }, slaBadge(tk.sla)),
+      h("td", { class: "nowrap muted", title: dateTime(tk.updated_at) }, ago(tk.updated_at)));
     tr.addEventListener("click", (event) => {
-      if (event.target.closest("a")) return; // the link navigates by itself
-      location.hash = `#/desk/tickets/${t.id}`;
+      // The link navigates by itself; the check box ticks.
+      if (event.target.closest("a, input, .cell-check")) return;
+      location.hash = `#/desk/tickets/${tk.id}`;
     });
     return tr;
   }
@@ -180,23 +186,26 @@ export function deskView(root, { user }) {
   // Update the table in place: unchanged rows stay, so do the selection and hover.
   function render() {
     const now = Date.now();
-    const wanted = tickets.map((t) => {
-      const sig = `${JSON.stringify(t)}|${ago(t.updated_at, now)}|${slaBadge(t.sla, now).textContent}`;
-      const known = rows.get(t.id);
+    const wanted = tickets.map((tk) => {
+      const sig = `${JSON.stringify(tk)}|${ago(tk.updated_at, now)}|${slaBadge(tk.sla, now).textContent}`;
+      const known = rows.get(tk.id);
       if (known && known.sig === sig) return known.tr;
-      const tr = row(t);
-      rows.set(t.id, { sig, tr });
+      const tr = row(tk);
+      rows.set(tk.id, { sig, tr });
       return tr;
     });
-    const ids = new Set(tickets.map((t) => t.id));
+    const ids = new Set(tickets.map((tk) => tk.id));
     for (const id of [...rows.keys()]) if (!ids.has(id)) rows.delete(id);
     wanted.forEach((tr, i) => {
       const current = tbody.children[i];
       if (current !== tr) tbody.insertBefore(tr, current || null);
     });
     while (tbody.children.length > wanted.length) tbody.lastElementChild.remove();
+    for (const id of [...chosen]) if (!ids.has(id)) chosen.delete(id);
     for (const [id, { tr }] of rows) {
       tr.classList.toggle("row-new", fresh.has(id));
+      tr.querySelector(".row-check").checked = chosen.has(id);
+      tr.classList.toggle("row-ticked", chosen.has(id));
       const selected = id === s.selected;
       tr.classList.toggle("row-selected", selected);
       if (selected) tr.setAttribute("aria-current", "true");
@@ -204,7 +213,8 @@ export function deskView(root, { user }) {
     }
 
     const n = tickets.length;
-    replace(count, n === 1 ? "1 ticket" : `${n} tickets`, cursor ? " (more available)" : "");
+    replace(count, tn("desk.count", n), cursor ? ` ${t("desk.more_available")}` : "");
+    markTicked();
     loadMore.hidden = !cursor;
     table.hidden = n === 0;
     empty.hidden = n !== 0;
@@ -215,8 +225,8 @@ export function deskView(root, { user }) {
     const data = await guarded(() => api.get("/api/v1/tickets", { limit: PAGE_SIZE, cursor, ...listQuery(s) }));
     if (!data || gen !== generation) return;
     loads += 1;
-    const known = new Set(tickets.map((t) => t.id));
-    tickets = tickets.concat(data.items.filter((t) => !known.has(t.id)));
+    const known = new Set(tickets.map((tk) => tk.id));
+    tickets = tickets.concat(data.items.filter((tk) => !known.has(tk.id)));
     cursor = data.next_cursor;
     loaded = true;
     render();
@@ -238,15 +248,40 @@ export function deskView(root, { user }) {
       got.push(...data.items);
       next = data.next_cursor;
     } while (next && got.length < want);
-    const known = new Set(tickets.map((t) => t.id));
-    for (const t of got) if (!known.has(t.id)) fresh.add(t.id);
+    const known = new Set(tickets.map((tk) => tk.id));
+    for (const tk of got) if (!known.has(tk.id)) fresh.add(tk.id);
     tickets = got;
     cursor = next;
     render();
   }
 
+  // ---------- ticked tickets (bulk actions) ----------
+  function markTicked() {
+    const shown = tickets.filter((tk) => chosen.has(tk.id)).length;
+    allBox.checked = shown > 0 && shown === tickets.length;
+    allBox.indeterminate = shown > 0 && shown < tickets.length;
+    bulk.update();
+  }
+
+  function tickRow(id, on) {
+    if (on) chosen.add(id);
+    else chosen.delete(id);
+    const known = rows.get(id);
+    if (known) {
+      known.tr.querySelector(".row-check").checked = on;
+      known.tr.classList.toggle("row-ticked", on);
+    }
+    markTicked();
+  }
+
+  function tickAll(on) {
+    for (const tk of tickets) tickRow(tk.id, on);
+  }
+
   function reload() {
     generation += 1;
+    chosen.clear(); // other filters, other tickets: nothing ticked is out of sight
+    saved.refresh();
     cursor = null;
     tickets = [];
     loaded = false;
@@ -267,7 +302,7 @@ export function deskView(root, { user }) {
 
   function move(step) {
     if (!tickets.length) return;
-    const index = tickets.findIndex((t) => t.id === s.selected);
+    const index = tickets.findIndex((tk) => tk.id === s.selected);
     let next;
     if (index === -1) next = step > 0 ? 0 : tickets.length - 1;
     else next = Math.max(0, Math.min(tickets.length - 1, index + step));
@@ -275,31 +310,35 @@ export function deskView(root, { user }) {
   }
 
   function selectedTicket() {
-    return tickets.find((t) => t.id === s.selected) || null;
+    return tickets.find((tk) => tk.id === s.selected) || null;
   }
 
   async function assignSelected() {
-    const t = selectedTicket();
-    if (!t) {
-      showError("select a ticket first (j and k move the selection)");
+    const tk = selectedTicket();
+    if (!tk) {
+      showError(t("desk.select_first"));
       return;
     }
     clearNotice();
-    const updated = await guarded(() => api.patch(`/api/v1/tickets/${t.id}`, { assignee_id: user.id }));
+    const updated = await guarded(() => api.patch(`/api/v1/tickets/${tk.id}`, { assignee_id: user.id }));
     if (!updated) return;
-    showSuccess(`${updated.number} is assigned to you.`);
+    showSuccess(t("desk.assigned_to_you", { number: updated.number }));
     await guarded(refresh);
   }
 
   shortcuts(root, [
-    { key: "j", label: "Next ticket", run: () => move(1) },
-    { key: "k", label: "Previous ticket", run: () => move(-1) },
-    { key: "Enter", label: "Open the selected ticket", run: () => {
-      const t = selectedTicket();
-      if (t) location.hash = `#/desk/tickets/${t.id}`;
+    { key: "j", label: t("desk.key.next"), run: () => move(1) },
+    { key: "k", label: t("desk.key.previous"), run: () => move(-1) },
+    { key: "Enter", label: t("desk.key.open"), run: () => {
+      const tk = selectedTicket();
+      if (tk) location.hash = `#/desk/tickets/${tk.id}`;
     } },
-    { key: "/", label: "Search", run: () => { search.focus(); search.select(); } },
-    { key: "a", label: "Assign the selected ticket to me", run: assignSelected },
+    { key: "/", label: t("desk.key.search"), run: () => { search.focus(); search.select(); } },
+    { key: "a", label: t("desk.key.assign"), run: assignSelected },
+    { key: "x", label: t("desk.key.tick"), run: () => {
+      const tk = selectedTicket();
+      if (tk) tickRow(tk.id, !chosen.has(tk.id));
+    } },
   ]);
 
   // ---------- filters ----------
@@ -333,95 +372,29 @@ export function deskView(root, { user }) {
     else if (loaded) render();
   }, TICK_MS);
 
-  markTabs();
-  fillStatuses();
-  priority.value = s.priority;
-  kind.value = s.kind;
-  syncSort();
+  // Show a saved view's state in the controls, then its tickets.
+  function showState(state) {
+    Object.assign(s, state, { selected: null });
+    search.value = s.q;
+    markTabs();
+    fillStatuses();
+    priority.value = s.priority;
+    kind.value = s.kind;
+    syncSort();
+  }
+
+  const saved = savedViewsBar({ user, current: () => s, open: (state) => { showState(state); reload(); } });
+  showState({});
   root.append(
+    saved.element,
     h("div", { class: "toolbar" },
       h("div", { class: "search search-tickets" }, icon("search"), search), status, priority, kind,
       h("div", { class: "toolbar-end" },
-        iconButton("plus", "New ticket", { class: "btn btn-primary", onclick: () => newTicket(user) }))),
+        iconButton("plus", t("desk.new_ticket"), { class: "btn btn-primary", onclick: () => newTicket(user) }))),
     h("div", { class: "queue-bar" }, tabList,
-      h("div", { class: "queue-bar-end" }, h("label", { class: "sort-label", for: "queue-sort" }, "Sort"), sort,
-        helpButton())),
+      h("div", { class: "queue-bar-end" }, h("label", { class: "sort-label", for: "queue-sort" }, t("desk.sort")),
+        sort, helpButton())),
+    bulk.element,
     queuePanel);
   reload();
-}
-
-// ---------- New ticket (technicians) ----------
-
-let directory = null; // {users, groups, categories}, loaded when the dialog first opens
-
-async function loadDirectory() {
-  const [users, groups, categories] = await Promise.all([allUsers(), allGroups(), categoryList()]);
-  directory = { users: users.filter((u) => u.active), groups, categories };
-  return directory;
-}
-
-/** Open the technician's New ticket dialog; go to the ticket once it is created. */
-export async function newTicket(me) {
-  clearNotice();
-  const dir = await guarded(loadDirectory);
-  if (!dir) return;
-  const byName = (a, b) => a.display_name.localeCompare(b.display_name);
-  const staff = dir.users.filter((u) => u.role !== "requester").sort(byName);
-  const everyone = [...dir.users].sort(byName);
-  const level = (name, label) => field(label, h("select", { name },
-    [1, 2, 3].map((v) => h("option", { value: String(v), selected: v === 3 }, LEVEL_LABELS[v]))));
-  const preview = h("span", { class: "priority-preview",
-    title: "From impact and urgency by the ITIL matrix; the server's matrix decides" });
-  const form = h("form", { class: "stack", "aria-label": "New ticket" },
-    h("div", { class: "row-2" },
-      field("Kind", h("select", { name: "kind" },
-        Object.entries(KIND_LABELS).map(([k, label]) => h("option", { value: k }, label)))),
-      field("Category", categorySelect(dir.categories, null))),
-    field("Title", h("input", { name: "title", required: true, maxlength: 200,
-      placeholder: "Short summary, e.g. VPN drops every few minutes" })),
-    field("Description", h("textarea", { name: "description", rows: 4, maxlength: 20000 })),
-    h("div", { class: "row-3" }, level("impact", "Impact"), level("urgency", "Urgency"),
-      h("div", { class: "field" }, h("span", { class: "field-label" }, "Priority"), preview)),
-    h("div", { class: "row-2" },
-      field("Requester", h("select", { name: "requester_id" },
-        everyone.map((u) => h("option", { value: String(u.id), selected: u.id === me.id },
-          `${u.display_name} (${u.username})`)))),
-      field("Assignee", h("select", { name: "assignee_id" },
-        h("option", { value: "" }, "Unassigned"),
-        staff.map((u) => h("option", { value: String(u.id) }, u.id === me.id ? `${u.display_name} (me)`
-          : u.display_name))))),
-    h("div", { class: "row-2" },
-      field("Group", h("select", { name: "group_id" }, h("option", { value: "" }, "No group"),
-        dir.groups.map((g) => h("option", { value: String(g.id) }, g.name)))),
-      field("Tags", h("input", { name: "tags", maxlength: 400, placeholder: "e.g. vpn, laptop" }),
-        "Separated by commas or spaces.")),
-    h("div", { class: "form-actions" },
-      h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"),
-      h("button", { type: "submit", class: "btn btn-primary" }, "Create ticket")));
-  const showPreview = () => {
-    const v = formValues(form);
-    replace(preview, priorityBadge(previewPriority(v.impact, v.urgency)));
-  };
-  form.addEventListener("change", showPreview);
-  showPreview();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
-    const v = formValues(form);
-    const body = { kind: v.kind, title: v.title, description: v.description, impact: Number(v.impact),
-      urgency: Number(v.urgency), requester_id: Number(v.requester_id), tags: parseTags(v.tags) };
-    if (v.category_id) body.category_id = Number(v.category_id);
-    if (v.assignee_id) body.assignee_id = Number(v.assignee_id);
-    if (v.group_id) body.group_id = Number(v.group_id);
-    try {
-      const created = await busy(form, () => api.post("/api/v1/tickets", body));
-      dialog.close();
-      location.hash = `#/desk/tickets/${created.id}`; // the ticket page is the confirmation
-    } catch (error) {
-      showError(error);
-    }
-  });
-  const dialog = openModal("New ticket", form);
-  dialog.classList.add("modal-wide");
-  form.elements.title.focus();
 }

@@ -54,7 +54,8 @@ export function portalView(root, { user, params, setTitle }) {
   }
 
   async function more() {
-    const data = await guarded(() => api.get("/api/v1/tickets", { sort: "-updated", limit: PAGE_SIZE, cursor }));
+    const data = await guarded(() => api.get("/api/v1/tickets", { sort: "-updated", limit: PAGE_SIZE, cursor,
+      requester_id: user.id })); // staff's "My requests": theirs only, like a requester's list
     if (!data) return;
     const known = new Set(tickets.map((tk) => tk.id));
     tickets = tickets.concat(data.items.filter((tk) => !known.has(tk.id)));
@@ -77,7 +78,8 @@ export function portalView(root, { user, params, setTitle }) {
   async function refreshList() {
     refreshApprovals().catch(() => {}); // the list below reports errors; this one is extra
     const want = Math.max(PAGE_SIZE, tickets.length);
-    const data = await api.get("/api/v1/tickets", { sort: "-updated", limit: Math.min(200, want) });
+    const data = await api.get("/api/v1/tickets", { sort: "-updated", limit: Math.min(200, want),
+      requester_id: user.id });
     if (!root.isConnected) return;
     tickets = data.items;
     cursor = data.next_cursor;
