@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_catalog"
-down_revision = "0017_input"
+down_revision = "0018_identity_ldap"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ import server.directory.tables  # noqa: F401 - registers the directory tables
 from server.db.schema import UTCDateTime
 
 revision = "0018_identity_ldap"
-down_revision = "0017_input"
+down_revision = "0018_mail_in"
 branch_labels = None
 depends_on = None
 

@@ -23,7 +23,7 @@ import server.users.tables  # noqa: F401
 from server.db.schema import UTCDateTime
 
 revision = "0018_self_service"
-down_revision = "0017_input"
+down_revision = "0018_site_settings"
 branch_labels = None
 depends_on = None
 

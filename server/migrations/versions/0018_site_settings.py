@@ -17,7 +17,7 @@ import server.siteconfig.tables  # noqa: F401 - registers the table on the share
 from server.db.schema import UTCDateTime
 
 revision = "0018_site_settings"
-down_revision = "0017_input"
+down_revision = "0018_catalog"
 branch_labels = None
 depends_on = None
 
