@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
 import { bytes, dateTime } from "./format.js";
+import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, showError } from "./notice.js";
 
@@ -37,6 +38,10 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
   const send = h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Send reply");
   const file = h("input", { type: "file", class: "file-input", "aria-label": "Attach a file" });
   const attachLabel = h("label", { class: "btn btn-ghost" }, icon("paperclip"), "Attach a file", file);
+  // On a phone, a photo straight from the camera (other browsers offer their file chooser).
+  const photo = h("input", { type: "file", class: "file-input", accept: "image/*", capture: "environment",
+    "aria-label": t("composer.take_photo") });
+  const photoLabel = h("label", { class: "btn btn-ghost camera-only" }, icon("camera"), t("composer.take_photo"), photo);
   const uploading = h("span", { class: "muted small", "aria-live": "polite" });
   const hint = h("span", { class: "hint composer-hint" });
   const closed = h("p", { class: "composer-closed", hidden: true });
@@ -55,7 +60,7 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
 
   const form = h("form", { class: "composer", "aria-label": "Write a message" },
     modes, text,
-    h("div", { class: "composer-foot" }, attachLabel, tools, uploading, hint, send));
+    h("div", { class: "composer-foot" }, attachLabel, photoLabel, tools, uploading, hint, send));
 
   function setMode(isInternal) {
     internal = isInternal;
@@ -91,11 +96,11 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
       form.requestSubmit();
     }
   });
-  file.addEventListener("change", async () => {
-    const chosen = file.files && file.files[0];
+  const attach = async (input) => {
+    const chosen = input.files && input.files[0];
     if (!chosen) return;
     clearNotice();
-    file.disabled = true;
+    input.disabled = true;
     replace(uploading, `Uploading ${chosen.name}\u2026`);
     try {
       await onAttach(chosen, internal);
@@ -104,10 +109,12 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
       replace(uploading, "");
       showError(error);
     } finally {
-      file.disabled = false;
-      file.value = "";
+      input.disabled = false;
+      input.value = "";
     }
-  });
+  };
+  file.addEventListener("change", () => attach(file));
+  photo.addEventListener("change", () => attach(photo));
 
   const el = h("div", { class: "composer-wrap" }, closed, form);
   return {

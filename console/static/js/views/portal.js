@@ -6,6 +6,7 @@
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, dateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -85,7 +86,10 @@ export function portalView(root, { user, params, setTitle }) {
   }
 
   const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), "New ticket");
-  root.append(h("div", { class: "portal" },
+  // On a phone the open ticket (or the new one) has the screen; this leads back to the list.
+  const back = creating || openId ? h("a", { class: "back-link portal-back", href: "#/portal" }, icon("back"),
+    t("portal.all_my_tickets")) : null;
+  root.append(h("div", { class: `portal${back ? " portal-focused" : ""}` }, back,
     h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, "My tickets"),
         h("div", { class: "panel-actions" }, newButton)),
@@ -173,6 +177,8 @@ function newTicketForm(host) {
   const requestType = h("div", { hidden: true });
   const itemPart = h("div", { class: "stack catalog-form", hidden: true });
   const file = h("input", { type: "file", name: "file" });
+  // A phone's camera, straight into the ticket (other browsers offer their file chooser).
+  const photo = h("input", { type: "file", name: "photo", accept: "image/*", capture: "environment" });
   const title = h("input", { name: "title", required: true, maxlength: 200,
     placeholder: "In a few words, e.g. \u201cCannot print on the 2nd floor\u201d" });
   const form = h("form", { class: "stack", "aria-label": "New ticket" },
@@ -187,6 +193,7 @@ function newTicketForm(host) {
     suggestions.el,
     category,
     field("Attach a file", file, "Optional: a screenshot, a PDF or a log file."),
+    h("div", { class: "camera-only" }, field(t("portal.take_photo"), photo)),
     h("div", { class: "form-actions" },
       h("a", { class: "btn", href: "#/portal" }, "Cancel"),
       h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), "Submit ticket")));
@@ -224,7 +231,7 @@ function newTicketForm(host) {
     event.preventDefault();
     clearNotice();
     const v = formValues(form);
-    const chosenFile = file.files && file.files[0];
+    const chosenFiles = [file, photo].map((input) => input.files && input.files[0]).filter(Boolean);
     try {
       let created;
       if (chosen) {
@@ -236,9 +243,9 @@ function newTicketForm(host) {
         if (v.category_id) body.category_id = Number(v.category_id);
         created = await busy(form, () => api.post("/api/v1/tickets", body));
       }
-      if (chosenFile) {
+      if (chosenFiles.length) {
         try {
-          await uploadFile(created.id, chosenFile);
+          for (const chosenFile of chosenFiles) await uploadFile(created.id, chosenFile);
         } catch (error) {
           location.hash = `#/portal/tickets/${created.id}`;
           showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
