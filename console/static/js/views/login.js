@@ -29,7 +29,7 @@ export function loginPage({ onLoggedIn, reason = "" }) {
       password.focus();
     }
   });
-  const page = h("div", { class: "login-page" },
+  const page = h("main", { class: "login-page" },
     h("div", { class: "login-card" },
       h("div", { class: "login-brand" },
         h("img", { src: "/static/img/logo.svg", alt: "", width: 40, height: 40 }),
