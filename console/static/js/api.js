@@ -2,13 +2,17 @@
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** An error answer of the API ({"error": {"code", "message"}}) or a network failure. */
+/**
+ * An error answer of the API ({"error": {"code", "message"}}) or a network failure;
+ * `field` names the offending value of a validation error, when the server says.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -43,7 +47,8 @@ async function errorFrom(response) {
   try {
     const body = await response.json();
     if (body && body.error && typeof body.error.message === "string") {
-      return new ApiError(response.status, String(body.error.code), body.error.message);
+      return new ApiError(response.status, String(body.error.code), body.error.message,
+        typeof body.error.field === "string" ? body.error.field : null);
     }
   } catch {
     // Not our JSON shape (a proxy page, say): fall through to a generic message.

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
+import { checkFields, clearFieldErrors, showApiFieldError } from "./forms.js";
 import { bytes, dateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -72,20 +73,19 @@ export function composer({ staff, onSend, onAttach, placeholder = "Write a reply
   }
   setMode(false);
 
+  form.noValidate = true; // an empty message is said next to the box (forms.js)
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearFieldErrors(form);
+    if (!checkFields(form)) return;
     const body = text.value.trim();
-    if (!body) {
-      text.focus();
-      return;
-    }
     clearNotice();
     send.disabled = true;
     try {
       await onSend(body, internal);
       text.value = "";
     } catch (error) {
-      showError(error);
+      if (!showApiFieldError(form, error)) showError(error);
     } finally {
       send.disabled = false;
     }

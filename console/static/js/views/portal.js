@@ -5,6 +5,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
+import { onSubmit as handleSubmit } from "../forms.js";
 import { ago, dateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -227,35 +228,27 @@ function newTicketForm(host) {
     if (event.target.name === "request_type") choose(Number(event.target.value) || null);
   });
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  handleSubmit(form, async () => {
     const v = formValues(form);
     const chosenFiles = [file, photo].map((input) => input.files && input.files[0]).filter(Boolean);
-    try {
-      let created;
-      if (chosen) {
-        const body = { values: catalogValues(form, chosen), description: v.description };
-        if (v.title) body.title = v.title;
-        created = await busy(form, () => api.post(`/api/v1/catalog/${chosen.id}/requests`, body));
-      } else {
-        const body = { title: v.title, description: v.description, kind: v.kind };
-        if (v.category_id) body.category_id = Number(v.category_id);
-        created = await busy(form, () => api.post("/api/v1/tickets", body));
-      }
-      if (chosenFiles.length) {
-        try {
-          for (const chosenFile of chosenFiles) await uploadFile(created.id, chosenFile);
-        } catch (error) {
-          location.hash = `#/portal/tickets/${created.id}`;
-          showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
-          return;
-        }
-      }
-      location.hash = `#/portal/tickets/${created.id}`;
-    } catch (error) {
-      showError(error);
+    let created;
+    if (chosen) {
+      const body = { values: catalogValues(form, chosen), description: v.description };
+      if (v.title) body.title = v.title;
+      created = await api.post(`/api/v1/catalog/${chosen.id}/requests`, body);
+    } else {
+      const body = { title: v.title, description: v.description, kind: v.kind };
+      if (v.category_id) body.category_id = Number(v.category_id);
+      created = await api.post("/api/v1/tickets", body);
     }
+    try {
+      for (const chosenFile of chosenFiles) await uploadFile(created.id, chosenFile);
+    } catch (error) {
+      location.hash = `#/portal/tickets/${created.id}`;
+      showError(`ticket ${created.number} was created, but the file was not attached: ${error.message}`);
+      return;
+    }
+    location.hash = `#/portal/tickets/${created.id}`;
   });
   form.elements.title.addEventListener("input", suggestions.typed);
   form.elements.description.addEventListener("input", suggestions.typed);
