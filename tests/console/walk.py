@@ -220,6 +220,11 @@ async def layout_problems(page: Any) -> list[str]:
     return list(await page.evaluate(f"({CHECKS}).layout()"))
 
 
+async def small_targets(page: Any, minimum: int = 44) -> list[str]:
+    """Return the controls shorter than ``minimum`` px (walk_checks.js); empty when none."""
+    return list(await page.evaluate(f"(min) => ({CHECKS}).targets(min)", minimum))
+
+
 async def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
                          ) -> list[str]:
     """Run axe-core (tests/console/vendor, never served) on the page; return the violations."""

@@ -105,6 +105,31 @@
     return problems;
   },
 
+  /**
+   * Report controls a finger cannot hit reliably: visible buttons, fields and button-like
+   * links shorter than `min` px (WCAG 2.5.5's 44 px). Links inside running text, and
+   * checkboxes and radios whose label is the target, do not count.
+   */
+  targets: (min) => {
+    const small = [];
+    const controls = document.querySelectorAll('button, select, textarea, a.btn, a.nav-link, a.list-link, '
+      + 'a.ticket-item, [role="tab"], input:not([type="hidden"]):not([type="checkbox"]):not([type="radio"])');
+    for (const el of controls) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || el.closest('dialog:not([open]), [hidden]')) continue;
+      const s = getComputedStyle(el);
+      if (s.visibility === 'hidden' || Number(s.opacity) === 0) continue;
+      // A hidden file input inside its label: the label is what is tapped.
+      const target = el.matches('.file-input, .segmented-input') ? el.closest('label') : el;
+      const h = target.getBoundingClientRect().height;
+      if (h + 0.5 < min) {
+        const cls = typeof target.className === 'string' && target.className ? '.' + target.className.trim().split(/\s+/).join('.') : '';
+        small.push(`${target.tagName.toLowerCase()}${cls} "${(target.textContent || target.getAttribute('aria-label') || '').trim().slice(0, 30)}" is ${Math.round(h)}px tall`);
+      }
+    }
+    return [...new Set(small)];
+  },
+
   /** Run axe-core (loaded by the test) and return the violations of the given impacts. */
   axe: (impacts) => axe.run(document, {
           resultTypes: ['violations'],
