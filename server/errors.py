@@ -38,10 +38,27 @@ class BadRequest(ApiError):
 
 
 class ValidationFailed(ApiError):
-    """The request is well-formed but its values break the schema or a rule."""
+    """The request is well-formed but its values break the schema or a rule.
+
+    ``field`` names the offending value when one is to blame: its path below the body
+    (or query) root, e.g. ``display_name`` or ``fields[0].label``; the console shows the
+    message next to that field.
+    """
 
     status = 422
     code = "validation_error"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 headers: dict[str, str] | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code, headers=headers)
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        """Return the JSON error body, with ``field`` when one is to blame."""
+        body = super().body()
+        if self.field:
+            body["error"]["field"] = self.field
+        return body
 
 
 class Unauthorized(ApiError):

@@ -39,18 +39,25 @@ SECURITY_HEADERS = {
 
 
 def _error_response(status: int, code: str, message: str,
-                    headers: dict[str, str] | None = None) -> web.Response:
-    return json_response({"error": {"code": code, "message": message}}, status=status,
-                         headers=headers)
+                    headers: dict[str, str] | None = None, *,
+                    field: str | None = None) -> web.Response:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field  # a validation error's offending value (server/errors.py)
+    return json_response({"error": error}, status=status, headers=headers)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Turn every error into ``{"error": {"code", "message"}}`` with the right status."""
+    """Turn every error into ``{"error": {"code", "message"}}`` with the right status.
+
+    A validation error that names its field adds ``"field"`` to the error object.
+    """
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error_response(exc.status, exc.code, exc.message, exc.headers)
+        return _error_response(exc.status, exc.code, exc.message, exc.headers,
+                               field=getattr(exc, "field", None))
     except OverflowError:
         # A number the database cannot hold (ids and filters are 64-bit).
         return _error_response(422, "validation_error", "a number in the request is too large")

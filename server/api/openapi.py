@@ -21,7 +21,13 @@ _ERROR_SCHEMA = {
         "type": "object",
         "required": ["code", "message"],
         "additionalProperties": False,
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "field": {"type": "string", "description": (
+                "validation errors only, when one value is to blame: its path below the "
+                "body or query root, e.g. display_name or fields[0].label")},
+        },
     }},
 }
 
@@ -119,7 +125,8 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
             "title": "Deskmate API",
             "version": __version__,
             "description": (
-                "Errors are always {\"error\": {\"code\", \"message\"}}. Console sessions "
+                "Errors are always {\"error\": {\"code\", \"message\"}}; a validation "
+                "error may add \"field\", the offending value's path. Console sessions "
                 "send the X-CSRF-Token header on unsafe methods; API tokens do not need it."
             ),
         },

@@ -124,13 +124,26 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         # msgspec validates while parsing, so a truncated body can fail on a field
         # first; report malformed JSON as such (checked on this error path only).
         _check_well_formed(raw)
-        raise ValidationFailed(str(exc)) from exc
+        raise ValidationFailed(str(exc), field=error_field(exc)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
     except RecursionError as exc:  # msgspec recurses per nesting level
         raise _too_deep() from exc
     check_values(body, kind)
     return body
+
+
+# msgspec ends a validation error with the path of the value it refused: "... - at `$.x`".
+_ERROR_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]+)`$")
+
+
+def error_field(exc: msgspec.ValidationError) -> str | None:
+    """Return the path of the value a msgspec error refuses ("display_name", "fields[0].label").
+
+    None when the error is about the whole body (not an object, say).
+    """
+    found = _ERROR_PATH.search(str(exc))
+    return found.group("path") if found else None
 
 
 def _too_deep() -> BadRequest:
@@ -163,7 +176,7 @@ def _read_query(request: web.Request, kind: type | None) -> Any:
     try:
         query: Any = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"query: {exc}") from exc
+        raise ValidationFailed(f"query: {exc}", field=error_field(exc)) from exc
     check_values(query, kind, where="query")
     return query
 

@@ -49,7 +49,16 @@ def check_plain(text: str, *, where: str) -> None:
         ValidationFailed: it holds one.
     """
     if "\x00" in text:
-        raise ValidationFailed(f"{where} contains a NUL character")
+        raise ValidationFailed(f"{where} contains a NUL character", field=_field(where))
+
+
+def _field(where: str) -> str | None:
+    """Return a value's path below its root ("$.title" -> "title"; the root itself -> None)."""
+    where = where.removesuffix(" key")  # a key of an untyped object: blame its object
+    for root in ("$.", "query."):
+        if where.startswith(root):
+            return where[len(root):] or None
+    return None
 
 
 def _walk(value: Any, info: mi.Type, where: str) -> None:
@@ -61,11 +70,12 @@ def _walk(value: Any, info: mi.Type, where: str) -> None:
         if isinstance(value, str):
             check_plain(value, where=where)
             if (info.min_length or 0) > 0 and not value.strip():
-                raise ValidationFailed(f"{where} must not be blank")
+                raise ValidationFailed(f"{where} must not be blank", field=_field(where))
         return
     if isinstance(info, mi.IntType):
         if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
-            raise ValidationFailed(f"{where} is out of range (64-bit integers)")
+            raise ValidationFailed(f"{where} is out of range (64-bit integers)",
+                                   field=_field(where))
         return
     if isinstance(info, mi.StructType):
         for field in info.fields:

@@ -567,6 +567,66 @@ async def log_in(page: Any, username: str, password: str) -> None:
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
+# The main pages on a phone (390x844), taken as "<name>-phone.png": who, and what.
+PHONE_SHOTS = (("admin", ADMIN_PASSWORD, ["desk-phone", "menu-phone", "device-phone",
+                                          "users-phone"]),
+               ("tina.moreau", PASSWORD, ["ticket-phone", "kb-article-phone"]),
+               ("rick.olsen", PASSWORD, ["portal-phone", "portal-new-phone"]))
+
+
+async def phone_shots(browser: Any, base_url: str, out: Path, only: set[str], *,
+                      ticket_ids: dict[str, int], kb_ids: dict[str, int],
+                      device_id: int) -> None:
+    """Take the main pages at 390x844, the whole page's height, beside the laptop shots."""
+    for who, password, shots in PHONE_SHOTS:
+        shots = [s for s in shots if not only or s in only]
+        if not shots:
+            continue
+        context = await browser.new_context(
+            ignore_https_errors=True, base_url=base_url, viewport={"width": 390, "height": 844},
+            device_scale_factor=2, is_mobile=True, has_touch=True)
+        page = await context.new_page()
+        await log_in(page, who, password)
+        for shot in shots:
+            full = True
+            if shot == "desk-phone":
+                await page.goto("/#/desk")
+                await page.get_by_role("tab", name="All open").click()
+                await expect(page.get_by_role("table", name="Tickets").locator("tbody tr")
+                             ).to_have_count(8)
+            elif shot == "menu-phone":
+                await page.goto("/#/desk")
+                await page.get_by_role("button", name="Menu").click()
+                await expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+                full = False
+            elif shot == "device-phone":
+                await page.goto(f"/#/devices/{device_id}")
+                await expect(page.locator(".chart-series path").first).to_be_visible()
+            elif shot == "users-phone":
+                await page.goto("/#/admin/users")
+                await expect(page.locator("tr[data-user='sam.jones']")).to_be_visible()
+            elif shot == "ticket-phone":
+                await page.goto(f"/#/desk/tickets/{ticket_ids['vpn']}")
+                await expect(page.locator(".tl-internal")).to_be_visible()
+            elif shot == "kb-article-phone":
+                await page.goto(f"/#/kb/articles/{kb_ids['vpn']}")
+                await expect(page.locator(".kb-body table")).to_be_visible()
+            elif shot == "portal-phone":
+                await page.goto(f"/#/portal/tickets/{ticket_ids['printer']}")
+                await expect(page.get_by_role("region", name="Resolved")).to_be_visible()
+            elif shot == "portal-new-phone":
+                await page.goto("/#/portal/new")
+                form = page.get_by_role("form", name="New ticket")
+                await form.get_by_label("Title").fill("Printer says paper jam")
+                await form.get_by_label("Description").fill(
+                    "The tray is empty but the printer on floor 2 keeps saying there is a "
+                    "paper jam.")
+                await expect(page.locator(".kb-suggestion").first).to_be_visible()
+                await page.evaluate("document.activeElement.blur()")
+            await page.screenshot(path=out / f"{shot}.png", full_page=full)
+        await context.close()
+
+
 async def main(out: Path, only: set[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # The public URL is what install commands show; agents here still use the real port.
@@ -773,6 +833,8 @@ async def main(out: Path, only: set[str]) -> None:
                             await expect(page.get_by_label("Install command")).to_be_visible()
                             await page.screenshot(path=out / "enrollment.png")
                     await context.close()
+                await phone_shots(browser, server.base_url, out, only, ticket_ids=ticket_ids,
+                                  kb_ids=kb_ids, device_id=device_id)
                 await browser.close()
         finally:
             for agent in agents:

@@ -162,7 +162,8 @@ def _error_shape(response: Any) -> str | None:
     except ValueError:
         return f"not JSON: {response.content[:100]!r}"
     if (not isinstance(body, dict) or set(body) != {"error"}
-            or not isinstance(body["error"], dict) or set(body["error"]) != {"code", "message"}
+            or not isinstance(body["error"], dict)
+            or set(body["error"]) - {"field"} != {"code", "message"}
             or not all(isinstance(v, str) and v for v in body["error"].values())):
         return f"not the error shape: {body!r:.200}"
     return None

@@ -42,7 +42,8 @@ def is_api_4xx(msg: Any) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def open_page(browser: Any, base_url: str, *, locale: str = "en-US") -> AsyncIterator[Any]:
+async def open_page(browser: Any, base_url: str, *, locale: str = "en-US",
+                    viewport: dict[str, int] | None = None) -> AsyncIterator[Any]:
     """Open a page in a fresh context (one person); fail on errors in the page.
 
     The browser prefers ``locale``'s language (English unless a test asks for another), so
@@ -51,7 +52,7 @@ async def open_page(browser: Any, base_url: str, *, locale: str = "en-US") -> As
     # The server's CA is not in Chromium's store; the context accepts the test server's
     # certificate, which is ours and was just created on loopback.
     context = await browser.new_context(ignore_https_errors=True, base_url=base_url,
-                                        viewport={"width": 1280, "height": 800},
+                                        viewport=viewport or {"width": 1280, "height": 800},
                                         locale=locale)
     page = await context.new_page()
     errors: list[str] = []

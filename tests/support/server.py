@@ -43,7 +43,9 @@ class Response:
         """Return the error code of an error body (asserting its shape)."""
         body = self.json
         assert set(body) == {"error"}, body
-        assert set(body["error"]) == {"code", "message"}, body
+        # A validation error may name the offending field (server/errors.py).
+        assert set(body["error"]) - {"field"} == {"code", "message"}, body
+        assert isinstance(body["error"].get("field", ""), str), body
         assert isinstance(body["error"]["message"], str) and body["error"]["message"]
         return str(body["error"]["code"])
 

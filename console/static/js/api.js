@@ -4,13 +4,17 @@ import { language, t } from "./i18n.js";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** An error answer of the API ({"error": {"code", "message"}}) or a network failure. */
+/**
+ * An error answer of the API ({"error": {"code", "message"}}) or a network failure;
+ * `field` names the offending value of a validation error, when the server says.
+ */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -45,10 +49,8 @@ async function errorFrom(response) {
   try {
     const body = await response.json();
     if (body && body.error && typeof body.error.message === "string") {
-      const error = new ApiError(response.status, String(body.error.code), body.error.message);
-      // The field a validation error is about, when the server names it.
-      if (typeof body.error.field === "string") error.field = body.error.field;
-      return error;
+      return new ApiError(response.status, String(body.error.code), body.error.message,
+        typeof body.error.field === "string" ? body.error.field : null);
     }
   } catch {
     // Not our JSON shape (a proxy page, say): fall through to a generic message.

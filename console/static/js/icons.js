@@ -39,6 +39,8 @@ const PATHS = {
   play: ["M7 5l12 7-12 7z"],
   pause: ["M8 5v14", "M16 5v14"],
   book: ["M4 5a2 2 0 0 1 2-2h14v16H6a2 2 0 0 0-2 2z", "M4 21V5", "M8 7h8"],
+  menu: ["M4 6h16", "M4 12h16", "M4 18h16"],
+  camera: ["M4 8h3l2-3h6l2 3h3v11H4z", "M12 16a3 3 0 1 0 0-6 3 3 0 0 0 0 6"],
 };
 
 /** Return an SVG icon element by name. */

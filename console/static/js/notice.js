@@ -1,4 +1,6 @@
 // The one notice area: API errors and confirmations are shown here, by their message.
+// A host is a live region (aria-live) that stays in the page while empty: a screen reader
+// only announces changes to a live region it already knew, so hosts are never hidden.
 
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
@@ -8,6 +10,12 @@ let host = null;
 /** Make `el` the place where notices appear (the shell's or the login card's). */
 export function setNoticeHost(el) {
   host = el;
+  listen(el);
+}
+
+function listen(el) {
+  el.hidden = false;
+  if (!el.hasAttribute("aria-live")) el.setAttribute("aria-live", "polite");
 }
 
 function sentence(text) {
@@ -21,13 +29,13 @@ function show(kind, text, code) {
     onclick: () => clearNotice() }, "\u00d7");
   replace(host, h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status",
     "data-code": code || null }, h("span", { class: "notice-text" }, sentence(text)), close));
-  host.hidden = false;
 }
 
 /** Show notices in `el` until the returned function is called (for modal dialogs). */
 export function pushNoticeHost(el) {
   const previous = host;
   host = el;
+  listen(el);
   return () => {
     if (host === el) host = previous;
   };
@@ -60,7 +68,6 @@ export function showWarning(text) {
 export function clearNotice() {
   if (!host) return;
   host.replaceChildren();
-  host.hidden = true;
 }
 
 /** Run `work`, showing its ApiError (if any) in the notice area; return its result or undefined. */

@@ -3,6 +3,7 @@
 import { brandMark, productName } from "./branding.js";
 import { h, replace } from "./dom.js";
 import { initials } from "./format.js";
+import { Drawer } from "./drawer.js";
 import { icon } from "./icons.js";
 import { clearNotice, setNoticeHost } from "./notice.js";
 import { t } from "./i18n.js";
@@ -56,19 +57,30 @@ export class Shell {
     this.content = h("div", { class: "content" });
     this.userName = h("span", { class: "user-name" });
     this.avatar = h("span", { class: "avatar", "aria-hidden": "true" });
+    this.main = h("main", { class: "main", id: "main", tabindex: "-1" }, this.notice, this.content);
+    // On a narrow screen the sidebar is a drawer that this button opens (drawer.js).
+    this.menuButton = h("button", { type: "button", class: "btn btn-ghost nav-toggle",
+      "aria-label": t("shell.menu"), "aria-controls": "sidebar", "aria-expanded": "false" }, icon("menu"));
+    const aside = this.sidebar();
     this.root = h("div", { class: "shell" },
-      this.sidebar(),
+      h("a", { class: "skip-link", href: "#main", onclick: (event) => {
+        event.preventDefault(); // the hash is the router's: focus the content instead
+        this.main.focus();
+      } }, t("shell.skip_to_content")),
+      aside,
       h("div", { class: "workspace" },
         h("header", { class: "topbar" },
+          this.menuButton,
           this.title,
           h("div", { class: "user-box" },
             this.avatar,
             h("div", { class: "user-meta" },
               this.userName,
               h("span", { class: "user-role" }, roleLabel(user.role))),
-            h("button", { type: "button", class: "btn btn-ghost", onclick: onLogout },
-              icon("logout"), t("shell.logout")))),
-        h("main", { class: "main", id: "main", tabindex: "-1" }, this.notice, this.content)));
+            h("button", { type: "button", class: "btn btn-ghost btn-logout", onclick: onLogout },
+              icon("logout"), h("span", { class: "btn-label" }, t("shell.logout"))))),
+        this.main));
+    this.drawer = new Drawer(aside, this.menuButton);
     this.setUser(user);
   }
 
@@ -85,7 +97,7 @@ export class Shell {
       nav.append(h("div", { class: "nav-section" },
         h("h2", { class: "nav-title" }, section.title), list));
     }
-    return h("aside", { class: "sidebar" },
+    return h("aside", { class: "sidebar", id: "sidebar" },
       h("a", { class: "brand", href: isStaff(this.user) ? "#/desk" : "#/portal" },
         brandMark(28)),
       nav,
@@ -107,6 +119,7 @@ export class Shell {
 
   /** Mark the active navigation entry and set the page title; return a fresh content node. */
   enter(navId, title) {
+    this.drawer.close({ restoreFocus: false }); // a route change closes the phone drawer
     for (const [id, link] of this.links) {
       if (id === navId) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
+import { checkFields, clearFieldErrors, showApiFieldError } from "./forms.js";
 import { bytes, dateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -38,6 +39,10 @@ export function composer({ staff, onSend, onAttach, placeholder = t("composer.pl
   const send = h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), t("composer.send"));
   const file = h("input", { type: "file", class: "file-input", "aria-label": t("composer.attach") });
   const attachLabel = h("label", { class: "btn btn-ghost" }, icon("paperclip"), t("composer.attach"), file);
+  // On a phone, a photo straight from the camera (other browsers offer their file chooser).
+  const photo = h("input", { type: "file", class: "file-input", accept: "image/*", capture: "environment",
+    "aria-label": t("composer.take_photo") });
+  const photoLabel = h("label", { class: "btn btn-ghost camera-only" }, icon("camera"), t("composer.take_photo"), photo);
   const uploading = h("span", { class: "muted small", "aria-live": "polite" });
   const hint = h("span", { class: "hint composer-hint" });
   const closed = h("p", { class: "composer-closed", hidden: true });
@@ -56,7 +61,7 @@ export function composer({ staff, onSend, onAttach, placeholder = t("composer.pl
 
   const form = h("form", { class: "composer", "aria-label": t("composer.write") },
     modes, text,
-    h("div", { class: "composer-foot" }, attachLabel, tools, uploading, hint, send));
+    h("div", { class: "composer-foot" }, attachLabel, photoLabel, tools, uploading, hint, send));
 
   function setMode(isInternal) {
     internal = isInternal;
@@ -68,20 +73,19 @@ export function composer({ staff, onSend, onAttach, placeholder = t("composer.pl
   }
   setMode(false);
 
+  form.noValidate = true; // an empty message is said next to the box (forms.js)
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clearFieldErrors(form);
+    if (!checkFields(form)) return;
     const body = text.value.trim();
-    if (!body) {
-      text.focus();
-      return;
-    }
     clearNotice();
     send.disabled = true;
     try {
       await onSend(body, internal);
       text.value = "";
     } catch (error) {
-      showError(error);
+      if (!showApiFieldError(form, error)) showError(error);
     } finally {
       send.disabled = false;
     }
@@ -92,11 +96,11 @@ export function composer({ staff, onSend, onAttach, placeholder = t("composer.pl
       form.requestSubmit();
     }
   });
-  file.addEventListener("change", async () => {
-    const chosen = file.files && file.files[0];
+  const attach = async (input) => {
+    const chosen = input.files && input.files[0];
     if (!chosen) return;
     clearNotice();
-    file.disabled = true;
+    input.disabled = true;
     replace(uploading, t("composer.uploading", { name: chosen.name }));
     try {
       await onAttach(chosen, internal);
@@ -105,10 +109,12 @@ export function composer({ staff, onSend, onAttach, placeholder = t("composer.pl
       replace(uploading, "");
       showError(error);
     } finally {
-      file.disabled = false;
-      file.value = "";
+      input.disabled = false;
+      input.value = "";
     }
-  });
+  };
+  file.addEventListener("change", () => attach(file));
+  photo.addEventListener("change", () => attach(photo));
 
   const el = h("div", { class: "composer-wrap" }, closed, form);
   return {

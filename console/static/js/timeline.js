@@ -302,4 +302,10 @@ export function syncTimeline(list, events, ctx) {
     if (li) list.append(li);
     else list.append(h("li", { hidden: true, "data-event": event.id }));
   }
+  // Filled once, the list announces what arrives later (a reply, a status change) to a
+  // screen reader; the first fill is the page itself and is not read out as news.
+  if (!list.hasAttribute("aria-live")) {
+    list.setAttribute("aria-live", "polite");
+    list.setAttribute("aria-relevant", "additions");
+  }
 }

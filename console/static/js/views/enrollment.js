@@ -2,7 +2,8 @@
 
 import { api } from "../api.js";
 import { allGroups } from "../directory.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
+import { FieldProblem, onSubmit as handleSubmit } from "../forms.js";
 import { date, dateTime } from "../format.js";
 import { labels, t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -36,24 +37,16 @@ function tokenForm({ groups, onSubmit }) {
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() }, t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, t("enrollment.create"))));
   amount.id = "token-amount";
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  handleSubmit(form, async () => {
     const v = formValues(form);
     const hours = Number(v.amount) * (v.unit === "days" ? 24 : 1);
     if (!Number.isInteger(hours) || hours < 1 || hours > MAX_HOURS) {
-      showError(t("enrollment.bad_expiry"));
-      amount.focus();
-      return;
+      throw new FieldProblem(amount, t("enrollment.expiry_range"));
     }
     const body = { expires_in_hours: hours, note: v.note };
     if (v.max_uses) body.max_uses = Number(v.max_uses);
     if (v.group_id) body.group_id = Number(v.group_id);
-    try {
-      await busy(form, () => onSubmit(body));
-    } catch (error) {
-      showError(error);
-    }
+    await onSubmit(body);
   });
   return form;
 }

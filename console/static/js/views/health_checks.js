@@ -2,11 +2,12 @@
 
 import { api } from "../api.js";
 import { allGroups } from "../directory.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
+import { onSubmit as handleSubmit } from "../forms.js";
 import { levelsText } from "../health.js";
 import { t } from "../i18n.js";
 import { icon } from "../icons.js";
-import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { guarded, showSuccess } from "../notice.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel } from "../ui.js";
 
 const KINDS = ["disk", "memory", "cpu", "service", "process"];
@@ -48,20 +49,14 @@ function checkForm(check, { onSubmit }) {
     h("div", { class: "form-actions" },
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() }, t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, check ? t("common.save") : t("health_checks.add"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  handleSubmit(form, async () => {
     const f = formValues(form);
     const body = { name: f.name, target: f.target, warning: num(f.warning), critical: num(f.critical),
       window: Number(f.window || 0), hysteresis: Number(f.hysteresis || 0),
       recover_after: Number(f.recover_after || 0), repeat_interval: Number(f.repeat_interval || 300),
       on_recovery: f.on_recovery, enabled: f.enabled };
     if (!check) body.kind = kind.value;
-    try {
-      await busy(form, () => onSubmit(body));
-    } catch (error) {
-      showError(error);
-    }
+    await onSubmit(body);
   });
   return form;
 }

@@ -2,12 +2,13 @@
 // renders (sanitized, exactly as readers will see it) on the right, updated as one types.
 
 import { api } from "../api.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
+import { onSubmit as handleSubmit } from "../forms.js";
 import { t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { articleBody, categoryChoice, categoryTree, goWithNotice } from "../kb.js";
 import { debounce } from "../live.js";
-import { clearNotice, guarded, showError } from "../notice.js";
+import { guarded } from "../notice.js";
 import { parseTags } from "../tickets.js";
 import { emptyState, panel } from "../ui.js";
 
@@ -55,32 +56,26 @@ export function kbEditView(root, { params, setTitle }) {
         h("a", { class: "btn", href: id ? `#/kb/articles/${id}` : "#/kb" }, t("common.cancel")),
         h("button", { type: "submit", class: "btn btn-primary" }, icon("check"), id ? t("kbe.save_version") : t("kbe.create"))));
     body.id = "kb-source";
-    el.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
+    handleSubmit(el, async () => {
       const v = formValues(el);
       const values = { title: v.title, summary: v.summary, body: body.value, visibility: v.visibility,
         status: v.status, tags: parseTags(v.tags), category_id: v.category_id ? Number(v.category_id) : null,
         review_date: v.review_date || null };
-      try {
-        let saved;
-        if (id) {
-          const changes = {};
-          for (const [key, value] of Object.entries(values)) {
-            if (JSON.stringify(value) !== JSON.stringify(article[key])) changes[key] = value;
-          }
-          if (!Object.keys(changes).length) {
-            location.hash = `#/kb/articles/${id}`;
-            return;
-          }
-          saved = await busy(el, () => api.patch(`/api/v1/kb/articles/${id}`, changes));
-        } else {
-          saved = await busy(el, () => api.post("/api/v1/kb/articles", values));
+      let saved;
+      if (id) {
+        const changes = {};
+        for (const [key, value] of Object.entries(values)) {
+          if (JSON.stringify(value) !== JSON.stringify(article[key])) changes[key] = value;
         }
-        goWithNotice(`#/kb/articles/${saved.id}`, id ? t("kbe.saved", { n: saved.version }) : t("kbe.created"));
-      } catch (error) {
-        showError(error);
+        if (!Object.keys(changes).length) {
+          location.hash = `#/kb/articles/${id}`;
+          return;
+        }
+        saved = await api.patch(`/api/v1/kb/articles/${id}`, changes);
+      } else {
+        saved = await api.post("/api/v1/kb/articles", values);
       }
+      goWithNotice(`#/kb/articles/${saved.id}`, id ? t("kbe.saved", { n: saved.version }) : t("kbe.created"));
     });
     refresh(a.body);
     return el;

@@ -52,7 +52,7 @@ export function loginPage({ onLoggedIn, onLanguage = null, reason = "", username
       password.focus();
     }
   });
-  const page = h("div", { class: "login-page" },
+  const page = h("main", { class: "login-page" },
     h("div", { class: "login-card" },
       h("div", { class: "login-brand" }, brandMark(40)),
       h("h1", { class: "login-title" }, t("login.title")),

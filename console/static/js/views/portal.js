@@ -6,6 +6,7 @@
 import { api } from "../api.js";
 import { branding } from "../branding.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
+import { onSubmit as handleSubmit } from "../forms.js";
 import { ago, dateTime } from "../format.js";
 import { labels, t } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -91,7 +92,10 @@ export function portalView(root, { user, params, setTitle }) {
   const newButton = h("a", { class: "btn btn-primary btn-small", href: "#/portal/new" }, icon("plus"), t("portal.new_ticket"));
   // The welcome an admin wrote (Admin → Branding), as plain text.
   if (branding().welcome_text) root.append(h("p", { class: "portal-welcome" }, branding().welcome_text));
-  root.append(h("div", { class: "portal" },
+  // On a phone the open ticket (or the new one) has the screen; this leads back to the list.
+  const back = creating || openId ? h("a", { class: "back-link portal-back", href: "#/portal" }, icon("back"),
+    t("portal.all_my_tickets")) : null;
+  root.append(h("div", { class: `portal${back ? " portal-focused" : ""}` }, back,
     h("div", { class: "portal-side" }, approvals, h("section", { class: "panel portal-list" },
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, t("nav.portal")),
         h("div", { class: "panel-actions" }, newButton)),
@@ -176,6 +180,8 @@ function newTicketForm(host) {
   const requestType = h("div", { hidden: true });
   const itemPart = h("div", { class: "stack catalog-form", hidden: true });
   const file = h("input", { type: "file", name: "file" });
+  // A phone's camera, straight into the ticket (other browsers offer their file chooser).
+  const photo = h("input", { type: "file", name: "photo", accept: "image/*", capture: "environment" });
   const title = h("input", { name: "title", required: true, maxlength: 200,
     placeholder: t("portal.title_placeholder") });
   const form = h("form", { class: "stack", "aria-label": t("portal.new_ticket") },
@@ -190,6 +196,7 @@ function newTicketForm(host) {
     suggestions.el,
     category,
     field(t("composer.attach"), file, t("portal.attach_hint")),
+    h("div", { class: "camera-only" }, field(t("portal.take_photo"), photo)),
     h("div", { class: "form-actions" },
       h("a", { class: "btn", href: "#/portal" }, t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, icon("send"), t("portal.submit"))));
@@ -223,35 +230,27 @@ function newTicketForm(host) {
     if (event.target.name === "request_type") choose(Number(event.target.value) || null);
   });
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  handleSubmit(form, async () => {
     const v = formValues(form);
-    const chosenFile = file.files && file.files[0];
-    try {
-      let created;
-      if (chosen) {
-        const body = { values: catalogValues(form, chosen), description: v.description };
-        if (v.title) body.title = v.title;
-        created = await busy(form, () => api.post(`/api/v1/catalog/${chosen.id}/requests`, body));
-      } else {
-        const body = { title: v.title, description: v.description, kind: v.kind };
-        if (v.category_id) body.category_id = Number(v.category_id);
-        created = await busy(form, () => api.post("/api/v1/tickets", body));
-      }
-      if (chosenFile) {
-        try {
-          await uploadFile(created.id, chosenFile);
-        } catch (error) {
-          location.hash = `#/portal/tickets/${created.id}`;
-          showError(t("portal.file_failed", { number: created.number, error: error.message }));
-          return;
-        }
-      }
-      location.hash = `#/portal/tickets/${created.id}`;
-    } catch (error) {
-      showError(error);
+    const chosenFiles = [file, photo].map((input) => input.files && input.files[0]).filter(Boolean);
+    let created;
+    if (chosen) {
+      const body = { values: catalogValues(form, chosen), description: v.description };
+      if (v.title) body.title = v.title;
+      created = await api.post(`/api/v1/catalog/${chosen.id}/requests`, body);
+    } else {
+      const body = { title: v.title, description: v.description, kind: v.kind };
+      if (v.category_id) body.category_id = Number(v.category_id);
+      created = await api.post("/api/v1/tickets", body);
     }
+    try {
+      for (const chosenFile of chosenFiles) await uploadFile(created.id, chosenFile);
+    } catch (error) {
+      location.hash = `#/portal/tickets/${created.id}`;
+      showError(t("portal.file_failed", { number: created.number, error: error.message }));
+      return;
+    }
+    location.hash = `#/portal/tickets/${created.id}`;
   });
   form.elements.title.addEventListener("input", suggestions.typed);
   form.elements.description.addEventListener("input", suggestions.typed);

@@ -1,11 +1,12 @@
 // Admin → Users: search, filter, keyset-paged table, create and edit users.
 
 import { api } from "../api.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
 import { allGroups } from "../directory.js";
+import { onSubmit as handleSubmit } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
-import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { guarded, showSuccess } from "../notice.js";
 import { roleLabel } from "../session.js";
 import { emptyState, iconButton, openModal, roleBadge, statusBadge } from "../ui.js";
 
@@ -47,15 +48,7 @@ function userForm({ user = null, onSubmit }) {
       h("button", { type: "button", class: "btn", onclick: () => form.closest("dialog")?.close() },
         t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, editing ? t("common.save_changes") : t("users.create"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
-    try {
-      await busy(form, () => onSubmit(formValues(form)));
-    } catch (error) {
-      showError(error);
-    }
-  });
+  handleSubmit(form, () => onSubmit(formValues(form)));
   return form;
 }
 
