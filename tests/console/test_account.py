@@ -48,6 +48,7 @@ async def test_a_user_changes_name_and_time_zone_and_sees_times_shift(
     ticket = await new_ticket(await server.login("rick"), title="Clock test")
     await page.goto(f"/#/portal/tickets/{ticket['id']}")
     await page.reload()
+    await expect(page.locator(".ticket-title")).to_have_text("Clock test")  # session restored
     shown = await page.evaluate("async () => (await import('/static/js/format.js')).timeZone()")
     assert shown == "Asia/Tokyo"
 

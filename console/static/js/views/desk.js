@@ -372,9 +372,9 @@ export function deskView(root, { user }) {
     else if (loaded) render();
   }, TICK_MS);
 
-  // Show a saved view's state in the controls, then its tickets.
+  // Show a state (a saved view's, or the remembered one) in the controls.
   function showState(state) {
-    Object.assign(s, state, { selected: null });
+    Object.assign(s, state);
     search.value = s.q;
     markTabs();
     fillStatuses();
@@ -383,7 +383,10 @@ export function deskView(root, { user }) {
     syncSort();
   }
 
-  const saved = savedViewsBar({ user, current: () => s, open: (state) => { showState(state); reload(); } });
+  const saved = savedViewsBar({ user, current: () => s, open: (state) => {
+    showState({ ...state, selected: null });
+    reload();
+  } });
   showState({});
   root.append(
     saved.element,
