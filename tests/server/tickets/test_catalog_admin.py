@@ -62,7 +62,7 @@ async def test_bad_edits_name_the_field_and_change_nothing(
     item = await _item(admin, "Laptop")
     path = f"/api/v1/catalog/{item['id']}"
     for body, status, code in [
-            ({"name": "phone"}, 409, "name_taken"),
+            ({"name": "phone"}, 409, "conflict"),
             ({"name": "   "}, 422, "validation_error"),
             ({"approval": "approver"}, 422, "invalid_approver"),
             ({"approval": "group_manager"}, 422, "invalid_group"),
