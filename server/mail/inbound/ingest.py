@@ -335,8 +335,8 @@ def take_in(conn: Connection, prepared: Prepared, *, route: Route, policy: Polic
             if verdict.may_auto_reply and not _failing(conn, msg.sender):
                 answers.queue_refusal(conn, msg, now)
             return _record(conn, prepared, route, now, Result("refused", "unknown sender"))
-        user = _sender_user(conn, msg.sender) if _requester_for(conn, msg, now) else None
-    assert user is not None
+        _requester_for(conn, msg, now)
+        user = _sender_user(conn, msg.sender)
     return _record(conn, prepared, route, now, deliver(conn, prepared, user.id, route=route,
                                                        policy=policy, key=key, now=now))
 

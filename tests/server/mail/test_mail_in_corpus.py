@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.db.schema import attachments, ticket_events, tickets, users, utcnow
+from server.keys import MAIL_SENDER
 from server.mail.inbound.ingest import Result, Route
 from server.mail.inbound.service import MAIL_IN
 from server.mail.inbound.tables import mail_failing_addresses, mail_inbound
@@ -339,3 +340,20 @@ async def test_a_message_that_cannot_be_written_is_held(
         result = await desk.take(desk.raw("new_plain.eml"))
     assert (result.outcome, result.reason) == ("held", "could not be taken in: RuntimeError")
     assert (await desk.take(desk.raw("new_plain.eml"))).duplicate
+
+
+async def test_the_reply_to_token_alone_threads_a_reply(tmp_path: Path, sink: SmtpSink) -> None:
+    """With mail_reply_address, ticket mails carry the signed token in Reply-To; a reply
+    to that address threads to its ticket without In-Reply-To or a number in the subject."""
+    d = await make_desk(tmp_path / "data", sink, mail_reply_address="help@deskmate.test")
+    try:
+        await d.server.app[MAIL_SENDER].run_pass()
+        [reply_mail] = [m for m in sink.to("rick@example.test")
+                        if m["Message-ID"] == d.reply_id]
+        reply_to = reply_mail["Reply-To"]
+        assert reply_to.startswith("help+dm-") and reply_to.endswith("@deskmate.test")
+        raw = (f"From: rick@example.test\r\nTo: {reply_to}\r\nSubject: my answer\r\n"
+               "Message-ID: <token-only@example.test>\r\n\r\nDone, thanks.\r\n").encode()
+        await _comment(d, await d.take(raw), "rick")
+    finally:
+        await d.server.close()
