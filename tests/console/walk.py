@@ -77,15 +77,17 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
         f"/devices/{d.device}/changes",
         "/kb", f"/kb/articles/{d.article}", "/kb/new", f"/kb/articles/{d.article}/edit",
         f"/kb/articles/{d.article}/history", "/kb/reading",
-        "/portal", "/portal/new", "/account"]
+        "/portal", "/portal/new", "/account", "/desk/canned"]
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
-             "/admin/enrollment", "/admin/health", "/no/such/page"]
+             "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
+             "/admin/mail", "/admin/branding", "/admin/directories",
+             "/account/confirm-email/not-a-real-link-token", "/no/such/page"]
     requester = ["/portal", "/portal/new", f"/portal/tickets/{d.ticket}",
                  f"/portal/tickets/{d.resolved}", "/kb", f"/kb/articles/{d.article}",
                  "/kb/reading", "/account", "/desk"]
     return {"admin": staff + admin,
             "technician": ["/desk", f"/desk/tickets/{d.ticket}", "/kb", "/account",
-                           "/admin/users"],
+                           "/desk/canned", "/admin/users"],
             "requester": requester}
 
 
