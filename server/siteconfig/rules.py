@@ -84,7 +84,7 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def soft(hex_color: str, share: float = 0.1) -> str:
+def soft(hex_color: str, share: float = 0.08) -> str:
     """Return ``hex_color`` mixed into white at ``share`` (the console's pale accent)."""
     parts = [int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(255 - (255 - p) * share):02x}" for p in parts)

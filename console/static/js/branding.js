@@ -34,7 +34,7 @@ export function applyBranding(b) {
   // CSSOM, not a style attribute: the CSP allows it. The server checked the contrast.
   root.setProperty("--accent", accent);
   root.setProperty("--accent-hover", mix(accent, "#000000", 0.12));
-  root.setProperty("--accent-soft", mix(accent, "#ffffff", 0.9));
+  root.setProperty("--accent-soft", mix(accent, "#ffffff", 0.92));
   const [r, g, bl] = [1, 3, 5].map((i) => parseInt(accent.slice(i, i + 2), 16));
   root.setProperty("--accent-ring", `rgba(${r}, ${g}, ${bl}, 0.35)`);
   for (const mark of marks) {

@@ -15,7 +15,7 @@ import { emptyState, panel } from "../ui.js";
 /** Fill the editor; `params[0]` is "new" or the article id. */
 export function kbEditView(root, { params, setTitle }) {
   const id = params[0] === "new" ? null : Number(params[0]);
-  const preview = h("div", { class: "kb-preview", "aria-live": "polite", "aria-label": t("kbe.preview") });
+  const preview = h("div", { class: "kb-preview", role: "region", "aria-live": "polite", "aria-label": t("kbe.preview") });
   let seq = 0;
 
   const refresh = debounce(async (markdown) => {
