@@ -43,7 +43,7 @@ async def _category(page: Any, panel: str, name: str, under: str | None = None) 
     if under is None:
         await box.get_by_role("button", name=re.compile("^New .*categor")).click()
     else:
-        await box.get_by_role("button", name=f"Add a category under {under}").click()
+        await box.get_by_role("button", name=f"Add under {under}").click()
     dialog = page.get_by_role("dialog")
     await dialog.get_by_label("Name").fill(name)
     await dialog.get_by_role("button", name="Create category").click()
@@ -203,7 +203,7 @@ async def test_bad_input_shows_field_messages_and_saves_nothing(
 
     await page.goto("/#/admin/categories")
     box = page.locator("section.panel", has=page.get_by_role("heading", name="Ticket categories"))
-    await box.get_by_role("button", name="New ticket category").click()
+    await box.get_by_role("button", name="New category (tickets)").click()
     dialog = page.get_by_role("dialog")
     await dialog.get_by_role("button", name="Create category").click()
     await expect(dialog.locator(".field-error")).to_have_text(["Enter a name."])

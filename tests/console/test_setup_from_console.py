@@ -70,7 +70,7 @@ async def _create_categories(page: Any) -> None:
     await nav(page).get_by_role("link", name="Categories").click()
     box = page.locator("section.panel", has=page.get_by_role("heading", name="Ticket categories"))
     for name, button in (("Hardware", re.compile("^New .*categor")),
-                         ("Laptops", "Add a category under Hardware")):
+                         ("Laptops", "Add under Hardware")):
         await box.get_by_role("button", name=button).click()
         dialog = page.get_by_role("dialog")
         await dialog.get_by_label("Name").fill(name)
