@@ -70,10 +70,15 @@ class Broker:
             except Exception:
                 log.exception("ticket listener failed")
 
-    def publish_notice(self, *, text: str, level: str, ticket_id: int | None) -> None:
-        """Show staff a notification in the console (SLA escalations)."""
+    def publish_notice(self, *, text: str, level: str, ticket_id: int | None,
+                       sla: dict[str, object] | None = None) -> None:
+        """Show staff a notification in the console (SLA escalations).
+
+        ``text`` is English; ``sla`` ({number, clock, event, percent}) lets the console
+        say it in its own language.
+        """
         data = json.dumps({"type": "notice", "level": level, "text": text,
-                           "ticket_id": ticket_id})
+                           "ticket_id": ticket_id, **({"sla": sla} if sla else {})})
         for sub in self.subscribers:
             if sub.is_staff:
                 sub.offer(data)

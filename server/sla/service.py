@@ -89,7 +89,9 @@ class SlaEngine:
                 broker.publish_notice(
                     text=f"{event.number}: {engine.notice_text(event)}",
                     level="error" if event.event == "breach" else "warning",
-                    ticket_id=event.ticket_id)
+                    ticket_id=event.ticket_id,
+                    sla={"number": event.number, "clock": event.clock, "event": event.event,
+                         "percent": event.percent})
 
     async def seconds_to_next(self) -> float:
         """Return how long to sleep: until the next event, at most the poll interval."""

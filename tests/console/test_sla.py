@@ -50,7 +50,7 @@ async def test_queue_sorts_by_sla_due_and_ticket_shows_its_clocks(
     # Live: the row turns overdue and the breach is announced in the notice area.
     await expect(rows.first.locator("[data-sla]")).to_have_attribute("data-sla", "breached")
     await expect(page.locator(".notice-error")).to_contain_text(
-        f"{urgent['number']}: resolution breached")
+        f"{urgent['number']}: Resolution breached")
     await _shot(page, screenshots, "sla-queue.png")
 
     await rows.first.get_by_role("link", name="Payroll server down").click()

@@ -7,12 +7,20 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { labels, t } from "./i18n.js";
 import { showError, showWarning } from "./notice.js";
+import { CLOCK_LABELS } from "./sla.js";
 
 const STREAM_URL = "/api/v1/stream";
 const RETRY_CLOSED_MS = 5_000; // after a refused connection (EventSource gives up on those)
 
 // Changes the server announces for a ticket; another one still refreshes, with a warning.
-export const TICKET_CHANGES = new Set(["created", "updated", "commented", "reopened", "closed",
+export /** Say an SLA escalation ({number, clock, event, percent}) in the console's language. */
+function slaNotice({ number, clock, event, percent }) {
+  const name = CLOCK_LABELS[clock] || clock;
+  return event === "breach" ? t("live.sla_breached", { number, clock: name })
+    : t("live.sla_warning", { number, clock: name, percent });
+}
+
+const TICKET_CHANGES = new Set(["created", "updated", "commented", "reopened", "closed",
   "attachment", "sla"]);
 
 let source = null;
@@ -55,8 +63,9 @@ const HANDLERS = {
   },
   notice(message) {
     // An SLA escalation for the desk: shown in the notice area, the queue refreshes itself.
-    if (message.level === "error") showError(message.text);
-    else showWarning(message.text);
+    const text = message.sla ? slaNotice(message.sla) : message.text;
+    if (message.level === "error") showError(text);
+    else showWarning(text);
   },
   resync() {
     // The server dropped our backlog: refetch everything on screen.
