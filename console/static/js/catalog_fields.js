@@ -2,7 +2,7 @@
 // required, and the options of a choice field. Field names are made from the labels.
 
 import { field, h } from "./dom.js";
-import { setFieldError } from "./field_errors.js";
+import { fieldError } from "./forms.js";
 import { t } from "./i18n.js";
 
 export const FIELD_TYPES = ["text", "textarea", "number", "date", "select", "checkbox"];
@@ -130,6 +130,6 @@ export function fieldEditor(initial) {
       h("legend", {}, t("catalog.fields.title")), empty, list, h("div", {}, addBtn)),
     read,
     /** Put a server-side message on the editor as a whole. */
-    fail: (message) => setFieldError(addBtn, message),
+    fail: (message) => fieldError(addBtn, message),
   };
 }

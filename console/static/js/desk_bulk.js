@@ -6,7 +6,7 @@
 import { api } from "./api.js";
 import { allGroups, allUsers } from "./directory.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
-import { clearFieldErrors, fieldError, focusFirstError, placeServerError } from "./field_errors.js";
+import { clearFieldErrors, fieldError, focusFirstError, placeError } from "./forms.js";
 import { t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, showError, showSuccess } from "./notice.js";
@@ -185,7 +185,7 @@ export function bulkBar({ chosen, ticketOf, me, onDone, onClear }) {
         dialog.close();
         onDone(report(outcome));
       } catch (error) {
-        if (!placeServerError(form, error)) showError(error);
+        placeError(form, error);
       }
     });
     const first = form.querySelector("select, input, textarea");

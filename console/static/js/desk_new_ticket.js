@@ -3,9 +3,9 @@
 import { api } from "./api.js";
 import { allGroups, allUsers } from "./directory.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
-import { clearFieldErrors, fieldError, focusFirstError, placeServerError } from "./field_errors.js";
+import { clearFieldErrors, fieldError, focusFirstError, placeError } from "./forms.js";
 import { t } from "./i18n.js";
-import { clearNotice, guarded, showError } from "./notice.js";
+import { clearNotice, guarded } from "./notice.js";
 import {
   KIND_LABELS, LEVEL_LABELS, categoryList, categorySelect, parseTags, previewPriority, priorityBadge,
 } from "./tickets.js";
@@ -82,7 +82,7 @@ export async function newTicket(me) {
       dialog.close();
       location.hash = `#/desk/tickets/${created.id}`; // the ticket page is the confirmation
     } catch (error) {
-      if (!placeServerError(form, error)) showError(error);
+      placeError(form, error);
     }
   });
   const dialog = openModal(t("desk.new.title"), form);

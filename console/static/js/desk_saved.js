@@ -4,10 +4,10 @@
 
 import { api } from "./api.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
-import { clearFieldErrors, fieldError, focusFirstError, placeServerError } from "./field_errors.js";
+import { clearFieldErrors, fieldError, focusFirstError, placeError } from "./forms.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
-import { clearNotice, guarded, showError, showSuccess } from "./notice.js";
+import { clearNotice, guarded, showSuccess } from "./notice.js";
 import { confirmDialog, openModal } from "./ui.js";
 
 /** Return the saved form of the desk's state (the API's ViewFilters). */
@@ -50,7 +50,7 @@ function nameDialog({ title, name = "", canShare = false, submitLabel, send, loa
       showSuccess(done);
       await load();
     } catch (error) {
-      if (!placeServerError(form, error)) showError(error);
+      placeError(form, error);
     }
   });
   const dialog = openModal(title, form);

@@ -1,7 +1,18 @@
 // Field errors: what is wrong with a form is said next to the field, in plain words, and
-// the focus goes there. The form's own rules (required, lengths, e-mail, numbers) are
-// checked before anything is sent; a 422 answer that names its field (error.field) lands
-// next to that field too. Anything else goes to the notice area as before.
+// the focus goes there. The one module for it (every form of the console uses it):
+//
+// - the form's own rules (required, lengths, e-mail, numbers) are checked before anything
+//   is sent (checkFields, problemOf), or a page's own checks are shown as [target, message]
+//   pairs (showFieldErrors);
+// - an API refusal is put next to the field it names (placeFieldError): the error body's
+//   `field`, the path of msgspec's older "... - at `$.name`" messages, a rule's
+//   "path: message", or the page's `byCode` map for a code such as "conflict";
+// - anything else goes to the notice area (placeError, onSubmit).
+//
+// A target is a control (input, select, textarea, button) or a field's wrapper
+// (data-field="path", .field, fieldset): the message goes under the control, or at the end
+// of the wrapper with every control in it marked. Marked controls carry aria-invalid and
+// name the message in aria-describedby; the mark goes as soon as the value changes.
 
 import { ApiError } from "./api.js";
 import { busy, h } from "./dom.js";
@@ -9,6 +20,13 @@ import { t } from "./i18n.js";
 import { clearNotice, showError } from "./notice.js";
 
 const CHECKED = "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=file]), select, textarea";
+const CONTROL = "input, select, textarea, button";
+const VALUE = "input, select, textarea"; // the controls of a wrapper that get the mark
+const WRAPPER = "[data-field], .field, .field-check, fieldset";
+const SCHEMA_AT = / - at `\$\.([^`]+)`/; // msgspec: "Expected `int` >= 0 - at `$.targets.x`"
+const LEAD = /^([A-Za-z_]\w*(?:\[\d+\])?(?:\.\w+(?:\[\d+\])?)*):\s*/s; // "escalations[0].group_id: ..."
+
+let counter = 0;
 
 /** Return the words a person reads for a control: its label, else its aria-label. */
 function labelOf(control) {
@@ -16,6 +34,12 @@ function labelOf(control) {
     || control.closest("label");
   const text = (label ? label.textContent : control.getAttribute("aria-label") || control.name || "").trim();
   return text.replace(/\s*\(.*\)$/, ""); // "Warning at (%)" -> "Warning at"
+}
+
+/** Return `text` as a sentence: trimmed, with a capital first letter. */
+function sentence(text) {
+  const s = String(text || "").trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
 /** Return what is wrong with one control's value by its own rules, or "" when nothing. */
@@ -43,44 +67,89 @@ export function problemOf(control) {
   return "";
 }
 
-/** Remove the message (and the marks) of one control. */
-function clearControl(control) {
-  const id = control.dataset.errorId;
-  if (!id) return;
+/** Remove the message `id` and its marks from every control that names it. */
+function removeError(id) {
   document.getElementById(id)?.remove();
-  const rest = (control.getAttribute("aria-describedby") || "").split(/\s+/).filter((x) => x && x !== id);
-  if (rest.length) control.setAttribute("aria-describedby", rest.join(" "));
-  else control.removeAttribute("aria-describedby");
-  control.removeAttribute("aria-invalid");
-  delete control.dataset.errorId;
+  for (const control of document.querySelectorAll(`[data-error-id="${CSS.escape(id)}"]`)) {
+    const rest = (control.getAttribute("aria-describedby") || "").split(/\s+/).filter((x) => x && x !== id);
+    if (rest.length) control.setAttribute("aria-describedby", rest.join(" "));
+    else control.removeAttribute("aria-describedby");
+    control.removeAttribute("aria-invalid");
+    delete control.dataset.errorId;
+  }
 }
 
-/** Remove every field error shown in `form`. */
+/** Remove every field error shown in `form` (before a new attempt). */
 export function clearFieldErrors(form) {
-  for (const control of form.querySelectorAll("[data-error-id]")) clearControl(control);
+  for (const control of form.querySelectorAll("[data-error-id]")) removeError(control.dataset.errorId);
+  form.querySelectorAll(".field-error").forEach((note) => note.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+/** Return whether `el` is a field's wrapper rather than one control. */
+function isWrapper(el) {
+  return !el.matches(CONTROL) && el.matches(WRAPPER);
 }
 
 /**
- * Show `message` under `control`: marked aria-invalid, the message named by its
- * aria-describedby; it goes away as soon as the value changes.
+ * Show `message` next to `target` (a control, or a field's wrapper) and mark its controls
+ * invalid; focus the first when `focus`. Return the first control (or null).
  */
-export function showFieldError(control, message, { focus = true } = {}) {
-  clearControl(control);
-  if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 9)}`;
-  const id = `${control.id}-error`;
+export function fieldError(target, message, { focus = false } = {}) {
+  const wrapper = isWrapper(target) ? target : null;
+  const controls = wrapper ? [...wrapper.querySelectorAll(VALUE)].filter((c) => !c.disabled) : [target];
+  for (const control of controls) if (control.dataset.errorId) removeError(control.dataset.errorId);
+  counter += 1;
+  const id = `field-error-${counter}`;
   const note = h("p", { class: "field-error", id }, message);
-  // Under the control (or its input group), before its hint when it has one.
-  const anchor = control.closest(".input-group, label") || control;
-  const hint = anchor.parentElement?.querySelector(":scope > .hint");
-  if (hint) hint.before(note);
-  else anchor.after(note);
-  control.dataset.errorId = id;
-  control.setAttribute("aria-invalid", "true");
-  control.setAttribute("aria-describedby",
-    [id, ...(control.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean)].join(" "));
-  control.addEventListener("input", () => clearControl(control), { once: true });
-  control.addEventListener("change", () => clearControl(control), { once: true });
-  if (focus) control.focus();
+  if (wrapper) {
+    wrapper.append(note);
+  } else {
+    // At the end of the control's .field (else under the control or its input group),
+    // before the field's hint when it has one.
+    const host = target.closest(".field:not(label)");
+    const anchor = target.closest(".input-group, label") || target;
+    const hint = (host || anchor.parentElement)?.querySelector(":scope > .hint");
+    if (hint) hint.before(note);
+    else if (host) host.append(note);
+    else anchor.after(note);
+  }
+  for (const control of controls) {
+    control.dataset.errorId = id;
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby",
+      [id, ...(control.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean)].join(" "));
+    control.addEventListener("input", () => removeError(id), { once: true });
+    control.addEventListener("change", () => removeError(id), { once: true });
+  }
+  const first = controls[0] || null;
+  if (focus && first) first.focus();
+  return first;
+}
+
+/** Show `message` under `control` and focus it (fieldError with the focus by default). */
+export function showFieldError(control, message, { focus = true } = {}) {
+  return fieldError(control, message, { focus });
+}
+
+/**
+ * Show each [target, message] pair of `problems` (pairs without a target or a message are
+ * skipped) and focus the first; return true when there was any.
+ */
+export function showFieldErrors(problems) {
+  let first = null;
+  for (const [target, message] of problems) {
+    if (!target || !message) continue;
+    const control = fieldError(target, message);
+    first = first || control || target;
+  }
+  if (first) first.focus();
+  return first !== null;
+}
+
+/** Focus the first control of `form` that has an error. */
+export function focusFirstError(form) {
+  form.querySelector("[aria-invalid='true']")?.focus();
 }
 
 /** Check every control of `form` by its rules; show each problem; focus the first. True if none. */
@@ -90,34 +159,63 @@ export function checkFields(form) {
     if (control.closest("[hidden]")) continue; // a part of the form not in use
     const problem = problemOf(control);
     if (!problem) continue;
-    showFieldError(control, problem, { focus: false });
+    fieldError(control, problem);
     first = first || control;
   }
   if (first) first.focus();
   return !first;
 }
 
-/** Return the control of `form` a server's field path names ("fields[0].label" -> fields). */
-function controlFor(form, path) {
+/**
+ * Return what of `form` a field path names: the [data-field] wrapper whose path is the
+ * longest prefix of it, else the control of that name ("fields[0].label" -> fields).
+ */
+function targetFor(form, path) {
   if (!path) return null;
-  const named = (name) => [...form.querySelectorAll(CHECKED)].find((c) => c.name === name && !c.disabled);
+  const wrapper = [...form.querySelectorAll("[data-field]")]
+    .filter((w) => path === w.dataset.field || path.startsWith(`${w.dataset.field}.`)
+      || path.startsWith(`${w.dataset.field}[`))
+    .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0];
+  if (wrapper) return wrapper;
+  const named = (name) => {
+    const item = form.elements.namedItem(name);
+    if (item instanceof RadioNodeList) return item[0] ? item[0].closest("fieldset") || item[0] : null;
+    return item && !item.disabled ? item : null;
+  };
   return named(path) || named(path.split(/[.[]/)[0]) || null;
 }
 
 /**
- * Put an API validation error that names its field next to that field; return true when
- * shown. A schema message the server did not put into words is said by the label.
+ * Put an API error next to the field it names (the body's `field`, a schema or rule path
+ * in its message, or `byCode[error.code]`) and focus it; return true when shown.
+ * A schema message the server did not put into words is said by the field's label.
  */
-export function showApiFieldError(form, error) {
-  if (!(error instanceof ApiError) || error.status !== 422) return false;
-  const control = controlFor(form, error.field);
-  if (!control) return false;
-  const raw = /`|\$\./.test(error.message); // "Expected `str` of length >= 1 - at `$.x`"
-  const label = labelOf(control);
-  const message = !raw ? error.message.charAt(0).toUpperCase() + error.message.slice(1)
-    : t(/length >= 1\b|must not be blank/.test(error.message) ? "form.error.required" : "form.error.invalid", { label });
-  showFieldError(control, message);
+export function placeFieldError(form, error, { byCode = {} } = {}) {
+  const text = String((error && error.message) || "");
+  const at = SCHEMA_AT.exec(text)?.[1];
+  const lead = LEAD.exec(text)?.[1];
+  const paths = [error && error.field, at, lead, error && error.code && byCode[error.code]];
+  let target = null;
+  for (const path of paths) {
+    target = targetFor(form, path);
+    if (target) break;
+  }
+  if (!target) return false;
+  // The field's name is shown by its label: drop it (and a schema path) from the text.
+  let message = text.replace(SCHEMA_AT, "");
+  if (lead) message = message.replace(LEAD, "");
+  if (/`|\$\./.test(message)) { // msgspec's own wording: "Expected `str` of length >= 1"
+    const control = isWrapper(target) ? target.querySelector(VALUE) : target;
+    const label = control ? labelOf(control) : "";
+    message = t(/length >= 1\b|must not be blank/.test(message) ? "form.error.required" : "form.error.invalid", { label });
+  }
+  fieldError(target, sentence(message), { focus: true });
   return true;
+}
+
+/** Show an API error next to the field it names (see placeFieldError), else in the notice area. */
+export function placeError(form, error, options = {}) {
+  if (!placeFieldError(form, error, options)) showError(error);
 }
 
 /** A problem with one field found while submitting: throw it from `onSubmit`'s work. */
@@ -127,6 +225,11 @@ export class FieldProblem extends Error {
     this.name = "FieldProblem";
     this.control = control;
   }
+}
+
+/** Return whether `error` is an API validation error (422) shown next to its field. */
+export function showApiFieldError(form, error) {
+  return error instanceof ApiError && error.status === 422 && placeFieldError(form, error);
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearFieldErrors, fieldError, focusFirstError, placeServerError } from "../field_errors.js";
+import { clearFieldErrors, fieldError, focusFirstError, placeError } from "../forms.js";
 import { date, dateTime, timeZone } from "../format.js";
 import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -109,7 +109,7 @@ function profileForm(user, account, { onUserChanged }) {
       showSuccess(body.email && saved.pending_email
         ? t("account.saved_confirm", { email: saved.pending_email }) : t("account.saved"));
     } catch (error) {
-      if (!placeServerError(form, error)) showError(error);
+      placeError(form, error);
     }
   });
   show(account);
@@ -153,7 +153,7 @@ function passwordForm(onChanged) {
       if (error.code === "invalid_credentials") {
         fieldError(current, t("account.password.current_wrong"));
         focusFirstError(form);
-      } else if (!placeServerError(form, error)) showError(error);
+      } else placeError(form, error);
     }
   });
   return panel(t("account.password.title"), form);
@@ -244,7 +244,7 @@ function tokensPanel() {
       replace(revealed, newTokenBox(created.token));
       await load();
     } catch (error) {
-      if (!placeServerError(form, error)) showError(error);
+      placeError(form, error);
     }
   });
   load();

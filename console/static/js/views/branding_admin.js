@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { applyBranding, branding } from "../branding.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { panel } from "../ui.js";
@@ -45,13 +45,13 @@ export function brandingView(root) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
-      clearErrors(form);
+      clearFieldErrors(form);
       const v = formValues(form);
       const at = (name) => form.querySelector(`[data-field="${name}"]`);
       const problems = [];
       if (!v.product_name) problems.push([at("product_name"), t("branding.error.name")]);
       if (!HEX.test(v.accent_color)) problems.push([at("accent_color"), t("branding.error.hex")]);
-      if (showProblems(problems)) return;
+      if (showFieldErrors(problems)) return;
       const now = branding();
       const body = {};
       if (v.product_name !== now.product_name) body.product_name = v.product_name;
@@ -91,14 +91,14 @@ export function brandingView(root) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
-      clearErrors(form);
+      clearFieldErrors(form);
       const chosen = file.files[0];
       if (!chosen) {
-        showProblems([[fileField, t("branding.error.no_file")]]);
+        showFieldErrors([[fileField, t("branding.error.no_file")]]);
         return;
       }
       if (chosen.size > LOGO_MAX) {
-        showProblems([[fileField, t("branding.error.too_big")]]);
+        showFieldErrors([[fileField, t("branding.error.too_big")]]);
         return;
       }
       const data = new FormData();

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearFieldErrors, showFieldErrors } from "../field_errors.js";
+import { clearFieldErrors, showFieldErrors } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { confirmDialog, emptyState, iconButton, openModal } from "../ui.js";

@@ -6,7 +6,7 @@ import { groupSelect, personPicker, treeOrder, treeSelect } from "../admin_picke
 import { fieldEditor } from "../catalog_fields.js";
 import { allGroups, allUsers } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearFieldErrors, setFieldError, showFieldErrors } from "../field_errors.js";
+import { clearFieldErrors, fieldError, showFieldErrors } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { confirmDialog, emptyState, iconButton, openModal } from "../ui.js";
@@ -78,11 +78,11 @@ function itemForm({ item, dir, onSubmit, onDelete }) {
       await busy(form, () => onSubmit(body));
     } catch (error) {
       // Refusals that are about one field go next to it; anything else on top.
-      if (error.status === 409 && error.code === "conflict") setFieldError(name, t("catalog.error.name_taken"));
-      else if (error.code === "invalid_approver") setFieldError(approver.input, t("catalog.error.approver_inactive"));
-      else if (error.code === "invalid_group") setFieldError(group, t("catalog.error.group_gone"));
+      if (error.status === 409 && error.code === "conflict") fieldError(name, t("catalog.error.name_taken"));
+      else if (error.code === "invalid_approver") fieldError(approver.input, t("catalog.error.approver_inactive"));
+      else if (error.code === "invalid_group") fieldError(group, t("catalog.error.group_gone"));
       else if (error.status === 422 && /^category_id/.test(error.message)) {
-        setFieldError(category, t("catalog.error.category_retired"));
+        fieldError(category, t("catalog.error.category_retired"));
       } else if (error.status === 422 && /^field|option/.test(error.message)) editor.fail(error.message);
       else showError(error);
     }

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { treeOrder, treeSelect } from "../admin_pickers.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearFieldErrors, setFieldError, showFieldErrors } from "../field_errors.js";
+import { clearFieldErrors, fieldError, showFieldErrors } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { emptyState, iconButton, openModal, panel } from "../ui.js";
@@ -48,8 +48,8 @@ function categoryForm({ category, parentId, tree, onSubmit }) {
     try {
       await busy(form, () => onSubmit(body));
     } catch (error) {
-      if (error.status === 409 && error.code === "conflict") setFieldError(name, t("categories.error.name_taken"));
-      else if (error.code === "invalid_parent") setFieldError(parent, t("categories.error.parent"));
+      if (error.status === 409 && error.code === "conflict") fieldError(name, t("categories.error.name_taken"));
+      else if (error.code === "invalid_parent") fieldError(parent, t("categories.error.parent"));
       else showError(error);
     }
   });

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { allGroups, allUsers } from "../directory.js";
-import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { remotePolicyPanel } from "../remote_policy.js";
@@ -48,10 +48,10 @@ function groupForm({ group = null, users, onSubmit, inModal = false }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
-    clearErrors(form);
+    clearFieldErrors(form);
     const values = formValues(form);
     if (!values.name) {
-      showProblems([[form.querySelector('[data-field="name"]'), t("groups.error.name")]]);
+      showFieldErrors([[form.querySelector('[data-field="name"]'), t("groups.error.name")]]);
       return;
     }
     try {
@@ -125,9 +125,9 @@ export function groupsView(root, { user, params }) {
     add.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearNotice();
-      clearErrors(add);
+      clearFieldErrors(add);
       if (!pick.value) {
-        showProblems([[pickField, t("groups.error.pick")]]);
+        showFieldErrors([[pickField, t("groups.error.pick")]]);
         return;
       }
       const chosen = users.get(Number(pick.value));

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { panel } from "../ui.js";
@@ -68,7 +68,7 @@ export function mailSettingsView(root, { user }) {
 
   async function save(form) {
     clearNotice();
-    clearErrors(form);
+    clearFieldErrors(form);
     const v = formValues(form);
     const at = (name) => form.querySelector(`[data-field="${name}"]`);
     const problems = [];
@@ -79,7 +79,7 @@ export function mailSettingsView(root, { user }) {
     if (v.smtp_host && v.smtp_security === "none" && !LOCAL.has(v.smtp_host.toLowerCase()) && !current.allow_plaintext) {
       problems.push([at("smtp_security"), t("mail.error.plaintext", { host: v.smtp_host })]);
     }
-    if (showProblems(problems)) return;
+    if (showFieldErrors(problems)) return;
     const body = {};
     for (const name of FIELDS) {
       const value = name === "smtp_port" ? port : v[name];
@@ -102,7 +102,7 @@ export function mailSettingsView(root, { user }) {
 
   async function reset(form) {
     clearNotice();
-    clearErrors(form);
+    clearFieldErrors(form);
     const body = Object.fromEntries([...FIELDS, "smtp_password"].map((n) => [n, null]));
     try {
       current = await busy(form, () => api.patch("/api/v1/settings/mail", body));
@@ -121,11 +121,11 @@ export function mailSettingsView(root, { user }) {
   testForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
-    clearErrors(testForm);
+    clearFieldErrors(testForm);
     replace(testResult);
     const address = to.value.trim();
     if (!EMAIL.test(address)) {
-      showProblems([[toField, t("mail.error.to")]]);
+      showFieldErrors([[toField, t("mail.error.to")]]);
       return;
     }
     try {

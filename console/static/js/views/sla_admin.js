@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { allGroups, allUsers } from "../directory.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { categoryList } from "../tickets.js";
@@ -43,7 +43,7 @@ function calendarForm(cal, done) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
-    clearErrors(form);
+    clearFieldErrors(form);
     const v = formValues(form);
     const at = (path) => form.querySelector(`[data-field="${path}"]`);
     const problems = [];
@@ -60,7 +60,7 @@ function calendarForm(cal, done) {
     if (!holidays.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) problems.push([at("holidays"), t("sla.error.date")]);
     const recurring = list(v.recurring);
     if (!recurring.every((d) => /^\d{2}-\d{2}$/.test(d))) problems.push([at("recurring_holidays"), t("sla.error.month_day")]);
-    if (showProblems(problems)) return;
+    if (showFieldErrors(problems)) return;
     const body = { name: v.name, tz: v.tz, hours, holidays, recurring_holidays: recurring };
     try {
       const saved = await busy(form, () => (cal ? api.patch(`/api/v1/sla/calendars/${cal.id}`, body)
@@ -72,8 +72,8 @@ function calendarForm(cal, done) {
       // The calendar's own checks name a zone or a day: put them next to that field.
       const message = error.message || "";
       const day = DAYS.find((key) => message.includes(DAY_EN[key]));
-      if (/time zone/.test(message)) showProblems([[at("tz"), message]]);
-      else if (day) showProblems([[at(`hours.${day}`), message]]);
+      if (/time zone/.test(message)) showFieldErrors([[at("tz"), message]]);
+      else if (day) showFieldErrors([[at(`hours.${day}`), message]]);
       else placeError(form, error, { byCode: { conflict: "name" } });
     }
   });

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
-import { clearErrors, placeError, showProblems } from "../form_errors.js";
+import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { dateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { clearNotice, showSuccess } from "../notice.js";
@@ -322,9 +322,9 @@ export function policyForm(policy, dir, done) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearNotice();
-    clearErrors(form);
+    clearFieldErrors(form);
     const { body, problems } = read();
-    if (showProblems(problems)) return;
+    if (showFieldErrors(problems)) return;
     try {
       const saved = await busy(form, () => (policy ? api.patch(`/api/v1/sla/policies/${policy.id}`, body)
         : api.post("/api/v1/sla/policies", body)));
