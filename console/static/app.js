@@ -149,6 +149,8 @@ function publicPage(path) {
 }
 
 function route() {
+  // A dialog belongs to the page it was opened on: leaving the page (a link, Back) closes it.
+  for (const dialog of document.querySelectorAll("dialog.modal[open]")) dialog.close();
   const path = currentPath();
   const user = currentUser();
   const open = user ? null : publicPage(path);

@@ -303,3 +303,15 @@ async def test_a_session_ended_elsewhere_returns_to_login(server: RunningServer,
     await page.goto("/#/admin/users")
     await expect(page).to_have_url(re.compile(r"#/login$"))
     await expect(page.get_by_role("alert")).to_have_text(re.compile("session has ended", re.I))
+
+
+async def test_leaving_a_page_closes_its_open_dialog(page: Any) -> None:
+    """A dialog left open when the route changes (Back, a typed link) closes with its page."""
+    await log_in(page, "admin", ADMIN_PASSWORD)
+    await nav(page).get_by_role("link", name="Users").click()
+    await page.get_by_role("button", name="New user").click()
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    await page.goto("/#/kb")
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await page.get_by_label("Search articles").fill("vpn")  # the page, not the dialog, has it
+    await expect(page.get_by_label("Search articles")).to_have_value("vpn")
