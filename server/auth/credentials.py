@@ -63,7 +63,8 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
     row = conn.execute(
         sa.select(auth_sessions.c.id, auth_sessions.c.csrf_token,
                   auth_sessions.c.last_seen_at, auth_sessions.c.expires_at,
-                  users.c.id.label("user_id"), users.c.username, users.c.role)
+                  users.c.id.label("user_id"), users.c.username, users.c.role,
+                  users.c.language)
         .join(users, users.c.id == auth_sessions.c.user_id)
         .where(auth_sessions.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
@@ -71,7 +72,7 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
                         via="session", credential_id=row.id, csrf_token=row.csrf_token,
-                        expires_at=row.expires_at)
+                        expires_at=row.expires_at, language=row.language)
     return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
 
 
@@ -85,14 +86,14 @@ def current_identity(conn: Connection, identity: Identity, *,
     """
     table = auth_sessions if identity.via == "session" else api_tokens
     row = conn.execute(
-        sa.select(table.c.expires_at, users.c.role)
+        sa.select(table.c.expires_at, users.c.role, users.c.language)
         .join(users, users.c.id == table.c.user_id)
         .where(table.c.id == identity.credential_id, users.c.id == identity.user_id,
                users.c.active.is_(True))
     ).one_or_none()
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    return replace(identity, role=row.role)
+    return replace(identity, role=row.role, language=row.language)
 
 
 def touch_session(conn: Connection, session_id: int, now: dt.datetime) -> None:
@@ -172,14 +173,16 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
     """Return the identity behind a bearer token, or None if unknown or expired."""
     row = conn.execute(
         sa.select(api_tokens.c.id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
-                  users.c.id.label("user_id"), users.c.username, users.c.role)
+                  users.c.id.label("user_id"), users.c.username, users.c.role,
+                  users.c.language)
         .join(users, users.c.id == api_tokens.c.user_id)
         .where(api_tokens.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
-                        via="token", credential_id=row.id, expires_at=row.expires_at)
+                        via="token", credential_id=row.id, expires_at=row.expires_at,
+                        language=row.language)
     stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
     return SessionLookup(identity=identity, stale=stale)
 

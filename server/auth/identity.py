@@ -29,6 +29,7 @@ class Identity:
     credential_id: int
     csrf_token: str = ""
     expires_at: dt.datetime | None = None
+    language: str | None = None  # the user's own choice; None: the browser's
 
     @property
     def is_staff(self) -> bool:

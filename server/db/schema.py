@@ -69,6 +69,8 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # the language of the user's texts (server/locales); NULL: the browser's
+    sa.Column("language", sa.String(16), nullable=True),
     sa.CheckConstraint("role IN ('admin', 'technician', 'requester')", name="role"),
 )
 

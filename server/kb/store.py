@@ -60,7 +60,7 @@ def get_row(conn: Connection, article_id: int, viewer: Viewer) -> Any:
     row = conn.execute(sa.select(kb_articles).where(
         kb_articles.c.id == article_id, visible(viewer))).one_or_none()
     if row is None:
-        raise NotFound(f"no article with id {article_id}")
+        raise NotFound("no article with id {article_id}", article_id=article_id)
     return row
 
 
@@ -120,12 +120,13 @@ def check_refs(conn: Connection, *, category_id: int | None = None,
     """Refuse references to rows that do not exist (422 naming the field)."""
     if category_id is not None and conn.execute(sa.select(kb_categories.c.id).where(
             kb_categories.c.id == category_id)).first() is None:
-        raise ValidationFailed(f"category_id: no knowledge-base category with id "
-                               f"{category_id}")
+        raise ValidationFailed("category_id: no knowledge-base category with id "
+                               "{category_id}", category_id=category_id)
     if owner_id is not None and conn.execute(sa.select(users.c.id).where(
             users.c.id == owner_id, users.c.active.is_(True),
             users.c.role.in_(("admin", "technician")))).first() is None:
-        raise ValidationFailed(f"owner_id: no active technician or admin with id {owner_id}")
+        raise ValidationFailed("owner_id: no active technician or admin with id {owner_id}",
+                               owner_id=owner_id)
 
 
 def _set_tags(conn: Connection, article_id: int, tags: list[str]) -> None:
@@ -291,7 +292,8 @@ def get_version(conn: Connection, article_id: int, number: int) -> Version:
         kb_versions.c.article_id == article_id,
         kb_versions.c.number == number)).one_or_none()
     if row is None:
-        raise NotFound(f"article {article_id} has no version {number}")
+        raise NotFound("article {article_id} has no version {number}", article_id=article_id,
+                       number=number)
     refs = _user_refs(conn, {row.editor_id} if row.editor_id is not None else set())
     return _version(row, refs)
 
@@ -311,12 +313,13 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """
     if parent_id is not None and conn.execute(sa.select(kb_categories.c.id).where(
             kb_categories.c.id == parent_id)).first() is None:
-        raise ValidationFailed(f"parent_id: no knowledge-base category with id {parent_id}")
+        raise ValidationFailed("parent_id: no knowledge-base category with id {parent_id}",
+                               parent_id=parent_id)
     taken = conn.execute(sa.select(kb_categories.c.id).where(
         kb_categories.c.name_key == fold(name),
         kb_categories.c.parent_id.is_(None) if parent_id is None
         else kb_categories.c.parent_id == parent_id)).first()
     if taken is not None:
-        raise Conflict(f"a category {name!r} exists there already")
+        raise Conflict("a category {name!r} exists there already", name=name)
     return int(conn.execute(kb_categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]

@@ -1,12 +1,19 @@
-"""What a notification says and how it becomes an e-mail message (pure)."""
+"""What a notification says and how it becomes an e-mail message (pure).
+
+Texts come from the server's catalogues (server/locales) in the recipient's language,
+times in their language and time zone (Babel).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
+
+from server.i18n.catalogues import Translator, translator
 
 Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla"]
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
@@ -41,6 +48,8 @@ class Recipient:
     name: str
     email: str
     staff: bool
+    language: str | None = None  # None: the server's default_language
+    time_zone: str | None = None  # None: the server's default_time_zone
 
 
 @dataclass(frozen=True)
@@ -91,47 +100,70 @@ def thread_id(ticket: Ticket, domain: str) -> str:
     return f"<ticket-{ticket.id}.{ticket.number.lower()}@{domain}>"
 
 
-def _quote(text: str) -> str:
+def _quote(tr: Translator, text: str) -> str:
     text = text.strip()
     if len(text) > BODY_MAX:
-        text = text[:BODY_MAX] + "\n[...] (the rest is in the console)"
+        text = text[:BODY_MAX] + "\n" + tr.gettext("[...] (the rest is in the console)")
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def _lines(reason: Reason, ticket: Ticket, *, actor: str | None, text: str | None) -> list[str]:
+def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
+           text: str | None, when: str) -> list[str]:
     """Return the paragraphs of a notification's body."""
-    by = actor or "The service desk"
+    by = actor or tr.gettext("The service desk")
+    number, title = ticket.number, ticket.title
     if reason == "received":
-        return [f"We have received your ticket {ticket.number} and will get back to you.",
-                f"Title: {ticket.title}"] + ([f"You wrote:\n{_quote(text)}"] if text else [])
-    if reason == "reply":
-        return [f"{by} replied to your ticket {ticket.number}:", _quote(text or "")]
-    if reason == "resolved":
-        lines = [f"Your ticket {ticket.number} was resolved by {by}."]
+        lines = [tr.gettext("We have received your ticket {number} and will get back to you.",
+                            number=number),
+                 tr.gettext("Title: {title}", title=title),
+                 tr.gettext("Received: {when}", when=when)]
         if text:
-            lines.append(f"Resolution:\n{_quote(text)}")
-        lines.append("If the problem is not solved, you can reopen the ticket in the portal "
-                     "for a few days.")
+            lines.append(tr.gettext("You wrote:") + "\n" + _quote(tr, text))
+        return lines
+    if reason == "reply":
+        return [tr.gettext("{by} replied to your ticket {number} on {when}:", by=by,
+                           number=number, when=when), _quote(tr, text or "")]
+    if reason == "resolved":
+        lines = [tr.gettext("Your ticket {number} was resolved by {by} on {when}.",
+                            number=number, by=by, when=when)]
+        if text:
+            lines.append(tr.gettext("Resolution:") + "\n" + _quote(tr, text))
+        lines.append(tr.gettext("If the problem is not solved, you can reopen the ticket in "
+                                "the portal for a few days."))
         return lines
     if reason == "assigned":
-        return [f"{by} assigned ticket {ticket.number} to you.", f"Title: {ticket.title}"]
+        return [tr.gettext("{by} assigned ticket {number} to you on {when}.", by=by,
+                           number=number, when=when),
+                tr.gettext("Title: {title}", title=title)]
     if reason == "requester_reply":
-        return [f"{by} (the requester) replied on ticket {ticket.number}:", _quote(text or "")]
-    return [f"SLA escalation on ticket {ticket.number}: {text or ''}".rstrip(": ")]
+        return [tr.gettext("{by} (the requester) replied on ticket {number} on {when}:",
+                           by=by, number=number, when=when), _quote(tr, text or "")]
+    if text:
+        return [tr.gettext("SLA escalation on ticket {number} ({when}): {text}",
+                           number=number, when=when, text=text)]
+    return [tr.gettext("SLA escalation on ticket {number} ({when})", number=number,
+                       when=when)]
 
 
 def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: str,
            domain: str, actor: str | None = None, text: str | None = None,
-           first: bool = False) -> Mail:
-    """Render one notification for one recipient.
+           first: bool = False, at: dt.datetime | None = None,
+           default_language: str | None = None, default_time_zone: str | None = None) -> Mail:
+    """Render one notification for one recipient, in their language and time zone.
 
-    ``first`` makes this mail the root of the ticket's thread (its Message-ID is the
-    thread id); any other mail gets a fresh Message-ID and refers to the thread id.
+    ``at`` is the moment of the event (now when None). ``first`` makes this mail the
+    root of the ticket's thread (its Message-ID is the thread id); any other mail gets a
+    fresh Message-ID and refers to the thread id.
     """
-    paragraphs = [f"Hello {recipient.name},", *_lines(reason, ticket, actor=actor, text=text),
-                  f"View the ticket: {ticket_url(base_url, ticket, staff=recipient.staff)}",
-                  "-- \nThis message was sent by Deskmate. Replies to it are not read; "
-                  "answer in the console instead."]
+    tr = translator(recipient.language or default_language)
+    when = tr.datetime(at or dt.datetime.now(dt.UTC),
+                       recipient.time_zone or default_time_zone)
+    url = ticket_url(base_url, ticket, staff=recipient.staff)
+    paragraphs = [tr.gettext("Hello {name},", name=recipient.name),
+                  *_lines(tr, reason, ticket, actor=actor, text=text, when=when),
+                  tr.gettext("View the ticket: {url}", url=url),
+                  "-- \n" + tr.gettext("This message was sent by Deskmate. Replies to it "
+                                       "are not read; answer in the console instead.")]
     root = thread_id(ticket, domain)
     own = root if first else f"<{secrets.token_hex(12)}.{ticket.id}@{domain}>"
     return Mail(to_addr=recipient.email, subject=subject(ticket),

@@ -32,6 +32,8 @@ class MailConfig:
 
     base_url: str
     domain: str
+    language: str = "en"  # for recipients who chose none (default_language)
+    time_zone: str = "UTC"  # for recipients who chose none (default_time_zone)
 
 
 # Mail is on for a database when the server that opened it has an SMTP server configured;
@@ -53,13 +55,18 @@ def _config(conn: Connection) -> MailConfig | None:
     return _CONFIGS.get(conn.engine)
 
 
+def _time_zone() -> list[Any]:
+    # The user's own time zone once the self-service change adds it (issue 14 item 2).
+    return [users.c.time_zone] if "time_zone" in users.c else []
+
+
 def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
     """Return the users among ``ids`` with what deciding and rendering need (one query)."""
     if not ids:
         return {}
     rows = conn.execute(
         sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email,
-                  users.c.role, users.c.active,
+                  users.c.role, users.c.active, users.c.language, *_time_zone(),
                   mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
         .select_from(users.outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id))
         .where(users.c.id.in_(sorted(ids))))
@@ -73,7 +80,8 @@ def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
     whatever address an admin may have given them.
     """
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
-                                    staff=r.role in compose.STAFF_ROLES)
+                                    staff=r.role in compose.STAFF_ROLES, language=r.language,
+                                    time_zone=getattr(r, "time_zone", None))
             for r in found.values()
             if r.active and r.email and not r.opted_out and compose.valid_address(r.email)
             and not is_system_username(r.username)}
@@ -109,7 +117,9 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     } for reason, user_id, mail in (
         (reason, user_id, compose.render(reason, shown, people[user_id],
                                          base_url=config.base_url, domain=config.domain,
-                                         actor=actor, text=text, first=first))
+                                         actor=actor, text=text, first=first, at=now,
+                                         default_language=config.language,
+                                         default_time_zone=config.time_zone))
         for reason, user_id, text, first in allowed)])
 
 

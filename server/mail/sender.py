@@ -222,7 +222,9 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
         return
     engine = app[DATABASE].engine
     outbox.enable(engine, outbox.MailConfig(base_url=settings.base_url,
-                                            domain=compose.domain_of(settings.mail_from)))
+                                            domain=compose.domain_of(settings.mail_from),
+                                            language=settings.default_language,
+                                            time_zone=settings.default_time_zone))
     sender = app.get(MAIL_SENDER)
     if sender is None:
         sender = app[MAIL_SENDER] = MailSender(app)

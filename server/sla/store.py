@@ -36,7 +36,7 @@ def check_calendar(values: dict[str, Any]) -> None:
                             holidays=values["holidays"],
                             recurring_holidays=values["recurring_holidays"])
     except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
+        raise ValidationFailed("the calendar is not valid: {problem}", problem=str(exc)) from exc
 
 
 def to_calendar(row: Any) -> Calendar:
@@ -61,7 +61,7 @@ def calendar_row(conn: Connection, calendar_id: int) -> Any:
     row = conn.execute(sa.select(sla_calendars)
                        .where(sla_calendars.c.id == calendar_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no calendar with id {calendar_id}")
+        raise NotFound("no calendar with id {calendar_id}", calendar_id=calendar_id)
     return row
 
 
@@ -70,7 +70,7 @@ def _name_taken(conn: Connection, table: sa.Table, name: str, own_id: int | None
     if own_id is not None:
         query = query.where(table.c.id != own_id)
     if conn.execute(query).first() is not None:
-        raise Conflict(f"the name {name!r} is taken")
+        raise Conflict("the name {name!r} is taken", name=name)
 
 
 def save_calendar(conn: Connection, calendar_id: int | None, changes: dict[str, Any],
@@ -113,8 +113,9 @@ def delete_calendar(conn: Connection, calendar_id: int) -> None:
     for table in (sla_policies, sla_clocks):
         if conn.execute(sa.select(table.c.id).where(table.c.calendar_id == calendar_id)
                         .limit(1)).first() is not None:
-            raise Conflict(f"calendar {calendar_id} is used by {table.name.split('_')[1]}; "
-                           "it cannot be deleted")
+            raise Conflict("calendar {calendar_id} is used by {value}; "
+                           "it cannot be deleted", calendar_id=calendar_id,
+                           value=table.name.split('_')[1])
     conn.execute(sla_calendars.delete().where(sla_calendars.c.id == calendar_id))
 
 
@@ -144,7 +145,7 @@ def policy_row(conn: Connection, policy_id: int) -> Any:
     row = conn.execute(sa.select(sla_policies)
                        .where(sla_policies.c.id == policy_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no policy with id {policy_id}")
+        raise NotFound("no policy with id {policy_id}", policy_id=policy_id)
     return row
 
 
@@ -207,18 +208,19 @@ def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
     for i, rule in enumerate(values["escalations"]):
         if rule["action"] == "reassign":
             if rule.get("group_id") is None:
-                raise ValidationFailed(f"escalations[{i}]: reassign needs group_id")
+                raise ValidationFailed("escalations[{i}]: reassign needs group_id", i=i)
             if conn.execute(sa.select(groups.c.id).where(
                     groups.c.id == rule["group_id"])).first() is None:
                 _missing(f"escalations[{i}].group_id", rule["group_id"], "group")
         if rule["action"] == "timeline" and not rule.get("note"):
-            raise ValidationFailed(f"escalations[{i}]: timeline needs a note")
+            raise ValidationFailed("escalations[{i}]: timeline needs a note", i=i)
         if rule.get("percent") is not None and rule["on"] != "warning":
-            raise ValidationFailed(f"escalations[{i}]: percent applies to warnings only")
+            raise ValidationFailed("escalations[{i}]: percent applies to warnings only", i=i)
 
 
 def _missing(field: str, value: int, what: str) -> None:
-    raise ValidationFailed(f"{field}: no {what} with id {value}")
+    raise ValidationFailed("{field}: no {what} with id {value}", field=field, what=what,
+                           value=value)
 
 
 def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any],

@@ -91,11 +91,11 @@ def check_fields(fields: list[FormField]) -> None:
     seen: set[str] = set()
     for f in fields:
         if f.name in seen:
-            raise ValidationFailed(f"field {f.name!r} appears twice")
+            raise ValidationFailed("field {name!r} appears twice", name=f.name)
         seen.add(f.name)
         if (f.type == "select") != bool(f.options):
-            raise ValidationFailed(f"field {f.name!r}: options are for select fields, and "
-                                   "a select needs them")
+            raise ValidationFailed("field {name!r}: options are for select fields, and "
+                                   "a select needs them", name=f.name)
 
 
 def validate_form(fields: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
@@ -107,25 +107,27 @@ def validate_form(fields: list[FormField], values: dict[str, Any]) -> dict[str, 
     by_name = {f.name: f for f in fields}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
-        raise ValidationFailed(f"unknown form field {unknown[0]!r}")
+        raise ValidationFailed("unknown form field {value!r}", value=unknown[0])
     clean: dict[str, Any] = {}
     for f in fields:
         value = values.get(f.name)
         if value is None or value == "":
             if f.required:
-                raise ValidationFailed(f"{f.label} is required")
+                raise ValidationFailed("{label} is required", label=f.label)
             continue
         if f.type == "checkbox":
             if not isinstance(value, bool):
-                raise ValidationFailed(f"{f.label} must be true or false")
+                raise ValidationFailed("{label} must be true or false", label=f.label)
         elif f.type == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationFailed(f"{f.label} must be a number")
+                raise ValidationFailed("{label} must be a number", label=f.label)
         else:
             if not isinstance(value, str) or len(value) > 5000:
-                raise ValidationFailed(f"{f.label} must be text of at most 5000 characters")
+                raise ValidationFailed("{label} must be text of at most 5000 characters",
+                                       label=f.label)
             if f.type == "select" and value not in f.options:
-                raise ValidationFailed(f"{f.label} must be one of {', '.join(f.options)}")
+                raise ValidationFailed("{label} must be one of {options}", label=f.label,
+                                       options=', '.join(f.options))
         clean[f.name] = value
     return clean
 
@@ -153,10 +155,10 @@ def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> 
         raise ValidationFailed("approval by the group's manager needs a group_id")
     if body.group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == body.group_id)).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {body.group_id}")
+        raise ValidationFailed("group_id: no group with id {group_id}", group_id=body.group_id)
     if conn.execute(sa.select(catalog_items.c.id)
                     .where(catalog_items.c.name_key == fold(body.name))).first() is not None:
-        raise Conflict(f"a request type named {body.name!r} exists")
+        raise Conflict("a request type named {name!r} exists", name=body.name)
     return int(conn.execute(catalog_items.insert().values(
         name=body.name, description=body.description,
         fields=msgspec.to_builtins(body.fields), approval=body.approval,
@@ -174,7 +176,7 @@ def get_item(conn: Connection, item_id: int) -> Any:
     row = conn.execute(sa.select(catalog_items)
                        .where(catalog_items.c.id == item_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no request type with id {item_id}")
+        raise NotFound("no request type with id {item_id}", item_id=item_id)
     return row
 
 

@@ -26,11 +26,11 @@ def create_category(conn: Connection, name: str, parent_id: int | None) -> int:
     """
     if parent_id is not None and conn.execute(
             sa.select(categories.c.id).where(categories.c.id == parent_id)).first() is None:
-        raise ValidationFailed(f"parent_id: no category with id {parent_id}")
+        raise ValidationFailed("parent_id: no category with id {parent_id}", parent_id=parent_id)
     taken = conn.execute(sa.select(categories.c.id).where(
         categories.c.name_key == fold(name), categories.c.parent_id.is_(None)
         if parent_id is None else categories.c.parent_id == parent_id)).first()
     if taken is not None:
-        raise Conflict(f"a category {name!r} exists there already")
+        raise Conflict("a category {name!r} exists there already", name=name)
     return int(conn.execute(categories.insert().values(name=name, parent_id=parent_id))
                .inserted_primary_key[0])  # type: ignore[index]

@@ -151,7 +151,7 @@ async def delete_canned(req: ApiRequest) -> None:
         mine = row is not None and (row.owner_id == me.user_id or (
             row.owner_id is None and me.role == "admin"))
         if not mine:
-            raise NotFound(f"no canned response with id {canned_id} of yours")
+            raise NotFound("no canned response with id {canned_id} of yours", canned_id=canned_id)
         conn.execute(canned_responses.delete().where(canned_responses.c.id == canned_id))
 
     await req.app[DATABASE].write(run)

@@ -43,7 +43,8 @@ class Response:
         """Return the error code of an error body (asserting its shape)."""
         body = self.json
         assert set(body) == {"error"}, body
-        assert set(body["error"]) == {"code", "message"}, body
+        # "field" names the one field at fault, when there is one
+        assert set(body["error"]) - {"field"} == {"code", "message"}, body
         assert isinstance(body["error"]["message"], str) and body["error"]["message"]
         return str(body["error"]["code"])
 

@@ -5,7 +5,8 @@ import { busy, field, formValues, h, replace } from "../dom.js";
 import { date, dateTime } from "../format.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
-import { roleLabel } from "../session.js";
+import * as i18n from "../i18n.js";
+import { roleLabel, updateUser } from "../session.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
 
 // Every token expires; the server refuses more than its api_token_max_days (default 365).
@@ -171,10 +172,43 @@ function notificationsPanel(user) {
   return panel("Notifications", form);
 }
 
+// The user's language: the console's, and that of their e-mail and the API's messages.
+const KNOWN_LANGUAGES = [{ code: "en", name: "English" }, { code: "id", name: "Bahasa Indonesia" }];
+
+function languagePanel(user, ctx) {
+  const { t } = i18n;
+  const select = h("select", { name: "language", disabled: true });
+  const form = h("form", { class: "stack", "aria-label": t("account.language.title") },
+    field(t("account.language.label"), select, t("account.language.hint")));
+  const listed = i18n.availableLanguages ? i18n.availableLanguages() : Promise.resolve(KNOWN_LANGUAGES);
+  listed.then((items) => {
+    replace(select, h("option", { value: "" }, t("account.language.browser")),
+      ...items.map((l) => h("option", { value: l.code, lang: l.code }, l.name)));
+    select.value = user.language || "";
+    select.disabled = false;
+    select.addEventListener("change", async () => {
+      clearNotice();
+      const chosen = select.value || null;
+      try {
+        const changed = await busy(form, () => api.patch(`/api/v1/users/${user.id}`, { language: chosen }));
+        await i18n.useLanguage(chosen || i18n.browserLanguage(items.map((l) => l.code)));
+        updateUser(changed);
+        if (ctx && ctx.onUserChanged) await ctx.onUserChanged(changed);
+        else window.location.reload(); // the whole console speaks the new language
+      } catch (error) {
+        select.value = user.language || "";
+        showError(error);
+      }
+    });
+  });
+  return panel(t("account.language.title"), form);
+}
+
 /** Fill the Account view. */
-export function accountView(root, { user }) {
+export function accountView(root, ctx) {
+  const { user } = ctx;
   const tokens = tokensPanel();
   // A password change revokes every API token: the list is reloaded to show it.
   root.append(h("div", { class: "grid-2" }, profile(user), passwordForm(tokens.reload)),
-    notificationsPanel(user), tokens.element);
+    languagePanel(user, ctx), notificationsPanel(user), tokens.element);
 }
