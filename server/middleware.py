@@ -55,11 +55,13 @@ _HTTP_MESSAGES: dict[int, Message] = {
 
 
 def request_translator(request: web.Request) -> Translator:
-    """Return the caller's language: their own choice, else Accept-Language, else English."""
+    """Return the caller's language: their own choice, else Accept-Language, else the
+    server's default_language (English unless set)."""
     identity = request.get(IDENTITY)
     chosen = identity.language if identity is not None else None
     if chosen not in languages():
-        chosen = best_language(request.headers.get("Accept-Language"), languages())
+        chosen = (best_language(request.headers.get("Accept-Language"), languages())
+                  or request.app[SETTINGS].default_language)
     return translator(chosen)
 
 

@@ -21,7 +21,15 @@ _ERROR_SCHEMA = {
         "type": "object",
         "required": ["code", "message"],
         "additionalProperties": False,
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        "properties": {
+            "code": {"type": "string", "description": "stable, English, for programs"},
+            "message": {"type": "string", "description": (
+                "for people, in the caller's language: the user's own choice, else "
+                "Accept-Language, else the server's default_language")},
+            "field": {"type": "string", "description": (
+                "the request field at fault, when one is (e.g. display_name, "
+                "fields[0].label, query.limit)")},
+        },
     }},
 }
 
@@ -119,7 +127,9 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
             "title": "Deskmate API",
             "version": __version__,
             "description": (
-                "Errors are always {\"error\": {\"code\", \"message\"}}. Console sessions "
+                "Errors are always {\"error\": {\"code\", \"message\"}} (and \"field\" when "
+                "one field is at fault); the message follows the user's language or "
+                "Accept-Language. Console sessions "
                 "send the X-CSRF-Token header on unsafe methods; API tokens do not need it."
             ),
         },

@@ -86,7 +86,7 @@ def _walk(value: Any, info: mi.Type, where: str) -> None:
         return
     if isinstance(info, mi.DictType):
         for key, item in value.items():
-            _walk(key, info.key_type, f"{field} key")
+            _walk(key, info.key_type, f"{where} key")
             _walk(item, info.value_type, f"{where}[{key!r}]")
         return
     if isinstance(info, mi.UnionType):
