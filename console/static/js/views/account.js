@@ -191,10 +191,14 @@ function languagePanel(user, ctx) {
       const chosen = select.value || null;
       try {
         const changed = await busy(form, () => api.patch(`/api/v1/users/${user.id}`, { language: chosen }));
-        await i18n.useLanguage(chosen || i18n.browserLanguage(items.map((l) => l.code)));
         updateUser(changed);
         if (ctx && ctx.onUserChanged) await ctx.onUserChanged(changed);
-        else window.location.reload(); // the whole console speaks the new language
+        const wanted = chosen || i18n.browserLanguage(items.map((l) => l.code));
+        if (i18n.language() !== wanted) {
+          // Nothing rebuilt the console in the new language: load it again, speaking it.
+          await i18n.useLanguage(wanted);
+          window.location.reload();
+        }
       } catch (error) {
         select.value = user.language || "";
         showError(error);
