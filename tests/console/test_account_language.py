@@ -26,7 +26,8 @@ async def test_account_page_switches_the_users_language(
     await expect(select).to_be_enabled()
     await expect(select).to_have_value("")
     await select.select_option("id")
-    chosen = page.get_by_role("combobox", name="Bahasa", exact=True)  # the page, rebuilt in Indonesian
+    # the page, rebuilt in Indonesian
+    chosen = page.get_by_role("combobox", name="Bahasa", exact=True)
     await expect(chosen).to_have_value("id")
     await expect(page.locator("html")).to_have_attribute("lang", "id")
     user = await admin.get(f"/api/v1/users/{made.json['id']}")
