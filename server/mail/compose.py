@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from typing import Literal
 
 from server.i18n.catalogues import Translator, translator
+from server.i18n.messages import Message
 
 Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla"]
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
@@ -108,8 +109,10 @@ def _quote(tr: Translator, text: str) -> str:
 
 
 def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
-           text: str | None, when: str) -> list[str]:
+           text: str | Message | None, when: str) -> list[str]:
     """Return the paragraphs of a notification's body."""
+    if isinstance(text, Message):
+        text = tr.message(text)
     by = actor or tr.gettext("The service desk")
     number, title = ticket.number, ticket.title
     if reason == "received":
@@ -146,7 +149,7 @@ def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
 
 
 def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: str,
-           domain: str, actor: str | None = None, text: str | None = None,
+           domain: str, actor: str | None = None, text: str | Message | None = None,
            first: bool = False, at: dt.datetime | None = None,
            default_language: str | None = None, default_time_zone: str | None = None) -> Mail:
     """Render one notification for one recipient, in their language and time zone.

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.db.schema import group_members, tickets, users
+from server.i18n.messages import Message
 from server.mail import compose
 from server.mail.tables import mail_opt_outs, mail_outbox
 from server.users.store import is_system_username
@@ -88,7 +89,7 @@ def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
 
 
 # (reason, recipient's user id, quoted text, whether the mail starts the ticket's thread)
-Wanted = tuple[compose.Reason, int, str | None, bool]
+Wanted = tuple[compose.Reason, int, str | Message | None, bool]
 
 
 def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime,
@@ -181,7 +182,8 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
     _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
 
 
-def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime) -> None:
+def on_sla_notify(conn: Connection, ticket_id: int, *, text: str | Message,
+                  now: dt.datetime) -> None:
     """Queue an SLA escalation mail to the assignee, or the group's staff when unassigned."""
     config = _config(conn)
     if config is None:

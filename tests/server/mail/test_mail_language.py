@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from server.mail import compose
+from server.sla import engine
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, start_server
 from tests.support.smtp import SmtpSink
 
@@ -80,3 +81,16 @@ def test_server_default_language_applies_to_users_without_one() -> None:
                           domain="d.test", at=AT, default_language="id",
                           default_time_zone="Asia/Makassar")
     assert mail.body.startswith("Halo Budi,\n") and "Waktu Indonesia Tengah" in mail.body
+
+
+def test_sla_escalation_mail_names_the_clock_in_the_readers_language() -> None:
+    """An escalation's notice ("resolution breached") is translated for its reader."""
+    notice = engine.notice_text(engine.Fired(ticket_id=7, number="INC-000007", requester_id=1,
+                                             clock="resolution", event="breach", percent=None,
+                                             notify=True))
+    staff = compose.Recipient(id=4, name="Tina", email="t@x.test", staff=True, language="id")
+    mail = compose.render("sla", TICKET, staff, base_url="https://d.test", domain="d.test",
+                          at=AT, text=notice)
+    assert "Eskalasi SLA pada tiket INC-000007 (" in mail.body
+    assert mail.body.split("\n\n")[1].endswith("): penyelesaian terlampaui")
+    assert str(notice) == "resolution breached"
