@@ -63,8 +63,10 @@ def _check_name_free(conn: Connection, group_id: int | None, name: str,
     if except_id is not None:
         where.append(health_checks.c.id != except_id)
     if conn.execute(sa.select(health_checks.c.id).where(*where)).first() is not None:
-        scope = "the defaults" if group_id is None else f"group {group_id}"
-        raise Conflict("{scope} already have a check named {name!r}", scope=scope, name=name)
+        if group_id is None:
+            raise Conflict("the defaults already have a check named {name!r}", name=name)
+        raise Conflict("group {group_id} already has a check named {name!r}",
+                       group_id=group_id, name=name)
 
 
 def _validate(values: dict[str, Any]) -> None:

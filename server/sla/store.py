@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from server.db.names import fold
 from server.db.schema import categories, groups
 from server.errors import Conflict, NotFound, ValidationFailed
+from server.i18n.messages import N_, Message
 from server.sla import retarget
 from server.sla.policy import calendar_from_parts
 from server.sla.schemas import (
@@ -194,7 +195,7 @@ def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
 def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
     if conn.execute(sa.select(sla_calendars.c.id).where(
             sla_calendars.c.id == values["calendar_id"])).first() is None:
-        _missing("calendar_id", values["calendar_id"], "calendar")
+        _missing("calendar_id", values["calendar_id"], N_("calendar"))
     if all(values.get(k) is None for k in ("first_response_minutes", "resolution_minutes",
                                            "next_update_minutes")):
         raise ValidationFailed("targets: give at least one of first_response, resolution, "
@@ -204,21 +205,24 @@ def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
         found = {r.id for r in conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids)))}
         missing = sorted(set(ids) - found)
         if missing:
-            _missing(name, missing[0], "category" if table is categories else "group")
+            _missing(name, missing[0], N_("category") if table is categories else N_("group"))
     for i, rule in enumerate(values["escalations"]):
+        where = f"escalations[{i}]"
         if rule["action"] == "reassign":
             if rule.get("group_id") is None:
-                raise ValidationFailed("escalations[{i}]: reassign needs group_id", i=i)
+                raise ValidationFailed("{field}: reassign needs group_id",
+                                       field=where + ".group_id")
             if conn.execute(sa.select(groups.c.id).where(
                     groups.c.id == rule["group_id"])).first() is None:
-                _missing(f"escalations[{i}].group_id", rule["group_id"], "group")
+                _missing(where + ".group_id", rule["group_id"], N_("group"))
         if rule["action"] == "timeline" and not rule.get("note"):
-            raise ValidationFailed("escalations[{i}]: timeline needs a note", i=i)
+            raise ValidationFailed("{field}: timeline needs a note", field=where + ".note")
         if rule.get("percent") is not None and rule["on"] != "warning":
-            raise ValidationFailed("escalations[{i}]: percent applies to warnings only", i=i)
+            raise ValidationFailed("{field}: percent applies to warnings only",
+                                   field=where + ".percent")
 
 
-def _missing(field: str, value: int, what: str) -> None:
+def _missing(field: str, value: int, what: Message) -> None:
     raise ValidationFailed("{field}: no {what} with id {value}", field=field, what=what,
                            value=value)
 
