@@ -43,7 +43,7 @@ def _target(req: ApiRequest) -> int:
     """Return the user id of the path: one's own, or anyone's for an admin."""
     user_id = int(req.params["user_id"])
     if req.user.role != "admin" and user_id != req.user.user_id:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound("no user with id {user_id}", user_id=user_id)
     return user_id
 
 
