@@ -14,6 +14,7 @@ from server import category_tree
 from server.db.names import fold, fold_tags
 from server.db.schema import users
 from server.errors import NotFound, ValidationFailed
+from server.i18n.messages import N_
 from server.kb import search
 from server.kb.render import to_html
 from server.kb.schemas import Article, ArticleSummary, Version, VersionInfo
@@ -120,7 +121,7 @@ def check_refs(conn: Connection, *, category_id: int | None = None,
                owner_id: int | None = None) -> None:
     """Refuse references to rows that do not exist (422 naming the field)."""
     category_tree.check_usable(conn, kb_categories, category_id,
-                               what="knowledge-base category")
+                               what=N_("knowledge-base category"))
     if owner_id is not None and conn.execute(sa.select(users.c.id).where(
             users.c.id == owner_id, users.c.active.is_(True),
             users.c.role.in_(("admin", "technician")))).first() is None:

@@ -84,8 +84,8 @@ async def put_preference(req: ApiRequest) -> MailPreference:
         if isinstance(body.events, dict):
             unknown = sorted(set(body.events) - set(_choices(user.role)))
             if unknown:
-                raise ValidationFailed(f"events: a {user.role} gets no {unknown[0]!r} "
-                                       "notifications")
+                raise ValidationFailed("events: a {role} gets no {event!r} notifications",
+                                       role=user.role, event=unknown[0])
             for reason, wanted in sorted(body.events.items()):
                 if outbox.set_reason(conn, user_id, reason, wanted, now):
                     changed[reason] = wanted

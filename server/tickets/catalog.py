@@ -194,8 +194,8 @@ def _check_item(conn: Connection, values: dict[str, Any], *, item_id: int | None
                                code="invalid_group")
     if values["group_id"] is not None and "group_id" in changed and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == values["group_id"])).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {values['group_id']}",
-                               code="invalid_group")
+        raise ValidationFailed("group_id: no group with id {group_id}",
+                               code="invalid_group", group_id=values["group_id"])
     if "category_id" in changed:
         category_tree.check_usable(conn, categories, values["category_id"])
     if "name" in changed:
@@ -204,7 +204,7 @@ def _check_item(conn: Connection, values: dict[str, Any], *, item_id: int | None
         if item_id is not None:
             taken = taken.where(catalog_items.c.id != item_id)
         if conn.execute(taken).first() is not None:
-            raise Conflict(f"a request type named {values['name']!r} exists")
+            raise Conflict("a request type named {name!r} exists", name=values["name"])
 
 
 def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> int:
@@ -268,8 +268,8 @@ def delete_item(conn: Connection, item_id: int) -> None:
     used = conn.execute(sa.select(sa.func.count()).select_from(tickets)
                         .where(tickets.c.catalog_item_id == item_id)).scalar()
     if used:
-        raise Conflict(f"{used} ticket(s) were filed from this request type; retire it "
-                       "instead, so they keep their form", code="in_use")
+        raise Conflict("{used} ticket(s) were filed from this request type; retire it "
+                       "instead, so they keep their form", code="in_use", used=used)
     conn.execute(catalog_items.delete().where(catalog_items.c.id == item_id))
 
 

@@ -58,7 +58,7 @@ async def get_item(req: ApiRequest) -> catalog.CatalogItem:
     item_id = int(req.params["item_id"])
     row = await req.app[DATABASE].read(lambda c: catalog.get_item(c, item_id))
     if row.visibility == "staff" and not req.user.is_staff:
-        raise NotFound(f"no request type with id {item_id}")
+        raise NotFound("no request type with id {item_id}", item_id=item_id)
     return catalog.to_item(row)
 
 
