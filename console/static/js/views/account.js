@@ -321,7 +321,8 @@ function languagePanel(user, ctx) {
       clearNotice();
       const chosen = select.value || null;
       try {
-        const changed = await busy(form, () => api.patch(`/api/v1/users/${user.id}`, { language: chosen }));
+        const saved = await busy(form, () => api.patch("/api/v1/account", { language: chosen }));
+        const changed = saved.user;
         updateUser(changed);
         if (ctx && ctx.onUserChanged) await ctx.onUserChanged(changed);
         const wanted = chosen || i18n.browserLanguage(items.map((l) => l.code));
