@@ -46,7 +46,7 @@ async def test_an_indonesian_requester_gets_indonesian_mail(tmp_path: Path,
         assert "Kami telah menerima tiket Anda INC-000001" in text
         assert "Anda menulis:\n  Kertas tersangkut." in text
         assert "Waktu Indonesia Barat" in text  # the server's default time zone, in Indonesian
-        assert "Pesan ini dikirim oleh Deskmate." in text
+        assert "Pesan ini dikirim secara otomatis oleh Deskmate." in text
         assert "We have received" not in text and "Hello" not in text
         reply = await admin.post(f"/api/v1/tickets/{created.json['id']}/comments",
                                  json={"body": "Sudah kami perbaiki.", "internal": False})
