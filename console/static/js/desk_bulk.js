@@ -10,7 +10,7 @@ import { clearFieldErrors, fieldError, focusFirstError, placeServerError } from 
 import { t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, showError, showSuccess } from "./notice.js";
-import { RESOLUTION_CODES, STATUSES, STATUS_LABELS } from "./tickets.js";
+import { STATUSES, STATUS_LABELS, resolutionCodes } from "./tickets.js";
 import { openModal } from "./ui.js";
 
 const TAG = /^[\p{L}\p{N}_.-]{1,50}$/u; // the server's Tag: \w, dot and dash
@@ -66,7 +66,7 @@ function assignBody(form, v) {
 function statusFields() {
   const note = h("textarea", { name: "resolution_note", rows: 3, maxlength: 20000 });
   const code = h("select", { name: "resolution_code" },
-    RESOLUTION_CODES.map(([value, label]) => h("option", { value }, label)));
+    resolutionCodes().map(([value, label]) => h("option", { value }, label)));
   const resolution = h("div", { class: "stack", hidden: true },
     field(t("desk.bulk.resolution_code"), code), field(t("desk.bulk.resolution_note"), note));
   const status = h("select", { name: "status", required: true },
