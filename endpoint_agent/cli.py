@@ -14,6 +14,7 @@ from pathlib import Path
 
 from endpoint_agent import __version__
 from endpoint_agent.errors import AgentError, FatalConnectionError
+from endpoint_agent.i18n import texts
 
 EXIT_FATAL = 3  # the server refused this device for good (revoked, unknown)
 
@@ -132,7 +133,7 @@ def cmd_tray(args: argparse.Namespace) -> int:
     state = AgentState(_state(args))
     display = args.display or os.environ.get("DISPLAY")
     if not display:
-        print("deskmate-agent: no X display (set DISPLAY or --display)", file=sys.stderr)
+        print("deskmate-agent: " + texts()("cli.no_display"), file=sys.stderr)
         return 2
     app = TrayApp(state.tray_socket, display_name=display,
                   screenshot=lambda: screenshot_png(display))

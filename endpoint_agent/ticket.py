@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from endpoint_agent.errors import AgentError
+from endpoint_agent.i18n import texts
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.state import AgentState
 from endpoint_agent.tray import local
@@ -82,9 +83,8 @@ def raise_ticket(state: AgentState, title: str, *, description: str, help_now: b
     except local.LocalError as exc:
         raise AgentError(f"the ticket was not filed: {exc}") from exc
     if answer.get("queued"):
-        return ("the server cannot be reached; the agent queued the ticket and will send it "
-                "when it reconnects")
-    return f"created {answer['number']}"
+        return texts()("cli.ticket.queued_offline")
+    return texts()("cli.ticket.created", number=answer["number"])
 
 
 def queue(state: AgentState, message: p.TicketRequest) -> str:
@@ -94,5 +94,4 @@ def queue(state: AgentState, message: p.TicketRequest) -> str:
         outbox.put_with_id(message.id, "ticket", msgspec.to_builtins(message))
     finally:
         outbox.close()
-    return ("the agent is not running; the ticket is queued and will be sent when it "
-            "starts ('deskmate-agent run')")
+    return texts()("cli.ticket.queued_no_agent")

@@ -51,9 +51,9 @@ from server.keys import (
 from server.languages import router as languages_router
 from server.live import Broker
 from server.mail import views as mail_views
+from server.mail.control import MailControl, mail_ctx
 from server.mail.inbound import views as mail_in_views
 from server.mail.inbound.service import mail_in_ctx
-from server.mail.control import MailControl, mail_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware

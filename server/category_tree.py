@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.names import fold
 from server.errors import Conflict, NotFound, ValidationFailed
+from server.i18n.messages import N_, Message
 from server.users.schemas import Strict
 
 MAX_DEPTH = 10  # deeper trees are refused: pickers indent by depth, and paths get long
@@ -31,7 +32,7 @@ class CategoryUpdate(Strict):
 def _row(conn: Connection, table: sa.Table, category_id: int) -> Any:
     row = conn.execute(sa.select(table).where(table.c.id == category_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no category with id {category_id}")
+        raise NotFound("no category with id {category_id}", category_id=category_id)
     return row
 
 
@@ -62,7 +63,7 @@ def _check_name_free(conn: Connection, table: sa.Table, name: str, parent_id: in
     if but is not None:
         query = query.where(table.c.id != but)
     if conn.execute(query).first() is not None:
-        raise Conflict(f"a category {name!r} exists there already")
+        raise Conflict("a category {name!r} exists there already", name=name)
 
 
 def _check_parent(conn: Connection, table: sa.Table, parent_id: int | None) -> None:
@@ -71,11 +72,11 @@ def _check_parent(conn: Connection, table: sa.Table, parent_id: int | None) -> N
     parent = conn.execute(sa.select(table.c.active)
                           .where(table.c.id == parent_id)).one_or_none()
     if parent is None:
-        raise ValidationFailed(f"parent_id: no category with id {parent_id}",
-                               code="invalid_parent")
+        raise ValidationFailed("parent_id: no category with id {parent_id}",
+                               code="invalid_parent", parent_id=parent_id)
     if not parent.active:
-        raise ValidationFailed(f"parent_id: category {parent_id} is retired",
-                               code="invalid_parent")
+        raise ValidationFailed("parent_id: category {parent_id} is retired",
+                               code="invalid_parent", parent_id=parent_id)
 
 
 def create(conn: Connection, table: sa.Table, name: str, parent_id: int | None) -> int:
@@ -87,8 +88,8 @@ def create(conn: Connection, table: sa.Table, name: str, parent_id: int | None) 
     """
     _check_parent(conn, table, parent_id)
     if parent_id is not None and len(ancestors(_parents(conn, table), parent_id)) >= MAX_DEPTH:
-        raise ValidationFailed(f"parent_id: categories nest at most {MAX_DEPTH} deep",
-                               code="invalid_parent")
+        raise ValidationFailed("parent_id: categories nest at most {depth} deep",
+                               code="invalid_parent", depth=MAX_DEPTH)
     _check_name_free(conn, table, name, parent_id)
     return int(conn.execute(table.insert().values(name=name, parent_id=parent_id, active=True))
                .inserted_primary_key[0])  # type: ignore[index]
@@ -125,8 +126,8 @@ def update(conn: Connection, table: sa.Table, category_id: int,
         depth_below = max((len(ancestors(parents, d)) - len(ancestors(parents, category_id))
                            for d in descendants(parents, category_id)), default=0)
         if len(chain) + 1 + depth_below > MAX_DEPTH:
-            raise ValidationFailed(f"parent_id: categories nest at most {MAX_DEPTH} deep",
-                                   code="invalid_parent")
+            raise ValidationFailed("parent_id: categories nest at most {depth} deep",
+                                   code="invalid_parent", depth=MAX_DEPTH)
     if active and ("parent_id" in values or "active" in values):
         _check_parent(conn, table, parent_id)
     if "name" in values or "parent_id" in values:
@@ -142,8 +143,11 @@ def update(conn: Connection, table: sa.Table, category_id: int,
     return values
 
 
+_CATEGORY = N_("category")
+
+
 def check_usable(conn: Connection, table: sa.Table, category_id: int | None, *,
-                 what: str = "category") -> None:
+                 what: Message = _CATEGORY) -> None:
     """Refuse a category that does not exist or is retired, for new work (422).
 
     Raises:
@@ -154,7 +158,8 @@ def check_usable(conn: Connection, table: sa.Table, category_id: int | None, *,
     row = conn.execute(sa.select(table.c.active)
                        .where(table.c.id == category_id)).one_or_none()
     if row is None:
-        raise ValidationFailed(f"category_id: no {what} with id {category_id}")
+        raise ValidationFailed("category_id: no {what} with id {category_id}", what=what,
+                               category_id=category_id)
     if not row.active:
-        raise ValidationFailed(f"category_id: {what} {category_id} is retired; choose "
-                               "another")
+        raise ValidationFailed("category_id: {what} {category_id} is retired; choose another",
+                               what=what, category_id=category_id)

@@ -1,13 +1,25 @@
 """The server's exception tree and the one JSON error shape.
 
-Every REST error leaves the server as ``{"error": {"code": ..., "message": ...}}`` with
-a 4xx/5xx status; :mod:`server.middleware` turns these exceptions (and aiohttp's own
-HTTP exceptions) into that shape in one place.
+Every REST error leaves the server as ``{"error": {"code": ..., "message": ...}}`` (plus
+``"field"`` when one field of the request is at fault) with a 4xx/5xx status;
+:mod:`server.middleware` turns these exceptions (and aiohttp's own HTTP exceptions) into
+that shape in one place, translating the message into the caller's language.
+
+A message is an English template with named placeholders and its values as keyword
+arguments: ``NotFound("no user with id {user_id}", user_id=user_id)``. The template is
+the msgid of the catalogues (server/locales); ``field``, when given, is both the
+placeholder ``{field}`` and the body's ``field``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from server.i18n.messages import Gettext, Message, render
+
+# "manager_id: no active user ..." names its field first.
+_LEADING_FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*): ")
 
 
 class DeskmateError(Exception):
@@ -20,17 +32,36 @@ class ApiError(DeskmateError):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, code: str | None = None,
+                 headers: dict[str, str] | None = None, field: str | None = None,
+                 **params: Any) -> None:
+        if isinstance(message, Message):
+            template, params = message.template, {**message.params, **params}
+        else:
+            template = message
+        if field is not None:
+            params["field"] = field
+        elif isinstance(params.get("field"), str):
+            field = params["field"]
+        elif match := _LEADING_FIELD.match(template):
+            field = match.group(1)
+        self.template = template
+        self.params = params
+        self.field = field
+        self.message = render(template, params)  # English: logs and the CLI
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         self.headers = headers or {}
 
-    def body(self) -> dict[str, Any]:
-        """Return the JSON error body."""
-        return {"error": {"code": self.code, "message": self.message}}
+    def body(self, gettext: Gettext | None = None) -> dict[str, Any]:
+        """Return the JSON error body, its message translated by ``gettext`` if given."""
+        message = self.message if gettext is None else render(self.template, self.params,
+                                                              gettext)
+        error: dict[str, Any] = {"code": self.code, "message": message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
 
 
 class BadRequest(ApiError):
@@ -47,18 +78,6 @@ class ValidationFailed(ApiError):
 
     status = 422
     code = "validation_error"
-
-    def __init__(self, message: str, *, code: str | None = None,
-                 headers: dict[str, str] | None = None, field: str | None = None) -> None:
-        super().__init__(message, code=code, headers=headers)
-        self.field = field
-
-    def body(self) -> dict[str, Any]:
-        """Return the JSON error body, with ``field`` when one is to blame."""
-        body = super().body()
-        if self.field:
-            body["error"]["field"] = self.field
-        return body
 
 
 class Unauthorized(ApiError):
@@ -94,6 +113,13 @@ class ServiceUnavailable(ApiError):
 
     status = 503
     code = "unavailable"
+
+
+class UnsupportedMediaType(ApiError):
+    """The request body is not of a type the endpoint reads."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 class TooManyRequests(ApiError):

@@ -15,6 +15,9 @@ from server.auth import credentials
 from server.db.database import is_unique_violation
 from server.db.schema import utcnow
 from server.errors import HTTP_STATUS_CODES, ApiError, Unauthorized
+from server.i18n.catalogues import Translator, languages, translator
+from server.i18n.messages import N_, Message
+from server.i18n.negotiate import best_language
 from server.keys import CLIENT_IP, DATABASE, IDENTITY, METRICS, SETTINGS
 
 log = logging.getLogger("deskmate.http")
@@ -38,53 +41,76 @@ SECURITY_HEADERS = {
 }
 
 
-def _error_response(status: int, code: str, message: str,
-                    headers: dict[str, str] | None = None, *,
-                    field: str | None = None) -> web.Response:
-    error = {"code": code, "message": message}
-    if field:
-        error["field"] = field  # a validation error's offending value (server/errors.py)
-    return json_response({"error": error}, status=status, headers=headers)
+# aiohttp's own refusals (routing, methods) by status, in words the catalogues hold.
+_HTTP_MESSAGES: dict[int, Message] = {
+    400: N_("bad request"),
+    401: N_("authentication required"),
+    403: N_("forbidden"),
+    404: N_("not found"),
+    405: N_("method not allowed"),
+    406: N_("not acceptable"),
+    415: N_("unsupported media type"),
+    503: N_("service unavailable"),
+}
+
+
+def request_translator(request: web.Request) -> Translator:
+    """Return the caller's language: their own choice, else Accept-Language, else the
+    server's default_language (English unless set)."""
+    identity = request.get(IDENTITY)
+    chosen = identity.language if identity is not None else None
+    if chosen not in languages():
+        chosen = (best_language(request.headers.get("Accept-Language"), languages())
+                  or request.app[SETTINGS].default_language)
+    return translator(chosen)
+
+
+def _error_response(request: web.Request, status: int, error: ApiError) -> web.Response:
+    body = error.body(request_translator(request).lookup)
+    return json_response(body, status=status, headers=error.headers)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Turn every error into ``{"error": {"code", "message"}}`` with the right status.
-
-    A validation error that names its field adds ``"field"`` to the error object.
-    """
+    """Turn every error into ``{"error": {"code", "message"}}`` with the right status, the
+    message in the caller's language."""
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error_response(exc.status, exc.code, exc.message, exc.headers,
-                               field=getattr(exc, "field", None))
+        return _error_response(request, exc.status, exc)
     except OverflowError:
         # A number the database cannot hold (ids and filters are 64-bit).
-        return _error_response(422, "validation_error", "a number in the request is too large")
+        return _error_response(request, 422, ApiError(
+            "a number in the request is too large", code="validation_error"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = HTTP_STATUS_CODES.get(exc.status, "http_error")
-        message = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else (
-            exc.reason.lower()
-        )
+        message: Message | str = _HTTP_MESSAGES.get(exc.status) or exc.reason.lower()
+        if exc.text and not exc.text.startswith(str(exc.status)):
+            message = exc.text
         if exc.status == 413:
-            message = (f"request body too large; the limit is "
-                       f"{request.app[SETTINGS].max_body_bytes} bytes")
+            message = N_("request body too large; the limit is {limit} bytes",
+                         limit=request.app[SETTINGS].max_body_bytes)
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
-        return _error_response(exc.status, code, message, headers)
+        # A free text (not a template) must not be read as one: braces stay braces.
+        if isinstance(message, str):
+            message = Message("{text}", {"text": message})
+        return _error_response(request, exc.status, ApiError(message, code=code,
+                                                             headers=headers))
     except Exception as exc:
         if is_unique_violation(exc):
             # Checked before writing, so this is a duplicate written at the same moment
             # (on another node) or a check that missed a spelling: a conflict either way.
             log.warning("duplicate refused by the database on %s %s: %s", request.method,
                         request.path, getattr(exc, "orig", exc))
-            return _error_response(409, "conflict",
-                                   "a record with this name or key exists already")
+            return _error_response(request, 409, ApiError(
+                "a record with this name or key exists already", code="conflict"))
         incident = secrets.token_hex(6)
         log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
-        return _error_response(500, "internal_error",
-                               f"internal error; reference {incident} in the server log")
+        return _error_response(request, 500, ApiError(
+            "internal error; reference {incident} in the server log", code="internal_error",
+            incident=incident))
 
 
 @web.middleware

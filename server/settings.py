@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.i18n.catalogues import languages
 from server.tickets.priority import parse_matrix
 
 ENV_PREFIX = "DESKMATE_"
@@ -215,6 +217,12 @@ SETTINGS: tuple[Setting, ...] = (
             "available or between IDLE rounds."),
     Setting("email_confirm_hours", int, 24,
             "Hours the link that confirms a user's new e-mail address stays valid."),
+    Setting("default_language", str, "en",
+            "Language of mail to users who chose none, and of API messages when the "
+            "browser asks for no language the server has (en, id: server/locales)."),
+    Setting("default_time_zone", str, "UTC",
+            "Time zone of times in mail to users who chose none (an IANA name such as "
+            "Asia/Jakarta)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -286,6 +294,8 @@ class Settings:
     mail_imap_ca_file: str
     mail_imap_poll_seconds: int
     email_confirm_hours: int
+    default_language: str
+    default_time_zone: str
 
     @property
     def data_dir(self) -> Path:
@@ -366,9 +376,22 @@ def _validate(values: dict[str, Any]) -> None:
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
     _validate_mail(values)
+    _validate_locale(values)
     if values["sla_engine_seconds"] < 0:
         raise SettingsError(f"sla_engine_seconds: must not be negative, "
                             f"got {values['sla_engine_seconds']!r}")
+
+
+def _validate_locale(values: dict[str, Any]) -> None:
+    """Refuse a default language without a catalogue or an unknown time zone."""
+    if values["default_language"] not in languages():
+        raise SettingsError(f"default_language: expected one of {', '.join(languages())}, "
+                            f"got {values['default_language']!r}")
+    try:
+        zoneinfo.ZoneInfo(values["default_time_zone"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"default_time_zone: not a time zone: "
+                            f"{values['default_time_zone']!r}") from exc
 
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

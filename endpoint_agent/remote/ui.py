@@ -10,7 +10,9 @@ recorded.
 
 Names, titles and reasons are as long as people make them: every text is wrapped and
 elided to the lines its label has (the technician's name gives way first), so the user
-always reads who, what and which ticket. With ``DESKMATE_UI_REPORT=<file>`` in its
+always reads who, what and which ticket. Texts are in the desktop user's language
+(:mod:`endpoint_agent.i18n`: LANGUAGE, LC_ALL, LC_MESSAGES, LANG of the process); the
+titles below are the English ones. With ``DESKMATE_UI_REPORT=<file>`` in its
 environment a window appends what it drew (texts and geometry) as a JSON line to that
 file, for tests and support.
 """
@@ -25,8 +27,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-DIALOG_TITLE = "Deskmate: remote session request"
-INDICATOR_TITLE = "Deskmate: remote session"
+from endpoint_agent.i18n import Texts, texts
+
+ENGLISH = Texts("en")
+DIALOG_TITLE = ENGLISH("remote.consent.title")
+INDICATOR_TITLE = ENGLISH("remote.indicator.title")
 DIALOG_SIZE = (520, 240)
 # Buttons placed at fixed spots inside the dialog (x, y, width, height): predictable for
 # keyboardless kiosks and for the tests that press them through X.
@@ -36,7 +41,6 @@ INDICATOR_SIZE = (470, 44)  # the smallest indicator; it widens for a longer tex
 INDICATOR_MAX_WIDTH = 720  # and never beyond this (nor the screen)
 INDICATOR_MARGIN = 8  # from the screen's top right corner
 END_WIDTH = 112
-RECORDED_TEXT = "\u25cf This session is recorded."
 RECORDED_HEIGHT = 22  # the indicator grows by a line when the session is recorded
 ELLIPSIS = "\u2026"
 TEXT_INSET = 4  # pixels kept free at the end of a line of text
@@ -91,17 +95,28 @@ def wrap(text: str, width: int, measure: Callable[[str], int], *, lines: int) ->
     return out
 
 
+_NAME = "\x00"  # stands for the name while a text is measured around it
+
+
+def around_name(text: str) -> tuple[str, str]:
+    """Return what a text filled with :data:`_NAME` says before and after the name."""
+    before, _, after = text.partition(_NAME)
+    return before, after
+
+
 def indicator_text(technician: str, mode: str, ticket: str, width: int,
-                   measure: Callable[[str], int]) -> str:
+                   measure: Callable[[str], int], tr: Texts = ENGLISH) -> str:
     """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
-    what = "controls" if mode == "control" else "sees"
-    return elide(technician, width, measure, suffix=f" {what} your screen ({ticket})")
+    key = "remote.indicator.control" if mode == "control" else "remote.indicator.view"
+    before, after = around_name(tr(key, name=_NAME, ticket=ticket))
+    return before + elide(technician, width - measure(before), measure, suffix=after)
 
 
 def indicator_width(technician: str, ticket: str, screen_width: int,
-                    measure: Callable[[str], int]) -> int:
+                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
-    full = measure(f"{technician} controls your screen ({ticket})")  # the longer mode
+    full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
+               for key in ("remote.indicator.view", "remote.indicator.control"))
     wanted = full + TEXT_INSET + INDICATOR_SIZE[0] - _label_width(INDICATOR_SIZE[0])
     most = min(INDICATOR_MAX_WIDTH, screen_width - 2 * INDICATOR_MARGIN)
     return max(min(INDICATOR_SIZE[0], most), min(wanted, most))
@@ -134,8 +149,9 @@ def _report(root: Any, window: str, labels: dict[str, Any]) -> None:
 def _consent(args: argparse.Namespace) -> str:
     import tkinter as tk
 
+    tr = texts()
     root = tk.Tk(className="deskmate-consent")
-    root.title(DIALOG_TITLE)
+    root.title(tr("remote.consent.title"))
     w, h = DIALOG_SIZE
     x = (root.winfo_screenwidth() - w) // 2
     y = (root.winfo_screenheight() - h) // 3
@@ -152,23 +168,26 @@ def _consent(args: argparse.Namespace) -> str:
 
     import tkinter.font as tkfont
 
-    wants = ("see and control your screen (mouse and keyboard)" if args.mode == "control"
-             else "see your screen")
+    wants = tr("remote.consent.view_control" if args.mode == "control"
+               else "remote.consent.view")
     if args.kind == "control":
-        wants = "take control of your mouse and keyboard"
+        wants = tr("remote.consent.control")
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
     bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
     plain = tkfont.nametofont("TkDefaultFont")
     # The name gives way so that "wants to" ends the first line; the rest wraps to two.
-    who = elide(args.technician, line - bold.measure(" wants to"), bold.measure)
+    before, after = around_name(tr("remote.consent.request", name=_NAME, what=_NAME * 2))
+    verb = after.split(_NAME * 2)[0].rstrip()
+    who = elide(args.technician, line - bold.measure(before + verb), bold.measure)
+    request = tr("remote.consent.request", name=who, what=wants)
     labels = {
-        "request": tk.Label(root, text="\n".join(wrap(f"{who} wants to {wants}", line,
-                                                       bold.measure, lines=2)),
+        "request": tk.Label(root, text="\n".join(wrap(request, line, bold.measure, lines=2)),
                             bg="#ffffff", font=bold, justify="left", anchor="nw"),
-        "ticket": tk.Label(root, text=elide(f"Ticket {args.ticket}: {args.title}", line,
-                                            plain.measure),
+        "ticket": tk.Label(root, text=elide(tr("remote.consent.ticket", number=args.ticket,
+                                               title=args.title), line, plain.measure),
                            bg="#ffffff", font=plain, justify="left", anchor="w"),
-        "reason": tk.Label(root, text="\n".join(wrap(f"Reason: {args.reason}", line,
+        "reason": tk.Label(root, text="\n".join(wrap(tr("remote.consent.reason",
+                                                         reason=args.reason), line,
                                                       plain.measure, lines=2)),
                            bg="#ffffff", font=plain, justify="left", anchor="nw"),
     }
@@ -181,15 +200,16 @@ def _consent(args: argparse.Namespace) -> str:
     for widget in labels.values():
         widget.configure(bd=0, padx=0, pady=0, highlightthickness=0)
     if args.recorded:  # left of the buttons, which keep their place
-        labels["recorded"] = tk.Label(root, text=RECORDED_TEXT, bg="#ffffff", fg="#b42318",
+        labels["recorded"] = tk.Label(root, text=tr("remote.recorded"), bg="#ffffff",
+                                      fg="#b42318",
                                       anchor="w", font=("Helvetica", 11, "bold"))
         labels["recorded"].place(x=20, y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[0] - 30,
                                  height=ALLOW_BUTTON[3])
-    allow = tk.Button(root, text="Allow", command=lambda: done("allow"), bg="#1f6feb",
-                      fg="#ffffff", activebackground="#1958c9")
+    allow = tk.Button(root, text=tr("remote.consent.allow"), command=lambda: done("allow"),
+                      bg="#1f6feb", fg="#ffffff", activebackground="#1958c9")
     allow.place(x=ALLOW_BUTTON[0], y=ALLOW_BUTTON[1], width=ALLOW_BUTTON[2],
                 height=ALLOW_BUTTON[3])
-    deny = tk.Button(root, text="Deny", command=lambda: done("deny"))
+    deny = tk.Button(root, text=tr("remote.consent.deny"), command=lambda: done("deny"))
     deny.place(x=DENY_BUTTON[0], y=DENY_BUTTON[1], width=DENY_BUTTON[2],
                height=DENY_BUTTON[3])
     root.protocol("WM_DELETE_WINDOW", lambda: done("deny"))
@@ -199,8 +219,8 @@ def _consent(args: argparse.Namespace) -> str:
         if remaining["seconds"] <= 0:
             done("timeout")
             return
-        countdown.configure(text=f"Refused automatically in {remaining['seconds']} s "
-                                 "unless you allow it.")
+        countdown.configure(text=tr("remote.consent.countdown",
+                                    seconds=remaining["seconds"]))
         remaining["seconds"] -= 1
         root.after(1000, tick)
 
@@ -215,11 +235,12 @@ def _indicator(args: argparse.Namespace) -> str:
     import tkinter as tk
     import tkinter.font as tkfont
 
+    tr = texts()
     root = tk.Tk(className="deskmate-indicator")
-    root.title(INDICATOR_TITLE)
+    root.title(tr("remote.indicator.title"))
     font = tkfont.Font(root=root, family="Helvetica", size=11, weight="bold")
     screen_w = root.winfo_screenwidth()
-    w = indicator_width(args.technician, args.ticket, screen_w, font.measure)
+    w = indicator_width(args.technician, args.ticket, screen_w, font.measure, tr)
     h = INDICATOR_SIZE[1] + (RECORDED_HEIGHT if args.recorded else 0)
     root.geometry(f"{w}x{h}+{max(0, screen_w - w - INDICATOR_MARGIN)}+{INDICATOR_MARGIN}")
     root.resizable(False, False)
@@ -230,15 +251,15 @@ def _indicator(args: argparse.Namespace) -> str:
     label.place(x=10, y=6, width=_label_width(w), height=32)
     labels = {"status": label}
     if args.recorded:
-        labels["recorded"] = tk.Label(root, text=RECORDED_TEXT, bg="#b42318", fg="#ffffff",
-                                      anchor="w")
+        labels["recorded"] = tk.Label(root, text=tr("remote.recorded"), bg="#b42318",
+                                      fg="#ffffff", anchor="w")
         labels["recorded"].place(x=10, y=INDICATOR_SIZE[1] - 4, width=w - 20,
                                  height=RECORDED_HEIGHT)
     state = {"mode": args.mode, "ended": False}
 
     def show() -> None:
         label.configure(text=indicator_text(args.technician, state["mode"], args.ticket,
-                                            _label_width(w) - TEXT_INSET, font.measure))
+                                            _label_width(w) - TEXT_INSET, font.measure, tr))
         _report(root, "indicator", labels)
 
     def end() -> None:
@@ -248,7 +269,8 @@ def _indicator(args: argparse.Namespace) -> str:
         root.destroy()
 
     bx, by, bw, bh = end_button(w)
-    tk.Button(root, text="End session", command=end).place(x=bx, y=by, width=bw, height=bh)
+    tk.Button(root, text=tr("remote.indicator.end"), command=end).place(x=bx, y=by, width=bw,
+                                                                        height=bh)
     root.protocol("WM_DELETE_WINDOW", end)
     show()
 

@@ -5,6 +5,7 @@ worker threads hand work over through :meth:`TrayApp.call`. Requests to the loca
 run in worker threads so the menu never freezes. A watcher thread follows the agent's
 ticket updates and shows each as a toast: a small always-on-top window at the top right
 of the screen (no notification daemon is needed, so it works under any X11 session).
+Every text is in the desktop user's language (:mod:`endpoint_agent.i18n`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
+from endpoint_agent.i18n import Texts, texts
 from endpoint_agent.tray import local
 from endpoint_agent.tray.icon import TrayIcon
 
@@ -28,9 +30,7 @@ log = logging.getLogger("deskmate.agent.tray")
 STATUS_MS = 5000
 TOAST_MS = 20_000  # a reply's toast closes itself; a rating request waits for the user
 WATCH_RETRY = 5.0
-STATUS_LABELS = {"new": "new", "assigned": "assigned", "in_progress": "in progress",
-                 "pending": "waiting for you", "resolved": "resolved", "closed": "closed",
-                 "cancelled": "cancelled"}
+STATUSES = ("new", "assigned", "in_progress", "pending", "resolved", "closed", "cancelled")
 
 
 class Toast:
@@ -40,6 +40,7 @@ class Toast:
 
     def __init__(self, app: TrayApp, update: dict[str, Any]) -> None:
         self.app = app
+        tr = app.tr
         self.update = update
         self.win = tk.Toplevel(app.root)
         self.win.overrideredirect(True)  # no frame: a notification, not a window
@@ -50,8 +51,8 @@ class Toast:
                          highlightbackground="#8a94a6", padx=12, pady=8)
         frame.pack(fill="both", expand=True)
         resolved = update["change"] == "resolved"
-        heading = (f"{update['number']} was resolved" if resolved
-                   else f"IT replied on {update['number']}")
+        heading = tr("tray.toast.resolved" if resolved else "tray.toast.replied",
+                     number=update["number"])
         tk.Label(frame, text=heading, bg="#ffffff", font=("TkDefaultFont", 10, "bold"),
                  anchor="w").pack(fill="x")
         tk.Label(frame, text=update.get("title", ""), bg="#ffffff", anchor="w").pack(fill="x")
@@ -65,7 +66,7 @@ class Toast:
         row.pack(fill="x", side="bottom")
         self.score_buttons: list[tk.Button] = []
         if resolved:
-            tk.Label(row, text="How did we do? (5 = great)", bg="#ffffff").pack(side="left")
+            tk.Label(row, text=tr("tray.toast.rate"), bg="#ffffff").pack(side="left")
             for score in range(1, 6):
                 button = tk.Button(row, text=str(score), width=1, padx=4,
                                    command=lambda n=score: self.rate(n))
@@ -80,7 +81,7 @@ class Toast:
         """Send the rating through the agent (in a worker thread)."""
         for button in self.score_buttons:
             button.configure(state="disabled")
-        self.message.configure(text="Sending your rating…")
+        self.message.configure(text=self.app.tr("tray.toast.rating_sending"))
         request = {"op": "rate", "ticket_id": self.update["ticket_id"], "score": score}
         self.app.in_background(lambda: local.request(self.app.socket, request), self._rated)
 
@@ -88,11 +89,11 @@ class Toast:
         self.app.last_rating = answer if error is None else {"ok": False,
                                                               "error": str(error)}
         if error is not None:
-            self.message.configure(text=f"Your rating was not sent: {error}")
+            self.message.configure(text=self.app.tr("tray.toast.rating_failed", error=error))
             for button in self.score_buttons:
                 button.configure(state="normal")
             return
-        self.message.configure(text="Thank you for your rating.")
+        self.message.configure(text=self.app.tr("tray.toast.rating_thanks"))
         self.win.after(3000, self.close)
 
     def close(self) -> None:
@@ -107,33 +108,35 @@ class TicketDialog:
 
     def __init__(self, app: TrayApp, *, help_now: bool, screenshot: bytes | None) -> None:
         self.app = app
+        tr = app.tr
         self.help_now = help_now
         self.screenshot = screenshot
         self.win = tk.Toplevel(app.root)
-        self.win.title("Get help now" if help_now else "Raise a ticket")
+        self.win.title(tr("tray.menu.help_now" if help_now else "tray.dialog.title"))
         self.win.geometry("460x380+200+120")
         frame = ttk.Frame(self.win, padding=12)
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text="What is wrong?").pack(anchor="w")
+        ttk.Label(frame, text=tr("tray.dialog.what")).pack(anchor="w")
         self.title = ttk.Entry(frame, width=50)
         self.title.pack(fill="x", pady=(0, 8))
         if help_now:
-            self.title.insert(0, "Please connect to my computer")
-        ttk.Label(frame, text="Details").pack(anchor="w")
+            self.title.insert(0, tr("tray.dialog.help_now_title"))
+        ttk.Label(frame, text=tr("tray.dialog.details")).pack(anchor="w")
         self.description = tk.Text(frame, height=8, width=50, wrap="word")
         self.description.pack(fill="both", expand=True, pady=(0, 8))
         self.attach_shot = tk.BooleanVar(value=screenshot is not None)
         self.attach_snapshot = tk.BooleanVar(value=True)
-        ttk.Checkbutton(frame, text="Attach a screenshot", variable=self.attach_shot,
+        ttk.Checkbutton(frame, text=tr("tray.dialog.screenshot"), variable=self.attach_shot,
                         state="normal" if screenshot is not None else "disabled").pack(anchor="w")
-        ttk.Checkbutton(frame, text="Attach a system snapshot (hardware, software)",
+        ttk.Checkbutton(frame, text=tr("tray.dialog.snapshot"),
                         variable=self.attach_snapshot).pack(anchor="w")
         self.result = ttk.Label(frame, text="", wraplength=420)
         self.result.pack(anchor="w", pady=4)
         buttons = ttk.Frame(frame)
         buttons.pack(fill="x")
-        ttk.Button(buttons, text="Cancel", command=self.win.destroy).pack(side="right")
-        self.send_button = ttk.Button(buttons, text="Send", command=self.send)
+        ttk.Button(buttons, text=tr("tray.dialog.cancel"), command=self.win.destroy
+                   ).pack(side="right")
+        self.send_button = ttk.Button(buttons, text=tr("tray.dialog.send"), command=self.send)
         self.send_button.pack(side="right", padx=6)
         self.title.focus_set()
 
@@ -141,7 +144,7 @@ class TicketDialog:
         """Hand the ticket to the local agent (in a worker thread)."""
         title = self.title.get().strip()
         if not title:
-            self.result.configure(text="Please say in a few words what is wrong.")
+            self.result.configure(text=self.app.tr("tray.dialog.need_title"))
             return
         body: dict[str, Any] = {
             "op": "ticket", "title": title, "help_now": self.help_now,
@@ -150,21 +153,21 @@ class TicketDialog:
         if self.attach_shot.get() and self.screenshot is not None:
             body["screenshot"] = base64.b64encode(self.screenshot).decode()
         self.send_button.state(["disabled"])
-        self.result.configure(text="Sending…")
+        self.result.configure(text=self.app.tr("tray.dialog.sending"))
         self.app.in_background(lambda: local.request(self.app.socket, body), self._done)
 
     def _done(self, answer: dict[str, Any] | None, error: Exception | None) -> None:
         if error is not None or answer is None:
-            self.result.configure(text=f"Could not send: {error}")
+            self.result.configure(text=self.app.tr("tray.dialog.failed", error=error))
             self.send_button.state(["!disabled"])
             return
+        tr = self.app.tr
         if answer.get("queued"):
-            text = ("You are offline: the ticket is saved and will be sent when the "
-                    "connection is back.")
+            text = tr("tray.dialog.queued")
         elif answer.get("error"):
-            text = f"The server refused the ticket: {answer['error']}"
+            text = tr("tray.dialog.refused", error=answer["error"])
         else:
-            text = f"Ticket {answer['number']} created. IT will get back to you."
+            text = tr("tray.dialog.created", number=answer["number"])
         self.app.last_answer = answer
         self.result.configure(text=text)
         self.app.notify(text)
@@ -175,8 +178,11 @@ class TrayApp:
     """The tray: icon, menu, dialogs, and the status shown from the local agent."""
 
     def __init__(self, socket_path: Path, *, display_name: str | None = None,
-                 screenshot: Callable[[], bytes] | None = None) -> None:
+                 screenshot: Callable[[], bytes] | None = None,
+                 language: Texts | None = None) -> None:
         self.socket = socket_path
+        self.tr = language or texts()  # the desktop session's locale
+        tr = self.tr
         self.display_name = display_name
         self.take_screenshot = screenshot
         self.root = tk.Tk(screenName=display_name)
@@ -194,17 +200,17 @@ class TrayApp:
         self._watching = threading.Event()
         self._quit = threading.Event()
         self.menu = tk.Menu(self.root, tearoff=False)
-        self.actions: dict[str, Callable[[], None]] = {
-            "Raise a ticket…": self.raise_ticket,
-            "My tickets": self.my_tickets,
-            "Get help now": self.get_help_now,
+        self.actions: dict[str, Callable[[], None]] = {  # by their catalogue key
+            "tray.menu.raise": self.raise_ticket,
+            "tray.menu.my_tickets": self.my_tickets,
+            "tray.menu.help_now": self.get_help_now,
         }
-        for label, action in self.actions.items():
-            self.menu.add_command(label=label, command=action)
+        for key, action in self.actions.items():
+            self.menu.add_command(label=tr(key), command=action)
         self.menu.add_separator()
-        self.menu.add_command(label="Connecting…", state="disabled")
+        self.menu.add_command(label=tr("tray.status.connecting"), state="disabled")
         self.status_index = self.menu.index("end")
-        self.menu.add_command(label="Quit", command=self.quit)
+        self.menu.add_command(label=tr("tray.menu.quit"), command=self.quit)
         self.icon = TrayIcon(display_name, on_click=lambda x, y: self.call(
             lambda: self.popup(x, y)))
         self.root.after(50, self._pump)
@@ -261,9 +267,11 @@ class TrayApp:
 
     def my_tickets(self) -> None:
         """List the tickets raised from this tray; each opens in the portal."""
+        tr = self.tr
+
         def show(answer: Any, error: Exception | None) -> None:
             win = tk.Toplevel(self.root)
-            win.title("My tickets")
+            win.title(tr("tray.menu.my_tickets"))
             win.geometry("460x300+220+140")
             frame = ttk.Frame(win, padding=12)
             frame.pack(fill="both", expand=True)
@@ -273,23 +281,24 @@ class TrayApp:
             tickets = answer.get("tickets", [])
             self.my_tickets_answer = answer
             if not tickets:
-                ttk.Label(frame, text="You have not raised a ticket from this computer.").pack()
+                ttk.Label(frame, text=tr("tray.tickets.none")).pack()
             elif not answer.get("live"):
-                ttk.Label(frame, text="Offline: statuses as last heard.").pack(anchor="w")
+                ttk.Label(frame, text=tr("tray.tickets.offline")).pack(anchor="w")
             for t in reversed(tickets):
-                status = STATUS_LABELS.get(t.get("status", ""), t.get("status", ""))
-                label = f"{t.get('number') or 'queued'} — {t['title']}"
+                code = t.get("status", "")
+                status = tr(f"tray.status.{code}") if code in STATUSES else code
+                label = f"{t.get('number') or tr('tray.tickets.queued')} — {t['title']}"
                 if status:
                     label += f" ({status})"
                 row = ttk.Frame(frame)
                 row.pack(fill="x", pady=2)
                 ttk.Label(row, text=label).pack(side="left")
                 if t.get("url"):
-                    ttk.Button(row, text="Open", command=lambda u=t["url"]: webbrowser.open(u)
-                               ).pack(side="right")
+                    ttk.Button(row, text=tr("tray.tickets.open"),
+                               command=lambda u=t["url"]: webbrowser.open(u)).pack(side="right")
             portal = self.status.get("portal")
             if portal:
-                ttk.Button(frame, text="All my tickets in the portal",
+                ttk.Button(frame, text=tr("tray.tickets.portal"),
                            command=lambda: webbrowser.open(portal)).pack(anchor="w", pady=8)
 
         self.in_background(lambda: local.request(self.socket, {"op": "my_tickets"}), show)
@@ -300,11 +309,11 @@ class TrayApp:
         def shown(answer: Any, error: Exception | None) -> None:
             if error is not None:
                 self.status = {"connected": False, "error": str(error)}
-                text = "Agent not running"
+                text = self.tr("tray.status.not_running")
             else:
                 self.status = answer
-                text = ("Connected to IT" if answer["connected"]
-                        else "Offline — tickets are queued")
+                text = self.tr("tray.status.connected" if answer["connected"]
+                               else "tray.status.offline")
             self.menu.entryconfigure(self.status_index, label=text)
             self.icon.set_state("online" if self.status.get("connected") else "offline")
             self.root.after(STATUS_MS, self.refresh_status)

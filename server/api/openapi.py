@@ -22,11 +22,13 @@ _ERROR_SCHEMA = {
         "required": ["code", "message"],
         "additionalProperties": False,
         "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
+            "code": {"type": "string", "description": "stable, English, for programs"},
+            "message": {"type": "string", "description": (
+                "for people, in the caller's language: the user's own choice, else "
+                "Accept-Language, else the server's default_language")},
             "field": {"type": "string", "description": (
-                "validation errors only, when one value is to blame: its path below the "
-                "body or query root, e.g. display_name or fields[0].label")},
+                "the request field at fault, when one is (e.g. display_name, "
+                "fields[0].label, q, query.limit)")},
         },
     }},
 }
@@ -125,8 +127,9 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
             "title": "Deskmate API",
             "version": __version__,
             "description": (
-                "Errors are always {\"error\": {\"code\", \"message\"}}; a validation "
-                "error may add \"field\", the offending value's path. Console sessions "
+                "Errors are always {\"error\": {\"code\", \"message\"}} (and \"field\" when "
+                "one field is at fault); the message follows the user's language or "
+                "Accept-Language. Console sessions "
                 "send the X-CSRF-Token header on unsafe methods; API tokens do not need it."
             ),
         },

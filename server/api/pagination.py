@@ -98,11 +98,12 @@ def decode_cursor(cursor: str, *kinds: KeyKind) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except (binascii.Error, ValueError, RecursionError) as exc:
-        raise BadRequest(f"invalid cursor {cursor!r}", code="invalid_cursor") from exc
+        raise BadRequest("invalid cursor {cursor!r}", code="invalid_cursor", cursor=cursor) from exc
     if not isinstance(key, list) or len(key) != len(kinds):
-        raise BadRequest(f"invalid cursor {cursor!r} for this list", code="invalid_cursor")
+        raise BadRequest("invalid cursor {cursor!r} for this list", code="invalid_cursor",
+                         cursor=cursor)
     try:
         return [kind(value) for kind, value in zip(kinds, key, strict=True)]
     except ValueError as exc:
-        raise BadRequest(f"invalid cursor {cursor!r} for this list: {exc}",
-                         code="invalid_cursor") from exc
+        raise BadRequest("invalid cursor {cursor!r} for this list: {exc}",
+                         code="invalid_cursor", cursor=cursor, exc=exc) from exc

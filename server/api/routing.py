@@ -17,7 +17,14 @@ from aiohttp import web
 
 from server.api.rules import check_plain, check_values
 from server.auth.identity import SAFE_METHODS, Identity, Role, check_csrf
-from server.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from server.errors import (
+    BadRequest,
+    Forbidden,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from server.i18n.validation import explain
 from server.keys import IDENTITY, SETTINGS
 
 ADMIN: frozenset[Role] = frozenset({"admin"})
@@ -112,9 +119,7 @@ def _decoder(kind: type) -> msgspec.json.Decoder[Any]:
 async def _read_body(request: web.Request, kind: type) -> Any:
     """Read and validate a JSON body against ``kind``."""
     if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(
-            text="request body must be application/json"
-        )
+        raise UnsupportedMediaType("request body must be application/json")
     raw = await request.read()  # aiohttp enforces client_max_size here (413)
     if not raw:
         raise BadRequest("request body is empty; expected a JSON object", code="invalid_json")
@@ -124,26 +129,14 @@ async def _read_body(request: web.Request, kind: type) -> Any:
         # msgspec validates while parsing, so a truncated body can fail on a field
         # first; report malformed JSON as such (checked on this error path only).
         _check_well_formed(raw)
-        raise ValidationFailed(str(exc), field=error_field(exc)) from exc
+        message, field = explain(str(exc))
+        raise ValidationFailed(message, field=field) from exc
     except msgspec.DecodeError as exc:
-        raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+        raise BadRequest("malformed JSON: {exc}", code="invalid_json", exc=exc) from exc
     except RecursionError as exc:  # msgspec recurses per nesting level
         raise _too_deep() from exc
     check_values(body, kind)
     return body
-
-
-# msgspec ends a validation error with the path of the value it refused: "... - at `$.x`".
-_ERROR_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]+)`$")
-
-
-def error_field(exc: msgspec.ValidationError) -> str | None:
-    """Return the path of the value a msgspec error refuses ("display_name", "fields[0].label").
-
-    None when the error is about the whole body (not an object, say).
-    """
-    found = _ERROR_PATH.search(str(exc))
-    return found.group("path") if found else None
 
 
 def _too_deep() -> BadRequest:
@@ -154,7 +147,7 @@ def _check_well_formed(raw: bytes) -> None:
     try:
         msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
-        raise BadRequest(f"malformed JSON: {exc}", code="invalid_json") from exc
+        raise BadRequest("malformed JSON: {exc}", code="invalid_json", exc=exc) from exc
     except RecursionError as exc:
         raise _too_deep() from exc
 
@@ -163,20 +156,20 @@ def _read_query(request: web.Request, kind: type | None) -> Any:
     """Validate the query string against ``kind`` (no parameters allowed if None)."""
     if kind is None:
         if request.query:
-            raise ValidationFailed(
-                f"unknown query parameter {next(iter(request.query))!r}"
-            )
+            raise ValidationFailed("unknown query parameter {name!r}",
+                                   name=next(iter(request.query)))
         return None
     raw: dict[str, str] = {}
     for key in request.query:
         values = request.query.getall(key)
         if len(values) > 1:
-            raise ValidationFailed(f"query parameter {key!r} given more than once")
+            raise ValidationFailed("query parameter {key!r} given more than once", key=key)
         raw[key] = values[0]
     try:
         query: Any = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed(f"query: {exc}", field=error_field(exc)) from exc
+        message, field = explain(str(exc), where="query")
+        raise ValidationFailed(message, field=field) from exc
     check_values(query, kind, where="query")
     return query
 
@@ -188,7 +181,8 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             if identity is None:
                 raise Unauthorized("authentication required")
             if identity.role not in endpoint.roles:
-                raise Forbidden(f"role {identity.role!r} may not {endpoint.summary.lower()}")
+                raise Forbidden("role {role!r} may not {summary}", role=identity.role,
+                                summary=endpoint.summary.lower())
             if (identity.role == "admin" and not identity.second_factor
                     and not endpoint.before_second_factor
                     and request.app[SETTINGS].totp_required_for_admins):

@@ -19,9 +19,16 @@ import msgspec
 import msgspec.inspect as mi
 
 from server.errors import ValidationFailed
+from server.i18n.validation import field_name
 
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _SEQUENCES = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)
+
+
+def _field(where: str) -> str:
+    """Return a value's name for the error's ``field`` ("$.title" -> "title", "query.q" ->
+    "q", a key of an untyped object -> its object; the body itself -> "body")."""
+    return field_name(where.removesuffix(" key")).removeprefix("query.") or "body"
 
 
 @functools.cache
@@ -39,7 +46,7 @@ def check_values(value: Any, kind: Any, *, where: str = "$") -> None:
     try:
         _walk(value, _info(kind), where)
     except RecursionError as exc:  # untyped JSON nested close to the decoder's limit
-        raise ValidationFailed(f"{where} is nested too deeply") from exc
+        raise ValidationFailed("{field} is nested too deeply", field=_field(where)) from exc
 
 
 def check_plain(text: str, *, where: str) -> None:
@@ -49,16 +56,7 @@ def check_plain(text: str, *, where: str) -> None:
         ValidationFailed: it holds one.
     """
     if "\x00" in text:
-        raise ValidationFailed(f"{where} contains a NUL character", field=_field(where))
-
-
-def _field(where: str) -> str | None:
-    """Return a value's path below its root ("$.title" -> "title"; the root itself -> None)."""
-    where = where.removesuffix(" key")  # a key of an untyped object: blame its object
-    for root in ("$.", "query."):
-        if where.startswith(root):
-            return where[len(root):] or None
-    return None
+        raise ValidationFailed("{field} contains a NUL character", field=_field(where))
 
 
 def _walk(value: Any, info: mi.Type, where: str) -> None:
@@ -70,12 +68,11 @@ def _walk(value: Any, info: mi.Type, where: str) -> None:
         if isinstance(value, str):
             check_plain(value, where=where)
             if (info.min_length or 0) > 0 and not value.strip():
-                raise ValidationFailed(f"{where} must not be blank", field=_field(where))
+                raise ValidationFailed("{field} must not be blank", field=_field(where))
         return
     if isinstance(info, mi.IntType):
         if isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
-            raise ValidationFailed(f"{where} is out of range (64-bit integers)",
-                                   field=_field(where))
+            raise ValidationFailed("{field} is out of range (64-bit integers)", field=_field(where))
         return
     if isinstance(info, mi.StructType):
         for field in info.fields:
@@ -126,7 +123,7 @@ def _walk_any(value: Any, where: str) -> None:
     if isinstance(value, str):
         check_plain(value, where=where)
     elif isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
-        raise ValidationFailed(f"{where} is out of range (64-bit integers)")
+        raise ValidationFailed("{field} is out of range (64-bit integers)", field=_field(where))
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):

@@ -38,7 +38,7 @@ _PARSE_ERRORS = (ValueError, RuntimeError, LookupError, HttpProcessingError, EOF
 
 
 def _malformed(detail: str) -> BadRequest:
-    return BadRequest(f"malformed multipart body: {detail}", code="invalid_multipart")
+    return BadRequest("malformed multipart body: {detail}", code="invalid_multipart", detail=detail)
 
 
 def parse_disposition(header: str | None) -> tuple[str, str | None]:
@@ -105,16 +105,17 @@ class FormPart:
         charset = parse_mimetype(self._part.headers.get("Content-Type", "")).parameters.get(
             "charset", "utf-8").lower()
         if charset not in ("utf-8", "us-ascii"):
-            raise ValidationFailed(f"form field {self.name!r} must be UTF-8 text")
+            raise ValidationFailed("form field {name!r} must be UTF-8 text", name=self.name)
         data = b""
         while chunk := await self.read_chunk(8192):
             data += chunk
             if len(data) > limit:
-                raise ValidationFailed(f"form field {self.name!r} is over {limit} bytes")
+                raise ValidationFailed("form field {name!r} is over {limit} bytes", name=self.name,
+                                       limit=limit)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationFailed(f"form field {self.name!r} is not UTF-8 text") from exc
+            raise ValidationFailed("form field {name!r} is not UTF-8 text", name=self.name) from exc
 
 
 class FormReader:
@@ -157,7 +158,7 @@ class FormReader:
             raise StopAsyncIteration
         self._count += 1
         if self._count > MAX_PARTS:
-            raise ValidationFailed(f"a form may have at most {MAX_PARTS} fields")
+            raise ValidationFailed("a form may have at most {limit} fields", limit=MAX_PARTS)
         if not isinstance(part, BodyPartReader):
             raise ValidationFailed("nested multipart bodies are not accepted")
         for value in part.headers.values():

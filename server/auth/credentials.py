@@ -71,7 +71,7 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
         sa.select(auth_sessions.c.id, auth_sessions.c.csrf_token,
                   auth_sessions.c.last_seen_at, auth_sessions.c.expires_at,
                   users.c.id.label("user_id"), users.c.username, users.c.role,
-                  _has_factor().label("second_factor"))
+                  users.c.language, _has_factor().label("second_factor"))
         .join(users, users.c.id == auth_sessions.c.user_id)
         .where(auth_sessions.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
@@ -79,7 +79,8 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
                         via="session", credential_id=row.id, csrf_token=row.csrf_token,
-                        expires_at=row.expires_at, second_factor=bool(row.second_factor))
+                        expires_at=row.expires_at, second_factor=bool(row.second_factor),
+                        language=row.language)
     return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
 
 
@@ -93,14 +94,14 @@ def current_identity(conn: Connection, identity: Identity, *,
     """
     table = auth_sessions if identity.via == "session" else api_tokens
     row = conn.execute(
-        sa.select(table.c.expires_at, users.c.role)
+        sa.select(table.c.expires_at, users.c.role, users.c.language)
         .join(users, users.c.id == table.c.user_id)
         .where(table.c.id == identity.credential_id, users.c.id == identity.user_id,
                users.c.active.is_(True))
     ).one_or_none()
     if row is None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    return replace(identity, role=row.role)
+    return replace(identity, role=row.role, language=row.language)
 
 
 def touch_session(conn: Connection, session_id: int, now: dt.datetime) -> None:
@@ -181,7 +182,7 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
     row = conn.execute(
         sa.select(api_tokens.c.id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
                   users.c.id.label("user_id"), users.c.username, users.c.role,
-                  _has_factor().label("second_factor"))
+                  users.c.language, _has_factor().label("second_factor"))
         .join(users, users.c.id == api_tokens.c.user_id)
         .where(api_tokens.c.token_hash == digest(secret), users.c.active.is_(True))
     ).one_or_none()
@@ -189,7 +190,7 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
         return None
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
                         via="token", credential_id=row.id, expires_at=row.expires_at,
-                        second_factor=bool(row.second_factor))
+                        second_factor=bool(row.second_factor), language=row.language)
     stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
     return SessionLookup(identity=identity, stale=stale)
 

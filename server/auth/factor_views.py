@@ -16,6 +16,7 @@ from server.auth.views import open_session
 from server.db.schema import utcnow
 from server.directory.accounts import is_directory_account
 from server.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from server.i18n.messages import N_, Message
 from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, LOGIN_THROTTLE, METRICS
 from server.users import store
 from server.users.schemas import Password, Strict
@@ -69,7 +70,7 @@ class TotpDisable(Strict):
 
 
 async def _check_code(request: web.Request, user_id: int, username: str, code: str, *,
-                      what: str) -> bool:
+                      what: Message) -> bool:
     """Check a TOTP or recovery code under the login throttle (the same counters as
     password guesses); a success is taken back like a right password."""
     app = request.app
@@ -79,8 +80,8 @@ async def _check_code(request: web.Request, user_id: int, username: str, code: s
     if wait > 0:
         app[METRICS].auth_failures.labels("rate_limited").inc()
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many {what}; try again in {seconds} seconds",
-                              headers={"Retry-After": str(seconds)})
+        raise TooManyRequests("too many {what}; try again in {seconds} seconds", what=what,
+                              seconds=seconds, headers={"Retry-After": str(seconds)})
     throttle.begin(attempt)
     now = utcnow()
 
@@ -123,7 +124,7 @@ async def login_second_factor(req: ApiRequest) -> web.Response:
         raise Unauthorized("the first login step has expired; log in again",
                            code="half_session_expired")
     if not await _check_code(req.request, row.id, row.username, body.code,
-                             what="wrong codes"):
+                             what=N_("wrong codes")):
         address = req.request[CLIENT_IP]
         await db.write(lambda c: store.record(
             c, actor_id=None, action="auth.second_factor_failed", target_type="user",
@@ -179,8 +180,8 @@ async def confirm_totp(req: ApiRequest) -> RecoveryCodes:
     throttle = app[LOGIN_THROTTLE]
     if (wait := throttle.retry_after(attempt)) > 0:
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many wrong codes; try again in {seconds} seconds",
-                              headers={"Retry-After": str(seconds)})
+        raise TooManyRequests("too many wrong codes; try again in {seconds} seconds",
+                              seconds=seconds, headers={"Retry-After": str(seconds)})
     throttle.begin(attempt)
     now = utcnow()
 
@@ -212,7 +213,7 @@ async def _check_password(req: ApiRequest, password: str) -> None:
                                                           identity.user_id),
                            job_key=f"user:{identity.user_id}",
                            stored=row.password_hash if row else None, password=password,
-                           what="wrong passwords")
+                           what=N_("wrong passwords"))
     if not ok:
         raise Forbidden("password is wrong", code="invalid_credentials")
 
@@ -225,7 +226,7 @@ async def disable_totp(req: ApiRequest) -> None:
     identity = req.user
     await _check_password(req, body.password)
     if not await _check_code(req.request, identity.user_id, identity.username, body.code,
-                             what="wrong codes"):
+                             what=N_("wrong codes")):
         raise Forbidden("wrong or already used code", code="invalid_code")
 
     def run(conn: Any) -> None:
@@ -244,7 +245,7 @@ async def replace_recovery_codes(req: ApiRequest) -> RecoveryCodes:
     identity = req.user
     await _check_password(req, body.password)
     if not await _check_code(req.request, identity.user_id, identity.username, body.code,
-                             what="wrong codes"):
+                             what=N_("wrong codes")):
         raise Forbidden("wrong or already used code", code="invalid_code")
 
     def run(conn: Any) -> list[str]:
@@ -265,7 +266,7 @@ async def remove_user_totp(req: ApiRequest) -> None:
     def run(conn: Any) -> None:
         store.get_user(conn, user_id)
         if not factor_store.remove(conn, user_id):
-            raise NotFound(f"user {user_id} has no second factor")
+            raise NotFound("user {user_id} has no second factor", user_id=user_id)
         store.record(conn, actor_id=actor, action="auth.second_factor_reset",
                      target_type="user", target_id=user_id, now=utcnow())
 

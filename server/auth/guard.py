@@ -10,6 +10,7 @@ from aiohttp import web
 from server.auth import devices
 from server.auth.ratelimit import Attempt
 from server.errors import TooManyRequests
+from server.i18n.messages import N_, Message
 from server.keys import CLIENT_IP, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, METRICS, SETTINGS
 
 
@@ -23,8 +24,12 @@ def attempt_for(request: web.Request, username: str, user_id: int | None) -> Att
     return Attempt(account=username, address=request[CLIENT_IP], device=device)
 
 
+FAILED_LOGINS = N_("failed logins")
+
+
 async def check(request: web.Request, attempt: Attempt, *, job_key: str,
-                stored: str | None, password: str, what: str = "failed logins") -> bool:
+                stored: str | None, password: str,
+                what: Message = FAILED_LOGINS) -> bool:
     """Verify ``password`` against ``stored`` unless the attempt must wait.
 
     A failure stays counted for ``attempt``; a success is taken back. ``what`` names the
@@ -40,8 +45,8 @@ async def check(request: web.Request, attempt: Attempt, *, job_key: str,
     if wait > 0:
         app[METRICS].auth_failures.labels("rate_limited").inc()
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many {what}; try again in {seconds} seconds",
-                              headers={"Retry-After": str(seconds)})
+        raise TooManyRequests("too many {what}; try again in {seconds} seconds",
+                              headers={"Retry-After": str(seconds)}, what=what, seconds=seconds)
     job = app[KDF_GATE].check(job_key, stored, password)
     # Nothing awaited between the check above and here: parallel guesses are counted
     # one by one and cannot all pass the limit.

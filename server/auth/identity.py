@@ -30,6 +30,7 @@ class Identity:
     csrf_token: str = ""
     expires_at: dt.datetime | None = None
     second_factor: bool = False  # the user has a confirmed TOTP factor
+    language: str | None = None  # the user's own choice; None: the browser's
 
     @property
     def is_staff(self) -> bool:

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.errors import TooManyRequests
+from server.i18n.messages import N_, Message
 
 T = TypeVar("T")
 RETRY_SECONDS = 1  # a password check takes a fraction of a second
@@ -53,12 +54,12 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> Message | None:
     """Return why ``password`` is unacceptable, or None."""
     if len(password) < MIN_LENGTH:
-        return f"password must have at least {MIN_LENGTH} characters"
+        return N_("password must have at least {n} characters", n=MIN_LENGTH)
     if len(password) > 1024:
-        return "password must have at most 1024 characters"
+        return N_("password must have at most {n} characters", n=1024)
     return None
 
 

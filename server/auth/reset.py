@@ -22,10 +22,8 @@ from server.auth.ratelimit import FailureCounter, address_key
 from server.auth.tables import password_resets
 from server.db.schema import users
 from server.directory.tables import directory_accounts
-from server.mail import outbox
+from server.mail import compose, outbox
 from server.users.store import is_system_username
-
-SUBJECT = "Reset your Deskmate password"
 
 
 class ResetThrottle:
@@ -51,24 +49,12 @@ def link(base_url: str, secret: str) -> str:
     return f"{base_url.rstrip('/')}/#/reset-password/{secret}"
 
 
-def body(name: str, username: str, url: str, minutes: int) -> str:
-    """Return the text of the reset mail."""
-    return "\n\n".join([
-        f"Hello {name},",
-        f"Someone (we hope you) asked to reset the password of the Deskmate account "
-        f"{username!r}. To choose a new password, open this link within {minutes} minutes:",
-        url,
-        "The link works once. If you did not ask for it, ignore this mail: your password "
-        "stays as it is.",
-        "-- \nThis message was sent by Deskmate.",
-    ]) + "\n"
-
-
 def local_accounts_of(conn: Connection, email: str) -> list[Any]:
     """Return the active local accounts (no directory, not the server's own) with the
     address ``email`` (compared case-insensitively)."""
     rows = conn.execute(
-        sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email)
+        sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email,
+                  users.c.language)
         .outerjoin(directory_accounts, directory_accounts.c.user_id == users.c.id)
         .where(sa.func.lower(users.c.email) == email.lower(), users.c.active.is_(True),
                directory_accounts.c.user_id.is_(None))
@@ -88,10 +74,12 @@ def request_links(conn: Connection, email: str, *, now: dt.datetime, minutes: in
         conn.execute(password_resets.insert().values(
             user_id=row.id, token_hash=digest(secret), created_at=now,
             expires_at=now + dt.timedelta(minutes=minutes)))
+        tr, product = outbox.account_voice(conn, row.language)
         outbox.queue_account_mail(
-            conn, reason="password_reset", user_id=row.id, to_addr=row.email,
-            subject=SUBJECT, body=body(row.display_name, row.username, link(base, secret),
-                                       minutes), now=now)
+            conn, user_id=row.id, to_addr=row.email, now=now,
+            mail=compose.password_reset(tr, product=product, name=row.display_name,
+                                        username=row.username, link=link(base, secret),
+                                        minutes=minutes))
         queued += 1
     return queued
 

@@ -57,8 +57,8 @@ async def request_reset(req: ApiRequest) -> ResetAccepted:
     wait = throttle.retry_after(email, ip, now.timestamp())
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many reset requests; try again in {seconds} seconds",
-                              headers={"Retry-After": str(seconds)})
+        raise TooManyRequests("too many reset requests; try again in {seconds} seconds",
+                              seconds=seconds, headers={"Retry-After": str(seconds)})
     throttle.count(email, ip, now.timestamp())
     minutes = app[SETTINGS].password_reset_minutes
 

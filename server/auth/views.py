@@ -17,6 +17,7 @@ from server.auth.ratelimit import address_key
 from server.db.schema import api_tokens, utcnow
 from server.directory import signin
 from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from server.i18n.messages import N_
 from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, SETTINGS
 from server.middleware import SESSION_COOKIE
 from server.users import store
@@ -183,7 +184,7 @@ async def change_password(req: ApiRequest) -> PasswordChanged:
     ok = await guard.check(req.request, guard.attempt_for(req.request, identity.username,
                                                           identity.user_id),
                            job_key=job, stored=row.password_hash if row else None,
-                           password=body.current_password, what="wrong current passwords")
+                           password=body.current_password, what=N_("wrong current passwords"))
     if not ok:
         await db.write(lambda c: store.record(
             c, actor_id=identity.user_id, action="auth.password_change_failed",
@@ -239,8 +240,8 @@ async def create_token(req: ApiRequest) -> ApiTokenCreated:
     days = min(DEFAULT_TOKEN_DAYS, longest) if body.expires_in_days is UNSET \
         else body.expires_in_days
     if days > longest:
-        raise ValidationFailed(f"expires_in_days: a token lives at most {longest} days "
-                               "(api_token_max_days)")
+        raise ValidationFailed("expires_in_days: a token lives at most {longest} days "
+                               "(api_token_max_days)", longest=longest)
 
     def run(conn: Any) -> ApiTokenCreated:
         now = utcnow()
@@ -265,7 +266,7 @@ async def revoke_token(req: ApiRequest) -> None:
         result = conn.execute(api_tokens.delete().where(
             api_tokens.c.id == token_id, api_tokens.c.user_id == identity.user_id))
         if result.rowcount == 0:
-            raise NotFound(f"no API token with id {token_id}")
+            raise NotFound("no API token with id {token_id}", token_id=token_id)
         store.record(conn, actor_id=identity.user_id, action="token.revoke",
                      target_type="api_token", target_id=token_id, now=utcnow())
 

@@ -52,6 +52,6 @@ def fold_tags(tags: Iterable[str], *, max_length: int = 50) -> list[str]:
     for tag in tags:
         key = fold(tag)
         if not key or len(key) > max_length or not _TAG.fullmatch(key):
-            raise ValidationFailed(f"tag {tag!r} is not a valid tag once case-folded")
+            raise ValidationFailed("tag {tag!r} is not a valid tag once case-folded", tag=tag)
         out.add(key)
     return sorted(out)

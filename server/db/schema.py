@@ -69,8 +69,10 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    # The IANA zone the console shows times in (None: the browser's); migration 0018.
+    # The IANA zone the console shows times in (None: the browser's); migration 0022_self_service.
     sa.Column("time_zone", sa.String(64), nullable=True),
+    # the language of the user's texts (server/locales); NULL: the browser's
+    sa.Column("language", sa.String(16), nullable=True),
     sa.CheckConstraint("role IN ('admin', 'technician', 'requester')", name="role"),
 )
 

@@ -52,7 +52,8 @@ async def get_binding(req: ApiRequest) -> DeviceBinding:
 
     found = await req.app[DATABASE].read(run)
     if found is None:
-        raise NotFound(f"login {login!r} on device {device_id} is bound to nobody")
+        raise NotFound("login {login!r} on device {device_id} is bound to nobody", login=login,
+                       device_id=device_id)
     return _binding(found)
 
 

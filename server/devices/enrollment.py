@@ -14,6 +14,7 @@ from server.auth.credentials import digest
 from server.db.schema import devices, enrollment_tokens, groups
 from server.devices.schemas import EnrollmentToken
 from server.errors import ApiError, NotFound, ValidationFailed
+from server.i18n.messages import N_
 
 TOKEN_PREFIX = "dme_"  # noqa: S105 - a marker, not a secret
 
@@ -54,7 +55,7 @@ def create_token(conn: Connection, *, created_by: int | None, expires_at: dt.dat
     """
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise ValidationFailed(f"no group with id {group_id}")
+        raise ValidationFailed("no group with id {group_id}", group_id=group_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(24)
     result = conn.execute(enrollment_tokens.insert().values(
         token_hash=digest(secret), prefix=secret[:10], note=note, group_id=group_id,
@@ -79,7 +80,7 @@ def get_token(conn: Connection, token_id: int) -> Any:
     row = conn.execute(sa.select(enrollment_tokens)
                        .where(enrollment_tokens.c.id == token_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no enrollment token with id {token_id}")
+        raise NotFound("no enrollment token with id {token_id}", token_id=token_id)
     return row
 
 
@@ -97,10 +98,13 @@ def revoke_token(conn: Connection, token_id: int, now: dt.datetime) -> None:
 
 
 _REFUSALS = {
-    "revoked": ("enrollment_token_revoked", "this enrollment token was revoked"),
-    "expired": ("enrollment_token_expired", "this enrollment token has expired"),
+    "revoked": ("enrollment_token_revoked",
+                N_("this enrollment token was revoked; ask an admin for a new one")),
+    "expired": ("enrollment_token_expired",
+                N_("this enrollment token has expired; ask an admin for a new one")),
     "used_up": ("enrollment_token_used_up",
-                "this enrollment token has been used as many times as it allows"),
+                N_("this enrollment token has been used as many times as it allows; ask "
+                   "an admin for a new one")),
 }
 
 
@@ -121,7 +125,7 @@ def enroll(conn: Connection, *, token: str, public_key: bytes, hostname: str, os
     state = token_state(row, now)
     if state != "active":
         code, message = _REFUSALS[state]
-        raise EnrollmentRefused(message + "; ask an admin for a new one", code=code)
+        raise EnrollmentRefused(message, code=code)
     if conn.execute(sa.select(devices.c.id).where(devices.c.public_key == public_key)).first():
         raise EnrollmentRefused("this device key is already enrolled",
                                 code="device_key_in_use")

@@ -245,7 +245,7 @@ def get_device_row(conn: Connection, device_id: int) -> Any:
     """
     row = conn.execute(sa.select(devices).where(devices.c.id == device_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no device with id {device_id}")
+        raise NotFound("no device with id {device_id}", device_id=device_id)
     return row
 
 
@@ -283,7 +283,7 @@ def set_group(conn: Connection, device_id: int, group_id: int | None) -> None:
     """
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise ValidationFailed(f"no group with id {group_id}")
+        raise ValidationFailed("no group with id {group_id}", group_id=group_id)
     conn.execute(devices.update().where(devices.c.id == device_id).values(group_id=group_id))
 
 

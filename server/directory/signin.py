@@ -72,8 +72,8 @@ async def sign_in(request: web.Request, row: Any, directory: Any, login: str,
     if wait > 0:
         app[METRICS].auth_failures.labels("rate_limited").inc()
         seconds = max(1, math.ceil(wait))
-        raise TooManyRequests(f"too many failed logins; try again in {seconds} seconds",
-                              headers={"Retry-After": str(seconds)})
+        raise TooManyRequests("too many failed logins; try again in {seconds} seconds",
+                              seconds=seconds, headers={"Retry-After": str(seconds)})
     if not directory.enabled:
         raise ServiceUnavailable(f"sign-in through the directory {directory.name!r} is "
                                  "turned off; ask an administrator",

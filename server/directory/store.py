@@ -40,7 +40,7 @@ def get_row(conn: Connection, directory_id: int) -> Any:
     row = conn.execute(sa.select(directories).where(directories.c.id == directory_id)
                        ).one_or_none()
     if row is None:
-        raise NotFound(f"no directory with id {directory_id}")
+        raise NotFound("no directory with id {directory_id}", directory_id=directory_id)
     return row
 
 
@@ -55,8 +55,8 @@ def _values(conn: Connection, body: DirectoryBody) -> dict[str, Any]:
     for mapping in body.group_mappings:
         if mapping.deskmate_group_id is not None and conn.execute(sa.select(groups.c.id).where(
                 groups.c.id == mapping.deskmate_group_id)).first() is None:
-            raise ValidationFailed(f"group_mappings: no group with id "
-                                   f"{mapping.deskmate_group_id}")
+            raise ValidationFailed("group_mappings: no group with id {group_id}",
+                                   group_id=mapping.deskmate_group_id)
     return dict(values)
 
 
@@ -74,7 +74,7 @@ def create_directory(conn: Connection, body: DirectoryBody, now: dt.datetime) ->
         Conflict: the name is taken.
     """
     if _name_taken(conn, body.name):
-        raise Conflict(f"directory name {body.name!r} is taken")
+        raise Conflict("directory name {name!r} is taken", name=body.name)
     values = _values(conn, body)
     password = body.bind_password if isinstance(body.bind_password, str) else ""
     result = conn.execute(directories.insert().values(
@@ -87,7 +87,7 @@ def update_directory(conn: Connection, directory_id: int, body: DirectoryBody,
     """Replace a directory's settings (the bind password only when one is given)."""
     get_row(conn, directory_id)
     if _name_taken(conn, body.name, except_id=directory_id):
-        raise Conflict(f"directory name {body.name!r} is taken")
+        raise Conflict("directory name {name!r} is taken", name=body.name)
     values = _values(conn, body)
     if isinstance(body.bind_password, str):
         values["bind_password"] = body.bind_password

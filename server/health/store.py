@@ -51,7 +51,7 @@ def get_check(conn: Connection, check_id: int) -> Any:
     """
     row = conn.execute(sa.select(health_checks).where(health_checks.c.id == check_id)).first()
     if row is None:
-        raise NotFound(f"no health check with id {check_id}")
+        raise NotFound("no health check with id {check_id}", check_id=check_id)
     return row
 
 
@@ -63,8 +63,10 @@ def _check_name_free(conn: Connection, group_id: int | None, name: str,
     if except_id is not None:
         where.append(health_checks.c.id != except_id)
     if conn.execute(sa.select(health_checks.c.id).where(*where)).first() is not None:
-        scope = "the defaults" if group_id is None else f"group {group_id}"
-        raise Conflict(f"{scope} already have a check named {name!r}")
+        if group_id is None:
+            raise Conflict("the defaults already have a check named {name!r}", name=name)
+        raise Conflict("group {group_id} already has a check named {name!r}",
+                       group_id=group_id, name=name)
 
 
 def _validate(values: dict[str, Any]) -> None:
@@ -72,7 +74,7 @@ def _validate(values: dict[str, Any]) -> None:
         values["target"] = policy.validate(values["kind"], values["target"],
                                            values["warning"], values["critical"])
     except policy.CheckInvalid as exc:
-        raise ValidationFailed(str(exc)) from exc
+        raise ValidationFailed("the check is not valid: {problem}", problem=str(exc)) from exc
 
 
 def create_check(conn: Connection, values: dict[str, Any], now: dt.datetime) -> int:
@@ -86,7 +88,7 @@ def create_check(conn: Connection, values: dict[str, Any], now: dt.datetime) -> 
     group_id = values["group_id"]
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {group_id}")
+        raise ValidationFailed("group_id: no group with id {group_id}", group_id=group_id)
     _check_name_free(conn, group_id, values["name"])
     return int(conn.execute(health_checks.insert().values(
         **values, created_at=now, updated_at=now)).inserted_primary_key[0])  # type: ignore[index]

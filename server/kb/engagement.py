@@ -115,7 +115,8 @@ def unlink_ticket(conn: Connection, ticket_id: int, article_id: int) -> None:
         kb_ticket_links.c.ticket_id == ticket_id,
         kb_ticket_links.c.article_id == article_id)).rowcount
     if not removed:
-        raise NotFound(f"article {article_id} is not linked to ticket {ticket_id}")
+        raise NotFound("article {article_id} is not linked to ticket {ticket_id}",
+                       article_id=article_id, ticket_id=ticket_id)
 
 
 def linked_articles(conn: Connection, ticket_id: int, viewer: Viewer) -> list[Any]:
@@ -134,12 +135,12 @@ def assign_reading(conn: Connection, article_id: int, group_id: int, *, actor_id
         ValidationFailed: no such group, or the article is not published.
     """
     if conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {group_id}")
+        raise ValidationFailed("group_id: no group with id {group_id}", group_id=group_id)
     status = conn.execute(sa.select(kb_articles.c.status)
                           .where(kb_articles.c.id == article_id)).scalar_one()
     if status != "published":
-        raise ValidationFailed(f"only a published article can be required reading; this "
-                               f"one is {status}", code="invalid_transition")
+        raise ValidationFailed("only a published article can be required reading; this "
+                               "one is {status}", code="invalid_transition", status=status)
     row = conn.execute(sa.select(kb_required_reading).where(
         kb_required_reading.c.article_id == article_id,
         kb_required_reading.c.group_id == group_id)).one_or_none()
@@ -160,7 +161,8 @@ def unassign_reading(conn: Connection, article_id: int, group_id: int) -> None:
         kb_required_reading.c.article_id == article_id,
         kb_required_reading.c.group_id == group_id)).rowcount
     if not removed:
-        raise NotFound(f"article {article_id} is not required reading for group {group_id}")
+        raise NotFound("article {article_id} is not required reading for group {group_id}",
+                       article_id=article_id, group_id=group_id)
 
 
 def _my_groups(conn: Connection, user_id: int) -> list[int]:
@@ -179,8 +181,8 @@ def acknowledge(conn: Connection, article_id: int, *, user_id: int, version: int
         kb_required_reading.c.article_id == article_id,
         kb_required_reading.c.group_id.in_(_my_groups(conn, user_id)))).first()
     if required is None:
-        raise ValidationFailed(f"article {article_id} is not required reading for you",
-                               code="not_required")
+        raise ValidationFailed("article {article_id} is not required reading for you",
+                               code="not_required", article_id=article_id)
     where = (kb_acknowledgements.c.article_id == article_id,
              kb_acknowledgements.c.user_id == user_id)
     if conn.execute(sa.select(kb_acknowledgements.c.user_id).where(*where)).first() is None:

@@ -41,7 +41,7 @@ def _ticket_row(conn: Any, ticket_id: int, me: store.Viewer) -> Any:
     """Return a ticket row the caller may see (requesters: their own; else 404)."""
     row = ticket_reading.get_row(conn, ticket_id)
     if not me.is_staff and me.user_id not in (row.requester_id, row.approver_id):
-        raise NotFound(f"no ticket with id {ticket_id}")
+        raise NotFound("no ticket with id {ticket_id}", ticket_id=ticket_id)
     return row
 
 
@@ -142,8 +142,9 @@ async def from_ticket(req: ApiRequest) -> Article:
     def run(conn: Any) -> Article:
         row = ticket_reading.get_row(conn, ticket_id)
         if row.status not in FROM_TICKET_STATUSES:
-            raise ValidationFailed(f"only a resolved ticket can become an article; "
-                                   f"{row.number} is {row.status}", code="invalid_transition")
+            raise ValidationFailed("only a resolved ticket can become an article; "
+                                   "{number} is {status}", code="invalid_transition",
+                                   number=row.number, status=row.status)
         parts = [row.description.strip()]
         if row.resolution_note:
             parts.append(f"## Resolution\n\n{row.resolution_note.strip()}")

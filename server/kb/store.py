@@ -14,6 +14,7 @@ from server import category_tree
 from server.db.names import fold, fold_tags
 from server.db.schema import users
 from server.errors import NotFound, ValidationFailed
+from server.i18n.messages import N_
 from server.kb import search
 from server.kb.render import to_html
 from server.kb.schemas import Article, ArticleSummary, Version, VersionInfo
@@ -61,7 +62,7 @@ def get_row(conn: Connection, article_id: int, viewer: Viewer) -> Any:
     row = conn.execute(sa.select(kb_articles).where(
         kb_articles.c.id == article_id, visible(viewer))).one_or_none()
     if row is None:
-        raise NotFound(f"no article with id {article_id}")
+        raise NotFound("no article with id {article_id}", article_id=article_id)
     return row
 
 
@@ -120,11 +121,12 @@ def check_refs(conn: Connection, *, category_id: int | None = None,
                owner_id: int | None = None) -> None:
     """Refuse references to rows that do not exist (422 naming the field)."""
     category_tree.check_usable(conn, kb_categories, category_id,
-                               what="knowledge-base category")
+                               what=N_("knowledge-base category"))
     if owner_id is not None and conn.execute(sa.select(users.c.id).where(
             users.c.id == owner_id, users.c.active.is_(True),
             users.c.role.in_(("admin", "technician")))).first() is None:
-        raise ValidationFailed(f"owner_id: no active technician or admin with id {owner_id}")
+        raise ValidationFailed("owner_id: no active technician or admin with id {owner_id}",
+                               owner_id=owner_id)
 
 
 def _set_tags(conn: Connection, article_id: int, tags: list[str]) -> None:
@@ -292,7 +294,8 @@ def get_version(conn: Connection, article_id: int, number: int) -> Version:
         kb_versions.c.article_id == article_id,
         kb_versions.c.number == number)).one_or_none()
     if row is None:
-        raise NotFound(f"article {article_id} has no version {number}")
+        raise NotFound("article {article_id} has no version {number}", article_id=article_id,
+                       number=number)
     refs = _user_refs(conn, {row.editor_id} if row.editor_id is not None else set())
     return _version(row, refs)
 

@@ -1,12 +1,20 @@
-"""What a notification says and how it becomes an e-mail message (pure)."""
+"""What a notification says and how it becomes an e-mail message (pure).
+
+Texts come from the server's catalogues (server/locales) in the recipient's language,
+times in their language and time zone (Babel).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
+
+from server.i18n.catalogues import Translator, translator
+from server.i18n.messages import Message
 
 Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla"]
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
@@ -42,30 +50,49 @@ class AccountMail:
     body: str
 
 
-def email_confirm(*, name: str, new_email: str, link: str, hours: int) -> AccountMail:
+def _account_mail(tr: Translator, reason: AccountReason, subject: str,
+                  paragraphs: list[str], product: str) -> AccountMail:
+    paragraphs = [*paragraphs, "-- \n" + tr.gettext(
+        "This message was sent automatically by {product}.", product=product)]
+    return AccountMail(reason=reason, subject=subject, body="\n\n".join(paragraphs) + "\n")
+
+
+def email_confirm(tr: Translator, *, name: str, new_email: str, link: str, hours: int,
+                  product: str = "Deskmate") -> AccountMail:
     """Render the mail that asks the owner of a new address to confirm it."""
-    paragraphs = [
-        f"Hello {name},",
-        f"Someone, probably you, asked Deskmate to use {new_email} as the e-mail address "
-        "of your account. To confirm it, open this link while logged in to the console:",
+    return _account_mail(tr, "email_confirm", tr.gettext("Confirm your new e-mail address"), [
+        tr.gettext("Hello {name},", name=name),
+        tr.gettext("Someone, probably you, asked {product} to use {new_email} as the e-mail "
+                   "address of your account. To confirm it, open this link while logged in "
+                   "to the console:", product=product, new_email=new_email),
         link,
-        f"The link works once, within {hours} hours. If you did not ask for this, ignore "
-        "this message: your address stays as it is.",
-        "-- \nThis message was sent by Deskmate. Replies to it are not read."]
-    return AccountMail(reason="email_confirm", subject="Confirm your new e-mail address",
-                       body="\n\n".join(paragraphs) + "\n")
+        tr.gettext("The link works once, within {hours} hours. If you did not ask for this, "
+                   "ignore this message: your address stays as it is.", hours=hours)], product)
 
 
-def email_changed(*, name: str, new_email: str) -> AccountMail:
+def email_changed(tr: Translator, *, name: str, new_email: str,
+                  product: str = "Deskmate") -> AccountMail:
     """Render the mail that tells the old address that the account moved to a new one."""
-    paragraphs = [
-        f"Hello {name},",
-        f"The e-mail address of your Deskmate account is now {new_email}. Notifications go "
-        "there from now on.",
-        "If you did not make this change, tell your service desk at once.",
-        "-- \nThis message was sent by Deskmate. Replies to it are not read."]
-    return AccountMail(reason="email_changed", subject="Your e-mail address was changed",
-                       body="\n\n".join(paragraphs) + "\n")
+    return _account_mail(tr, "email_changed", tr.gettext("Your e-mail address was changed"), [
+        tr.gettext("Hello {name},", name=name),
+        tr.gettext("The e-mail address of your {product} account is now {new_email}. "
+                   "Notifications go there from now on.", product=product, new_email=new_email),
+        tr.gettext("If you did not make this change, tell your service desk at once.")],
+        product)
+
+
+def password_reset(tr: Translator, *, name: str, username: str, link: str, minutes: int,
+                   product: str = "Deskmate") -> AccountMail:
+    """Render the mail with a password reset link (server/auth/reset.py)."""
+    return _account_mail(tr, "password_reset",
+                         tr.gettext("Reset your {product} password", product=product), [
+        tr.gettext("Hello {name},", name=name),
+        tr.gettext("Someone (we hope you) asked to reset the password of the {product} "
+                   "account {username!r}. To choose a new password, open this link within "
+                   "{minutes} minutes:", product=product, username=username, minutes=minutes),
+        link,
+        tr.gettext("The link works once. If you did not ask for it, ignore this mail: your "
+                   "password stays as it is.")], product)
 
 
 @dataclass(frozen=True)
@@ -85,6 +112,8 @@ class Recipient:
     name: str
     email: str
     staff: bool
+    language: str | None = None  # None: the server's default_language
+    time_zone: str | None = None  # None: the server's default_time_zone
 
 
 @dataclass(frozen=True)
@@ -135,47 +164,77 @@ def thread_id(ticket: Ticket, domain: str) -> str:
     return f"<ticket-{ticket.id}.{ticket.number.lower()}@{domain}>"
 
 
-def _quote(text: str) -> str:
+def _quote(tr: Translator, text: str) -> str:
     text = text.strip()
     if len(text) > BODY_MAX:
-        text = text[:BODY_MAX] + "\n[...] (the rest is in the console)"
+        text = text[:BODY_MAX] + "\n" + tr.gettext("[...] (the rest is in the console)")
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def _lines(reason: Reason, ticket: Ticket, *, actor: str | None, text: str | None) -> list[str]:
+def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
+           text: str | Message | None, when: str) -> list[str]:
     """Return the paragraphs of a notification's body."""
-    by = actor or "The service desk"
+    if isinstance(text, Message):
+        text = tr.message(text)
+    by = actor or tr.gettext("The service desk")
+    number, title = ticket.number, ticket.title
     if reason == "received":
-        return [f"We have received your ticket {ticket.number} and will get back to you.",
-                f"Title: {ticket.title}"] + ([f"You wrote:\n{_quote(text)}"] if text else [])
-    if reason == "reply":
-        return [f"{by} replied to your ticket {ticket.number}:", _quote(text or "")]
-    if reason == "resolved":
-        lines = [f"Your ticket {ticket.number} was resolved by {by}."]
+        lines = [tr.gettext("We have received your ticket {number} and will get back to you.",
+                            number=number),
+                 tr.gettext("Title: {title}", title=title),
+                 tr.gettext("Received: {when}", when=when)]
         if text:
-            lines.append(f"Resolution:\n{_quote(text)}")
-        lines.append("If the problem is not solved, you can reopen the ticket in the portal "
-                     "for a few days.")
+            lines.append(tr.gettext("You wrote:") + "\n" + _quote(tr, text))
+        return lines
+    if reason == "reply":
+        return [tr.gettext("{by} replied to your ticket {number} on {when}:", by=by,
+                           number=number, when=when), _quote(tr, text or "")]
+    if reason == "resolved":
+        lines = [tr.gettext("Your ticket {number} was resolved by {by} on {when}.",
+                            number=number, by=by, when=when)]
+        if text:
+            lines.append(tr.gettext("Resolution:") + "\n" + _quote(tr, text))
+        lines.append(tr.gettext("If the problem is not solved, you can reopen the ticket in "
+                                "the portal for a few days."))
         return lines
     if reason == "assigned":
-        return [f"{by} assigned ticket {ticket.number} to you.", f"Title: {ticket.title}"]
+        return [tr.gettext("{by} assigned ticket {number} to you on {when}.", by=by,
+                           number=number, when=when),
+                tr.gettext("Title: {title}", title=title)]
     if reason == "requester_reply":
-        return [f"{by} (the requester) replied on ticket {ticket.number}:", _quote(text or "")]
-    return [f"SLA escalation on ticket {ticket.number}: {text or ''}".rstrip(": ")]
+        return [tr.gettext("{by} (the requester) replied on ticket {number} on {when}:",
+                           by=by, number=number, when=when), _quote(tr, text or "")]
+    if text:
+        return [tr.gettext("SLA escalation on ticket {number} ({when}): {text}",
+                           number=number, when=when, text=text)]
+    return [tr.gettext("SLA escalation on ticket {number} ({when})", number=number,
+                       when=when)]
 
 
 def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: str,
-           domain: str, actor: str | None = None, text: str | None = None,
-           first: bool = False, product: str = "Deskmate") -> Mail:
-    """Render one notification for one recipient.
+           domain: str, actor: str | None = None, text: str | Message | None = None,
+           first: bool = False, at: dt.datetime | None = None, product: str = "Deskmate",
+           default_language: str | None = None, default_time_zone: str | None = None) -> Mail:
+    """Render one notification for one recipient, in their language and time zone.
 
-    ``first`` makes this mail the root of the ticket's thread (its Message-ID is the
-    thread id); any other mail gets a fresh Message-ID and refers to the thread id.
+    ``product`` is the name the mail signs with (branding).
+
+    ``at`` is the moment of the event (now when None). ``first`` makes this mail the
+    root of the ticket's thread (its Message-ID is the thread id); any other mail gets a
+    fresh Message-ID and refers to the thread id.
     """
-    paragraphs = [f"Hello {recipient.name},", *_lines(reason, ticket, actor=actor, text=text),
-                  f"View the ticket: {ticket_url(base_url, ticket, staff=recipient.staff)}",
-                  f"-- \nThis message was sent by {product}. Replies to it are not read; "
-                  "answer in the console instead."]
+    tr = translator(recipient.language or default_language)
+    when = tr.datetime(at or dt.datetime.now(dt.UTC),
+                       recipient.time_zone or default_time_zone)
+    url = ticket_url(base_url, ticket, staff=recipient.staff)
+    # Replies by mail reach the ticket only when a mailbox is set up (server/mail/inbound),
+    # so the footer promises neither way: the console always works.
+    paragraphs = [tr.gettext("Hello {name},", name=recipient.name),
+                  *_lines(tr, reason, ticket, actor=actor, text=text, when=when),
+                  tr.gettext("View the ticket: {url}", url=url),
+                  "-- \n" + tr.gettext("This message was sent automatically by {product}. "
+                                       "You can always answer in the console, at the link "
+                                       "above.", product=product)]
     root = thread_id(ticket, domain)
     own = root if first else f"<{secrets.token_hex(12)}.{ticket.id}@{domain}>"
     return Mail(to_addr=recipient.email, subject=subject(ticket),

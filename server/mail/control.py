@@ -58,7 +58,9 @@ class MailControl:
             product = self.app[SITE_VALUES].values.get("product_name") or DEFAULT_PRODUCT
             outbox.enable(engine, outbox.MailConfig(
                 base_url=self.app[SETTINGS].base_url,
-                domain=compose.domain_of(config.mail_from), product=product))
+                domain=compose.domain_of(config.mail_from), product=product,
+                language=self.app[SETTINGS].default_language,
+                time_zone=self.app[SETTINGS].default_time_zone))
             if self.task is None or self.task.done():
                 sender = self.sender = self.sender or MailSender(self.app)
                 if self.starting:

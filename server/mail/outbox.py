@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.db.schema import group_members, tickets, users
+from server.i18n.catalogues import Translator, translator
+from server.i18n.messages import Message
 from server.mail import compose
 from server.mail.inbound import threads
 from server.mail.inbound.tables import mail_failing_addresses
@@ -38,6 +40,8 @@ class MailConfig:
     base_url: str
     domain: str
     product: str = "Deskmate"
+    language: str = "en"  # for recipients who chose none (default_language)
+    time_zone: str = "UTC"  # for recipients who chose none (default_time_zone)
 
 
 # Mail is on for a database when the server that opened it has an SMTP server configured;
@@ -64,13 +68,18 @@ def config_of(conn: Connection) -> MailConfig | None:
     return _config(conn)
 
 
+def _time_zone() -> list[Any]:
+    # The user's own time zone once the self-service change adds it (issue 14 item 2).
+    return [users.c.time_zone] if "time_zone" in users.c else []
+
+
 def _users(conn: Connection, ids: set[int]) -> dict[int, Any]:
     """Return the users among ``ids`` with what deciding and rendering need (one query)."""
     if not ids:
         return {}
     rows = conn.execute(
         sa.select(users.c.id, users.c.username, users.c.display_name, users.c.email,
-                  users.c.role, users.c.active,
+                  users.c.role, users.c.active, users.c.language, *_time_zone(),
                   mail_opt_outs.c.user_id.is_not(None).label("opted_out"))
         .select_from(users.outerjoin(mail_opt_outs, mail_opt_outs.c.user_id == users.c.id))
         .where(users.c.id.in_(sorted(ids))))
@@ -84,14 +93,15 @@ def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
     whatever address an admin may have given them.
     """
     return {r.id: compose.Recipient(id=r.id, name=r.display_name, email=r.email,
-                                    staff=r.role in compose.STAFF_ROLES)
+                                    staff=r.role in compose.STAFF_ROLES, language=r.language,
+                                    time_zone=getattr(r, "time_zone", None))
             for r in found.values()
             if r.active and r.email and not r.opted_out and compose.valid_address(r.email)
             and not is_system_username(r.username)}
 
 
 # (reason, recipient's user id, quoted text, whether the mail starts the ticket's thread)
-Wanted = tuple[compose.Reason, int, str | None, bool]
+Wanted = tuple[compose.Reason, int, str | Message | None, bool]
 
 
 def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime,
@@ -132,8 +142,10 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     } for reason, user_id, mail in (
         (reason, user_id, signed(compose.render(reason, shown, people[user_id],
                                                 base_url=config.base_url, domain=config.domain,
-                                                actor=actor, text=text, first=first,
-                                                product=config.product),
+                                                actor=actor, text=text, first=first, at=now,
+                                                product=config.product,
+                                                default_language=config.language,
+                                                default_time_zone=config.time_zone),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
 
@@ -164,6 +176,13 @@ def queue_account_mail(conn: Connection, *, user_id: int, to_addr: str,
         message_id=f"<{secrets.token_hex(12)}.account@{config.domain}>", thread_id=None,
         status="queued", attempts=0, next_attempt_at=now))
     return True
+
+
+def account_voice(conn: Connection, language: str | None) -> tuple[Translator, str]:
+    """Return the translator (the user's ``language``, else default_language) and the
+    product name an account mail is written with."""
+    config = _config(conn) or MailConfig(base_url="", domain="")
+    return translator(language or config.language), config.product
 
 
 def mail_base_url(conn: Connection) -> str | None:
@@ -230,7 +249,7 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
     _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
 
 
-def on_sla_notify(conn: Connection, ticket_id: int, *, text: str, now: dt.datetime,
+def on_sla_notify(conn: Connection, ticket_id: int, *, text: str | Message, now: dt.datetime,
                   user_id: int | None = None) -> None:
     """Queue an SLA escalation mail to ``user_id``, else the assignee, else the group's staff."""
     config = _config(conn)
@@ -309,20 +328,6 @@ def undeliverable(row: Any) -> str | None:
             requester_id=row.requester_id, approver_id=row.approver_id)):
         return "recipient may no longer read this ticket"
     return None
-
-
-def queue_account_mail(conn: Connection, *, reason: str, user_id: int, to_addr: str,
-                       subject: str, body: str, now: dt.datetime) -> bool:
-    """Queue a mail about a user's account; False when mail is off for this server."""
-    config = _config(conn)
-    if config is None:
-        return False
-    conn.execute(mail_outbox.insert().values(
-        created_at=now, ticket_id=None, recipient_id=user_id, reason=reason,
-        to_addr=to_addr, subject=subject, body=body,
-        message_id=f"<{secrets.token_hex(12)}.account@{config.domain}>", thread_id=None,
-        status="queued", attempts=0, next_attempt_at=now))
-    return True
 
 
 def base_url(conn: Connection) -> str | None:

@@ -43,7 +43,7 @@ mail_opt_outs = sa.Table(
 )
 
 # Notification kinds a user turned off one by one (compose.REASONS), while mail as a whole
-# stays on; migration 0018_self_service creates it.
+# stays on; migration 0022_self_service creates it.
 mail_reason_opt_outs = sa.Table(
     "mail_reason_opt_outs", metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),

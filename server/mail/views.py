@@ -43,7 +43,7 @@ def _target(req: ApiRequest) -> int:
     """Return the user id of the path: one's own, or anyone's for an admin."""
     user_id = int(req.params["user_id"])
     if req.user.role != "admin" and user_id != req.user.user_id:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound("no user with id {user_id}", user_id=user_id)
     return user_id
 
 
@@ -84,8 +84,8 @@ async def put_preference(req: ApiRequest) -> MailPreference:
         if isinstance(body.events, dict):
             unknown = sorted(set(body.events) - set(_choices(user.role)))
             if unknown:
-                raise ValidationFailed(f"events: a {user.role} gets no {unknown[0]!r} "
-                                       "notifications")
+                raise ValidationFailed("events: a {role} gets no {event!r} notifications",
+                                       role=user.role, event=unknown[0])
             for reason, wanted in sorted(body.events.items()):
                 if outbox.set_reason(conn, user_id, reason, wanted, now):
                     changed[reason] = wanted

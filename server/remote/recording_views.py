@@ -36,14 +36,15 @@ async def get_recording(req: ApiRequest) -> web.StreamResponse:
     db = req.app[DATABASE]
     row = await db.read(lambda c: recordings.get(c, session_id))
     if row is None or row.state in ("deleted", "failed"):
-        raise NotFound(f"remote session {session_id} has no recording")
+        raise NotFound("remote session {session_id} has no recording", session_id=session_id)
     if row.state == "recording":
         raise Conflict("the session is still being recorded; play it once it has ended",
                        code="recording_in_progress")
     path = req.app[SETTINGS].data_dir / recordings.DIRECTORY / row.file
     if not await asyncio.to_thread(path.is_file):
         log.warning("recording of session %d: file %s is missing", session_id, path)
-        raise NotFound(f"the recording of remote session {session_id} is missing its file")
+        raise NotFound("the recording of remote session {session_id} is missing its file",
+                       session_id=session_id)
     now = utcnow()
 
     def audit_view(conn: Any) -> None:

@@ -99,7 +99,7 @@ def for_deletion(conn: Connection, session_id: int) -> Any:
     """
     row = get(conn, session_id)
     if row is None or row.state == "deleted":
-        raise NotFound(f"remote session {session_id} has no recording")
+        raise NotFound("remote session {session_id} has no recording", session_id=session_id)
     if row.state == "recording":
         raise Conflict("the session is still being recorded; end it first",
                        code="recording_in_progress")

@@ -62,7 +62,7 @@ def get_policy_values(conn: Connection, group_id: int) -> tuple[bool, bool]:
         NotFound: no such group.
     """
     if conn.execute(sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise NotFound(f"no group with id {group_id}")
+        raise NotFound("no group with id {group_id}", group_id=group_id)
     row = conn.execute(sa.select(remote_policies.c.unattended, remote_policies.c.record)
                        .where(remote_policies.c.group_id == group_id)).first()
     return (bool(row.unattended), bool(row.record)) if row is not None else (False, False)
@@ -146,7 +146,7 @@ def get_row(conn: Connection, session_id: int) -> Any:
         .outerjoin(remote_recordings, remote_recordings.c.session_id == remote_sessions.c.id)
         .where(remote_sessions.c.id == session_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no remote session with id {session_id}")
+        raise NotFound("no remote session with id {session_id}", session_id=session_id)
     return row
 
 

@@ -18,6 +18,7 @@ from server.auth import credentials
 from server.auth.identity import Identity
 from server.db.schema import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from server.i18n.messages import N_
 from server.keys import DATABASE, HUB, REMOTE
 from server.remote import clipboard, policy, store
 from server.remote.relay import LiveSession, Viewer
@@ -45,8 +46,8 @@ GID = r"{group_id:\d{1,18}}"
 HELLO_TIMEOUT = 10.0
 MAX_VIEWER_ERRORS = 20
 MAX_VIEWERS = 16  # per session
-NO_RIGHTS = ("only the ticket's assignee, members of its group and admins may open or list "
-             "remote sessions on it")
+NO_RIGHTS = N_("only the ticket's assignee, members of its group and admins may open or "
+               "list remote sessions on it")
 
 
 def ws_path(session_id: int) -> str:
@@ -112,7 +113,7 @@ async def _session_for(req: ApiRequest, session_id: int) -> tuple[Any, LiveSessi
     row = await req.app[DATABASE].read(lambda c: store.get_row(c, session_id))
     ticket = await req.app[DATABASE].read(lambda c: ticket_reading.get_row(c, row.ticket_id))
     if not await _may(req, req.user, ticket):
-        raise NotFound(f"no remote session with id {session_id}")
+        raise NotFound("no remote session with id {session_id}", session_id=session_id)
     live = req.app[REMOTE].by_id.get(session_id)
     if live is not None and live.state != row.state:
         # The session moved on while the row was read; the manager changes its live state
@@ -133,14 +134,15 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     if not await _may(req, me, ticket):
         raise Forbidden(NO_RIGHTS)
     if ticket.status not in policy.OPEN_STATUSES:
-        raise Conflict(f"the ticket is {ticket.status}; reopen it first",
-                       code="ticket_not_open")
+        raise Conflict("the ticket is {status}; reopen it first",
+                       code="ticket_not_open", status=ticket.status)
     linked = await app[DATABASE].read(lambda c: store.linked_devices(c, ticket_id))
     hub, sessions = app[HUB], app[REMOTE]
     if body.device_id is not None:
         chosen = [d for d in linked if d.id == body.device_id]
         if not chosen:
-            raise ValidationFailed(f"device {body.device_id} is not linked to this ticket")
+            raise ValidationFailed("device {device_id} is not linked to this ticket",
+                                   device_id=body.device_id)
     else:
         chosen = [d for d in linked if d.revoked_at is None and hub.is_online(d.id)]
         if not linked:
@@ -154,13 +156,14 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     device = chosen[0]
     link = hub.links.get(device.id)
     if device.revoked_at is not None or link is None or not link.welcomed:
-        raise Conflict(f"device {device.hostname!r} is not online", code="device_offline")
+        raise Conflict("device {hostname!r} is not online", code="device_offline",
+                       hostname=device.hostname)
     if "remote" not in link.capabilities:
-        raise Conflict(f"the agent on {device.hostname!r} does not offer remote sessions",
-                       code="remote_unavailable")
+        raise Conflict("the agent on {hostname!r} does not offer remote sessions",
+                       code="remote_unavailable", hostname=device.hostname)
     if sessions.busy(device.id):
-        raise Conflict(f"a remote session is already running on {device.hostname!r}",
-                       code="session_busy")
+        raise Conflict("a remote session is already running on {hostname!r}",
+                       code="session_busy", hostname=device.hostname)
     unattended = await app[DATABASE].read(store.unattended_groups)
     consent = policy.needs_consent(device_group_id=device.group_id,
                                    unattended_groups=unattended)
@@ -307,7 +310,8 @@ async def viewer_socket(req: ApiRequest) -> web.StreamResponse:
     if live is None or live.state == "ended":
         raise Conflict("the session is over", code="session_ended")
     if len(live.viewers) >= MAX_VIEWERS:
-        raise Conflict(f"a session has at most {MAX_VIEWERS} viewers", code="too_many_viewers")
+        raise Conflict("a session has at most {limit} viewers", code="too_many_viewers",
+                       limit=MAX_VIEWERS)
     # Room for a clipboard message (and to refuse a larger one with a clear error);
     # decode_viewer holds every other type to 4 KiB. Beyond this aiohttp closes (1009).
     ws = web.WebSocketResponse(compress=False, max_msg_size=2 * clip.MAX_FRAME_BYTES,

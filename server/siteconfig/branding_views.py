@@ -117,12 +117,13 @@ async def upload_logo(req: ApiRequest) -> Branding:
     data: bytes | None = None
     async for part in await FormReader.open(req.request):
         if part.name != "file" or data is not None:
-            raise ValidationFailed(f"unexpected form field {part.name!r}; send one 'file'")
+            raise ValidationFailed("unexpected form field {name!r}; send one 'file'",
+                                   name=part.name)
         chunks = b""
         while chunk := await part.read_chunk(64 * 1024):
             chunks += chunk
             if len(chunks) > limit:
-                raise TooLarge(f"file: a logo may be at most {limit // 1024} KB")
+                raise TooLarge("file: a logo may be at most {kb} KB", kb=limit // 1024)
         data = chunks
     if not data:
         raise ValidationFailed("file: no logo in the upload")

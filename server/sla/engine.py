@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import ticket_events, tickets
 from server.errors import ApiError
+from server.i18n.messages import N_, Message
 from server.mail import outbox as mail_outbox
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
@@ -154,11 +155,20 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
     return fired
 
 
-def notice_text(event: Fired) -> str:
-    """Return the one-line notice of an escalation: ``resolution breached``."""
-    what = ("breached" if event.event == "breach"
-            else f"reached {event.percent}% of its target")
-    return f"{event.clock.replace('_', ' ')} {what}"
+_CLOCKS: dict[str, Message] = {
+    "first_response": N_("first response"),
+    "resolution": N_("resolution"),
+    "next_update": N_("next update"),
+}
+
+
+def notice_text(event: Fired) -> Message:
+    """Return the one-line notice of an escalation: ``resolution breached`` (str() gives the
+    English; mail translates it for its reader)."""
+    clock = _CLOCKS.get(event.clock) or event.clock.replace("_", " ")
+    if event.event == "breach":
+        return N_("{clock} breached", clock=clock)
+    return N_("{clock} reached {percent}% of its target", clock=clock, percent=event.percent)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from server.db.names import fold
 from server.db.schema import categories, groups, users
 from server.errors import Conflict, NotFound, ValidationFailed
+from server.i18n.messages import N_, Message
 from server.sla import retarget
 from server.sla.policy import calendar_from_parts
 from server.sla.schemas import (
@@ -37,7 +38,7 @@ def check_calendar(values: dict[str, Any]) -> None:
                             holidays=values["holidays"],
                             recurring_holidays=values["recurring_holidays"])
     except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
+        raise ValidationFailed("the calendar is not valid: {problem}", problem=str(exc)) from exc
 
 
 def to_calendar(row: Any) -> Calendar:
@@ -62,7 +63,7 @@ def calendar_row(conn: Connection, calendar_id: int) -> Any:
     row = conn.execute(sa.select(sla_calendars)
                        .where(sla_calendars.c.id == calendar_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no calendar with id {calendar_id}")
+        raise NotFound("no calendar with id {calendar_id}", calendar_id=calendar_id)
     return row
 
 
@@ -71,7 +72,7 @@ def _name_taken(conn: Connection, table: sa.Table, name: str, own_id: int | None
     if own_id is not None:
         query = query.where(table.c.id != own_id)
     if conn.execute(query).first() is not None:
-        raise Conflict(f"the name {name!r} is taken")
+        raise Conflict("the name {name!r} is taken", name=name)
 
 
 def save_calendar(conn: Connection, calendar_id: int | None, changes: dict[str, Any],
@@ -114,8 +115,9 @@ def delete_calendar(conn: Connection, calendar_id: int) -> None:
     for table in (sla_policies, sla_clocks):
         if conn.execute(sa.select(table.c.id).where(table.c.calendar_id == calendar_id)
                         .limit(1)).first() is not None:
-            raise Conflict(f"calendar {calendar_id} is used by {table.name.split('_')[1]}; "
-                           "it cannot be deleted")
+            raise Conflict("calendar {calendar_id} is used by {value}; "
+                           "it cannot be deleted", calendar_id=calendar_id,
+                           value=table.name.split('_')[1])
     conn.execute(sla_calendars.delete().where(sla_calendars.c.id == calendar_id))
 
 
@@ -145,7 +147,7 @@ def policy_row(conn: Connection, policy_id: int) -> Any:
     row = conn.execute(sa.select(sla_policies)
                        .where(sla_policies.c.id == policy_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no policy with id {policy_id}")
+        raise NotFound("no policy with id {policy_id}", policy_id=policy_id)
     return row
 
 
@@ -194,7 +196,7 @@ def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
 def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
     if conn.execute(sa.select(sla_calendars.c.id).where(
             sla_calendars.c.id == values["calendar_id"])).first() is None:
-        _missing("calendar_id", values["calendar_id"], "calendar")
+        _missing("calendar_id", values["calendar_id"], N_("calendar"))
     if all(values.get(k) is None for k in ("first_response_minutes", "resolution_minutes",
                                            "next_update_minutes")):
         raise ValidationFailed("targets: give at least one of first_response, resolution, "
@@ -204,30 +206,35 @@ def _check_policy(conn: Connection, values: dict[str, Any]) -> None:
         found = {r.id for r in conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids)))}
         missing = sorted(set(ids) - found)
         if missing:
-            _missing(name, missing[0], "category" if table is categories else "group")
+            _missing(name, missing[0], N_("category") if table is categories else N_("group"))
     for i, rule in enumerate(values["escalations"]):
+        where = f"escalations[{i}]"
         if rule["action"] == "reassign":
             if rule.get("group_id") is None:
-                raise ValidationFailed(f"escalations[{i}]: reassign needs group_id")
+                raise ValidationFailed("{field}: reassign needs group_id",
+                                       field=where + ".group_id")
             if conn.execute(sa.select(groups.c.id).where(
                     groups.c.id == rule["group_id"])).first() is None:
-                _missing(f"escalations[{i}].group_id", rule["group_id"], "group")
+                _missing(where + ".group_id", rule["group_id"], N_("group"))
         if rule.get("user_id") is not None:
             if rule["action"] != "notify":
-                raise ValidationFailed(f"escalations[{i}]: user_id applies to notify only")
+                raise ValidationFailed("{field}: user_id applies to notify only",
+                                       field=where + ".user_id")
             if conn.execute(sa.select(users.c.id).where(
                     users.c.id == rule["user_id"], users.c.active.is_(True),
                     users.c.role.in_(("admin", "technician")))).first() is None:
-                raise ValidationFailed(f"escalations[{i}].user_id: no active staff member "
-                                       f"with id {rule['user_id']}")
+                raise ValidationFailed("{field}: no active staff member with id {value}",
+                                       field=where + ".user_id", value=rule["user_id"])
         if rule["action"] == "timeline" and not rule.get("note"):
-            raise ValidationFailed(f"escalations[{i}]: timeline needs a note")
+            raise ValidationFailed("{field}: timeline needs a note", field=where + ".note")
         if rule.get("percent") is not None and rule["on"] != "warning":
-            raise ValidationFailed(f"escalations[{i}]: percent applies to warnings only")
+            raise ValidationFailed("{field}: percent applies to warnings only",
+                                   field=where + ".percent")
 
 
-def _missing(field: str, value: int, what: str) -> None:
-    raise ValidationFailed(f"{field}: no {what} with id {value}")
+def _missing(field: str, value: int, what: Message) -> None:
+    raise ValidationFailed("{field}: no {what} with id {value}", field=field, what=what,
+                           value=value)
 
 
 def save_policy(conn: Connection, policy_id: int | None, changes: dict[str, Any],

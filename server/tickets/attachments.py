@@ -89,7 +89,7 @@ async def receive(part: FormPart, directory: Path, *,
             while chunk := await part.read_chunk(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(f"attachment over the limit of {limit} bytes")
+                    raise TooLarge("attachment over the limit of {limit} bytes", limit=limit)
                 if len(head) < 512:
                     head += chunk[:512 - len(head)]
                 digest.update(chunk)

@@ -92,20 +92,22 @@ def check(body: BulkRequest) -> list[int]:
     """
     ids = list(dict.fromkeys(body.ids))
     if len(ids) > MAX_IDS:
-        raise ValidationFailed(f"ids: at most {MAX_IDS} tickets per bulk action; "
-                               f"{len(ids)} were given", code="too_many_tickets")
+        raise ValidationFailed("ids: at most {most} tickets per bulk action; {given} were "
+                               "given", code="too_many_tickets", most=MAX_IDS, given=len(ids))
     fields = {"assign": ("assignee_id", "group_id"),
               "status": ("status", "resolution_code", "resolution_note"),
               "merge": ("into_id",), "tag": ("tag",)}[body.action]
     for name in ("assignee_id", "group_id", "status", "resolution_code", "resolution_note",
                  "into_id", "tag"):
         if name not in fields and getattr(body, name) is not UNSET:
-            raise ValidationFailed(f"{name}: not used by the {body.action!r} action")
+            raise ValidationFailed("{field}: not used by the {action!r} action", field=name,
+                                   action=body.action)
     given = [name for name in fields if getattr(body, name) is not UNSET]
     if body.action == "assign" and not given:
         raise ValidationFailed("assign needs assignee_id or group_id")
     if body.action != "assign" and fields[0] not in given:
-        raise ValidationFailed(f"{fields[0]}: required by the {body.action!r} action")
+        raise ValidationFailed("{field}: required by the {action!r} action", field=fields[0],
+                               action=body.action)
     if body.action == "merge" and body.into_id not in ids:
         raise ValidationFailed("into_id: must be one of the selected tickets")
     return ids
@@ -122,7 +124,8 @@ def _add_tag(conn: Connection, ticket_id: int, tag: str, *, actor_id: int,
     have = sorted(r.tag for r in conn.execute(
         sa.select(ticket_tags.c.tag).where(ticket_tags.c.ticket_id == ticket_id)))
     if len(set(have) | {tag}) > TAGS_MAX:
-        raise ValidationFailed(f"the ticket already has {TAGS_MAX} tags, the most it may hold")
+        raise ValidationFailed("the ticket already has {most} tags, the most it may hold",
+                               most=TAGS_MAX)
     return updating.update_ticket(conn, ticket_id, {"tags": [*have, tag]}, actor_id=actor_id,
                                   now=now, matrix=matrix)
 

@@ -117,33 +117,36 @@ def check_fields(fields: list[FormField]) -> None:
     seen: set[str] = set()
     for f in fields:
         if f.name in seen:
-            raise ValidationFailed(f"field {f.name!r} appears twice")
+            raise ValidationFailed("field {name!r} appears twice", name=f.name)
         seen.add(f.name)
         if (f.type == "select") != bool(f.options):
-            raise ValidationFailed(f"field {f.name!r}: options are for select fields, and "
-                                   "a select needs them")
+            raise ValidationFailed("field {name!r}: options are for select fields, and "
+                                   "a select needs them", name=f.name)
         if len(set(f.options)) != len(f.options):
-            raise ValidationFailed(f"field {f.name!r}: an option appears twice")
+            raise ValidationFailed("field {name!r}: an option appears twice", name=f.name)
 
 
 def _check_value(f: FormField, value: Any) -> None:
     if f.type == "checkbox":
         if not isinstance(value, bool):
-            raise ValidationFailed(f"{f.label} must be true or false")
+            raise ValidationFailed("{label} must be true or false", label=f.label)
     elif f.type == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationFailed(f"{f.label} must be a number")
+            raise ValidationFailed("{label} must be a number", label=f.label)
     elif not isinstance(value, str) or len(value) > 5000:
-        raise ValidationFailed(f"{f.label} must be text of at most 5000 characters")
+        raise ValidationFailed("{label} must be text of at most 5000 characters",
+                               label=f.label)
     elif f.type == "select" and value not in f.options:
-        raise ValidationFailed(f"{f.label} must be one of {', '.join(f.options)}")
+        raise ValidationFailed("{label} must be one of {options}", label=f.label,
+                               options=", ".join(f.options))
     elif f.type == "date":
         try:
             if len(value) != 10:
                 raise ValueError(value)
             dt.date.fromisoformat(value)
         except ValueError:
-            raise ValidationFailed(f"{f.label} must be a date (YYYY-MM-DD)") from None
+            raise ValidationFailed("{label} must be a date (YYYY-MM-DD)",
+                                   label=f.label) from None
 
 
 def validate_form(fields: list[FormField], values: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +158,7 @@ def validate_form(fields: list[FormField], values: dict[str, Any]) -> dict[str, 
     by_name = {f.name: f for f in fields}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
-        raise ValidationFailed(f"unknown form field {unknown[0]!r}")
+        raise ValidationFailed("unknown form field {value!r}", value=unknown[0])
     clean: dict[str, Any] = {}
     for f in fields:
         value = values.get(f.name)
@@ -163,7 +166,7 @@ def validate_form(fields: list[FormField], values: dict[str, Any]) -> dict[str, 
         if value is None or value == "" or (f.type == "checkbox" and value is False
                                             and f.required):
             if f.required:
-                raise ValidationFailed(f"{f.label} is required")
+                raise ValidationFailed("{label} is required", label=f.label)
             continue
         _check_value(f, value)
         clean[f.name] = value
@@ -191,8 +194,8 @@ def _check_item(conn: Connection, values: dict[str, Any], *, item_id: int | None
                                code="invalid_group")
     if values["group_id"] is not None and "group_id" in changed and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == values["group_id"])).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {values['group_id']}",
-                               code="invalid_group")
+        raise ValidationFailed("group_id: no group with id {group_id}",
+                               code="invalid_group", group_id=values["group_id"])
     if "category_id" in changed:
         category_tree.check_usable(conn, categories, values["category_id"])
     if "name" in changed:
@@ -201,7 +204,7 @@ def _check_item(conn: Connection, values: dict[str, Any], *, item_id: int | None
         if item_id is not None:
             taken = taken.where(catalog_items.c.id != item_id)
         if conn.execute(taken).first() is not None:
-            raise Conflict(f"a request type named {values['name']!r} exists")
+            raise Conflict("a request type named {name!r} exists", name=values["name"])
 
 
 def create_item(conn: Connection, body: CatalogItemCreate, now: dt.datetime) -> int:
@@ -265,8 +268,8 @@ def delete_item(conn: Connection, item_id: int) -> None:
     used = conn.execute(sa.select(sa.func.count()).select_from(tickets)
                         .where(tickets.c.catalog_item_id == item_id)).scalar()
     if used:
-        raise Conflict(f"{used} ticket(s) were filed from this request type; retire it "
-                       "instead, so they keep their form", code="in_use")
+        raise Conflict("{used} ticket(s) were filed from this request type; retire it "
+                       "instead, so they keep their form", code="in_use", used=used)
     conn.execute(catalog_items.delete().where(catalog_items.c.id == item_id))
 
 
@@ -293,7 +296,7 @@ def get_item(conn: Connection, item_id: int) -> Any:
     row = conn.execute(sa.select(catalog_items)
                        .where(catalog_items.c.id == item_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no request type with id {item_id}")
+        raise NotFound("no request type with id {item_id}", item_id=item_id)
     return row
 
 

@@ -58,7 +58,7 @@ async def get_item(req: ApiRequest) -> catalog.CatalogItem:
     item_id = int(req.params["item_id"])
     row = await req.app[DATABASE].read(lambda c: catalog.get_item(c, item_id))
     if row.visibility == "staff" and not req.user.is_staff:
-        raise NotFound(f"no request type with id {item_id}")
+        raise NotFound("no request type with id {item_id}", item_id=item_id)
     return catalog.to_item(row)
 
 
@@ -145,7 +145,7 @@ async def request_item(req: ApiRequest) -> Ticket:
         now = utcnow()
         item = catalog.get_item(conn, item_id)
         if not item.active or (item.visibility == "staff" and not me.is_staff):
-            raise NotFound(f"no request type with id {item_id}")
+            raise NotFound("no request type with id {item_id}", item_id=item_id)
         form = catalog.validate_form(catalog.to_item(item).fields, body.values)
         approver = catalog.approver_for(conn, item)
         lines = [f"{f['label']}: {form[f['name']]}" for f in item.fields if f["name"] in form]
@@ -190,10 +190,10 @@ async def decide(req: ApiRequest) -> Ticket:
         if row.approver_id != me.user_id and me.role != "admin":
             if row.requester_id == me.user_id or me.is_staff:
                 raise Forbidden("only the named approver decides on this request")
-            raise NotFound(f"no ticket with id {ticket_id}")
+            raise NotFound("no ticket with id {ticket_id}", ticket_id=ticket_id)
         if row.approval != "requested":
-            raise ValidationFailed(f"nothing to decide: the approval is {row.approval}",
-                                   code="invalid_transition")
+            raise ValidationFailed("nothing to decide: the approval is {approval}",
+                                   code="invalid_transition", approval=row.approval)
         approved = body.decision == "approve"
         catalog.set_approval(conn, ticket_id, approval="approved" if approved else "rejected")
         timeline.add_event(conn, ticket_id, actor_id=me.user_id,

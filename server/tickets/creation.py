@@ -56,13 +56,15 @@ def check_refs(conn: Connection, *, user_ids: dict[str, int | None] | None = Non
         role = conn.execute(sa.select(users.c.role).where(
             users.c.id == user_id, users.c.active.is_(True))).scalar()
         if role is None:
-            raise ValidationFailed(f"{field}: no active user with id {user_id}")
+            raise ValidationFailed("{field}: no active user with id {user_id}", field=field,
+                                   user_id=user_id)
         if field == "assignee_id" and role not in STAFF_ROLES:
-            raise ValidationFailed(f"{field}: user {user_id} is a {role}; only technicians "
-                                   "and admins can be assigned")
+            raise ValidationFailed("{field}: user {user_id} is a {role}; only technicians "
+                                   "and admins can be assigned", field=field, user_id=user_id,
+                                   role=role)
     if group_id is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {group_id}")
+        raise ValidationFailed("group_id: no group with id {group_id}", group_id=group_id)
     # A retired category stays on the tickets that have it, but is not given to more.
     category_tree.check_usable(conn, categories, category_id)
     if device_ids:
@@ -70,11 +72,12 @@ def check_refs(conn: Connection, *, user_ids: dict[str, int | None] | None = Non
                                             .where(devices.c.id.in_(device_ids)))}
         missing = sorted(set(device_ids) - found)
         if missing:
-            raise ValidationFailed(f"device_ids: no device with id {missing[0]}")
+            raise ValidationFailed("device_ids: no device with id {value}", value=missing[0])
     if problem_id is not None:
         row = conn.execute(sa.select(tickets.c.kind).where(tickets.c.id == problem_id)).first()
         if row is None or row.kind != "problem":
-            raise ValidationFailed(f"problem_id: ticket {problem_id} is not a problem")
+            raise ValidationFailed("problem_id: ticket {problem_id} is not a problem",
+                                   problem_id=problem_id)
 
 
 def set_devices(conn: Connection, ticket_id: int, device_ids: list[int]) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import tickets
 from server.errors import ValidationFailed
+from server.i18n.messages import N_, Message
 from server.tickets import lifecycle
 from server.tickets.tables import ticket_former_numbers
 
@@ -27,17 +28,17 @@ KIND_NAMES: dict[str, str] = {"incident": "incident", "service_request": "servic
 
 
 def refusal(row: Any, new_kind: str, *, problem_id: int | None,
-            linked_incidents: int) -> str | None:
+            linked_incidents: int) -> Message | None:
     """Return why ``row`` may not become ``new_kind`` (None when it may)."""
     if row.status in lifecycle.FINAL_STATUSES:
-        return f"a {row.status} ticket cannot be changed"
+        return N_("a {status} ticket cannot be changed", status=row.status)
     if row.approval == "requested":
-        return "the request waits for its approval: approve or reject it first"
+        return N_("the request waits for its approval: approve or reject it first")
     if row.kind == "problem" and linked_incidents:
-        return (f"{linked_incidents} ticket(s) are linked to this problem: unlink them "
-                "before changing its kind")
+        return N_("{n} ticket(s) are linked to this problem: unlink them before changing "
+                  "its kind", n=linked_incidents)
     if new_kind == "problem" and problem_id is not None:
-        return "a problem cannot be linked to a problem: unlink problem_id first"
+        return N_("a problem cannot be linked to a problem: unlink problem_id first")
     return None
 
 

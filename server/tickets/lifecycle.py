@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from server.i18n.messages import N_, Message
+
 Status = Literal["new", "assigned", "in_progress", "pending", "resolved", "closed",
                  "cancelled"]
 Kind = Literal["incident", "service_request", "problem"]
@@ -33,12 +35,17 @@ PREFIXES: dict[Kind, str] = {"incident": "INC", "service_request": "REQ", "probl
 class TransitionError(ValueError):
     """A status change that the lifecycle does not allow."""
 
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
 
 def check_transition(old: Status, new: Status) -> None:
     """Raise :class:`TransitionError` unless ``old`` may become ``new``."""
     if new not in TRANSITIONS[old]:
-        allowed = ", ".join(sorted(TRANSITIONS[old])) or "nothing (final)"
-        raise TransitionError(f"a {old} ticket cannot become {new}; allowed: {allowed}")
+        allowed: str | Message = ", ".join(sorted(TRANSITIONS[old])) or N_("nothing (final)")
+        raise TransitionError(N_("a {old} ticket cannot become {new}; allowed: {allowed}",
+                                 old=old, new=new, allowed=allowed))
 
 
 def number(kind: Kind, sequence: int) -> str:

@@ -133,7 +133,7 @@ async def create_canned(req: ApiRequest) -> CannedResponse:
         raise ValidationFailed("only admins create shared canned responses", code="forbidden")
     for key in ("title", "body"):
         if not getattr(body, key).strip():
-            raise ValidationFailed(f"{key} must not be blank")
+            raise ValidationFailed("{field} must not be blank", field=key)
 
     def run(conn: Any) -> Any:
         new_id = conn.execute(canned_responses.insert().values(
@@ -156,7 +156,7 @@ def _own_canned(conn: Any, canned_id: int, me: Identity) -> Any:
     mine = row is not None and (row.owner_id == me.user_id or (
         row.owner_id is None and me.role == "admin"))
     if not mine:
-        raise NotFound(f"no canned response with id {canned_id} of yours")
+        raise NotFound("no canned response with id {canned_id} of yours", canned_id=canned_id)
     return row
 
 
@@ -169,7 +169,7 @@ async def update_canned(req: ApiRequest) -> CannedResponse:
     me = req.user
     for key in ("title", "body"):
         if key in changes and not changes[key].strip():
-            raise ValidationFailed(f"{key} must not be blank")
+            raise ValidationFailed("{field} must not be blank", field=key)
 
     def run(conn: Any) -> Any:
         _own_canned(conn, canned_id, me)

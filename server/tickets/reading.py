@@ -92,7 +92,7 @@ def get_row(conn: Connection, ticket_id: int) -> Any:
     """
     row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no ticket with id {ticket_id}")
+        raise NotFound("no ticket with id {ticket_id}", ticket_id=ticket_id)
     return row
 
 

@@ -49,7 +49,7 @@ def unlink(conn: Connection, a: int, b: int, *, actor_id: int | None,
         sa.and_(ticket_links.c.ticket_id == a, ticket_links.c.related_id == b),
         sa.and_(ticket_links.c.ticket_id == b, ticket_links.c.related_id == a)))).rowcount
     if not removed:
-        raise NotFound(f"tickets {a} and {b} are not related")
+        raise NotFound("tickets {a} and {b} are not related", a=a, b=b)
     add_event(conn, a, actor_id=actor_id, type="unlinked", public=False, now=now,
               changes={"related": {"before": get_row(conn, b).number, "after": None}})
 
@@ -66,10 +66,11 @@ def merge(conn: Connection, source_id: int, target_id: int, *, actor_id: int | N
         raise ValidationFailed("a ticket cannot be merged into itself")
     for row in (source, target):
         if row.status in lifecycle.FINAL_STATUSES:
-            raise ValidationFailed(f"{row.number} is {row.status} and cannot be merged",
-                                   code="invalid_transition")
+            raise ValidationFailed("{number} is {status} and cannot be merged",
+                                   code="invalid_transition", number=row.number, status=row.status)
     if source.kind != target.kind:
-        raise ValidationFailed(f"cannot merge a {source.kind} into a {target.kind}")
+        raise ValidationFailed("cannot merge a {kind} into a {kind2}", kind=source.kind,
+                               kind2=target.kind)
     note = f"Merged into {target.number}."
     conn.execute(tickets.update().where(tickets.c.id == source_id).values(
         status="closed", merged_into_id=target_id, resolution_code="merged",

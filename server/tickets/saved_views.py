@@ -121,7 +121,7 @@ def get_view(conn: Connection, me: Identity, view_id: int) -> SavedView:
 def _row(conn: Connection, me: Identity, view_id: int) -> Any:
     row = conn.execute(_select().where(saved_views.c.id == view_id)).one_or_none()
     if row is None or not _visible(me, row):
-        raise NotFound(f"no saved view with id {view_id}")
+        raise NotFound("no saved view with id {view_id}", view_id=view_id)
     return row
 
 
@@ -136,8 +136,11 @@ def _check_name(conn: Connection, me: Identity, name: str, *, shared: bool,
     if except_id is not None:
         query = query.where(saved_views.c.id != except_id)
     if conn.execute(query).first() is not None:
-        where = "a shared view" if shared else "one of your views"
-        raise Conflict(f"name: {where} is already called {name!r}", code="name_taken")
+        if shared:
+            raise Conflict("name: a shared view is already called {name!r}", code="name_taken",
+                           name=name)
+        raise Conflict("name: one of your views is already called {name!r}",
+                       code="name_taken", name=name)
     return name
 
 
@@ -159,8 +162,8 @@ def create_view(conn: Connection, me: Identity, body: SavedViewCreate,
     owned = conn.execute(sa.select(sa.func.count()).select_from(saved_views)
                          .where(saved_views.c.owner_id == me.user_id)).scalar_one()
     if owned >= MAX_PER_OWNER:
-        raise Conflict(f"you have {MAX_PER_OWNER} saved views, the most one may keep; "
-                       "delete one first", code="too_many_views")
+        raise Conflict("you have {most} saved views, the most one may keep; delete one first",
+                       code="too_many_views", most=MAX_PER_OWNER)
     result = conn.execute(saved_views.insert().values(
         owner_id=me.user_id, name=name, name_key=fold(name), shared=body.shared,
         filters=msgspec.to_builtins(body.filters), created_at=now, updated_at=now))

@@ -22,7 +22,8 @@ ticket_former_numbers = sa.Table(
 
 # The desk's saved views: a name for a set of queue filters and a sort. A personal view
 # is its owner's alone (nobody else lists, opens or changes it, admins included); a
-# shared one is listed for all staff and changed by admins only. Migration 0018 creates it.
+# shared one is listed for all staff and changed by admins only. Migration
+# 0022_self_service creates it.
 saved_views = sa.Table(
     "saved_views", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

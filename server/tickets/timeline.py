@@ -43,8 +43,8 @@ def add_comment(conn: Connection, ticket_id: int, *, actor_id: int, body: str, p
     """
     row = get_row(conn, ticket_id)
     if row.status in lifecycle.FINAL_STATUSES:
-        raise ValidationFailed(f"a {row.status} ticket takes no more comments",
-                               code="invalid_transition")
+        raise ValidationFailed("a {status} ticket takes no more comments",
+                               code="invalid_transition", status=row.status)
     event_id = add_event(conn, ticket_id, actor_id=actor_id,
                          type="comment" if public else "internal_note", public=public,
                          now=now, body=body)

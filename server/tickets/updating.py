@@ -62,7 +62,7 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         try:
             lifecycle.check_transition(row.status, new_status)
         except lifecycle.TransitionError as exc:
-            raise ValidationFailed(str(exc), code="invalid_transition") from exc
+            raise ValidationFailed(exc.message, code="invalid_transition") from exc
         if new_status == "resolved":
             if not (values.get("resolution_code") and values.get("resolution_note")):
                 raise ValidationFailed("resolving needs resolution_code and resolution_note")
@@ -72,8 +72,8 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
         if row.status == "resolved" and new_status != "closed":
             values.update(resolved_at=None, resolution_code=None, resolution_note=None)
     elif row.status in lifecycle.FINAL_STATUSES and values:
-        raise ValidationFailed(f"a {row.status} ticket cannot be changed",
-                               code="invalid_transition")
+        raise ValidationFailed("a {status} ticket cannot be changed",
+                               code="invalid_transition", status=row.status)
     if "impact" in values or "urgency" in values:
         values["priority"] = priority_for(values.get("impact", row.impact),
                                           values.get("urgency", row.urgency), matrix)

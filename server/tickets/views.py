@@ -66,7 +66,7 @@ async def _visible_row(req: ApiRequest, ticket_id: int) -> Any:
     """Return the ticket row if the caller may see it; requesters get 404 for others'."""
     row = await req.app[DATABASE].read(lambda c: reading.get_row(c, ticket_id))
     if not _may_see(req.user, row):
-        raise NotFound(f"no ticket with id {ticket_id}")
+        raise NotFound("no ticket with id {ticket_id}", ticket_id=ticket_id)
     return row
 
 
@@ -84,7 +84,7 @@ def _shown(identity: Identity, ticket: Ticket) -> Ticket:
 def _source_for(identity: Identity, asked: lifecycle.Source | None) -> lifecycle.Source:
     if asked is not None:
         if not identity.is_staff and asked not in ("portal", "api"):
-            raise Forbidden(f"requesters cannot file tickets as source {asked!r}")
+            raise Forbidden("requesters cannot file tickets as source {asked!r}", asked=asked)
         return asked
     return "portal" if identity.via == "session" else "api"
 
@@ -127,7 +127,7 @@ async def list_tickets(req: ApiRequest) -> TicketPage:
     if q.sort == "due" and not me.is_staff:  # SLA state is the desk's, as in _shown
         raise ValidationFailed("sort=due is only for staff")
     if statuses and set(statuses) - set(lifecycle.STATUSES):
-        raise ValidationFailed(f"unknown status in {q.status!r}")
+        raise ValidationFailed("unknown status in {status!r}", status=q.status)
     group_ids: tuple[int, ...] = ()
     if q.view == "unassigned" and me.is_staff:
         group_ids = tuple(await req.app[DATABASE].read(lambda c: [
@@ -223,11 +223,12 @@ async def reopen(req: ApiRequest) -> Ticket:
     row = await _visible_row(req, ticket_id)
     window = dt.timedelta(days=req.app[SETTINGS].reopen_window_days)
     if row.status != "resolved":
-        raise ValidationFailed(f"only a resolved ticket can be reopened; this one is "
-                               f"{row.status}", code="invalid_transition")
+        raise ValidationFailed("only a resolved ticket can be reopened; this one is "
+                               "{status}", code="invalid_transition", status=row.status)
     if not me.is_staff and row.resolved_at is not None and utcnow() - row.resolved_at > window:
-        raise ValidationFailed(f"the {window.days}-day window to reopen has passed; "
-                               "please raise a new ticket", code="invalid_transition")
+        raise ValidationFailed("the {days}-day window to reopen has passed; "
+                               "please raise a new ticket", code="invalid_transition",
+                               days=window.days)
     matrix = _matrix(req)
 
     def run(conn: Any) -> Ticket:
@@ -250,8 +251,8 @@ async def close(req: ApiRequest) -> Ticket:
     me = req.user
     row = await _visible_row(req, ticket_id)
     if row.status != "resolved":
-        raise ValidationFailed(f"only a resolved ticket can be closed; this one is "
-                               f"{row.status}", code="invalid_transition")
+        raise ValidationFailed("only a resolved ticket can be closed; this one is "
+                               "{status}", code="invalid_transition", status=row.status)
     matrix = _matrix(req)
 
     def run(conn: Any) -> Ticket:
@@ -335,8 +336,8 @@ async def upload_attachment(req: ApiRequest) -> Attachment:
     me = req.user
     row = await _visible_row(req, ticket_id)
     if row.status in lifecycle.FINAL_STATUSES:
-        raise ValidationFailed(f"a {row.status} ticket takes no more attachments",
-                               code="invalid_transition")
+        raise ValidationFailed("a {status} ticket takes no more attachments",
+                               code="invalid_transition", status=row.status)
     settings = req.app[SETTINGS]
     root = settings.data_dir / "attachments"
     internal = False
@@ -354,8 +355,8 @@ async def upload_attachment(req: ApiRequest) -> Attachment:
                 received = await attachments.receive(part, root,
                                                      limit=settings.attachment_max_bytes)
             else:
-                raise ValidationFailed(f"unexpected form field {part.name!r}; send one "
-                                       "'file' and optionally 'internal'")
+                raise ValidationFailed("unexpected form field {name!r}; send one "
+                                       "'file' and optionally 'internal'", name=part.name)
         if received is None:
             raise ValidationFailed("no 'file' field in the upload")
         if internal and not me.is_staff:
@@ -419,12 +420,12 @@ async def download_attachment(req: ApiRequest) -> web.StreamResponse:
         row = conn.execute(sa.select(attachments_table)
                            .where(attachments_table.c.id == attachment_id)).one_or_none()
         if row is None:
-            raise NotFound(f"no attachment with id {attachment_id}")
+            raise NotFound("no attachment with id {attachment_id}", attachment_id=attachment_id)
         return row, reading.get_row(conn, row.ticket_id)
 
     row, ticket_row = await req.app[DATABASE].read(run)
     if not me.is_staff and (ticket_row.requester_id != me.user_id or not row.public):
-        raise NotFound(f"no attachment with id {attachment_id}")
+        raise NotFound("no attachment with id {attachment_id}", attachment_id=attachment_id)
     path = attachments.store_path(req.app[SETTINGS].data_dir / "attachments", row.sha256)
     response = web.FileResponse(path, headers=attachments.download_headers(
         row.content_type, row.filename))

@@ -26,7 +26,8 @@ from server.errors import Conflict, ValidationFailed
 from server.keys import DATABASE, MAIL_SENDER, SETTINGS
 from server.mail import compose, outbox
 from server.users import email_change, store
-from server.users.schemas import DisplayName, Email, Strict, User
+from server.users.schemas import DisplayName, Email, Language, Strict, User
+from server.users.views import check_language
 
 router = Router("users")
 
@@ -51,6 +52,7 @@ class AccountUpdate(Strict):
         "a new address: with outgoing mail it takes effect once the link mailed to it is "
         "opened (pending_email until then)"))] | UnsetType = UNSET
     time_zone: TimeZone | UnsetType | None = UNSET
+    language: Language | UnsetType | None = UNSET
 
 
 class EmailConfirm(Strict):
@@ -72,8 +74,8 @@ def check_time_zone(zone: str) -> str:
         ValidationFailed: not an IANA zone name.
     """
     if zone not in _zones():
-        raise ValidationFailed(f"time_zone: {zone!r} is not a time zone this server knows; "
-                               "pick one from the list, e.g. Asia/Jakarta")
+        raise ValidationFailed("time_zone: {zone!r} is not a time zone this server knows; "
+                               "pick one from the list, e.g. Asia/Jakarta", zone=zone)
     return zone
 
 
@@ -99,7 +101,7 @@ async def get_account(req: ApiRequest) -> Account:
 
 
 @router.route("PATCH", "/api/v1/account", roles=ANY_USER,
-              summary="Change my own name, e-mail address or time zone",
+              summary="Change my own name, e-mail address, time zone or language",
               body=AccountUpdate, response=Account)
 async def update_account(req: ApiRequest) -> Account:
     body: AccountUpdate = req.body
@@ -112,6 +114,9 @@ async def update_account(req: ApiRequest) -> Account:
             raise ValidationFailed("display_name: a name cannot be blank")
     if body.time_zone is not UNSET:
         changes["time_zone"] = body.time_zone
+    if body.language is not UNSET:
+        changes["language"] = body.language
+        check_language(changes)
     new_email = body.email.strip() if isinstance(body.email, str) else None
     if not changes and new_email is None:
         raise ValidationFailed("nothing to change")
@@ -138,9 +143,11 @@ async def update_account(req: ApiRequest) -> Account:
                 token = email_change.start(conn, user_id=me.user_id, new_email=new_email,
                                            now=now, lifetime=lifetime)
                 base = outbox.mail_base_url(conn) or settings.base_url
+                tr, product = outbox.account_voice(conn, user.language)
                 outbox.queue_account_mail(
                     conn, user_id=me.user_id, to_addr=new_email, now=now,
                     mail=compose.email_confirm(
+                        tr, product=product,
                         name=changes.get("display_name", user.display_name),
                         new_email=new_email, hours=settings.email_confirm_hours,
                         link=f"{base.rstrip('/')}/#/account/confirm-email/{token}"))
@@ -171,8 +178,10 @@ async def confirm_email(req: ApiRequest) -> Account:
         old, new = email_change.confirm(conn, user_id=me, token=body.token, now=now)
         user = store.get_user(conn, me)
         if old and old != new:
+            tr, product = outbox.account_voice(conn, user.language)
             outbox.queue_account_mail(conn, user_id=me, to_addr=old, now=now,
-                                      mail=compose.email_changed(name=user.display_name,
+                                      mail=compose.email_changed(tr, product=product,
+                                                                 name=user.display_name,
                                                                  new_email=new))
         store.record(conn, actor_id=me, action="account.email_confirmed",
                      target_type="user", target_id=me, now=now)

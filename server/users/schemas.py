@@ -22,6 +22,9 @@ GroupName = Annotated[str, Meta(min_length=1, max_length=100)]
 Description = Annotated[str, Meta(max_length=1000)]
 Cursor = Annotated[str, Meta(max_length=200, description="opaque; from next_cursor")]
 Limit = Annotated[int, Meta(ge=1, le=1000)]
+Language = Annotated[str, Meta(max_length=16, description=(
+    "the language of the user's console, mail and API messages: a code the server has a "
+    "catalogue for (en, id); null: as the browser asks (Accept-Language)"))]
 AutoAssign = Annotated[Literal["none", "round_robin", "least_loaded"], Meta(
     description="who gets a ticket given to the group: nobody, members in turn, or the "
                 "member with the fewest open tickets")]
@@ -43,6 +46,7 @@ class User(Struct, kw_only=True):
     group_ids: list[int]
     created_at: dt.datetime
     time_zone: str | None = None  # IANA zone the console shows times in; None: the browser's
+    language: str | None = None
 
 
 class UserCreate(Strict):
@@ -63,6 +67,7 @@ class UserUpdate(Strict):
     role: Role | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     password: Password | UnsetType = UNSET
+    language: Language | UnsetType | None = UNSET
 
 
 class UserPage(Struct, kw_only=True):

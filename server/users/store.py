@@ -55,7 +55,7 @@ def _group_ids(conn: Connection, user_ids: list[int]) -> dict[int, list[int]]:
 def _user(row: Any, group_ids: list[int]) -> User:
     return User(id=row.id, username=row.username, display_name=row.display_name,
                 email=row.email, role=row.role, active=row.active, group_ids=group_ids,
-                created_at=row.created_at, time_zone=row.time_zone)
+                created_at=row.created_at, time_zone=row.time_zone, language=row.language)
 
 
 def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,
@@ -93,7 +93,7 @@ def get_user(conn: Connection, user_id: int) -> User:
     """
     row = conn.execute(sa.select(users).where(users.c.id == user_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound("no user with id {user_id}", user_id=user_id)
     return _user(row, _group_ids(conn, [user_id])[user_id])
 
 
@@ -135,11 +135,11 @@ def create_user(conn: Connection, *, username: str, display_name: str, role: str
             raise ValueError(f"system account name {username!r} is neither system:<name> "
                              "nor unknown:<device uid>")
     elif not USERNAME_RE.fullmatch(username):
-        raise ValidationFailed(f"user name {username!r} must be lower-case letters, digits "
-                               "and . _ @ - (starting with a letter or digit)")
+        raise ValidationFailed("user name {username!r} must be lower-case letters, digits "
+                               "and . _ @ - (starting with a letter or digit)", username=username)
     exists = conn.execute(sa.select(users.c.id).where(users.c.username == username)).first()
     if exists is not None:
-        raise Conflict(f"user name {username!r} is taken")
+        raise Conflict("user name {username!r} is taken", username=username)
     result = conn.execute(users.insert().values(
         username=username, display_name=display_name, role=role, email=email,
         password_hash=password_hash, active=True, created_at=now, updated_at=now,
@@ -157,7 +157,7 @@ def update_user(conn: Connection, user_id: int, values: dict[str, Any],
     result = conn.execute(users.update().where(users.c.id == user_id)
                           .values(**values, updated_at=now))
     if result.rowcount == 0:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound("no user with id {user_id}", user_id=user_id)
 
 
 def count_active_admins(conn: Connection) -> int:
@@ -204,7 +204,7 @@ def get_group(conn: Connection, group_id: int) -> Group:
     """
     row = conn.execute(sa.select(groups).where(groups.c.id == group_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no group with id {group_id}")
+        raise NotFound("no group with id {group_id}", group_id=group_id)
     return _group(row, _members(conn, [group_id])[group_id])
 
 
@@ -223,7 +223,7 @@ def create_group(conn: Connection, *, name: str, description: str, now: dt.datet
         Conflict: the name is taken (compared case-folded, see server.db.names).
     """
     if _name_taken(conn, name):
-        raise Conflict(f"group name {name!r} is taken")
+        raise Conflict("group name {name!r} is taken", name=name)
     result = conn.execute(groups.insert().values(name=name, description=description,
                                                  auto_assign=auto_assign, created_at=now))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -242,9 +242,10 @@ def update_group(conn: Connection, group_id: int, values: dict[str, Any]) -> Non
     if manager_id is not None and conn.execute(sa.select(users.c.id).where(
             users.c.id == manager_id, users.c.active.is_(True))).first() is None:
         # The manager approves the group's requests: someone who can log in.
-        raise ValidationFailed(f"manager_id: no active user with id {manager_id}")
+        raise ValidationFailed("manager_id: no active user with id {manager_id}",
+                               manager_id=manager_id)
     if "name" in values and _name_taken(conn, values["name"], except_id=group_id):
-        raise Conflict(f"group name {values['name']!r} is taken")
+        raise Conflict("group name {name!r} is taken", name=values['name'])
     if values:
         conn.execute(groups.update().where(groups.c.id == group_id).values(**with_key(values)))
 
@@ -256,7 +257,7 @@ def delete_group(conn: Connection, group_id: int) -> None:
         NotFound: no such group.
     """
     if conn.execute(groups.delete().where(groups.c.id == group_id)).rowcount == 0:
-        raise NotFound(f"no group with id {group_id}")
+        raise NotFound("no group with id {group_id}", group_id=group_id)
 
 
 def add_member(conn: Connection, group_id: int, user_id: int) -> bool:
@@ -284,4 +285,5 @@ def remove_member(conn: Connection, group_id: int, user_id: int) -> None:
     result = conn.execute(group_members.delete().where(
         group_members.c.group_id == group_id, group_members.c.user_id == user_id))
     if result.rowcount == 0:
-        raise NotFound(f"user {user_id} is not a member of group {group_id}")
+        raise NotFound("user {user_id} is not a member of group {group_id}", user_id=user_id,
+                       group_id=group_id)

@@ -1,6 +1,6 @@
 """User tables declared outside server/db/schema.py, on its shared metadata.
 
-Migration 0018_self_service creates them; importing this module registers them.
+Migration 0022_self_service creates them; importing this module registers them.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_
 from server.auth import credentials
 from server.auth.passwords import password_problem
 from server.db.schema import utcnow
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.i18n.catalogues import languages
 from server.keys import DATABASE, KDF_GATE
 from server.users import store
 from server.users.schemas import (
@@ -29,6 +30,8 @@ from server.users.schemas import (
 router = Router("users")
 ID = r"{user_id:\d{1,18}}"
 GID = r"{group_id:\d{1,18}}"
+# What a user may change on their own account without being an admin.
+SELF_SERVICE_FIELDS = frozenset({"language"})
 
 
 def _after(cursor: str | None) -> int:
@@ -80,15 +83,41 @@ async def create_user(req: ApiRequest) -> User:
 async def get_user(req: ApiRequest) -> User:
     user_id = int(req.params["user_id"])
     if not req.user.is_staff and user_id != req.user.user_id:
-        raise NotFound(f"no user with id {user_id}")  # requesters see only themselves
+        raise NotFound("no user with id {user_id}",
+                       user_id=user_id)  # requesters see only themselves
     return await req.app[DATABASE].read(lambda c: store.get_user(c, user_id))
 
 
-@router.route("PATCH", f"/api/v1/users/{ID}", roles=ADMIN, summary="Update a user",
+def _check_own_changes(req: ApiRequest, user_id: int, changes: dict[str, Any]) -> None:
+    """Refuse a non-admin's change to another user, or to more than their own settings."""
+    if req.user.role == "admin":
+        return
+    if user_id != req.user.user_id:
+        if not req.user.is_staff:
+            raise NotFound("no user with id {user_id}", user_id=user_id)
+        raise Forbidden("only an admin may change another user")
+    if others := sorted(set(changes) - SELF_SERVICE_FIELDS):
+        raise Forbidden("only an admin may change {fields}", fields=", ".join(others))
+
+
+def check_language(changes: dict[str, Any]) -> None:
+    """Refuse a ``language`` the server has no catalogue for (None is the browser's)."""
+    code = changes.get("language")
+    if code is not None and code not in languages():
+        raise ValidationFailed("{field}: {language!r} is not a language of this server; "
+                               "choose one of {choices}", field="language", language=code,
+                               choices=", ".join(languages()))
+
+
+@router.route("PATCH", f"/api/v1/users/{ID}", roles=ANY_USER, summary="Update a user",
               body=UserUpdate, response=User, limited=True)
 async def update_user(req: ApiRequest) -> User:
+    """Admins change anyone; every user changes their own language (and, through
+    /api/v1/account, their own name, e-mail address, time zone and language)."""
     user_id = int(req.params["user_id"])
     changes = to_builtins(req.body)
+    _check_own_changes(req, user_id, changes)
+    check_language(changes)
     password = changes.pop("password", None)
     actor = req.user.user_id
     if isinstance(password, str):
@@ -100,8 +129,9 @@ async def update_user(req: ApiRequest) -> User:
         before = store.get_user(conn, user_id)
         if store.is_system_username(before.username) and {"password_hash", "email",
                                                            "role"} & set(changes):
-            raise Conflict(f"{before.username!r} is the server's own account: nobody logs "
-                           "in as it and it gets no mail", code="system_account")
+            raise Conflict("{username!r} is the server's own account: nobody logs "
+                           "in as it and it gets no mail", code="system_account",
+                           username=before.username)
         demoted = before.role == "admin" and (
             changes.get("role", "admin") != "admin" or changes.get("active") is False)
         if demoted and before.active and store.count_active_admins(conn) <= 1:

@@ -153,7 +153,7 @@ async def test_tray_icon_docks_and_its_dialog_files_a_ticket_with_screenshot(
                                              "height": 220})
                     await tk.on_tk(app.menu.unpost)
 
-                    await tk.on_tk(app.actions["Raise a ticket…"])
+                    await tk.on_tk(app.actions["tray.menu.raise"])
                     dialog = app.dialog
                     assert dialog is not None
 
@@ -252,7 +252,7 @@ async def test_a_resolution_shows_a_toast_whose_rating_lands_on_the_ticket(
                     await asyncio.to_thread(click, x_display, bx, by)
                     await eventually(lambda: app.last_rating is not None)
                     assert app.last_rating == {"ok": True, "rated": True}
-                    await tk.on_tk(app.actions["My tickets"])
+                    await tk.on_tk(app.actions["tray.menu.my_tickets"])
                     await eventually(lambda: app.my_tickets_answer is not None)
                     answer = app.my_tickets_answer
                     assert answer is not None and answer["live"] is True

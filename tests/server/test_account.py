@@ -1,4 +1,5 @@
-"""Self-service: every user changes their own name and time zone, nothing else, nobody else's."""
+"""Self-service: every user changes their own name, time zone and language, nothing else,
+nobody else's."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ async def test_a_requester_cannot_change_their_role_or_anyone_else(
                  {"id": tina.user["id"], "display_name": "Hacked"}):
         resp = await rick.patch("/api/v1/account", json=body)
         assert resp.status == 422 and resp.error_code == "validation_error", (body, resp.body)
+    # Another user's record is hidden from a requester, as in GET (docs/api.md).
     other = await rick.patch(f"/api/v1/users/{tina.user['id']}", json={"display_name": "X"})
-    assert other.status == 403
+    assert other.status == 404
     own = await rick.patch(f"/api/v1/users/{rick.user['id']}", json={"role": "admin"})
     assert own.status == 403
     notes = await rick.put(f"/api/v1/users/{tina.user['id']}/notifications",
@@ -75,3 +77,18 @@ async def test_notification_choices_per_kind(
     mine = (await tina.get(f"/api/v1/users/{tina.user['id']}/notifications")).json
     assert sorted(mine["events"]) == ["assigned", "received", "reply", "requester_reply",
                                       "resolved", "sla"]
+
+
+async def test_a_user_sets_their_own_language_on_the_account(
+        clients: dict[str, Client]) -> None:
+    """PATCH /api/v1/account takes a language the server has (errors follow it) and refuses
+    one it has not, naming the field."""
+    rick = clients["requester"]
+    resp = await rick.patch("/api/v1/account", json={"language": "id"})
+    assert resp.status == 200, resp.body
+    assert resp.json["user"]["language"] == "id"
+    missing = await rick.get("/api/v1/tickets/999999")
+    assert missing.json["error"]["message"] == "tidak ada tiket dengan id 999999"
+    wrong = await rick.patch("/api/v1/account", json={"language": "fr"})
+    assert wrong.status == 422 and wrong.json["error"]["field"] == "language"
+    assert (await rick.get("/api/v1/account")).json["user"]["language"] == "id"

@@ -46,7 +46,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/users"): STAFF,
     ("POST", "/api/v1/users"): {ADMIN},
     ("GET", "/api/v1/users/{user_id}"): USERS,
-    ("PATCH", "/api/v1/users/{user_id}"): {ADMIN},
+    ("PATCH", "/api/v1/users/{user_id}"): USERS,
     ("GET", "/api/v1/groups"): STAFF,
     ("POST", "/api/v1/groups"): {ADMIN},
     ("GET", "/api/v1/groups/{group_id}"): STAFF,

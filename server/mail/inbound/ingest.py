@@ -378,9 +378,10 @@ def accept_held(conn: Connection, inbound_id: int, prepared: Prepared, *, route:
     """
     row = conn.execute(sa.select(mail_inbound).where(mail_inbound.c.id == inbound_id)).first()
     if row is None:
-        raise NotFound(f"no incoming message with id {inbound_id}")
+        raise NotFound("no incoming message with id {inbound_id}", inbound_id=inbound_id)
     if row.outcome != "held":
-        raise Conflict(f"message {inbound_id} is {row.outcome}, not held")
+        raise Conflict("message {inbound_id} is {outcome}, not held", inbound_id=inbound_id,
+                       outcome=row.outcome)
     msg = prepared.parsed
     if not msg.sender:
         raise Conflict("the message has no sender address to open a ticket for")

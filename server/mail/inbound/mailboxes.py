@@ -26,7 +26,7 @@ def get(conn: Connection, mailbox_id: int) -> Any:
     """
     row = conn.execute(sa.select(mailboxes).where(mailboxes.c.id == mailbox_id)).first()
     if row is None:
-        raise NotFound(f"no mailbox with id {mailbox_id}")
+        raise NotFound("no mailbox with id {mailbox_id}", mailbox_id=mailbox_id)
     return row
 
 
@@ -40,7 +40,8 @@ def _check(conn: Connection, values: dict[str, Any], *, except_id: int | None = 
     taken = conn.execute(sa.select(mailboxes.c.id).where(
         sa.func.lower(mailboxes.c.name) == values["name"].lower())).scalar()
     if taken is not None and taken != except_id:
-        raise Conflict(f"a mailbox named {values['name']!r} exists", code="name_taken")
+        raise Conflict("a mailbox named {name!r} exists", code="name_taken",
+                       name=values["name"])
     if values["kind"] == "imap":
         if not values["host"]:
             raise ValidationFailed("host: an IMAP mailbox needs a host")
@@ -49,13 +50,15 @@ def _check(conn: Connection, values: dict[str, Any], *, except_id: int | None = 
         if values["security"] == "none" and values["host"].strip("[]").lower() \
                 not in LOCAL_HOSTS:
             raise ValidationFailed("security: none would send the password in clear to "
-                                   f"{values['host']!r}; use tls or starttls")
+                                   "{host!r}; use tls or starttls", host=values["host"])
     if values["group_id"] is not None and conn.execute(
             sa.select(groups.c.id).where(groups.c.id == values["group_id"])).first() is None:
-        raise ValidationFailed(f"group_id: no group with id {values['group_id']}")
+        raise ValidationFailed("group_id: no group with id {group_id}",
+                               group_id=values["group_id"])
     if values["category_id"] is not None and conn.execute(sa.select(categories.c.id).where(
             categories.c.id == values["category_id"])).first() is None:
-        raise ValidationFailed(f"category_id: no category with id {values['category_id']}")
+        raise ValidationFailed("category_id: no category with id {category_id}",
+                               category_id=values["category_id"])
 
 
 def create(conn: Connection, values: dict[str, Any], now: dt.datetime) -> int:
@@ -121,7 +124,7 @@ def get_inbound(conn: Connection, inbound_id: int) -> Any:
     """
     row = conn.execute(sa.select(mail_inbound).where(mail_inbound.c.id == inbound_id)).first()
     if row is None:
-        raise NotFound(f"no incoming message with id {inbound_id}")
+        raise NotFound("no incoming message with id {inbound_id}", inbound_id=inbound_id)
     return row
 
 
@@ -133,7 +136,8 @@ def discard(conn: Connection, inbound_id: int, who: str) -> None:
     """
     row = get_inbound(conn, inbound_id)
     if row.outcome != "held":
-        raise Conflict(f"message {inbound_id} is {row.outcome}, not held")
+        raise Conflict("message {inbound_id} is {outcome}, not held", inbound_id=inbound_id,
+                       outcome=row.outcome)
     conn.execute(mail_inbound.update().where(mail_inbound.c.id == inbound_id).values(
         outcome="ignored", reason=f"discarded by {who}"[:200]))
 
@@ -153,4 +157,4 @@ def clear_failing(conn: Connection, address: str) -> None:
     done = conn.execute(mail_failing_addresses.delete().where(
         mail_failing_addresses.c.address == address.lower()))
     if not done.rowcount:
-        raise NotFound(f"{address!r} is not marked as failing")
+        raise NotFound("{address!r} is not marked as failing", address=address)

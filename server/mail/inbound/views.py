@@ -263,7 +263,7 @@ async def download_raw(req: ApiRequest) -> web.StreamResponse:
     inbound_id = int(req.params["inbound_id"])
     row = await req.app[DATABASE].read(lambda c: mailboxes.get_inbound(c, inbound_id))
     if row.raw_sha256 is None:
-        raise NotFound(f"message {inbound_id} was not kept")
+        raise NotFound("message {inbound_id} was not kept", inbound_id=inbound_id)
     path = store_path(req.app[SETTINGS].data_dir / "attachments", row.raw_sha256)
     return web.FileResponse(path, headers=download_headers("message/rfc822",
                                                            f"message-{inbound_id}.eml"))
@@ -278,7 +278,7 @@ async def accept_held(req: ApiRequest) -> InboundResult:
     settings = req.app[SETTINGS]
     row = await db.read(lambda c: mailboxes.get_inbound(c, inbound_id))
     if row.raw_sha256 is None:
-        raise NotFound(f"message {inbound_id} was not kept")
+        raise NotFound("message {inbound_id} was not kept", inbound_id=inbound_id)
     root = settings.data_dir / "attachments"
     raw = await asyncio.to_thread(store_path(root, row.raw_sha256).read_bytes)
     parsed = await asyncio.to_thread(parse.parse, raw)

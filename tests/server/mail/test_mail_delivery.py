@@ -123,7 +123,7 @@ async def test_assignment_and_requester_reply_mail_the_technician(
         mails = await sink.wait_for(2)
         assigned = mails[1]
         assert assigned["To"] == TINA
-        assert "Administrator assigned ticket INC-000001 to you." in _text(assigned)
+        assert "Administrator assigned ticket INC-000001 to you on " in _text(assigned)
         assert f"/#/desk/tickets/{ticket['id']}" in _text(assigned)
         resp = await people["req"].post(f"/api/v1/tickets/{ticket['id']}/comments",
                                         json={"body": "Still silent after a reboot."})

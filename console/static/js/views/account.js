@@ -8,7 +8,8 @@ import { date, dateTime, timeZone } from "../format.js";
 import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
-import { roleLabel } from "../session.js";
+import * as i18n from "../i18n.js";
+import { roleLabel, updateUser } from "../session.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
 import { totpPanel } from "./second_factor.js";
 
@@ -302,8 +303,46 @@ function notificationsPanel(user) {
   return panel(t("account.notify.title"), form);
 }
 
+// The user's language: the console's, and that of their e-mail and the API's messages.
+const KNOWN_LANGUAGES = [{ code: "en", name: "English" }, { code: "id", name: "Bahasa Indonesia" }];
+
+function languagePanel(user, ctx) {
+  const { t } = i18n;
+  const select = h("select", { name: "language", disabled: true });
+  const form = h("form", { class: "stack", "aria-label": t("account.language.title") },
+    field(t("account.language.label"), select, t("account.language.hint")));
+  const listed = i18n.availableLanguages ? i18n.availableLanguages() : Promise.resolve(KNOWN_LANGUAGES);
+  listed.then((items) => {
+    replace(select, h("option", { value: "" }, t("account.language.browser")),
+      ...items.map((l) => h("option", { value: l.code, lang: l.code }, l.name)));
+    select.value = user.language || "";
+    select.disabled = false;
+    select.addEventListener("change", async () => {
+      clearNotice();
+      const chosen = select.value || null;
+      try {
+        const saved = await busy(form, () => api.patch("/api/v1/account", { language: chosen }));
+        const changed = saved.user;
+        updateUser(changed);
+        if (ctx && ctx.onUserChanged) await ctx.onUserChanged(changed);
+        const wanted = chosen || i18n.browserLanguage(items.map((l) => l.code));
+        if (i18n.language() !== wanted) {
+          // Nothing rebuilt the console in the new language: load it again, speaking it.
+          await i18n.useLanguage(wanted);
+          window.location.reload();
+        }
+      } catch (error) {
+        select.value = user.language || "";
+        showError(error);
+      }
+    });
+  });
+  return panel(t("account.language.title"), form);
+}
+
 /** Fill the Account view. */
-export async function accountView(root, { user, onUserChanged }) {
+export async function accountView(root, ctx) {
+  const { user, onUserChanged } = ctx;
   const account = await guarded(() => api.get("/api/v1/account"));
   if (!root.isConnected) return;
   const tokens = tokensPanel();
@@ -311,7 +350,7 @@ export async function accountView(root, { user, onUserChanged }) {
     : panel(t("account.profile"), h("p", { class: "muted" }, t("account.unavailable")));
   // A password change revokes every API token: the list is reloaded to show it.
   root.append(h("div", { class: "grid-2" }, profile, passwordForm(tokens.reload)),
-    totpPanel(), notificationsPanel(user), tokens.element);
+    languagePanel(user, ctx), totpPanel(), notificationsPanel(user), tokens.element);
 }
 
 /** The page the link mailed to a new address opens: confirm it, say what happened. */

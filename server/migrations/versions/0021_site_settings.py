@@ -3,8 +3,8 @@
 A row overrides the static setting of the same name (server/settings.py) for an
 allowlisted set of names (server/siteconfig/rules.py).
 
-Revision ID: 0018_site_settings
-Revises: 0017_input
+Revision ID: 0021_site_settings
+Revises: 0020_catalog
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 import server.siteconfig.tables  # noqa: F401 - registers the table on the shared metadata
 from server.db.schema import UTCDateTime
 
-revision = "0018_site_settings"
-down_revision = "0018_catalog"
+revision = "0021_site_settings"
+down_revision = "0020_catalog"
 branch_labels = None
 depends_on = None
 

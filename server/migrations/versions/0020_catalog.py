@@ -5,8 +5,8 @@ articles but are not offered for new ones). Catalog items get ``position`` (the 
 order), ``visibility`` ("everyone" or "staff") and ``category_id`` (the category its
 tickets get; no foreign key, since categories are retired rather than deleted).
 
-Revision ID: 0018_catalog
-Revises: 0017_input
+Revision ID: 0020_catalog
+Revises: 0019_identity_ldap
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_catalog"
-down_revision = "0018_identity_ldap"
+revision = "0020_catalog"
+down_revision = "0019_identity_ldap"
 branch_labels = None
 depends_on = None
 

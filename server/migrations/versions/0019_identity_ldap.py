@@ -1,8 +1,8 @@
 """Identity: TOTP second factor and recovery codes, password reset links, LDAP/Active
 Directory directories with the accounts and group memberships they give.
 
-Revision ID: 0018_identity_ldap
-Revises: 0017_input
+Revision ID: 0019_identity_ldap
+Revises: 0018_mail_in
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import server.auth.tables
 import server.directory.tables  # noqa: F401 - registers the directory tables
 from server.db.schema import UTCDateTime
 
-revision = "0018_identity_ldap"
+revision = "0019_identity_ldap"
 down_revision = "0018_mail_in"
 branch_labels = None
 depends_on = None

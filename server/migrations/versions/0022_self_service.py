@@ -6,8 +6,8 @@
 (server/users/email_change.py). ``mail_reason_opt_outs`` lists notification kinds a user
 turned off one by one (server/mail/outbox.py).
 
-Revision ID: 0018_self_service
-Revises: 0017_input
+Revision ID: 0022_self_service
+Revises: 0021_site_settings
 Create Date: 2026-12-07
 """
 
@@ -22,8 +22,8 @@ import server.tickets.tables
 import server.users.tables  # noqa: F401
 from server.db.schema import UTCDateTime
 
-revision = "0018_self_service"
-down_revision = "0018_site_settings"
+revision = "0022_self_service"
+down_revision = "0021_site_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Languages of the server: message catalogues, language choice, localized formatting."""
