@@ -204,9 +204,13 @@ export function placeFieldError(form, error, { byCode = {} } = {}) {
   // The field's name is shown by its label: drop it (and a schema path) from the text.
   let message = text.replace(SCHEMA_AT, "");
   if (lead) message = message.replace(LEAD, "");
-  if (/`|\$\./.test(message)) { // msgspec's own wording: "Expected `str` of length >= 1"
-    const control = isWrapper(target) ? target.querySelector(VALUE) : target;
-    const label = control ? labelOf(control) : "";
+  const control = isWrapper(target) ? target.querySelector(VALUE) : target;
+  const label = control ? labelOf(control) : "";
+  const blank = control && typeof control.value === "string" && !control.value.trim() && control.type !== "file";
+  if (blank) {
+    // Whatever rule refused it, an empty field is said the same way on every form.
+    message = t("form.error.required", { label });
+  } else if (/`|\$\./.test(message)) { // msgspec's own wording: "Expected `str` of length >= 1"
     message = t(/length >= 1\b|must not be blank/.test(message) ? "form.error.required" : "form.error.invalid", { label });
   }
   fieldError(target, sentence(message), { focus: true });
