@@ -32,7 +32,8 @@ function zoneSelect(current) {
   const browser = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const zones = zoneNames();
   if (current && !zones.includes(current)) zones.push(current);
-  return h("select", { name: "time_zone" },
+  // Zone names are IANA identifiers ("America/New_York"), the same in every language.
+  return h("select", { name: "time_zone", translate: "no" },
     h("option", { value: "", selected: !current }, t("account.zone.browser", { zone: browser })),
     zones.map((z) => h("option", { value: z, selected: z === current }, z.replaceAll("_", " "))));
 }

@@ -35,8 +35,8 @@ function text(name, value, attrs = {}) {
   return h("input", { name, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs });
 }
 
-function select(name, choices, selected) {
-  return h("select", { name }, choices.map(([v, label]) => h("option", { value: v, selected: v === selected }, label)));
+function select(name, choices, selected, attrs = {}) {
+  return h("select", { name, ...attrs }, choices.map(([v, label]) => h("option", { value: v, selected: v === selected }, label)));
 }
 
 function mappingsText(mappings) {
@@ -59,7 +59,7 @@ function directoryForm({ directory = null, onSubmit }) {
     h("div", { class: "row-2" },
       field(t("directories.name"), text("name", d.name, { required: true, maxlength: 100 })),
       field(t("directories.kind"), select("kind", [["openldap", "OpenLDAP"],
-        ["active_directory", "Active Directory"]], d.kind))),
+        ["active_directory", "Active Directory"]], d.kind, { translate: "no" }))),
     field(t("directories.urls"), text("urls", (d.urls || []).join(" "), { required: true,
       placeholder: "ldaps://ldap1.example.org ldaps://ldap2.example.org" }), t("directories.urls_hint")),
     h("div", { class: "row-2" },
@@ -199,7 +199,7 @@ export function directoriesView(root) {
         t("directories.last_sync"), ""].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, data.items.map((d) => h("tr", {},
         h("td", {}, d.name),
-        h("td", {}, d.kind === "active_directory" ? "Active Directory" : "OpenLDAP"),
+        h("td", { translate: "no" }, d.kind === "active_directory" ? "Active Directory" : "OpenLDAP"),
         h("td", { class: "mono" }, d.urls.join(" ")),
         h("td", { class: "nowrap" }, d.last_sync_at ? dateTime(d.last_sync_at) : t("directories.never")),
         h("td", { class: "cell-actions" },

@@ -55,7 +55,7 @@ export function mailSettingsView(root, { user }) {
       current.password_set ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "clear_password" }),
         t("mail.password.clear")) : null,
       wrap("mail_from", field(t("mail.field.from"), h("input", { name: "mail_from", maxlength: 300,
-        value: current.mail_from, placeholder: "Service desk <desk@example.org>" }), t("mail.hint.from"))),
+        value: current.mail_from, placeholder: t("mail.placeholder.from") }), t("mail.hint.from"))),
       h("div", { class: "form-actions" },
         h("button", { type: "button", class: "btn", onclick: () => reset(form) }, t("mail.reset")),
         h("button", { type: "submit", class: "btn btn-primary" }, t("mail.save"))));
