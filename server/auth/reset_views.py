@@ -28,7 +28,7 @@ ANSWER = ("If that address belongs to an account here, a link to reset its passw
 class ResetRequest(Strict):
     """The address to send a reset link to."""
 
-    email: Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$(?!\n)")]
 
 
 class ResetAccepted(Struct, kw_only=True):

@@ -13,11 +13,11 @@ from server.users.schemas import Strict
 Kind = Literal["active_directory", "openldap"]
 Security = Literal["ldaps", "starttls", "plain"]
 Nesting = Literal["in_chain", "client", "off"]
-Url = Annotated[str, Meta(min_length=8, max_length=300, pattern=r"^ldaps?://[^\s/]+/?$")]
+Url = Annotated[str, Meta(min_length=8, max_length=300, pattern=r"^ldaps?://[^\s/]+/?$(?!\n)")]
 Dn = Annotated[str, Meta(max_length=500)]
 Filter = Annotated[str, Meta(max_length=1000)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
-AttrName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z][\w;-]*$")]
+AttrName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z][\w;-]*$(?!\n)")]
 
 
 class Attributes(Strict):
