@@ -110,11 +110,14 @@ def find_window(display: str, title: str) -> tuple[int, int, int, int] | None:
                 attrs = window.get_attributes()
             except Exception:  # noqa: S112 - windows come and go while we walk
                 continue
-            if name == title and attrs.map_state == X.IsViewable:
-                geom = window.get_geometry()
-                pos = window.translate_coords(root, 0, 0)
-                return -pos.x, -pos.y, geom.width, geom.height
-            stack.extend(window.query_tree().children)
+            try:
+                if name == title and attrs.map_state == X.IsViewable:
+                    geom = window.get_geometry()
+                    pos = window.translate_coords(root, 0, 0)
+                    return -pos.x, -pos.y, geom.width, geom.height
+                stack.extend(window.query_tree().children)
+            except Exception:  # noqa: S112 - it closed between the two requests
+                continue
         return None
     finally:
         d.close()
