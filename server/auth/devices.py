@@ -80,15 +80,20 @@ def updated(key: bytes, cookie: str | None, user_id: int, *, now: float,
 
 def load_key(conn: Connection, now: dt.datetime) -> bytes:
     """Return the signing key, creating it on first use (shared by all server nodes)."""
+    return load_secret(conn, KEY_NAME, now)
+
+
+def load_secret(conn: Connection, name: str, now: dt.datetime) -> bytes:
+    """Return the server secret ``name``, creating it on first use (shared by all nodes)."""
     found = conn.execute(sa.select(server_secrets.c.value)
-                         .where(server_secrets.c.name == KEY_NAME)).scalar()
+                         .where(server_secrets.c.name == name)).scalar()
     if found is None:
         try:
             with conn.begin_nested():
                 conn.execute(server_secrets.insert().values(
-                    name=KEY_NAME, value=secrets.token_urlsafe(32), created_at=now))
+                    name=name, value=secrets.token_urlsafe(32), created_at=now))
         except IntegrityError:  # another node created it at the same moment
             pass
         found = conn.execute(sa.select(server_secrets.c.value)
-                             .where(server_secrets.c.name == KEY_NAME)).scalar_one()
+                             .where(server_secrets.c.name == name)).scalar_one()
     return str(found).encode()

@@ -20,11 +20,9 @@ import re
 import secrets
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from server.auth.tables import server_secrets
+from server.auth.devices import load_secret
 
 KEY_NAME = "mail_reply_key"
 TAG = "dm"  # the token's prefix in a Message-ID local part or an address's plus-tag
@@ -88,15 +86,4 @@ def subject_number(subject: str) -> str | None:
 
 def load_key(conn: Connection, now: dt.datetime) -> bytes:
     """Return the reply-token key, creating it on first use (shared by all server nodes)."""
-    found = conn.execute(sa.select(server_secrets.c.value)
-                         .where(server_secrets.c.name == KEY_NAME)).scalar()
-    if found is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(server_secrets.insert().values(
-                    name=KEY_NAME, value=secrets.token_urlsafe(32), created_at=now))
-        except IntegrityError:  # another node created it at the same moment
-            pass
-        found = conn.execute(sa.select(server_secrets.c.value)
-                             .where(server_secrets.c.name == KEY_NAME)).scalar_one()
-    return str(found).encode()
+    return load_secret(conn, KEY_NAME, now)
