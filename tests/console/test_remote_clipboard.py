@@ -74,9 +74,12 @@ async def test_clipboard_from_the_viewer_to_an_app_and_back(
         await page.mouse.click(px, py)
         await page.keyboard.press("Control+v")
         lines: list[str] = []
-        async with asyncio.timeout(10):
-            while f"text {json.dumps(SENT)}" not in lines:  # printed on each key release
-                lines.append(await app.next_line())
+        try:
+            async with asyncio.timeout(10):
+                while f"text {json.dumps(SENT)}" not in lines:  # printed on each key release
+                    lines.append(await app.next_line())
+        except TimeoutError:
+            pytest.fail(f"the app did not paste the text; it printed {lines!r}")
 
         # Endpoint -> technician: another application copies; the viewer offers it.
         copier = await asyncio.to_thread(Copier, x_display, COPIED.encode())

@@ -44,6 +44,9 @@ entry.pack(pady=5)
 def typed(_event=None):
     print("text", json.dumps(entry.get()), flush=True)
 entry.bind("<KeyRelease>", typed)
+# Click to focus, as a window manager would: with no window manager the X focus is whatever
+# an earlier test's window left it at, and Tk only follows a focus that reaches its toplevel.
+entry.bind("<Button-1>", lambda _event: entry.focus_force(), add="+")
 root.update_idletasks()
 root.update()
 print(json.dumps({"canvas": [canvas.winfo_rootx(), canvas.winfo_rooty()],
