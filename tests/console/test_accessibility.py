@@ -8,41 +8,45 @@ tests/console/walk.py.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import expect
 
 from tests.console import walk
 from tests.support.browser import open_page
-from tests.support.server import Client, RunningServer
+from tests.support.server import ADMIN_PASSWORD, Client, RunningServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 SIZES = {"phone": walk.PHONE, "desktop": walk.DESKTOP}
 
 
-@pytest.fixture
-async def desk(server: RunningServer, admin: Client, tmp_path: Path) -> AsyncIterator[walk.Desk]:
-    """The walk's small desk, with its agent running."""
-    seeded = await walk.seed(server, admin, tmp_path / "agents")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def desk(module_server: RunningServer,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[walk.Desk]:
+    """The walk's small desk, with its agent running, shared by the module's walks."""
+    admin = await module_server.login("admin", ADMIN_PASSWORD)
+    seeded = await walk.seed(module_server, admin, tmp_path_factory.mktemp("agents"))
     try:
         yield seeded
     finally:
         await seeded.stop()
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("size", SIZES)
 async def test_no_page_has_serious_or_critical_accessibility_faults(
-        browser: Any, server: RunningServer, desk: walk.Desk, size: str) -> None:
+        module_browser: Any, module_server: RunningServer, desk: walk.Desk, size: str,
+) -> None:
     """axe-core finds no serious or critical violation on any page, for any role."""
     found = []
-    async with open_page(browser, server.base_url, viewport=SIZES[size]) as page:
+    async with open_page(module_browser, module_server.base_url, viewport=SIZES[size]) as page:
         await page.goto("/")
         await page.get_by_label("User name").wait_for()
         found += [f"login: {v}" for v in await walk.axe_violations(page)]
     for role, paths in walk.paths_for(desk).items():
-        async with open_page(browser, server.base_url, viewport=SIZES[size]) as page:
+        async with open_page(module_browser, module_server.base_url, viewport=SIZES[size]) as page:
             await walk.log_in(page, walk.ROLE_USERS[role])
             for path in paths:
                 await walk.visit(page, path)

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import expect
 
 from tests.console.test_console import log_in
 from tests.console.test_devices import online_agent
 from tests.support.browser import open_page
-from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
+from tests.support.server import ADMIN_PASSWORD, PASSWORD, RunningServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]  # a walk of every page
 
 LOCALES = Path(__file__).resolve().parents[2] / "console" / "static" / "locales"
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -85,10 +86,15 @@ async def english_on(page: Any) -> list[str]:
                    if any(pattern.search(t) for t in texts)})
 
 
-@pytest.fixture
-async def desk(server: RunningServer, admin: Client,
-               tmp_path: Path) -> AsyncIterator[dict[str, int]]:
-    """Seed a technician, a requester with a ticket, a public article and an online device."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def desk(module_server: RunningServer, tmp_path_factory: pytest.TempPathFactory,
+               ) -> AsyncIterator[dict[str, int]]:
+    """Seed a technician, a requester with a ticket, a public article and an online device.
+
+    The module's walks only read it, so they share it (and the server and the browser).
+    """
+    server = module_server
+    admin = await server.login("admin", ADMIN_PASSWORD)
     await server.create_user(admin, "tina", "technician")
     await server.create_user(admin, "rick", "requester")
     rick = await server.login("rick")
@@ -102,7 +108,7 @@ async def desk(server: RunningServer, admin: Client,
         "tags": ["vpn"]})
     assert resp.status == 201, resp.body
     article = resp.json["id"]
-    async with online_agent(server, admin, tmp_path / "agent") as (_, device):
+    async with online_agent(server, admin, tmp_path_factory.mktemp("agent")) as (_, device):
         yield {"ticket": ticket, "article": article, "device": device["id"]}
 
 
@@ -200,11 +206,12 @@ async def walk_dialogs(page: Any, dialogs: list[tuple[str, str]],
     ("tina", PASSWORD, TECHNICIAN_ROUTES),
     ("rick", PASSWORD, REQUESTER_ROUTES),
 ], ids=["admin", "technician", "requester"])
+@pytest.mark.asyncio(loop_scope="module")
 async def test_console_in_indonesian_shows_no_english_catalogue_text(
-        server: RunningServer, browser: Any, desk: dict[str, int], username: str, password: str,
-        routes: list[tuple[str, str]]) -> None:
+        module_server: RunningServer, module_browser: Any, desk: dict[str, int], username: str,
+        password: str, routes: list[tuple[str, str]]) -> None:
     """With a browser that prefers Bahasa Indonesia, no converted route shows or names an English text of the catalogue that Indonesian says differently."""  # noqa: E501
-    async with open_page(browser, server.base_url, locale="id-ID") as page:
+    async with open_page(module_browser, module_server.base_url, locale="id-ID") as page:
         await page.goto("/")
         await expect(page.get_by_role("button", name="Masuk")).to_be_visible()
         assert await english_on(page) == []
@@ -219,10 +226,11 @@ async def test_console_in_indonesian_shows_no_english_catalogue_text(
             assert await walk_dialogs(page, ADMIN_DIALOGS, desk) == {}
 
 
-async def test_console_in_english_still_speaks_english(server: RunningServer, browser: Any,
-                                                       desk: dict[str, int]) -> None:
+@pytest.mark.asyncio(loop_scope="module")
+async def test_console_in_english_still_speaks_english(
+        module_server: RunningServer, module_browser: Any, desk: dict[str, int]) -> None:
     """With an English browser the same pages show the English texts, not the Indonesian ones."""
-    async with open_page(browser, server.base_url, locale="en-US") as page:
+    async with open_page(module_browser, module_server.base_url, locale="en-US") as page:
         await log_in(page, "admin", ADMIN_PASSWORD)
         await page.goto(f"/#/desk/tickets/{desk['ticket']}")
         await expect(page.get_by_role("heading", name="Conversation")).to_be_visible()
