@@ -31,6 +31,7 @@ import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
 import { forgotPasswordPage, resetPasswordPage } from "./js/views/password_reset.js";
 import { enrolPage } from "./js/views/second_factor.js";
+import { surveyPage } from "./js/views/survey.js";
 import { portalView } from "./js/views/portal.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
@@ -153,7 +154,9 @@ function route() {
   for (const dialog of document.querySelectorAll("dialog.modal[open]")) dialog.close();
   const path = currentPath();
   const user = currentUser();
-  const open = user ? null : publicPage(path);
+  // A survey link works whether or not its reader is logged in: the link is the key.
+  const survey = /^\/survey\/([0-9A-Za-z._-]{20,120})$/.exec(path);
+  const open = survey ? surveyPage(survey[1]) : user ? null : publicPage(path);
   if (open) {
     shell = null;
     replace(app, open);
