@@ -36,6 +36,12 @@ class IncidentList(Struct, kw_only=True):
     items: list[IncidentRef]
 
 
+class IncidentQuery(Strict):
+    """open=1: only the incidents still open (those resolving the problem can resolve)."""
+
+    open: Literal[0, 1] = 0
+
+
 class LinkIncidents(Strict):
     """Incidents to link to the problem."""
 
@@ -113,10 +119,11 @@ def _ref(r: Any) -> IncidentRef:
 
 
 @router.route("GET", f"/api/v1/problems/{PID}/incidents", roles=STAFF,
-              summary="List the incidents linked to a problem", response=IncidentList)
+              summary="List the incidents linked to a problem", query=IncidentQuery,
+              response=IncidentList)
 async def list_incidents(req: ApiRequest) -> IncidentList:
     problem_id = int(req.params["problem_id"])
-    open_only = req.request.query.get("open") == "1"
+    open_only = bool(req.query.open)
 
     def run(conn: Any) -> list[Any]:
         work.problem_row(conn, problem_id)
