@@ -59,14 +59,17 @@ class Params:
     window_days: int = 14  # how far back the health, text and software detectors look
     min_devices: int = 4  # health: distinct devices failing the same check
     min_cluster: int = 4  # text: incidents in one cluster
-    similarity: float = 0.45  # text: Jaccard similarity of two incidents' shingles
+    similarity: float = 0.4  # text: Jaccard similarity of two incidents' shingles
+    min_words: int = 3  # text: informative words an incident needs to be compared
+    common_share: float = 0.1  # text: words in more than this share of incidents ...
+    common_min: int = 10  # ... (and more than this many) are too common to count
     permutations: int = 64  # MinHash size
     bands: int = 16  # LSH bands (permutations / bands rows each)
     spike_min: int = 6  # category: incidents in the last week at least
     spike_factor: float = 3.0  # ... and this many times the weekly baseline (+1)
     baseline_weeks: int = 8
-    software_min: int = 4  # software: devices of recent incidents with that version
-    software_factor: float = 3.0  # ... its share among them over its share of the fleet
+    software_min: int = 6  # software: incidents beyond the fleet's rate on a version's devices
+    software_factor: float = 2.0  # ... and its devices' rate over the rest of the fleet's
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,9 @@ def words(text: str) -> list[str]:
 
 
 def shingles(text: str) -> set[str]:
-    """Return the shingles of a text: its words and its pairs of consecutive words."""
-    ws = words(text)
-    return set(ws) | {f"{a} {b}" for a, b in zip(ws, ws[1:], strict=False)}
+    """Return the shingles of a text: its distinct words (people reword the same report,
+    so word order says little; pairs of words made reworded reports look unrelated)."""
+    return set(words(text))
 
 
 _PRIME = (1 << 61) - 1
@@ -120,9 +123,15 @@ def _find(parent: list[int], i: int) -> int:
 
 def text_clusters(incidents: list[Incident], params: Params) -> list[list[Incident]]:
     """Return the groups of incidents with similar text (each at least ``min_cluster``)."""
-    sets = [shingles(f"{i.title} {i.title} {i.text}") for i in incidents]
+    sets = [shingles(f"{i.title} {i.text}") for i in incidents]
     if len(incidents) < params.min_cluster:
         return []
+    # Words in many of the window's incidents ("slow", "office", "morning") say nothing
+    # about which problem one is; with them, every report chains to every other.
+    df: Counter[str] = Counter(w for s in sets for w in s)
+    common = {w for w, n in df.items() if n > max(params.common_min, params.common_share
+                                                  * len(incidents))}
+    sets = [s - common if len(s - common) >= params.min_words else set() for s in sets]
     sig = _signatures(sets, params.permutations)
     rows = params.permutations // params.bands
     parent = list(range(len(incidents)))
@@ -194,7 +203,8 @@ def detect(incidents: Iterable[Incident], *, now: dt.datetime,
     found += _text(recent, p)
     found += _category(every, now, p)
     if software is not None and fleet:
-        found += _software(recent, software, fleet, p)
+        week = [i for i in every if i.created_at >= now - dt.timedelta(days=7)]
+        found += _software(week, software, fleet, p)
     return found
 
 
@@ -259,25 +269,27 @@ def _category(every: list[Incident], now: dt.datetime, p: Params) -> list[Findin
 
 def _software(recent: list[Incident], software: Mapping[int, Iterable[tuple[str, str]]],
               fleet: int, p: Params) -> list[Finding]:
-    devices = sorted({d for i in recent for d in i.device_ids})
-    if len(devices) < p.software_min:
-        return []
-    on_fleet: Counter[tuple[str, str]] = Counter()
-    for items in software.values():
-        on_fleet.update(set(items))
-    hit: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for d in devices:
-        for item in set(software.get(d, ())):
-            hit[item].add(d)
+    """Versions whose devices raised incidents in the last week at ``software_factor``
+    times the rate of the rest of the fleet (incidents per device)."""
+    per_device: Counter[int] = Counter(d for i in recent for d in set(i.device_ids))
+    total = sum(per_device.values())
+    holders: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for d, items in software.items():
+        for item in set(items):
+            holders[item].add(d)
     out = []
-    for (name, version), with_it in sorted(hit.items()):
-        share = len(with_it) / len(devices)
-        base = on_fleet[(name, version)] / fleet
-        if len(with_it) >= p.software_min and share >= p.software_factor * base:
+    for (name, version), with_it in sorted(holders.items()):
+        if len(with_it) >= fleet:
+            continue
+        inside = sum(per_device[d] for d in with_it)
+        rate = inside / len(with_it)
+        rest = (total - inside) / (fleet - len(with_it))
+        excess = inside - rest * len(with_it)
+        if excess >= p.software_min and rate >= p.software_factor * max(rest, 1e-9):
             ids = tuple(i.id for i in recent if set(i.device_ids) & with_it)
             out.append(Finding(
                 source="software", key=_key("software", name, version),
                 title=f"Incidents on devices with {name} {version}"[:200], ticket_ids=ids,
                 detail={"software": name, "version": version, "devices": len(with_it),
-                        "share": round(share, 3), "fleet_share": round(base, 3)}))
+                        "rate": round(rate, 3), "fleet_rate": round(rest, 3)}))
     return out
