@@ -33,6 +33,7 @@ import { forgotPasswordPage, resetPasswordPage } from "./js/views/password_reset
 import { enrolPage } from "./js/views/second_factor.js";
 import { surveyPage } from "./js/views/survey.js";
 import { portalView } from "./js/views/portal.js";
+import { problemsView, satisfactionView } from "./js/views/problems.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
@@ -68,6 +69,9 @@ const ROUTES = [
   { path: /^\/admin\/categories$/, roles: ADMIN, nav: "categories", titleKey: "route.categories",
     view: categoriesAdminView },
   { path: /^\/desk\/canned$/, roles: STAFF, nav: "canned", titleKey: "route.canned", view: cannedView },
+  { path: /^\/desk\/problems$/, roles: STAFF, nav: "problems", titleKey: "route.problems", view: problemsView },
+  { path: /^\/desk\/satisfaction$/, roles: STAFF, nav: "satisfaction", titleKey: "route.satisfaction",
+    view: satisfactionView },
   { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
   { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", titleKey: "route.branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
