@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.problems_data import generate  # noqa: E402
-from server.problems.detect import detect  # noqa: E402
+from bench.problems_data import generate
+from server.problems.detect import detect
 
 
 def main() -> None:

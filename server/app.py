@@ -57,11 +57,11 @@ from server.mail.inbound.service import mail_in_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.problems import views as problem_views
 from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
-from server.problems import views as problem_views
 from server.satisfaction import views as satisfaction_views
 from server.settings import Settings
 from server.siteconfig import branding_views

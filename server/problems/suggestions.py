@@ -55,18 +55,18 @@ def load(conn: Connection, now: dt.datetime, *, days: int = HISTORY_DAYS) -> tup
         # The fleet's share of each version is counted in SQL; the incidents' devices are
         # read in full. Only versions present on those devices can matter.
         for chunk in range(0, len(wanted), 500):
-            for r in conn.execute(sa.select(device_software.c.device_id,
+            for s in conn.execute(sa.select(device_software.c.device_id,
                                             device_software.c.name, device_software.c.version)
                                   .where(device_software.c.device_id.in_(
                                       wanted[chunk:chunk + 500]))):
-                software[r.device_id].append((r.name, r.version))
+                software[s.device_id].append((s.name, s.version))
         names = sorted({n for items in software.values() for n, _v in items})
         for chunk in range(0, len(names), 500):
-            for r in conn.execute(sa.select(device_software.c.device_id,
+            for s in conn.execute(sa.select(device_software.c.device_id,
                                             device_software.c.name, device_software.c.version)
                                   .where(device_software.c.name.in_(names[chunk:chunk + 500]),
                                          device_software.c.device_id.not_in(wanted))):
-                software[r.device_id].append((r.name, r.version))
+                software[s.device_id].append((s.name, s.version))
     return incidents, dict(software), fleet
 
 

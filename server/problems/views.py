@@ -9,8 +9,8 @@ from msgspec import Meta, Struct
 
 from server.api.routing import STAFF, ApiRequest, Router
 from server.db.schema import utcnow
-from server.keys import BROKER, DATABASE, SETTINGS
 from server.kb.search import sync
+from server.keys import BROKER, DATABASE, SETTINGS
 from server.problems import suggestions, work
 from server.tickets import reading, scope
 from server.tickets.priority import parse_matrix

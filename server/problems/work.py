@@ -98,7 +98,7 @@ def publish_workaround(conn: Connection, problem_id: int, *, actor_id: int,
     add_event(conn, problem_id, actor_id=actor_id, type="workaround_published", public=False,
               now=now, changes={"workaround_article_id": {"before": row.workaround_article_id,
                                                           "after": article_id}})
-    return int(article_id)  # type: ignore[arg-type]
+    return int(article_id)
 
 
 def resolve(conn: Connection, problem_id: int, *, incident_ids: list[int], message: str,

@@ -73,7 +73,7 @@ def record(conn: Connection, ticket: Any, *, score: int, comment: str | None, vi
 
 def _flag(conn: Connection, ticket: Any, *, score: int, low_score: int, comment: str | None,
           now: dt.datetime) -> None:
-    """Flag a low score for the group's manager (mail and a visible flag); a better one clears it."""
+    """Flag a low score for the group's manager (mail, visible flag); a better one clears it."""
     flagged = conn.execute(sa.select(tickets.c.satisfaction_flagged_at)
                            .where(tickets.c.id == ticket.id)).scalar()
     if score <= low_score:

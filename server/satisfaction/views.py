@@ -13,7 +13,7 @@ from server.db.schema import tickets, utcnow
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
 from server.satisfaction import links, store
-from server.satisfaction.answers import answers
+from server.satisfaction.answers import Answer, answers
 from server.tickets import reading, scope
 from server.users.schemas import Strict
 
@@ -89,7 +89,7 @@ class Aggregate(Struct, kw_only=True):
     items: list[AggregateRow]
 
 
-def _state(row: Any, answer: store.Answer | None, change_hours: int,
+def _state(row: Any, answer: Answer | None, change_hours: int,
            now: dt.datetime) -> RatingState:
     until = None
     if answer is not None:
@@ -134,7 +134,7 @@ async def put_rating(req: ApiRequest) -> RatingState:
     body: RatingCreate = req.body
     me, settings, now = req.user, req.app[SETTINGS], utcnow()
 
-    def run(conn: Any) -> tuple[Any, store.Answer]:
+    def run(conn: Any) -> tuple[Any, Answer]:
         row = reading.get_row(conn, ticket_id)
         if row.requester_id != me.user_id:
             if me.is_staff:
@@ -205,7 +205,7 @@ async def survey_answer(req: ApiRequest) -> RatingState:
     row, link, _key = await _link_ticket(req, body.token)
     settings, now = req.app[SETTINGS], utcnow()
 
-    def run(conn: Any) -> tuple[Any, store.Answer]:
+    def run(conn: Any) -> tuple[Any, Answer]:
         fresh = reading.get_row(conn, row.id)
         before = answers(conn, [row.id]).get(row.id)
         if before is not None and link.nonce in before.links:
@@ -232,7 +232,7 @@ async def survey_comment(req: ApiRequest) -> RatingState:
     row, link, _key = await _link_ticket(req, body.token)
     settings, now = req.app[SETTINGS], utcnow()
 
-    def run(conn: Any) -> tuple[Any, store.Answer]:
+    def run(conn: Any) -> tuple[Any, Answer]:
         fresh = reading.get_row(conn, row.id)
         current = answers(conn, [row.id]).get(row.id)
         if current is None or link.nonce not in current.links:

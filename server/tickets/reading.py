@@ -18,9 +18,9 @@ from server.db.schema import (
     utcnow,
 )
 from server.errors import NotFound
+from server.satisfaction import answers as satisfaction_answers
 from server.sla import tracking as sla_tracking
 from server.tickets import kind_change
-from server.satisfaction import answers as satisfaction_answers
 from server.tickets.schemas import DeviceRef, ReportedBy, Satisfaction, Ticket, UserRef
 
 
