@@ -46,11 +46,13 @@ export function problemPanel(tk, { onSaved }) {
   const publish = h("button", { type: "button", class: "btn btn-small", disabled: !tk.workaround || null,
     onclick: async () => {
       clearNotice();
+      publish.disabled = true;
       try {
-        const done = await busy(publish, () => api.post(`/api/v1/problems/${tk.id}/workaround/publish`));
+        const done = await api.post(`/api/v1/problems/${tk.id}/workaround/publish`);
         showSuccess(t("problem.published"));
         onSaved({ ...tk, workaround_article_id: done.article_id });
       } catch (error) {
+        publish.disabled = false;
         showError(error);
       }
     } }, icon("book"), tk.workaround_article_id ? t("problem.republish") : t("problem.publish"));

@@ -3,7 +3,7 @@
 // the groups the viewer belongs to (all of it for admins).
 
 import { api } from "../api.js";
-import { busy, field, h, replace } from "../dom.js";
+import { field, h, replace } from "../dom.js";
 import { number } from "../format.js";
 import { t, tn } from "../i18n.js";
 import { icon } from "../icons.js";
@@ -60,11 +60,14 @@ export function problemsView(root) {
 
   const refresh = iconButton("history", t("problems.refresh"), { onclick: async () => {
     clearNotice();
+    refresh.disabled = true;
     try {
-      await busy(refresh, () => api.post("/api/v1/problem-suggestions/refresh"));
+      await api.post("/api/v1/problem-suggestions/refresh");
       await load();
     } catch (error) {
       showError(error);
+    } finally {
+      refresh.disabled = false;
     }
   } });
   root.append(
