@@ -64,15 +64,15 @@ def record(conn: Connection, ticket: Any, *, score: int, comment: str | None, vi
         rating["before"] = before.score
     add_event(conn, ticket.id, actor_id=ticket.requester_id, type="rating", public=False,
               now=now, body=text, changes={"rating": rating})
-    _flag(conn, ticket, score=score, low_score=low_score, comment=text, now=now)
+    flag_low_score(conn, ticket, score=score, low_score=low_score, comment=text, now=now)
     return Answer(ticket_id=ticket.id, score=score, comment=text, via=via, at=now,
                   first_at=before.first_at if before else now,
                   links=(before.links if before else frozenset()) | (
                       {link} if link else frozenset()))
 
 
-def _flag(conn: Connection, ticket: Any, *, score: int, low_score: int, comment: str | None,
-          now: dt.datetime) -> None:
+def flag_low_score(conn: Connection, ticket: Any, *, score: int, low_score: int,
+                   comment: str | None, now: dt.datetime) -> None:
     """Flag a low score for the group's manager (mail, visible flag); a better one clears it."""
     flagged = conn.execute(sa.select(tickets.c.satisfaction_flagged_at)
                            .where(tickets.c.id == ticket.id)).scalar()
