@@ -143,16 +143,19 @@ def aggregate(conn: Connection, *, by: Literal["technician", "group"], scope: An
               .subquery())
     score = ticket_events.c.changes["rating"]["score"].as_integer()
     key = tickets.c.assignee_id if by == "technician" else tickets.c.group_id
-    query = (sa.select(key.label("key"), score.label("score"), sa.func.count().label("n"))
+    # Grouped by the output name: PostgreSQL does not match a JSON path expression with
+    # bound parameters in GROUP BY to the same one in the select list.
+    query = (sa.select(key.label("key"), score.label("rating_score"),
+                       sa.func.count().label("n"))
              .select_from(ticket_events.join(latest, latest.c.id == ticket_events.c.id)
                           .join(tickets, tickets.c.id == ticket_events.c.ticket_id))
-             .where(scope).group_by(key, score))
+             .where(scope).group_by(sa.text("key"), sa.text("rating_score")))
     if since is not None:
         query = query.where(tickets.c.resolved_at >= since)
     counts: dict[int | None, list[int]] = {}
     for r in conn.execute(query):
-        if r.score is not None and 1 <= r.score <= 5:
-            counts.setdefault(r.key, [0] * 5)[r.score - 1] += r.n
+        if r.rating_score is not None and 1 <= r.rating_score <= 5:
+            counts.setdefault(r.key, [0] * 5)[r.rating_score - 1] += r.n
     ids = sorted(k for k in counts if k is not None)
     table, col = (users, users.c.display_name) if by == "technician" else (groups, groups.c.name)
     names = {r.id: r.name for r in conn.execute(

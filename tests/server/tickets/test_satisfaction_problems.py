@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.schema import ticket_events
 from tests.support.server import Client, RunningServer
+
+pytestmark = pytest.mark.all_databases  # the aggregate reads JSON paths: both backends
 
 
 async def _ok(resp: Any) -> Any:
