@@ -57,10 +57,12 @@ from server.mail.inbound.service import mail_in_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.problems import views as problem_views
 from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
+from server.satisfaction import views as satisfaction_views
 from server.settings import Settings
 from server.siteconfig import branding_views
 from server.siteconfig import views as site_views
@@ -84,7 +86,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
            site_views.router, branding_views.router,
-           bulk_views.router, saved_view_views.router, account_views.router)
+           bulk_views.router, saved_view_views.router, account_views.router,
+           satisfaction_views.router, problem_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

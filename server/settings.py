@@ -139,6 +139,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("reopen_window_days", int, 7,
             "Days after resolution during which a requester may reopen a ticket."),
+    Setting("satisfaction_low_score", int, 2,
+            "A satisfaction score at or below this (1-5) flags the ticket for its group's "
+            "manager (0: never)."),
+    Setting("satisfaction_change_hours", int, 24,
+            "Hours after their first answer during which a requester may change their "
+            "satisfaction score and comment; later answers are refused."),
     Setting("auto_close_days", int, 7,
             "Resolved tickets close by themselves after this many days (0: never)."),
     Setting("sla_engine_seconds", int, 30,
@@ -263,6 +269,8 @@ class Settings:
     page_size_max: int
     priority_matrix: str
     reopen_window_days: int
+    satisfaction_low_score: int
+    satisfaction_change_hours: int
     auto_close_days: int
     sla_engine_seconds: int
     attachment_max_bytes: int
@@ -368,13 +376,16 @@ def _validate(values: dict[str, Any]) -> None:
                  "api_token_max_days",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes",
-                 "email_confirm_hours"):
+                 "email_confirm_hours", "satisfaction_change_hours"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
     for name in ("auto_close_days", "gc_full_minutes", "remote_recording_days",
                  "request_head_timeout"):
         if values[name] < 0:
             raise SettingsError(f"{name}: must be 0 or more, got {values[name]!r}")
+    if not 0 <= values["satisfaction_low_score"] <= 5:
+        raise SettingsError("satisfaction_low_score: must be 0 to 5, "
+                            f"got {values['satisfaction_low_score']!r}")
     _validate_mail(values)
     _validate_locale(values)
     if values["sla_engine_seconds"] < 0:

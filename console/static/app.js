@@ -31,7 +31,9 @@ import { kbReadingView } from "./js/views/kb_reading.js";
 import { loginPage } from "./js/views/login.js";
 import { forgotPasswordPage, resetPasswordPage } from "./js/views/password_reset.js";
 import { enrolPage } from "./js/views/second_factor.js";
+import { surveyPage } from "./js/views/survey.js";
 import { portalView } from "./js/views/portal.js";
+import { problemsView, satisfactionView } from "./js/views/problems.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
@@ -67,6 +69,9 @@ const ROUTES = [
   { path: /^\/admin\/categories$/, roles: ADMIN, nav: "categories", titleKey: "route.categories",
     view: categoriesAdminView },
   { path: /^\/desk\/canned$/, roles: STAFF, nav: "canned", titleKey: "route.canned", view: cannedView },
+  { path: /^\/desk\/problems$/, roles: STAFF, nav: "problems", titleKey: "route.problems", view: problemsView },
+  { path: /^\/desk\/satisfaction$/, roles: STAFF, nav: "satisfaction", titleKey: "route.satisfaction",
+    view: satisfactionView },
   { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
   { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", titleKey: "route.branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
@@ -153,7 +158,9 @@ function route() {
   for (const dialog of document.querySelectorAll("dialog.modal[open]")) dialog.close();
   const path = currentPath();
   const user = currentUser();
-  const open = user ? null : publicPage(path);
+  // A survey link works whether or not its reader is logged in: the link is the key.
+  const survey = /^\/survey\/([0-9A-Za-z._-]{20,120})$/.exec(path);
+  const open = survey ? surveyPage(survey[1]) : user ? null : publicPage(path);
   if (open) {
     shell = null;
     replace(app, open);

@@ -216,7 +216,9 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(
-            lambda c: device_updates.record_rating(c, link.device_id, message, now))
+            lambda c: device_updates.record_rating(
+                c, link.device_id, message, now,
+                low_score=app[SETTINGS].satisfaction_low_score))
         await link.reply(p.encode(p.Ack(id=message.id)))
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=requester_id, change="rating", public=False)

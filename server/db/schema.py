@@ -302,6 +302,14 @@ tickets = sa.Table(
     # (the requester is whoever that login is bound to; see server/devices/bindings.py).
     sa.Column("reported_device_id", sa.Integer, nullable=True),
     sa.Column("reported_login", sa.String(64), nullable=True),
+    # A problem record's analysis (server/problems): what causes it, how to live with it,
+    # whether it is a known error, and the KB article its workaround was published as.
+    sa.Column("root_cause", sa.Text, nullable=True),
+    sa.Column("workaround", sa.Text, nullable=True),
+    sa.Column("known_error", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("workaround_article_id", sa.Integer, nullable=True),
+    # A low satisfaction score waiting for the group manager (server/satisfaction).
+    sa.Column("satisfaction_flagged_at", UTCDateTime, nullable=True),
     sa.Index("ix_tickets_status_priority_id", "status", "priority", "id"),
     sa.Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
     sa.Index("ix_tickets_requester_id_id", "requester_id", "id"),
@@ -327,6 +335,8 @@ ticket_events = sa.Table(
     sa.Column("body", sa.Text, nullable=True),
     sa.Column("changes", sa.JSON, nullable=False),
     sa.Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+    # Ratings (type "rating") and other kinds of event by ticket (migration 0024).
+    sa.Index("ix_ticket_events_type_ticket_id", "type", "ticket_id"),
 )
 
 ticket_devices = sa.Table(

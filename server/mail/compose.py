@@ -16,9 +16,10 @@ from typing import Literal
 from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
 
-Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla"]
+Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla",
+                 "low_score"]
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
-                               "sla")
+                               "sla", "low_score")
 BODY_MAX = 20_000  # characters of a comment quoted in a mail; the console has the rest
 STAFF_ROLES = frozenset({"admin", "technician"})
 
@@ -28,7 +29,7 @@ STAFF_ROLES = frozenset({"admin", "technician"})
 Audience = Literal["ticket", "desk"]
 AUDIENCE: dict[Reason, Audience] = {
     "received": "ticket", "reply": "ticket", "resolved": "ticket",
-    "assigned": "desk", "requester_reply": "desk", "sla": "desk",
+    "assigned": "desk", "requester_reply": "desk", "sla": "desk", "low_score": "desk",
 }
 
 
@@ -197,6 +198,11 @@ def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
         lines.append(tr.gettext("If the problem is not solved, you can reopen the ticket in "
                                 "the portal for a few days."))
         return lines
+    if reason == "low_score":
+        lines = [tr.gettext("The requester of ticket {number} ({title}) gave the service a "
+                            "low score on {when}: {text}", number=number, title=title,
+                            when=when, text=text or "")]
+        return lines
     if reason == "assigned":
         return [tr.gettext("{by} assigned ticket {number} to you on {when}.", by=by,
                            number=number, when=when),
@@ -211,13 +217,33 @@ def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
                        when=when)]
 
 
+def _survey(tr: Translator, links: list[tuple[int, str]]) -> list[str]:
+    """Return the paragraph of one-click satisfaction links, best score first."""
+    if not links:
+        return []
+    labels = {5: tr.gettext("5 - excellent"), 4: tr.gettext("4 - good"),
+              3: tr.gettext("3 - fair"), 2: tr.gettext("2 - poor"),
+              1: tr.gettext("1 - very poor")}
+    rows = [f"  {labels[score]}: {url}" for score, url in sorted(links, reverse=True)]
+    return [tr.gettext("How did we do? One click on a score tells us (you can add a "
+                       "comment on the page it opens):") + "\n" + "\n".join(rows)]
+
+
+def survey_url(base_url: str, token: str) -> str:
+    """Return the console page a survey link opens (the token is the whole credential)."""
+    return f"{base_url.rstrip('/')}/#/survey/{token}"
+
+
 def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: str,
            domain: str, actor: str | None = None, text: str | Message | None = None,
            first: bool = False, at: dt.datetime | None = None, product: str = "Deskmate",
-           default_language: str | None = None, default_time_zone: str | None = None) -> Mail:
+           default_language: str | None = None, default_time_zone: str | None = None,
+           survey: list[tuple[int, str]] | None = None) -> Mail:
     """Render one notification for one recipient, in their language and time zone.
 
     ``product`` is the name the mail signs with (branding).
+
+    ``survey`` lists the one-click satisfaction links (score, URL) of a resolution mail.
 
     ``at`` is the moment of the event (now when None). ``first`` makes this mail the
     root of the ticket's thread (its Message-ID is the thread id); any other mail gets a
@@ -231,6 +257,7 @@ def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: st
     # so the footer promises neither way: the console always works.
     paragraphs = [tr.gettext("Hello {name},", name=recipient.name),
                   *_lines(tr, reason, ticket, actor=actor, text=text, when=when),
+                  *_survey(tr, survey or []),
                   tr.gettext("View the ticket: {url}", url=url),
                   "-- \n" + tr.gettext("This message was sent automatically by {product}. "
                                        "You can always answer in the console, at the link "

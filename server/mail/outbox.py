@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from server.auth.devices import load_secret
 from server.db.schema import group_members, tickets, users
 from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
@@ -25,6 +26,7 @@ from server.mail import compose
 from server.mail.inbound import threads
 from server.mail.inbound.tables import mail_failing_addresses
 from server.mail.tables import mail_opt_outs, mail_outbox, mail_reason_opt_outs
+from server.satisfaction import links as survey_links
 from server.users.store import is_system_username
 
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -104,6 +106,18 @@ def _recipients(found: dict[int, Any]) -> dict[int, compose.Recipient]:
 Wanted = tuple[compose.Reason, int, str | Message | None, bool]
 
 
+def _survey_links(conn: Connection, ticket: Any, reason: str, user_id: int,
+                  base_url: str, now: dt.datetime) -> list[tuple[int, str]] | None:
+    """Return the one-click survey links of a resolution mail to the ticket's requester."""
+    if reason != "resolved" or user_id != ticket.requester_id:
+        return None
+    key = load_secret(conn, survey_links.SECRET_NAME, now)
+    nonce = survey_links.new_nonce()
+    return [(score, compose.survey_url(base_url, survey_links.make(
+        key, ticket_id=ticket.id, requester_id=user_id, score=score, nonce=nonce, now=now)))
+        for score in range(1, 6)]
+
+
 def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime,
              wanted: list[Wanted], *, actor_id: int | None = None) -> None:
     """Render and store the wanted mails of one ticket: the only way into the outbox.
@@ -145,7 +159,10 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
                                                 actor=actor, text=text, first=first, at=now,
                                                 product=config.product,
                                                 default_language=config.language,
-                                                default_time_zone=config.time_zone),
+                                                default_time_zone=config.time_zone,
+                                                survey=_survey_links(
+                                                    conn, ticket, reason, user_id,
+                                                    config.base_url, now)),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
 
@@ -247,6 +264,17 @@ def on_ticket_event(conn: Connection, ticket_id: int, *, type: str, public: bool
             wanted.append(("resolved", row.requester_id, body, False))
     wanted = [w for w in wanted if w[1] != actor_id or w[0] == "received"]
     _enqueue(conn, config, row, now, wanted, actor_id=actor_id)
+
+
+def on_low_score(conn: Connection, ticket_id: int, *, manager_id: int, score: int,
+                 comment: str | None, now: dt.datetime) -> None:
+    """Queue the mail that tells a group's manager of a low satisfaction score."""
+    config = _config(conn)
+    if config is None:
+        return
+    text = f"{score}/5" + (f"\n{comment}" if comment else "")
+    _enqueue(conn, config, _ticket(conn, ticket_id), now, [("low_score", manager_id, text,
+                                                            False)])
 
 
 def on_sla_notify(conn: Connection, ticket_id: int, *, text: str | Message, now: dt.datetime,

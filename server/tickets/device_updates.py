@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import agent_tickets, ticket_events, tickets, users
+from server.satisfaction import store as satisfaction_store
 from server.tickets import timeline
 from shared import protocol as p
 
@@ -120,8 +121,11 @@ def statuses(conn: Connection, device_id: int,
 
 
 def record_rating(conn: Connection, device_id: int, message: p.Rating,
-                  now: dt.datetime) -> tuple[int, str, int]:
+                  now: dt.datetime, *, low_score: int = 2) -> tuple[int, str, int]:
     """Put the rating on the ticket's timeline; return (ticket id, number, requester id).
+
+    A score at or below ``low_score`` flags the ticket as any answer does
+    (server/satisfaction/store.py).
 
     Raises:
         ProtocolError: ``unknown_ticket`` (not this user's ticket from this device, or no
@@ -142,4 +146,7 @@ def record_rating(conn: Connection, device_id: int, message: p.Rating,
                        now=now, body=message.comment.strip() or None,
                        changes={"rating": {"score": message.score, "scale": 5,
                                            "via": "tray"}})
+    full = conn.execute(sa.select(tickets).where(tickets.c.id == row.id)).one()
+    satisfaction_store.flag_low_score(conn, full, score=message.score, low_score=low_score,
+                                      comment=message.comment.strip() or None, now=now)
     return int(row.id), str(row.number), int(row.requester_id)

@@ -18,9 +18,10 @@ from server.db.schema import (
     utcnow,
 )
 from server.errors import NotFound
+from server.satisfaction import answers as satisfaction_answers
 from server.sla import tracking as sla_tracking
 from server.tickets import kind_change
-from server.tickets.schemas import DeviceRef, ReportedBy, Ticket, UserRef
+from server.tickets.schemas import DeviceRef, ReportedBy, Satisfaction, Ticket, UserRef
 
 
 def user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
@@ -60,6 +61,7 @@ def to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     hosts = {r.id: r.hostname for r in conn.execute(sa.select(
         devices.c.id, devices.c.hostname).where(devices.c.id.in_(sorted(reporters))))}
     former = kind_change.former_numbers(conn, ids)
+    answers = satisfaction_answers.answers(conn, ids)
     refs = user_refs(conn, {r.requester_id for r in rows}
                      | {r.assignee_id for r in rows if r.assignee_id is not None}
                      | {r.approver_id for r in rows if r.approver_id is not None})
@@ -81,7 +83,18 @@ def to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
         reported=None if r.reported_login is None else ReportedBy(
             login=r.reported_login, device=None if r.reported_device_id not in hosts else
             DeviceRef(id=r.reported_device_id, hostname=hosts[r.reported_device_id])),
+        satisfaction=_satisfaction(answers.get(r.id)),
+        satisfaction_flagged_at=r.satisfaction_flagged_at, root_cause=r.root_cause,
+        workaround=r.workaround, known_error=bool(r.known_error),
+        workaround_article_id=r.workaround_article_id,
     ) for r in rows]
+
+
+def _satisfaction(answer: satisfaction_answers.Answer | None) -> Satisfaction | None:
+    if answer is None:
+        return None
+    return Satisfaction(score=answer.score, comment=answer.comment, via=answer.via,
+                        at=answer.at, first_at=answer.first_at)
 
 
 def get_row(conn: Connection, ticket_id: int) -> Any:

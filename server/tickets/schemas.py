@@ -44,6 +44,16 @@ class ReportedBy(Struct, kw_only=True):
     login: str
 
 
+class Satisfaction(Struct, kw_only=True):
+    """The requester's answer to the satisfaction survey (server/satisfaction)."""
+
+    score: int  # 1 (very poor) .. 5 (excellent)
+    comment: str | None
+    via: str  # tray, portal or mail
+    at: dt.datetime  # of the latest change
+    first_at: dt.datetime  # of the first answer; changes are allowed for a while after
+
+
 class Ticket(Struct, kw_only=True):
     """A ticket as the API shows it."""
 
@@ -81,6 +91,14 @@ class Ticket(Struct, kw_only=True):
     reported: ReportedBy | None = None  # raised on a device (tray, deskmate-agent ticket)
     # Numbers the ticket had before its kind changed, oldest first (q= finds them).
     former_numbers: list[str] = field(default_factory=list)
+    satisfaction: Satisfaction | None = None
+    # A low score waiting for the group's manager: when it was flagged (staff only).
+    satisfaction_flagged_at: dt.datetime | None = None
+    # A problem record's analysis (kind "problem"; None/False on other kinds).
+    root_cause: str | None = None
+    workaround: str | None = None
+    known_error: bool = False
+    workaround_article_id: int | None = None
 
 
 def shown_to(ticket: Ticket, *, staff: bool) -> Ticket:
@@ -89,9 +107,9 @@ def shown_to(ticket: Ticket, *, staff: bool) -> Ticket:
     Every answer that carries a :class:`Ticket` to a user who may be a requester goes
     through this (ticket create, get, list, reopen, confirm; catalog request, approval).
     """
-    if staff or ticket.sla is None:
+    if staff or (ticket.sla is None and ticket.satisfaction_flagged_at is None):
         return ticket
-    return structs.replace(ticket, sla=None)
+    return structs.replace(ticket, sla=None, satisfaction_flagged_at=None)
 
 
 class TicketCreate(Strict):
@@ -129,6 +147,10 @@ class TicketUpdate(Strict):
     tags: Tags | UnsetType = UNSET
     resolution_code: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
     resolution_note: Annotated[str, Meta(min_length=1, max_length=20_000)] | UnsetType = UNSET
+    # Problems only: the analysis (null clears a text).
+    root_cause: Annotated[str, Meta(max_length=20_000)] | UnsetType | None = UNSET
+    workaround: Annotated[str, Meta(max_length=20_000)] | UnsetType | None = UNSET
+    known_error: bool | UnsetType = UNSET
 
 
 class CommentCreate(Strict):

@@ -21,7 +21,9 @@ from server.tickets.search import index_ticket
 from server.tickets.timeline import add_event
 
 _TRACKED = ("title", "description", "status", "impact", "urgency", "priority", "category_id",
-            "assignee_id", "group_id", "problem_id", "resolution_code", "resolution_note")
+            "assignee_id", "group_id", "problem_id", "resolution_code", "resolution_note",
+            "root_cause", "workaround", "known_error")
+PROBLEM_FIELDS = ("root_cause", "workaround", "known_error")
 
 
 def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
@@ -44,6 +46,9 @@ def update_ticket(conn: Connection, ticket_id: int, changes: dict[str, Any], *,
     if values.get("problem_id") == ticket_id:
         raise ValidationFailed("problem_id: a ticket cannot be its own problem")
     new_kind = changes.get("kind", row.kind)
+    if new_kind != "problem" and any(k in values for k in PROBLEM_FIELDS):
+        raise ValidationFailed("root_cause, workaround and known_error belong to problems "
+                               "only", code="not_a_problem")
     if new_kind != row.kind:
         kind_change.check(conn, row, new_kind,
                           problem_id=values.get("problem_id", row.problem_id))

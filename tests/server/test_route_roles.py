@@ -191,6 +191,20 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/api/v1/account"): USERS,
     ("POST", "/api/v1/account/email/confirm"): USERS,
     ("DELETE", "/api/v1/account/email"): USERS,
+    ("GET", "/api/v1/tickets/{ticket_id}/rating"): USERS,
+    ("PUT", "/api/v1/tickets/{ticket_id}/rating"): USERS,
+    ("DELETE", "/api/v1/tickets/{ticket_id}/rating/flag"): STAFF,
+    ("POST", "/api/v1/survey/answer"): EVERYONE,
+    ("POST", "/api/v1/survey/comment"): EVERYONE,
+    ("GET", "/api/v1/satisfaction"): STAFF,
+    ("GET", "/api/v1/problems/{problem_id}/incidents"): STAFF,
+    ("POST", "/api/v1/problems/{problem_id}/incidents"): STAFF,
+    ("POST", "/api/v1/problems/{problem_id}/workaround/publish"): STAFF,
+    ("POST", "/api/v1/problems/{problem_id}/resolve"): STAFF,
+    ("GET", "/api/v1/problem-suggestions"): STAFF,
+    ("POST", "/api/v1/problem-suggestions/refresh"): STAFF,
+    ("POST", "/api/v1/problem-suggestions/{suggestion_id}/accept"): STAFF,
+    ("POST", "/api/v1/problem-suggestions/{suggestion_id}/dismiss"): STAFF,
     ("POST", "/api/v1/auth/logout"): USERS,  # last: it ends the session
 }
 

@@ -20,6 +20,8 @@ export function navFor(user) {
       // The portal view of the tickets they raised themselves (the router's "portal").
       { id: "portal", href: "#/portal", label: t("nav.my_requests"), icon: "ticket" },
       { id: "canned", href: "#/desk/canned", label: t("nav.canned"), icon: "send" },
+      { id: "problems", href: "#/desk/problems", label: t("nav.problems"), icon: "search" },
+      { id: "satisfaction", href: "#/desk/satisfaction", label: t("nav.satisfaction"), icon: "check" },
     ] });
   } else {
     sections.push({ title: t("nav.section.support"), items: [

@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 import { ago, bytes, dateTime, initials } from "./format.js";
-import { has, t } from "./i18n.js";
+import { has, t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { CLOCK_LABELS } from "./sla.js";
 import { KIND_LABELS, STATUS_LABELS, reportedBy, resolutionLabel } from "./tickets.js";
@@ -92,6 +92,16 @@ function describeChanges(changes, names, { staff }) {
       case "resolution_code":
       case "resolution_note":
         break; // shown with the status change that carries them
+      case "root_cause":
+      case "workaround":
+        parts.push(t(after ? `tl.${field}_set` : `tl.${field}_removed`));
+        break;
+      case "known_error":
+        parts.push(t(after ? "tl.known_error_on" : "tl.known_error_off"));
+        break;
+      case "incidents":
+        parts.push(tn("tl.incidents_linked", (after || []).length));
+        break;
       default:
         if (staff) parts.push(noun([field.replace(/_/g, " ")]));
     }

@@ -14,6 +14,7 @@ import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { articleBody, goWithNotice, snippetNodes } from "../kb.js";
 import { ticketArticles } from "../kb_ticket.js";
+import { ratingPanel } from "../rating_form.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
 import { approvalDialog, approvalState, formFacts } from "../ticket_actions.js";
@@ -362,6 +363,8 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
   let timeline = { events: [], attachments: [] };
   const header = h("section", { class: "panel ticket-head" });
   const banner = h("div", { hidden: true });
+  const rating = h("div");
+  let rated = null; // the status the survey panel was drawn for
   const description = h("div", { class: "ticket-description" });
   const list = h("ol", { class: "tl", "aria-label": t("ticket.timeline") });
   const files = h("div");
@@ -421,6 +424,12 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
     } else {
       banner.hidden = true;
       replace(banner);
+    }
+    // The requester rates their resolved (or closed) ticket here; others read no survey.
+    const rateable = (tk.status === "resolved" || tk.status === "closed") && tk.requester.id === user.id;
+    if ((rateable ? tk.status : null) !== rated) {
+      rated = rateable ? tk.status : null;
+      replace(rating, rateable ? ratingPanel(tk.id) : null);
     }
     box.setClosed(FINAL_STATUSES.has(tk.status)
       ? t("portal.closed_box", { status: STATUS_LABELS[tk.status].toLowerCase() }) : null);
@@ -503,7 +512,7 @@ function portalTicket(host, { user, id, setTitle, root, onChanged }) {
       return;
     }
     if (!root.isConnected) return;
-    replace(host, h("div", { class: "stack-lg" }, header, banner,
+    replace(host, h("div", { class: "stack-lg" }, header, banner, rating,
       panel(t("ticket.conversation"), [description, list], { cls: "panel-conversation" }),
       panel(null, box.el, { cls: "panel-composer" }),
       articles.el,

@@ -25,6 +25,7 @@ import {
   approvalDialog, approvalState, cannedDialog, formFacts, linkDialog, mergeDialog, splitDialog,
 } from "../ticket_actions.js";
 import { remotePanel } from "../remote_panel.js";
+import { problemPanel, resolveProblemDialog, satisfactionPanel } from "../problem_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
 
@@ -246,6 +247,10 @@ export function ticketView(root, { user, params, setTitle }) {
           h("dt", {}, t("enrollment.col.created")), h("dd", {}, dateTime(tk.created_at)),
           tk.resolved_at ? [h("dt", {}, t("ticket.status.resolved")), h("dd", {}, dateTime(tk.resolved_at))] : null,
           tk.closed_at ? [h("dt", {}, t("ticket.status.closed")), h("dd", {}, dateTime(tk.closed_at))] : null))),
+      tk.kind === "problem" ? problemPanel(tk, { onSaved: (updated) => { show(updated); guarded(refreshTimeline); } })
+        : null,
+      tk.satisfaction || tk.satisfaction_flagged_at || tk.status === "resolved" || tk.status === "closed"
+        ? satisfactionPanel(tk, { onChanged: () => guarded(load) }) : null,
       panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
       panel(t("route.remote"), remote.el),
       panel(t("attachments.label"), files),
@@ -308,6 +313,11 @@ export function ticketView(root, { user, params, setTitle }) {
   function changeStatus(next) {
     if (next !== "resolved") {
       save({ status: next });
+      return;
+    }
+    if (ticket.kind === "problem") {
+      // A problem resolves with its open incidents, whose requesters hear of it.
+      resolveProblemDialog(ticket, { onDone: () => guarded(load), onCancel: renderSide });
       return;
     }
     let done = false;
