@@ -61,6 +61,8 @@ from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
+from server.reports import views as report_views
+from server.reports.service import reports_ctx
 from server.settings import Settings
 from server.siteconfig import branding_views
 from server.siteconfig import views as site_views
@@ -84,7 +86,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
            site_views.router, branding_views.router,
-           bulk_views.router, saved_view_views.router, account_views.router)
+           bulk_views.router, saved_view_views.router, account_views.router,
+           report_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -194,6 +197,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(auth_ctx)
+    app.cleanup_ctx.append(reports_ctx)
     app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(sessions_ctx)

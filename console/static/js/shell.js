@@ -20,6 +20,7 @@ export function navFor(user) {
       // The portal view of the tickets they raised themselves (the router's "portal").
       { id: "portal", href: "#/portal", label: t("nav.my_requests"), icon: "ticket" },
       { id: "canned", href: "#/desk/canned", label: t("nav.canned"), icon: "send" },
+      { id: "reports", href: "#/reports", label: t("nav.reports"), icon: "history" },
     ] });
   } else {
     sections.push({ title: t("nav.section.support"), items: [
