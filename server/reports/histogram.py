@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 STEPS_PER_DOUBLING = 8
 BASE_SECONDS = 60.0
@@ -45,7 +46,7 @@ def middle(bucket: int) -> float:
     return math.sqrt(low * high)
 
 
-def merge(into: dict[int, int], other: Mapping[str | int, int], sign: int = 1) -> None:
+def merge(into: dict[int, int], other: Mapping[Any, int], sign: int = 1) -> None:
     """Add (or with ``sign=-1`` subtract) the counts of ``other`` to ``into``."""
     for key, n in other.items():
         b = int(key)

@@ -204,10 +204,10 @@ def remote(conn: Connection, scope: Scope) -> Table:
     histogram.merge(without, merged["res_remote"], -1)
     total = histogram.count(merged["res"])
     rows: list[list[Cell]] = []
-    for label, h in (("with_remote", merged["res_remote"]), ("without_remote", without)):
-        n = histogram.count(h)
-        rows.append([label, n, _rate(n, total), _seconds(histogram.percentile(h, 50)),
-                     _seconds(histogram.percentile(h, 90))])
+    for label, part in (("with_remote", merged["res_remote"]), ("without_remote", without)):
+        n = histogram.count(part)
+        rows.append([label, n, _rate(n, total), _seconds(histogram.percentile(part, 50)),
+                     _seconds(histogram.percentile(part, 90))])
     return Table(["tickets", "resolved", "share_percent", "resolution_median_seconds",
                   "resolution_p90_seconds"], rows)
 

@@ -197,9 +197,9 @@ RESOLUTIONS = """
     ORDER BY e.id"""
 
 # Tickets resolved for good: resolved or closed now, not merged; with their last resolution.
-DONE = f"""  # noqa: S608 - constant SQL put together from constants
+DONE = """
     SELECT t.id, t.created_at, t.group_id, t.category_id, t.assignee_id, t.priority, t.source,
-           (SELECT max(r.at) FROM ({RESOLUTIONS}) r WHERE r.ticket_id = t.id) AS last_at,
+           (SELECT max(r.at) FROM (RESOLUTIONS) r WHERE r.ticket_id = t.id) AS last_at,
            (SELECT count(*) FROM ticket_events e WHERE e.ticket_id = t.id
               AND json_extract(e.changes, '$.status.before') IN ('resolved','closed')
               AND json_extract(e.changes, '$.status.after') IN
@@ -209,7 +209,8 @@ DONE = f"""  # noqa: S608 - constant SQL put together from constants
            EXISTS (SELECT 1 FROM remote_sessions s WHERE s.ticket_id = t.id
                    AND s.started_at IS NOT NULL) AS remote
     FROM tickets t
-    WHERE t.status IN ('resolved','closed') AND t.merged_into_id IS NULL"""
+    WHERE t.status IN ('resolved','closed') AND t.merged_into_id IS NULL""".replace(
+    "RESOLUTIONS", RESOLUTIONS.replace("ORDER BY e.id", ""))
 
 FIRST_RESPONSES = """
     SELECT t.id, t.created_at, t.group_id, t.category_id, t.assignee_id, t.priority, t.source,
