@@ -186,7 +186,8 @@ export function dataChart({ kind = "line", label, categories, series, format = S
   const canvas = svg("svg", { class: "chart-svg", role: "img", "aria-label": label, height: DATA_HEIGHT });
   const holder = h("div", { class: "chart-plot" }, canvas);
   const el = h("div", { class: "chart", "data-kind": kind }, legend, holder);
-  const hasData = series.some((s) => s.values.some((v) => v !== null && v !== undefined));
+  // All zeros (nothing filed, nothing resolved) reads as "no data" too.
+  const hasData = series.some((s) => s.values.some((v) => v !== null && v !== undefined && v !== 0));
   let width = 0;
 
   function top() {
