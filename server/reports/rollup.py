@@ -14,7 +14,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,12 +33,8 @@ CHUNK = 2000  # tickets read per query when rebuilding
 Key = tuple[str, str, int, int, str]  # dim, day, group, category, dim value
 
 
-@dataclass
-class Delta:
-    """Changes to one roll-up row: counters and histogram counts."""
-
-    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    hists: dict[str, dict[int, int]] = field(default_factory=dict)
+# Changes to one roll-up row: item name -> amount ("created", "hist:fr:12", ...).
+Delta = dict[str, int]
 
 
 def mark(conn: Connection, ticket_id: int) -> None:
@@ -137,15 +133,32 @@ def _keys(f: Fact, day: str) -> list[Key]:
 
 
 def add_to(deltas: dict[Key, Delta], f: Fact, sign: int) -> None:
-    """Add (or subtract) a fact's items to per-row deltas."""
+    """Add (or subtract) a fact's items to per-row deltas (flat: a rebuild's hot loop)."""
+    keys_of: dict[str, list[Key]] = {}
     for day, name, value in f.items:
-        for key in _keys(f, day):
-            d = deltas.setdefault(key, Delta())
-            if name.startswith("hist:"):
-                _, hist, bucket = name.split(":")
-                histogram.merge(d.hists.setdefault(hist, {}), {bucket: value}, sign)
-            else:
-                d.counters[name] += sign * value
+        keys = keys_of.get(day)
+        if keys is None:
+            keys = keys_of[day] = _keys(f, day)
+        for key in keys:
+            d = deltas.get(key)
+            if d is None:
+                d = deltas[key] = {}
+            d[name] = d.get(name, 0) + sign * value
+
+
+def _split(d: Delta) -> tuple[dict[str, int], dict[str, dict[int, int]]]:
+    """Return a delta's counters and histograms."""
+    counters: dict[str, int] = {}
+    hists: dict[str, dict[int, int]] = {}
+    for name, n in d.items():
+        if not n:
+            continue
+        if name.startswith("hist:"):
+            _, hist, bucket = name.split(":")
+            hists.setdefault(hist, {})[int(bucket)] = n
+        else:
+            counters[name] = n
+    return counters, hists
 
 
 def _fact_from_row(r: Any) -> Fact:
@@ -191,7 +204,7 @@ _PK = ("dim", "day", "group_id", "category_id", "dim_value")
 def _apply(conn: Connection, deltas: dict[Key, Delta]) -> None:
     """Add the deltas to their rows: one read of the rows, one batch of updates, one of
     inserts (a ticket change touches a dozen rows; statements are compiled once)."""
-    keys = [k for k, d in deltas.items() if any(d.counters.values()) or any(d.hists.values())]
+    keys = [k for k, d in deltas.items() if any(d.values())]
     if not keys:
         return
     pk = [getattr(report_daily.c, name) for name in _PK]
@@ -200,16 +213,16 @@ def _apply(conn: Connection, deltas: dict[Key, Delta]) -> None:
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
     for key in keys:
-        d = deltas[key]
         row = found.get(key)
         if row is None:
-            inserts.append(_row(key, d))
+            inserts.append(_row(key, deltas[key]))
             continue
+        counters, changes = _split(deltas[key])
         hists = {name: {int(b): n for b, n in h.items()} for name, h in row.hists.items()}
-        for name, h in d.hists.items():
+        for name, h in changes.items():
             histogram.merge(hists.setdefault(name, {}), h)
         values = {f"k_{name}": v for name, v in zip(_PK, key, strict=True)}
-        values.update({name: getattr(row, name) + d.counters.get(name, 0)
+        values.update({name: getattr(row, name) + counters.get(name, 0)
                        for name in facts.COUNTERS})
         values["hists"] = _stored(hists)
         updates.append(values)
@@ -225,10 +238,10 @@ def _stored(hists: dict[str, dict[int, int]]) -> dict[str, dict[str, int]]:
 
 
 def _row(key: Key, d: Delta) -> dict[str, Any]:
-    row: dict[str, Any] = dict(zip(("dim", "day", "group_id", "category_id", "dim_value"), key,
-                                   strict=True))
-    row.update({name: d.counters.get(name, 0) for name in facts.COUNTERS})
-    row["hists"] = _stored(d.hists)
+    counters, hists = _split(d)
+    row: dict[str, Any] = dict(zip(_PK, key, strict=True))
+    row.update({name: counters.get(name, 0) for name in facts.COUNTERS})
+    row["hists"] = _stored(hists)
     return row
 
 
@@ -266,8 +279,7 @@ def rebuild(conn: Connection, *, tz: str, now: dt.datetime, chunk: int = CHUNK) 
                 opens[f.group_id, f.category_id] += 1
         conn.execute(report_facts.insert(), [f.row() for f in batch])
         done += len(batch)
-    rows = [_row(k, d) for k, d in deltas.items()
-            if any(d.counters.values()) or any(d.hists.values())]
+    rows = [_row(k, d) for k, d in deltas.items() if any(d.values())]
     for i in range(0, len(rows), 5000):
         conn.execute(report_daily.insert(), rows[i:i + 5000])
     if opens:

@@ -96,7 +96,7 @@ def _ops(rng: random.Random, h: History, i: int, t0: dt.datetime) -> list[tuple[
     return steps
 
 
-def generate(desk: Desk, *, tickets: int = 60, seed: int = 17) -> History:
+def generate(desk: Desk, *, tickets: int = 50, seed: int = 17) -> History:
     """Fill the desk with ``tickets`` tickets over 120 days, step by step in time order."""
     rng = random.Random(seed)
     h = History(desk)

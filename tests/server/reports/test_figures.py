@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from server.db import migrate
 from server.db.database import Database, create_engine
-from server.reports import histogram, queries, rollup
+from server.mail import outbox as mail_outbox
+from server.reports import histogram, queries, rollup, weekly
 from server.reports.tables import report_daily, report_facts, report_open
 from tests.server.reports.history import (
     TZ,
@@ -25,12 +26,15 @@ from tests.server.reports.history import (
 )
 from tests.server.sla.helpers import Desk
 
-PERIOD = ("2026-07-10", "2026-11-05")  # the whole history, in the desk's days
+PERIOD = ("2026-07-10", "2026-11-05")
+# The module's history is written step by step, over a thousand transactions: on a busy
+# two-core machine that alone can take a minute.
+pytestmark = pytest.mark.timeout(240)  # the whole history, in the desk's days
 
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    """One generated desk for the module (about 60 tickets over four months)."""
+    """One generated desk for the module (about 50 tickets over four months)."""
     path: Path = tmp_path_factory.mktemp("reports") / "desk.db"
     # synchronous=OFF: a test database need not survive a power cut, and the history
     # writes over a thousand transactions.
@@ -211,3 +215,36 @@ def test_days_are_the_desk_time_zone_days(history: History) -> None:
 def ref_count(history: History, d: str) -> int:
     """Tickets created on desk day ``d`` by the reference."""
     return int(_read(history, lambda c: reference(c, d, d))["created"].get(d, 0))
+
+
+def test_weekly_summary_goes_to_managers_in_their_language(history: History) -> None:
+    """Each group manager gets one mail with their group's last week, in their language;
+    a second pass in the same week sends nothing."""
+    db = history.desk.db
+    tom = history.techs[1]
+    db.write_sync(lambda c: c.execute(sa.text(
+        "UPDATE users SET email = 'tom@example.org', language = 'id' WHERE id = :u"),
+        {"u": tom}))
+    db.write_sync(lambda c: c.execute(sa.text(
+        "UPDATE groups SET manager_id = :u WHERE id = :g"), {"u": tom, "g": history.groups[0]}))
+    mail_outbox.enable(db.engine, mail_outbox.MailConfig(base_url="https://desk.example.org",
+                                                         domain="desk.example.org"))
+    try:
+        now = dt.datetime(2026, 10, 21, 3, 0, tzinfo=dt.UTC)  # a Wednesday
+        assert db.write_sync(lambda c: weekly.queue_due(c, tz=TZ, now=now)) == 1
+        assert db.write_sync(lambda c: weekly.queue_due(c, tz=TZ, now=now)) == 0
+    finally:
+        mail_outbox.disable(db.engine)
+    mail = _read(history, lambda c: c.execute(sa.text(
+        "SELECT to_addr, reason, subject, body FROM mail_outbox")).one())
+    week = dt.date(2026, 10, 12)
+    summary = _read(history, lambda c: weekly.summarise(c, history.groups[0], "Service desk",
+                                                        week))
+    assert (mail.to_addr, mail.reason) == ("tom@example.org", "report")
+    assert mail.subject == "Ringkasan mingguan Service desk: 2026-10-12 sampai 2026-10-18"
+    assert f"Tiket dibuat: {summary.created}" in mail.body
+    assert f"Tiket diselesaikan: {summary.resolved}" in mail.body
+    ref = _read(history, lambda c: reference(c, "2026-10-12", "2026-10-18",
+                                             group_id=history.groups[0]))
+    assert summary.created == sum(ref["created"].values())
+    assert summary.backlog == ref["backlog"]["2026-10-18"]
