@@ -77,7 +77,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
         f"/devices/{d.device}/changes",
         "/kb", f"/kb/articles/{d.article}", "/kb/new", f"/kb/articles/{d.article}/edit",
         f"/kb/articles/{d.article}/history", "/kb/reading",
-        "/portal", "/portal/new", "/account", "/desk/canned"]
+        "/portal", "/portal/new", "/account", "/desk/canned", "/reports"]
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
              "/admin/mail", "/admin/branding", "/admin/directories",
@@ -87,7 +87,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
                  "/kb/reading", "/account", "/desk"]
     return {"admin": staff + admin,
             "technician": ["/desk", f"/desk/tickets/{d.ticket}", "/kb", "/account",
-                           "/desk/canned", "/admin/users"],
+                           "/desk/canned", "/reports", "/admin/users"],
             "requester": requester}
 
 

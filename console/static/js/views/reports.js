@@ -14,6 +14,7 @@ const BY = ["group", "category", "technician", "priority", "channel"];
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "\u2013";
+  if (seconds < 60) return t("reports.unit.seconds", { n: number(Math.round(seconds)) });
   if (seconds < 3600) return t("reports.unit.minutes", { n: number(Math.round(seconds / 60)) });
   if (seconds < 48 * 3600) return t("reports.unit.hours", { n: number(Math.round(seconds / 360) / 10) });
   return t("reports.unit.days", { n: number(Math.round(seconds / 8640) / 10) });
