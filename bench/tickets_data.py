@@ -178,8 +178,10 @@ def _add_people(db: sqlite3.Connection, *, requesters: int, staff: int,
     ids = {role: [r[0] for r in db.execute(
         "SELECT id FROM users WHERE role = ? AND username LIKE 'bench-%' ORDER BY id", (role,))]
         for role in ("requester", "technician")}
-    db.executemany("INSERT INTO groups (name, description, created_at, auto_assign) "
-                   "VALUES (?, '', ?, 'none')", [(f"bench-group-{i}", now) for i in range(groups)])
+    # name_key: the case-folded unique key the server writes beside each name (db/names.py).
+    db.executemany("INSERT INTO groups (name, name_key, description, created_at, auto_assign) "
+                   "VALUES (?, ?, '', ?, 'none')",
+                   [(f"bench-group-{i}", f"bench-group-{i}", now) for i in range(groups)])
     group_ids = [r[0] for r in db.execute("SELECT id FROM groups WHERE name LIKE 'bench-%'")]
     return ids["requester"], ids["technician"], group_ids
 

@@ -62,6 +62,8 @@ from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
 from server.remote.manager import sessions_ctx, sessions_shutdown
+from server.reports import views as report_views
+from server.reports.service import reports_ctx
 from server.satisfaction import views as satisfaction_views
 from server.settings import Settings
 from server.siteconfig import branding_views
@@ -87,7 +89,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            factor_views.router, reset_views.router, directory_views.router,
            site_views.router, branding_views.router,
            bulk_views.router, saved_view_views.router, account_views.router,
-           satisfaction_views.router, problem_views.router)
+           satisfaction_views.router, problem_views.router, report_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -197,6 +199,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     console.install(app)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(auth_ctx)
+    app.cleanup_ctx.append(reports_ctx)
     app.cleanup_ctx.append(search_index_ctx)
     app.cleanup_ctx.append(hub_ctx)
     app.cleanup_ctx.append(sessions_ctx)

@@ -28,6 +28,7 @@ from server.devices import enrollment
 from server.devices.views import install_command
 from server.errors import ApiError
 from server.gc_policy import GcPolicy
+from server.reports import rollup as report_rollup
 from server.settings import Settings, SettingsError, load
 from server.slow_clients import AppRunner
 from server.tls import TlsError, TlsInfo, server_context, shrink_asyncio_tls_buffers
@@ -133,6 +134,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(f"database at revision {revision} (head {migrate.head()})")
+    return 0
+
+
+def cmd_reports_rebuild(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    db = open_database(settings)
+    tz = settings.report_time_zone or settings.default_time_zone
+    try:
+        n = db.write_sync(lambda c: report_rollup.rebuild(c, tz=tz, now=utcnow()))
+    finally:
+        db.close()
+    print(f"report roll-ups rebuilt over {n} tickets (days in {tz})")
     return 0
 
 
@@ -313,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", parents=[common], help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
+
+    rebuild = sub.add_parser("reports-rebuild", parents=[common],
+                             help="compute the dashboards' roll-ups afresh from the tickets")
+    rebuild.set_defaults(func=cmd_reports_rebuild)
 
     create = sub.add_parser("create-user", parents=[common], help="create a user")
     create.add_argument("username")

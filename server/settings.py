@@ -229,6 +229,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_time_zone", str, "UTC",
             "Time zone of times in mail to users who chose none (an IANA name such as "
             "Asia/Jakarta)."),
+    Setting("report_time_zone", str, "",
+            "Time zone whose calendar days the dashboards count in; empty means "
+            "default_time_zone. Changing it rebuilds the report roll-ups at the next start."),
+    Setting("report_weekly_summary", bool, True,
+            "Mail each group manager a summary of their group's last week every Monday."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -304,6 +309,8 @@ class Settings:
     email_confirm_hours: int
     default_language: str
     default_time_zone: str
+    report_time_zone: str
+    report_weekly_summary: bool
 
     @property
     def data_dir(self) -> Path:
@@ -403,6 +410,12 @@ def _validate_locale(values: dict[str, Any]) -> None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"default_time_zone: not a time zone: "
                             f"{values['default_time_zone']!r}") from exc
+    if values["report_time_zone"]:
+        try:
+            zoneinfo.ZoneInfo(values["report_time_zone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"report_time_zone: not a time zone: "
+                                f"{values['report_time_zone']!r}") from exc
 
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -14,6 +14,7 @@ import { cannedView } from "./js/views/canned.js";
 import { catalogAdminView } from "./js/views/catalog_admin.js";
 import { categoriesAdminView } from "./js/views/categories_admin.js";
 import { deskView } from "./js/views/desk.js";
+import { reportsView } from "./js/views/reports.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
 import { directoriesView } from "./js/views/directories.js";
@@ -72,6 +73,7 @@ const ROUTES = [
   { path: /^\/desk\/problems$/, roles: STAFF, nav: "problems", titleKey: "route.problems", view: problemsView },
   { path: /^\/desk\/satisfaction$/, roles: STAFF, nav: "satisfaction", titleKey: "route.satisfaction",
     view: satisfactionView },
+  { path: /^\/reports$/, roles: STAFF, nav: "reports", titleKey: "route.reports", view: reportsView },
   { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
   { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", titleKey: "route.branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",

@@ -73,6 +73,19 @@ def create_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 5) ->
     return sa.create_engine(parsed, pool_size=pool_size, pool_pre_ping=True)
 
 
+BEFORE_COMMIT = "before_commit"
+
+
+def _before_commit(conn: Connection) -> None:
+    # Work that must commit with the transaction's own writes but run after them (the
+    # report roll-ups read the SLA clocks a ticket change left): domain code registers a
+    # callable under a name in conn.info["before_commit"]; each runs once, in order.
+    hooks: dict[str, Callable[[Connection], None]] = conn.info.get(BEFORE_COMMIT, {})
+    while hooks:
+        name = next(iter(hooks))
+        hooks.pop(name)(conn)
+
+
 class Database:
     """Run SQLAlchemy work on threads so the event loop never blocks."""
 
@@ -91,9 +104,12 @@ class Database:
             conn.info["writer"] = True
             try:
                 with conn.begin():
-                    return fn(conn)
+                    result = fn(conn)
+                    _before_commit(conn)
+                    return result
             finally:
                 conn.info.pop("writer", None)
+                conn.info.pop(BEFORE_COMMIT, None)
 
     def _run_read(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:

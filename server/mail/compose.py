@@ -17,9 +17,9 @@ from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
 
 Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla",
-                 "low_score"]
+                 "low_score", "report"]
 REASONS: tuple[Reason, ...] = ("received", "reply", "resolved", "assigned", "requester_reply",
-                               "sla", "low_score")
+                               "sla", "low_score", "report")
 BODY_MAX = 20_000  # characters of a comment quoted in a mail; the console has the rest
 STAFF_ROLES = frozenset({"admin", "technician"})
 
@@ -30,6 +30,7 @@ Audience = Literal["ticket", "desk"]
 AUDIENCE: dict[Reason, Audience] = {
     "received": "ticket", "reply": "ticket", "resolved": "ticket",
     "assigned": "desk", "requester_reply": "desk", "sla": "desk", "low_score": "desk",
+    "report": "desk",  # a group manager's weekly summary (server/reports/weekly.py)
 }
 
 

@@ -23,6 +23,7 @@ from server.db.schema import ticket_events, tickets
 from server.errors import ApiError
 from server.i18n.messages import N_, Message
 from server.mail import outbox as mail_outbox
+from server.reports import rollup as report_rollup
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
@@ -131,6 +132,7 @@ def run_pass(conn: Connection, now: dt.datetime, *, limit: int,
     tracking.save_many(conn, changed)
     if timeline:
         conn.execute(ticket_events.insert(), timeline)
+        report_rollup.mark_many(conn, {e["ticket_id"] for e in timeline})
     tracking.refresh_due(conn, ticket_ids)
     # Escalations go through the ticket store, which sees the clocks saved above. Each
     # runs in a savepoint: a rule that cannot run (its group was deleted since) is noted

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.database import Database
 from server.db.schema import ticket_counters, ticket_events
+from server.reports import rollup as report_rollup
 from server.sla import timer, tracking
 from server.sla.policy import Policy, policy_from_row
 from server.sla.tables import sla_clocks, sla_policies
@@ -114,6 +115,7 @@ def run_chunk(conn: Connection, now: dt.datetime, *, limit: int = CHUNK) -> Chun
              "type": "sla_retargeted", "body": None, "changes": kinds}
             for tid, kinds in changes.items()])
         tracking.refresh_due(conn, changes)
+        report_rollup.mark_many(conn, changes)
     done = len(rows) < limit
     if done:
         conn.execute(ticket_counters.delete().where(key))

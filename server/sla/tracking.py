@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import group_members, ticket_events, tickets, users
+from server.reports import rollup as report_rollup
 from server.sla import timer
 from server.sla.calendar import BusinessCalendar
 from server.sla.policy import Facts, Policy, calendar_from_row, choose, policy_from_row
@@ -113,6 +114,7 @@ def record_event(conn: Connection, ticket_id: int, type_: str, now: dt.datetime,
     conn.execute(ticket_events.insert().values(
         ticket_id=ticket_id, at=now, actor_id=actor_id, type=type_, public=False, body=None,
         changes=changes))
+    report_rollup.mark(conn, ticket_id)
 
 
 def _insert(conn: Connection, ticket_id: int, policy: Policy, kind: str,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from server.db.schema import ticket_events, tickets
 from server.errors import ValidationFailed
 from server.mail import outbox as mail_outbox
+from server.reports import rollup as report_rollup
 from server.sla import tracking as sla_tracking
 from server.tickets import lifecycle
 from server.tickets.reading import get_row, user_refs
@@ -31,6 +32,8 @@ def add_event(conn: Connection, ticket_id: int, *, actor_id: int | None, type: s
     # E-mail notifications commit with the event that causes them (server/mail/outbox.py).
     mail_outbox.on_ticket_event(conn, ticket_id, type=type, public=public, actor_id=actor_id,
                                 body=body, changes=changes, now=now)
+    # Dashboards' roll-ups are refreshed just before this transaction commits.
+    report_rollup.mark(conn, ticket_id)
     return event_id
 
 

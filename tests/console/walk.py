@@ -78,7 +78,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
         "/kb", f"/kb/articles/{d.article}", "/kb/new", f"/kb/articles/{d.article}/edit",
         f"/kb/articles/{d.article}/history", "/kb/reading",
         "/portal", "/portal/new", "/account", "/desk/canned", "/desk/problems",
-        "/desk/satisfaction"]
+        "/desk/satisfaction", "/reports"]
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
              "/admin/mail", "/admin/branding", "/admin/directories",
@@ -88,7 +88,8 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
                  "/kb/reading", "/account", "/desk"]
     return {"admin": staff + admin,
             "technician": ["/desk", f"/desk/tickets/{d.ticket}", "/kb", "/account",
-                           "/desk/canned", "/desk/problems", "/admin/users"],
+                           "/desk/canned", "/desk/problems", "/reports",
+                           "/admin/users"],
             "requester": requester}
 
 

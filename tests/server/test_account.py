@@ -75,8 +75,8 @@ async def test_notification_choices_per_kind(
     staff_only = await rick.put(path, json={"events": {"sla": False}})
     assert staff_only.status == 422
     mine = (await tina.get(f"/api/v1/users/{tina.user['id']}/notifications")).json
-    assert sorted(mine["events"]) == ["assigned", "received", "reply", "requester_reply",
-                                      "resolved", "sla"]
+    assert sorted(mine["events"]) == ["assigned", "received", "reply", "report",
+                                      "requester_reply", "resolved", "sla"]
 
 
 async def test_a_user_sets_their_own_language_on_the_account(

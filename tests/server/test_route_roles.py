@@ -163,6 +163,11 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sla/reports/compliance.csv"): STAFF,
     ("GET", "/api/v1/sla/reports/breaches"): STAFF,
     ("GET", "/api/v1/sla/reports/breaches.csv"): STAFF,
+    ("GET", "/api/v1/reports/scope"): STAFF,
+    **{("GET", f"/api/v1/reports/charts/{name}{ext}"): STAFF
+       for name in ("volume", "times", "sla", "quality", "remote", "satisfaction", "deflection")
+       for ext in ("", ".csv")},
+    ("POST", "/api/v1/reports/suggestions"): USERS,
     ("POST", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
     ("GET", "/api/v1/tickets/{ticket_id}/remote-sessions"): STAFF,
     ("GET", "/api/v1/remote-sessions/{session_id}"): STAFF,

@@ -155,3 +155,140 @@ export function metricsChart({ hours = 24, label = t("chart.label") } = {}) {
     },
   };
 }
+
+// ---------- Charts of a table: lines, grouped bars, stacked bars ----------
+
+const DATA_HEIGHT = 220;
+const DATA_PAD = { left: 48, right: 12, top: 12, bottom: 40 };
+
+/** Return a "nice" top of the axis (1, 2 or 5 times a power of ten) at or above `v`. */
+function niceTop(v) {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+/**
+ * A chart of table data drawn as SVG: `kind` "line", "bar" (grouped) or "stacked".
+ * `categories` are the x labels; `series` [{label, values, cls}] the numbers (null: none).
+ * `format(v)` writes a value for the axis and the readout; `max` fixes the axis top.
+ * The SVG's text alternative summarises the chart; the caller shows the numbers as a
+ * table too (the dashboards' table toggle). Returns {el}.
+ */
+export function dataChart({ kind = "line", label, categories, series, format = String, max = null,
+  empty = t("chart.no_data") }) {
+  const readout = h("span", { class: "chart-readout", "aria-live": "off" });
+  const legend = h("div", { class: "chart-legend" },
+    series.map((s, i) => h("span", { class: `legend-item ${s.cls || `series-${i}`}` },
+      h("span", { class: "legend-swatch" }), s.label)),
+    readout);
+  const canvas = svg("svg", { class: "chart-svg", role: "img", "aria-label": label, height: DATA_HEIGHT });
+  const holder = h("div", { class: "chart-plot" }, canvas);
+  const el = h("div", { class: "chart", "data-kind": kind }, legend, holder);
+  // All zeros (nothing filed, nothing resolved) reads as "no data" too.
+  const hasData = series.some((s) => s.values.some((v) => v !== null && v !== undefined && v !== 0));
+  let width = 0;
+
+  function top() {
+    if (max !== null) return max;
+    let m = 0;
+    if (kind === "stacked") {
+      categories.forEach((_, i) => {
+        m = Math.max(m, series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
+      });
+    } else {
+      for (const s of series) for (const v of s.values) if (v !== null && v !== undefined) m = Math.max(m, v);
+    }
+    return niceTop(m);
+  }
+
+  function draw() {
+    width = Math.floor(holder.clientWidth);
+    if (width < 100) return;
+    canvas.setAttribute("width", width);
+    canvas.setAttribute("viewBox", `0 0 ${width} ${DATA_HEIGHT}`);
+    canvas.replaceChildren();
+    const plotW = width - DATA_PAD.left - DATA_PAD.right;
+    const plotH = DATA_HEIGHT - DATA_PAD.top - DATA_PAD.bottom;
+    const yTop = top();
+    const y = (v) => DATA_PAD.top + (1 - v / yTop) * plotH;
+    const n = Math.max(1, categories.length);
+    const slot = plotW / n;
+    const cx = (i) => DATA_PAD.left + slot * (i + 0.5);
+    const grid = svg("g", { class: "chart-grid" });
+    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+      grid.append(svg("line", { x1: DATA_PAD.left, x2: width - DATA_PAD.right, y1: y(f * yTop), y2: y(f * yTop) }));
+      if (f * 2 === Math.round(f * 2)) {
+        grid.append(text(DATA_PAD.left - 6, y(f * yTop) + 4, format(f * yTop), "chart-label chart-label-y"));
+      }
+    }
+    // At most about eight x labels, evenly spaced.
+    const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(plotW / 70))));
+    categories.forEach((c, i) => {
+      if (i % every === 0) grid.append(text(cx(i), DATA_HEIGHT - DATA_PAD.bottom + 16, c, "chart-label chart-label-x"));
+    });
+    canvas.append(grid);
+    if (!hasData) {
+      canvas.append(text(DATA_PAD.left + plotW / 2, DATA_HEIGHT / 2, empty, "chart-empty"));
+      return;
+    }
+    if (kind === "line") {
+      series.forEach((s, si) => {
+        const g = svg("g", { class: `chart-series ${s.cls || `series-${si}`}` });
+        let d = "";
+        let pen = false;
+        s.values.forEach((v, i) => {
+          if (v === null || v === undefined) {
+            pen = false;
+            return;
+          }
+          d += `${pen ? "L" : "M"}${cx(i).toFixed(1)} ${y(v).toFixed(1)}`;
+          pen = true;
+          if (n <= 40) g.append(svg("circle", { cx: cx(i), cy: y(v), r: 2.5 }));
+        });
+        if (d) g.append(svg("path", { d }));
+        canvas.append(g);
+      });
+    } else {
+      const inner = slot * 0.7;
+      categories.forEach((_, i) => {
+        let base = 0;
+        series.forEach((s, si) => {
+          const v = s.values[i];
+          if (v === null || v === undefined) return;
+          const cls = `chart-bar ${s.cls || `series-${si}`}`;
+          if (kind === "stacked") {
+            canvas.append(svg("rect", { class: cls, x: cx(i) - inner / 2, width: Math.max(1, inner),
+              y: y(base + v), height: Math.max(0, y(base) - y(base + v)) }));
+            base += v;
+          } else {
+            const w = inner / series.length;
+            canvas.append(svg("rect", { class: cls, x: cx(i) - inner / 2 + si * w, width: Math.max(1, w - 1),
+              y: y(v), height: Math.max(0, y(0) - y(v)) }));
+          }
+        });
+      });
+    }
+  }
+
+  canvas.addEventListener("mousemove", (event) => {
+    if (!hasData || width < 100) return;
+    const box = canvas.getBoundingClientRect();
+    const slot = (width - DATA_PAD.left - DATA_PAD.right) / Math.max(1, categories.length);
+    const i = Math.floor((event.clientX - box.left - DATA_PAD.left) / slot);
+    if (i < 0 || i >= categories.length) {
+      replace(readout);
+      return;
+    }
+    replace(readout, `${categories[i]} \u2014 `, series.map((s) => {
+      const v = s.values[i];
+      return `${s.label} ${v === null || v === undefined ? "\u2013" : format(v)}`;
+    }).join(" \u00b7 "));
+  });
+  canvas.addEventListener("mouseleave", () => replace(readout));
+  new ResizeObserver(() => {
+    if (Math.floor(holder.clientWidth) !== width) draw();
+  }).observe(holder);
+  return { el };
+}

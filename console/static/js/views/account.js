@@ -253,7 +253,7 @@ function tokensPanel() {
   return { element: panel(t("account.tokens.title"), [form, revealed, list]), reload: load };
 }
 
-const KINDS = ["received", "reply", "resolved", "assigned", "requester_reply", "sla", "low_score"];
+const KINDS = ["received", "reply", "resolved", "assigned", "requester_reply", "sla", "low_score", "report"];
 
 /** E-mail notifications: all on or off, and kind by kind (the server lists the user's kinds). */
 function notificationsPanel(user) {

@@ -244,6 +244,7 @@ function newTicketForm(host) {
       if (v.category_id) body.category_id = Number(v.category_id);
       created = await api.post("/api/v1/tickets", body);
     }
+    suggestions.filed();
     try {
       for (const chosenFile of chosenFiles) await uploadFile(created.id, chosenFile);
     } catch (error) {
@@ -290,6 +291,7 @@ function deflection(text) {
     "aria-live": "polite" }, h("h3", {}, icon("check"), ` ${t("portal.may_solve")}`), list);
   let seq = 0;
   let last = "";
+  let shown = false;
 
   function query() {
     return text().replace(/\s+/g, " ").trim().slice(0, SUGGEST_CHARS);
@@ -349,9 +351,19 @@ function deflection(text) {
     if (mine !== seq || !el.isConnected) return;
     replace(list, data.items.map(card));
     el.hidden = !data.items.length;
+    if (data.items.length && !shown) {
+      // Counted once per form for the dashboards' deflection chart; a failure is no matter.
+      shown = true;
+      api.post("/api/v1/reports/suggestions", { outcome: "shown" }).catch(() => {});
+    }
   }, 350);
 
-  return { el, typed };
+  /** Count the form as filed after suggestions were shown (deflection: it was not). */
+  function filed() {
+    if (shown) api.post("/api/v1/reports/suggestions", { outcome: "filed" }).catch(() => {});
+  }
+
+  return { el, typed, filed };
 }
 
 // ---------- One ticket ----------
