@@ -60,9 +60,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     remote = None
     display = args.display or os.environ.get("DISPLAY", "")
     if display and not args.no_remote:
-        from endpoint_agent.remote.controller import RemoteSupport
+        from endpoint_agent.remote.lazy import LazyRemote
 
-        remote = RemoteSupport(display, clipboard=not args.no_clipboard)
+        remote = LazyRemote(display, clipboard=not args.no_clipboard)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
