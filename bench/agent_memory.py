@@ -124,7 +124,8 @@ async def bench(opts: argparse.Namespace) -> None:
             await asyncio.sleep(opts.settle)  # inventory sent, a few heartbeats
             rows.append(("idle (connected)", snapshot(ps)))
             if opts.smaps:
-                Path(opts.smaps).write_text(Path(f"/proc/{ps.pid}/smaps").read_text())
+                smaps = await asyncio.to_thread(Path(f"/proc/{ps.pid}/smaps").read_text)
+                await asyncio.to_thread(Path(opts.smaps).write_text, smaps)
 
             ticket = await ticket_with_device(admin, device_id)
             resp = await admin.post(f"/api/v1/tickets/{ticket['id']}/remote-sessions",
@@ -142,18 +143,18 @@ async def bench(opts: argparse.Namespace) -> None:
                 await asyncio.to_thread(click, display, wx + x + w // 2, wy + y + h // 2)
                 print("consent given", flush=True)
                 frames: list[int] = []
+                first = asyncio.Event()
 
                 async def viewer() -> None:
                     async for msg in ws:
                         if msg.type.name == "BINARY":
                             header = screen.read_header(msg.data)
                             frames.append(header.seq)
+                            first.set()
                             await ws.send_str(json.dumps({"type": "ack", "seq": header.seq}))
 
                 reading = asyncio.create_task(viewer())
-                async with asyncio.timeout(20):
-                    while not frames:
-                        await asyncio.sleep(0.05)
+                await asyncio.wait_for(first.wait(), 20)
                 await asyncio.sleep(opts.settle)
                 rows.append((f"session open ({len(frames)} frames drawn)", snapshot(ps)))
                 await admin.post(f"/api/v1/remote-sessions/{sid}/end")
