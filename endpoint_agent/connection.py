@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from endpoint_agent import __version__
+from endpoint_agent import __version__, memory
 from endpoint_agent.backoff import Backoff
 from endpoint_agent.errors import FatalConnectionError, HelloRefused
 from endpoint_agent.health.runner import HealthRunner
@@ -432,6 +432,8 @@ class Agent:
                 known.update({s: digests[s] for s in changed})
                 self.stats.inventories_sent.append(changed)
                 log.info("inventory sent: %s", ", ".join(changed))
+            del inventory
+            await asyncio.to_thread(memory.release)  # back to the idle footprint
             await asyncio.sleep(self.inventory_interval)
 
     async def _drain_outbox(self, ws: ClientConnection) -> None:

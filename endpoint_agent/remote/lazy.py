@@ -4,15 +4,20 @@ The capture stack (the controller, numpy, mss, python-xlib, simplejpeg, Tk dialo
 holds tens of megabytes once imported, and most agents never see a session. The agent
 offers remote sessions through :class:`LazyRemote`, which has the controller's interface
 and imports it on the first session message. Once loaded it stays for the agent's life
-(a second session starts at once). tests/endpoint_agent/test_agent_footprint.py checks
-that the idle path imports none of it.
+(a second session starts at once); after each session the freed frame buffers go back
+to the system (:func:`endpoint_agent.memory.release`).
+tests/endpoint_agent/test_agent_footprint.py checks that the idle path imports none of it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from endpoint_agent import memory
 
 if TYPE_CHECKING:
     from endpoint_agent.remote.controller import RemoteSupport
@@ -32,6 +37,7 @@ class LazyRemote:
         self.clipboard = bool(options.get("clipboard", True))
         self.loaded: RemoteSupport | None = None
         self._send: Send | None = None
+        self._trimmer: asyncio.Task[None] | None = None
 
     def bind(self, send: Send) -> None:
         """Use ``send`` for frames and answers (one connection at a time)."""
@@ -48,7 +54,17 @@ class LazyRemote:
             self.loaded = RemoteSupport(self.display, **self.options)
             if self._send is not None:
                 self.loaded.bind(self._send)
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing to trim
+                self._trimmer = asyncio.get_running_loop().create_task(
+                    self._release_after_sessions(self.loaded), name="remote-release")
         return self.loaded
+
+    @staticmethod
+    async def _release_after_sessions(remote: RemoteSupport) -> None:
+        while True:
+            await remote.finished.wait()
+            remote.finished.clear()  # the controller clears it too when a session starts
+            await asyncio.to_thread(memory.release)
 
     def on_message(self, message: p.ServerMessage) -> None:
         """Pass a session message on, loading the controller first."""
@@ -61,5 +77,9 @@ class LazyRemote:
 
     async def close(self) -> None:
         """Close the controller if it was loaded."""
+        if self._trimmer is not None:
+            self._trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._trimmer
         if self.loaded is not None:
             await self.loaded.close()
