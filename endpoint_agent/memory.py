@@ -9,25 +9,21 @@ its peak (docs/performance.md, "Agent memory").
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import gc
-import logging
-
-log = logging.getLogger("deskmate.agent")
 
 _libc: ctypes.CDLL | None = None
 
 
 def release() -> None:
-    """Collect garbage and hand freed heap pages back to the system (glibc only)."""
+    """Hand freed heap pages back to the system (glibc only).
+
+    No ``gc.collect()`` here: it would hold the GIL over the whole heap, and the
+    inventory's objects are freed by reference counting anyway. ctypes lets go of the
+    GIL while ``malloc_trim`` runs.
+    """
     global _libc
-    gc.collect()
     if _libc is None:
-        name = ctypes.util.find_library("c")
-        if name is None:
-            return
         try:
-            _libc = ctypes.CDLL(name)
+            _libc = ctypes.CDLL(None)  # the process's own symbols, libc's among them
         except OSError:
             return
     trim = getattr(_libc, "malloc_trim", None)

@@ -16,7 +16,14 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 
-from jeepney import DBusAddress, DBusErrorResponse, MatchRule, Message, new_method_call
+from jeepney import (
+    DBusAddress,
+    DBusErrorResponse,
+    HeaderFields,
+    MatchRule,
+    Message,
+    new_method_call,
+)
 from jeepney.bus_messages import message_bus
 from jeepney.io.threading import DBusRouter, Proxy
 
@@ -49,6 +56,7 @@ class Notifier:
         self.on_action = on_action
         self.sent: list[int] = []  # ids the server gave, for tests and support
         self._capabilities: list[str] | None = None
+        self._server: str | None = None  # the server's unique name: only it sends actions
         self._signals: queue.Queue[Message] = queue.Queue(maxsize=64)
         self._stop = threading.Event()
         rule = MatchRule(type="signal", interface=NAME, member="ActionInvoked",
@@ -78,6 +86,12 @@ class Notifier:
             self.app_name, 0, "", summary, body, flat, {"urgency": ("y", 1)}, timeout_ms))
         if reply is None:
             return 0
+        if self._server is None:
+            try:
+                self._server = str(Proxy(message_bus, self.router, timeout=CALL_TIMEOUT)
+                                   .GetNameOwner(NAME)[0])
+            except (DBusErrorResponse, TimeoutError, OSError) as exc:
+                log.info("cannot tell the notification server's name: %s", exc)
         self.sent.append(int(reply[0]))
         return int(reply[0])
 
@@ -101,6 +115,8 @@ class Notifier:
             except queue.Empty:
                 continue
             notification, key = msg.body
+            if msg.header.fields.get(HeaderFields.sender) != self._server:
+                continue  # another client on the bus cannot press our buttons
             if notification in self.sent and self.on_action is not None:
                 try:
                     self.on_action(int(notification), str(key))
