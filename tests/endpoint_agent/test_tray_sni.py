@@ -113,6 +113,12 @@ async def _raise_from_the_menu(app: TrayApp, tk: TkThread, panel_side: Host,
                       tr("tray.menu.help_now"), "separator", tr("tray.status.connected"),
                       tr("tray.menu.quit")]
     assert [p.get("enabled") for _, p in menu][4] is False
+    service = item.split("/")[0]
+    pixmaps = await asyncio.to_thread(panel_side.prop, service, "/StatusNotifierItem",
+                                      "org.kde.StatusNotifierItem", "IconPixmap")
+    width, height, argb = pixmaps[0]
+    centre = (height // 2 * width + width // 2) * 4
+    assert bytes(argb[centre:centre + 4]) == bytes((255, 0x2E, 0x9E, 0x5B))  # green: online
     raise_id = menu[0][0]
     await asyncio.to_thread(panel_side.click, item, raise_id)
     await eventually(lambda: app.dialog is not None)
