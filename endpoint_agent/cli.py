@@ -209,10 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.set_defaults(func=cmd_ticket)
 
     tray = sub.add_parser("tray", parents=[common],
-                          help="show the tray icon in this X11 session",
-                          description="An icon in the system tray with Raise a ticket, My "
-                                      "tickets, Get help now and the connection status. It "
-                                      "talks to the running agent over its local socket.")
+                          help="show the tray icon in this desktop session",
+                          description="An icon in the panel (a StatusNotifierItem where the "
+                                      "desktop has a watcher, else the X11 system tray) with "
+                                      "Raise a ticket, My tickets, Get help now and the "
+                                      "connection status. It talks to the running agent "
+                                      "over its local socket.")
     tray.add_argument("--display", help="X display (default $DISPLAY)")
     tray.set_defaults(func=cmd_tray)
 

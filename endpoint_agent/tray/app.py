@@ -423,7 +423,14 @@ class TrayApp:
 
     def run(self) -> None:
         """Dock the icon and handle events until Quit."""
-        self.icon.start()
+        try:
+            self.icon.start()
+        except sni.BUS_ERRORS as exc:  # the bus refused the item: dock in X11 instead
+            log.warning("no StatusNotifierItem (%s); using the XEmbed tray icon", exc)
+            self.sni = None
+            self.icon = TrayIcon(self.display_name, on_click=lambda x, y: self.call(
+                lambda: self.popup(x, y)))
+            self.icon.start()
         self.refresh_status()
         if self.sni is not None:
             log.info("tray icon served as a StatusNotifierItem")

@@ -59,6 +59,7 @@ COLOURS = {"online": (0x2E, 0x9E, 0x5B), "offline": (0x8A, 0x94, 0xA6),
            "attention": (0xD9, 0x82, 0x2B)}
 
 Variant = tuple[str, Any]
+BUS_ERRORS = (DBusErrorResponse, TimeoutError, OSError)  # what a bus call may raise
 
 
 def open_session_bus(address: str | None = None) -> DBusRouter | None:
