@@ -60,9 +60,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     remote = None
     display = args.display or os.environ.get("DISPLAY", "")
     if display and not args.no_remote:
-        from endpoint_agent.remote.controller import RemoteSupport
+        from endpoint_agent.remote.lazy import LazyRemote
 
-        remote = RemoteSupport(display, clipboard=not args.no_clipboard)
+        remote = LazyRemote(display, clipboard=not args.no_clipboard)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -209,10 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     ticket.set_defaults(func=cmd_ticket)
 
     tray = sub.add_parser("tray", parents=[common],
-                          help="show the tray icon in this X11 session",
-                          description="An icon in the system tray with Raise a ticket, My "
-                                      "tickets, Get help now and the connection status. It "
-                                      "talks to the running agent over its local socket.")
+                          help="show the tray icon in this desktop session",
+                          description="An icon in the panel (a StatusNotifierItem where the "
+                                      "desktop has a watcher, else the X11 system tray) with "
+                                      "Raise a ticket, My tickets, Get help now and the "
+                                      "connection status. It talks to the running agent "
+                                      "over its local socket.")
     tray.add_argument("--display", help="X display (default $DISPLAY)")
     tray.set_defaults(func=cmd_tray)
 

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -25,17 +25,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from endpoint_agent import __version__
+from endpoint_agent import __version__, memory
 from endpoint_agent.backoff import Backoff
 from endpoint_agent.errors import FatalConnectionError, HelloRefused
 from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
-from endpoint_agent.remote.controller import RemoteSupport
 from endpoint_agent.state import Enrollment
 from shared import agent_auth
 from shared import protocol as p
 from shared.digests import section_digests
+
+if TYPE_CHECKING:  # the controller loads with the first session (remote/lazy.py)
+    from endpoint_agent.remote.controller import RemoteSupport
+    from endpoint_agent.remote.lazy import LazyRemote
 
 log = logging.getLogger("deskmate.agent")
 
@@ -84,7 +87,7 @@ class Agent:
         inventory_interval: float = 3600.0,
         clock: Callable[[], float] = time.time,
         health: HealthRunner | None = None,
-        remote: RemoteSupport | None = None,
+        remote: RemoteSupport | LazyRemote | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -429,6 +432,8 @@ class Agent:
                 known.update({s: digests[s] for s in changed})
                 self.stats.inventories_sent.append(changed)
                 log.info("inventory sent: %s", ", ".join(changed))
+            del inventory
+            await asyncio.to_thread(memory.release)  # back to the idle footprint
             await asyncio.sleep(self.inventory_interval)
 
     async def _drain_outbox(self, ws: ClientConnection) -> None:

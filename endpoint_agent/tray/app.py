@@ -6,6 +6,12 @@ run in worker threads so the menu never freezes. A watcher thread follows the ag
 ticket updates and shows each as a toast: a small always-on-top window at the top right
 of the screen (no notification daemon is needed, so it works under any X11 session).
 Every text is in the desktop user's language (:mod:`endpoint_agent.i18n`).
+
+On a desktop whose session bus has a StatusNotifierWatcher (GNOME with AppIndicator,
+Plasma, XFCE, Cinnamon, MATE, LXQt...) the icon and its menu are a StatusNotifierItem
+(:mod:`endpoint_agent.tray.sni`); elsewhere the XEmbed icon. Where a notification server
+runs, ticket updates and answers are desktop notifications (:mod:`endpoint_agent.tray.notify`),
+a resolution's rating buttons its actions; elsewhere the toast.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from tkinter import ttk
 from typing import Any
 
 from endpoint_agent.i18n import Texts, texts
-from endpoint_agent.tray import local
+from endpoint_agent.tray import local, notify, sni
 from endpoint_agent.tray.icon import TrayIcon
 
 log = logging.getLogger("deskmate.agent.tray")
@@ -124,8 +130,8 @@ class TicketDialog:
         ttk.Label(frame, text=tr("tray.dialog.details")).pack(anchor="w")
         self.description = tk.Text(frame, height=8, width=50, wrap="word")
         self.description.pack(fill="both", expand=True, pady=(0, 8))
-        self.attach_shot = tk.BooleanVar(value=screenshot is not None)
-        self.attach_snapshot = tk.BooleanVar(value=True)
+        self.attach_shot = tk.BooleanVar(self.win, value=screenshot is not None)
+        self.attach_snapshot = tk.BooleanVar(self.win, value=True)
         ttk.Checkbutton(frame, text=tr("tray.dialog.screenshot"), variable=self.attach_shot,
                         state="normal" if screenshot is not None else "disabled").pack(anchor="w")
         ttk.Checkbutton(frame, text=tr("tray.dialog.snapshot"),
@@ -179,7 +185,8 @@ class TrayApp:
 
     def __init__(self, socket_path: Path, *, display_name: str | None = None,
                  screenshot: Callable[[], bytes] | None = None,
-                 language: Texts | None = None) -> None:
+                 language: Texts | None = None, bus_address: str | None = None,
+                 use_dbus: bool = True) -> None:
         self.socket = socket_path
         self.tr = language or texts()  # the desktop session's locale
         tr = self.tr
@@ -211,9 +218,35 @@ class TrayApp:
         self.menu.add_command(label=tr("tray.status.connecting"), state="disabled")
         self.status_index = self.menu.index("end")
         self.menu.add_command(label=tr("tray.menu.quit"), command=self.quit)
-        self.icon = TrayIcon(display_name, on_click=lambda x, y: self.call(
-            lambda: self.popup(x, y)))
+        # The session bus (from the environment, or ``bus_address``) decides the icon
+        # and whether notifications go to the desktop's server.
+        self.bus = sni.open_session_bus(bus_address) if use_dbus else None
+        self.notifier: notify.Notifier | None = None
+        self.notified: dict[int, dict[str, Any]] = {}  # notification id -> ticket update
+        if self.bus is not None and notify.server_exists(self.bus):
+            self.notifier = notify.Notifier(self.bus, on_action=self._notification_action)
+        self.sni: sni.StatusNotifierIcon | None = None
+        self.icon: TrayIcon | sni.StatusNotifierIcon
+        if self.bus is not None and sni.has_owner(self.bus, sni.WATCHER_NAME):
+            self.sni = self.icon = self._status_notifier()
+        else:
+            self.icon = TrayIcon(display_name, on_click=lambda x, y: self.call(
+                lambda: self.popup(x, y)))
         self.root.after(50, self._pump)
+
+    def _status_notifier(self) -> sni.StatusNotifierIcon:
+        """The same menu as the Tk one, served over com.canonical.dbusmenu."""
+        assert self.bus is not None
+        tr = self.tr
+        entries = [sni.MenuEntry(tr(key), action) for key, action in self.actions.items()]
+        entries.append(sni.MenuEntry(separator=True))
+        entries.append(sni.MenuEntry(tr("tray.status.connecting"), enabled=False))
+        self.sni_status_item = len(entries)  # dbusmenu ids count from 1
+        entries.append(sni.MenuEntry(tr("tray.menu.quit"), self.quit))
+        return sni.StatusNotifierIcon(self.bus, sni.DbusMenu(entries), title="Deskmate",
+                                      run_action=self.call,
+                                      on_activate=lambda x, y: self.call(
+                                          lambda: self.popup(x, y)))
 
     # ---- threads ----
     def call(self, fn: Callable[[], None]) -> None:
@@ -315,6 +348,8 @@ class TrayApp:
                 text = self.tr("tray.status.connected" if answer["connected"]
                                else "tray.status.offline")
             self.menu.entryconfigure(self.status_index, label=text)
+            if self.sni is not None:
+                self.sni.set_status(self.sni_status_item, text)
             self.icon.set_state("online" if self.status.get("connected") else "offline")
             self.root.after(STATUS_MS, self.refresh_status)
 
@@ -322,17 +357,57 @@ class TrayApp:
                            shown)
 
     def notify(self, text: str) -> None:
-        """Tell the user something (kept for tests; a balloon where the host supports it)."""
+        """Tell the user something: a desktop notification where a server runs."""
         self.notifications.append(text)
+        notifier = self.notifier
+        if notifier is not None:
+            self.in_background(lambda: notifier.notify("Deskmate", text),
+                               lambda _id, _error: None)
 
     # ---- ticket updates ----
     def show_update(self, update: dict[str, Any]) -> None:
-        """Show a ticket update as a toast (replacing the one on screen)."""
+        """Show a ticket update as a notification, or a toast (replacing the one on screen)."""
         self.updates.append(update)
+        if self.notifier is not None:
+            self._notify_update(self.notifier, update)
+            self.notifications.append(f"{update['number']}: {update['change']}")
+            return
         if self.toast is not None:
             self.toast.close()
         self.toast = Toast(self, update)
         self.notify(f"{update['number']}: {update['change']}")
+
+    def _notify_update(self, notifier: notify.Notifier, update: dict[str, Any]) -> None:
+        """Send a ticket update to the desktop; a resolution asks for a rating (1 to 5)."""
+        tr = self.tr
+        resolved = update["change"] == "resolved"
+        heading = tr("tray.toast.resolved" if resolved else "tray.toast.replied",
+                     number=update["number"])
+        body = "\n".join(t for t in (update.get("title", ""), update.get("text") or "") if t)
+        actions = [(f"rate-{n}", str(n)) for n in range(1, 6)] if resolved else []
+        if actions and "actions" in notifier.capabilities():
+            body += "\n" + tr("tray.toast.rate")
+
+        def sent(notification: Any, error: Exception | None) -> None:
+            if error is None and notification:
+                self.notified[int(notification)] = update
+
+        self.in_background(lambda: notifier.notify(heading, body, actions=actions), sent)
+
+    def _notification_action(self, notification: int, key: str) -> None:
+        """Rate a resolved ticket from its notification's buttons (notifier's thread)."""
+        update = self.notified.get(notification)
+        if update is None or not key.startswith("rate-"):
+            return
+        score = int(key.removeprefix("rate-"))
+        request = {"op": "rate", "ticket_id": update["ticket_id"], "score": score}
+
+        def rated(answer: Any, error: Exception | None) -> None:
+            self.last_rating = answer if error is None else {"ok": False, "error": str(error)}
+            self.notify(self.tr("tray.toast.rating_thanks") if error is None
+                        else self.tr("tray.toast.rating_failed", error=error))
+
+        self.in_background(lambda: local.request(self.socket, request), rated)
 
     def _watch(self) -> None:
         """Follow the agent's ticket updates (worker thread); reconnect while running."""
@@ -348,13 +423,27 @@ class TrayApp:
 
     def run(self) -> None:
         """Dock the icon and handle events until Quit."""
-        self.icon.start()
+        try:
+            self.icon.start()
+        except sni.BUS_ERRORS as exc:  # the bus refused the item: dock in X11 instead
+            log.warning("no StatusNotifierItem (%s); using the XEmbed tray icon", exc)
+            self.sni = None
+            self.icon = TrayIcon(self.display_name, on_click=lambda x, y: self.call(
+                lambda: self.popup(x, y)))
+            self.icon.start()
         self.refresh_status()
+        if self.sni is not None:
+            log.info("tray icon served as a StatusNotifierItem")
         threading.Thread(target=self._watch, name="tray-updates", daemon=True).start()
         self.root.mainloop()
 
     def quit(self) -> None:
         """Remove the icon and stop."""
         self._quit.set()
-        self.icon.close()
+        if self.notifier is not None:
+            self.notifier.close()
+        self.icon.close()  # the StatusNotifierIcon also closes the bus connection
+        if self.bus is not None and self.sni is None:
+            self.bus.close()
+            self.bus.conn.close()
         self.root.quit()

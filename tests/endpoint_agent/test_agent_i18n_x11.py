@@ -101,7 +101,8 @@ async def test_tray_speaks_the_sessions_language(x_display: str, tmp_path: Path,
         monkeypatch.setenv(name, value)
     with trayer(x_display):
         await eventually(lambda: asyncio.to_thread(tray_owned, x_display))
-        tk = TkThread(lambda: TrayApp(tmp_path / "no-agent.sock", display_name=x_display))
+        tk = TkThread(lambda: TrayApp(tmp_path / "no-agent.sock", display_name=x_display,
+                                      use_dbus=False))
         try:
             app = await tk.app()
             labels = await tk.on_tk(lambda: [

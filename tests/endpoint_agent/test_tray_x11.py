@@ -94,8 +94,10 @@ class TkThread:
 
 @contextlib.asynccontextmanager
 async def tray_app(socket: Path, x_display: str) -> AsyncIterator[TkThread]:
+    # The XEmbed icon and the toast, whatever session bus the environment has.
     tk = TkThread(lambda: TrayApp(socket, display_name=x_display,
-                                  screenshot=lambda: screenshot_png(x_display)))
+                                  screenshot=lambda: screenshot_png(x_display),
+                                  use_dbus=False))
     try:
         yield tk
     finally:
