@@ -327,9 +327,9 @@ def desktop(backend: str) -> Any:
         with xvfb_display(width=1920, height=1080) as display:
             yield display, {**os.environ, "DISPLAY": display}, ["--display", display]
         return
-    from tests.support.mutter import gnome_desktop
+    from tests.support.mutter import gnome_desktop, own_xlib_events
 
-    with gnome_desktop(width=1920, height=1080) as gnome:
+    with gnome_desktop(width=1920, height=1080) as gnome, own_xlib_events():
         os.environ["XAUTHORITY"] = gnome.xauthority  # python-xlib's clicks on Xwayland
         yield gnome.display, gnome.env, ["--display", gnome.display,
                                          "--remote-backend", "gnome-wayland"]

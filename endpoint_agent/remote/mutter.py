@@ -19,6 +19,7 @@ from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from jeepney.low_level import MessageFlag
 
 log = logging.getLogger("deskmate.agent.remote")
 
@@ -191,14 +192,28 @@ class MutterSession:
             conn.close()
 
     def _notify(self, conn: DBusConnection, method: str, signature: str,
-                body: tuple[Any, ...]) -> None:
-        call(conn, RD_NAME, self.rd_session, RD_NAME + ".Session", method, signature, body)
+                body: tuple[Any, ...], *, wait: bool = False) -> None:
+        if wait:
+            call(conn, RD_NAME, self.rd_session, RD_NAME + ".Session", method, signature, body)
+            return
+        msg = new_method_call(DBusAddress(self.rd_session, bus_name=RD_NAME,
+                                          interface=RD_NAME + ".Session"),
+                              method, signature, body)
+        msg.header.flags |= MessageFlag.no_reply_expected
+        conn.send(msg)
 
-    def notify(self, method: str, signature: str, body: tuple[Any, ...]) -> None:
-        """Send one input request to the RemoteDesktop session."""
+    def notify(self, method: str, signature: str, body: tuple[Any, ...], *,
+               wait: bool = False) -> None:
+        """Send one input request to the RemoteDesktop session.
+
+        Pointer motion does not wait for Mutter's reply (it answers between its frames:
+        100 ms and more on a loaded machine), so a moving pointer is never held up; the
+        bus keeps the order. Buttons and keys wait (``wait``), so that the motion before
+        them has been applied when they arrive.
+        """
         if self._conn is None:
             raise MutterError("the session is closed")
-        self._notify(self._conn, method, signature, body)
+        self._notify(self._conn, method, signature, body, wait=wait)
 
     def motion(self, x: float, y: float) -> None:
         """Move the pointer to (x, y) in the streamed monitor's pixels."""
@@ -209,16 +224,16 @@ class MutterSession:
         for bit, code in BUTTONS:
             was, now = self._buttons & bit, pressed & bit
             if bool(now) != bool(was):
-                self.notify("NotifyPointerButton", "ib", (code, bool(now)))
+                self.notify("NotifyPointerButton", "ib", (code, bool(now)), wait=True)
         self._buttons = pressed
 
     def wheel(self, dx: int, dy: int) -> None:
         """Scroll by whole steps (positive: down and right)."""
         if dy:
-            self.notify("NotifyPointerAxisDiscrete", "ui", (AXIS_VERTICAL, dy))
+            self.notify("NotifyPointerAxisDiscrete", "ui", (AXIS_VERTICAL, dy), wait=True)
         if dx:
-            self.notify("NotifyPointerAxisDiscrete", "ui", (AXIS_HORIZONTAL, dx))
+            self.notify("NotifyPointerAxisDiscrete", "ui", (AXIS_HORIZONTAL, dx), wait=True)
 
     def key(self, keysym: int, down: bool) -> None:
         """Press or release the key making X keysym ``keysym``."""
-        self.notify("NotifyKeyboardKeysym", "ub", (keysym, down))
+        self.notify("NotifyKeyboardKeysym", "ub", (keysym, down), wait=True)

@@ -21,7 +21,7 @@ from tests.console.test_console import log_in
 from tests.console.test_remote import READ_BARS, canvas_point, close_to
 from tests.support.agents import start_agent
 from tests.support.browser import open_page
-from tests.support.mutter import GnomeDesktop, gnome_desktop
+from tests.support.mutter import GnomeDesktop, gnome_desktop, own_xlib_events
 from tests.support.remote import Device, enrolled, ticket_with_device, wait_state
 from tests.support.server import PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.wayland, pytest.mark.timeout(180)]
 @pytest.fixture(scope="module")
 def gnome() -> Iterator[GnomeDesktop]:
     """A headless GNOME on Wayland for this module; python-xlib reaches its Xwayland."""
-    with gnome_desktop() as desktop, pytest.MonkeyPatch.context() as patch:
+    with gnome_desktop() as desktop, own_xlib_events(), pytest.MonkeyPatch.context() as patch:
         patch.setenv("XAUTHORITY", desktop.xauthority)  # the test's clicks on the dialogs
         yield desktop
 

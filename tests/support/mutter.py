@@ -133,6 +133,25 @@ def gnome_desktop(*, width: int = 1280, height: int = 720) -> Iterator[GnomeDesk
                            height=height)
 
 
+@contextmanager
+def own_xlib_events() -> Iterator[None]:
+    """Give python-xlib a fresh event table while a different X server is used.
+
+    python-xlib keeps the extension event classes of every connection in one table per
+    process, keyed by event code: once it learnt Xvfb's codes, connecting to an Xwayland
+    whose extensions number their events differently fails (TypeError in
+    add_extension_event). Tests that used Xvfb earlier in the same process call this.
+    """
+    from Xlib.protocol import display, event
+
+    saved = display.Display.event_classes
+    display.Display.event_classes = event.event_class.copy()
+    try:
+        yield
+    finally:
+        display.Display.event_classes = saved
+
+
 def _tail(runtime: str) -> str:
     try:
         return Path(runtime, "log").read_text(errors="replace")[-800:]
