@@ -169,9 +169,9 @@ class MutterSession:
         (_sig, params), = call(conn, SC_NAME, self.stream, "org.freedesktop.DBus.Properties",
                                "Get", "ss", (SC_NAME + ".Stream", "Parameters"))
         if "size" in params:
-            self.size = tuple(params["size"][1])  # type: ignore[assignment]
+            self.size = tuple(params["size"][1])
         if "position" in params:
-            self.position = tuple(params["position"][1])  # type: ignore[assignment]
+            self.position = tuple(params["position"][1])
         return self.node_id
 
     def close(self) -> None:
@@ -208,16 +208,23 @@ class MutterSession:
 
         Pointer motion does not wait for Mutter's reply (it answers between its frames:
         100 ms and more on a loaded machine), so a moving pointer is never held up; the
-        bus keeps the order. Buttons and keys wait (``wait``), so that the motion before
-        them has been applied when they arrive.
+        bus keeps the order. Buttons, keys and the motion right before a button wait
+        (``wait``): a press that reached the application together with the pointer's
+        arrival was lost there.
         """
         if self._conn is None:
             raise MutterError("the session is closed")
         self._notify(self._conn, method, signature, body, wait=wait)
 
-    def motion(self, x: float, y: float) -> None:
+    def motion(self, x: float, y: float, *, wait: bool = False) -> None:
         """Move the pointer to (x, y) in the streamed monitor's pixels."""
-        self.notify("NotifyPointerMotionAbsolute", "sdd", (self.stream, float(x), float(y)))
+        self.notify("NotifyPointerMotionAbsolute", "sdd", (self.stream, float(x), float(y)),
+                    wait=wait)
+
+    @property
+    def held(self) -> int:
+        """The DOM ``buttons`` mask held now."""
+        return self._buttons
 
     def buttons(self, pressed: int) -> None:
         """Press and release buttons so that the DOM ``buttons`` mask ``pressed`` holds."""

@@ -32,7 +32,7 @@ from endpoint_agent.remote.inject import SHIFT_L, keysym_for
 from endpoint_agent.remote.mutter import CURSOR_EMBEDDED, MutterError, MutterSession, monitors
 from shared import screen
 
-FIRST_FRAME_TIMEOUT = 15.0  # gst-launch builds its plugin registry on its very first run
+FIRST_FRAME_TIMEOUT = 30.0  # gst-launch builds its plugin registry on its very first run
 
 
 def gst_command(node_id: int) -> list[str]:
@@ -83,7 +83,9 @@ class WaylandInjector:
         """Inject one event; coordinates are relative to the streamed monitor."""
         session = self.session
         if isinstance(event, (screen.PointerEvent, screen.WheelEvent)):
-            session.motion(event.x, event.y)  # relative to the stream: origin not needed
+            # Relative to the stream: origin not needed. Before a button, wait for it.
+            session.motion(event.x, event.y, wait=isinstance(event, screen.WheelEvent)
+                           or event.buttons != session.held)
         if isinstance(event, screen.PointerEvent):
             session.buttons(event.buttons)
         elif isinstance(event, screen.WheelEvent):

@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.tools import require_executable
+from tests.support.tools import missing, require_executable
 
 START_TIMEOUT = 30.0
 
@@ -79,7 +79,12 @@ def gnome_desktop(*, width: int = 1280, height: int = 720) -> Iterator[GnomeDesk
     """Start the headless GNOME stack; yield where it is; stop it afterwards."""
     exes = {name: require_executable(name) for name in
             ("dbus-daemon", "pipewire", "wireplumber", "mutter", "Xwayland",
-             "gst-launch-1.0")}
+             "gst-launch-1.0", "gst-inspect-1.0")}
+    # GStreamer scans its plugins on its first run (seconds): done here, not in a session.
+    found = subprocess.run([exes["gst-inspect-1.0"], "pipewiresrc"], capture_output=True,
+                           timeout=300, check=False)
+    if found.returncode != 0:
+        missing("GStreamer's pipewiresrc is not installed (gstreamer1.0-pipewire)")
     with ExitStack() as stack:
         runtime = stack.enter_context(tempfile.TemporaryDirectory(prefix="deskmate-gnome-"))
         os.chmod(runtime, 0o700)
