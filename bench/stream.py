@@ -22,7 +22,14 @@ same table beside the first, then the recording's bytes per second, frames left 
 (none if the disk writer kept up), its largest backlog, and the writer's own capacity
 measured on the same frames.
 
-    .venv/bin/python bench/stream.py [--seconds 8] [--record]
+With --backend wayland the same session runs a second time on a headless GNOME on Wayland
+of the same size (Mutter, PipeWire and WirePlumber started here; the agent uses Mutter's
+RemoteDesktop and ScreenCast interfaces), and its table is printed beside the X11 one. The
+content windows are the same Tk programs, shown through Xwayland and composited by Mutter;
+the picture error and the grab baseline are left out there (only the stream reads the
+screen).
+
+    .venv/bin/python bench/stream.py [--seconds 8] [--record] [--backend wayland]
 """
 
 from __future__ import annotations
@@ -201,7 +208,7 @@ def picture_error(display: str, picture: np.ndarray[Any, Any] | None) -> float:
 async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_id: int,
                       display: str, env: dict[str, str], ps: psutil.Process,
                       contents: list[subprocess.Popen[bytes]], *, recorded: bool,
-                      ) -> dict[str, Any]:
+                      readable: bool = True) -> dict[str, Any]:
     """Run one session through every scenario; return its rows (and its recording)."""
     resp = await admin.post(f"/api/v1/tickets/{ticket_id}/remote-sessions",
                             json={"reason": "benchmark", "mode": "view"})
@@ -248,7 +255,8 @@ async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_
             if proc is not None:
                 proc.send_signal(signal.SIGSTOP)
             await asyncio.sleep(0.7)
-            error = await asyncio.to_thread(picture_error, display, viewer.picture)
+            error = (await asyncio.to_thread(picture_error, display, viewer.picture)
+                     if readable else math.nan)
             rows.append((name, fps, p50, p99, bps, (cpu1 - cpu0) / (t1 - t0) * 100,
                          error))
             if proc is not None:
@@ -312,13 +320,43 @@ def agent_cpu(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+@contextlib.contextmanager
+def desktop(backend: str) -> Any:
+    """Yield (X display for the dialogs, environment, agent arguments) of a fresh desktop."""
+    if backend == "x11":
+        with xvfb_display(width=1920, height=1080) as display:
+            yield display, {**os.environ, "DISPLAY": display}, ["--display", display]
+        return
+    from tests.support.mutter import gnome_desktop, own_xlib_events
+
+    with gnome_desktop(width=1920, height=1080) as gnome, own_xlib_events():
+        os.environ["XAUTHORITY"] = gnome.xauthority  # python-xlib's clicks on Xwayland
+        yield gnome.display, gnome.env, ["--display", gnome.display,
+                                         "--remote-backend", "gnome-wayland"]
+
+
 async def bench(opts: argparse.Namespace) -> None:
+    results = [await bench_on(opts, "x11")]
+    if opts.backend == "wayland":
+        results.append(await bench_on(opts, "wayland"))
+    for backend, baseline, runs in results:
+        report(backend, baseline, runs)
+    print("\nfps: frames drawn by the viewer per second; latency: agent capture to viewer "
+          "drawn; agent CPU: % of one core (agent process only); picture err: mean |viewer "
+          "picture - screen| per channel (0-255) with the content frozen at the end")
+
+
+async def bench_on(opts: argparse.Namespace, backend: str,
+                   ) -> tuple[str, float | None, list[dict[str, Any]]]:
+    """Run the sessions on one backend's desktop; return its figures."""
     with tempfile.TemporaryDirectory(prefix="deskmate-stream-") as tmp, \
-            xvfb_display(width=1920, height=1080) as display:
-        env = {**os.environ, "DISPLAY": display}
-        print(f"Xvfb {display} 1920x1080x24; {psutil.cpu_count()} cores; "
+            desktop(backend) as (display, env, agent_args):
+        readable = backend == "x11"
+        what = f"Xvfb {display} 1920x1080x24" if readable else \
+            f"headless GNOME (Mutter) on Wayland 1920x1080, Xwayland {display}"
+        print(f"{backend}: {what}; {psutil.cpu_count()} cores; "
               f"{opts.seconds:.0f} s per scenario")
-        baseline = await asyncio.to_thread(raw_mss_rate, display, 3.0)
+        baseline = await asyncio.to_thread(raw_mss_rate, display, 3.0) if readable else None
         server = await start_server(Path(tmp) / "data")
         agent_proc: subprocess.Popen[bytes] | None = None
         contents: list[subprocess.Popen[bytes]] = []
@@ -327,7 +365,7 @@ async def bench(opts: argparse.Namespace) -> None:
             state, _enrollment = await enroll_device(server, admin, Path(tmp) / "agent")
             command = [sys.executable, "-c", "import sys; from endpoint_agent.cli import main; "
                        "sys.exit(main())", "run", "--state-dir", str(state.dir),
-                       "--display", display]
+                       *agent_args]
             agent_proc = await asyncio.to_thread(
                 subprocess.Popen, command, env=env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
@@ -341,7 +379,7 @@ async def bench(opts: argparse.Namespace) -> None:
                     await asyncio.sleep(0.1)
             ticket = await ticket_with_device(admin, device_id)
             runs = [await run_session(opts, server, admin, ticket["id"], display, env, ps,
-                                      contents, recorded=False)]
+                                      contents, recorded=False, readable=readable)]
             if opts.record:
                 group = await admin.post("/api/v1/groups", json={"name": "Recorded"})
                 await admin.put(f"/api/v1/groups/{group.json['id']}/remote-policy",
@@ -349,7 +387,7 @@ async def bench(opts: argparse.Namespace) -> None:
                 await admin.patch(f"/api/v1/devices/{device_id}",
                                   json={"group_id": group.json["id"]})
                 runs.append(await run_session(opts, server, admin, ticket["id"], display, env,
-                                              ps, contents, recorded=True))
+                                              ps, contents, recorded=True, readable=readable))
         finally:
             for proc in contents:
                 if proc.poll() is None:
@@ -361,9 +399,15 @@ async def bench(opts: argparse.Namespace) -> None:
                 except subprocess.TimeoutExpired:
                     agent_proc.kill()
             await server.close()
+    return backend, baseline, runs
 
-    print(f"\nbaseline: raw mss full-screen grab rate {baseline:.0f} grabs/s "
-          f"({1000 / baseline:.1f} ms per grab)")
+
+def report(backend: str, baseline: float | None, runs: list[dict[str, Any]]) -> None:
+    """Print one backend's tables."""
+    print(f"\n=== backend {backend} ===")
+    if baseline is not None:
+        print(f"baseline: raw mss full-screen grab rate {baseline:.0f} grabs/s "
+              f"({1000 / baseline:.1f} ms per grab)")
     for run in runs:
         label = "recorded session" if run["recorded"] else "session without recording"
         print(f"\n{label}: consent click to first frame drawn by the viewer: "
@@ -388,9 +432,6 @@ async def bench(opts: argparse.Namespace) -> None:
             print(f"writer alone (same frames, same run): {rec['capacity'] / 1e6:.0f} MB/s "
                   f"to disk with fsync at the end; {rec['offer_us']:.1f} us per frame queued "
                   "on the event loop")
-    print("\nfps: frames drawn by the viewer per second; latency: agent capture to viewer "
-          "drawn; agent CPU: % of one core (agent process only); picture err: mean |viewer "
-          "picture - screen| per channel (0-255) with the content frozen at the end")
 
 
 def main() -> None:
@@ -399,6 +440,9 @@ def main() -> None:
     parser.add_argument("--record", action="store_true",
                         help="run the scenarios a second time with the session recorded and "
                              "print the recording's rate and whether its writer kept up")
+    parser.add_argument("--backend", choices=("x11", "wayland"), default="x11",
+                        help="wayland: run the same again on a headless GNOME on Wayland and "
+                             "print its figures beside the X11 ones")
     asyncio.run(bench(parser.parse_args()))
 
 

@@ -59,10 +59,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     remote = None
     display = args.display or os.environ.get("DISPLAY", "")
-    if display and not args.no_remote:
-        from endpoint_agent.remote.lazy import LazyRemote
+    remote_unavailable = "disabled" if args.no_remote else ""
+    if not args.no_remote:
+        from endpoint_agent.remote.backends import choose
 
-        remote = LazyRemote(display, clipboard=not args.no_clipboard)
+        choice = choose(display, wanted=args.remote_backend)
+        if choice.backend is None:
+            remote_unavailable = choice.reason
+            logging.getLogger("deskmate.agent").warning(
+                "no remote sessions on this desktop: %s", choice.detail)
+        else:
+            from endpoint_agent.remote.lazy import LazyRemote
+
+            remote = LazyRemote(choice.display, clipboard=not args.no_clipboard,
+                                backend=choice.backend)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -70,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
                       sample=sample, heartbeat_interval=args.heartbeat, health=health,
-                      remote=remote)
+                      remote=remote, remote_unavailable=remote_unavailable)
         local = LocalServer(state.tray_socket, status=agent.status,
                             send_ticket=agent.submit_ticket, inventory=collect,
                             history_file=state.dir / "tray-tickets.json",
@@ -182,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="heartbeat interval (default: what the server asks for)")
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     run.add_argument("--display", help="X display for remote sessions (default $DISPLAY)")
+    run.add_argument("--remote-backend", default="auto",
+                     choices=("auto", "x11", "gnome-wayland"),
+                     help="how to serve remote sessions (default: chosen from the session: "
+                          "GNOME on Wayland through Mutter's interfaces, else X11)")
     run.add_argument("--no-remote", action="store_true",
                      help="never offer remote sessions on this machine")
     run.add_argument("--no-clipboard", action="store_true",

@@ -88,6 +88,7 @@ class Agent:
         clock: Callable[[], float] = time.time,
         health: HealthRunner | None = None,
         remote: RemoteSupport | LazyRemote | None = None,
+        remote_unavailable: str = "",
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -102,6 +103,7 @@ class Agent:
         self.clock = clock
         self.health = health
         self.remote = remote
+        self.remote_unavailable = remote_unavailable  # why there is no remote (a code)
         self.stats = Stats()
         self._outbox_wake = health.queued if health is not None else asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -274,7 +276,11 @@ class Agent:
         """Return what this agent announces in its hello."""
         return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
                 + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
-                + (["remote", p.RECORDING_CAPABILITY] if self.remote is not None else [])
+                + (["remote", p.RECORDING_CAPABILITY,
+                    p.REMOTE_BACKEND_PREFIX + self.remote.backend]
+                   if self.remote is not None else [])
+                + ([p.REMOTE_UNAVAILABLE_PREFIX + self.remote_unavailable]
+                   if self.remote is None and self.remote_unavailable else [])
                 + ([p.CLIPBOARD_CAPABILITY] if self.remote is not None and self.remote.clipboard
                    else []))
 

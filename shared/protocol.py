@@ -292,6 +292,10 @@ Mode = Literal["view", "control"]
 # An agent announcing this capability tells its user when a session is recorded
 # (``record`` in session_request); the server records only such agents' sessions.
 RECORDING_CAPABILITY = "remote_recording"
+# How the agent serves sessions, as capability "remote_backend:<name>" (x11, gnome-wayland);
+# an agent that cannot serve them on this desktop says why: "remote_unavailable:<code>".
+REMOTE_BACKEND_PREFIX = "remote_backend:"
+REMOTE_UNAVAILABLE_PREFIX = "remote_unavailable:"
 
 
 class SessionRequest(Message, tag="session_request", omit_defaults=True):

@@ -106,12 +106,7 @@ class Capturer:
                 return self._cursor_only(seq, captured_at, started, cursor, width, height)
         else:
             box = (0, 0, width, height)
-        x0, y0, x1, y1 = box
-        shot = self._mss.grab({"left": area["x"] + x0, "top": area["y"] + y0,
-                               "width": x1 - x0, "height": y1 - y0})
-        cur = np.frombuffer(shot.raw, dtype=np.uint8,
-                            count=shot.width * shot.height * 4).reshape(shot.height,
-                                                                        shot.width, 4)
+        cur = self.grab(area, box)
         frames: list[bytes] = []
         if first:
             self._screen = picture = cur  # backed by the grab's own bytearray: writable
@@ -128,6 +123,16 @@ class Capturer:
         self._prev_cursor = cursor
         return StepResult(frames=frames, changed=bool(frames), captured_at=captured_at,
                           encode_seconds=time.perf_counter() - started)
+
+    def grab(self, area: dict[str, int], box: tuple[int, int, int, int],
+             ) -> npt.NDArray[np.uint8]:
+        """Return the pixels of ``box`` on the monitor ``area`` as a writable BGRA array."""
+        x0, y0, x1, y1 = box
+        shot = self._mss.grab({"left": area["x"] + x0, "top": area["y"] + y0,
+                               "width": x1 - x0, "height": y1 - y0})
+        return np.frombuffer(shot.raw, dtype=np.uint8,
+                             count=shot.width * shot.height * 4).reshape(shot.height,
+                                                                         shot.width, 4)
 
     def _cursor_only(self, seq: int, captured_at: float, started: float,
                      cursor: tuple[int, int], width: int, height: int) -> StepResult:

@@ -85,11 +85,14 @@ class AgentSession:
 
 
 class RemoteSupport:
-    """Serves remote sessions on one X display."""
+    """Serves remote sessions on one screen (an X display, or GNOME on Wayland)."""
 
     def __init__(self, display: str, *, python: str = sys.executable, max_fps: float = 60.0,
-                 ui_env: dict[str, str] | None = None, clipboard: bool = True) -> None:
-        self.display = display
+                 ui_env: dict[str, str] | None = None, clipboard: bool = True,
+                 backend: str = "x11", bus_address: str | None = None) -> None:
+        self.display = display  # the X display: the screen (x11) or the dialogs' (Xwayland)
+        self.backend = backend  # one of backends.BACKENDS
+        self.bus_address = bus_address  # the session bus (gnome-wayland; None: from env)
         self.python = python
         self.max_fps = max_fps
         self.ui_env = ui_env or {}
@@ -248,7 +251,7 @@ class RemoteSupport:
         try:
             monitors = await self._open()
         except Exception:
-            log.exception("cannot open display %s for a remote session", self.display)
+            log.exception("cannot open the %s screen for a remote session", self.backend)
             self.session = None
             await self._out(p.SessionAnswer(session=msg.session, allowed=False,
                                             reason="unavailable"))
@@ -340,10 +343,16 @@ class RemoteSupport:
     # --- streaming ------------------------------------------------------------------
 
     async def _open(self) -> list[dict[str, int]]:
+        loop = asyncio.get_running_loop()
+        if self.backend == "gnome-wayland":
+            from endpoint_agent.remote.wayland import open_session
+
+            self._injector, self._capturer, self._damage = await loop.run_in_executor(
+                self._input_pool, open_session, self.bus_address, self._ui_environ())
+            return list(self._capturer.monitors())
         from endpoint_agent.remote.capture import Capturer, DamageWatcher
         from endpoint_agent.remote.inject import Injector
 
-        loop = asyncio.get_running_loop()
         self._capturer = Capturer(self.display)
         monitors = await loop.run_in_executor(self._capture_pool, self._capturer.open)
         self._injector = await loop.run_in_executor(self._input_pool, Injector, self.display)

@@ -35,6 +35,7 @@ class LazyRemote:
         self.display = display
         self.options = options
         self.clipboard = bool(options.get("clipboard", True))
+        self.backend = str(options.get("backend", "x11"))  # announced before the stack loads
         self.loaded: RemoteSupport | None = None
         self._send: Send | None = None
         self._trimmer: asyncio.Task[None] | None = None

@@ -245,6 +245,11 @@ def _indicator(args: argparse.Namespace) -> str:
     root.geometry(f"{w}x{h}+{max(0, screen_w - w - INDICATOR_MARGIN)}+{INDICATOR_MARGIN}")
     root.resizable(False, False)
     root.attributes("-topmost", True)
+    # A notification window: window managers (GNOME's Mutter among them) do not give it
+    # the keyboard focus when it appears, so the user's application keeps it. On GNOME on
+    # Wayland a focused Xwayland window otherwise swallowed the first click into a
+    # Wayland application (seen on Mutter 43; "utility" did not help).
+    root.attributes("-type", "notification")
     root.configure(bg="#b42318")
     label = tk.Label(root, bg="#b42318", fg="#ffffff", anchor="w", font=font, bd=0, padx=0,
                      highlightthickness=0)

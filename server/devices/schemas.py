@@ -97,6 +97,10 @@ class Device(Struct, kw_only=True):
     metrics: LiveMetrics | None
     # Connected now and its agent offers remote sessions (an X11 desktop, not --no-remote).
     remote_available: bool = False
+    # How its agent serves remote sessions (x11, gnome-wayland), or why it cannot (a code
+    # such as login_screen or wayland_not_gnome); both None when offline or not said.
+    remote_backend: str | None = None
+    remote_unavailable: str | None = None
 
 
 class DevicePage(Struct, kw_only=True):

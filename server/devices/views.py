@@ -149,6 +149,11 @@ def _device(req: ApiRequest, row: Any) -> Device:
     device = store.to_device(row, online, hub.live_metrics(row.id) if online else None)
     link = hub.links.get(row.id)
     device.remote_available = link is not None and "remote" in link.capabilities
+    for capability in link.capabilities if link is not None else ():
+        if capability.startswith(p.REMOTE_BACKEND_PREFIX):
+            device.remote_backend = capability.removeprefix(p.REMOTE_BACKEND_PREFIX)
+        elif capability.startswith(p.REMOTE_UNAVAILABLE_PREFIX):
+            device.remote_unavailable = capability.removeprefix(p.REMOTE_UNAVAILABLE_PREFIX)
     seen = hub.last_seen(row.id)  # newer than the last batched write, when it exists
     if seen is not None and (device.last_seen_at is None or seen > device.last_seen_at):
         device.last_seen_at = seen

@@ -9,7 +9,7 @@ import { openDeviceSession } from "../device_remote.js";
 import { deviceHealth } from "../health.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, date, dateTime, percent, time } from "../format.js";
-import { t } from "../i18n.js";
+import { has, t } from "../i18n.js";
 import { icon } from "../icons.js";
 import { factsList, listTable, sectionLabel, softwareList } from "../inventory.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -114,9 +114,25 @@ export function deviceView(root, { user, params, setTitle }) {
         fact(t("device.logged_in"), d.logged_in_users.length ? d.logged_in_users.join(", ")
           : h("span", { class: "muted" }, t("device.nobody"))),
         fact(t("devices.col.agent"), agentVersion(d.agent_version), "mono"),
+        d.online ? fact(t("device.remote_sessions"), remoteSessions(d)) : null,
         fact(t("device.enrolled"), h("span", { title: dateTime(d.enrolled_at) }, date(d.enrolled_at))),
         fact(t("device.last_seen_label"), d.online ? t("device.now") : h("span", { title: dateTime(d.last_seen_at) },
           d.last_seen_at ? ago(d.last_seen_at) : t("device.never")))));
+  }
+
+  // How the agent serves remote sessions ("Wayland (GNOME)"), or why it cannot.
+  function remoteSessions(d) {
+    const known = (kind, code) => {
+      const key = `device.remote_${kind}.${(code || "").replaceAll("-", "_")}`;
+      return code && has(key) ? t(key) : null;
+    };
+    if (d.remote_available) {
+      return h("span", { "data-remote-backend": d.remote_backend || "" },
+        known("backend", d.remote_backend) || t("device.remote_backend.unknown"));
+    }
+    return h("span", { class: "muted", "data-remote-unavailable": d.remote_unavailable || "" },
+      t("device.remote_none", { reason: known("reason", d.remote_unavailable)
+        || t("device.remote_reason.unknown") }));
   }
 
   function renderLive() {
