@@ -75,7 +75,7 @@ async def test_notification_choices_per_kind(
     staff_only = await rick.put(path, json={"events": {"sla": False}})
     assert staff_only.status == 422
     mine = (await tina.get(f"/api/v1/users/{tina.user['id']}/notifications")).json
-    assert sorted(mine["events"]) == ["assigned", "received", "reply", "report",
+    assert sorted(mine["events"]) == ["assigned", "low_score", "received", "reply", "report",
                                       "requester_reply", "resolved", "sla"]
 
 
