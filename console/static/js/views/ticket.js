@@ -14,6 +14,7 @@ import { ticketArticles } from "../kb_ticket.js";
 import { helpButton, shortcuts } from "../keys.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { requesterDevicesPanel } from "../person_devices.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
@@ -57,6 +58,7 @@ export function ticketView(root, { user, params, setTitle }) {
     onclick: () => insertCanned() }, icon("copy"), t("ticket.canned"));
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const remote = remotePanel();
+  const requesterDevices = requesterDevicesPanel();
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -247,6 +249,7 @@ export function ticketView(root, { user, params, setTitle }) {
           tk.resolved_at ? [h("dt", {}, t("ticket.status.resolved")), h("dd", {}, dateTime(tk.resolved_at))] : null,
           tk.closed_at ? [h("dt", {}, t("ticket.status.closed")), h("dd", {}, dateTime(tk.closed_at))] : null))),
       panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
+      requesterDevices.el,
       panel(t("route.remote"), remote.el),
       panel(t("attachments.label"), files),
       articles.el);
@@ -265,6 +268,7 @@ export function ticketView(root, { user, params, setTitle }) {
     renderDescription();
     renderSide();
     articles.refresh(tk.status);
+    requesterDevices.show(tk.requester.id);
   }
 
   // ---------- actions ----------
