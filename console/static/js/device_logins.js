@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { personText } from "./admin_pickers.js";
-import { busy, field, h, replace } from "./dom.js";
+import { busy, h, replace } from "./dom.js";
 import { ago, dateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -24,7 +24,7 @@ export function requesterSearch(initial) {
   let offered = initial ? [initial] : [];
   const list = h("datalist", { id: `requesters-${counter}` },
     offered.map((u) => h("option", { value: personText(u) })));
-  const input = h("input", { name: "person", type: "search", list: list.id, autocomplete: "off",
+  const input = h("input", { name: "person", id: `requester-${counter}`, type: "search", list: list.id, autocomplete: "off",
     required: true, placeholder: t("binding.person_placeholder"), value: initial ? personText(initial) : null });
   let asked = 0;
   input.addEventListener("input", async () => {
@@ -50,7 +50,8 @@ function bindDialog(deviceId, seen, onDone) {
   const picker = requesterSearch(seen.suggested);
   const form = h("form", { class: "stack", "aria-label": t("binding.bind_title", { login: seen.login }) },
     h("p", { class: "muted" }, t("binding.bind_text", { login: seen.login })),
-    field(t("binding.person"), picker.element, seen.suggested ? t("binding.suggested_hint") : null),
+    h("div", { class: "field" }, h("label", { for: picker.input.id }, t("binding.person")), picker.element,
+      seen.suggested ? h("p", { class: "hint" }, t("binding.suggested_hint")) : null),
     h("div", { class: "form-actions" },
       h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, icon("user_plus"), t("binding.bind"))));
