@@ -55,7 +55,7 @@ const ROUTES = [
   { path: /^\/devices$/, roles: STAFF, nav: "devices", titleKey: "route.devices", view: devicesView },
   { path: /^\/devices\/(\d+)(?:\/(hardware|network|software|changes))?$/, roles: STAFF, nav: "devices",
     titleKey: "route.device", view: deviceView },
-  { path: /^\/portal(?:\/(new)|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", titleKey: "route.portal",
+  { path: /^\/portal(?:\/(new)(?:\/(\d+))?|\/tickets\/(\d+))?$/, roles: ANYONE, nav: "portal", titleKey: "route.portal",
     view: portalView },
   { path: /^\/kb$/, roles: ANYONE, nav: "kb", titleKey: "route.kb", view: kbView },
   { path: /^\/kb\/articles\/(\d+)$/, roles: ANYONE, nav: "kb", titleKey: "route.kb_article", view: kbArticleView },

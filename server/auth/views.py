@@ -15,7 +15,7 @@ from server.auth import credentials, factor_store, guard, half_session
 from server.auth.passwords import password_problem
 from server.auth.ratelimit import address_key
 from server.db.schema import api_tokens, utcnow
-from server.directory import signin
+from server.directory import first_sign_in, signin
 from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from server.i18n.messages import N_
 from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, SETTINGS
@@ -82,6 +82,10 @@ async def login(req: ApiRequest) -> web.Response:
     if directory is not None:  # a directory account: the directory checks the password
         await signin.sign_in(req.request, row, directory, username, body.password)
         return await open_session(req.request, row.id)
+    if row is None:  # perhaps a directory user's first sign-in (create_on_sign_in)
+        created = await first_sign_in.sign_in_new(req.request, username, body.password)
+        if created is not None:
+            return await open_session(req.request, created)
     if row is not None and not row.active:
         row = None  # checked against the dummy hash: fails, and counts, like a wrong one
     # One password job per client address at a time (docs/admin.md).

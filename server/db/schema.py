@@ -176,7 +176,8 @@ devices = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
 
-# Who a login on a device is: made by staff, never by the device (docs/agent.md).
+# Who a login on a device is: made by staff or by an admin's rule, never by the device
+# alone (docs/identity.md).
 device_bindings = sa.Table(
     "device_bindings", metadata,
     sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"),
@@ -187,6 +188,9 @@ device_bindings = sa.Table(
     sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
               nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # staff (confirmed on the device page) or rule (a group's binding rule; 0026_bind)
+    sa.Column("source", sa.String(8), nullable=False, default="staff",
+              server_default="staff"),
 )
 
 device_inventory = sa.Table(

@@ -2,19 +2,20 @@
 
 A device's key lives where its user's agent runs, so anyone at the machine can sign
 messages as the device and name any login. The server therefore never takes a reported
-login as a person. It keeps the login *as reported* on the ticket, and maps it to a
-requester only by an explicit binding:
+login as a person. It keeps the login *as reported* on the ticket (and in the device's
+logins seen, :mod:`server.devices.logins`), and maps it to a requester only by a binding
+of this device and exactly this login to an active requester, made
 
-1. a binding made by staff for this device and exactly this login, to an active
-   requester (``device_bindings``);
-2. while a device has no binding at all, an active requester-role user whose user name
-   is exactly the login (the interim rule until bindings come from a directory);
-3. otherwise the device's "unknown user": a placeholder the server makes once per
-   device, named after the device's server-assigned id, that nobody can log in as and
-   that receives no mail.
+1. by staff, who confirm it on the device page (``source`` "staff"), or
+2. by an admin's rule for the device's group, "bind the first login seen", which binds
+   a login to the directory account of that name (``source`` "rule").
 
-A staff account, an inactive account or a system account is never the answer, and no
-device message ever creates an account other than its own placeholder.
+Otherwise the login is the device's "unknown user": a placeholder the server makes once
+per device, named after the device's server-assigned id, that nobody can log in as and
+that receives no mail. A user whose name merely equals the login is never the answer.
+
+A staff account, an inactive account or a system account is never bound, and no device
+message ever creates an account other than its own placeholder.
 """
 
 from __future__ import annotations
@@ -26,23 +27,24 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from server.db.schema import device_bindings, devices, users
+from server.db.schema import audit_events, device_bindings, devices, users
 from server.errors import NotFound, ValidationFailed
 from server.users import store as user_store
 
+Source = Literal["staff", "rule"]
 UNKNOWN_PREFIX = "unknown:"  # ':' is outside every user-name and login pattern
 
 
 @dataclass(frozen=True)
 class Binding:
-    """A login on a device and the requester it is (by staff's binding or by user name)."""
+    """A login on a device and the requester it is bound to (by staff or by a rule)."""
 
     login: str
     user_id: int
     username: str
     display_name: str
-    created_at: dt.datetime | None  # None: found by the interim user-name rule
-    source: Literal["binding", "user_name"] = "binding"
+    created_at: dt.datetime
+    source: Source = "staff"
 
 
 def placeholder_username(device_uid: str) -> str:
@@ -56,33 +58,38 @@ def _usable(row: Any) -> bool:
             and not user_store.is_system_username(row.username))
 
 
-def _has_bindings(conn: Connection, device_id: int) -> bool:
+def has_bindings(conn: Connection, device_id: int) -> bool:
+    """Tell whether any login on the device is bound."""
     return conn.execute(sa.select(device_bindings.c.login)
                         .where(device_bindings.c.device_id == device_id).limit(1)).first() \
         is not None
 
 
+def _query() -> sa.Select[Any]:
+    return (sa.select(device_bindings.c.login, device_bindings.c.created_at,
+                      device_bindings.c.source, users.c.id, users.c.username,
+                      users.c.display_name, users.c.role, users.c.active)
+            .join(users, users.c.id == device_bindings.c.user_id))
+
+
+def _binding(row: Any) -> Binding:
+    return Binding(login=row.login, user_id=row.id, username=row.username,
+                   display_name=row.display_name, created_at=row.created_at,
+                   source="rule" if row.source == "rule" else "staff")
+
+
 def resolve(conn: Connection, device_id: int, login: str) -> Binding | None:
-    """Return who ``login`` on the device is (rules 1 and 2), or None: the unknown user."""
-    who = (users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.active)
-    row = conn.execute(sa.select(*who, device_bindings.c.created_at)
-                       .join(device_bindings, device_bindings.c.user_id == users.c.id)
-                       .where(device_bindings.c.device_id == device_id,
-                              device_bindings.c.login == login)).first()
-    source: Literal["binding", "user_name"] = "binding"
-    if row is None and not _has_bindings(conn, device_id):
-        # Exact, case-sensitive: "Admin" is not "admin", and user names are lower-case.
-        row = conn.execute(sa.select(*who, sa.null().label("created_at"))
-                           .where(users.c.username == login)).first()
-        source = "user_name"
+    """Return the binding of exactly ``login`` on the device to a usable requester, or
+    None: the device's unknown user."""
+    row = conn.execute(_query().where(device_bindings.c.device_id == device_id,
+                                      device_bindings.c.login == login)).first()
     if row is None or not _usable(row):
         return None
-    return Binding(login=login, user_id=row.id, username=row.username,
-                   display_name=row.display_name, created_at=row.created_at, source=source)
+    return _binding(row)
 
 
 def bound_requester(conn: Connection, device_id: int, login: str) -> int | None:
-    """Return the requester ``login`` on the device is, or None (rules 1 and 2)."""
+    """Return the requester ``login`` on the device is bound to, or None."""
     found = resolve(conn, device_id, login)
     return found.user_id if found is not None else None
 
@@ -112,19 +119,16 @@ def requester_for(conn: Connection, device_id: int, login: str, now: dt.datetime
 
 def list_bindings(conn: Connection, device_id: int) -> list[Binding]:
     """Return the device's bindings, by login."""
-    rows = conn.execute(
-        sa.select(device_bindings.c.login, device_bindings.c.created_at, users.c.id,
-                  users.c.username, users.c.display_name)
-        .join(users, users.c.id == device_bindings.c.user_id)
-        .where(device_bindings.c.device_id == device_id)
-        .order_by(device_bindings.c.login))
-    return [Binding(login=r.login, user_id=r.id, username=r.username,
-                    display_name=r.display_name, created_at=r.created_at) for r in rows]
+    rows = conn.execute(_query().where(device_bindings.c.device_id == device_id)
+                        .order_by(device_bindings.c.login))
+    return [_binding(r) for r in rows]
 
 
 def bind(conn: Connection, device_id: int, login: str, user_id: int, *,
-         actor_id: int | None, now: dt.datetime) -> Binding:
-    """Bind ``login`` on the device to a requester (replacing an earlier binding).
+         actor_id: int | None, now: dt.datetime, source: Source = "staff",
+         group_id: int | None = None) -> Binding:
+    """Bind ``login`` on the device to a requester (replacing an earlier binding); a
+    rule's binding names the group whose rule made it in the audit log.
 
     Raises:
         NotFound: no such user.
@@ -142,9 +146,11 @@ def bind(conn: Connection, device_id: int, login: str, user_id: int, *,
                                                 device_bindings.c.login == login))
     conn.execute(device_bindings.insert().values(device_id=device_id, login=login,
                                                  user_id=user_id, created_by=actor_id,
-                                                 created_at=now))
+                                                 created_at=now, source=source))
+    detail: dict[str, Any] = {"group_id": group_id} if group_id is not None else {}
     user_store.record(conn, actor_id=actor_id, action="device.bind", target_type="device",
-                      target_id=device_id, now=now, login=login, user_id=user_id)
+                      target_id=device_id, now=now, login=login, user_id=user_id,
+                      source=source, **detail)
     return next(b for b in list_bindings(conn, device_id) if b.login == login)
 
 
@@ -155,10 +161,61 @@ def unbind(conn: Connection, device_id: int, login: str, *, actor_id: int | None
     Raises:
         NotFound: the login is not bound on this device.
     """
-    result = conn.execute(device_bindings.delete().where(
-        device_bindings.c.device_id == device_id, device_bindings.c.login == login))
-    if result.rowcount == 0:
+    was = conn.execute(sa.select(device_bindings.c.user_id).where(
+        device_bindings.c.device_id == device_id, device_bindings.c.login == login)).first()
+    if was is None:
         raise NotFound("login {login!r} is not bound on device {device_id}", login=login,
                        device_id=device_id)
+    conn.execute(device_bindings.delete().where(
+        device_bindings.c.device_id == device_id, device_bindings.c.login == login))
     user_store.record(conn, actor_id=actor_id, action="device.unbind", target_type="device",
-                      target_id=device_id, now=now, login=login)
+                      target_id=device_id, now=now, login=login, user_id=was.user_id)
+
+
+def devices_of(conn: Connection, user_id: int) -> list[Any]:
+    """Return the devices (not revoked) a login of which is bound to the user, by name,
+    each with ``logins``: the logins bound to the user there."""
+    rows = conn.execute(
+        sa.select(devices.c.id, devices.c.hostname, devices.c.os_name, devices.c.os_version,
+                  devices.c.last_seen_at, device_bindings.c.login)
+        .join(device_bindings, device_bindings.c.device_id == devices.c.id)
+        .where(device_bindings.c.user_id == user_id, devices.c.revoked_at.is_(None))
+        .order_by(devices.c.hostname, devices.c.id, device_bindings.c.login)).all()
+    found: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        item = found.setdefault(r.id, {"id": r.id, "hostname": r.hostname,
+                                       "os_name": r.os_name, "os_version": r.os_version,
+                                       "last_seen_at": r.last_seen_at, "logins": []})
+        item["logins"].append(r.login)
+    return list(found.values())
+
+
+def bound_to(conn: Connection, user_id: int, device_ids: list[int]) -> bool:
+    """Tell whether every one of the devices has a login bound to the user."""
+    mine = {r.device_id for r in conn.execute(
+        sa.select(device_bindings.c.device_id).where(
+            device_bindings.c.user_id == user_id,
+            device_bindings.c.device_id.in_(device_ids)))}
+    return mine == set(device_ids)
+
+
+def history(conn: Connection, device_id: int, *, limit: int = 50) -> list[Any]:
+    """Return the device's audit entries for bindings (newest first): ``at``, ``action``,
+    ``detail`` and the actor's ``actor_name`` (None: a rule)."""
+    actor = users.alias("actor")
+    return list(conn.execute(
+        sa.select(audit_events.c.id, audit_events.c.at, audit_events.c.action,
+                  audit_events.c.detail, actor.c.display_name.label("actor_name"))
+        .outerjoin(actor, actor.c.id == audit_events.c.actor_id)
+        .where(audit_events.c.target_type == "device", audit_events.c.target_id == device_id,
+               audit_events.c.action.in_(("device.bind", "device.unbind")))
+        .order_by(audit_events.c.id.desc()).limit(limit)).all())
+
+
+def people(conn: Connection, user_ids: list[int]) -> dict[int, Any]:
+    """Return users by id (id, username, display_name), for naming them in history."""
+    if not user_ids:
+        return {}
+    return {r.id: r for r in conn.execute(
+        sa.select(users.c.id, users.c.username, users.c.display_name)
+        .where(users.c.id.in_(user_ids)))}

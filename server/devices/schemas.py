@@ -205,11 +205,10 @@ class DeviceBinding(Struct, kw_only=True):
 
     login: Login
     user: BoundUser
-    source: Annotated[Literal["binding", "user_name"], Meta(
-        description="binding: made by staff; user_name: the interim rule for a device "
-                    "without bindings (an active requester whose user name is exactly "
-                    "the login)")]
-    created_at: dt.datetime | None  # when staff made the binding
+    source: Annotated[Literal["staff", "rule"], Meta(
+        description="staff: confirmed by staff; rule: made by the binding rule of the "
+                    "device's group (the first login seen, to its directory account)")]
+    created_at: dt.datetime
 
 
 class DeviceBindingList(Struct, kw_only=True):

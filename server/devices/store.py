@@ -113,6 +113,10 @@ def apply_inventory(conn: Connection, device_id: int, sections: dict[str, Any],
         summary.update(summary_fields(section, data))
     if summary:
         conn.execute(devices.update().where(devices.c.id == device_id).values(**summary))
+    if "logged_in_users" in summary:  # the logins seen, and the group's binding rule
+        from server.devices import logins
+
+        logins.seen(conn, device_id, summary["logged_in_users"].split(","), now)
     return changed
 
 

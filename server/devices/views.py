@@ -213,6 +213,9 @@ async def update_device(req: ApiRequest) -> Device:
             prune_states(conn, [device_id])
             audit.record(conn, actor_id=actor, action="device.update", target_type="device",
                          target_id=device_id, now=utcnow(), group_id=body.group_id)
+            from server.devices.logins import apply_rule
+
+            apply_rule(conn, device_id, utcnow())  # the new group's binding rule, if any
         return store.get_device_row(conn, device_id)
 
     row = await req.app[DATABASE].write(run)

@@ -65,6 +65,9 @@ class DirectoryBody(Strict):
     page_size: Annotated[int, Meta(ge=10, le=5000)] = 500
     timeout_seconds: Annotated[int, Meta(ge=1, le=120)] = 10
     enabled: bool = True
+    # A directory user with no account yet gets one (default_role, or the group mapping's)
+    # on their first sign-in by bind, without waiting for the next sync.
+    create_on_sign_in: bool = False
 
 
 class Directory(Struct, kw_only=True):
@@ -89,6 +92,7 @@ class Directory(Struct, kw_only=True):
     nested_groups: Nesting
     group_mappings: list[GroupMapping]
     default_role: Role
+    create_on_sign_in: bool
     sync_minutes: int
     page_size: int
     timeout_seconds: int

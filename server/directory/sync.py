@@ -39,28 +39,35 @@ class Snapshot:
     skipped: list[str]
 
 
+def granted_for(conn: Any, cfg: client.Config, found: list[client.DirectoryUser]
+                ) -> tuple[dict[str, tuple[str, set[int]]], int]:
+    """Return the role and mapped groups of each user (by DN) and how many groups were
+    read (blocking)."""
+    mapped = [str(m["group_dn"]).lower() for m in cfg.group_mappings]
+    in_chain = None
+    groups_seen = 0
+    expanded: dict[str, set[str]] = {}
+    if cfg.nested_groups == "in_chain":
+        in_chain = {dn: client.in_chain_members(conn, cfg, dn) for dn in mapped}
+        groups_seen = len(mapped)
+    else:
+        all_groups = client.groups(conn, cfg)
+        groups_seen = len(all_groups)
+        if cfg.nested_groups == "off":
+            expanded = {dn: {m for m in all_groups.get(dn, set()) if m not in all_groups}
+                        for dn in mapped}
+        else:
+            expanded = plan.expand_groups(all_groups, mapped)
+    return plan.memberships(found, expanded, cfg.group_mappings, cfg.default_role,
+                            in_chain), groups_seen
+
+
 def read_directory(cfg: client.Config) -> Snapshot:
     """Read users, disabled users and group memberships (blocking)."""
     conn = client.service_connection(cfg)
     try:
         found, disabled, skipped = client.users(conn, cfg)
-        mapped = [str(m["group_dn"]).lower() for m in cfg.group_mappings]
-        in_chain = None
-        groups_seen = 0
-        expanded: dict[str, set[str]] = {}
-        if cfg.nested_groups == "in_chain":
-            in_chain = {dn: client.in_chain_members(conn, cfg, dn) for dn in mapped}
-            groups_seen = len(mapped)
-        else:
-            all_groups = client.groups(conn, cfg)
-            groups_seen = len(all_groups)
-            if cfg.nested_groups == "off":
-                expanded = {dn: {m for m in all_groups.get(dn, set()) if m not in all_groups}
-                            for dn in mapped}
-            else:
-                expanded = plan.expand_groups(all_groups, mapped)
-        granted = plan.memberships(found, expanded, cfg.group_mappings, cfg.default_role,
-                                   in_chain)
+        granted, groups_seen = granted_for(conn, cfg, found)
     finally:
         conn.unbind()
     return Snapshot(users=found, disabled=disabled, granted=granted,

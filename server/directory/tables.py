@@ -29,6 +29,9 @@ directories = sa.Table(
     sa.Column("nested_groups", sa.String(16), nullable=False, default="client"),
     sa.Column("group_mappings", sa.JSON, nullable=False),
     sa.Column("default_role", sa.String(16), nullable=False, default="requester"),
+    # A directory user with no account yet gets one on first sign-in by bind (0026_bind).
+    sa.Column("create_on_sign_in", sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
     sa.Column("sync_minutes", sa.Integer, nullable=False, default=60),
     sa.Column("page_size", sa.Integer, nullable=False, default=500),
     sa.Column("timeout_seconds", sa.Integer, nullable=False, default=10),

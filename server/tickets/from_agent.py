@@ -1,7 +1,7 @@
 """Tickets raised on a device: the reported login kept, the device linked, files attached.
 
-The requester is whoever the reported login is bound to on the device, never simply the
-user of that name (:mod:`server.devices.bindings`).
+The requester is whoever the reported login is bound to on the device (by staff or by the
+group's rule), never simply the user of that name (:mod:`server.devices.bindings`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.db.schema import agent_tickets, attachments
-from server.devices import bindings
+from server.devices import bindings, logins
 from server.tickets import creation, reading, timeline
 from server.tickets.attachments import safe_filename, sniff, store_path
 from server.tickets.priority import priority_for
@@ -80,6 +80,7 @@ def create_from_agent(conn: Connection, *, device_id: int, message: p.TicketRequ
     if seen is not None:
         row = reading.get_row(conn, seen.ticket_id)
         return int(row.id), str(row.number)
+    logins.seen(conn, device_id, [message.requester_login], now)  # may bind by rule
     requester_id = bindings.requester_for(conn, device_id, message.requester_login, now)
     impact, urgency = 3, (2 if message.help_now else 3)
     ticket_id = creation.create_ticket(conn, creation.NewTicket(

@@ -16,6 +16,7 @@ from server.auth.identity import Identity
 from server.category_tree import CategoryUpdate
 from server.db.schema import attachments as attachments_table
 from server.db.schema import group_members, utcnow
+from server.devices import bindings
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.keys import BROKER, DATABASE, SETTINGS
 from server.live import Subscriber
@@ -96,9 +97,12 @@ async def create_ticket(req: ApiRequest) -> Ticket:
     me = req.user
     if not me.is_staff:
         if (body.requester_id not in (None, me.user_id) or body.assignee_id is not None
-                or body.group_id is not None or body.device_ids):
-            raise Forbidden("requesters file tickets for themselves; assignment, groups and "
-                            "devices are set by the desk")
+                or body.group_id is not None):
+            raise Forbidden("requesters file tickets for themselves; assignment and groups "
+                            "are set by the desk")
+        if body.device_ids and not await req.app[DATABASE].read(
+                lambda c: bindings.bound_to(c, me.user_id, list(body.device_ids))):
+            raise Forbidden("a requester can only name their own devices (My devices)")
         if body.kind == "problem":
             raise Forbidden("requesters cannot file problem records")
     new = creation.NewTicket(

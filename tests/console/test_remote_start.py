@@ -100,11 +100,15 @@ async def test_session_from_the_device_page_on_a_chosen_ticket(
 async def test_device_without_open_ticket_creates_one_for_its_user(
         server: RunningServer, admin: Client, technician: Client, requester: Client,
         page: Any, tmp_path: Path) -> None:
-    """With no open ticket, the dialog says so and creates one for the logged-in user."""
+    """With no open ticket, the dialog says so and creates one for the logged-in user's
+    bound person."""
     device = await enrolled(server, admin, tmp_path / "a")
     plain = await enrolled(server, admin, tmp_path / "b")
     await server.db.write(lambda c: c.execute(devices.update().where(
         devices.c.id == device.id).values(logged_in_users="rick")))
+    bound = await admin.put(f"/api/v1/devices/{device.id}/bindings/rick",
+                            json={"user_id": requester.user["id"]})
+    assert bound.status == 200, bound.body
     async with remote_agent(server, device) as ws, \
             remote_agent(server, plain, capabilities=("inventory",)):
         await log_in(page, "tina", PASSWORD)

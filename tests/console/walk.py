@@ -83,7 +83,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
              "/admin/mail", "/admin/branding", "/admin/directories",
              "/account/confirm-email/not-a-real-link-token", "/no/such/page"]
-    requester = ["/portal", "/portal/new", f"/portal/tickets/{d.ticket}",
+    requester = ["/portal", "/portal/new", f"/portal/new/{d.device}", f"/portal/tickets/{d.ticket}",
                  f"/portal/tickets/{d.resolved}", "/kb", f"/kb/articles/{d.article}",
                  "/kb/reading", "/account", "/desk"]
     return {"admin": staff + admin,
@@ -139,6 +139,9 @@ async def seed(server: RunningServer, admin: Client, state_root: Path) -> Desk:
         return False
 
     await eventually(online, within=30)
+    # The agent's login "alice" is Rick's: My devices, the ticket's requester devices.
+    await _ok(await tina.put(f"/api/v1/devices/{desk.device}/bindings/alice",
+                             json={"user_id": rick["id"]}))
     await create_token(admin, note="Office laptops", max_uses=25, expires_in_hours=24 * 7)
     await _ok(await admin.post("/api/v1/health-checks", json={
         "name": "Disk", "kind": "disk", "target": "/", "warning": 80, "critical": 90}))

@@ -72,6 +72,12 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
     ("PUT", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
     ("DELETE", "/api/v1/devices/{device_id}/bindings/{login}"): STAFF,
+    ("GET", "/api/v1/devices/{device_id}/logins"): STAFF,
+    ("GET", "/api/v1/devices/{device_id}/binding-history"): STAFF,
+    ("GET", "/api/v1/groups/{group_id}/binding-rule"): STAFF,
+    ("PUT", "/api/v1/groups/{group_id}/binding-rule"): {ADMIN},
+    # Self or, for staff, anyone: others get 404 (like GET /users/{user_id}).
+    ("GET", "/api/v1/users/{user_id}/devices"): USERS,
     ("GET", "/api/v1/health-checks"): STAFF,
     ("POST", "/api/v1/health-checks"): {ADMIN},
     ("GET", "/api/v1/health-checks/{check_id}"): STAFF,

@@ -21,7 +21,7 @@ const chosenTicket = (form) => form.querySelector("input[name=ticket]:checked")?
 
 /**
  * Return the requester a login reported on the device is bound to, as the server decides
- * it (its bindings, else an exact requester user name): {login, user} or null. A login the
+ * it (its bindings, by staff or by rule): {login, user} or null. A login the
  * device reports is its word, never an identity: it is not matched to users here.
  */
 async function deviceUser(device) {

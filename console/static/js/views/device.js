@@ -6,6 +6,7 @@ import { SERIES, metricsChart } from "../chart.js";
 import { agentVersion, bar, deviceState, osLabel, stateBadge } from "../device_labels.js";
 import { allGroups } from "../directory.js";
 import { openDeviceSession } from "../device_remote.js";
+import { deviceLogins } from "../device_logins.js";
 import { deviceHealth } from "../health.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
 import { ago, date, dateTime, percent, time } from "../format.js";
@@ -43,6 +44,7 @@ export function deviceView(root, { user, params, setTitle }) {
   const live = h("div", { class: "live" });
   const chart = metricsChart();
   const health = deviceHealth(id);
+  const logins = deviceLogins(id);
   const tabButtons = new Map();
   const tabPanels = new Map();
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": t("device.details") });
@@ -172,6 +174,7 @@ export function deviceView(root, { user, params, setTitle }) {
           panel(t("device.live_load"), live, { cls: "panel-live" }),
           panel(t("device.last_24h"), chart.el, { cls: "panel-chart" })),
         panel(t("health.table"), health.el, { cls: "panel-health" }),
+        logins.el,
         h("div", { class: "grid-2" },
           sectionPanel("operatingsystem", factsList("operatingsystem", inv.operatingsystem)),
           sectionPanel("hardware", factsList("hardware", inv.hardware)),
@@ -382,9 +385,11 @@ export function deviceView(root, { user, params, setTitle }) {
     show(tab);
     await guarded(fetchHistory);
     await guarded(health.refresh);
+    await guarded(logins.refresh);
     every(root, LIVE_MS, fetchState);
     every(root, LIVE_MS, health.refresh);
     every(root, INVENTORY_MS, fetchDetail);
+    every(root, INVENTORY_MS, logins.refresh);
     every(root, HISTORY_MS, fetchHistory);
   })();
 }

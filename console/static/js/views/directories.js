@@ -93,6 +93,10 @@ function directoryForm({ directory = null, onSubmit }) {
         d.default_role)),
       field(t("directories.sync_minutes"), text("sync_minutes", String(d.sync_minutes), { type: "number",
         min: 0, max: 10080 }), t("directories.sync_minutes_hint"))),
+    h("label", { class: "check" },
+      h("input", { type: "checkbox", name: "create_on_sign_in", checked: !!d.create_on_sign_in }),
+      h("span", {}, h("strong", {}, t("directories.create_on_sign_in")),
+        h("span", { class: "muted small" }, ` \u2014 ${t("directories.create_on_sign_in_hint")}`))),
     h("div", { class: "form-actions" },
       h("button", { type: "submit", class: "btn btn-primary" }, t("directories.save"))));
   form.addEventListener("submit", async (event) => {
@@ -105,6 +109,7 @@ function directoryForm({ directory = null, onSubmit }) {
       disabled_filter: v.disabled_filter, group_base: v.group_base, group_filter: v.group_filter,
       nested_groups: v.nested_groups, group_mappings: parseMappings(v.mappings),
       default_role: v.default_role, sync_minutes: Number(v.sync_minutes || 0),
+      create_on_sign_in: !!v.create_on_sign_in,
       attributes: Object.fromEntries(ATTRIBUTES.map((a) => [a, v[`attr_${a}`] || null])
         .filter(([a, value]) => value !== null || !["external_id"].includes(a))) };
     if (v.bind_password) body.bind_password = v.bind_password;

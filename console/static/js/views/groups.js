@@ -7,6 +7,7 @@ import { allGroups, allUsers } from "../directory.js";
 import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
+import { bindingRulePanel } from "../binding_rule.js";
 import { remotePolicyPanel } from "../remote_policy.js";
 import { roleLabel } from "../session.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel } from "../ui.js";
@@ -67,6 +68,7 @@ function groupForm({ group = null, users, onSubmit, inModal = false }) {
 export function groupsView(root, { user, params }) {
   let groups = [];
   let policy = null; // {groupId, el}: kept while the same group is shown (unsaved choice)
+  let rule = null; // the same for the binding rule panel
   let users = new Map();
   let selected = params[0] ? Number(params[0]) : null;
 
@@ -208,7 +210,16 @@ export function groupsView(root, { user, params }) {
       panel(group.name, edit, { actions: iconButton("trash", t("groups.delete"), {
         class: "btn btn-danger-ghost", onclick: () => remove(group) }) }),
       membersPanel(group),
-      user.role === "admin" ? policyPanel(group) : null));
+      user.role === "admin" ? policyPanel(group) : null,
+      user.role === "admin" ? rulePanel(group) : null));
+  }
+
+  function rulePanel(group) {
+    if (!rule || rule.groupId !== group.id) {
+      rule = { groupId: group.id, el: bindingRulePanel(group.id,
+        () => (groups.find((g) => g.id === group.id) || group).name) };
+    }
+    return rule.el;
   }
 
   function policyPanel(group) {

@@ -15,6 +15,7 @@ import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
 import { articleBody, goWithNotice, snippetNodes } from "../kb.js";
 import { ticketArticles } from "../kb_ticket.js";
 import { ratingPanel } from "../rating_form.js";
+import { myDevicesPanel } from "../person_devices.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import { FINAL_STATUSES, STATUS_LABELS, categoryList, categorySelect, resolutionLabel, ticketStatusBadge } from "../tickets.js";
 import { approvalDialog, approvalState, formFacts } from "../ticket_actions.js";
@@ -24,10 +25,12 @@ import { emptyState, iconButton, openModal, panel } from "../ui.js";
 const PAGE_SIZE = 50;
 let cached = null; // the last list shown, drawn at once when the portal is entered again
 
-/** Fill the Portal view; params are ["new"] for the form, or [undefined, ticket id]. */
+/** Fill the Portal view; params are ["new"] for the form (["new", device id] about one
+ * of My devices), or [undefined, undefined, ticket id]. */
 export function portalView(root, { user, params, setTitle }) {
   const creating = params[0] === "new";
-  const openId = params[1] ? Number(params[1]) : null;
+  const openId = params[2] ? Number(params[2]) : null;
+  const aboutDevice = creating && params[1] ? Number(params[1]) : null; // from My devices
   let tickets = cached ? cached.items : [];
   let cursor = cached ? cached.cursor : null;
   let loaded = false;
@@ -101,7 +104,8 @@ export function portalView(root, { user, params, setTitle }) {
       h("header", { class: "panel-head" }, h("h2", { class: "panel-title" }, t("nav.portal")),
         h("div", { class: "panel-actions" }, newButton)),
       h("div", { class: "panel-body" }, list),
-      h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore))),
+      h("footer", { class: "panel-foot" }, liveIndicator(root), loadMore)),
+    myDevicesPanel(user)),
     detail));
   renderList();
 
@@ -121,7 +125,7 @@ export function portalView(root, { user, params, setTitle }) {
 
   if (creating) {
     setTitle(t("portal.new_ticket"));
-    newTicketForm(detail);
+    newTicketForm(detail, aboutDevice, user);
   } else if (openId) {
     onTicketShown = portalTicket(detail, { user, id: openId, setTitle, root, onChanged: refreshSoon });
   } else {
@@ -170,7 +174,7 @@ function catalogValues(form, item) {
   return values;
 }
 
-function newTicketForm(host) {
+function newTicketForm(host, deviceId = null, me = null) {
   let items = [];
   let chosen = null; // the catalog item being requested, if any
   const suggestions = deflection(() => `${form.elements.title.value} ${form.elements.description.value}`);
@@ -185,7 +189,9 @@ function newTicketForm(host) {
   const photo = h("input", { type: "file", name: "photo", accept: "image/*", capture: "environment" });
   const title = h("input", { name: "title", required: true, maxlength: 200,
     placeholder: t("portal.title_placeholder") });
+  const about = h("p", { class: "about-device", hidden: true });
   const form = h("form", { class: "stack", "aria-label": t("portal.new_ticket") },
+    about,
     h("fieldset", { class: "choices" }, h("legend", { class: "field-label" }, t("portal.about")),
       kindChoice("incident", t("portal.kind_incident"), t("portal.kind_incident_text"), true),
       kindChoice("service_request", t("portal.kind_request"), t("portal.kind_request_text"), false)),
@@ -242,6 +248,7 @@ function newTicketForm(host) {
     } else {
       const body = { title: v.title, description: v.description, kind: v.kind };
       if (v.category_id) body.category_id = Number(v.category_id);
+      if (deviceId) body.device_ids = [deviceId];
       created = await api.post("/api/v1/tickets", body);
     }
     suggestions.filed();
@@ -259,8 +266,13 @@ function newTicketForm(host) {
   replace(host, panel(t("portal.new_ticket"), form, { cls: "panel-new-ticket" }));
   title.focus();
   (async () => {
-    const [categories, catalog] = await Promise.all([guarded(categoryList), guarded(() => api.get("/api/v1/catalog"))]);
+    const [categories, catalog, mine] = await Promise.all([guarded(categoryList),
+      guarded(() => api.get("/api/v1/catalog")), deviceId ? guarded(() => api.get(`/api/v1/users/${me.id}/devices`)) : null]);
     if (!form.isConnected) return;
+    const device = mine ? mine.items.find((d) => d.id === deviceId) : null;
+    if (device) replace(about, icon("monitor"), " ", t("mydevices.about", { name: device.hostname }));
+    else deviceId = null; // not (or no longer) theirs: an ordinary ticket
+    about.hidden = !device;
     if (categories && categories.length) {
       replace(category, field(t("ticket.category"), categorySelect(categories, null), t("portal.category_hint")));
       category.hidden = !!chosen;

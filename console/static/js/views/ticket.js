@@ -14,6 +14,7 @@ import { ticketArticles } from "../kb_ticket.js";
 import { helpButton, shortcuts } from "../keys.js";
 import { debounce, liveIndicator, onLive } from "../live.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { requesterDevicesPanel } from "../person_devices.js";
 import { attachmentList, composer, fetchTimeline, uploadFile } from "../ticket_parts.js";
 import {
   FINAL_STATUSES, KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS, STATUS_LABELS, TRANSITIONS,
@@ -58,6 +59,7 @@ export function ticketView(root, { user, params, setTitle }) {
     onclick: () => insertCanned() }, icon("copy"), t("ticket.canned"));
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const remote = remotePanel();
+  const requesterDevices = requesterDevicesPanel();
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -252,6 +254,7 @@ export function ticketView(root, { user, params, setTitle }) {
       tk.satisfaction || tk.satisfaction_flagged_at || tk.status === "resolved" || tk.status === "closed"
         ? satisfactionPanel(tk, { onChanged: () => guarded(load) }) : null,
       panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
+      requesterDevices.el,
       panel(t("route.remote"), remote.el),
       panel(t("attachments.label"), files),
       articles.el);
@@ -270,6 +273,7 @@ export function ticketView(root, { user, params, setTitle }) {
     renderDescription();
     renderSide();
     articles.refresh(tk.status);
+    requesterDevices.show(tk.requester.id);
   }
 
   // ---------- actions ----------
