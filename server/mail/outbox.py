@@ -21,10 +21,11 @@ from sqlalchemy.engine import Connection, Engine
 from server.db.schema import group_members, tickets, users
 from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
-from server.mail import compose
+from server.mail import compose, template_store
 from server.mail.inbound import threads
 from server.mail.inbound.tables import mail_failing_addresses
 from server.mail.tables import mail_opt_outs, mail_outbox, mail_reason_opt_outs
+from server.mail.templates import Template
 from server.users.store import is_system_username
 
 BACKOFF_FIRST = dt.timedelta(seconds=30)
@@ -125,6 +126,12 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     actor = found[actor_id].display_name if actor_id in found else None
     shown = compose.Ticket(id=ticket.id, number=ticket.number, title=ticket.title)
     key = threads.load_key(conn, now)
+    saved = template_store.load(conn)
+
+    def template(reason: str, person: compose.Recipient) -> Template | None:
+        # The language the mail is written in (an unknown one is English, as translator).
+        language = translator(person.language or config.language).language
+        return saved.get((reason, language))
 
     def signed(mail: compose.Mail, user_id: int, first: bool) -> compose.Mail:
         # Mails after the receipt carry a signed reply token in their Message-ID, so a
@@ -145,7 +152,8 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
                                                 actor=actor, text=text, first=first, at=now,
                                                 product=config.product,
                                                 default_language=config.language,
-                                                default_time_zone=config.time_zone),
+                                                default_time_zone=config.time_zone,
+                                                template=template(reason, people[user_id])),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
 
