@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from server.auth.identity import STAFF_ROLES
 from server.db.schema import attachments, ticket_events, tickets, users
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.mail.inbound import answers, content, loops, threads
 from server.mail.inbound.parse import Parsed
 from server.mail.inbound.tables import mail_failing_addresses, mail_inbound, mailboxes
@@ -69,6 +69,7 @@ class Route:
     mailbox_id: int | None = None
     group_id: int | None = None
     category_id: int | None = None
+    unknown_sender: UnknownSender | None = None  # None: the server's mail_in_unknown_sender
 
 
 @dataclass(frozen=True)
@@ -329,9 +330,10 @@ def take_in(conn: Connection, prepared: Prepared, *, route: Route, policy: Polic
         return _record(conn, prepared, route, now, Result("held", "the sender's account is "
                                                                   "deactivated"))
     if user is None:
-        if policy.unknown_sender == "hold":
+        unknown_sender = route.unknown_sender or policy.unknown_sender
+        if unknown_sender == "hold":
             return _record(conn, prepared, route, now, Result("held", "unknown sender"))
-        if policy.unknown_sender == "refuse":
+        if unknown_sender == "refuse":
             if verdict.may_auto_reply and not _failing(conn, msg.sender):
                 answers.queue_refusal(conn, msg, now)
             return _record(conn, prepared, route, now, Result("refused", "unknown sender"))
@@ -370,8 +372,12 @@ def deliver(conn: Connection, prepared: Prepared, user_id: int, *, route: Route,
 
 
 def accept_held(conn: Connection, inbound_id: int, prepared: Prepared, *, route: Route,
-                policy: Policy, key: bytes, now: dt.datetime) -> Result:
+                policy: Policy, key: bytes, now: dt.datetime,
+                requester_id: int | None = None) -> Result:
     """Take in a held message on the desk's word: its sender gets an account when needed.
+
+    ``requester_id`` names the person the message is taken in for instead of its sender
+    (the desk knows who wrote from an unknown address).
 
     Raises:
         Conflict: the message is not held (any more).
@@ -383,12 +389,20 @@ def accept_held(conn: Connection, inbound_id: int, prepared: Prepared, *, route:
         raise Conflict("message {inbound_id} is {outcome}, not held", inbound_id=inbound_id,
                        outcome=row.outcome)
     msg = prepared.parsed
-    if not msg.sender:
-        raise Conflict("the message has no sender address to open a ticket for")
-    user = _sender_user(conn, msg.sender)
-    if user is not None and not user.active:
-        raise Conflict("the sender's account is deactivated")
-    user_id = user.id if user is not None else _requester_for(conn, msg, now)
+    if requester_id is not None:
+        chosen = conn.execute(sa.select(users.c.id, users.c.active)
+                              .where(users.c.id == requester_id)).first()
+        if chosen is None or not chosen.active:
+            raise ValidationFailed("requester_id: no active user with id {requester_id}",
+                                   requester_id=requester_id)
+        user_id = chosen.id
+    else:
+        if not msg.sender:
+            raise Conflict("the message has no sender address to open a ticket for")
+        user = _sender_user(conn, msg.sender)
+        if user is not None and not user.active:
+            raise Conflict("the sender's account is deactivated")
+        user_id = user.id if user is not None else _requester_for(conn, msg, now)
     result = deliver(conn, prepared, user_id, route=route, policy=policy, key=key, now=now)
     conn.execute(mail_inbound.update().where(mail_inbound.c.id == inbound_id).values(
         outcome=result.outcome, reason=f"accepted: {result.reason}"[:200],

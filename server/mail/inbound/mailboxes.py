@@ -15,7 +15,7 @@ from server.mail.inbound.tables import mail_failing_addresses, mail_inbound, mai
 from server.settings import LOCAL_HOSTS
 
 FIELDS = ("name", "kind", "address", "host", "port", "security", "username", "password",
-          "folder", "done_folder", "group_id", "category_id", "active")
+          "folder", "done_folder", "group_id", "category_id", "active", "unknown_sender")
 
 
 def get(conn: Connection, mailbox_id: int) -> Any:
@@ -96,7 +96,8 @@ def set_status(conn: Connection, mailbox_id: int, error: str | None, now: dt.dat
 
 def route_of(row: Any) -> Route:
     """Return where a mailbox's new tickets go."""
-    return Route(mailbox_id=row.id, group_id=row.group_id, category_id=row.category_id)
+    return Route(mailbox_id=row.id, group_id=row.group_id, category_id=row.category_id,
+                 unknown_sender=row.unknown_sender)
 
 
 def addresses(conn: Connection) -> frozenset[str]:

@@ -29,6 +29,9 @@ mailboxes = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_error", sa.String(500), nullable=True),
+    # create | refuse | hold for mail from unknown addresses; NULL: the server's
+    # mail_in_unknown_sender. Migration 0024_mailui adds it.
+    sa.Column("unknown_sender", sa.String(8), nullable=True),
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("kind IN ('imap', 'lmtp')", name="kind"),
 )

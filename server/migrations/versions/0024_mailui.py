@@ -1,4 +1,5 @@
-"""Mail templates an admin edits in the console, per kind of notification and language.
+"""Mail templates an admin edits in the console, per kind of notification and language;
+a mailbox's own policy for mail from unknown addresses (NULL: the server's setting).
 
 Revision ID: 0024_mailui
 Revises: 0023_language
@@ -30,7 +31,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by"], ["users.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("kind", "language"),
     )
+    op.add_column("mailboxes", sa.Column("unknown_sender", sa.String(length=8), nullable=True))
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE (SQLite 3.35+): a batch rebuild would cascade deletes.
+    op.execute("ALTER TABLE mailboxes DROP COLUMN unknown_sender")
     op.drop_table("mail_templates")
