@@ -190,7 +190,9 @@ def find_ticket(conn: Connection, msg: Parsed, key: bytes) -> tuple[int | None, 
 
 
 def _attach(conn: Connection, ticket_id: int, user_id: int, files: tuple[StoredFile, ...],
-            *, public: bool, now: dt.datetime, event_id: int | None = None) -> None:
+            *, public: bool, now: dt.datetime, event_id: int | None = None) -> list[int]:
+    """Attach stored files to a ticket; return the ids of the events that name them."""
+    events = []
     for f in files:
         own_event = event_id
         if own_event is None:
@@ -201,6 +203,8 @@ def _attach(conn: Connection, ticket_id: int, user_id: int, files: tuple[StoredF
             ticket_id=ticket_id, event_id=own_event, filename=f.filename,
             content_type=f.content_type, size=f.size, sha256=f.sha256, public=public,
             uploader_id=user_id, created_at=now))
+        events.append(own_event)
+    return events
 
 
 def _with_notes(text: str, skipped: tuple[str, ...]) -> str:
@@ -241,15 +245,21 @@ def _comment(conn: Connection, prepared: Prepared, user_id: int, ticket_id: int,
     body = _with_notes(reply.visible or "(no text)", prepared.skipped)
     event_id = timeline.add_comment(conn, ticket_id, actor_id=user_id, body=body, public=True,
                                     now=now)
+    mail: dict[str, Any] = {}
     if reply.original and not staff:
         # The quoted history, shown collapsed under the comment; requesters see it too
         # (server/tickets/visibility.py). Staff may have quoted desk-only mail (an SLA
         # notice, an assignment): theirs stays in the raw message, for staff only.
-        conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(
-            changes={"mail": {"original": reply.original[:ORIGINAL_MAX]}}))
+        mail["original"] = reply.original[:ORIGINAL_MAX]
     _attach(conn, ticket_id, user_id, prepared.files, public=True, now=now)
     if prepared.raw is not None:
-        _attach(conn, ticket_id, user_id, (prepared.raw,), public=False, now=now)
+        # The console links the comment to its message as it arrived (an internal
+        # attachment: a requester sees the id, never the file).
+        [mail["raw_event_id"]] = _attach(conn, ticket_id, user_id, (prepared.raw,),
+                                         public=False, now=now)
+    if mail:
+        conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(
+            changes={"mail": mail}))
     return event_id
 
 
