@@ -8,11 +8,14 @@ import socket
 import ssl
 
 from server.mail.inbound.imap import ImapConfig, ImapSession
+from server.mail.inbound.oauth import TokenError
 
 
 def explain(exc: BaseException, config: ImapConfig) -> str:
     """Return what a failed IMAP login means for the admin, in plain words."""
     where = f"{config.host}:{config.port}"
+    if isinstance(exc, TokenError):
+        return f"no OAuth2 access token: {exc}"
     if isinstance(exc, socket.gaierror):
         return f"the server name {config.host!r} could not be found (DNS: {exc.strerror})"
     if isinstance(exc, ConnectionRefusedError):
@@ -39,7 +42,7 @@ def probe(config: ImapConfig) -> str | None:
     """Log in and open the folder; return None when that worked, else why not."""
     try:
         session = ImapSession(config)
-    except (OSError, imaplib.IMAP4.error) as exc:
+    except (OSError, imaplib.IMAP4.error, TokenError) as exc:
         return explain(exc, config)
     session.close()
     return None

@@ -16,7 +16,6 @@ from server.db.schema import utcnow
 from server.errors import NotFound
 from server.keys import DATABASE, SETTINGS
 from server.mail.inbound import content, ingest, mailboxes, parse, probe
-from server.mail.inbound.imap import ImapConfig
 from server.mail.inbound.service import MAIL_IN
 from server.tickets.attachments import download_headers, store_path
 from server.users import store as user_store
@@ -38,6 +37,9 @@ Kind = Literal["imap", "lmtp"]
 Security = Literal["tls", "starttls", "none"]
 Outcome = Literal["ticket", "comment", "held", "refused", "ignored", "bounce"]
 UnknownSender = Literal["create", "refuse", "hold"]
+Auth = Literal["password", "oauth2"]
+Url = Annotated[str, Meta(max_length=500)]
+LongSecret = Annotated[str, Meta(max_length=4000)]
 
 
 class Mailbox(Struct, kw_only=True):
@@ -58,6 +60,12 @@ class Mailbox(Struct, kw_only=True):
     category_id: int | None
     active: bool
     unknown_sender: UnknownSender | None
+    auth: Auth
+    oauth_token_url: str
+    oauth_client_id: str
+    oauth_scope: str
+    has_oauth_secret: bool
+    has_refresh_token: bool
     created_at: dt.datetime
     last_error: str | None
     last_seen_at: dt.datetime | None
@@ -86,6 +94,12 @@ class MailboxCreate(Strict):
     category_id: int | None = None
     active: bool = True
     unknown_sender: UnknownSender | None = None
+    auth: Auth = "password"
+    oauth_token_url: Url = ""
+    oauth_client_id: Text255 = ""
+    oauth_client_secret: Secret = ""
+    oauth_refresh_token: LongSecret = ""
+    oauth_scope: Url = ""
 
 
 class MailboxUpdate(Strict):
@@ -105,6 +119,12 @@ class MailboxUpdate(Strict):
     category_id: int | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
     unknown_sender: UnknownSender | UnsetType | None = UNSET
+    auth: Auth | UnsetType = UNSET
+    oauth_token_url: Url | UnsetType = UNSET
+    oauth_client_id: Text255 | UnsetType = UNSET
+    oauth_client_secret: Secret | UnsetType = UNSET
+    oauth_refresh_token: LongSecret | UnsetType = UNSET
+    oauth_scope: Url | UnsetType = UNSET
 
 
 class Inbound(Struct, kw_only=True):
@@ -192,7 +212,10 @@ def _mailbox(row: Any) -> Mailbox:
                    username=row.username, has_password=bool(row.password),
                    folder=row.folder, done_folder=row.done_folder, group_id=row.group_id,
                    category_id=row.category_id, active=row.active,
-                   unknown_sender=row.unknown_sender, created_at=row.created_at,
+                   unknown_sender=row.unknown_sender, auth=row.auth,
+                   oauth_token_url=row.oauth_token_url, oauth_client_id=row.oauth_client_id,
+                   oauth_scope=row.oauth_scope, has_oauth_secret=bool(row.oauth_client_secret),
+                   has_refresh_token=bool(row.oauth_refresh_token), created_at=row.created_at,
                    last_error=row.last_error, last_seen_at=row.last_seen_at)
 
 
@@ -290,10 +313,7 @@ async def test_mailbox(req: ApiRequest) -> MailboxTest:
         return MailboxTest(ok=True, message=(
             f"the {settings.mail_lmtp_protocol.upper()} receiver takes mail for "
             f"{row.address} on {settings.mail_lmtp_host}:{settings.mail_lmtp_port}"))
-    config = ImapConfig(mailbox_id=row.id, name=row.name, host=row.host, port=row.port,
-                        security=row.security, username=row.username, password=row.password,
-                        folder=row.folder, done_folder=row.done_folder,
-                        route=mailboxes.route_of(row), ca_file=settings.mail_imap_ca_file)
+    config = mailboxes.imap_config(row, ca_file=settings.mail_imap_ca_file)
     problem = await asyncio.to_thread(probe.probe, config)
     if problem is None:
         return MailboxTest(ok=True, message=f"logged in to {row.host} as {row.username} and "

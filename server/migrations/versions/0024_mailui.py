@@ -1,5 +1,6 @@
 """Mail templates an admin edits in the console, per kind of notification and language;
-a mailbox's own policy for mail from unknown addresses (NULL: the server's setting).
+a mailbox's own policy for mail from unknown addresses (NULL: the server's setting) and
+its IMAP login by OAuth2 (XOAUTH2).
 
 Revision ID: 0024_mailui
 Revises: 0023_language
@@ -32,9 +33,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "language"),
     )
     op.add_column("mailboxes", sa.Column("unknown_sender", sa.String(length=8), nullable=True))
+    op.add_column("mailboxes", sa.Column("auth", sa.String(length=8), nullable=False,
+                                         server_default="password"))
+    for name, length in (("oauth_token_url", 500), ("oauth_client_id", 255),
+                         ("oauth_client_secret", 1000), ("oauth_refresh_token", 4000),
+                         ("oauth_scope", 500)):
+        op.add_column("mailboxes", sa.Column(name, sa.String(length=length), nullable=False,
+                                             server_default=""))
 
 
 def downgrade() -> None:
     # Plain ALTER TABLE (SQLite 3.35+): a batch rebuild would cascade deletes.
-    op.execute("ALTER TABLE mailboxes DROP COLUMN unknown_sender")
+    for name in ("unknown_sender", "auth", "oauth_token_url", "oauth_client_id",
+                 "oauth_client_secret", "oauth_refresh_token", "oauth_scope"):
+        op.execute(f"ALTER TABLE mailboxes DROP COLUMN {name}")
     op.drop_table("mail_templates")

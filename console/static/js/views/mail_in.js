@@ -21,12 +21,29 @@ function select(name, values, selected, label) {
 function mailboxForm({ box, dir, onSubmit: submit }) {
   const b = box || { kind: "imap", port: 993, security: "tls", folder: "INBOX", done_folder: "",
     host: "", username: "", address: "", name: "", group_id: null, category_id: null, unknown_sender: null,
-    active: true, has_password: false };
+    active: true, has_password: false, auth: "password", oauth_token_url: "", oauth_client_id: "",
+    oauth_scope: "", has_oauth_secret: false, has_refresh_token: false };
   const kind = select("kind", ["imap", "lmtp"], b.kind, (k) => t(`mailin.kind.${k}`));
   const wrap = (path, el) => {
     el.dataset.field = path;
     return el;
   };
+  const auth = select("auth", ["password", "oauth2"], b.auth, (a) => t(`mailin.auth.${a}`));
+  const secret = (name, label, isSet, max) => wrap(name, field(label, h("input", { name, type: "password",
+    maxlength: max, autocomplete: "new-password" }), isSet ? t("mailin.password.keep") : t("mailin.password.none")));
+  const passwordPart = h("div", {}, secret("password", t("mailin.field.password"), b.has_password, 1000));
+  const oauthPart = h("div", { class: "stack" },
+    wrap("oauth_token_url", field(t("mailin.field.token_url"), h("input", { name: "oauth_token_url", maxlength: 500,
+      value: b.oauth_token_url, placeholder: "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token",
+      autocapitalize: "none", spellcheck: "false" }), t("mailin.hint.token_url"))),
+    h("div", { class: "row-2" },
+      wrap("oauth_client_id", field(t("mailin.field.client_id"), h("input", { name: "oauth_client_id", maxlength: 255,
+        value: b.oauth_client_id, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }))),
+      secret("oauth_client_secret", t("mailin.field.client_secret"), b.has_oauth_secret, 1000)),
+    secret("oauth_refresh_token", t("mailin.field.refresh_token"), b.has_refresh_token, 4000),
+    wrap("oauth_scope", field(t("mailin.field.scope"), h("input", { name: "oauth_scope", maxlength: 500,
+      value: b.oauth_scope, placeholder: "https://outlook.office365.com/.default", autocapitalize: "none",
+      spellcheck: "false" }), t("mailin.hint.scope"))));
   const imapOnly = h("div", { class: "stack" },
     h("div", { class: "row-2" },
       wrap("host", field(t("mailin.field.host"), h("input", { name: "host", maxlength: 255, value: b.host,
@@ -37,14 +54,18 @@ function mailboxForm({ box, dir, onSubmit: submit }) {
     h("div", { class: "row-2" },
       wrap("username", field(t("mailin.field.username"), h("input", { name: "username", maxlength: 255,
         value: b.username, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }))),
-      wrap("password", field(t("mailin.field.password"), h("input", { name: "password", type: "password",
-        maxlength: 1000, autocomplete: "new-password" }),
-      b.has_password ? t("mailin.password.keep") : t("mailin.password.none")))),
+      wrap("auth", field(t("mailin.field.auth"), auth))),
+    passwordPart, oauthPart,
     h("div", { class: "row-2" },
       wrap("folder", field(t("mailin.field.folder"), h("input", { name: "folder", maxlength: 255, value: b.folder }))),
       wrap("done_folder", field(t("mailin.field.done_folder"), h("input", { name: "done_folder", maxlength: 255,
         value: b.done_folder }), t("mailin.hint.done_folder")))));
-  const showKind = () => { imapOnly.hidden = kind.value !== "imap"; };
+  const showKind = () => {
+    imapOnly.hidden = kind.value !== "imap";
+    passwordPart.hidden = auth.value !== "password";
+    oauthPart.hidden = auth.value !== "oauth2";
+  };
+  auth.addEventListener("change", showKind);
   kind.addEventListener("change", showKind);
   showKind();
   const form = h("form", { class: "stack", novalidate: true, "aria-label": box ? t("mailin.edit") : t("mailin.new") },
@@ -75,8 +96,13 @@ function mailboxForm({ box, dir, onSubmit: submit }) {
       unknown_sender: v.unknown_sender || null, active: v.active };
     if (v.kind === "imap") {
       Object.assign(body, { host: v.host.trim(), port, security: v.security, username: v.username.trim(),
-        folder: v.folder.trim() || "INBOX", done_folder: v.done_folder.trim() });
-      if (v.password) body.password = v.password;
+        folder: v.folder.trim() || "INBOX", done_folder: v.done_folder.trim(), auth: v.auth });
+      if (v.auth === "oauth2") {
+        Object.assign(body, { oauth_token_url: v.oauth_token_url.trim(), oauth_client_id: v.oauth_client_id.trim(),
+          oauth_scope: v.oauth_scope.trim() });
+        if (v.oauth_client_secret) body.oauth_client_secret = v.oauth_client_secret;
+        if (v.oauth_refresh_token) body.oauth_refresh_token = v.oauth_refresh_token;
+      } else if (v.password) body.password = v.password;
     }
     return submit(body);
   });
