@@ -38,8 +38,6 @@ export function navFor(user) {
       { id: "catalog", href: "#/admin/catalog", label: t("nav.catalog"), icon: "package" },
       { id: "categories", href: "#/admin/categories", label: t("nav.categories"), icon: "network" },
       { id: "mail", href: "#/admin/mail", label: t("nav.mail"), icon: "send" },
-      { id: "mail_templates", href: "#/admin/mail/templates", label: t("nav.mail_templates"), icon: "pencil" },
-      { id: "mail_in", href: "#/admin/mail/incoming", label: t("nav.mail_in"), icon: "inbox" },
       { id: "branding", href: "#/admin/branding", label: t("nav.branding"), icon: "pencil" },
     ] });
   }

@@ -10,6 +10,7 @@ import { FieldProblem, onSubmit } from "../forms.js";
 import { dateTime } from "../format.js";
 import { t, tn } from "../i18n.js";
 import { guarded, showError, showSuccess, showWarning } from "../notice.js";
+import { mailTabs } from "../mail_tabs.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel, statusBadge } from "../ui.js";
 
 const POLICIES = ["", "create", "refuse", "hold"];
@@ -287,6 +288,7 @@ export function mailInView(root) {
     if (await ready) create();
   } });
   root.append(
+    mailTabs("#/admin/mail/incoming"),
     panel(t("mailin.boxes.title"), [h("p", { class: "hint" }, t("mailin.boxes.intro")), boxHost], { actions: add }),
     panel(t("mailin.held.title"), [h("p", { class: "hint" }, t("mailin.held.intro")), heldHost], { actions: heldCount }),
     panel(t("mailin.failing.title"), [h("p", { class: "hint" }, t("mailin.failing.intro")), failingHost]));

@@ -6,8 +6,9 @@
 import { api } from "../api.js";
 import { busy, field, h, replace } from "../dom.js";
 import { clearFieldErrors, placeError } from "../forms.js";
-import { availableLanguages, t } from "../i18n.js";
+import { availableLanguages, language as uiLanguage, t } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
+import { mailTabs } from "../mail_tabs.js";
 import { panel } from "../ui.js";
 
 const KINDS = ["received", "reply", "resolved", "assigned", "requester_reply", "sla"];
@@ -142,13 +143,15 @@ export function mailTemplatesView(root, { user }) {
   kind.addEventListener("change", render);
   language.addEventListener("change", render);
 
-  root.append(panel(t("templates.title"), [h("p", { class: "hint" }, t("templates.intro")), pick, editorHost]),
+  root.append(mailTabs("#/admin/mail/templates"), panel(t("templates.title"), [h("p", { class: "hint" }, t("templates.intro")), pick, editorHost]),
     previewHost);
   guarded(async () => {
     const [list, langs] = await Promise.all([api.get("/api/v1/mail/templates"), availableLanguages()]);
     items = list.items;
     names = new Map(langs.map((l) => [l.code, l.name]));
-    replace(language, ...list.languages.map((code) => h("option", { value: code }, names.get(code) || code)));
+    // The console's own language first: the texts an admin reads every day.
+    replace(language, ...list.languages.map((code) => h("option", { value: code, selected: code === uiLanguage() },
+      names.get(code) || code)));
     render();
   });
 }
