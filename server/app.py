@@ -50,6 +50,7 @@ from server.keys import (
 )
 from server.languages import router as languages_router
 from server.live import Broker
+from server.mail import template_views as mail_template_views
 from server.mail import views as mail_views
 from server.mail.control import MailControl, mail_ctx
 from server.mail.inbound import views as mail_in_views
@@ -89,7 +90,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            factor_views.router, reset_views.router, directory_views.router,
            site_views.router, branding_views.router,
            bulk_views.router, saved_view_views.router, account_views.router,
-           satisfaction_views.router, problem_views.router, report_views.router)
+           satisfaction_views.router, problem_views.router, report_views.router,
+           mail_template_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 

@@ -23,6 +23,8 @@ import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
 import { slaAdminView } from "./js/views/sla_admin.js";
 import { mailSettingsView } from "./js/views/mail_settings.js";
+import { mailInView } from "./js/views/mail_in.js";
+import { mailTemplatesView } from "./js/views/mail_templates.js";
 import { brandingView } from "./js/views/branding_admin.js";
 import { kbView } from "./js/views/kb.js";
 import { kbArticleView } from "./js/views/kb_article.js";
@@ -75,6 +77,9 @@ const ROUTES = [
     view: satisfactionView },
   { path: /^\/reports$/, roles: STAFF, nav: "reports", titleKey: "route.reports", view: reportsView },
   { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
+  { path: /^\/admin\/mail\/templates$/, roles: ADMIN, nav: "mail", titleKey: "route.mail_templates",
+    view: mailTemplatesView },
+  { path: /^\/admin\/mail\/incoming$/, roles: ADMIN, nav: "mail", titleKey: "route.mail_in", view: mailInView },
   { path: /^\/admin\/branding$/, roles: ADMIN, nav: "branding", titleKey: "route.branding", view: brandingView },
   { path: /^\/admin\/enrollment$/, roles: ADMIN, nav: "enrollment", titleKey: "route.enrollment",
     view: enrollmentView },

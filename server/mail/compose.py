@@ -15,6 +15,7 @@ from typing import Literal
 
 from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
+from server.mail import templates
 
 Reason = Literal["received", "reply", "resolved", "assigned", "requester_reply", "sla",
                  "low_score", "report"]
@@ -166,19 +167,28 @@ def thread_id(ticket: Ticket, domain: str) -> str:
     return f"<ticket-{ticket.id}.{ticket.number.lower()}@{domain}>"
 
 
-def _quote(tr: Translator, text: str) -> str:
+def quoted(tr: Translator, text: str) -> str:
+    """Return ``text`` as a mail quotes it: indented, at most BODY_MAX characters."""
     text = text.strip()
     if len(text) > BODY_MAX:
         text = text[:BODY_MAX] + "\n" + tr.gettext("[...] (the rest is in the console)")
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def _lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
-           text: str | Message | None, when: str) -> list[str]:
-    """Return the paragraphs of a notification's body."""
+def lines(tr: Translator, reason: Reason, ticket: Ticket, *, actor: str | None,
+          text: str | Message | None, when: str, quote: bool = True) -> list[str]:
+    """Return the paragraphs of a notification's body between greeting and link.
+
+    ``quote`` false puts ``text`` in as given (server/mail/templates.py writes the
+    default template with it); true indents and shortens it as a mail quotes it.
+    """
     if isinstance(text, Message):
         text = tr.message(text)
     by = actor or tr.gettext("The service desk")
+
+    def _quote(tr: Translator, text: str) -> str:
+        return quoted(tr, text) if quote else text
+
     number, title = ticket.number, ticket.title
     if reason == "received":
         lines = [tr.gettext("We have received your ticket {number} and will get back to you.",
@@ -239,7 +249,8 @@ def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: st
            domain: str, actor: str | None = None, text: str | Message | None = None,
            first: bool = False, at: dt.datetime | None = None, product: str = "Deskmate",
            default_language: str | None = None, default_time_zone: str | None = None,
-           survey: list[tuple[int, str]] | None = None) -> Mail:
+           survey: list[tuple[int, str]] | None = None,
+           template: templates.Template | None = None) -> Mail:
     """Render one notification for one recipient, in their language and time zone.
 
     ``product`` is the name the mail signs with (branding).
@@ -248,25 +259,46 @@ def render(reason: Reason, ticket: Ticket, recipient: Recipient, *, base_url: st
 
     ``at`` is the moment of the event (now when None). ``first`` makes this mail the
     root of the ticket's thread (its Message-ID is the thread id); any other mail gets a
-    fresh Message-ID and refers to the thread id.
+    fresh Message-ID and refers to the thread id. ``template`` is an admin's text for this
+    kind and language (server/mail/templates.py); None: the catalogues' text.
     """
     tr = translator(recipient.language or default_language)
     when = tr.datetime(at or dt.datetime.now(dt.UTC),
                        recipient.time_zone or default_time_zone)
     url = ticket_url(base_url, ticket, staff=recipient.staff)
-    # Replies by mail reach the ticket only when a mailbox is set up (server/mail/inbound),
-    # so the footer promises neither way: the console always works.
-    paragraphs = [tr.gettext("Hello {name},", name=recipient.name),
-                  *_lines(tr, reason, ticket, actor=actor, text=text, when=when),
-                  *_survey(tr, survey or []),
-                  tr.gettext("View the ticket: {url}", url=url),
-                  "-- \n" + tr.gettext("This message was sent automatically by {product}. "
-                                       "You can always answer in the console, at the link "
-                                       "above.", product=product)]
     root = thread_id(ticket, domain)
     own = root if first else f"<{secrets.token_hex(12)}.{ticket.id}@{domain}>"
+    if template is not None:
+        if isinstance(text, Message):
+            text = tr.message(text)
+        filled = templates.fill(template, {
+            "name": recipient.name, "number": ticket.number, "title": ticket.title,
+            "link": url, "actor": actor or tr.gettext("The service desk"), "when": when,
+            "product": product,
+            "text": (text if reason == "sla" else quoted(tr, text)) if text else ""},
+            number=ticket.number)
+        # The survey's links are the server's, like the threading headers: an admin's
+        # template cannot drop them.
+        body = "\n\n".join([filled.body.rstrip("\n"), *_survey(tr, survey or [])]) + "\n"
+        return Mail(to_addr=recipient.email, subject=filled.subject, body=body,
+                    message_id=own, thread_id=root)
+    paragraphs = frame(tr, name=recipient.name, url=url, product=product,
+                       lines=[*lines(tr, reason, ticket, actor=actor, text=text, when=when),
+                              *_survey(tr, survey or [])])
     return Mail(to_addr=recipient.email, subject=subject(ticket),
                 body="\n\n".join(paragraphs) + "\n", message_id=own, thread_id=root)
+
+
+def frame(tr: Translator, *, name: str, lines: list[str], url: str,
+          product: str) -> list[str]:
+    """Return a notification's paragraphs: greeting, ``lines``, the link and the footer."""
+    # Replies by mail reach the ticket only when a mailbox is set up (server/mail/inbound),
+    # so the footer promises neither way: the console always works.
+    return [tr.gettext("Hello {name},", name=name), *lines,
+            tr.gettext("View the ticket: {url}", url=url),
+            "-- \n" + tr.gettext("This message was sent automatically by {product}. "
+                                 "You can always answer in the console, at the link "
+                                 "above.", product=product)]
 
 
 def message(*, mail_from: str, to_addr: str, subject: str, body: str, message_id: str,

@@ -22,10 +22,11 @@ from server.auth.devices import load_secret
 from server.db.schema import group_members, tickets, users
 from server.i18n.catalogues import Translator, translator
 from server.i18n.messages import Message
-from server.mail import compose
+from server.mail import compose, template_store
 from server.mail.inbound import threads
 from server.mail.inbound.tables import mail_failing_addresses
 from server.mail.tables import mail_opt_outs, mail_outbox, mail_reason_opt_outs
+from server.mail.templates import Template
 from server.satisfaction import links as survey_links
 from server.users.store import is_system_username
 
@@ -139,6 +140,12 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
     actor = found[actor_id].display_name if actor_id in found else None
     shown = compose.Ticket(id=ticket.id, number=ticket.number, title=ticket.title)
     key = threads.load_key(conn, now)
+    saved = template_store.load(conn)
+
+    def template(reason: str, person: compose.Recipient) -> Template | None:
+        # The language the mail is written in (an unknown one is English, as translator).
+        language = translator(person.language or config.language).language
+        return saved.get((reason, language))
 
     def signed(mail: compose.Mail, user_id: int, first: bool) -> compose.Mail:
         # Mails after the receipt carry a signed reply token in their Message-ID, so a
@@ -162,7 +169,8 @@ def _enqueue(conn: Connection, config: MailConfig, ticket: Any, now: dt.datetime
                                                 default_time_zone=config.time_zone,
                                                 survey=_survey_links(
                                                     conn, ticket, reason, user_id,
-                                                    config.base_url, now)),
+                                                    config.base_url, now),
+                                                template=template(reason, people[user_id])),
                                  user_id, first))
         for reason, user_id, text, first in allowed)])
 

@@ -51,3 +51,16 @@ mail_reason_opt_outs = sa.Table(
     sa.Column("reason", sa.String(32), primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# An admin's text of one kind of notification in one language (server/mail/templates.py);
+# no row: the server's catalogues write it. Migration 0027_mailui creates it.
+mail_templates = sa.Table(
+    "mail_templates", metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"),
+              nullable=True),
+)

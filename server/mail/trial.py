@@ -56,12 +56,19 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
     return f"{exc.smtp_code} {_text(exc.smtp_error)}".strip()
 
 
-def send_trial(config: SmtpConfig, to_addr: str, *, product: str) -> str | None:
-    """Send a test mail to ``to_addr``; return None when the server took it, else why not."""
+def send_trial(config: SmtpConfig, to_addr: str, *, product: str, subject: str | None = None,
+               body: str | None = None) -> str | None:
+    """Send a test mail to ``to_addr``; return None when the server took it, else why not.
+
+    ``subject`` and ``body`` are a template's test (server/mail/template_views.py); by
+    default the mail says that outgoing mail works.
+    """
     message = compose.message(
-        mail_from=config.mail_from, to_addr=to_addr, subject=f"{product}: test mail",
-        body=(f"This is a test mail from {product}. Outgoing mail works: notifications "
-              f"will be sent through {config.host}.\n"),
+        mail_from=config.mail_from, to_addr=to_addr,
+        subject=subject if subject is not None else f"{product}: test mail",
+        body=body if body is not None else (
+            f"This is a test mail from {product}. Outgoing mail works: notifications "
+            f"will be sent through {config.host}.\n"),
         message_id=f"<test.{secrets.token_hex(12)}@{compose.domain_of(config.mail_from)}>",
         thread_id=None)
     try:

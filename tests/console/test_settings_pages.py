@@ -113,7 +113,8 @@ async def test_technician_is_refused_the_settings_pages(
         server: RunningServer, technician: Client, page: Any) -> None:
     """A technician gets "Not allowed" on the mail and branding pages and 403 from their API."""
     await log_in(page, "tina", PASSWORD)
-    for route in ("#/admin/mail", "#/admin/branding"):
+    for route in ("#/admin/mail", "#/admin/branding", "#/admin/mail/templates",
+                  "#/admin/mail/incoming"):
         await page.goto(f"/{route}")
         await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     assert (await technician.get("/api/v1/settings/mail")).status == 403

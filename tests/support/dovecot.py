@@ -123,8 +123,26 @@ class Dovecot:
             imap.logout()
 
 
+def _oauth2(root: Path, introspection_url: str | None) -> str:
+    """Return the passdb that checks XOAUTH2/OAUTHBEARER tokens at an introspection
+    endpoint (RFC 7662), or nothing."""
+    if introspection_url is None:
+        return ""
+    (root / "oauth2.conf").write_text(
+        f"introspection_mode = post\nintrospection_url = {introspection_url}\n"
+        "force_introspection = yes\nusername_attribute = username\n"
+        "active_attribute = active\nactive_value = true\n")
+    return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf
+}}
+"""
+
+
 def _config(root: Path, cert: Path, key: Path, *, imaps: int, imap: int, uid: int,
-            gid: int) -> str:
+            gid: int, introspection_url: str | None = None) -> str:
+    mechanisms = "plain login xoauth2 oauthbearer" if introspection_url else "plain login"
     return f"""
 base_dir = {root}/run
 state_dir = {root}/state
@@ -135,14 +153,14 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
 mail_location = maildir:{root}/mail/%u
 mail_privileged_group =
 default_login_user = dovenull
 default_internal_user = dovecot
-passdb {{
+{_oauth2(root, introspection_url)}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users
 }}
@@ -173,8 +191,12 @@ service stats {{
 
 
 @contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
-    """Start Dovecot in a temporary directory; skip (fail under CI) when it is missing."""
+def running_dovecot(*, introspection_url: str | None = None) -> Iterator[Dovecot]:
+    """Start Dovecot in a temporary directory; skip (fail under CI) when it is missing.
+
+    With ``introspection_url``, Dovecot also accepts XOAUTH2 logins whose token that
+    endpoint (RFC 7662) reports active for the user.
+    """
     if not os.path.exists(DOVECOT):
         missing("dovecot is not installed (Debian package dovecot-imapd)")
     account = pwd.getpwnam("dovecot") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
@@ -189,7 +211,7 @@ def running_dovecot() -> Iterator[Dovecot]:
     imaps, imap = _free_port(), _free_port()
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, cert, key, imaps=imaps, imap=imap, uid=account.pw_uid,
-                            gid=account.pw_gid))
+                            gid=account.pw_gid, introspection_url=introspection_url))
     process = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     server = Dovecot(root=root, process=process, imaps_port=imaps, imap_port=imap,

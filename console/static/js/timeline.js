@@ -134,7 +134,7 @@ function systemLine(event, iconName, content, extra = null, cls = "") {
       extra));
 }
 
-function message(event, { me, staff, requesterId }) {
+function message(event, { me, staff, requesterId, attachments = [] }) {
   const internal = event.type === "internal_note";
   const mine = event.actor && event.actor.id === me;
   const fromRequester = event.actor && event.actor.id === requesterId;
@@ -151,16 +151,20 @@ function message(event, { me, staff, requesterId }) {
         !internal && staff && !fromRequester ? h("span", { class: "tl-public" }, t("tl.public_reply")) : null,
         when(event.at)),
       h("div", { class: "tl-text" }, event.body || ""),
-      mailOriginal(event)));
+      mailOriginal(event, attachments)));
 }
 
-// A reply that came by e-mail keeps what it quoted (history, signature) apart, collapsed.
-function mailOriginal(event) {
-  const original = event.changes && event.changes.mail && event.changes.mail.original;
-  if (!original) return null;
-  return h("details", { class: "tl-original" },
+// A reply that came by e-mail keeps what it quoted (history, signature) apart, collapsed,
+// and (for the desk, who may read internal files) links to the message as it arrived.
+function mailOriginal(event, attachments) {
+  const mail = (event.changes && event.changes.mail) || {};
+  const raw = mail.raw_event_id ? attachments.find((a) => a.event_id === mail.raw_event_id) : null;
+  const download = raw ? h("a", { href: raw.url, download: raw.filename, class: "tl-file small",
+    "data-mail-raw": "" }, icon("paperclip"), t("timeline.mail_download")) : null;
+  const original = mail.original ? h("details", { class: "tl-original" },
     h("summary", { class: "muted small" }, t("timeline.mail_original")),
-    h("div", { class: "tl-text muted" }, original));
+    h("div", { class: "tl-text muted" }, mail.original)) : null;
+  return original || download ? h("div", { class: "tl-mail" }, original, download) : null;
 }
 
 function attachmentLine(event, attachments) {

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from server.mail.inbound.ingest import Route
 from server.mail.inbound.intake import Intake
+from server.mail.inbound.oauth import OAuthConfig, access_token, xoauth2
 
 log = logging.getLogger("deskmate.mail.in")
 TIMEOUT = 60.0
@@ -48,6 +49,7 @@ class ImapConfig:
     done_folder: str
     route: Route
     ca_file: str = ""
+    oauth: OAuthConfig | None = None  # None: log in with the password
 
     def __repr__(self) -> str:
         return f"ImapConfig(name={self.name!r}, host={self.host!r}, port={self.port})"
@@ -78,7 +80,11 @@ class ImapSession:
             raise
 
     def _open(self, config: ImapConfig) -> None:
-        self.imap.login(config.username, config.password)
+        if config.oauth is not None:
+            token = access_token(config.oauth, ca_file=config.ca_file)
+            self.imap.authenticate("XOAUTH2", lambda _challenge: xoauth2(config.username, token))
+        else:
+            self.imap.login(config.username, config.password)
         # Servers announce more after login (RFC 9051 section 6.2.3): ask again.
         typ, data = self.imap.capability()
         caps = set(data[0].decode("ascii", "replace").upper().split()) if typ == "OK" \

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from server.auth.identity import STAFF_ROLES
 from server.db.schema import attachments, ticket_events, tickets, users
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.mail.inbound import answers, content, loops, threads
 from server.mail.inbound.parse import Parsed
 from server.mail.inbound.tables import mail_failing_addresses, mail_inbound, mailboxes
@@ -69,6 +69,7 @@ class Route:
     mailbox_id: int | None = None
     group_id: int | None = None
     category_id: int | None = None
+    unknown_sender: UnknownSender | None = None  # None: the server's mail_in_unknown_sender
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,9 @@ def find_ticket(conn: Connection, msg: Parsed, key: bytes) -> tuple[int | None, 
 
 
 def _attach(conn: Connection, ticket_id: int, user_id: int, files: tuple[StoredFile, ...],
-            *, public: bool, now: dt.datetime, event_id: int | None = None) -> None:
+            *, public: bool, now: dt.datetime, event_id: int | None = None) -> list[int]:
+    """Attach stored files to a ticket; return the ids of the events that name them."""
+    events = []
     for f in files:
         own_event = event_id
         if own_event is None:
@@ -200,6 +203,8 @@ def _attach(conn: Connection, ticket_id: int, user_id: int, files: tuple[StoredF
             ticket_id=ticket_id, event_id=own_event, filename=f.filename,
             content_type=f.content_type, size=f.size, sha256=f.sha256, public=public,
             uploader_id=user_id, created_at=now))
+        events.append(own_event)
+    return events
 
 
 def _with_notes(text: str, skipped: tuple[str, ...]) -> str:
@@ -240,15 +245,21 @@ def _comment(conn: Connection, prepared: Prepared, user_id: int, ticket_id: int,
     body = _with_notes(reply.visible or "(no text)", prepared.skipped)
     event_id = timeline.add_comment(conn, ticket_id, actor_id=user_id, body=body, public=True,
                                     now=now)
+    mail: dict[str, Any] = {}
     if reply.original and not staff:
         # The quoted history, shown collapsed under the comment; requesters see it too
         # (server/tickets/visibility.py). Staff may have quoted desk-only mail (an SLA
         # notice, an assignment): theirs stays in the raw message, for staff only.
-        conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(
-            changes={"mail": {"original": reply.original[:ORIGINAL_MAX]}}))
+        mail["original"] = reply.original[:ORIGINAL_MAX]
     _attach(conn, ticket_id, user_id, prepared.files, public=True, now=now)
     if prepared.raw is not None:
-        _attach(conn, ticket_id, user_id, (prepared.raw,), public=False, now=now)
+        # The console links the comment to its message as it arrived (an internal
+        # attachment: a requester sees the id, never the file).
+        [mail["raw_event_id"]] = _attach(conn, ticket_id, user_id, (prepared.raw,),
+                                         public=False, now=now)
+    if mail:
+        conn.execute(ticket_events.update().where(ticket_events.c.id == event_id).values(
+            changes={"mail": mail}))
     return event_id
 
 
@@ -329,9 +340,10 @@ def take_in(conn: Connection, prepared: Prepared, *, route: Route, policy: Polic
         return _record(conn, prepared, route, now, Result("held", "the sender's account is "
                                                                   "deactivated"))
     if user is None:
-        if policy.unknown_sender == "hold":
+        unknown_sender = route.unknown_sender or policy.unknown_sender
+        if unknown_sender == "hold":
             return _record(conn, prepared, route, now, Result("held", "unknown sender"))
-        if policy.unknown_sender == "refuse":
+        if unknown_sender == "refuse":
             if verdict.may_auto_reply and not _failing(conn, msg.sender):
                 answers.queue_refusal(conn, msg, now)
             return _record(conn, prepared, route, now, Result("refused", "unknown sender"))
@@ -370,8 +382,12 @@ def deliver(conn: Connection, prepared: Prepared, user_id: int, *, route: Route,
 
 
 def accept_held(conn: Connection, inbound_id: int, prepared: Prepared, *, route: Route,
-                policy: Policy, key: bytes, now: dt.datetime) -> Result:
+                policy: Policy, key: bytes, now: dt.datetime,
+                requester_id: int | None = None) -> Result:
     """Take in a held message on the desk's word: its sender gets an account when needed.
+
+    ``requester_id`` names the person the message is taken in for instead of its sender
+    (the desk knows who wrote from an unknown address).
 
     Raises:
         Conflict: the message is not held (any more).
@@ -383,12 +399,20 @@ def accept_held(conn: Connection, inbound_id: int, prepared: Prepared, *, route:
         raise Conflict("message {inbound_id} is {outcome}, not held", inbound_id=inbound_id,
                        outcome=row.outcome)
     msg = prepared.parsed
-    if not msg.sender:
-        raise Conflict("the message has no sender address to open a ticket for")
-    user = _sender_user(conn, msg.sender)
-    if user is not None and not user.active:
-        raise Conflict("the sender's account is deactivated")
-    user_id = user.id if user is not None else _requester_for(conn, msg, now)
+    if requester_id is not None:
+        chosen = conn.execute(sa.select(users.c.id, users.c.active)
+                              .where(users.c.id == requester_id)).first()
+        if chosen is None or not chosen.active:
+            raise ValidationFailed("requester_id: no active user with id {requester_id}",
+                                   requester_id=requester_id)
+        user_id = chosen.id
+    else:
+        if not msg.sender:
+            raise Conflict("the message has no sender address to open a ticket for")
+        user = _sender_user(conn, msg.sender)
+        if user is not None and not user.active:
+            raise Conflict("the sender's account is deactivated")
+        user_id = user.id if user is not None else _requester_for(conn, msg, now)
     result = deliver(conn, prepared, user_id, route=route, policy=policy, key=key, now=now)
     conn.execute(mail_inbound.update().where(mail_inbound.c.id == inbound_id).values(
         outcome=result.outcome, reason=f"accepted: {result.reason}"[:200],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,12 +11,16 @@ from sqlalchemy.engine import Connection
 
 from server.db.schema import categories, groups
 from server.errors import Conflict, NotFound, ValidationFailed
+from server.mail.inbound.imap import ImapConfig
 from server.mail.inbound.ingest import Route
+from server.mail.inbound.oauth import OAuthConfig
 from server.mail.inbound.tables import mail_failing_addresses, mail_inbound, mailboxes
 from server.settings import LOCAL_HOSTS
 
 FIELDS = ("name", "kind", "address", "host", "port", "security", "username", "password",
-          "folder", "done_folder", "group_id", "category_id", "active")
+          "folder", "done_folder", "group_id", "category_id", "active", "unknown_sender",
+          "auth", "oauth_token_url", "oauth_client_id", "oauth_client_secret",
+          "oauth_refresh_token", "oauth_scope")
 
 
 def get(conn: Connection, mailbox_id: int) -> Any:
@@ -47,6 +52,14 @@ def _check(conn: Connection, values: dict[str, Any], *, except_id: int | None = 
             raise ValidationFailed("host: an IMAP mailbox needs a host")
         if not values["username"]:
             raise ValidationFailed("username: an IMAP mailbox needs a user name")
+        if values["auth"] == "oauth2":
+            url = urllib.parse.urlsplit(values["oauth_token_url"])
+            if url.scheme != "https" and not (url.scheme == "http"
+                                              and url.hostname in LOCAL_HOSTS):
+                raise ValidationFailed("oauth_token_url: give the https address of the "
+                                       "token endpoint")
+            if not values["oauth_client_id"]:
+                raise ValidationFailed("oauth_client_id: OAuth2 needs the client id")
         if values["security"] == "none" and values["host"].strip("[]").lower() \
                 not in LOCAL_HOSTS:
             raise ValidationFailed("security: none would send the password in clear to "
@@ -94,9 +107,22 @@ def set_status(conn: Connection, mailbox_id: int, error: str | None, now: dt.dat
     conn.execute(mailboxes.update().where(mailboxes.c.id == mailbox_id).values(**values))
 
 
+def imap_config(row: Any, *, ca_file: str) -> ImapConfig:
+    """Return how to reach and log in to a mailbox's IMAP server."""
+    oauth = OAuthConfig(token_url=row.oauth_token_url, client_id=row.oauth_client_id,
+                        client_secret=row.oauth_client_secret,
+                        refresh_token=row.oauth_refresh_token, scope=row.oauth_scope) \
+        if row.auth == "oauth2" else None
+    return ImapConfig(mailbox_id=row.id, name=row.name, host=row.host, port=row.port,
+                      security=row.security, username=row.username, password=row.password,
+                      folder=row.folder, done_folder=row.done_folder, route=route_of(row),
+                      ca_file=ca_file, oauth=oauth)
+
+
 def route_of(row: Any) -> Route:
     """Return where a mailbox's new tickets go."""
-    return Route(mailbox_id=row.id, group_id=row.group_id, category_id=row.category_id)
+    return Route(mailbox_id=row.id, group_id=row.group_id, category_id=row.category_id,
+                 unknown_sender=row.unknown_sender)
 
 
 def addresses(conn: Connection) -> frozenset[str]:

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from server.keys import DATABASE
 from server.mail.inbound.ingest import Route
 from server.mail.inbound.intake import Intake
+from server.mail.inbound.mailboxes import route_of
 from server.mail.inbound.tables import mailboxes
 
 log = logging.getLogger("deskmate.mail.in")
@@ -42,12 +43,13 @@ class Handler:
     async def _route(self, address: str) -> Route | None:
         bare = _bare(address)
         row = await self.intake.app[DATABASE].read(lambda c: c.execute(
-            sa.select(mailboxes.c.id, mailboxes.c.group_id, mailboxes.c.category_id)
+            sa.select(mailboxes.c.id, mailboxes.c.group_id, mailboxes.c.category_id,
+                      mailboxes.c.unknown_sender)
             .where(sa.func.lower(mailboxes.c.address) == bare, mailboxes.c.kind == "lmtp",
                    mailboxes.c.active.is_(True))).first())
         if row is None:
             return None
-        return Route(mailbox_id=row.id, group_id=row.group_id, category_id=row.category_id)
+        return route_of(row)
 
     async def handle_RCPT(self, _server: SMTP, _session: Session, envelope: Envelope,
                           address: str, _options: list[str]) -> str:

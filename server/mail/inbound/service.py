@@ -14,7 +14,7 @@ from aiohttp import web
 from server.db.schema import utcnow
 from server.keys import DATABASE, SETTINGS
 from server.mail.inbound import mailboxes
-from server.mail.inbound.imap import ImapConfig, ImapReader
+from server.mail.inbound.imap import ImapReader
 from server.mail.inbound.intake import Intake
 from server.mail.inbound.receiver import Receiver
 
@@ -56,11 +56,7 @@ class MailIn:
             for mailbox_id in list(self.readers):
                 await self._stop_reader(mailbox_id)
             for mailbox_id, row in wanted.items():
-                config = ImapConfig(
-                    mailbox_id=row.id, name=row.name, host=row.host, port=row.port,
-                    security=row.security, username=row.username, password=row.password,
-                    folder=row.folder, done_folder=row.done_folder,
-                    route=mailboxes.route_of(row), ca_file=settings.mail_imap_ca_file)
+                config = mailboxes.imap_config(row, ca_file=settings.mail_imap_ca_file)
                 reader = ImapReader(self.intake, config,
                                     poll_seconds=settings.mail_imap_poll_seconds,
                                     on_status=self._status)

@@ -29,6 +29,21 @@ mailboxes = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_error", sa.String(500), nullable=True),
+    # create | refuse | hold for mail from unknown addresses; NULL: the server's
+    # mail_in_unknown_sender. Migration 0027_mailui adds it.
+    sa.Column("unknown_sender", sa.String(8), nullable=True),
+    # IMAP login: "password", or "oauth2" (SASL XOAUTH2 with an access token from
+    # oauth_token_url: the refresh token's grant when one is set, else client
+    # credentials). Secrets are write-only in the API, like the password. 0027_mailui.
+    sa.Column("auth", sa.String(8), nullable=False, default="password",
+              server_default="password"),
+    sa.Column("oauth_token_url", sa.String(500), nullable=False, default="", server_default=""),
+    sa.Column("oauth_client_id", sa.String(255), nullable=False, default="", server_default=""),
+    sa.Column("oauth_client_secret", sa.String(1000), nullable=False, default="",
+              server_default=""),
+    sa.Column("oauth_refresh_token", sa.String(4000), nullable=False, default="",
+              server_default=""),
+    sa.Column("oauth_scope", sa.String(500), nullable=False, default="", server_default=""),
     sa.Column("last_seen_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("kind IN ('imap', 'lmtp')", name="kind"),
 )

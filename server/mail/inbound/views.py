@@ -15,7 +15,7 @@ from server.api.routing import ADMIN, STAFF, ApiRequest, Router, page_limit
 from server.db.schema import utcnow
 from server.errors import NotFound
 from server.keys import DATABASE, SETTINGS
-from server.mail.inbound import ingest, mailboxes, parse
+from server.mail.inbound import content, ingest, mailboxes, parse, probe
 from server.mail.inbound.service import MAIL_IN
 from server.tickets.attachments import download_headers, store_path
 from server.users import store as user_store
@@ -24,6 +24,7 @@ from server.users.schemas import Strict
 router = Router("mail")
 ID = r"{mailbox_id:\d{1,18}}"
 MSG = r"{inbound_id:\d{1,18}}"
+TEXT_MAX = 100_000  # characters of a message's text shown to the desk
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Address = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$(?!\n)")]
@@ -35,6 +36,10 @@ Folder = Annotated[str, Meta(min_length=1, max_length=255)]
 Kind = Literal["imap", "lmtp"]
 Security = Literal["tls", "starttls", "none"]
 Outcome = Literal["ticket", "comment", "held", "refused", "ignored", "bounce"]
+UnknownSender = Literal["create", "refuse", "hold"]
+Auth = Literal["password", "oauth2"]
+Url = Annotated[str, Meta(max_length=500)]
+LongSecret = Annotated[str, Meta(max_length=4000)]
 
 
 class Mailbox(Struct, kw_only=True):
@@ -54,6 +59,13 @@ class Mailbox(Struct, kw_only=True):
     group_id: int | None
     category_id: int | None
     active: bool
+    unknown_sender: UnknownSender | None
+    auth: Auth
+    oauth_token_url: str
+    oauth_client_id: str
+    oauth_scope: str
+    has_oauth_secret: bool
+    has_refresh_token: bool
     created_at: dt.datetime
     last_error: str | None
     last_seen_at: dt.datetime | None
@@ -81,6 +93,13 @@ class MailboxCreate(Strict):
     group_id: int | None = None
     category_id: int | None = None
     active: bool = True
+    unknown_sender: UnknownSender | None = None
+    auth: Auth = "password"
+    oauth_token_url: Url = ""
+    oauth_client_id: Text255 = ""
+    oauth_client_secret: Secret = ""
+    oauth_refresh_token: LongSecret = ""
+    oauth_scope: Url = ""
 
 
 class MailboxUpdate(Strict):
@@ -99,6 +118,13 @@ class MailboxUpdate(Strict):
     group_id: int | UnsetType | None = UNSET
     category_id: int | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
+    unknown_sender: UnknownSender | UnsetType | None = UNSET
+    auth: Auth | UnsetType = UNSET
+    oauth_token_url: Url | UnsetType = UNSET
+    oauth_client_id: Text255 | UnsetType = UNSET
+    oauth_client_secret: Secret | UnsetType = UNSET
+    oauth_refresh_token: LongSecret | UnsetType = UNSET
+    oauth_scope: Url | UnsetType = UNSET
 
 
 class Inbound(Struct, kw_only=True):
@@ -139,6 +165,33 @@ class InboundResult(Struct, kw_only=True):
     ticket_id: int | None
 
 
+class MailboxTest(Struct, kw_only=True):
+    """Whether Deskmate can read a mailbox now, and if not, why (in words)."""
+
+    ok: bool
+    message: str
+
+
+class HeldMessage(Struct, kw_only=True):
+    """An incoming message as the desk reads it before deciding (text only, no HTML)."""
+
+    id: int
+    sender: str
+    sender_name: str
+    to: list[str]
+    subject: str
+    text: str
+    attachments: list[str]
+    outcome: Outcome
+    reason: str
+
+
+class AcceptQuery(Strict):
+    """Whom a held message is taken in for (default: its sender)."""
+
+    requester_id: Annotated[int, Meta(ge=1)] | None = None
+
+
 class FailingAddress(Struct, kw_only=True):
     """An address a bounce reported as failing: the outbox does not mail it."""
 
@@ -158,7 +211,11 @@ def _mailbox(row: Any) -> Mailbox:
                    host=row.host, port=row.port, security=row.security,
                    username=row.username, has_password=bool(row.password),
                    folder=row.folder, done_folder=row.done_folder, group_id=row.group_id,
-                   category_id=row.category_id, active=row.active, created_at=row.created_at,
+                   category_id=row.category_id, active=row.active,
+                   unknown_sender=row.unknown_sender, auth=row.auth,
+                   oauth_token_url=row.oauth_token_url, oauth_client_id=row.oauth_client_id,
+                   oauth_scope=row.oauth_scope, has_oauth_secret=bool(row.oauth_client_secret),
+                   has_refresh_token=bool(row.oauth_refresh_token), created_at=row.created_at,
                    last_error=row.last_error, last_seen_at=row.last_seen_at)
 
 
@@ -241,6 +298,29 @@ async def delete_mailbox(req: ApiRequest) -> None:
     await _reload(req)
 
 
+@router.route("POST", f"/api/v1/mailboxes/{ID}/test", roles=ADMIN,
+              summary="Try a mailbox now: log in to its IMAP server and open its folder, or "
+                      "check that the LMTP/SMTP receiver runs; answers in words",
+              response=MailboxTest)
+async def test_mailbox(req: ApiRequest) -> MailboxTest:
+    mailbox_id = int(req.params["mailbox_id"])
+    row = await req.app[DATABASE].read(lambda c: mailboxes.get(c, mailbox_id))
+    settings = req.app[SETTINGS]
+    if row.kind == "lmtp":
+        if not settings.mail_lmtp_port:
+            return MailboxTest(ok=False, message="the receiver is off: set mail_lmtp_port "
+                                                 "(and mail_lmtp_host) and restart")
+        return MailboxTest(ok=True, message=(
+            f"the {settings.mail_lmtp_protocol.upper()} receiver takes mail for "
+            f"{row.address} on {settings.mail_lmtp_host}:{settings.mail_lmtp_port}"))
+    config = mailboxes.imap_config(row, ca_file=settings.mail_imap_ca_file)
+    problem = await asyncio.to_thread(probe.probe, config)
+    if problem is None:
+        return MailboxTest(ok=True, message=f"logged in to {row.host} as {row.username} and "
+                                            f"opened {row.folder}")
+    return MailboxTest(ok=False, message=problem)
+
+
 @router.route("GET", "/api/v1/mail/inbound", roles=STAFF,
               summary="List incoming messages and what became of them (held ones first "
                       "with outcome=held)", query=InboundQuery, response=InboundPage)
@@ -269,11 +349,34 @@ async def download_raw(req: ApiRequest) -> web.StreamResponse:
                                                            f"message-{inbound_id}.eml"))
 
 
+@router.route("GET", f"/api/v1/mail/inbound/{MSG}", roles=STAFF,
+              summary="Read an incoming message as text (sender, subject, body, file names)",
+              response=HeldMessage)
+async def read_inbound(req: ApiRequest) -> HeldMessage:
+    inbound_id = int(req.params["inbound_id"])
+    row = await req.app[DATABASE].read(lambda c: mailboxes.get_inbound(c, inbound_id))
+    if row.raw_sha256 is None:
+        raise NotFound("message {inbound_id} was not kept", inbound_id=inbound_id)
+    path = store_path(req.app[SETTINGS].data_dir / "attachments", row.raw_sha256)
+
+    def run() -> HeldMessage:
+        msg = parse.parse(path.read_bytes())
+        return HeldMessage(id=row.id, sender=msg.sender, sender_name=msg.sender_name,
+                           to=list(msg.to), subject=msg.subject,
+                           text=content.body_text(msg.text, msg.html)[:TEXT_MAX],
+                           attachments=[a.filename for a in msg.attachments],
+                           outcome=row.outcome, reason=row.reason)
+
+    return await asyncio.to_thread(run)
+
+
 @router.route("POST", f"/api/v1/mail/inbound/{MSG}/accept", roles=STAFF,
-              summary="Accept a held message: it becomes a ticket or comment (its sender "
-                      "gets a requester account when needed)", response=InboundResult)
+              summary="Accept a held message: it becomes a ticket or comment of its sender "
+                      "(who gets a requester account when needed) or of the requester named",
+              query=AcceptQuery, response=InboundResult)
 async def accept_held(req: ApiRequest) -> InboundResult:
     inbound_id = int(req.params["inbound_id"])
+    q: AcceptQuery = req.query
     db = req.app[DATABASE]
     settings = req.app[SETTINGS]
     row = await db.read(lambda c: mailboxes.get_inbound(c, inbound_id))
@@ -291,7 +394,7 @@ async def accept_held(req: ApiRequest) -> InboundResult:
     route = mailboxes.route_of(mailbox) if mailbox is not None else ingest.Route()
     result = await db.write(functools.partial(
         ingest.accept_held, inbound_id=inbound_id, prepared=prepared, route=route,
-        policy=service.intake.policy, key=key, now=utcnow()))
+        policy=service.intake.policy, key=key, now=utcnow(), requester_id=q.requester_id))
     return InboundResult(outcome=result.outcome, reason=result.reason,
                          ticket_id=result.ticket_id)
 

@@ -139,13 +139,15 @@ async def test_replies_become_comments_without_quotes(desk: Desk, name: str) -> 
     raw = [f for f in await desk.query(_files(desk.ticket_id)) if f.event_id is not None
            and f.content_type == "message/rfc822"]
     assert raw and not raw[-1].public
+    assert event.changes["mail"]["raw_event_id"] == raw[-1].event_id  # linked from the comment
 
 
 async def test_a_staff_reply_by_mail_is_a_public_reply(desk: Desk) -> None:
     """A technician answering the notification by mail writes a public reply as themselves."""
     event = await _comment(desk, await desk.take(desk.raw("staff_reply.eml")), "tina")
     assert event.body == "I will come by at 3 pm."
-    assert "mail" not in (event.changes or {})  # what staff quoted stays desk-only
+    # What staff quoted stays desk-only (in the raw message the comment links to).
+    assert set((event.changes or {})["mail"]) == {"raw_event_id"}
 
 
 async def test_the_requester_sees_what_their_mail_quoted(desk: Desk) -> None:

@@ -6,6 +6,7 @@ import { busy, field, formValues, h, replace } from "../dom.js";
 import { clearFieldErrors, placeError, showFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
+import { mailTabs } from "../mail_tabs.js";
 import { panel } from "../ui.js";
 
 const LOCAL = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
@@ -139,6 +140,7 @@ export function mailSettingsView(root, { user }) {
   });
 
   root.append(
+    mailTabs("#/admin/mail"),
     panel(t("mail.title"), [status, settingsHost]),
     panel(t("mail.test.title"), [h("p", { class: "hint" }, t("mail.test.hint")), testForm, testResult]));
   guarded(async () => {
