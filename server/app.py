@@ -113,7 +113,8 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def housekeeping_pass(app: web.Application) -> None:
-    """Purge expired sessions, close long-resolved tickets, delete expired recordings."""
+    """Purge expired sessions, close long-resolved tickets, delete expired recordings,
+    look for recurring problems."""
     now = utcnow()
     removed = await app[DATABASE].write(lambda c: credentials.purge_expired_sessions(c, now))
     if removed:
@@ -137,6 +138,7 @@ async def housekeeping_pass(app: web.Application) -> None:
     await remote_recordings.expire(
         app[DATABASE], app[SETTINGS].data_dir / remote_recordings.DIRECTORY,
         days=app[SETTINGS].remote_recording_days, now=now)
+    await problem_views.refresh_suggestions(app)
 
 
 async def _housekeeping(app: web.Application) -> None:

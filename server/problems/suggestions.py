@@ -70,16 +70,19 @@ def load(conn: Connection, now: dt.datetime, *, days: int = HISTORY_DAYS) -> tup
     return incidents, dict(software), fleet
 
 
-def refresh(conn: Connection, now: dt.datetime, *,
-            params: detect.Params | None = None) -> int:
-    """Run the detectors and store what they find; return how many suggestions are open.
+def find(conn: Connection, now: dt.datetime, *,
+         params: detect.Params | None = None) -> list[detect.Finding]:
+    """Run the detectors over the stored history (a read: no writer held meanwhile)."""
+    incidents, software, fleet = load(conn, now)
+    return detect.detect(incidents, now=now, software=software, fleet=fleet, params=params)
+
+
+def keep(conn: Connection, findings: list[detect.Finding], now: dt.datetime) -> int:
+    """Store what the detectors found; return how many suggestions are open.
 
     A finding with the key of an open suggestion updates it; one whose suggestion was
     accepted or dismissed is left alone.
     """
-    incidents, software, fleet = load(conn, now)
-    findings = detect.detect(incidents, now=now, software=software, fleet=fleet,
-                             params=params)
     for f in findings:
         group_ids = sorted({r.group_id for r in conn.execute(
             sa.select(tickets.c.group_id).where(tickets.c.id.in_(list(f.ticket_ids))))

@@ -205,8 +205,14 @@ async def list_suggestions(req: ApiRequest) -> SuggestionList:
 @router.route("POST", "/api/v1/problem-suggestions/refresh", roles=STAFF,
               summary="Look for recurring problems in the history now", response=Refreshed)
 async def refresh(req: ApiRequest) -> Refreshed:
-    count = await req.app[DATABASE].write(lambda c: suggestions.refresh(c, utcnow()))
-    return Refreshed(open=count)
+    return Refreshed(open=await refresh_suggestions(req.app))
+
+
+async def refresh_suggestions(app: Any) -> int:
+    """Look for recurring problems now (the page's button, and every housekeeping pass)."""
+    now = utcnow()
+    found = await app[DATABASE].read(lambda c: suggestions.find(c, now))
+    return int(await app[DATABASE].write(lambda c: suggestions.keep(c, found, now)))
 
 
 @router.route("POST", f"/api/v1/problem-suggestions/{SID}/accept", roles=STAFF,

@@ -114,7 +114,8 @@ async def desk(module_server: RunningServer, tmp_path_factory: pytest.TempPathFa
 
 # Each role's routes (with {ticket}, {article}, {device} filled in) and a selector that
 # is on the page once its data has arrived (the walk also waits for "Memuat…" to go).
-WAVE_PAGES = [("/desk", ".panel"), ("/account", ".panel"), ("/desk/canned", ".panel")]
+WAVE_PAGES = [("/desk", ".panel"), ("/account", ".panel"), ("/desk/canned", ".panel"),
+              ("/desk/problems", ".empty, .suggestion"), ("/desk/satisfaction", ".panel")]
 ADMIN_ROUTES = [*WAVE_PAGES,
     ("/admin/groups", ".panel"),
     ("/admin/sla", ".panel"),

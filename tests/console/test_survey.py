@@ -15,6 +15,7 @@ from playwright.async_api import expect
 from tests.support.browser import open_page
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer, start_server
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 RICK = "rick@example.test"
 LINK = re.compile(r"(\d) - [^:\n]+: \S+(/#/survey/(\S+))")
@@ -46,10 +47,14 @@ async def _resolved_ticket(server: RunningServer) -> tuple[Client, Client, dict[
             "password": PASSWORD, "email": addr})
         assert resp.status == 201, resp.body
     rick, tina = await server.login("rick"), await server.login("tina")
+    group = (await admin.post("/api/v1/groups", json={"name": "Network"})).json
+    resp = await admin.patch(f"/api/v1/groups/{group['id']}",
+                             json={"manager_id": tina.user["id"]})
+    assert resp.status == 200, resp.body
     ticket = (await rick.post("/api/v1/tickets", json={"title": "VPN drops",
                                                        "description": "Every hour."})).json
     resp = await tina.patch(f"/api/v1/tickets/{ticket['id']}", json={
-        "status": "resolved", "resolution_code": "fixed",
+        "status": "resolved", "resolution_code": "fixed", "group_id": group["id"],
         "resolution_note": "New VPN profile pushed."})
     assert resp.status == 200, resp.body
     return rick, tina, ticket
@@ -58,7 +63,8 @@ async def _resolved_ticket(server: RunningServer) -> tuple[Client, Client, dict[
 async def test_a_survey_link_records_once_and_refuses_tampering(
         tmp_path: Path, sink: SmtpSink, browser: Any) -> None:
     """One click records the score without login and takes a comment; the same link
-    again, or one with its score changed, is refused with a clear message."""
+    again, or one with its score changed, is refused with a clear message; a later low
+    score mails the group's manager."""
     server = await start_server(tmp_path / "data", **sink.settings())
     try:
         rick, tina, ticket = await _resolved_ticket(server)
@@ -93,5 +99,12 @@ async def test_a_survey_link_records_once_and_refuses_tampering(
         moved = token.replace(f"{ticket['id']}.", f"{other['id']}.", 1)
         resp = await server.client().post("/api/v1/survey/answer", json={"token": moved})
         assert (resp.status, resp.json["error"]["code"]) == (422, "invalid_link")
+        # Changed to a low score within the window: the group's manager hears of it.
+        resp = await rick.put(f"/api/v1/tickets/{ticket['id']}/rating", json={"score": 2})
+        assert resp.status == 200, resp.body
+        await eventually(lambda: any("low score" in _text(m)
+                                     for m in sink.to("tina@example.test")))
+        [alert] = [m for m in sink.to("tina@example.test") if "low score" in _text(m)]
+        assert "2/5" in _text(alert)
     finally:
         await server.close()

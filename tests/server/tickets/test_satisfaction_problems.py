@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from server.db.schema import ticket_events
 from tests.support.server import Client, RunningServer
 
-pytestmark = pytest.mark.all_databases  # the aggregate reads JSON paths: both backends
-
 
 async def _ok(resp: Any) -> Any:
     assert 200 <= resp.status < 300, resp.body
@@ -30,6 +28,7 @@ async def _resolved(rick: Client, tina: Client, title: str, group_id: int | None
     return int(ticket["id"])
 
 
+@pytest.mark.all_databases  # the aggregate reads JSON paths: both backends
 async def test_portal_rating_window_flag_and_aggregates(
         server: RunningServer, admin: Client, technician: Client, requester: Client) -> None:
     """A requester rates once, may change it within the window, not after; a low score
