@@ -63,6 +63,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from endpoint_agent.remote.controller import RemoteSupport
 
         remote = RemoteSupport(display, clipboard=not args.no_clipboard)
+    tools = None
+    if not args.no_terminal:
+        from endpoint_agent.toolbox.support import ToolSupport
+
+        tools = ToolSupport(remote, login=args.terminal_user)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -70,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
                       sample=sample, heartbeat_interval=args.heartbeat, health=health,
-                      remote=remote)
+                      remote=remote, tools=tools)
         local = LocalServer(state.tray_socket, status=agent.status,
                             send_ticket=agent.submit_ticket, inventory=collect,
                             history_file=state.dir / "tray-tickets.json",
@@ -184,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--display", help="X display for remote sessions (default $DISPLAY)")
     run.add_argument("--no-remote", action="store_true",
                      help="never offer remote sessions on this machine")
+    run.add_argument("--no-terminal", action="store_true",
+                     help="do not offer terminals to technicians")
+    run.add_argument("--terminal-user", metavar="LOGIN",
+                     help="the account of terminals not run as root (default: the user "
+                          "logged in at the computer)")
     run.add_argument("--no-clipboard", action="store_true",
                      help="never pass clipboard text in remote sessions on this machine")
     run.set_defaults(func=cmd_run)

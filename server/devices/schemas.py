@@ -97,6 +97,8 @@ class Device(Struct, kw_only=True):
     metrics: LiveMetrics | None
     # Connected now and its agent offers remote sessions (an X11 desktop, not --no-remote).
     remote_available: bool = False
+    # Connected now, and the tool kinds its agent serves (docs/toolbox.md): "terminal".
+    tools_available: list[str] = []
 
 
 class DevicePage(Struct, kw_only=True):

@@ -38,6 +38,7 @@ from server.users import store as audit
 from server.users.schemas import PageQuery
 from shared import agent_auth
 from shared import protocol as p
+from shared import toolbox as tb
 
 router = Router("devices")
 DID = r"{device_id:\d{1,18}}"
@@ -149,6 +150,7 @@ def _device(req: ApiRequest, row: Any) -> Device:
     device = store.to_device(row, online, hub.live_metrics(row.id) if online else None)
     link = hub.links.get(row.id)
     device.remote_available = link is not None and "remote" in link.capabilities
+    device.tools_available = [k for k in tb.KINDS if link is not None and k in link.capabilities]
     seen = hub.last_seen(row.id)  # newer than the last batched write, when it exists
     if seen is not None and (device.last_seen_at is None or seen > device.last_seen_at):
         device.last_seen_at = seen
