@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.support.remote import enrolled, ticket_with_device
 from tests.support.server import Client, RunningServer
 from tests.support.toolbox import (
