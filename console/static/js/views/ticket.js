@@ -25,6 +25,7 @@ import {
   approvalDialog, approvalState, cannedDialog, formFacts, linkDialog, mergeDialog, splitDialog,
 } from "../ticket_actions.js";
 import { remotePanel } from "../remote_panel.js";
+import { toolboxPanel } from "../toolbox_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
 
@@ -57,6 +58,7 @@ export function ticketView(root, { user, params, setTitle }) {
     onclick: () => insertCanned() }, icon("copy"), t("ticket.canned"));
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const remote = remotePanel();
+  const toolbox = toolboxPanel();
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -248,6 +250,7 @@ export function ticketView(root, { user, params, setTitle }) {
           tk.closed_at ? [h("dt", {}, t("ticket.status.closed")), h("dd", {}, dateTime(tk.closed_at))] : null))),
       panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
       panel(t("route.remote"), remote.el),
+      panel(t("toolbox.title"), toolbox.el),
       panel(t("attachments.label"), files),
       articles.el);
     assignee.id = "side-assignee";
@@ -471,6 +474,7 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!root.isConnected) return;
     if (JSON.stringify(tk) !== JSON.stringify(ticket)) show(tk);
     renderTimeline();
+    toolbox.refresh(tk);
     remote.refresh(tk); // not awaited: the page is usable before the device checks return
   }
 
