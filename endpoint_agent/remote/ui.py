@@ -114,11 +114,13 @@ def indicator_text(technician: str, mode: str, ticket: str, width: int,
 
 
 def indicator_width(technician: str, ticket: str, screen_width: int,
-                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> int:
+                    measure: Callable[[str], int], tr: Texts = ENGLISH, *,
+                    mode: str = "view") -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
+    keys = (("toolbox.indicator.terminal",) if mode == "terminal"  # a tool has one text
+            else ("remote.indicator.view", "remote.indicator.control"))
     full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
-               for key in ("remote.indicator.view", "remote.indicator.control",
-                           "toolbox.indicator.terminal"))
+               for key in keys)
     wanted = full + TEXT_INSET + INDICATOR_SIZE[0] - _label_width(INDICATOR_SIZE[0])
     most = min(INDICATOR_MAX_WIDTH, screen_width - 2 * INDICATOR_MARGIN)
     return max(min(INDICATOR_SIZE[0], most), min(wanted, most))
@@ -245,7 +247,7 @@ def _indicator(args: argparse.Namespace) -> str:
     root.title(tr("remote.indicator.title"))
     font = tkfont.Font(root=root, family="Helvetica", size=11, weight="bold")
     screen_w = root.winfo_screenwidth()
-    w = indicator_width(args.technician, args.ticket, screen_w, font.measure, tr)
+    w = indicator_width(args.technician, args.ticket, screen_w, font.measure, tr, mode=args.mode)
     h = INDICATOR_SIZE[1] + (RECORDED_HEIGHT if args.recorded else 0)
     root.geometry(f"{w}x{h}+{max(0, screen_w - w - INDICATOR_MARGIN)}+{INDICATOR_MARGIN}")
     root.resizable(False, False)

@@ -98,3 +98,13 @@ async def tool_events(staff: Client, ticket_id: int) -> list[dict[str, Any]]:
     """Return the tool-session events of a ticket's timeline."""
     resp = await staff.get(f"/api/v1/tickets/{ticket_id}/events")
     return [e for e in resp.json["items"] if e["type"] == "tool_session"]
+
+
+async def ended(staff: Client, sid: int) -> dict[str, Any]:
+    """Poll a tool session until it has ended; return it."""
+    async with asyncio.timeout(10):
+        while True:
+            got = await staff.get(f"/api/v1/tool-sessions/{sid}")
+            if got.json["state"] == "ended":
+                return dict(got.json)
+            await asyncio.sleep(0.02)

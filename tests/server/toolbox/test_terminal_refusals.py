@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -15,20 +14,12 @@ from shared import toolbox as tb
 from tests.support.remote import enrolled, next_message, remote_agent, ticket_with_device
 from tests.support.server import Client, RunningServer
 from tests.support.toolbox import (
+    ended,
     terminal,
     terminal_agent,
     tool_events,
     unattended_group,
 )
-
-
-async def _ended(staff: Client, sid: int) -> dict:
-    async with asyncio.timeout(10):
-        while True:
-            got = await staff.get(f"/api/v1/tool-sessions/{sid}")
-            if got.json["state"] == "ended":
-                return dict(got.json)
-            await asyncio.sleep(0.02)
 
 
 async def test_refusals_say_why_and_open_nothing(
@@ -46,9 +37,9 @@ async def test_refusals_say_why_and_open_nothing(
         assert (root.status, root.error_code) == (403, "root_not_allowed")
         resp = await admin.post(url, json={"reason": "look"})  # the policy says: ask the user
         assert resp.status == 201, resp.body
-        ended = await _ended(admin, resp.json["id"])
-        assert ended["outcome"] == "unavailable"
-        assert "no graphical session" in ended["end_reason"]
+        over = await ended(admin, resp.json["id"])
+        assert over["outcome"] == "unavailable"
+        assert "no graphical session" in over["end_reason"]
         steps = [e["changes"]["step"] for e in await tool_events(admin, ticket["id"])]
         assert steps == ["requested", "ended"]
     finally:
@@ -70,14 +61,14 @@ async def test_denial_and_a_claimed_unattended_answer_end_the_request(
         assert (request.kind, request.consent, request.technician) == ("terminal", True,
                                                                  "Administrator")
         await ws.send(p.encode(tb.ToolAnswer(tool=request.tool, allowed=False, reason="denied")))
-        assert (await _ended(admin, first["id"]))["outcome"] == "denied"
+        assert (await ended(admin, first["id"]))["outcome"] == "denied"
         second = (await admin.post(url, json={"reason": "again"})).json
         request = await next_message(ws, tb.ToolRequest)
         await ws.send(p.encode(tb.ToolAnswer(tool=request.tool, allowed=True,
                                              reason="unattended")))
         error = await next_message(ws, p.Error)
         assert error.code == p.CONSENT_REQUIRED
-        assert (await _ended(admin, second["id"]))["outcome"] == "failed"
+        assert (await ended(admin, second["id"]))["outcome"] == "failed"
     bodies = [e["body"] for e in await tool_events(admin, ticket["id"])]
     assert "Terminal not opened: the user refused." in bodies
 
