@@ -117,7 +117,7 @@ class ToolSessions:
                                   "user's answer (reason 'allowed') allows this")
         if not msg.allowed:
             why = OUTCOME_TEXT.get(msg.reason, msg.reason)
-            if msg.message:
+            if msg.message and msg.reason not in ("denied", "timeout"):  # the device's why
                 why += f": {msg.message}"
             await self.finish(live, outcome=msg.reason, actor_id=None, reason=why[:200],
                               by="user" if msg.reason in ("denied", "timeout") else "agent")
