@@ -25,7 +25,8 @@ from tests.support.toolbox import (
 async def test_refusals_say_why_and_open_nothing(
         server: RunningServer, admin: Client, technician: Client, tmp_path: Path) -> None:
     """A headless device cannot ask its user; a technician without rights, root without the
-    policy and an agent without the capability are refused before anything is sent."""
+    policy and an agent without the capability are refused before anything is sent; a
+    user's refusal is recorded, and an agent claiming "unattended" when asked is refused."""
     device = await enrolled(server, admin, tmp_path / "a")
     ticket = await ticket_with_device(admin, device.id)  # assigned to nobody
     url = f"/api/v1/tickets/{ticket['id']}/tool-sessions"
@@ -47,12 +48,9 @@ async def test_refusals_say_why_and_open_nothing(
     async with remote_agent(server, device, capabilities=("inventory", "remote")):
         old = await admin.post(url, json={"reason": "look"})
         assert (old.status, old.error_code) == (409, "tool_unavailable")
-
-
-async def test_denial_and_a_claimed_unattended_answer_end_the_request(
-        server: RunningServer, admin: Client, tmp_path: Path) -> None:
-    """The user's refusal is recorded; "unattended" to a question for the user is refused."""
-    device = await enrolled(server, admin, tmp_path / "a")
+    # A device that asks: the user's refusal is recorded; "unattended" to a question
+    # for the user is refused.
+    device = await enrolled(server, admin, tmp_path / "b")
     ticket = await ticket_with_device(admin, device.id)
     url = f"/api/v1/tickets/{ticket['id']}/tool-sessions"
     async with remote_agent(server, device, capabilities=("inventory", "terminal")) as ws:
