@@ -73,6 +73,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             remote = LazyRemote(choice.display, clipboard=not args.no_clipboard,
                                 backend=choice.backend)
+    tools = None
+    if not args.no_terminal:
+        from endpoint_agent.toolbox.support import ToolSupport
+
+        tools = ToolSupport(remote, login=args.terminal_user)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -80,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         health = HealthRunner(state.health_file, outbox)
         agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
                       sample=sample, heartbeat_interval=args.heartbeat, health=health,
-                      remote=remote, remote_unavailable=remote_unavailable)
+                      remote=remote, remote_unavailable=remote_unavailable, tools=tools)
         local = LocalServer(state.tray_socket, status=agent.status,
                             send_ticket=agent.submit_ticket, inventory=collect,
                             history_file=state.dir / "tray-tickets.json",
@@ -198,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "GNOME on Wayland through Mutter's interfaces, else X11)")
     run.add_argument("--no-remote", action="store_true",
                      help="never offer remote sessions on this machine")
+    run.add_argument("--no-terminal", action="store_true",
+                     help="do not offer terminals to technicians")
+    run.add_argument("--terminal-user", metavar="LOGIN",
+                     help="the account of terminals not run as root (default: the user "
+                          "logged in at the computer)")
     run.add_argument("--no-clipboard", action="store_true",
                      help="never pass clipboard text in remote sessions on this machine")
     run.set_defaults(func=cmd_run)

@@ -32,8 +32,10 @@ from endpoint_agent.health.runner import HealthRunner
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import Enrollment
+from endpoint_agent.toolbox.support import ToolSupport
 from shared import agent_auth
 from shared import protocol as p
+from shared import toolbox as tb
 from shared.digests import section_digests
 
 if TYPE_CHECKING:  # the controller loads with the first session (remote/lazy.py)
@@ -89,6 +91,7 @@ class Agent:
         health: HealthRunner | None = None,
         remote: RemoteSupport | LazyRemote | None = None,
         remote_unavailable: str = "",
+        tools: ToolSupport | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -104,6 +107,7 @@ class Agent:
         self.health = health
         self.remote = remote
         self.remote_unavailable = remote_unavailable  # why there is no remote (a code)
+        self.tools = tools
         self.stats = Stats()
         self._outbox_wake = health.queued if health is not None else asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -176,6 +180,8 @@ class Agent:
                     self._fail_pending()
                     if self.remote is not None:
                         await self.remote.connection_lost()
+                    if self.tools is not None:
+                        await self.tools.connection_lost()
                 if self._stop.is_set():
                     break
                 if self._close_code == p.CLOSE_BAD_HELLO:
@@ -209,6 +215,8 @@ class Agent:
                         await task
             if self.remote is not None:
                 await self.remote.close()
+            if self.tools is not None:
+                await self.tools.close()
 
     def status(self) -> dict[str, Any]:
         """Return the connection state for the tray."""
@@ -282,7 +290,8 @@ class Agent:
                 + ([p.REMOTE_UNAVAILABLE_PREFIX + self.remote_unavailable]
                    if self.remote is None and self.remote_unavailable else [])
                 + ([p.CLIPBOARD_CAPABILITY] if self.remote is not None and self.remote.clipboard
-                   else []))
+                   else [])
+                + (self.tools.capabilities if self.tools is not None else []))
 
     def _fail_pending(self) -> None:
         for future in self._acks.values():
@@ -333,6 +342,8 @@ class Agent:
                                   capabilities=self.capabilities)
         if self.remote is not None:
             self.remote.bind(ws.send)
+        if self.tools is not None:
+            self.tools.bind(ws.send)
         return welcome
 
     async def _reader(self, ws: ClientConnection) -> None:
@@ -398,6 +409,11 @@ class Agent:
         elif isinstance(message, REMOTE_MESSAGES):
             if self.remote is not None:
                 self.remote.on_message(message)
+        elif isinstance(message, tb.SERVER_TOOL_MESSAGES):
+            if self.tools is not None:
+                self.tools.on_message(message)
+            else:  # the server asks only agents that announce tools
+                log.warning("a tool message, but this agent serves no tools")
         else:
             log.warning("unexpected %s from the server", type(message).__name__)
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from server.siteconfig.store import SiteValues
     from server.sla.service import SlaEngine
     from server.tls import TlsInfo
+    from server.toolbox.manager import ToolSessions
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
@@ -36,6 +37,7 @@ ENDPOINTS: web.AppKey[list[Endpoint]] = web.AppKey("endpoints")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 REMOTE: web.AppKey[Sessions] = web.AppKey("remote_sessions")
+TOOLS: web.AppKey[ToolSessions] = web.AppKey("tool_sessions")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")

@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from shared import clipboard
+from shared import toolbox as tb
 from shared.screen import InputEvent
 
 PROTOCOL_VERSION = 1
@@ -475,17 +476,19 @@ class TicketStatuses(Message, tag="ticket_statuses"):
 ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
                  | HealthConfig | TicketUpdate | TicketStatuses
                  | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
-                 | SessionSettings | FrameAcked | SessionInput | SessionClipboard)
+                 | SessionSettings | FrameAcked | SessionInput | SessionClipboard
+                 | tb.ToolRequest | tb.ToolInput | tb.ToolResize | tb.ToolEnd)
 AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
                 | Rating | TicketStatusRequest
-                | SessionAnswer | ModeAnswer | SessionEnded | SessionClipboard)
+                | SessionAnswer | ModeAnswer | SessionEnded | SessionClipboard
+                | tb.ToolAnswer | tb.ToolOutput | tb.ToolEnded)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
 _encoder = msgspec.json.Encoder()
 
 
-def encode(message: Message) -> str:
+def encode(message: Message | tb.ToolMessage) -> str:
     """Return the text frame for ``message``."""
     return _encoder.encode(message).decode()
 

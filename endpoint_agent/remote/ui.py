@@ -107,16 +107,20 @@ def around_name(text: str) -> tuple[str, str]:
 def indicator_text(technician: str, mode: str, ticket: str, width: int,
                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> str:
     """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
-    key = "remote.indicator.control" if mode == "control" else "remote.indicator.view"
+    key = {"control": "remote.indicator.control", "terminal": "toolbox.indicator.terminal",
+           }.get(mode, "remote.indicator.view")
     before, after = around_name(tr(key, name=_NAME, ticket=ticket))
     return before + elide(technician, width - measure(before), measure, suffix=after)
 
 
 def indicator_width(technician: str, ticket: str, screen_width: int,
-                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> int:
+                    measure: Callable[[str], int], tr: Texts = ENGLISH, *,
+                    mode: str = "view") -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
+    keys = (("toolbox.indicator.terminal",) if mode == "terminal"  # a tool has one text
+            else ("remote.indicator.view", "remote.indicator.control"))
     full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
-               for key in ("remote.indicator.view", "remote.indicator.control"))
+               for key in keys)
     wanted = full + TEXT_INSET + INDICATOR_SIZE[0] - _label_width(INDICATOR_SIZE[0])
     most = min(INDICATOR_MAX_WIDTH, screen_width - 2 * INDICATOR_MARGIN)
     return max(min(INDICATOR_SIZE[0], most), min(wanted, most))
@@ -172,6 +176,9 @@ def _consent(args: argparse.Namespace) -> str:
                else "remote.consent.view")
     if args.kind == "control":
         wants = tr("remote.consent.control")
+    elif args.kind in ("terminal", "terminal_root"):  # a tool session (endpoint_agent.toolbox)
+        wants = tr(f"toolbox.consent.{args.kind}")
+        root.title(tr("toolbox.consent.title"))
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
     bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
     plain = tkfont.nametofont("TkDefaultFont")
@@ -240,7 +247,7 @@ def _indicator(args: argparse.Namespace) -> str:
     root.title(tr("remote.indicator.title"))
     font = tkfont.Font(root=root, family="Helvetica", size=11, weight="bold")
     screen_w = root.winfo_screenwidth()
-    w = indicator_width(args.technician, args.ticket, screen_w, font.measure, tr)
+    w = indicator_width(args.technician, args.ticket, screen_w, font.measure, tr, mode=args.mode)
     h = INDICATOR_SIZE[1] + (RECORDED_HEIGHT if args.recorded else 0)
     root.geometry(f"{w}x{h}+{max(0, screen_w - w - INDICATOR_MARGIN)}+{INDICATOR_MARGIN}")
     root.resizable(False, False)
@@ -306,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticket", required=True)
     parser.add_argument("--title", default="")
     parser.add_argument("--reason", default="")
-    parser.add_argument("--mode", choices=("view", "control"), default="view")
-    parser.add_argument("--kind", choices=("session", "control"), default="session")
+    parser.add_argument("--mode", choices=("view", "control", "terminal"), default="view")
+    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root"),
+                        default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",
                         help="say that the session is recorded")

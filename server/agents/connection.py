@@ -33,6 +33,7 @@ from server.keys import (
     METRICS,
     REMOTE,
     SETTINGS,
+    TOOLS,
 )
 from server.remote import clipboard as remote_clipboard
 from server.tickets import device_updates, from_agent
@@ -40,6 +41,7 @@ from server.tickets import reading as ticket_reading
 from server.tickets.priority import parse_matrix
 from shared import agent_auth
 from shared import protocol as p
+from shared import toolbox as tb
 
 log = logging.getLogger("deskmate.agents")
 
@@ -213,6 +215,12 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[REMOTE].ended_by_agent(link, message)
     elif isinstance(message, p.SessionClipboard):
         await remote_clipboard.from_agent(app[REMOTE], link, message)
+    elif isinstance(message, tb.ToolOutput):
+        app[TOOLS].output(link, message)
+    elif isinstance(message, tb.ToolAnswer):
+        await app[TOOLS].answer(link, message)
+    elif isinstance(message, tb.ToolEnded):
+        await app[TOOLS].ended_by_agent(link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(
@@ -309,6 +317,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
             await app[REMOTE].agent_gone(link)
         except Exception:
             log.exception("%s: ending the device's remote sessions failed", conn_id)
+        try:
+            await app[TOOLS].agent_gone(link)
+        except Exception:
+            log.exception("%s: ending the device's tool sessions failed", conn_id)
         with contextlib.suppress(Exception):
             await link.finish()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())

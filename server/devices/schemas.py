@@ -101,6 +101,8 @@ class Device(Struct, kw_only=True):
     # such as login_screen or wayland_not_gnome); both None when offline or not said.
     remote_backend: str | None = None
     remote_unavailable: str | None = None
+    # Connected now, and the tool kinds its agent serves (docs/toolbox.md): "terminal".
+    tools_available: list[str] = []
 
 
 class DevicePage(Struct, kw_only=True):

@@ -1,7 +1,8 @@
 """What a requester sees of their ticket's timeline (pure functions over events).
 
 Staff read every event; a requester reads the conversation, status changes, the
-resolution, approvals, kind changes and the remote sessions on their screen — each with
+resolution, approvals, kind changes, the remote sessions on their screen and the terminals
+opened on their computer — each with
 only the fields meant for them.
 """
 
@@ -16,7 +17,8 @@ from server.tickets.schemas import TicketEvent
 # events recorded as public before this rule existed.
 REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
                               "merged_from", "split_from", "approval_requested", "approved",
-                              "rejected", "kind_changed", remote_view.EVENT_TYPE})
+                              "rejected", "kind_changed", remote_view.EVENT_TYPE,
+                              "tool_session"})  # who opened a terminal (server/toolbox)
 REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
                                "merged_into", "merged_from", "split_from", "kind", "number",
                                "mail"})  # mail: what the requester's own e-mail quoted

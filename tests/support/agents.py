@@ -108,7 +108,8 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                       sample: Callable[[], p.Metrics] = lambda: SAMPLE,
                       probe: FakeProbe | None = None,
                       health_interval: float = 0.02,
-                      remote: Any = None, remote_unavailable: str = "") -> RunningAgent:
+                      remote: Any = None, remote_unavailable: str = "",
+                      tools: Any = None) -> RunningAgent:
     """Start a real agent on the event loop with fast, test-sized timings.
 
     With ``probe``, the agent runs the server's health checks on readings the test sets,
@@ -123,7 +124,8 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                   outbox, collect_inventory=lambda: inv, sample=sample,
                   backoff=Backoff(initial=0.02, maximum=0.1), heartbeat_interval=heartbeat,
                   offline_sample_interval=offline_sample, inventory_interval=inventory_interval,
-                  health=health, remote=remote, remote_unavailable=remote_unavailable)
+                  health=health, remote=remote, remote_unavailable=remote_unavailable,
+                  tools=tools)
     task = asyncio.create_task(agent.run(), name="agent")
     return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox, probe=probe)
 

@@ -11,7 +11,7 @@ import { KIND_LABELS, STATUS_LABELS, reportedBy, resolutionLabel } from "./ticke
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
   "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session",
-  "kind_changed"]);
+  "kind_changed", "tool_session"]);
 
 
 
@@ -249,6 +249,18 @@ export function timelineItem(event, ctx) {
         h("span", { class: "tl-remote" }, event.body || t("route.remote")),
         mode ? [" ", mode] : null, recorded ? [" ", recorded] : null, play ? [" ", play] : null],
       null, "tl-remote-session");
+      li.dataset.step = c.step || "";
+      return li;
+    }
+    case "tool_session": {
+      // Every step of a terminal on the device, in the server's words (the requester sees
+      // them too: who opened a terminal on their computer, as whom, how it ended).
+      const c = event.changes || {};
+      const root = c.step === "requested" && c.as_root
+        ? h("span", { class: "chip chip-mode", "data-mode": "root" }, t("toolbox.kind.terminal_root")) : null;
+      const li = systemLine(event, "keyboard", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
+        h("span", { class: "tl-remote" }, event.body || t("toolbox.kind.terminal")), root ? [" ", root] : null],
+      null, "tl-tool-session");
       li.dataset.step = c.step || "";
       return li;
     }

@@ -27,6 +27,7 @@ import {
 } from "../ticket_actions.js";
 import { remotePanel } from "../remote_panel.js";
 import { problemPanel, resolveProblemDialog, satisfactionPanel } from "../problem_panel.js";
+import { toolboxPanel } from "../toolbox_panel.js";
 import { syncTimeline } from "../timeline.js";
 import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
 
@@ -60,6 +61,7 @@ export function ticketView(root, { user, params, setTitle }) {
   const articles = ticketArticles(id, { staff: true, onSent: () => guarded(load) });
   const remote = remotePanel();
   const requesterDevices = requesterDevicesPanel();
+  const toolbox = toolboxPanel();
   const box = composer({
     staff: true,
     tools: cannedButton,
@@ -256,6 +258,7 @@ export function ticketView(root, { user, params, setTitle }) {
       panel("SLA", slaClocks(tk.sla), { cls: "panel-sla" }),
       requesterDevices.el,
       panel(t("route.remote"), remote.el),
+      panel(t("toolbox.title"), toolbox.el),
       panel(t("attachments.label"), files),
       articles.el);
     assignee.id = "side-assignee";
@@ -485,6 +488,7 @@ export function ticketView(root, { user, params, setTitle }) {
     if (!root.isConnected) return;
     if (JSON.stringify(tk) !== JSON.stringify(ticket)) show(tk);
     renderTimeline();
+    toolbox.refresh(tk);
     remote.refresh(tk); // not awaited: the page is usable before the device checks return
   }
 

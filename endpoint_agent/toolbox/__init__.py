@@ -1,0 +1,1 @@
+"""The technician's toolbox on the endpoint: tool sessions (a terminal)."""
