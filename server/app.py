@@ -57,6 +57,7 @@ from server.mail.inbound.service import mail_in_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.oidc import views as oidc_views
 from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
 from server.remote import views as remote_views
@@ -84,7 +85,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
            site_views.router, branding_views.router,
-           bulk_views.router, saved_view_views.router, account_views.router)
+           bulk_views.router, saved_view_views.router, account_views.router,
+           oidc_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -208,5 +210,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(mail_ctx)
     app.cleanup_ctx.append(mail_in_ctx)
     app.cleanup_ctx.append(directory_sync_ctx)
+    app.cleanup_ctx.append(oidc_views.clients_ctx)
     return app
 
