@@ -41,6 +41,7 @@ class Metadata(msgspec.Struct, kw_only=True):
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    userinfo_endpoint: str | None = None
     id_token_signing_alg_values_supported: list[str] = []
     token_endpoint_auth_methods_supported: list[str] = msgspec.field(
         default_factory=lambda: ["client_secret_basic"])
@@ -123,6 +124,8 @@ class ProviderClient:
                                       f"{found.issuer!r}, not {self.issuer!r}")
         for what in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             _https(getattr(found, what), what)
+        if found.userinfo_endpoint is not None:
+            _https(found.userinfo_endpoint, "userinfo_endpoint")
         if found.code_challenge_methods_supported and \
                 "S256" not in found.code_challenge_methods_supported:
             raise ProviderUnavailable("the provider does not support PKCE with S256")
@@ -172,16 +175,31 @@ class ProviderClient:
         meta = await self.metadata()
         form = {"grant_type": "authorization_code", "code": code,
                 "redirect_uri": redirect_uri, "code_verifier": verifier}
-        auth = None
+        headers = {"Accept": "application/json"}
         methods = meta.token_endpoint_auth_methods_supported
         if "client_secret_basic" not in methods and "client_secret_post" in methods:
             form.update(client_id=client_id, client_secret=client_secret)
         else:
-            auth = aiohttp.BasicAuth(_form_encode(client_id), _form_encode(client_secret))
-        answer = await self._json("POST", meta.token_endpoint, data=form, auth=auth,
-                                  headers={"Accept": "application/json"})
+            headers["Authorization"] = aiohttp.encode_basic_auth(
+                _form_encode(client_id), _form_encode(client_secret))
+        answer = await self._json("POST", meta.token_endpoint, data=form, headers=headers)
         if not isinstance(answer, dict) or not isinstance(answer.get("id_token"), str):
             raise ProviderUnavailable("the token endpoint gave no ID token")
+        return answer
+
+    async def userinfo(self, access_token: str) -> dict[str, Any]:
+        """Return the claims of the UserInfo endpoint (OIDC Core 5.3), or {} without one.
+
+        Raises:
+            ProviderUnavailable: unreachable, or it did not answer a JSON object.
+        """
+        meta = await self.metadata()
+        if meta.userinfo_endpoint is None:
+            return {}
+        answer = await self._json("GET", meta.userinfo_endpoint, headers={
+            "Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+        if not isinstance(answer, dict):
+            raise ProviderUnavailable("the userinfo endpoint did not answer a JSON object")
         return answer
 
     async def close(self) -> None:

@@ -142,8 +142,14 @@ async def callback(request: web.Request) -> web.Response:
                                        redirect_uri=flow.redirect_uri,
                                        client_id=row.client_id, client_secret=row.client_secret)
         claims = await verified_claims(app, client, row, answer["id_token"], flow.nonce)
+        token = answer.get("access_token")
+        if isinstance(token, str) and token:
+            # Many providers put profile and group claims only there (OIDC Core 5.4).
+            claims = tokens.merged(claims, await client.userinfo(token))
     except ProviderUnavailable as exc:
         raise Refused("sso_unavailable", str(exc), provider=row) from exc
+    except tokens.TokenRefused as exc:
+        raise Refused("sso_token_invalid", f"userinfo refused: {exc}", provider=row) from exc
     user_id, changed = await _account(app, row, claims)
     user = await db.read(lambda c: user_store.find_login_by_id(c, user_id))
     if await db.read(lambda c: factor_store.has_factor(c, user_id)):

@@ -119,6 +119,24 @@ def check_claims(claims: Mapping[str, Any], *, issuer: str, client_id: str, nonc
         raise TokenRefused("malformed", "claim 'sub' is missing or too long")
 
 
+# Claims only the ID token may state: the UserInfo answer never overrides them.
+_TOKEN_ONLY = frozenset({"iss", "sub", "aud", "azp", "exp", "iat", "nbf", "nonce",
+                         "auth_time", "acr", "amr", "at_hash", "c_hash", "sid"})
+
+
+def merged(id_claims: Mapping[str, Any], userinfo: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an ID token's claims with the UserInfo endpoint's added.
+
+    Raises:
+        TokenRefused: the UserInfo answer is about another subject (OIDC Core 5.3.2).
+    """
+    if not userinfo:
+        return dict(id_claims)
+    if userinfo.get("sub") != id_claims.get("sub"):
+        raise TokenRefused("subject", "the userinfo answer names another subject")
+    return {**id_claims, **{k: v for k, v in userinfo.items() if k not in _TOKEN_ONLY}}
+
+
 def pkce_pair() -> tuple[str, str]:
     """Return a PKCE code verifier and its S256 challenge (RFC 7636 section 4)."""
     verifier = secrets.token_urlsafe(48)

@@ -90,6 +90,14 @@ class OpenIdProvider:
                 request, context=self._context(), timeout=20) as resp:
             return str(json.load(resp)["kid"])
 
+    def set_clients(self, clients: list[dict[str, Any]]) -> None:
+        """Replace the provider's registered clients."""
+        request = urllib.request.Request(  # noqa: S310 - https, the test's own provider
+            f"{self.issuer}/__test/clients", method="PUT", data=json.dumps(clients).encode())
+        with urllib.request.urlopen(  # noqa: S310 - https, the test's own provider
+                request, context=self._context(), timeout=20):
+            pass
+
     def jwks(self) -> dict[str, Any]:
         """Return the provider's published key set."""
         with urllib.request.urlopen(  # noqa: S310 - https, the test's own provider
@@ -105,6 +113,8 @@ class OpenIdProvider:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def client(redirect_uri: str) -> dict[str, Any]:
@@ -117,7 +127,7 @@ def client(redirect_uri: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def running_provider(*, accounts: Mapping[str, Mapping[str, Any]],
-                     clients: list[dict[str, Any]]) -> Iterator[OpenIdProvider]:
+                     clients: list[dict[str, Any]] | None = None) -> Iterator[OpenIdProvider]:
     """Start oidc-provider with ``accounts`` (login -> claims) and ``clients``."""
     packages = installed_packages()
     node = shutil.which("node")
@@ -127,7 +137,7 @@ def running_provider(*, accounts: Mapping[str, Mapping[str, Any]],
         tls = ensure_own_ca(root / "tls", hostnames=["127.0.0.1", "localhost"])
         assert tls.ca_file is not None
         config = {"cert": tls.cert_file.read_text(), "key": tls.key_file.read_text(),
-                  "clients": clients, "accounts": accounts}
+                  "clients": clients or [], "accounts": accounts}
         (root / "config.json").write_text(json.dumps(config))
         process = subprocess.Popen([node, str(packages / "provider.js"),
                                     str(root / "config.json")], cwd=packages,
@@ -137,6 +147,7 @@ def running_provider(*, accounts: Mapping[str, Mapping[str, Any]],
         if not line.startswith("listening "):
             process.kill()
             process.wait()
+            process.stdout.close()
             raise RuntimeError(f"oidc-provider did not start: {line!r}")
         port = int(line.split()[1])
         provider = OpenIdProvider(issuer=f"https://127.0.0.1:{port}",
@@ -145,3 +156,42 @@ def running_provider(*, accounts: Mapping[str, Mapping[str, Any]],
             yield provider
         finally:
             provider.stop()
+
+
+async def through_provider(http: Any, base_url: str, provider: OpenIdProvider,
+                           provider_id: int, login: str) -> str:
+    """Sign in through the provider as ``login`` without a browser; return where Deskmate
+    sends the browser at the end (its callback's redirect, or the start's refusal).
+
+    ``http`` is the aiohttp session of the person's Deskmate client (its cookies);
+    the provider's own cookies live in a session of their own.
+    """
+    import aiohttp
+
+    start = await http.get(f"{base_url}/api/v1/auth/oidc/{provider_id}/start",
+                           allow_redirects=False)
+    location = start.headers["Location"]
+    if not location.startswith(provider.issuer):
+        return str(location)
+    async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=provider._context()),
+            cookie_jar=aiohttp.CookieJar(unsafe=True)) as idp:
+        page = await idp.get(location)  # follows to the provider's login page
+        assert page.status == 200, await page.text()
+        answer = await idp.post(str(page.url), data={"prompt": "login", "login": login,
+                                                     "password": "any"},
+                                allow_redirects=False)
+        location = answer.headers["Location"]
+        while location.startswith(provider.issuer) or location.startswith("/"):
+            url = location if location.startswith("https://") else provider.issuer + location
+            answer = await idp.get(url, allow_redirects=False)
+            location = answer.headers["Location"]
+    assert location.startswith(base_url), location
+    return await callback(http, location)
+
+
+async def callback(http: Any, url: str) -> str:
+    """Open Deskmate's callback URL in the person's client; return where it sends them."""
+    done = await http.get(url, allow_redirects=False)
+    assert done.status == 302, await done.text()
+    return str(done.headers["Location"])

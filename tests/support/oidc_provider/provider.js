@@ -4,6 +4,7 @@
 //
 // Usage: node provider.js <config.json>; prints "listening <port>" once it serves.
 // config: {port, cert, key, clients: [...], accounts: {login: claims}, idTokenTtl}
+// Test-only routes: PUT /__test/clients (replace the clients), POST /__test/rotate.
 
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -59,6 +60,18 @@ function build(issuer) {
 
 let provider = null;
 const server = https.createServer({ cert: config.cert, key: config.key }, (req, res) => {
+  if (req.method === "PUT" && req.url === "/__test/clients") {
+    // The test registers Deskmate's redirect URI once its server has a port.
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => {
+      config.clients = JSON.parse(body);
+      provider = build(provider.issuer);
+      res.writeHead(204);
+      res.end();
+    });
+    return;
+  }
   if (req.method === "POST" && req.url === "/__test/rotate") {
     // The provider signs with a new key from now on; the old one is no longer published.
     keys = [signingKey()];
