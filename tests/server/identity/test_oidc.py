@@ -276,3 +276,22 @@ async def test_sign_in_settings_secret_write_only_and_local_login_for_admins_onl
     await admin.put("/api/v1/identity-providers/settings",
                     json={"local_login_admins_only": False})
     await server.login("rick")
+
+
+async def test_a_token_outside_the_clock_skew_allowance_is_refused_and_creates_nobody(
+        tmp_path: Path, idp: OpenIdProvider) -> None:
+    """An ID token the server's clock sees as expired beyond the allowance (here: the allowance turned negative, two hours behind the provider's one-hour token) is refused with sso_token_invalid through the whole callback, and nobody is created."""  # noqa: E501
+    running = await start_server(tmp_path / "data", oidc_clock_skew_seconds=-7200)
+    try:
+        admin = await running.login("admin", ADMIN_PASSWORD)
+        made = await admin.post("/api/v1/identity-providers", json=provider_body(idp))
+        idp.set_clients([openid.client(made.json["redirect_uri"])])
+        before = await user_count(running)
+        _client, where = await sign_in(running, idp, made.json["id"], "bob")
+        assert sso_error(where) == "sso_token_invalid"
+        assert await user_count(running) == before
+        refusal = [d for d in await audit(running, "auth.login_failed")
+                   if d.get("method") == "oidc"]
+        assert len(refusal) == 1 and "expired" in refusal[0]["detail"]
+    finally:
+        await running.close()
