@@ -110,11 +110,9 @@ def save_flow(conn: Connection, *, state: str, provider_id: int, browser: str, n
 
 def take_flow(conn: Connection, state: str) -> Any:
     """Return and delete the sign-in a state names (so it is used once), or None."""
-    row = conn.execute(sa.select(oidc_flows).where(oidc_flows.c.state_hash == digest(state))
-                       ).one_or_none()
-    if row is not None:
-        conn.execute(oidc_flows.delete().where(oidc_flows.c.state_hash == row.state_hash))
-    return row
+    # One statement: of two callbacks racing with the same state, one gets the row.
+    return conn.execute(oidc_flows.delete().where(oidc_flows.c.state_hash == digest(state))
+                        .returning(*oidc_flows.c)).one_or_none()
 
 
 def linked_user(conn: Connection, issuer: str, subject: str) -> Any:

@@ -80,7 +80,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
         "/portal", "/portal/new", "/account", "/desk/canned"]
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
-             "/admin/mail", "/admin/branding", "/admin/directories",
+             "/admin/mail", "/admin/branding", "/admin/directories", "/admin/sso",
              "/account/confirm-email/not-a-real-link-token", "/no/such/page"]
     requester = ["/portal", "/portal/new", f"/portal/tickets/{d.ticket}",
                  f"/portal/tickets/{d.resolved}", "/kb", f"/kb/articles/{d.article}",
