@@ -160,7 +160,8 @@ async def open_session(request: web.Request, user_id: int, *, redirect_to: str |
     must_enrol = (user.role == "admin" and app[SETTINGS].totp_required_for_admins
                   and not await app[DATABASE].read(
                       lambda c: factor_store.has_factor(c, user_id)))
-    response = (web.Response(status=302, headers={"Location": redirect_to})
+    response = (web.Response(status=302, text="redirecting\n", content_type="text/plain",
+                             headers={"Location": redirect_to})
                 if redirect_to is not None else
                 json_response(SessionInfo(user=user, csrf_token=new.csrf_token,
                                           expires_at=new.expires_at,

@@ -54,10 +54,15 @@ def redirect_uri(request: web.Request) -> str:
     return base + CALLBACK_PATH
 
 
+def redirect(location: str) -> web.Response:
+    """Return a 302 to ``location`` (with a short text body, as the API declares)."""
+    return web.Response(status=302, text="redirecting\n", content_type="text/plain",
+                        headers={"Location": location})
+
+
 def to_login(code: str) -> web.Response:
     """Send the browser to the login page, which says what ``code`` means."""
-    return web.Response(status=302, headers={"Location": "/?" + urlencode({"sso_error": code})
-                                             + "#/login"})
+    return redirect("/?" + urlencode({"sso_error": code}) + "#/login")
 
 
 async def audit_refusal(request: web.Request, refused: Refused) -> None:
@@ -99,8 +104,7 @@ async def start(request: web.Request, provider_id: int) -> web.Response:
                        "nonce": nonce, "code_challenge": challenge,
                        "code_challenge_method": "S256"})
     separator = "&" if "?" in meta.authorization_endpoint else "?"
-    response = web.Response(status=302, headers={
-        "Location": meta.authorization_endpoint + separator + query})
+    response = redirect(meta.authorization_endpoint + separator + query)
     # Lax: the provider sends the browser back with a top-level GET from its own site.
     response.set_cookie(BROWSER_COOKIE, browser, path=COOKIE_PATH, secure=True,
                         httponly=True, samesite="Lax",
@@ -168,7 +172,7 @@ def _second_step(request: web.Request, user_id: int, password_hash: str | None) 
     app = request.app
     value = half_session.issue(app[DEVICE_KEY], user_id, password_hash or "",
                                now=app[LOGIN_THROTTLE].wall())
-    response = web.Response(status=302, headers={"Location": "/?sso=second_factor#/login"})
+    response = redirect("/?sso=second_factor#/login")
     response.set_cookie(half_session.COOKIE, value, path=half_session.COOKIE_PATH,
                         max_age=half_session.MAX_AGE_SECONDS, secure=True, httponly=True,
                         samesite="Strict")
