@@ -58,6 +58,7 @@ from server.mail.inbound.service import mail_in_ctx
 from server.metrics import Metrics, metrics_middleware
 from server.metrics import router as system_router
 from server.middleware import error_middleware, headers_middleware, identity_middleware
+from server.oidc import views as oidc_views
 from server.problems import views as problem_views
 from server.remote import recording_views as remote_recording_views
 from server.remote import recordings as remote_recordings
@@ -93,7 +94,8 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            site_views.router, branding_views.router,
            bulk_views.router, saved_view_views.router, account_views.router,
            satisfaction_views.router, problem_views.router, report_views.router,
-           mail_template_views.router)
+           mail_template_views.router,
+           oidc_views.router)
 HOUSEKEEPING_SECONDS = 600
 
 
@@ -222,5 +224,6 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(mail_ctx)
     app.cleanup_ctx.append(mail_in_ctx)
     app.cleanup_ctx.append(directory_sync_ctx)
+    app.cleanup_ctx.append(oidc_views.clients_ctx)
     return app
 

@@ -110,6 +110,22 @@ SETTINGS: tuple[Setting, ...] = (
         "Admins must use a TOTP second factor: an admin without one is sent to set it up "
         "after logging in and can do nothing else until then.",
     ),
+    Setting(
+        "local_login_admins_only", bool, False,
+        "Only admins may log in with a local Deskmate password; everyone else signs in "
+        "through an identity provider (OpenID Connect) or a directory. Admins can also "
+        "switch it on the Single sign-on page, which then wins over this value.",
+    ),
+    Setting("oidc_clock_skew_seconds", int, 60,
+            "Clock difference allowed between Deskmate and an OpenID provider when the "
+            "expiry and issue time of an ID token are checked."),
+    Setting("oidc_jwks_min_refresh_seconds", int, 60,
+            "Shortest time between two fetches of a provider's key set when ID tokens "
+            "name a key Deskmate does not know (key rotation); a flood of such tokens "
+            "cannot make it ask more often."),
+    Setting("oidc_flow_minutes", int, 10,
+            "How long a person may take at the provider's login page before the "
+            "single sign-on attempt expires."),
     Setting("password_reset_minutes", int, 60,
             "How long a password reset link sent by e-mail works (it works once)."),
     Setting("password_reset_max_per_address", int, 3,
@@ -264,6 +280,10 @@ class Settings:
     login_device_days: int
     password_checks_max: int
     totp_required_for_admins: bool
+    local_login_admins_only: bool
+    oidc_clock_skew_seconds: int
+    oidc_jwks_min_refresh_seconds: int
+    oidc_flow_minutes: int
     password_reset_minutes: int
     password_reset_max_per_address: int
     password_reset_max_per_ip: int

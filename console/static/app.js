@@ -18,6 +18,7 @@ import { reportsView } from "./js/views/reports.js";
 import { deviceView } from "./js/views/device.js";
 import { devicesView } from "./js/views/devices.js";
 import { directoriesView } from "./js/views/directories.js";
+import { ssoView } from "./js/views/sso.js";
 import { enrollmentView } from "./js/views/enrollment.js";
 import { healthChecksView } from "./js/views/health_checks.js";
 import { groupsView } from "./js/views/groups.js";
@@ -85,6 +86,7 @@ const ROUTES = [
     view: enrollmentView },
   { path: /^\/admin\/directories$/, roles: ADMIN, nav: "directories", titleKey: "route.directories",
     view: directoriesView },
+  { path: /^\/admin\/sso$/, roles: ADMIN, nav: "sso", titleKey: "route.sso", view: ssoView },
   { path: /^\/admin\/health$/, roles: ADMIN, nav: "health", titleKey: "route.health", view: healthChecksView },
   { path: /^\/account$/, roles: ANYONE, nav: "account", titleKey: "route.account", view: accountView },
   { path: /^\/account\/confirm-email\/([A-Za-z0-9_-]{16,100})$/, roles: ANYONE, nav: "account",

@@ -18,7 +18,15 @@ from server.db.schema import api_tokens, utcnow
 from server.directory import first_sign_in, signin
 from server.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from server.i18n.messages import N_
-from server.keys import CLIENT_IP, DATABASE, DEVICE_KEY, KDF_GATE, LOGIN_THROTTLE, SETTINGS
+from server.keys import (
+    CLIENT_IP,
+    DATABASE,
+    DEVICE_KEY,
+    KDF_GATE,
+    LOGIN_THROTTLE,
+    SETTINGS,
+    SITE_VALUES,
+)
 from server.middleware import SESSION_COOKIE
 from server.users import store
 from server.users.schemas import (
@@ -99,12 +107,27 @@ async def login(req: ApiRequest) -> web.Response:
             c, actor_id=None, action="auth.login_failed", target_type="user",
             target_id=known, now=utcnow(), username=username, ip=address))
         raise Unauthorized("wrong user name or password", code="invalid_credentials")
+    if row.role != "admin" and local_login_admins_only(app):
+        # Checked after the password, so that the answer tells nothing to a guesser.
+        await db.write(lambda c: store.record(
+            c, actor_id=None, action="auth.login_failed", target_type="user",
+            target_id=row.id, now=utcnow(), username=username, ip=address,
+            reason="local_login_admins_only"))
+        raise Forbidden("only administrators log in with a password here; use single "
+                        "sign-on or your directory account", code="local_login_disabled")
     if await db.read(lambda c: factor_store.has_factor(c, row.id)):
         await db.write(lambda c: store.record(
             c, actor_id=row.id, action="auth.password_accepted", target_type="user",
             target_id=row.id, now=utcnow(), ip=address))
         raise second_factor_required(req.request, row.id, row.password_hash)
     return await open_session(req.request, row.id)
+
+
+def local_login_admins_only(app: web.Application) -> bool:
+    """Tell whether only admins may log in with a local password (the Single sign-on
+    page's switch when an admin set it, else the local_login_admins_only setting)."""
+    stored = app[SITE_VALUES].values.get("local_login_admins_only")
+    return app[SETTINGS].local_login_admins_only if stored is None else stored == "true"
 
 
 def second_factor_required(request: web.Request, user_id: int,
@@ -120,9 +143,12 @@ def second_factor_required(request: web.Request, user_id: int,
                         code="second_factor_required", headers={"Set-Cookie": cookie})
 
 
-async def open_session(request: web.Request, user_id: int) -> web.Response:
+async def open_session(request: web.Request, user_id: int, *, redirect_to: str | None = None,
+                       **audit: Any) -> web.Response:
     """Start a console session for ``user_id`` (its login has passed every check) and
-    answer with it: the session cookie, the device cookie and the session info."""
+    answer with it: the session cookie, the device cookie and the session info (or, for
+    a sign-in through an identity provider, a redirect to ``redirect_to``). ``audit``
+    goes into the auth.login audit entry."""
     app = request.app
     address = request[CLIENT_IP]
     max_age = dt.timedelta(hours=app[SETTINGS].session_max_hours)
@@ -131,16 +157,19 @@ async def open_session(request: web.Request, user_id: int) -> web.Response:
         now = utcnow()
         new = credentials.create_session(conn, user_id, now=now, max_age=max_age)
         store.record(conn, actor_id=user_id, action="auth.login", target_type="user",
-                     target_id=user_id, now=now, ip=address)
+                     target_id=user_id, now=now, ip=address, **audit)
         return new, store.get_user(conn, user_id)
 
     new, user = await app[DATABASE].write(run)
     must_enrol = (user.role == "admin" and app[SETTINGS].totp_required_for_admins
                   and not await app[DATABASE].read(
                       lambda c: factor_store.has_factor(c, user_id)))
-    response = json_response(SessionInfo(user=user, csrf_token=new.csrf_token,
-                                         expires_at=new.expires_at,
-                                         second_factor_enrolment_required=must_enrol))
+    response = (web.Response(status=302, text="redirecting\n", content_type="text/plain",
+                             headers={"Location": redirect_to})
+                if redirect_to is not None else
+                json_response(SessionInfo(user=user, csrf_token=new.csrf_token,
+                                          expires_at=new.expires_at,
+                                          second_factor_enrolment_required=must_enrol)))
     response.set_cookie(SESSION_COOKIE, new.secret, path="/", secure=True, httponly=True,
                         samesite="Strict", max_age=int(max_age.total_seconds()))
     response.del_cookie(half_session.COOKIE, path=half_session.COOKIE_PATH)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 MAIL_NAMES = ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password",
               "mail_from")
 BRANDING_NAMES = ("product_name", "accent_color", "welcome_text", "logo")
-NAMES = frozenset(MAIL_NAMES + BRANDING_NAMES)
+SIGN_IN_NAMES = ("local_login_admins_only",)  # the Single sign-on page (server/oidc)
+NAMES = frozenset(MAIL_NAMES + BRANDING_NAMES + SIGN_IN_NAMES)
 
 DEFAULT_PRODUCT = "Deskmate"
 DEFAULT_ACCENT = "#2563eb"

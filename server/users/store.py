@@ -98,9 +98,9 @@ def get_user(conn: Connection, user_id: int) -> User:
 
 
 def find_login(conn: Connection, username: str) -> Any:
-    """Return (id, password_hash, active) of a user name, or None."""
+    """Return (id, password_hash, active, role) of a user name, or None."""
     return conn.execute(
-        sa.select(users.c.id, users.c.password_hash, users.c.active)
+        sa.select(users.c.id, users.c.password_hash, users.c.active, users.c.role)
         .where(users.c.username == username)
     ).one_or_none()
 

@@ -82,7 +82,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
              "/admin/mail", "/admin/mail/templates", "/admin/mail/incoming",
-             "/admin/branding", "/admin/directories",
+             "/admin/branding", "/admin/directories", "/admin/sso",
              "/account/confirm-email/not-a-real-link-token", "/no/such/page"]
     requester = ["/portal", "/portal/new", f"/portal/new/{d.device}", f"/portal/tickets/{d.ticket}",
                  f"/portal/tickets/{d.resolved}", "/kb", f"/kb/articles/{d.article}",

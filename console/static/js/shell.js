@@ -35,6 +35,7 @@ export function navFor(user) {
       { id: "users", href: "#/admin/users", label: t("nav.users"), icon: "users" },
       { id: "groups", href: "#/admin/groups", label: t("nav.groups"), icon: "group" },
       { id: "directories", href: "#/admin/directories", label: t("nav.directories"), icon: "users" },
+      { id: "sso", href: "#/admin/sso", label: t("nav.sso"), icon: "shield" },
       { id: "enrollment", href: "#/admin/enrollment", label: t("nav.enrollment"), icon: "enroll" },
       { id: "health", href: "#/admin/health", label: t("nav.health"), icon: "shield" },
       { id: "sla", href: "#/admin/sla", label: t("nav.sla"), icon: "history" },
