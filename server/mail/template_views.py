@@ -20,7 +20,7 @@ from server.users import store as user_store
 from server.users.schemas import Strict
 
 router = Router("mail")
-PATH = r"/api/v1/mail/templates/{kind:[a-z_]{1,32}}/{language:[a-z]{2,3}(?:-[A-Za-z]{2,4})?}"
+PATH = "/api/v1/mail/templates/{kind}/{language}"  # both checked by _target
 
 
 class MailTemplate(Struct, kw_only=True):

@@ -232,7 +232,7 @@ async def get_transcript(req: ApiRequest) -> web.StreamResponse:
 
 @router.route("GET", f"/api/v1/groups/{GID}/toolbox-policy", roles=ADMIN,
               summary="Get a device group's toolbox policy", response=ToolboxPolicy)
-async def get_policy(req: ApiRequest) -> ToolboxPolicy:
+async def get_toolbox_policy(req: ApiRequest) -> ToolboxPolicy:
     group_id = int(req.params["group_id"])
     root, record = await req.app[DATABASE].read(lambda c: store.policy_values(c, group_id))
     return ToolboxPolicy(group_id=group_id, terminal_root=root, record_terminal=record)
@@ -241,7 +241,7 @@ async def get_policy(req: ApiRequest) -> ToolboxPolicy:
 @router.route("PUT", f"/api/v1/groups/{GID}/toolbox-policy", roles=ADMIN,
               summary="Set a device group's toolbox policy", body=ToolboxPolicyUpdate,
               response=ToolboxPolicy)
-async def put_policy(req: ApiRequest) -> ToolboxPolicy:
+async def put_toolbox_policy(req: ApiRequest) -> ToolboxPolicy:
     group_id = int(req.params["group_id"])
     body: ToolboxPolicyUpdate = req.body
     root = None if body.terminal_root is UNSET else body.terminal_root

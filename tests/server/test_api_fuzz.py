@@ -47,7 +47,10 @@ SKIP_PATHS = {"/api/v1/stream", "/api/v1/agent/ws", "/api/v1/remote-sessions/{se
               # These reach the identity provider a fuzzed record names (any host);
               # tests/server/identity/test_oidc.py covers them against a real provider.
               "/api/v1/identity-providers/{provider_id}/test",
-              "/api/v1/auth/oidc/{provider_id}/start"}
+              "/api/v1/auth/oidc/{provider_id}/start",
+              # A browser redirect, not an API answer: refusals go back to the login page
+              # (302); test_oidc.py and tests/server/oidc/test_tokens.py cover them.
+              "/api/v1/auth/oidc/callback"}
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
           content_type_conformance]
 
