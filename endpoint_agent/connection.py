@@ -271,7 +271,8 @@ class Agent:
         """Return what this agent announces in its hello."""
         return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
                 + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
-                + (["remote", p.RECORDING_CAPABILITY] if self.remote is not None else [])
+                + (["remote", p.RECORDING_CAPABILITY, p.LOSSLESS_CAPABILITY]
+                   if self.remote is not None else [])
                 + ([p.CLIPBOARD_CAPABILITY] if self.remote is not None and self.remote.clipboard
                    else []))
 
