@@ -22,7 +22,7 @@ import numpy.typing as npt
 from endpoint_agent.remote import tiles
 from shared import screen
 
-DELAY = 0.25  # seconds a lossy tile rests before it is refined
+DELAY = 0.2  # seconds a lossy tile rests before it is refined
 BUDGET = 256 * 1024  # PNG bytes per refinement frame (the last rectangle may pass it)
 BAND = 4  # refined rectangles are at most this many tile rows high
 PNG_LEVEL = 6  # zlib level: text and UI compress well, a 256 KB frame stays ~10 ms

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from endpoint_agent.remote import refine
 from endpoint_agent.remote.refine import Refiner, decode_png, encode_png
@@ -61,7 +62,7 @@ def test_copies_carry_lossiness_and_key_frames_mark_all() -> None:
     assert data is not None
     assert {(t.x, t.y) for t in screen.unpack_frame(data)[1]} == {(128, 0), (0, 64)}
     r.note(frame([screen.Tile(0, 0, W, H, JPEG)], key=True, refresh=True), 5.0)
-    assert r.due_in(5.0) == r.delay
+    assert r.due_in(5.0) == pytest.approx(r.delay)
     data = r.frame(np.zeros((H, W, 4), dtype=np.uint8), seq=4, captured_at=6.0, now=6.0)
     assert data is not None and r.exact
 
