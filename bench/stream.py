@@ -10,8 +10,10 @@ Scenarios, each for --seconds: a still screen; small changes (a clock and a smal
 animation); a terminal-like window of 1280x720 scrolling text continuously; the whole
 screen changing every frame. For each: frames delivered to the viewer per second,
 capture-to-viewer latency p50/p99 (capture time stamped by the agent, same clock),
-bytes per second, and the agent process's CPU. Beside them, in the same run, the raw
-rate of mss grabs of the whole screen (the ceiling for any capture-based agent).
+bytes per second, and the agent process's CPU; then, with the content frozen, the time
+until the viewer's picture equals the screen exactly (the lossless refinement of JPEG
+leftovers), the bytes that took, and the bytes per second after it. Beside them, in the
+same run, the raw rate of mss grabs of the whole screen (the ceiling for any capture-based agent).
 
 Issue targets: >= 30 fps for small changes, p99 < 100 ms on loopback, ~0 B/s on a still
 screen, agent CPU <= 2% of a core on a still screen, scrolling terminal >= 35 updates/s
@@ -56,6 +58,7 @@ import simplejpeg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from endpoint_agent.remote import ui
+from endpoint_agent.remote.refine import decode_png
 from server.keys import REMOTE
 from server.remote.recorder import BACKLOG_BYTES
 from shared import screen
@@ -168,6 +171,8 @@ class Viewer:
                     if t.src is not None:
                         sx, sy = t.src
                         rgb = self.picture[sy:sy + t.height, sx:sx + t.width].copy()
+                    elif t.jpeg[:8] == screen.PNG_SIGNATURE:
+                        rgb = decode_png(t.jpeg)
                     else:
                         rgb = simplejpeg.decode_jpeg(t.jpeg, colorspace="RGB")
                     self.picture[t.y:t.y + t.height, t.x:t.x + t.width] = rgb
@@ -192,17 +197,48 @@ def window(frames: list[tuple[float, float, int]], start: float, end: float,
             sum(f[2] for f in inside) / seconds)
 
 
-def picture_error(display: str, picture: np.ndarray[Any, Any] | None) -> float:
-    """Return the mean absolute difference (0-255) between the viewer's picture and the screen."""
+def picture_error(display: str, picture: np.ndarray[Any, Any] | None) -> tuple[float, int]:
+    """Return the mean and maximum absolute difference (0-255) of viewer picture and screen."""
     import mss
 
     if picture is None:
-        return math.nan
+        return math.nan, 255
     with mss.MSS(display=display) as grabber:
         shot = grabber.grab(grabber.monitors[1])
     bgra = np.frombuffer(shot.raw, np.uint8).reshape(shot.height, shot.width, 4)
-    rgb = bgra[:, :, 2::-1].astype(np.int16)
-    return float(np.abs(rgb - picture.astype(np.int16)).mean())
+    diff = np.abs(bgra[:, :, 2::-1].astype(np.int16) - picture.astype(np.int16))
+    return float(diff.mean()), int(diff.max())
+
+
+async def time_to_exact(display: str, viewer: Viewer, stopped: float, *, limit: float = 3.0,
+                        ) -> tuple[float, int, float, float, int]:
+    """Wait (up to ``limit`` s after ``stopped``) until the viewer's picture equals the screen.
+
+    Returns seconds from ``stopped`` to an exact picture (nan: not within the limit), the
+    bytes received from ``stopped`` to a second after that (the lossless refinement's
+    cost), the bytes per second received in the second after that (a still screen: ~0),
+    and the mean and maximum error at the end.
+    """
+    exact_at = math.nan
+    while True:
+        # A snapshot: frames applied during the comparison must not count before arrival.
+        checked = time.perf_counter()
+        snapshot = None if viewer.picture is None else viewer.picture.copy()
+        mean, worst = await asyncio.to_thread(picture_error, display, snapshot)
+        if worst == 0:  # exact since the last frame in the snapshot
+            exact_at = max([stopped] + [f[0] for f in viewer.frames if f[0] <= checked])
+            break
+        if time.perf_counter() - stopped >= limit:
+            break
+        await asyncio.sleep(0.02)
+    end = exact_at if exact_at == exact_at else time.perf_counter()
+    # Refinements of tiles the agent could not know were exact (copies of refined areas)
+    # may still follow: count the bytes up to a second after, then the second after that.
+    await asyncio.sleep(2.0)
+    spent = sum(f[2] for f in viewer.frames if stopped <= f[0] <= end + 1.0)
+    after = sum(f[2] for f in viewer.frames if end + 1.0 < f[0] <= end + 2.0)
+    mean, worst = await asyncio.to_thread(picture_error, display, viewer.picture)
+    return exact_at - stopped, spent, float(after), mean, worst
 
 
 async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_id: int,
@@ -250,15 +286,18 @@ async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_
             cpu1, t1, m1 = agent_cpu(ps), time.perf_counter(), time.monotonic()
             windows.append((m0, m1))
             fps, p50, p99, bps = window(viewer.frames, t0, t1)
-            # Freeze the content, let the last frames land, and compare the picture
-            # the viewer built from deltas and scroll copies with the real screen.
+            # Freeze the content and wait for the picture the viewer built from deltas,
+            # scroll copies and lossless refinements to equal the real screen.
             if proc is not None:
                 proc.send_signal(signal.SIGSTOP)
-            await asyncio.sleep(0.7)
-            error = (await asyncio.to_thread(picture_error, display, viewer.picture)
-                     if readable else math.nan)
+            stopped = time.perf_counter()
+            if readable:
+                exact = await time_to_exact(display, viewer, stopped)
+            else:  # only the stream reads a Wayland screen: no picture to compare
+                await asyncio.sleep(0.7)
+                exact = (math.nan, math.nan, math.nan, math.nan, math.nan)
             rows.append((name, fps, p50, p99, bps, (cpu1 - cpu0) / (t1 - t0) * 100,
-                         error))
+                         exact))
             if proc is not None:
                 proc.kill()
                 proc.wait()
@@ -342,8 +381,12 @@ async def bench(opts: argparse.Namespace) -> None:
     for backend, baseline, runs in results:
         report(backend, baseline, runs)
     print("\nfps: frames drawn by the viewer per second; latency: agent capture to viewer "
-          "drawn; agent CPU: % of one core (agent process only); picture err: mean |viewer "
-          "picture - screen| per channel (0-255) with the content frozen at the end")
+          "drawn; agent CPU: % of one core (agent process only); exact ms: from freezing "
+          "the content to the viewer's picture equalling the screen (nan: not within 3 s, "
+          "or a Wayland screen, which only the stream reads); refine KB: bytes received "
+          "from then to 1 s after exact (the lossless refinement); still B/s: bytes in the "
+          "second after that; err mean/max: |viewer picture - screen| per channel (0-255) "
+          "at the end")
 
 
 async def bench_on(opts: argparse.Namespace, backend: str,
@@ -414,11 +457,14 @@ def report(backend: str, baseline: float | None, runs: list[dict[str, Any]]) -> 
               f"{run['consent_to_frame'] * 1000:.0f} ms")
         recorded_bps = run.get("recorded_bps")
         print(f"{'scenario':30} {'fps':>6} {'p50 ms':>7} {'p99 ms':>7} {'KB/s':>9} "
-              f"{'agent CPU':>9} {'picture err':>11}"
+              f"{'agent CPU':>9} {'exact ms':>8} {'refine KB':>9} {'still B/s':>9} "
+              f"{'err mean/max':>12}"
               + (f" {'recorded KB/s':>13}" if recorded_bps else ""))
-        for i, (name, fps, p50, p99, bps, cpu, error) in enumerate(run["rows"]):
+        for i, (name, fps, p50, p99, bps, cpu, exact) in enumerate(run["rows"]):
+            to_exact, spent, after, mean, worst = exact
             print(f"{name:30} {fps:6.1f} {p50:7.1f} {p99:7.1f} {bps / 1024:9.1f} {cpu:8.1f}% "
-                  f"{error:11.2f}"
+                  f"{to_exact * 1000:8.0f} {spent / 1024:9.1f} {after:9.0f} "
+                  f"{mean:7.2f}/{worst:<4d}"
                   + (f" {recorded_bps[i] / 1024:13.1f}" if recorded_bps else ""))
         rec = run.get("recording")
         if rec:

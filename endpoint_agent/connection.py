@@ -284,7 +284,7 @@ class Agent:
         """Return what this agent announces in its hello."""
         return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
                 + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
-                + (["remote", p.RECORDING_CAPABILITY,
+                + (["remote", p.RECORDING_CAPABILITY, p.LOSSLESS_CAPABILITY,
                     p.REMOTE_BACKEND_PREFIX + self.remote.backend]
                    if self.remote is not None else [])
                 + ([p.REMOTE_UNAVAILABLE_PREFIX + self.remote_unavailable]

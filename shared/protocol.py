@@ -297,13 +297,17 @@ RECORDING_CAPABILITY = "remote_recording"
 # an agent that cannot serve them on this desktop says why: "remote_unavailable:<code>".
 REMOTE_BACKEND_PREFIX = "remote_backend:"
 REMOTE_UNAVAILABLE_PREFIX = "remote_unavailable:"
+# The agent can refine resting areas losslessly (PNG tiles, docs/protocol.md section 4).
+LOSSLESS_CAPABILITY = "remote_lossless"
 
 
 class SessionRequest(Message, tag="session_request", omit_defaults=True):
     """A technician asks to see (or control) the screen; ask the user unless unattended.
 
     ``record`` is sent only when true (older agents refuse unknown fields), and only to
-    agents announcing :data:`RECORDING_CAPABILITY`.
+    agents announcing :data:`RECORDING_CAPABILITY`. ``lossless`` likewise, only to agents
+    announcing :data:`LOSSLESS_CAPABILITY`: this server relays PNG tiles, so the agent may
+    refine resting areas losslessly.
     """
 
     session: SessionId
@@ -315,6 +319,7 @@ class SessionRequest(Message, tag="session_request", omit_defaults=True):
     consent: bool  # False: the device group allows unattended access
     timeout: Annotated[float, Meta(gt=0, le=600)]
     record: bool = False  # the server records the session's frames: tell the user
+    lossless: bool = False  # the server and its viewers take PNG tiles
 
 
 class SessionMode(Message, tag="session_mode"):

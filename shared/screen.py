@@ -1,11 +1,12 @@
 """Remote-session wire formats: screen frames (binary) and viewer messages (JSON).
 
 Sans-I/O. A screen frame is one binary WebSocket message: a fixed 24-byte header, then
-``tiles`` tile records, each a 12-byte tile header and its payload: a JPEG image, or a
-6-byte copy record (scrolling). The server walks the tile table to check the frame is
-well formed (bounds, lengths) but never decodes an image. Viewer messages are JSON text
-frames, a msgspec tagged union like :mod:`shared.protocol`. docs/protocol.md sections 3
-and 4 describe both byte by byte.
+``tiles`` tile records, each a 12-byte tile header and its payload: a JPEG image, a
+PNG image (the lossless refinement of a resting area), or a 6-byte copy record
+(scrolling). The server walks the tile table to check the frame is well formed (bounds,
+lengths) but never decodes an image. Viewer messages are JSON text frames, a msgspec
+tagged union like :mod:`shared.protocol`. docs/protocol.md sections 3 and 4 describe
+both byte by byte.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 MAX_TILES = 4096
 MAX_SCREEN = 16384  # pixels on a side
 JPEG_SOI = b"\xff\xd8"
+# A lossless tile (the refinement of a resting area, endpoint_agent/remote/refine.py): a PNG.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COPY_TAG = b"CP"  # a copy record: the rectangle comes from elsewhere in the picture
 COPY = struct.Struct("<2sHH")
 
@@ -65,7 +68,10 @@ class FrameHeader:
 
 @dataclass(frozen=True)
 class Tile:
-    """One changed rectangle: its JPEG bytes, or where to copy it from (``src``)."""
+    """One changed rectangle: its image bytes, or where to copy it from (``src``).
+
+    ``jpeg`` holds the image whatever its kind: a JPEG, or a PNG (a lossless refinement).
+    """
 
     x: int
     y: int
@@ -146,8 +152,8 @@ def read_header(data: bytes | bytearray | memoryview) -> FrameHeader:
             _tag, sx, sy = COPY.unpack_from(data, offset)
             if sx + w > width or sy + h > height:
                 raise FrameError(f"tile {index} copies from outside {width}x{height}")
-        elif kind != JPEG_SOI:
-            raise FrameError(f"tile {index} is neither a JPEG image nor a copy record")
+        elif kind != JPEG_SOI and bytes(data[offset:offset + 8]) != PNG_SIGNATURE:
+            raise FrameError(f"tile {index} is neither a JPEG or PNG image nor a copy record")
         offset += length
     if offset != size:
         raise FrameError(f"{size - offset} bytes after the last tile")

@@ -67,6 +67,11 @@ class Capturer:
             self._xlib.close()
             self._xlib = None
 
+    @property
+    def picture(self) -> npt.NDArray[np.uint8] | None:
+        """Return the picture the viewers were last sent (BGRA; None before a key frame)."""
+        return self._screen
+
     def forget(self) -> None:
         """Drop the picture: the next step sends a plain key frame."""
         self._screen = None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpoint_agent.remote import ui
+from endpoint_agent.remote.refine import Refiner
 from shared import clipboard as clip
 from shared import protocol as p
 from shared import screen
@@ -78,6 +79,7 @@ class AgentSession:
     frames_sent: int = 0
     bytes_sent: int = 0
     rtts: list[float] = field(default_factory=list)
+    refiner: Refiner | None = None  # the server takes lossless (PNG) refinements
 
     def poke(self) -> None:
         """Wake the streaming loop."""
@@ -89,7 +91,8 @@ class RemoteSupport:
 
     def __init__(self, display: str, *, python: str = sys.executable, max_fps: float = 60.0,
                  ui_env: dict[str, str] | None = None, clipboard: bool = True,
-                 backend: str = "x11", bus_address: str | None = None) -> None:
+                 backend: str = "x11", bus_address: str | None = None,
+                 refine: bool = True) -> None:
         self.display = display  # the X display: the screen (x11) or the dialogs' (Xwayland)
         self.backend = backend  # one of backends.BACKENDS
         self.bus_address = bus_address  # the session bus (gnome-wayland; None: from env)
@@ -97,6 +100,7 @@ class RemoteSupport:
         self.max_fps = max_fps
         self.ui_env = ui_env or {}
         self.clipboard = clipboard  # offer clipboard text both ways in control mode
+        self.refine = refine  # make resting areas exact (when the server takes PNG tiles)
         self._clipboard: Any = None  # the ClipboardBridge of the current (or last) session
         self.session: AgentSession | None = None
         self._send: Send | None = None
@@ -245,7 +249,8 @@ class RemoteSupport:
             return
         s = AgentSession(id=msg.session, technician=msg.technician, ticket=msg.ticket,
                          mode=msg.mode, recorded=msg.record, title=msg.title,
-                         reason=msg.reason, consent_seconds=msg.timeout)
+                         reason=msg.reason, consent_seconds=msg.timeout,
+                         refiner=Refiner() if msg.lossless and self.refine else None)
         self.session = s
         self.finished.clear()
         try:
@@ -430,8 +435,14 @@ class RemoteSupport:
                     continue
                 s.acked = s.seq - 1  # nobody is drawing: give the window back
             if not (s.dirty or s.key_wanted):
-                s.wake.clear()
                 poll = CURSOR_POLL if self._damage is not None else FALLBACK_POLL
+                due = None if s.refiner is None else s.refiner.due_in(now)
+                if due is not None and due <= 0:  # nothing fresh to send: refine
+                    await self._refine(s, capturer)
+                    continue
+                if due is not None:
+                    poll = min(poll, due)
+                s.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(s.wake.wait(), poll)
                 if not s.active:
@@ -465,13 +476,34 @@ class RemoteSupport:
                 await loop.run_in_executor(self._capture_pool, capturer.forget)
                 s.dirty = True
                 continue
-            for data in result.frames:
-                await self._out(data)
-                s.bytes_sent += len(data)
-            s.frames_sent += 1
-            s.sent_at[s.seq] = time.monotonic()
-            s.last_send = s.sent_at[s.seq]
-            s.seq = (s.seq + 1) & 0xFFFFFFFF
+            await self._send_frames(s, result.frames)
+
+    async def _send_frames(self, s: AgentSession, frames: list[bytes]) -> None:
+        """Send one step's frames (they share a sequence number) and account for them."""
+        now = time.monotonic()
+        for data in frames:
+            await self._out(data)
+            s.bytes_sent += len(data)
+            if s.refiner is not None:
+                s.refiner.note(data, now)
+        s.frames_sent += 1
+        s.sent_at[s.seq] = time.monotonic()
+        s.last_send = s.sent_at[s.seq]
+        s.seq = (s.seq + 1) & 0xFFFFFFFF
+
+    async def _refine(self, s: AgentSession, capturer: Any) -> None:
+        """Send the rested lossy tiles again as PNG (endpoint_agent/remote/refine.py)."""
+        refiner = s.refiner
+        assert refiner is not None
+        seq = s.seq
+
+        def build() -> bytes | None:  # on the capture thread, which owns the picture
+            return refiner.frame(capturer.picture, seq=seq, captured_at=time.time(),
+                                 now=time.monotonic())
+
+        frame = await asyncio.get_running_loop().run_in_executor(self._capture_pool, build)
+        if frame is not None and s.active:
+            await self._send_frames(s, [frame])
 
     async def _inject(self, s: AgentSession) -> None:
         loop = asyncio.get_running_loop()

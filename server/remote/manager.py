@@ -108,7 +108,8 @@ class Sessions:
         live.link.send(p.encode(p.SessionRequest(
             session=live.id, technician=live.technician_name[:200], ticket=live.ticket_number,
             title=title[:200], reason=reason, mode=live.mode,  # type: ignore[arg-type]
-            consent=consent, timeout=timeout, record=live.record)))
+            consent=consent, timeout=timeout, record=live.record,
+            lossless=p.LOSSLESS_CAPABILITY in live.link.capabilities)))
         loop = asyncio.get_running_loop()
 
         def give_up() -> None:

@@ -15,6 +15,7 @@ import simplejpeg
 
 from endpoint_agent.remote import ui
 from endpoint_agent.remote.controller import RemoteSupport
+from endpoint_agent.remote.refine import decode_png
 from shared import protocol as p
 from shared import screen
 from tests.support.agents import RunningAgent, start_agent
@@ -47,6 +48,7 @@ class Picture:
         self.pixels: np.ndarray[Any, Any] | None = None
         self.headers: list[screen.FrameHeader] = []
         self.copies = 0  # scroll copy records applied
+        self.refined = 0  # lossless (PNG) tiles applied
 
     def apply(self, data: bytes) -> screen.FrameHeader:
         header, tiles = screen.unpack_frame(data)
@@ -58,6 +60,9 @@ class Picture:
                 sx, sy = tile.src
                 rgb = self.pixels[sy:sy + tile.height, sx:sx + tile.width].copy()
                 self.copies += 1
+            elif tile.jpeg[:8] == screen.PNG_SIGNATURE:  # a lossless refinement
+                rgb = decode_png(tile.jpeg)
+                self.refined += 1
             else:
                 rgb = simplejpeg.decode_jpeg(tile.jpeg, colorspace="RGB")
             self.pixels[tile.y:tile.y + tile.height, tile.x:tile.x + tile.width] = rgb

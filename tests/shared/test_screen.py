@@ -36,6 +36,7 @@ def test_frame_round_trip() -> None:
     (_frame(width=0), "out of range"),
     (_frame(captured_at=float("nan")), "capture time"),
     (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"GIF89a")]), "neither a JPEG"),
+    (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"\x89PNG")]), "neither a JPEG or PNG"),
     (_frame(tiles=[screen.Tile(0, 0, 8, 8, src=(60, 0))]), "copies from outside"),
     (_frame(tiles=[screen.Tile(0, 0, 8, 8, b"CP\x00\x00\x00\x00\x00")]), "copy record"),
 ])
@@ -52,6 +53,13 @@ def test_copy_records_round_trip() -> None:
     _header, tiles = screen.unpack_frame(data)
     assert tiles[0] == screen.Tile(0, 0, 64, 16, src=(0, 16))
     assert tiles[1].jpeg == screen.JPEG_SOI + b"x"
+
+
+def test_png_tiles_are_accepted() -> None:
+    """A lossless refinement (a PNG tile, by its signature) passes the relay's check."""
+    png = screen.PNG_SIGNATURE + b"IHDR..."
+    header, tiles = screen.unpack_frame(_frame(tiles=[screen.Tile(0, 0, 8, 8, png)]))
+    assert header.tiles == 1 and tiles[0].jpeg == png
 
 
 def test_viewer_messages_are_validated() -> None:

@@ -1,5 +1,6 @@
 // The viewer's side of a remote session: the WebSocket, frame decoding onto a canvas,
-// acknowledgements, statistics and input events. Wire format: docs/protocol.md section 4.
+// acknowledgements, statistics and input events. Wire format: docs/protocol.md section 4
+// (tiles are JPEG, PNG refinements of resting areas, or copies).
 // parseFrame and drawFrame are also the recording player's decoder (views/recording.js).
 
 import { csrf } from "./api.js";
@@ -33,7 +34,9 @@ export function parseFrame(buffer) {
       // "CP": copy a rectangle of the current picture (a scroll).
       frame.tiles.push({ x, y, w, h, src: [view.getUint16(offset + 2, true), view.getUint16(offset + 4, true)] });
     } else {
-      frame.tiles.push({ x, y, w, h, jpeg: new Uint8Array(buffer, offset, length) });
+      // A JPEG, or a PNG (0x89 "P"): the lossless refinement of an area that rests.
+      const png = view.getUint8(offset) === 0x89 && view.getUint8(offset + 1) === 0x50;
+      frame.tiles.push({ x, y, w, h, type: png ? "image/png" : "image/jpeg", jpeg: new Uint8Array(buffer, offset, length) });
     }
     offset += length;
   }
@@ -64,7 +67,7 @@ export function placeCursorMark(cursor, canvas, stage, frame) {
 export async function drawFrame(canvas, frame) {
   const ctx = canvas.getContext("2d");
   const bitmaps = await Promise.all(frame.tiles.map((t) => (t.src ? null
-    : createImageBitmap(new Blob([t.jpeg], { type: "image/jpeg" })))));
+    : createImageBitmap(new Blob([t.jpeg], { type: t.type }), { colorSpaceConversion: "none" }))));
   if (canvas.width !== frame.width || canvas.height !== frame.height) {
     canvas.width = frame.width;
     canvas.height = frame.height;

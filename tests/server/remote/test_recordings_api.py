@@ -171,6 +171,7 @@ async def test_unrecorded_sessions_and_agents_that_cannot_tell_the_user(
         while '"session_request"' not in raw:
             raw = await ws.recv()
         assert "record" not in json.loads(raw)  # older agents refuse unknown fields
+        assert "lossless" not in json.loads(raw)  # nor PNG tiles to an agent without it
         await admin.post(f"/api/v1/remote-sessions/{sid}/end")
     missing = await admin.get(f"/api/v1/remote-sessions/{sid}/recording")
     assert missing.status == 404 and missing.error_code == "not_found"
