@@ -267,7 +267,7 @@ async def put_toolbox_policy(req: ApiRequest) -> ToolboxPolicy:
 @router.route("GET", f"/api/v1/tool-sessions/{SID}/ws", roles=STAFF,
               summary="Use or watch a tool session (WebSocket; see docs/protocol.md)",
               status=101)
-async def viewer_socket(req: ApiRequest) -> web.StreamResponse:
+async def tool_viewer_socket(req: ApiRequest) -> web.StreamResponse:
     session_id = int(req.params["session_id"])
     me = req.user
     _row, live = await _session_for(req, session_id)

@@ -306,7 +306,7 @@ async def test_reports_queued_offline_arrive_exactly_once_after_restart(
             assert running.outbox is not None
             return await asyncio.to_thread(len, running.outbox) == 0
 
-        await eventually(drained)
+        await eventually(drained, within=30)  # hundreds queued at 50/s while it was down
         await running.stop()
         acked = running.agent.stats.reports_acked
         assert acked >= 5

@@ -29,9 +29,12 @@ export function mailTemplatesView(root, { user }) {
   function render() {
     const item = current();
     if (!item) return;
+    // The mail's own text, in the template's language (not the console's): lang says which,
+    // translate="no" keeps page translators and the language checks out of it.
+    const mailText = { lang: item.language, translate: "no", spellcheck: "false" };
     const subject = h("input", { name: "subject", maxlength: 600, value: item.subject, autocomplete: "off",
-      spellcheck: "false" });
-    const body = h("textarea", { name: "body", rows: 16, class: "mono template-body", spellcheck: "false" }, item.body);
+      ...mailText });
+    const body = h("textarea", { name: "body", rows: 16, class: "mono template-body", ...mailText }, item.body);
     const subjectField = field(t("templates.subject"), subject, t("templates.subject_hint"));
     subjectField.dataset.field = "subject";
     const bodyField = field(t("templates.body"), body);
@@ -50,7 +53,7 @@ export function mailTemplatesView(root, { user }) {
         h("li", {}, h("button", { type: "button", class: "btn btn-small mono", onclick: () => insert(name),
           "aria-label": t("templates.insert", { name: `\${${name}}` }) }, `\${${name}}`),
         " ", h("span", { class: "hint" }, t(`templates.ph.${name}`))))),
-      h("p", { class: "hint" }, t("templates.fixed")));
+      h("p", { class: "hint" }, ...fixedHeaders()));
     const form = h("form", { class: "stack", novalidate: true, "aria-label": t("templates.form") },
       state,
       h("div", { class: "template-editor" },
@@ -113,8 +116,10 @@ export function mailTemplatesView(root, { user }) {
     try {
       const shown = await busy(form, () => api.post(`${path()}/preview`, text(form)));
       replace(previewHost, panel(t("templates.preview_title"), [
-        h("p", { class: "strong", "data-preview-subject": "" }, shown.subject),
-        h("pre", { class: "template-preview", "data-preview-body": "" }, shown.body)]));
+        h("p", { class: "strong", "data-preview-subject": "", lang: language.value, translate: "no" },
+          shown.subject),
+        h("pre", { class: "template-preview", "data-preview-body": "", lang: language.value, translate: "no" },
+          shown.body)]));
     } catch (error) {
       placeError(form, error);
     }
@@ -155,3 +160,12 @@ export function mailTemplatesView(root, { user }) {
     render();
   });
 }
+
+// The note on the headers the server always adds; their names are protocol, not words
+// to translate (translate="no").
+function fixedHeaders() {
+  const [before, after] = t("templates.fixed").split("{headers}");
+  const names = h("code", { translate: "no" }, "Message-ID, In-Reply-To, References, Auto-Submitted");
+  return after === undefined ? [before] : [before, names, after];
+}
+
