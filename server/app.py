@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import web, web_fileresponse
 
 from server import console
 from server.agents.connection import MAX_HANDSHAKES, channel_binding_for
@@ -81,6 +81,12 @@ from server.toolbox import views as toolbox_views
 from server.toolbox.manager import tools_ctx, tools_shutdown
 from server.users import account_views
 from server.users import views as user_views
+
+# Every file goes out over TLS, where asyncio's loop.sendfile() falls back to a copy loop
+# that raises AttributeError when the client leaves mid-file (its SSL transport is
+# already torn down). aiohttp's own chunked copy, what AIOHTTP_NOSENDFILE=1 selects,
+# ends such a transfer quietly.
+setattr(web_fileresponse, "NOSENDFILE", True)  # noqa: B010 (a Final constant)
 
 log = logging.getLogger("deskmate.server")
 

@@ -88,9 +88,11 @@ class Broker:
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-store",
             "X-Accel-Buffering": "no"})
-        await response.prepare(request)
         self.subscribers.add(sub)
         try:
+            # The client may be gone before the headers go out (a page closed while
+            # the server shuts down): that ends the stream, it is not a server error.
+            await response.prepare(request)
             await response.write(b"retry: 3000\n\n")
             while True:
                 try:
