@@ -12,6 +12,7 @@ from server.api.routing import PUBLIC, ApiRequest, Router
 from server.auth import credentials, reset
 from server.auth.passwords import password_problem
 from server.auth.ratelimit import address_key
+from server.auth.views import local_login_admins_only
 from server.db.schema import utcnow
 from server.errors import Forbidden, TooManyRequests, ValidationFailed
 from server.keys import CLIENT_IP, DATABASE, KDF_GATE, MAIL_SENDER, RESET_THROTTLE, SETTINGS
@@ -61,9 +62,11 @@ async def request_reset(req: ApiRequest) -> ResetAccepted:
                               seconds=seconds, headers={"Retry-After": str(seconds)})
     throttle.count(email, ip, now.timestamp())
     minutes = app[SETTINGS].password_reset_minutes
+    admins_only = local_login_admins_only(app)
 
     def run(conn: Any) -> int:
-        queued = reset.request_links(conn, email, now=now, minutes=minutes)
+        queued = reset.request_links(conn, email, now=now, minutes=minutes,
+                                     admins_only=admins_only)
         # Written either way, so a known and an unknown address cost the same.
         store.record(conn, actor_id=None, action="auth.password_reset_requested",
                      target_type="user", target_id=None, now=now, ip=ip, mails=queued)
@@ -83,7 +86,9 @@ async def confirm_reset(req: ApiRequest) -> None:
     if problem := password_problem(body.new_password):
         raise ValidationFailed(problem)
     db = app[DATABASE]
-    found = await db.read(lambda c: reset.find_link(c, body.token, utcnow()))
+    admins_only = local_login_admins_only(app)
+    found = await db.read(lambda c: reset.find_link(c, body.token, utcnow(),
+                                                    admins_only=admins_only))
     if found is None:
         raise Forbidden("this reset link is invalid, used or expired; ask for a new one",
                         code="invalid_reset_link")

@@ -134,3 +134,27 @@ async def test_directory_accounts_get_no_reset_mail(
     assert (await ask(mailing, RICK))[0] == 202
     rows = await mailing.db.read(lambda c: c.execute(sa.select(password_resets)).all())
     assert rows == [] and sink.messages == []
+
+
+async def test_admins_only_passwords_send_no_link_to_others(
+        mailing: RunningServer, sink: SmtpSink) -> None:
+    """With local passwords for admins only, a requester gets no reset mail, and a link
+    asked for before the switch stops working; an admin's link still works."""
+    admin, _rick_id = await add_rick(mailing)
+    await ask(mailing, RICK)
+    [early] = await sink.wait_for(1)
+    match = LINK.search(early.get_content())
+    assert match is not None
+    assert (await admin.patch("/api/v1/users/1", json={"email": "root@example.test"})
+            ).status == 200
+    assert (await admin.put("/api/v1/identity-providers/settings",
+                            json={"local_login_admins_only": True})).status == 200
+
+    assert (await ask(mailing, RICK))[0] == 202
+    resp = await mailing.client().post("/api/v1/auth/password-reset/confirm",
+                                       json={"token": match.group(1), "new_password": NEW})
+    assert resp.status == 403 and resp.error_code == "invalid_reset_link"
+    assert (await ask(mailing, "root@example.test"))[0] == 202
+    [_, admins] = await sink.wait_for(2)
+    assert admins["To"] == "root@example.test"
+    assert len(sink.messages) == 2  # nothing more went to rick
