@@ -102,8 +102,8 @@ def keep(conn: Connection, findings: list[detect.Finding], now: dt.datetime) -> 
 
 
 def _visible(row: Any, groups: frozenset[int] | None) -> bool:
-    # A technician sees a suggestion when one of its incidents is in their groups.
-    return groups is None or bool(set(row.group_ids or []) & groups)
+    # A technician sees a suggestion when one of its incidents is within their scope.
+    return any(scope.allows(groups, g) for g in row.group_ids or [None])
 
 
 def list_open(conn: Connection, groups: frozenset[int] | None, *,
@@ -160,8 +160,7 @@ def accept(conn: Connection, suggestion_id: int, groups: frozenset[int] | None, 
         impact=2, urgency=3, priority=priority_for(2, 3, matrix), category_id=None,
         requester_id=actor_id, assignee_id=actor_id, group_id=group_id, device_ids=[],
         tags=["recurring"], source="api"), actor_id=actor_id, now=now)
-    allowed = [t for t in row.ticket_ids if groups is None or scope.allows(
-        groups, actor_id, **_refs(conn, t))]
+    allowed = [t for t in row.ticket_ids if scope.allows(groups, _group_of(conn, t))]
     work.link_incidents(conn, problem_id, allowed, actor_id=actor_id, now=now)
     conn.execute(problem_suggestions.update().where(problem_suggestions.c.id == row.id).values(
         status="accepted", problem_id=problem_id, decided_by=actor_id, decided_at=now,
@@ -169,10 +168,10 @@ def accept(conn: Connection, suggestion_id: int, groups: frozenset[int] | None, 
     return problem_id
 
 
-def _refs(conn: Connection, ticket_id: int) -> dict[str, int | None]:
-    r = conn.execute(sa.select(tickets.c.group_id, tickets.c.assignee_id)
-                     .where(tickets.c.id == ticket_id)).first()
-    return {"group_id": r.group_id if r else None, "assignee_id": r.assignee_id if r else None}
+def _group_of(conn: Connection, ticket_id: int) -> int | None:
+    group_id: int | None = conn.execute(sa.select(tickets.c.group_id)
+                                        .where(tickets.c.id == ticket_id)).scalar()
+    return group_id
 
 
 def dismiss(conn: Connection, suggestion_id: int, groups: frozenset[int] | None, *,

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from server.api.routing import ANY_USER, STAFF, ApiRequest, Router
-from server.db.schema import group_members, groups, utcnow
+from server.db.schema import groups, utcnow
 from server.errors import Forbidden, ValidationFailed
 from server.keys import DATABASE, SETTINGS
 from server.reports import queries, rollup
@@ -24,6 +24,7 @@ from server.reports.schemas import (
     SuggestionsShown,
 )
 from server.sla.reports import to_csv
+from server.tickets import scope as ticket_scope
 
 router = Router("reports")
 MAX_DAYS = 366
@@ -50,11 +51,10 @@ def _scope(q: ChartQuery, today: dt.date, visible: tuple[int, ...] | None) -> qu
 
 
 def visible_groups(conn: Connection, *, user_id: int, admin: bool) -> tuple[int, ...] | None:
-    """Return the groups whose tickets a caller's reports count (None: all of them)."""
-    if admin:
-        return None
-    return tuple(conn.execute(sa.select(group_members.c.group_id)
-                              .where(group_members.c.user_id == user_id)).scalars())
+    """Return the groups whose tickets a caller's reports count besides those without a
+    group (None: all of them); the rule of server/tickets/scope.py."""
+    mine = ticket_scope.group_ids(conn, user_id, "admin" if admin else "technician")
+    return None if mine is None else tuple(sorted(mine))
 
 
 def build(conn: Connection, chart: str, q: ChartQuery, *, user_id: int, admin: bool,

@@ -263,7 +263,7 @@ async def aggregate(req: ApiRequest) -> Aggregate:
 
     def run(conn: Any) -> list[store.Row]:
         groups = scope.group_ids(conn, me.user_id, me.role)
-        return store.aggregate(conn, by=q.by, scope=scope.ticket_filter(groups, me.user_id),
+        return store.aggregate(conn, by=q.by, scope=scope.ticket_filter(groups),
                                since=since, low_score=low)
 
     rows = await req.app[DATABASE].read(run)
