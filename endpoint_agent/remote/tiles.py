@@ -89,6 +89,18 @@ def trim(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], rect: Rect) 
             int(rows[-1] - rows[0]) + 1)
 
 
+_WEIGHTS = np.random.default_rng(20).integers(1, 2**63, size=4096, dtype=np.uint64) | 1
+
+
+def _row_hashes(sample: npt.NDArray[np.uint32]) -> list[int]:
+    """Return a 64-bit hash of each row of a column sample (one vectorised pass)."""
+    weights = _WEIGHTS[:sample.shape[1]]
+    with np.errstate(over="ignore"):
+        mixed = (sample.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)) * weights
+    hashes: list[int] = np.bitwise_xor.reduce(mixed ^ (mixed >> np.uint64(29)), axis=1).tolist()
+    return hashes
+
+
 def find_scroll(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], *,
                 min_rows: int = 32) -> tuple[int, int, int] | None:
     """Find a vertical scroll: rows [a, b) of ``cur`` equal rows [a+dy, b+dy) of ``prev``.
@@ -103,8 +115,8 @@ def find_scroll(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], *,
     if height < 2 * min_rows or width < 64:
         return None
     step = max(1, width // 64)
-    prev_rows = [hash(r.tobytes()) for r in prev[:, ::step]]
-    cur_rows = [hash(r.tobytes()) for r in cur[:, ::step]]
+    prev_rows = _row_hashes(prev[:, ::step])
+    cur_rows = _row_hashes(cur[:, ::step])
     where: dict[int, list[int]] = {}
     for i, value in enumerate(prev_rows):
         where.setdefault(value, []).append(i)
