@@ -3,13 +3,14 @@
 Changes with many colours travel as JPEG (fast, small, but lossy); text and UI go as
 PNG already (:mod:`endpoint_agent.remote.pngtile`). The :class:`Refiner` reads every
 frame the agent sends and keeps, per 64x64 tile, when the tile was last sent lossy (or
-copied from a lossy area); a PNG tile makes the tiles it covers whole exact. A tile that has not changed for :data:`DELAY` seconds is sent again
-as a PNG from the agent's copy of the screen (the exact pixels the JPEG approximated),
-at most :data:`BUDGET` bytes per frame, and only when nothing fresh waits to be sent, so
-a refinement never holds back an update. Once refined, a tile costs nothing until it
-changes again: a still screen sends nothing. The same frames go to every viewer in step;
-a viewer that falls out of step starts again from a (lossy) key frame, which marks the
-whole screen lossy again (but for its PNG tiles). Pure numpy and zlib; runs on the capture thread.
+copied from a lossy area); a PNG tile makes the tiles it covers whole exact. A tile that
+has not changed for :data:`DELAY` seconds is sent again as a PNG from the agent's copy
+of the screen (the exact pixels the JPEG approximated), at most :data:`BUDGET` bytes per
+frame, and only when nothing fresh waits to be sent, so a refinement never holds back an
+update. Once refined, a tile costs nothing until it changes again: a still screen sends
+nothing. The same frames go to every viewer in step; a viewer that falls out of step
+starts again from a key frame, which marks the whole screen lossy again (but for its PNG
+tiles). Pure numpy and zlib; runs on the capture thread.
 """
 
 from __future__ import annotations

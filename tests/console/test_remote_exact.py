@@ -20,8 +20,8 @@ from endpoint_agent.remote import ui
 from endpoint_agent.remote.controller import RemoteSupport
 from tests.console.test_console import log_in
 from tests.console.test_remote import agent_on
-from tests.support.browser import open_page
 from tests.support.agents import start_agent
+from tests.support.browser import open_page
 from tests.support.remote import enrolled, ticket_with_device, wait_state
 from tests.support.server import PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
