@@ -31,7 +31,7 @@ Palette = tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]  # colours, index
 
 
 def palette(bgra: npt.NDArray[np.uint8], *, limit: int = MAX_COLOURS) -> Palette | None:
-    """Return (colours as 0x00RRGGBB, index per pixel) of an area with at most ``limit``
+    """Return (colours as 0xXXRRGGBB, index per pixel) of an area with at most ``limit``
     colours, else None.
 
     The colours of every :data:`SAMPLE`-th pixel are the first guess; every pixel is then
@@ -41,7 +41,10 @@ def palette(bgra: npt.NDArray[np.uint8], *, limit: int = MAX_COLOURS) -> Palette
     """
     height, width = bgra.shape[:2]
     packed = np.ascontiguousarray(bgra).view(np.uint32).reshape(height, width)
-    flat = packed.ravel() & np.uint32(0xFFFFFF)
+    # The fourth byte (X's padding, constant on a screen) stays in: masking it off would
+    # cost a pass over every pixel, and a colour seen with two paddings merely takes two
+    # palette entries.
+    flat = packed.ravel()
     if flat.size > 64 * SAMPLE * SAMPLE and np.unique(flat[::SAMPLE * SAMPLE]).size > limit:
         return None  # a photo is told from a sparse sample (~2 ms for a whole screen)
     colours = np.unique(flat[::SAMPLE])
@@ -61,6 +64,11 @@ def palette(bgra: npt.NDArray[np.uint8], *, limit: int = MAX_COLOURS) -> Palette
 def _lookup(flat: npt.NDArray[np.uint32], colours: npt.NDArray[np.uint32],
             ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]] | None:
     """Return the index of each pixel in ``colours`` and where a pixel is not among them."""
+    if colours.size <= 2:  # one or two colours (a fill, plain text): compare, no table
+        second = flat == colours[-1]
+        missing = ~second if colours.size == 1 else ~second & (flat != colours[0])
+        return (second if colours.size == 2 else np.zeros(flat.shape, bool)).view(np.uint8), \
+            missing
     shift = np.uint32(32 - _SLOTS_BITS)
     for multiplier in _MULTIPLIERS:
         mul = np.uint32(multiplier)
@@ -158,10 +166,12 @@ def decode_png(data: bytes) -> npt.NDArray[np.uint8]:
         if (rows[:, 0] != 0).any():
             raise ValueError("an indexed PNG row with a filter")
         table = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
-        bits = np.unpackbits(rows[:, 1:], axis=1).reshape(height, -1, depth)
-        weights = (1 << np.arange(depth - 1, -1, -1)).astype(np.uint16)
-        index = (bits.astype(np.uint16) * weights).sum(axis=2)[:, :width]
-        return table[index]
+        body = rows[:, 1:]
+        if depth == 8:
+            return table[body[:, :width]]
+        mask = np.uint8((1 << depth) - 1)
+        parts = [(body >> np.uint8(8 - depth * (i + 1))) & mask for i in range(8 // depth)]
+        return table[np.stack(parts, axis=2).reshape(height, -1)[:, :width]]
     rows = raw.reshape(height, width * 3 + 1)
     if depth != 8 or kind != 2 or (rows[:, 0] != 1).any():
         raise ValueError("not an 8-bit RGB PNG with Sub filters")
