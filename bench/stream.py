@@ -6,14 +6,20 @@ measured alone). A viewer connects over the console's WebSocket with a cookie se
 decodes every JPEG tile (simplejpeg) and acknowledges each frame as the console does.
 The consent dialog is answered by a click on its Allow button through XTEST.
 
-Scenarios, each for --seconds: a still screen; small changes (a clock and a small
-animation); a terminal-like window of 1280x720 scrolling text continuously; the whole
-screen changing every frame. For each: frames delivered to the viewer per second,
+Scenarios, each for --seconds (bench/stream_scenes.py): a still screen; small changes
+(a clock and a small animation); a terminal-like Tk window of 1280x720 scrolling text
+continuously; a real xterm printing `find /usr -type f` flat out, and the same listing
+at 3 lines per 16 ms; a text window dragged across the screen; the whole screen changing
+every frame. For each: frames delivered to the viewer per second,
 capture-to-viewer latency p50/p99 (capture time stamped by the agent, same clock),
 bytes per second, and the agent process's CPU; then, with the content frozen, the time
 until the viewer's picture equals the screen exactly (the lossless refinement of JPEG
 leftovers), the bytes that took, and the bytes per second after it. Beside them, in the
 same run, the raw rate of mss grabs of the whole screen (the ceiling for any capture-based agent).
+
+After the sessions, x11vnc runs on the same display and the text scenes are shown again,
+read by an RFB client (bench/rfb.py) asking for Tight, then ZRLE: its updates per second
+and bytes per update are printed beside ours (--no-vnc leaves this out).
 
 Issue targets: >= 30 fps for small changes, p99 < 100 ms on loopback, ~0 B/s on a still
 screen, agent CPU <= 2% of a core on a still screen, scrolling terminal >= 35 updates/s
