@@ -6,14 +6,20 @@ measured alone). A viewer connects over the console's WebSocket with a cookie se
 decodes every JPEG tile (simplejpeg) and acknowledges each frame as the console does.
 The consent dialog is answered by a click on its Allow button through XTEST.
 
-Scenarios, each for --seconds: a still screen; small changes (a clock and a small
-animation); a terminal-like window of 1280x720 scrolling text continuously; the whole
-screen changing every frame. For each: frames delivered to the viewer per second,
+Scenarios, each for --seconds (bench/stream_scenes.py): a still screen; small changes
+(a clock and a small animation); a terminal-like Tk window of 1280x720 scrolling text
+continuously; a real xterm printing `find /usr -type f` flat out, and the same listing
+at 3 lines per 16 ms; a text window dragged across the screen; the whole screen changing
+every frame. For each: frames delivered to the viewer per second,
 capture-to-viewer latency p50/p99 (capture time stamped by the agent, same clock),
 bytes per second, and the agent process's CPU; then, with the content frozen, the time
 until the viewer's picture equals the screen exactly (the lossless refinement of JPEG
 leftovers), the bytes that took, and the bytes per second after it. Beside them, in the
 same run, the raw rate of mss grabs of the whole screen (the ceiling for any capture-based agent).
+
+After the sessions, x11vnc runs on the same display and the text scenes are shown again,
+read by an RFB client (bench/rfb.py) asking for Tight, then ZRLE: its updates per second
+and bytes per update are printed beside ours (--no-vnc leaves this out).
 
 Issue targets: >= 30 fps for small changes, p99 < 100 ms on loopback, ~0 B/s on a still
 screen, agent CPU <= 2% of a core on a still screen, scrolling terminal >= 35 updates/s
@@ -57,6 +63,8 @@ import simplejpeg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import rfb
+from bench.stream_scenes import SCENES, command, environment
 from endpoint_agent.remote import ui
 from endpoint_agent.remote.refine import decode_png
 from server.keys import REMOTE
@@ -67,64 +75,6 @@ from tests.support.remote import ticket_with_device
 from tests.support.server import ADMIN_PASSWORD, start_server
 from tests.support.xapps import click, wait_window
 from tests.support.xvfb import xvfb_display
-
-CONTENT = r'''
-import sys, time, tkinter as tk
-kind = sys.argv[1]
-root = tk.Tk(className="bench-" + kind)
-root.configure(bg="#000000")
-if kind == "small":
-    root.geometry("420x260+200+200")
-    clock = tk.Label(root, font=("Helvetica", 28), fg="#ffffff", bg="#000000")
-    clock.pack()
-    canvas = tk.Canvas(root, width=400, height=180, bg="#202020", highlightthickness=0)
-    canvas.pack()
-    ball = canvas.create_oval(0, 70, 40, 110, fill="#ffcc00", width=0)
-    state = {"x": 0, "dx": 4}
-    def tick():
-        clock.configure(text=time.strftime("%H:%M:%S"))
-        root.after(250, tick)
-    def move():
-        state["x"] += state["dx"]
-        if state["x"] <= 0 or state["x"] >= 360:
-            state["dx"] = -state["dx"]
-        canvas.coords(ball, state["x"], 70, state["x"] + 40, 110)
-        root.after(16, move)
-    tick(); move()
-elif kind == "terminal":
-    root.geometry("1280x720+100+100")
-    text = tk.Text(root, bg="#101010", fg="#d0d0d0", font=("DejaVu Sans Mono", 11),
-                   insertwidth=0, highlightthickness=0, bd=0)
-    text.pack(fill="both", expand=True)
-    state = {"n": 0}
-    def line():
-        state["n"] += 1
-        n = state["n"]
-        text.insert("end", "%%08d  build step %%d: compiling module_%%03d.c -> "
-                    "obj/module_%%03d.o  [%%s]\n"
-                    %% (n, n %% 97, n %% 1000, n %% 1000, "#" * (n %% 40)))
-        if n %% 200 == 0:
-            text.delete("1.0", "100.0")
-        text.see("end")
-        root.after(16, line)
-    line()
-elif kind == "full":
-    root.geometry("1920x1080+0+0")
-    canvas = tk.Canvas(root, width=1920, height=1080, highlightthickness=0)
-    canvas.pack()
-    state = {"i": 0}
-    def repaint():
-        state["i"] += 1
-        i = state["i"]
-        canvas.delete("all")
-        for k in range(24):
-            c = (i * 7 + k * 40) %% 256
-            canvas.create_rectangle(0, k * 45, 1920, (k + 1) * 45, width=0,
-                                    fill="#%%02x%%02x%%02x" %% (c, 255 - c, (c * 3) %% 256))
-        root.after(16, repaint)
-    repaint()
-root.mainloop()
-'''.replace("%%", "%")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -271,13 +221,11 @@ async def run_session(opts: argparse.Namespace, server: Any, admin: Any, ticket_
         windows: list[tuple[float, float]] = []  # time.monotonic(), the recorder's clock
         live = server.app[REMOTE].by_id[sid]
         started = live.recorder.started if live.recorder is not None else 0.0
-        for name, kind in (("still screen", None), ("clock + small animation", "small"),
-                           ("terminal 1280x720 scrolling", "terminal"),
-                           ("whole screen changing", "full")):
+        for name, kind, _compared in SCENES:
             proc = None
             if kind is not None:
                 proc = await asyncio.to_thread(
-                    subprocess.Popen, [sys.executable, "-c", CONTENT, kind], env=env,
+                    subprocess.Popen, command(kind), env=environment(env),
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 contents.append(proc)
                 await asyncio.sleep(1.5)  # mapped and animating
@@ -378,8 +326,8 @@ async def bench(opts: argparse.Namespace) -> None:
     results = [await bench_on(opts, "x11")]
     if opts.backend == "wayland":
         results.append(await bench_on(opts, "wayland"))
-    for backend, baseline, runs in results:
-        report(backend, baseline, runs)
+    for backend, baseline, runs, vnc in results:
+        report(backend, baseline, runs, vnc)
     print("\nfps: frames drawn by the viewer per second; latency: agent capture to viewer "
           "drawn; agent CPU: % of one core (agent process only); exact ms: from freezing "
           "the content to the viewer's picture equalling the screen (nan: not within 3 s, "
@@ -390,7 +338,8 @@ async def bench(opts: argparse.Namespace) -> None:
 
 
 async def bench_on(opts: argparse.Namespace, backend: str,
-                   ) -> tuple[str, float | None, list[dict[str, Any]]]:
+                   ) -> tuple[str, float | None, list[dict[str, Any]],
+                              dict[str, dict[str, tuple[float, float, float]]]]:
     """Run the sessions on one backend's desktop; return its figures."""
     with tempfile.TemporaryDirectory(prefix="deskmate-stream-") as tmp, \
             desktop(backend) as (display, env, agent_args):
@@ -402,6 +351,7 @@ async def bench_on(opts: argparse.Namespace, backend: str,
         baseline = await asyncio.to_thread(raw_mss_rate, display, 3.0) if readable else None
         server = await start_server(Path(tmp) / "data")
         agent_proc: subprocess.Popen[bytes] | None = None
+        vnc: dict[str, dict[str, tuple[float, float, float]]] = {}
         contents: list[subprocess.Popen[bytes]] = []
         try:
             admin = await server.login("admin", ADMIN_PASSWORD)
@@ -431,6 +381,9 @@ async def bench_on(opts: argparse.Namespace, backend: str,
                                   json={"group_id": group.json["id"]})
                 runs.append(await run_session(opts, server, admin, ticket["id"], display, env,
                                               ps, contents, recorded=True, readable=readable))
+            if readable and not opts.no_vnc:  # the agent idles meanwhile (its session ended)
+                print("x11vnc on the same display and scenes...")
+                vnc = await rfb.baseline(display, env, opts.seconds)
         finally:
             for proc in contents:
                 if proc.poll() is None:
@@ -442,10 +395,11 @@ async def bench_on(opts: argparse.Namespace, backend: str,
                 except subprocess.TimeoutExpired:
                     agent_proc.kill()
             await server.close()
-    return backend, baseline, runs
+    return backend, baseline, runs, vnc
 
 
-def report(backend: str, baseline: float | None, runs: list[dict[str, Any]]) -> None:
+def report(backend: str, baseline: float | None, runs: list[dict[str, Any]],
+           vnc: dict[str, dict[str, tuple[float, float, float]]]) -> None:
     """Print one backend's tables."""
     print(f"\n=== backend {backend} ===")
     if baseline is not None:
@@ -466,6 +420,8 @@ def report(backend: str, baseline: float | None, runs: list[dict[str, Any]]) -> 
                   f"{to_exact * 1000:8.0f} {spent / 1024:9.1f} {after:9.0f} "
                   f"{mean:7.2f}/{worst:<4d}"
                   + (f" {recorded_bps[i] / 1024:13.1f}" if recorded_bps else ""))
+        if vnc and not run["recorded"]:
+            compare(run["rows"], vnc)
         rec = run.get("recording")
         if rec:
             kept_up = rec["dropped"] == 0 and rec["gaps"] == 0
@@ -480,12 +436,38 @@ def report(backend: str, baseline: float | None, runs: list[dict[str, Any]]) -> 
                   "on the event loop")
 
 
+def compare(rows: list[Any], vnc: dict[str, dict[str, tuple[float, float, float]]]) -> None:
+    """Print the scenes measured with x11vnc too: ours beside its Tight and ZRLE."""
+    print(f"\n{'same scenes, same run':30} {'ours: upd/s':>11} {'B/update':>9} {'KB/s':>7} |"
+          f" {'Tight upd/s':>11} {'B/update':>9} {'KB/s':>7} | {'ZRLE upd/s':>10} "
+          f"{'B/update':>9} {'KB/s':>7} | target")
+    for name, fps, _p50, _p99, bps, _cpu, _exact in rows:
+        if name not in vnc:
+            continue
+        per = bps / fps if fps else math.nan
+        cells = []
+        for encoding in rfb.ENCODINGS:
+            ups, size, rate = vnc[name][encoding]
+            cells.append(f"{ups:{11 if encoding == 'tight' else 10}.1f} {size:9.0f} "
+                         f"{rate / 1024:7.1f}")
+        tight_ups, tight_size, _ = vnc[name]["tight"]
+        verdict = "no x11vnc update" if not tight_ups else \
+            "met" if per <= tight_size and fps >= 2 * tight_ups else "MISSED"
+        print(f"{name:30} {fps:11.1f} {per:9.0f} {bps / 1024:7.1f} | " + " | ".join(cells)
+              + f" | {verdict}")
+    print("target (issue 20, text scenes): bytes per update no more than x11vnc's (Tight, as "
+          "noVNC asks for it) at no less than twice its update rate")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each scenario")
     parser.add_argument("--record", action="store_true",
                         help="run the scenarios a second time with the session recorded and "
                              "print the recording's rate and whether its writer kept up")
+    parser.add_argument("--no-vnc", action="store_true",
+                        help="leave out the x11vnc baseline (Tight and ZRLE through an RFB "
+                             "client) measured on the same scenes after the sessions")
     parser.add_argument("--backend", choices=("x11", "wayland"), default="x11",
                         help="wayland: run the same again on a headless GNOME on Wayland and "
                              "print its figures beside the X11 ones")

@@ -17,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 import simplejpeg
 
-from endpoint_agent.remote import tiles
+from endpoint_agent.remote import pngtile, tiles
 from shared import screen
+
+KEY_BAND = 4 * tiles.TILE  # a key frame is cut into bands this high, each encoded apart
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Capturer:
         self.monitor = 0
         self._screen: npt.NDArray[np.uint8] | None = None  # the picture viewers have
         self._prev_cursor: tuple[int, int] = (-1, -1)
+        # The viewers take PNG tiles (the session's ``lossless``): areas of few colours
+        # (text, UI) go as indexed-colour PNG, exact; the rest as JPEG.
+        self.lossless = False
+        self.png_tiles = self.jpeg_tiles = 0  # rectangles encoded each way so far
 
     def open(self) -> list[dict[str, int]]:
         """Connect to the display; return its monitors (root-window pixels)."""
@@ -121,7 +127,9 @@ class Capturer:
                                   quality=quality, cursor=cursor)
         if first or key:
             assert picture is not None
-            full = [self._encode(picture, (0, 0, width, height), quality)]
+            full = [self._encode(picture, (0, top, width, min(KEY_BAND, height - top)),
+                                 quality) for top in range(0, height, KEY_BAND)] \
+                if self.lossless else [self._encode(picture, (0, 0, width, height), quality)]
             frames.append(screen.pack_frame(
                 seq=seq, captured_at=captured_at, width=width, height=height, tiles=full,
                 key=True, refresh=not first and bool(frames), cursor=cursor))
@@ -179,9 +187,16 @@ class Capturer:
         return [screen.pack_frame(seq=seq, captured_at=captured_at, width=width,
                                   height=height, tiles=out, cursor=cursor)]
 
-    @staticmethod
-    def _encode(bgra: npt.NDArray[np.uint8], rect: tiles.Rect, quality: int) -> screen.Tile:
+    def _encode(self, bgra: npt.NDArray[np.uint8], rect: tiles.Rect, quality: int,
+                ) -> screen.Tile:
+        """Encode one rectangle: PNG when lossless tiles are on and it has few colours."""
         x, y, w, h = rect
+        if self.lossless:
+            found = pngtile.palette(bgra[y:y + h, x:x + w])
+            if found is not None:
+                self.png_tiles += 1
+                return screen.Tile(x, y, w, h, pngtile.encode_png(bgra[y:y + h, x:x + w], found))
+        self.jpeg_tiles += 1
         jpeg = simplejpeg.encode_jpeg(bgra[y:y + h, x:x + w], quality=quality,
                                       colorspace="BGRA", colorsubsampling="420",
                                       fastdct=True)

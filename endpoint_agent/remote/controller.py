@@ -80,6 +80,7 @@ class AgentSession:
     bytes_sent: int = 0
     rtts: list[float] = field(default_factory=list)
     refiner: Refiner | None = None  # the server takes lossless (PNG) refinements
+    lossless: bool = False  # the server takes PNG tiles: few-colour areas go as PNG
 
     def poke(self) -> None:
         """Wake the streaming loop."""
@@ -92,7 +93,7 @@ class RemoteSupport:
     def __init__(self, display: str, *, python: str = sys.executable, max_fps: float = 60.0,
                  ui_env: dict[str, str] | None = None, clipboard: bool = True,
                  backend: str = "x11", bus_address: str | None = None,
-                 refine: bool = True) -> None:
+                 refine: bool = True, palette_tiles: bool = True) -> None:
         self.display = display  # the X display: the screen (x11) or the dialogs' (Xwayland)
         self.backend = backend  # one of backends.BACKENDS
         self.bus_address = bus_address  # the session bus (gnome-wayland; None: from env)
@@ -101,6 +102,7 @@ class RemoteSupport:
         self.ui_env = ui_env or {}
         self.clipboard = clipboard  # offer clipboard text both ways in control mode
         self.refine = refine  # make resting areas exact (when the server takes PNG tiles)
+        self.palette_tiles = palette_tiles  # text and UI as PNG (when the server takes it)
         self._clipboard: Any = None  # the ClipboardBridge of the current (or last) session
         self.session: AgentSession | None = None
         self._send: Send | None = None
@@ -250,7 +252,8 @@ class RemoteSupport:
         s = AgentSession(id=msg.session, technician=msg.technician, ticket=msg.ticket,
                          mode=msg.mode, recorded=msg.record, title=msg.title,
                          reason=msg.reason, consent_seconds=msg.timeout,
-                         refiner=Refiner() if msg.lossless and self.refine else None)
+                         refiner=Refiner() if msg.lossless and self.refine else None,
+                         lossless=msg.lossless and self.palette_tiles)
         self.session = s
         self.finished.clear()
         try:
@@ -424,6 +427,7 @@ class RemoteSupport:
         last = 0.0
         capturer = self._capturer
         shown_monitor = 0
+        capturer.lossless = s.lossless
         while s.active:
             now = time.monotonic()
             in_flight = s.seq - 1 - s.acked

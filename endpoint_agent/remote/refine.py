@@ -1,33 +1,32 @@
 """Lossless refinement: an exact picture on the viewers once an area rests.
 
-Changes travel as JPEG (fast, small, but lossy). The :class:`Refiner` reads every frame
-the agent sends and keeps, per 64x64 tile, when the tile was last sent lossy (or copied
-from a lossy area). A tile that has not changed for :data:`DELAY` seconds is sent again
-as a PNG from the agent's copy of the screen (the exact pixels the JPEG approximated),
-at most :data:`BUDGET` bytes per frame, and only when nothing fresh waits to be sent, so
-a refinement never holds back an update. Once refined, a tile costs nothing until it
-changes again: a still screen sends nothing. The same frames go to every viewer in step;
-a viewer that falls out of step starts again from a (lossy) key frame, which marks the
-whole screen lossy again. Pure numpy and zlib; runs on the capture thread.
+Changes with many colours travel as JPEG (fast, small, but lossy); text and UI go as
+PNG already (:mod:`endpoint_agent.remote.pngtile`). The :class:`Refiner` reads every
+frame the agent sends and keeps, per 64x64 tile, when the tile was last sent lossy (or
+copied from a lossy area); a PNG tile makes the tiles it covers whole exact. A tile that
+has not changed for :data:`DELAY` seconds is sent again as a PNG from the agent's copy
+of the screen (the exact pixels the JPEG approximated), at most :data:`BUDGET` bytes per
+frame, and only when nothing fresh waits to be sent, so a refinement never holds back an
+update. Once refined, a tile costs nothing until it changes again: a still screen sends
+nothing. The same frames go to every viewer in step; a viewer that falls out of step
+starts again from a key frame, which marks the whole screen lossy again (but for its PNG
+tiles). Pure numpy and zlib; runs on the capture thread.
 """
 
 from __future__ import annotations
-
-import struct
-import zlib
 
 import numpy as np
 import numpy.typing as npt
 
 from endpoint_agent.remote import tiles
+from endpoint_agent.remote.pngtile import decode_png, encode_png
 from shared import screen
 
 DELAY = 0.2  # seconds a lossy tile rests before it is refined
 BUDGET = 256 * 1024  # PNG bytes per refinement frame (the last rectangle may pass it)
 BAND = 4  # refined rectangles are at most this many tile rows high
-PNG_LEVEL = 6  # zlib level: text and UI compress well, a 256 KB frame stays ~10 ms
 
-_CHUNK = struct.Struct(">I4s")
+__all__ = ["Refiner", "decode_png", "encode_png"]
 
 
 class Refiner:
@@ -54,10 +53,9 @@ class Refiner:
             t = tiles.TILE
             self._lossy = np.zeros((-(-self.height // t), -(-self.width // t)))
         if header.key:
-            # A key frame is all JPEG; with REFRESH only viewers out of step use it, but
-            # they then hold a lossy picture the frames that follow must make exact.
+            # A key frame's JPEG tiles are lossy; with REFRESH only viewers out of step use
+            # it, but they then hold a lossy picture the frames that follow must make exact.
             self._lossy[:] = now
-            return
         offset = screen.HEADER.size
         for _ in range(header.tiles):
             x, y, w, h, length = screen.TILE.unpack_from(frame, offset)
@@ -69,11 +67,22 @@ class Refiner:
                     self._cells(x, y, w, h)[:] = now
             elif kind == screen.JPEG_SOI:
                 self._cells(x, y, w, h)[:] = now
+            else:  # a PNG tile (text, UI): exact, but only the cells it covers whole
+                self._covered(x, y, w, h)[:] = 0.0
             offset += length
 
     def _cells(self, x: int, y: int, w: int, h: int) -> npt.NDArray[np.float64]:
         t = tiles.TILE
         return self._lossy[y // t:-(-(y + h) // t), x // t:-(-(x + w) // t)]
+
+    def _covered(self, x: int, y: int, w: int, h: int) -> npt.NDArray[np.float64]:
+        """Return the cells a rectangle covers whole (a cell cut by the screen's edge ends
+        there)."""
+        t = tiles.TILE
+        right = self.width if x + w >= self.width else x + w
+        bottom = self.height if y + h >= self.height else y + h
+        return self._lossy[-(-y // t):(-(-bottom // t) if bottom == self.height else bottom // t),
+                           -(-x // t):(-(-right // t) if right == self.width else right // t)]
 
     def due_in(self, now: float) -> float | None:
         """Return the seconds until a tile is due for refinement (<= 0: now), None if none."""
@@ -128,87 +137,3 @@ def _bands(rects: list[tiles.Rect]) -> list[tiles.Rect]:
         for top in range(y, y + h, step):
             out.append((x, top, w, min(step, y + h - top)))
     return out
-
-
-def encode_png(bgra: npt.NDArray[np.uint8]) -> bytes:
-    """Return a PNG of a BGRA area: indexed colour when it has at most 256, else RGB.
-
-    No gamma or colour-profile chunk, so browsers draw the pixels exactly as given.
-    """
-    height, width = bgra.shape[:2]
-    packed = np.ascontiguousarray(bgra).view(np.uint32).reshape(height, width)
-    index = _palette_index(packed & np.uint32(0xFFFFFF))  # 0x00RRGGBB
-    if index is not None:
-        colours, where = index
-        palette = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255],
-                           axis=1).astype(np.uint8)
-        rows = np.zeros((height, width + 1), dtype=np.uint8)  # filter byte 0: none
-        rows[:, 1:] = where
-        ihdr = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
-        chunks = [(b"IHDR", ihdr), (b"PLTE", palette.tobytes())]
-    else:
-        flat = np.ascontiguousarray(bgra[:, :, 2::-1]).reshape(height, width * 3)  # RGB
-        rows = np.empty((height, width * 3 + 1), dtype=np.uint8)
-        rows[:, 0] = 1  # filter Sub: each byte minus the same channel of the pixel left
-        rows[:, 1:4] = flat[:, :3]
-        np.subtract(flat[:, 3:], flat[:, :-3], out=rows[:, 4:])
-        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-        chunks = [(b"IHDR", ihdr)]
-    chunks.append((b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)))
-    chunks.append((b"IEND", b""))
-    parts = [screen.PNG_SIGNATURE]
-    for tag, body in chunks:
-        parts += [_CHUNK.pack(len(body), tag), body,
-                  struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)]
-    return b"".join(parts)
-
-
-def _palette_index(packed: npt.NDArray[np.uint32],
-                   ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]] | None:
-    """Return (colours, index per pixel) when an area has at most 256 colours, else None.
-
-    The colours of every 7th pixel are tried first (a lookup is far cheaper than sorting
-    every pixel); only when they miss one is the whole area sorted.
-    """
-    flat = packed.ravel()
-    guess = np.unique(flat[::7])
-    if guess.size <= 256:
-        where = np.searchsorted(guess, flat)
-        np.minimum(where, guess.size - 1, out=where)
-        if np.array_equal(guess[where], flat):
-            return guess, where.astype(np.uint8).reshape(packed.shape)
-    colours, where = np.unique(flat, return_inverse=True)
-    if colours.size > 256:
-        return None
-    return colours, where.astype(np.uint8).reshape(packed.shape)
-
-
-def decode_png(data: bytes) -> npt.NDArray[np.uint8]:
-    """Return the RGB pixels of a PNG :func:`encode_png` wrote (benchmark and tests).
-
-    Raises:
-        ValueError: the data is not such a PNG.
-    """
-    if data[:8] != screen.PNG_SIGNATURE:
-        raise ValueError("not a PNG")
-    offset, chunks = 8, {}
-    while offset < len(data):
-        length, tag = _CHUNK.unpack_from(data, offset)
-        body = data[offset + 8:offset + 8 + length]
-        if struct.unpack_from(">I", data, offset + 8 + length)[0] != zlib.crc32(tag + body):
-            raise ValueError(f"bad CRC in the {tag!r} chunk")
-        chunks[tag] = body
-        offset += 12 + length
-    width, height, depth, kind = struct.unpack_from(">IIBB", chunks[b"IHDR"])
-    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
-    if depth == 8 and kind == 3:
-        rows = raw.reshape(height, width + 1)
-        if (rows[:, 0] != 0).any():
-            raise ValueError("an indexed PNG row with a filter")
-        palette = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
-        return palette[rows[:, 1:]]
-    rows = raw.reshape(height, width * 3 + 1)
-    if depth != 8 or kind != 2 or (rows[:, 0] != 1).any():
-        raise ValueError("not an 8-bit RGB PNG with Sub filters")
-    deltas = rows[:, 1:].reshape(height, width, 3).astype(np.uint32)
-    return (np.cumsum(deltas, axis=1) % 256).astype(np.uint8)

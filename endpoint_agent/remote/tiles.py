@@ -89,20 +89,34 @@ def trim(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], rect: Rect) 
             int(rows[-1] - rows[0]) + 1)
 
 
+_WEIGHTS = np.random.default_rng(20).integers(1, 2**63, size=4096, dtype=np.uint64) | 1
+
+
+def _row_hashes(sample: npt.NDArray[np.uint32]) -> list[int]:
+    """Return a 64-bit hash of each row of a column sample (one vectorised pass)."""
+    weights = _WEIGHTS[:sample.shape[1]]
+    with np.errstate(over="ignore"):
+        mixed = (sample.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)) * weights
+    hashes: list[int] = np.bitwise_xor.reduce(mixed ^ (mixed >> np.uint64(29)), axis=1).tolist()
+    return hashes
+
+
 def find_scroll(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], *,
                 min_rows: int = 32) -> tuple[int, int, int] | None:
     """Find a vertical scroll: rows [a, b) of ``cur`` equal rows [a+dy, b+dy) of ``prev``.
 
     Returns (a, b, dy) for the longest such band of at least ``min_rows`` rows (dy != 0),
-    or None. Rows are matched by hashes of a column sample, then the band is checked in
-    full, so a false match costs time, never a wrong picture.
+    or None. Rows are matched by hashes of a column sample to find dy, then every row is
+    compared in full at that offset, so a false match costs time, never a wrong picture.
+    Of the runs of rows equal at dy, the one that spares the most rows changed in place
+    wins (at least ``min_rows``).
     """
     height, width = cur.shape
     if height < 2 * min_rows or width < 64:
         return None
     step = max(1, width // 64)
-    prev_rows = [hash(r.tobytes()) for r in prev[:, ::step]]
-    cur_rows = [hash(r.tobytes()) for r in cur[:, ::step]]
+    prev_rows = _row_hashes(prev[:, ::step])
+    cur_rows = _row_hashes(cur[:, ::step])
     where: dict[int, list[int]] = {}
     for i, value in enumerate(prev_rows):
         where.setdefault(value, []).append(i)
@@ -119,18 +133,22 @@ def find_scroll(prev: npt.NDArray[np.uint32], cur: npt.NDArray[np.uint32], *,
     dy = max(votes, key=lambda k: votes[k])
     if votes[dy] < 4:
         return None
-    best_len, best_start, start = 0, 0, -1
-    for i in range(max(0, -dy), min(height, height - dy) + 1):
-        inside = i < min(height, height - dy) and cur_rows[i] == prev_rows[i + dy]
-        if inside and start < 0:
+    # The rows that really moved by dy, compared in full: a sampled hash may match a row
+    # that differs elsewhere (a line being drawn), which must only shorten the band. The
+    # band chosen is the run of equal rows that spares the most rows changed in place
+    # (blank rows equal at any offset are harmless to copy but save nothing).
+    lo, hi = max(0, -dy), min(height, height - dy)
+    same = (cur[lo:hi] == prev[lo + dy:hi + dy]).all(axis=1)
+    saved = np.cumsum(np.append(same & (cur[lo:hi] != prev[lo:hi]).any(axis=1), False))
+    best, best_start, best_end, start = 0, 0, 0, -1
+    for i, equal in enumerate(np.append(same, False).tolist()):
+        if equal and start < 0:
             start = i
-        elif not inside and start >= 0:
-            if i - start > best_len:
-                best_len, best_start = i - start, start
+        elif not equal and start >= 0:
+            gain = int(saved[i - 1] - (saved[start - 1] if start else 0))
+            if gain > best:
+                best, best_start, best_end = gain, start, i
             start = -1
-    if best_len < min_rows:
+    if best < min_rows:
         return None
-    a, b = best_start, best_start + best_len
-    if not np.array_equal(cur[a:b], prev[a + dy:b + dy]):
-        return None
-    return a, b, dy
+    return lo + best_start, lo + best_end, dy

@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 
 from endpoint_agent.remote import ui
+from endpoint_agent.remote.controller import RemoteSupport
 from tests.console.test_console import log_in
 from tests.console.test_remote import agent_on
+from tests.support.agents import start_agent
 from tests.support.browser import open_page
 from tests.support.remote import enrolled, ticket_with_device, wait_state
 from tests.support.server import PASSWORD, Client, RunningServer
@@ -66,6 +68,16 @@ READ_CANVAS = """async (digest) => {
   }
   return [width, height, btoa(s)];
 }"""
+
+
+# SHA-256 (hex) of the RGBA pixels of a rectangle [x, y, w, h] of the viewer's canvas.
+READ_REGION = """async ([x, y, w, h]) => {
+  const canvas = document.querySelector("canvas.remote-canvas");
+  const data = canvas.getContext("2d").getImageData(x, y, w, h).data;
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+}"""
+TEXT_WINDOW = (40, 40, 900, 640)  # where TEXT_APP's window is
 
 
 def x_screen(display: str) -> np.ndarray[Any, np.dtype[np.uint8]]:
@@ -137,3 +149,45 @@ async def test_resting_screen_becomes_exact(
             assert session.refiner.frames > 0 and session.frames_sent > lossy_frames
             await eventually(lambda: session.refiner is not None and session.refiner.exact)
             assert session.refiner.due_in(0.0) is None
+
+
+async def test_text_is_exact_without_refinement(
+        server: RunningServer, admin: Client, technician: Client, browser: Any,
+        x_display: str, tmp_path: Path) -> None:
+    """Text goes as lossless PNG tiles: with refinement off, the text window on Chromium's
+    canvas still equals the X screen pixel for pixel once the scrolling text has rested."""
+    device = await enrolled(server, admin, tmp_path / "b")
+    ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
+    remote = RemoteSupport(x_display, refine=False)
+    running = await start_agent(device.state, remote=remote, heartbeat=1.0)
+    try:
+        await asyncio.wait_for(running.agent.connected.wait(), 10)
+        async with open_page(browser, server.base_url) as page:
+            resp = await technician.post(f"/api/v1/tickets/{ticket['id']}/remote-sessions",
+                                         json={"reason": "look", "mode": "view"})
+            sid = resp.json["id"]
+            await press_in_window(x_display, ui.DIALOG_TITLE, ui.ALLOW_BUTTON)
+            await wait_state(technician, sid, "active")
+            await log_in(page, "tina", PASSWORD)
+            await page.goto(f"/#/desk/remote/{sid}")
+            session = remote.session
+            assert session is not None and session.refiner is None and session.lossless
+            async with text_app(x_display) as app:
+                assert app.stdout is not None
+                line = await asyncio.wait_for(app.stdout.readline(), 30)
+                assert line.strip() == b"rested"
+
+                x, y, w, h = TEXT_WINDOW
+                want = await asyncio.to_thread(x_screen, x_display)
+                digest = hashlib.sha256(want[y:y + h, x:x + w].tobytes()).hexdigest()
+
+                async def exact() -> bool:
+                    with contextlib.suppress(Exception):  # no canvas before the first frame
+                        return bool(await page.evaluate(READ_REGION, TEXT_WINDOW) == digest)
+                    return False
+
+                await eventually(exact, within=20)
+            capturer = remote._capturer
+            assert capturer is not None and capturer.png_tiles > 0
+    finally:
+        await running.stop()

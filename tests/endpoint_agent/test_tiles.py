@@ -58,3 +58,14 @@ def test_trim_keeps_only_changed_pixels() -> None:
     b[70:73, 100:110] = 5
     assert tiles.trim(a, b, (64, 64, 64, 64)) == (100, 70, 10, 3)
     assert tiles.trim(a, a, (0, 0, 64, 64)) is None
+
+
+def test_scroll_survives_a_line_drawn_inside_the_band() -> None:
+    """A row that matches by its sample but differs elsewhere only shortens the scroll band."""
+    rng = np.random.default_rng(8)
+    prev = rng.integers(0, 2**32, size=(300, 256), dtype=np.uint32)
+    cur = np.empty_like(prev)
+    cur[:276] = prev[24:]
+    cur[276:] = rng.integers(0, 2**32, size=(24, 256), dtype=np.uint32)
+    cur[200, 1] += 1  # not on the sampled columns (every 4th here)
+    assert tiles.find_scroll(prev, cur) == (0, 200, 24)

@@ -1,6 +1,6 @@
 // The viewer's side of a remote session: the WebSocket, frame decoding onto a canvas,
 // acknowledgements, statistics and input events. Wire format: docs/protocol.md section 4
-// (tiles are JPEG, PNG refinements of resting areas, or copies).
+// (tiles are JPEG, PNG — text and UI, or the refinement of a resting area — or copies).
 // parseFrame and drawFrame are also the recording player's decoder (views/recording.js).
 
 import { csrf } from "./api.js";
@@ -34,7 +34,7 @@ export function parseFrame(buffer) {
       // "CP": copy a rectangle of the current picture (a scroll).
       frame.tiles.push({ x, y, w, h, src: [view.getUint16(offset + 2, true), view.getUint16(offset + 4, true)] });
     } else {
-      // A JPEG, or a PNG (0x89 "P"): the lossless refinement of an area that rests.
+      // A JPEG, or a PNG (0x89 "P"): text and UI, or the refinement of an area that rests.
       const png = view.getUint8(offset) === 0x89 && view.getUint8(offset + 1) === 0x50;
       frame.tiles.push({ x, y, w, h, type: png ? "image/png" : "image/jpeg", jpeg: new Uint8Array(buffer, offset, length) });
     }
@@ -45,7 +45,7 @@ export function parseFrame(buffer) {
 
 /**
  * Draw a parsed frame on `canvas` as a viewer does: the canvas takes the frame's screen
- * size, then each tile is applied in order (JPEG images, and copies of the picture as it
+ * size, then each tile is applied in order (JPEG and PNG images, and copies of the picture as it
  * was before that tile). Frames must be drawn one after the other, never two at once.
  */
 /**
