@@ -117,7 +117,8 @@ async def bench(opts: argparse.Namespace) -> None:
             command = [sys.executable, *(["-X", "importtime"] if opts.importtime else []),
                        "-m", "endpoint_agent.cli", "run", "--state-dir", str(state.dir),
                        "--display", display]
-            agent_err = open(opts.importtime, "wb") if opts.importtime else None  # noqa: SIM115
+            if opts.importtime:
+                agent_err = await asyncio.to_thread(Path(opts.importtime).open, "wb")
             agent_proc = await asyncio.to_thread(
                 subprocess.Popen, command, env=env, stdout=subprocess.DEVNULL,
                 stderr=agent_err or subprocess.DEVNULL)
