@@ -109,15 +109,19 @@ async def bench(opts: argparse.Namespace) -> None:
         server = await start_server(Path(tmp) / "data")
         print(f"server on {server.base_url}", flush=True)
         agent_proc: subprocess.Popen[bytes] | None = None
+        agent_err = None
         rows: list[tuple[str, dict[str, Any]]] = []
         try:
             admin = await server.login("admin", ADMIN_PASSWORD)
             state, _enrollment = await enroll_device(server, admin, Path(tmp) / "agent")
-            command = [sys.executable, "-m", "endpoint_agent.cli", "run", "--state-dir",
-                       str(state.dir), "--display", display]
+            command = [sys.executable, *(["-X", "importtime"] if opts.importtime else []),
+                       "-m", "endpoint_agent.cli", "run", "--state-dir", str(state.dir),
+                       "--display", display]
+            if opts.importtime:
+                agent_err = await asyncio.to_thread(Path(opts.importtime).open, "wb")
             agent_proc = await asyncio.to_thread(
                 subprocess.Popen, command, env=env, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL)
+                stderr=agent_err or subprocess.DEVNULL)
             ps = psutil.Process(agent_proc.pid)
             device_id = await wait_online(admin)
             print("agent online; settling", flush=True)
@@ -170,6 +174,8 @@ async def bench(opts: argparse.Namespace) -> None:
                     agent_proc.wait(10)
                 except subprocess.TimeoutExpired:
                     agent_proc.kill()
+            if agent_err is not None:
+                agent_err.close()
             await server.close()
 
     idle_imports = await asyncio.to_thread(imported, IDLE_MODULES)
@@ -198,6 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--settle", type=float, default=5.0,
                         help="seconds to let each state settle before it is measured")
+    parser.add_argument("--importtime", metavar="FILE",
+                        help="run the agent with -X importtime, its stderr (every import, "
+                             "with its log) into FILE")
     parser.add_argument("--smaps", metavar="FILE",
                         help="also save the idle agent's /proc/PID/smaps (where its memory is)")
     asyncio.run(bench(parser.parse_args()))

@@ -44,6 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from endpoint_agent.connection import Agent
     from endpoint_agent.health.runner import HealthRunner
     from endpoint_agent.inventory import collect
+    from endpoint_agent.inventory.isolated import collect_isolated
     from endpoint_agent.outbox import Outbox
     from endpoint_agent.sampling import prime, sample
     from endpoint_agent.state import AgentState
@@ -83,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from endpoint_agent.tray.local import LocalServer
 
         health = HealthRunner(state.health_file, outbox)
-        agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect,
+        agent = Agent(enrollment, key, ca_pem, outbox, collect_inventory=collect_isolated,
                       sample=sample, heartbeat_interval=args.heartbeat, health=health,
                       remote=remote, remote_unavailable=remote_unavailable, tools=tools)
         local = LocalServer(state.tray_socket, status=agent.status,

@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -77,7 +77,7 @@ class Agent:
     def __init__(
         self,
         enrollment: Enrollment,
-        key: Ed25519PrivateKey,
+        key: agent_auth.Signer,
         ca_pem: bytes,
         outbox: Outbox,
         *,
@@ -502,7 +502,7 @@ class Agent:
                 log.exception("could not queue an offline sample")
 
 
-async def handshake(ws: ClientConnection, device_id: str, key: Ed25519PrivateKey, *,
+async def handshake(ws: ClientConnection, device_id: str, key: agent_auth.Signer, *,
                     capabilities: list[str] | None = None) -> p.Welcome:
     """Answer the server's challenge; return its welcome.
 
@@ -569,9 +569,21 @@ def ws_url(enrollment: Enrollment) -> str:
     return f"wss://{parts.netloc}{parts.path}{enrollment.websocket_path}"
 
 
+def proxy_setting(env: Mapping[str, str] | None = None) -> Literal[True] | None:
+    """Return websockets' ``proxy`` argument: look one up only when one can be set.
+
+    Without any ``*_proxy`` variable (the only proxy configuration on Linux) there is
+    none, and websockets' lookup would import urllib.request for nothing (~3 MB RSS,
+    see ``endpoint_agent/__init__.py``). With one, websockets applies it as before.
+    """
+    env = os.environ if env is None else env
+    return True if any(name.lower().endswith("_proxy") for name in env) else None
+
+
 def open_connection(enrollment: Enrollment, ssl_context: ssl.SSLContext) -> connect:
     """Return the (not yet opened) WebSocket connection to the server, as the agent uses."""
     return connect(ws_url(enrollment), ssl=ssl_context, compression=None,
+                   proxy=proxy_setting(),
                    max_size=p.MAX_MESSAGE_BYTES, open_timeout=10, ping_interval=20,
                    ping_timeout=20, close_timeout=5,
                    user_agent_header=f"deskmate-agent/{__version__}")

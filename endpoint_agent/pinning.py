@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import ssl
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from endpoint_agent.errors import PinMismatch
 from shared.fingerprint import fingerprint_der, matches, normalize
@@ -18,17 +18,29 @@ def check_pin(ca_pem: bytes, fingerprint: str) -> bytes:
     trust anchor past the check (a PEM decoder that stops at the first one would hash
     only that, while the TLS library would trust both).
 
+    Only the standard library: the running agent checks its stored CA at every start and
+    should not hold the cryptography package for it. The one certificate is decoded, the
+    TLS library must accept it as a trust anchor, and only it is returned (re-encoded), so
+    nothing else in the text can ever be trusted.
+
     Raises:
         PinMismatch: not exactly one certificate, or the fingerprints differ.
     """
+    labels = re.findall(rb"-----BEGIN ([A-Z0-9 ]*CERTIFICATE)-----", ca_pem)
+    if not labels:
+        raise PinMismatch("the server did not send a certificate")
+    if len(labels) != 1:
+        raise PinMismatch(f"the server sent {len(labels)} certificates where one was "
+                          "expected; refusing to continue")
+    found = re.search(rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----",
+                      ca_pem)
     try:
-        certs = x509.load_pem_x509_certificates(ca_pem)
-    except ValueError as exc:
+        if found is None:
+            raise ValueError("no PEM certificate")
+        der = base64.b64decode(b"".join(found.group(1).split()), validate=True)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
+    except (ValueError, binascii.Error, ssl.SSLError) as exc:
         raise PinMismatch("the server did not send a certificate") from exc
-    if len(certs) != 1:
-        raise PinMismatch(f"the server sent {len(certs)} certificates where one was expected; "
-                          "refusing to continue")
-    der = certs[0].public_bytes(serialization.Encoding.DER)
     actual = fingerprint_der(der)
     if not matches(fingerprint, der):
         raise PinMismatch(

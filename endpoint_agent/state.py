@@ -6,12 +6,15 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from endpoint_agent.errors import NotEnrolled
 from endpoint_agent.pinning import check_pin
-from shared.agent_auth import load_private_pem, private_pem
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from shared.agent_auth import Signer
 
 ENV_STATE = "DESKMATE_AGENT_STATE"
 
@@ -82,20 +85,26 @@ class AgentState:
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
 
-    def load_key(self) -> Ed25519PrivateKey:
-        """Load the device key.
+    def load_key(self) -> Signer:
+        """Load the device key (signing through libcrypto: :mod:`endpoint_agent.devkey`).
 
         Raises:
             NotEnrolled: there is no key.
         """
         try:
-            return load_private_pem(self.key_file.read_bytes())
+            data = self.key_file.read_bytes()
         except FileNotFoundError as exc:
             raise NotEnrolled(f"no device key in {str(self.dir)!r}; run "
                               "'deskmate-agent enroll' first") from exc
+        from endpoint_agent.devkey import DeviceKey
+
+        key: Signer = DeviceKey.from_pem(data)
+        return key
 
     def save(self, enrollment: Enrollment, ca_pem: bytes, key: Ed25519PrivateKey) -> None:
         """Store the device key, the pinned CA and the enrollment record."""
+        from shared.agent_auth import private_pem
+
         self.ensure_dir()
         write_private(self.key_file, private_pem(key))
         write_private(self.ca_file, ca_pem)

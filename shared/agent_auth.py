@@ -13,10 +13,17 @@ import base64
 import binascii
 import hashlib
 import secrets
+from typing import TYPE_CHECKING, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:  # imported where used: the running agent signs without the package
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+class Signer(Protocol):
+    """An Ed25519 private key (the cryptography package's, or the agent's DeviceKey)."""
+
+    def sign(self, data: bytes) -> bytes:
+        """Return the signature of ``data``."""
 
 CONTEXT = b"deskmate-agent-auth/1\x00"
 NONCE_BYTES = 32
@@ -60,7 +67,7 @@ def signed_payload(nonce: str, device_id: str, channel: bytes) -> bytes:
     return CONTEXT + b64decode(nonce) + b"\x00" + device_id.encode() + b"\x00" + channel
 
 
-def sign(key: Ed25519PrivateKey, nonce: str, device_id: str, channel: bytes) -> str:
+def sign(key: Signer, nonce: str, device_id: str, channel: bytes) -> str:
     """Return the base64 signature for a challenge."""
     return b64encode(key.sign(signed_payload(nonce, device_id, channel)))
 
@@ -68,6 +75,9 @@ def sign(key: Ed25519PrivateKey, nonce: str, device_id: str, channel: bytes) -> 
 def verify(public_key: bytes, signature: str, nonce: str, device_id: str,
            channel: bytes) -> bool:
     """Tell whether ``signature`` answers the challenge for this device and channel."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         key = Ed25519PublicKey.from_public_bytes(public_key)
         key.verify(b64decode(signature), signed_payload(nonce, device_id, channel))
@@ -78,12 +88,16 @@ def verify(public_key: bytes, signature: str, nonce: str, device_id: str,
 
 def public_bytes(key: Ed25519PrivateKey) -> bytes:
     """Return the raw 32-byte public key."""
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_key().public_bytes(serialization.Encoding.Raw,
                                          serialization.PublicFormat.Raw)
 
 
 def private_pem(key: Ed25519PrivateKey) -> bytes:
     """Return the private key as unencrypted PKCS#8 PEM (stored 0600)."""
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -94,6 +108,9 @@ def load_private_pem(data: bytes) -> Ed25519PrivateKey:
     Raises:
         ValueError: the data is not an Ed25519 private key.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("not an Ed25519 private key")

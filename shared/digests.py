@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 
 def canonical_json(data: Any) -> bytes:
     """Return the canonical JSON form digests are taken over (sorted keys, no spaces)."""
@@ -15,7 +17,12 @@ def canonical_json(data: Any) -> bytes:
 
 
 def section_digest(data: Any) -> str:
-    """Return the SHA-256 hex digest of one section's canonical JSON."""
+    """Return the SHA-256 hex digest of one section's canonical JSON.
+
+    A ``msgspec.Raw`` section is that JSON already (the agent's inventory child).
+    """
+    if isinstance(data, msgspec.Raw):
+        return hashlib.sha256(bytes(data)).hexdigest()
     return hashlib.sha256(canonical_json(data)).hexdigest()
 
 

@@ -63,9 +63,16 @@ RESOLV_CONF = "/etc/resolv.conf"
 
 
 def bios_date(value: str) -> str | None:
-    """Return DMI's MM/DD/YYYY BIOS date as GLPI's YYYY-MM-DD, None if unparsable."""
+    """Return DMI's MM/DD/YYYY BIOS date as GLPI's YYYY-MM-DD, None if unparsable.
+
+    Not ``strptime``: its module holds ~0.6 MB for the agent's whole life, for one date.
+    """
+    parts = value.strip().split("/")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts) \
+            or len(parts[2]) != 4:
+        return None
     try:
-        return dt.datetime.strptime(value, "%m/%d/%Y").date().isoformat()
+        return dt.date(int(parts[2]), int(parts[0]), int(parts[1])).isoformat()
     except ValueError:
         return None
 

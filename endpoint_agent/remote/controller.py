@@ -538,7 +538,15 @@ class RemoteSupport:
             with contextlib.suppress(RuntimeError):  # the loop is closing
                 loop.call_soon_threadsafe(self._clipboard_out, s, text)
 
-        bridge = ClipboardBridge(self.display, on_copy=copied)
+        bridge: Any
+        if self.backend == "gnome-wayland":  # through the RemoteDesktop session
+            from endpoint_agent.remote.wlclipboard import MutterClipboard
+
+            if self._injector is None:
+                return
+            bridge = MutterClipboard(self._injector.session, on_copy=copied)
+        else:
+            bridge = ClipboardBridge(self.display, on_copy=copied)
         try:
             await asyncio.to_thread(bridge.start)
         except Exception as exc:

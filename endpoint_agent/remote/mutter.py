@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 from dataclasses import dataclass
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
+from jeepney.io import threading as jthreading
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from jeepney.low_level import MessageFlag
 
@@ -75,7 +77,49 @@ def connect(address: str | None = None) -> DBusConnection:
         raise MutterError(f"cannot reach the D-Bus session bus: {exc}") from exc
 
 
-def call(conn: DBusConnection, name: str, path: str, interface: str, method: str,
+class Router:
+    """A session bus connection shared by threads (jeepney's threading router), with fds.
+
+    The RemoteDesktop session answers only the connection that created it, so input (the
+    input thread) and clipboard (the clipboard thread) share this one; its own receiver
+    thread hands each reply to its caller and each signal to the filters that match.
+    """
+
+    def __init__(self, address: str | None) -> None:
+        address = address or session_bus_address()
+        if not address:
+            raise MutterError("no D-Bus session bus")
+        try:
+            self.conn = jthreading.open_dbus_connection(address, enable_fds=True)
+        except (OSError, ValueError) as exc:
+            raise MutterError(f"cannot reach the D-Bus session bus: {exc}") from exc
+        self.router = jthreading.DBusRouter(self.conn)
+
+    def send_and_get_reply(self, msg: Any, *, timeout: float | None = None) -> Any:
+        """Send a call and wait for its reply (any thread)."""
+        return self.router.send_and_get_reply(msg, timeout=timeout)
+
+    def send(self, msg: Any) -> None:
+        """Send a message without waiting (any thread)."""
+        self.router.send(msg)
+
+    def filter(self, rule: MatchRule, *, queue: Any = None, bufsize: int = 1) -> Any:
+        """Return a filter handle whose queue receives the matching messages."""
+        return self.router.filter(rule, queue=queue, bufsize=bufsize)
+
+    def close(self) -> None:
+        """Stop the receiver and close the connection."""
+        self.router.close()
+        self.conn.close()
+
+
+def add_match(conn: Any, rule: MatchRule) -> None:
+    """Ask the bus to route the signals ``rule`` matches to this connection."""
+    call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+         "AddMatch", "s", (rule.serialise(),))
+
+
+def call(conn: Any, name: str, path: str, interface: str, method: str,
          signature: str | None = None, body: tuple[Any, ...] = ()) -> tuple[Any, ...]:
     """Call one method; return its reply body (MutterError on a D-Bus error)."""
     msg = new_method_call(DBusAddress(path, bus_name=name, interface=interface), method,
@@ -137,7 +181,7 @@ class MutterSession:
 
     def __init__(self, address: str | None = None) -> None:
         self.address = address
-        self._conn: DBusConnection | None = None
+        self._conn: Router | None = None
         self.rd_session = ""
         self.sc_session = ""
         self.stream = ""
@@ -148,7 +192,7 @@ class MutterSession:
 
     def open(self, connector: str, *, cursor: int = CURSOR_EMBEDDED) -> int:
         """Create and start the sessions for ``connector``; return the PipeWire node id."""
-        conn = self._conn = connect(self.address)
+        conn = self._conn = Router(self.address)
         (self.rd_session,) = call(conn, RD_NAME, RD_PATH, RD_NAME, "CreateSession")
         (_sig, session_id), = call(conn, RD_NAME, self.rd_session,
                                    "org.freedesktop.DBus.Properties", "Get", "ss",
@@ -160,11 +204,13 @@ class MutterSession:
                               (connector, {"cursor-mode": ("u", cursor)}))
         rule = MatchRule(type="signal", interface=SC_NAME + ".Stream",
                          member="PipeWireStreamAdded", path=self.stream)
-        call(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-             "AddMatch", "s", (rule.serialise(),))
+        add_match(conn, rule)
         with conn.filter(rule) as added:
             call(conn, RD_NAME, self.rd_session, RD_NAME + ".Session", "Start")
-            signal = conn.recv_until_filtered(added, timeout=CALL_TIMEOUT)
+            try:
+                signal = added.get(timeout=CALL_TIMEOUT)
+            except queue.Empty:
+                raise MutterError("the ScreenCast stream did not start") from None
         self.node_id = int(signal.body[0])
         (_sig, params), = call(conn, SC_NAME, self.stream, "org.freedesktop.DBus.Properties",
                                "Get", "ss", (SC_NAME + ".Stream", "Parameters"))
@@ -173,6 +219,13 @@ class MutterSession:
         if "position" in params:
             self.position = tuple(params["position"][1])
         return self.node_id
+
+    @property
+    def bus(self) -> Router:
+        """The session's bus connection (the clipboard shares it: MutterError if closed)."""
+        if self._conn is None:
+            raise MutterError("the session is closed")
+        return self._conn
 
     def close(self) -> None:
         """Release held buttons, stop the session (the stream ends with it)."""
@@ -191,7 +244,7 @@ class MutterSession:
         finally:
             conn.close()
 
-    def _notify(self, conn: DBusConnection, method: str, signature: str,
+    def _notify(self, conn: Router, method: str, signature: str,
                 body: tuple[Any, ...], *, wait: bool = False) -> None:
         if wait:
             call(conn, RD_NAME, self.rd_session, RD_NAME + ".Session", method, signature, body)

@@ -1,4 +1,4 @@
-"""Agent building blocks without a server: backoff, outbox, pinning, state files."""
+"""Agent building blocks without a server: backoff, outbox, pinning, state files, key."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from endpoint_agent import devkey
 from endpoint_agent.backoff import Backoff
+from endpoint_agent.devkey import DeviceKey, seed_from_pem
 from endpoint_agent.enroll import normalize_url
 from endpoint_agent.errors import EnrollmentError, NotEnrolled, PinMismatch
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import check_pin
 from endpoint_agent.state import AgentState, Enrollment
 from server.tls import ensure_own_ca
+from shared import agent_auth
 
 
 def test_backoff_grows_caps_and_jitters() -> None:
@@ -88,3 +92,29 @@ def test_pin_check_refuses_a_smuggled_second_certificate(tmp_path: Path) -> None
     bundle = real.ca_file.read_bytes() + evil.ca_file.read_bytes()
     with pytest.raises(PinMismatch, match="2 certificates"):
         check_pin(bundle, real.fingerprint)
+
+
+def test_the_device_key_signs_through_libcrypto_as_the_cryptography_package_verifies(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored key loads as a libcrypto DeviceKey whose signatures the server's check
+    accepts; without a usable libcrypto it loads through the cryptography package."""
+    key = Ed25519PrivateKey.generate()
+    loaded = DeviceKey.from_pem(agent_auth.private_pem(key))
+    assert isinstance(loaded, DeviceKey)
+    assert loaded.public_bytes() == agent_auth.public_bytes(key)
+    nonce, channel = agent_auth.new_nonce(), agent_auth.channel_binding(b"cert")
+    signature = agent_auth.sign(loaded, nonce, "d", channel)
+    assert signature == agent_auth.sign(key, nonce, "d", channel)  # Ed25519 is deterministic
+    assert agent_auth.verify(agent_auth.public_bytes(key), signature, nonce, "d", channel)
+    encrypted = key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(b"secret"))
+    assert seed_from_pem(encrypted) is None
+    with pytest.raises(TypeError, match="encrypted"):  # the package's own load refuses it
+        DeviceKey.from_pem(encrypted)
+    monkeypatch.setattr(devkey, "_libcrypto", lambda: None)
+    fallback = DeviceKey.from_pem(agent_auth.private_pem(key))
+    assert isinstance(fallback, Ed25519PrivateKey)
+    assert agent_auth.sign(fallback, nonce, "d", channel) == signature
+    with pytest.raises(ValueError):
+        DeviceKey.from_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")

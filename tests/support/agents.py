@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 
 from endpoint_agent.backoff import Backoff
@@ -103,7 +102,7 @@ class RunningAgent:
 async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = None,
                       heartbeat: float = 0.05, offline_sample: float = 3600.0,
                       inventory_interval: float = 3600.0,
-                      key: Ed25519PrivateKey | None = None,
+                      key: agent_auth.Signer | None = None,
                       enrollment: Enrollment | None = None,
                       sample: Callable[[], p.Metrics] = lambda: SAMPLE,
                       probe: FakeProbe | None = None,
@@ -130,7 +129,7 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
     return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox, probe=probe)
 
 
-def signed_hello(ws: ClientConnection, nonce: str, key: Ed25519PrivateKey, device_id: str,
+def signed_hello(ws: ClientConnection, nonce: str, key: agent_auth.Signer, device_id: str,
                  *, protocol: int = p.PROTOCOL_VERSION) -> str:
     """Return a correctly signed hello frame for this connection's challenge."""
     cert = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
@@ -141,7 +140,7 @@ def signed_hello(ws: ClientConnection, nonce: str, key: Ed25519PrivateKey, devic
 
 @contextlib.asynccontextmanager
 async def unauthenticated(server: RunningServer, state: AgentState) -> AsyncIterator[
-        tuple[ClientConnection, p.Challenge, Ed25519PrivateKey, Enrollment]]:
+        tuple[ClientConnection, p.Challenge, agent_auth.Signer, Enrollment]]:
     """Open a protocol connection and read its challenge, for handshake-level tests."""
     enrollment, ca_pem = await asyncio.to_thread(state.load)
     key = await asyncio.to_thread(state.load_key)
