@@ -178,7 +178,7 @@ class ServiceTool:
                                                       else "poweroff"])
         if self.config.power_command:
             command.append(msg.action)
-        if shutil.which(command[0]) is None:
+        if await asyncio.to_thread(shutil.which, command[0]) is None:
             return "unavailable", f"{command[0]} is not on this computer"
         minutes = max(1, round(msg.delay / 60)) if msg.delay >= 60 else 0
         what = "restart" if msg.action == "reboot" else "shut down"
@@ -206,7 +206,7 @@ class ServiceTool:
 
 async def wall(text: str) -> None:
     """Write a notice on every terminal of the computer (util-linux ``wall``)."""
-    if shutil.which("wall") is None:
+    if await asyncio.to_thread(shutil.which, "wall") is None:
         return
     proc = await asyncio.create_subprocess_exec(
         "wall", "--nobanner", stdin=asyncio.subprocess.PIPE,
