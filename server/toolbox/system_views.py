@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 
 from server.api.routing import STAFF, ApiRequest, Router
 from server.errors import Conflict, Forbidden, ServiceUnavailable, ValidationFailed
+from server.i18n.messages import N_
 from server.keys import DATABASE, TOOLS
 from server.remote import store as remote_store
 from server.toolbox import system
@@ -124,7 +125,9 @@ async def act_on_tool(req: ApiRequest) -> ToolActionResult:
     problem = ts.check_call(ts.ToolCall(tool=live.id, call=1, action=body.action,
                                         pid=body.pid, unit=body.unit), live.kind)
     if problem is not None:
-        raise ValidationFailed("{problem}", problem=problem)
+        raise ValidationFailed("the {kind} tool does not take {action} this way (a process "
+                               "action needs pid, a unit action needs unit)",
+                               kind=live.kind, action=body.action)
     if body.action in ts.POWER_ACTIONS and not live.as_root:
         raise Forbidden("reboot and shutdown need the tool opened as root, which the "
                         "group's toolbox policy must allow", code="root_not_allowed")
@@ -136,6 +139,10 @@ async def act_on_tool(req: ApiRequest) -> ToolActionResult:
                                    lines=body.lines, delay=body.delay_seconds,
                                    notice=body.notice)
     except system.CallFailed as exc:
-        raise ServiceUnavailable("{reason}", code="no_answer", reason=str(exc)) from exc
+        if live.state == "ended":
+            raise Conflict("the tool ended before the device answered",
+                           code="session_ended") from exc
+        raise ServiceUnavailable(N_("the device did not answer in time"),
+                                 code="no_answer") from exc
     return ToolActionResult(action=body.action, ok=result.ok, code=result.code,
                             message=result.message, lines=list(result.lines))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,8 @@ async def test_the_policy_page_saves_each_option_and_a_process_is_ended_from_the
         await expect(panel.locator("[data-toolbox-option=system_root] input")).not_to_be_checked()
     ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
     agent = await terminal_agent(device)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    sleeper = await asyncio.create_subprocess_exec(sys.executable, "-c",
+                                                   "import time; time.sleep(600)")
     try:
         async with open_page(browser, server.base_url) as page:
             await log_in(page, "tina", PASSWORD)
@@ -82,12 +82,12 @@ async def test_the_policy_page_saves_each_option_and_a_process_is_ended_from_the
             row = dialog.locator(f"tr[data-pid='{sleeper.pid}']")
             await row.get_by_role("button", name=f"End process {sleeper.pid}").click()
             await expect(dialog).to_contain_text(f"Sent SIGTERM to process {sleeper.pid}")
-            assert await asyncio.to_thread(sleeper.wait, 10) == -15
+            assert await asyncio.wait_for(sleeper.wait(), 10) == -15
         events = (await technician.get(f"/api/v1/tickets/{ticket['id']}/events")).json["items"]
         assert any(f"ended process {sleeper.pid}" in (e["body"] or "") and e["public"]
                    for e in events)
     finally:
-        if sleeper.poll() is None:
+        if sleeper.returncode is None:
             sleeper.kill()
-        sleeper.wait()
+        await sleeper.wait()
         await agent.stop()

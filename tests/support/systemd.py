@@ -15,7 +15,6 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,7 @@ class UserManager:
     runtime: Path
     config: Path
     journal: Path
-    proc: subprocess.Popen[bytes]
+    proc: asyncio.subprocess.Process
 
     @property
     def environ(self) -> dict[str, str]:
@@ -51,23 +50,25 @@ class UserManager:
         return {"XDG_RUNTIME_DIR": str(self.runtime), "XDG_CONFIG_HOME": str(self.config),
                 "DBUS_SESSION_BUS_ADDRESS": f"unix:path={self.runtime}/bus"}
 
-    def write_unit(self, name: str, text: str) -> None:
+    async def write_unit(self, name: str, text: str) -> None:
         """Install a unit file and have the manager read it."""
         units = self.config / "systemd" / "user"
-        units.mkdir(parents=True, exist_ok=True)
-        (units / name).write_text(text)
-        self.systemctl("daemon-reload")
+        await asyncio.to_thread(units.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread((units / name).write_text, text)
+        await self.systemctl("daemon-reload")
 
-    def systemctl(self, *args: str) -> str:
+    async def systemctl(self, *args: str) -> str:
         """Run systemctl --user against this manager; return its output."""
-        done = subprocess.run(["systemctl", "--user", "--no-pager", *args],
-                              env={**os.environ, **self.environ}, capture_output=True,
-                              text=True, timeout=30, check=False)
-        return done.stdout
+        proc = await asyncio.create_subprocess_exec(
+            "systemctl", "--user", "--no-pager", *args, env={**os.environ, **self.environ},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        return out.decode()
 
-    def show(self, unit: str, prop: str) -> str:
+    async def show(self, unit: str, prop: str) -> str:
         """Return one property of a unit."""
-        return self.systemctl("show", f"--property={prop}", "--value", "--", unit).strip()
+        return (await self.systemctl("show", f"--property={prop}", "--value", "--",
+                                     unit)).strip()
 
 
 @contextlib.asynccontextmanager
@@ -82,29 +83,33 @@ async def user_manager(base: Path) -> AsyncIterator[UserManager]:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "XDG_CONFIG_HOME": str(config),
            "JOURNAL": str(journal)}
     script = _SCRIPT.format(journald=JOURNALD, manager=MANAGER)
-    proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                             script], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    proc = await asyncio.create_subprocess_exec(
+        "unshare", "--mount", "--propagation", "private", "sh", "-c", script, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
     manager = UserManager(runtime=runtime, config=config, journal=journal, proc=proc)
     try:
         async with asyncio.timeout(20):
-            while not (runtime / "systemd" / "private").exists():
-                if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"systemd --user did not start: {err[-500:]}")
+            private = runtime / "systemd" / "private"
+            while True:
+                if await asyncio.to_thread(private.exists):
+                    break
+                if proc.returncode is not None:
+                    err = await proc.stderr.read() if proc.stderr else b""
+                    pytest.fail(f"systemd --user did not start: {err.decode()[-500:]}")
                 await asyncio.sleep(0.05)
             # ("is-system-running" says "offline" outside a booted system: ask for jobs.)
-            while "No jobs" not in manager.systemctl("list-jobs"):
+            while True:
+                if "No jobs" in await manager.systemctl("list-jobs"):
+                    break
                 await asyncio.sleep(0.05)
         yield manager
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)  # the manager, journald and their units
         try:
-            await asyncio.to_thread(proc.wait, 10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            await asyncio.to_thread(proc.wait)
-        if proc.stderr is not None:
-            proc.stderr.close()
+            await proc.wait()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,10 @@ async def open_tool(staff: Client, ticket_id: int, kind: str, **extra: Any) -> i
     assert resp.status == 201, resp.body
     sid = int(resp.json["id"])
     async with asyncio.timeout(10):
-        while (await staff.get(f"/api/v1/tool-sessions/{sid}")).json["state"] != "active":
+        while True:
+            if (await staff.get(f"/api/v1/tool-sessions/{sid}")).json["state"] == "active":
+                return sid
             await asyncio.sleep(0.02)
-    return sid
 
 
 async def listed(staff: Client, sid: int, pid: int) -> dict[str, Any]:
@@ -55,29 +55,29 @@ async def test_a_process_is_ended_and_another_killed(
     await unattended_group(admin, device)
     ticket = await ticket_with_device(admin, device.id, assignee_id=technician.user["id"])
     agent = await terminal_agent(device)
-    sleeper = subprocess.Popen(SLEEPER)
-    stubborn = subprocess.Popen(STUBBORN, stdout=subprocess.PIPE)
+    sleeper = await asyncio.create_subprocess_exec(*SLEEPER)
+    stubborn = await asyncio.create_subprocess_exec(*STUBBORN, stdout=asyncio.subprocess.PIPE)
     try:
-        assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
+        assert stubborn.stdout is not None and await stubborn.stdout.readline() == b"ready\n"
         sid = await open_tool(technician, ticket["id"], "processes")
         entry = await listed(technician, sid, sleeper.pid)
         assert entry["user"] and entry["memory"] > 0 and "time.sleep(600)" in entry["command"]
         url = f"/api/v1/tool-sessions/{sid}/actions"
         done = await technician.post(url, json={"action": "terminate", "pid": sleeper.pid})
         assert done.status == 200 and done.json["ok"], done.body
-        assert await asyncio.to_thread(sleeper.wait, 10) == -15
+        assert await asyncio.wait_for(sleeper.wait(), 10) == -15
         await listed(technician, sid, stubborn.pid)
         kept = await technician.post(url, json={"action": "terminate", "pid": stubborn.pid})
-        assert kept.json["ok"] and stubborn.poll() is None  # it ignores SIGTERM
+        assert kept.json["ok"] and stubborn.returncode is None  # it ignores SIGTERM
         killed = await technician.post(url, json={"action": "kill", "pid": stubborn.pid})
         assert killed.json["ok"], killed.body
-        assert await asyncio.to_thread(stubborn.wait, 10) == -9
+        assert await asyncio.wait_for(stubborn.wait(), 10) == -9
         gone = await technician.post(url, json={"action": "kill", "pid": stubborn.pid})
         assert (gone.json["ok"], gone.json["code"]) == (False, "not_found")
         # As the user "nobody", without root: the test's own processes are not theirs.
         await technician.post(f"/api/v1/tool-sessions/{sid}/end")
         agent.agent.tools.login = "nobody"  # type: ignore[union-attr]
-        other = subprocess.Popen(SLEEPER)
+        other = await asyncio.create_subprocess_exec(*SLEEPER)
         try:
             sid2 = await open_tool(technician, ticket["id"], "processes")
             await listed(technician, sid2, other.pid)
@@ -85,10 +85,10 @@ async def test_a_process_is_ended_and_another_killed(
                                             json={"action": "kill", "pid": other.pid})
             assert (refused.json["ok"], refused.json["code"]) == (False, "not_permitted")
             assert "does not run as nobody" in refused.json["message"]
-            assert other.poll() is None
+            assert other.returncode is None
         finally:
             other.kill()
-            other.wait()
+            await other.wait()
         bodies = [e["body"] for e in await tool_events(admin, ticket["id"])]
         assert any(f"ended process {sleeper.pid} (python" in b for b in bodies), bodies
         assert any(f"killed process {stubborn.pid}" in b for b in bodies), bodies
@@ -97,11 +97,9 @@ async def test_a_process_is_ended_and_another_killed(
         assert all(e["public"] for e in events)
     finally:
         for proc in (sleeper, stubborn):
-            if proc.poll() is None:
+            if proc.returncode is None:
                 proc.kill()
-            proc.wait()
-        if stubborn.stdout is not None:
-            stubborn.stdout.close()
+            await proc.wait()
         await agent.stop()
 
 

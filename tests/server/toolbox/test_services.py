@@ -19,7 +19,8 @@ UNIT_FILE = f"""[Unit]
 Description=Deskmate demo service
 
 [Service]
-ExecStart={sys.executable} -c "import os, time; print('demo up', os.getpid(), flush=True); time.sleep(600)"
+ExecStart={sys.executable} -c "import os, time; print('demo up', os.getpid(), flush=True); \
+time.sleep(600)"
 """
 
 
@@ -29,7 +30,7 @@ async def test_a_unit_is_restarted_its_journal_read_and_a_reboot_announced(
     new main PID), its journal shows its output, a reboot waits for root in the policy
     then runs the power command after its delay with a notice; all on the timeline."""
     async with user_manager(tmp_path / "systemd") as manager:
-        manager.write_unit(UNIT, UNIT_FILE)
+        await manager.write_unit(UNIT, UNIT_FILE)
         marker = tmp_path / "power"
         config = ServiceConfig(scope="user", journal_directory=str(manager.journal),
                                environ=manager.environ,
@@ -53,11 +54,11 @@ async def test_a_unit_is_restarted_its_journal_read_and_a_reboot_announced(
             started = await technician.post(url, json={"action": "start", "unit": UNIT})
             assert started.json["ok"], started.body
             assert "active (running)" in started.json["message"]
-            first = manager.show(UNIT, "MainPID")
+            first = await manager.show(UNIT, "MainPID")
             restarted = await technician.post(url, json={"action": "restart", "unit": UNIT})
             assert restarted.json["ok"], restarted.body
-            second = manager.show(UNIT, "MainPID")
-            assert manager.show(UNIT, "ActiveState") == "active"
+            second = await manager.show(UNIT, "MainPID")
+            assert await manager.show(UNIT, "ActiveState") == "active"
             assert first != second and int(second) > 0
             async with asyncio.timeout(10):
                 while True:
@@ -71,7 +72,7 @@ async def test_a_unit_is_restarted_its_journal_read_and_a_reboot_announced(
                                                        "unit": "nothing-here.service"})
             assert (missing.json["ok"], missing.json["code"]) == (False, "not_found")
             stopped = await technician.post(url, json={"action": "stop", "unit": UNIT})
-            assert stopped.json["ok"] and manager.show(UNIT, "ActiveState") == "inactive"
+            assert stopped.json["ok"] and await manager.show(UNIT, "ActiveState") == "inactive"
             no_root = await technician.post(url, json={"action": "reboot"})
             assert (no_root.status, no_root.error_code) == (403, "root_not_allowed")
             await technician.post(f"/api/v1/tool-sessions/{sid}/end")
@@ -83,9 +84,13 @@ async def test_a_unit_is_restarted_its_journal_read_and_a_reboot_announced(
             assert reboot.json["ok"], reboot.body
             assert "Save your work. New kernel." in config.notices[-1]
             async with asyncio.timeout(10):
-                while not marker.exists() or not marker.read_text():
+                while True:
+                    if await asyncio.to_thread(marker.exists):
+                        written = await asyncio.to_thread(marker.read_text)
+                        if written:
+                            break
                     await asyncio.sleep(0.05)
-            assert marker.read_text().strip() == "reboot"
+            assert written.strip() == "reboot"
             bodies = [e["body"] for e in await tool_events(admin, ticket["id"])]
             assert any(f"restarted unit {UNIT}" in b for b in bodies), bodies
             assert any(f"read the journal of unit {UNIT}" in b for b in bodies), bodies
