@@ -31,8 +31,10 @@ PROCESS_SECONDS = 2.0  # the process list is sent this often while the tool is o
 
 CallId = Annotated[int, Meta(ge=1, le=2**53)]
 Name = Annotated[str, Meta(max_length=256)]
-UnitName = Annotated[str, Meta(min_length=1, max_length=256,
-                               pattern=r"^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]*$")]
+# A unit's name: systemd's characters (escapes use "\"), never an option ("-x"); "$(?!\n)"
+# as msgspec's re.search would let "$" match before a final newline.
+UNIT_PATTERN = r"^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]*$(?!\n)"
+UnitName = Annotated[str, Meta(min_length=1, max_length=256, pattern=UNIT_PATTERN)]
 Text = Annotated[str, Meta(max_length=1000)]
 
 # What a technician may do: signal a process, act on a unit, read a unit's journal,

@@ -70,7 +70,7 @@ class ToolAction(Strict):
                     "shutdown"]
     pid: Annotated[int, Meta(ge=1, le=2**31)] | None = None
     unit: Annotated[str, Meta(min_length=1, max_length=256,
-                              pattern=r"^[A-Za-z0-9:_.@\\][A-Za-z0-9:_.@\\-]*$")] | None = None
+                              pattern=ts.UNIT_PATTERN)] | None = None
     lines: Annotated[int, Meta(ge=1, le=ts.MAX_JOURNAL_LINES)] = 50
     delay_seconds: Annotated[int, Meta(ge=0, le=ts.MAX_DELAY)] = 60
     notice: Annotated[str, Meta(max_length=500)] = ""
