@@ -189,3 +189,12 @@ async def test_refusals_and_bad_input_leave_the_agent_serving(
         await admin.post(f"/api/v1/tool-sessions/{second['id']}/end")
     bodies = [e["body"] for e in await tool_events(admin, ticket["id"])]
     assert "Process list not opened: the user refused." in bodies
+    # "Tell the user": an agent that knows it is told, an older one is asked instead.
+    await admin.put(f"/api/v1/groups/{gid}/toolbox-policy", json={"consent": "notify"})
+    for capabilities, notify in ((("inventory", "processes", "tool_notify"), True),
+                                 (("inventory", "processes"), False)):
+        async with remote_agent(server, device, capabilities=capabilities) as ws:
+            sid = (await admin.post(url, json={"kind": "processes", "reason": "x"})).json["id"]
+            request = await next_message(ws, tb.ToolRequest)
+            assert (request.notify, request.consent) == (notify, not notify)
+            await admin.post(f"/api/v1/tool-sessions/{sid}/end")
