@@ -131,11 +131,13 @@ def record_step(conn: Connection, session_id: int, *, actor_id: int | None, step
 
 def end_unfinished(conn: Connection, now: dt.datetime) -> int:
     """Close tool sessions left open by a stopped server (at start-up); return how many."""
-    open_ids = [r.id for r in conn.execute(
-        sa.select(tool_sessions.c.id).where(tool_sessions.c.state != "ended"))]
-    for session_id in open_ids:
+    open_rows = list(conn.execute(sa.select(tool_sessions.c.id, tool_sessions.c.kind)
+                                  .where(tool_sessions.c.state != "ended")))
+    open_ids = [r.id for r in open_rows]
+    for session_id, kind in open_rows:
+        what = KIND_TEXT.get(kind, kind).split(" ", 1)[-1].capitalize()
         record_step(conn, session_id, actor_id=None, step="ended", now=now,
-                    body="Terminal ended: the server stopped.",
+                    body=f"{what} ended: the server stopped.",
                     values={"state": "ended", "outcome": "failed", "ended_by": "server",
                             "end_reason": "server stopped", "ended_at": now},
                     outcome="failed", by="server")
