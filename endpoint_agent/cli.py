@@ -75,10 +75,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             remote = LazyRemote(choice.display, clipboard=not args.no_clipboard,
                                 backend=choice.backend)
     tools = None
-    if not args.no_terminal:
+    if not (args.no_terminal and args.no_processes and args.no_services):
+        import shlex
+
+        from endpoint_agent.toolbox.services import ServiceConfig
         from endpoint_agent.toolbox.support import ToolSupport
 
-        tools = ToolSupport(remote, login=args.terminal_user)
+        services = None
+        if not args.no_services:
+            services = ServiceConfig.default()
+            services.scope = args.systemd_scope or services.scope
+            services.journal_directory = args.journal_directory
+            if args.power_command:
+                services.power_command = shlex.split(args.power_command)
+        tools = ToolSupport(remote, login=args.terminal_user, terminal=not args.no_terminal,
+                            processes=not args.no_processes, services=services)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -209,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--terminal-user", metavar="LOGIN",
                      help="the account of terminals not run as root (default: the user "
                           "logged in at the computer)")
+    run.add_argument("--no-processes", action="store_true",
+                     help="do not offer the process list to technicians")
+    run.add_argument("--no-services", action="store_true",
+                     help="do not offer the services tool (systemd units, reboot, shutdown)")
+    run.add_argument("--systemd-scope", choices=("system", "user"),
+                     help="the service manager of the services tool (default: the system's "
+                          "when the agent runs as root, else the user's)")
+    run.add_argument("--journal-directory", metavar="DIR",
+                     help="read unit journals from the journal files in DIR")
+    run.add_argument("--power-command", metavar="COMMAND",
+                     help="run COMMAND reboot|shutdown instead of systemctl reboot|poweroff")
     run.add_argument("--no-clipboard", action="store_true",
                      help="never pass clipboard text in remote sessions on this machine")
     run.set_defaults(func=cmd_run)

@@ -15,10 +15,10 @@ from msgspec import Meta, Struct
 
 # An agent that serves terminals lists this in hello.capabilities.
 TERMINAL_CAPABILITY = "terminal"
-# The kinds of tool session. "files" and "processes" are reserved for the tools to come;
-# an agent serves exactly the kinds it lists as capabilities.
-ToolKind = Literal["terminal"]
-KINDS: tuple[str, ...] = ("terminal",)
+# The kinds of tool session ("processes" and "services": shared/toolbox_system.py); an
+# agent serves exactly the kinds it lists as capabilities.
+ToolKind = Literal["terminal", "processes", "services"]
+KINDS: tuple[str, ...] = ("terminal", "processes", "services")
 
 MAX_DATA_CHARS = 8192  # characters of terminal text per message, both ways
 MAX_COLS = 1000
@@ -43,8 +43,8 @@ class ToolMessage(Struct, tag_field="type", forbid_unknown_fields=True, kw_only=
 class ToolRequest(ToolMessage, tag="tool_request", omit_defaults=True):
     """A technician asks to open a tool; ask the user unless ``consent`` is false.
 
-    ``root`` (a terminal as the administrator) and ``record`` (the server keeps a
-    transcript) are sent only when true.
+    ``root`` (a terminal as the administrator, or a system tool acting as root),
+    ``record`` (the server keeps a transcript) and ``notify`` are sent only when true.
     """
 
     tool: ToolId
@@ -57,6 +57,7 @@ class ToolRequest(ToolMessage, tag="tool_request", omit_defaults=True):
     timeout: Annotated[float, Meta(gt=0, le=600)]
     root: bool = False
     record: bool = False
+    notify: bool = False  # tell the user rather than ask (sent only to "tool_notify" agents)
     cols: Cols = 80
     rows: Rows = 24
 

@@ -108,7 +108,7 @@ def indicator_text(technician: str, mode: str, ticket: str, width: int,
                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> str:
     """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
     key = {"control": "remote.indicator.control", "terminal": "toolbox.indicator.terminal",
-           }.get(mode, "remote.indicator.view")
+           "system": "toolbox.indicator.system"}.get(mode, "remote.indicator.view")
     before, after = around_name(tr(key, name=_NAME, ticket=ticket))
     return before + elide(technician, width - measure(before), measure, suffix=after)
 
@@ -118,6 +118,7 @@ def indicator_width(technician: str, ticket: str, screen_width: int,
                     mode: str = "view") -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
     keys = (("toolbox.indicator.terminal",) if mode == "terminal"  # a tool has one text
+            else ("toolbox.indicator.system",) if mode == "system"
             else ("remote.indicator.view", "remote.indicator.control"))
     full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
                for key in keys)
@@ -179,6 +180,9 @@ def _consent(args: argparse.Namespace) -> str:
     elif args.kind in ("terminal", "terminal_root"):  # a tool session (endpoint_agent.toolbox)
         wants = tr(f"toolbox.consent.{args.kind}")
         root.title(tr("toolbox.consent.title"))
+    elif args.kind in ("processes", "services"):  # the system tools (endpoint_agent.toolbox)
+        wants = tr(f"toolbox.consent.{args.kind}")
+        root.title(tr("toolbox.consent.system_title"))
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
     bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
     plain = tkfont.nametofont("TkDefaultFont")
@@ -305,16 +309,46 @@ def _indicator(args: argparse.Namespace) -> str:
     return "closed"
 
 
+def _notice(args: argparse.Namespace) -> str:
+    """Show a notice (a coming reboot) until OK or ``--timeout`` seconds; print ``closed``."""
+    import tkinter as tk
+
+    tr = texts()
+    root = tk.Tk(className="deskmate-notice")
+    root.title(tr("toolbox.notice.title"))
+    w, h = DIALOG_SIZE
+    root.geometry(f"{w}x{h // 2 + 40}+{(root.winfo_screenwidth() - w) // 2}+{INDICATOR_MARGIN * 4}")
+    root.attributes("-topmost", True)
+    root.configure(bg="#ffffff")
+    seconds = max(0, int(args.timeout))
+    text = tr(f"toolbox.notice.{'shutdown' if args.kind == 'shutdown' else 'reboot'}",
+              minutes=max(1, round(seconds / 60)))
+    if args.reason:
+        text += "\n\n" + args.reason
+    label = tk.Label(root, text=text, bg="#ffffff", justify="left", anchor="nw",
+                     wraplength=w - 40)
+    label.place(x=20, y=20, width=w - 40, height=h // 2 - 40)
+    tk.Button(root, text=tr("toolbox.notice.ok"), command=root.destroy).place(
+        x=w - 120, y=h // 2 - 10, width=100, height=32)
+    _report(root, "notice", {"text": label})
+    root.after(seconds * 1000 + 1000, root.destroy)
+    print("ready", flush=True)
+    root.mainloop()
+    return "closed"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one window and print its outcome."""
     parser = argparse.ArgumentParser(prog="python -m endpoint_agent.remote.ui")
-    parser.add_argument("window", choices=("consent", "indicator"))
+    parser.add_argument("window", choices=("consent", "indicator", "notice"))
     parser.add_argument("--technician", required=True)
     parser.add_argument("--ticket", required=True)
     parser.add_argument("--title", default="")
     parser.add_argument("--reason", default="")
-    parser.add_argument("--mode", choices=("view", "control", "terminal"), default="view")
-    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root"),
+    parser.add_argument("--mode", choices=("view", "control", "terminal", "system"),
+                        default="view")
+    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root",
+                                           "processes", "services", "reboot", "shutdown"),
                         default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",
@@ -322,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.window == "consent":
         print(_consent(args), flush=True)
+    elif args.window == "notice":
+        print(_notice(args), flush=True)
     else:
         _indicator(args)
     return 0

@@ -20,6 +20,10 @@ from typing import TYPE_CHECKING, Any
 from endpoint_agent.toolbox.terminal import Account, AccountError, Terminal, account
 from shared import protocol as p
 from shared import toolbox as tb
+from shared import toolbox_system as ts
+
+if TYPE_CHECKING:
+    from endpoint_agent.toolbox.services import ServiceConfig
 
 if TYPE_CHECKING:
     from endpoint_agent.remote.controller import RemoteSupport
@@ -50,6 +54,7 @@ class ToolSession:
     ticket: str
     recorded: bool = False
     terminal: Terminal | None = None
+    system: Any = None  # a ProcessTool or ServiceTool (endpoint_agent.toolbox.system)
     indicator: asyncio.subprocess.Process | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     ended: bool = False
@@ -72,7 +77,14 @@ class ToolSupport:
 
     def __init__(self, remote: RemoteSupport | LazyRemote | None = None, *,
                  login: str | None = None,
-                 find_login: Callable[[], str | None] = logged_in_login) -> None:
+                 find_login: Callable[[], str | None] = logged_in_login,
+                 terminal: bool = True, processes: bool = True,
+                 services: ServiceConfig | None = None) -> None:
+        self.terminal = terminal
+        self.processes = processes
+        self.services = services  # None: no services tool
+        self.power_tasks: set[asyncio.Task[None]] = set()  # reboots and shutdowns to come
+        self.notices: set[asyncio.subprocess.Process] = set()  # notice windows shown
         self.remote = remote  # the desktop's consent dialog and indicator; None: headless
         self.login = login  # the account of non-root terminals; None: the user at the computer
         self.find_login = find_login
@@ -84,7 +96,10 @@ class ToolSupport:
     @property
     def capabilities(self) -> list[str]:
         """Return the tool kinds this agent serves."""
-        return [tb.TERMINAL_CAPABILITY]
+        return ([tb.TERMINAL_CAPABILITY] if self.terminal else []) \
+            + ([ts.PROCESSES_CAPABILITY] if self.processes else []) \
+            + ([ts.SERVICES_CAPABILITY] if self.services is not None else []) \
+            + ["tool_notify"]  # understands tool_request.notify
 
     def bind(self, send: Send) -> None:
         """Use ``send`` for answers and output (one connection at a time)."""
@@ -119,6 +134,10 @@ class ToolSupport:
                 s.ignored_inputs += 1
         elif isinstance(message, tb.ToolResize) and s.terminal is not None:
             s.terminal.resize(message.cols, message.rows)
+        elif isinstance(message, ts.ToolCall):
+            from endpoint_agent.toolbox.system import answer_call
+
+            self._spawn(answer_call(s, message, self._out), f"tool-{s.id}-call")
 
     def account_for(self, *, root: bool) -> Account:
         """Return the account a terminal runs as.
@@ -152,8 +171,16 @@ class ToolSupport:
         if msg.tool in self.sessions or len(self.sessions) >= MAX_TOOLS:
             await refuse("busy", f"{MAX_TOOLS} tools are open on this device already")
             return
+        if msg.kind not in self.capabilities:
+            await refuse("unavailable", f"this agent does not offer {msg.kind!r}")
+            return
         try:
-            user = await asyncio.to_thread(self.account_for, root=msg.root)
+            if msg.kind == tb.TERMINAL_CAPABILITY:
+                user = await asyncio.to_thread(self.account_for, root=msg.root)
+            else:
+                from endpoint_agent.toolbox.system import system_account
+
+                user = await asyncio.to_thread(system_account, self, root=msg.root)
         except Refused as exc:
             await refuse(exc.reason, exc.message)
             return
@@ -168,7 +195,8 @@ class ToolSupport:
                              "access")
                 return
             answer = await self._desktop().ask(
-                kind="terminal_root" if msg.root else "terminal", technician=msg.technician,
+                kind=("terminal_root" if msg.root else "terminal")
+                if msg.kind == tb.TERMINAL_CAPABILITY else msg.kind, technician=msg.technician,
                 ticket=msg.ticket, title=msg.title, reason=msg.reason, mode="view",
                 seconds=msg.timeout, recorded=msg.record)
         else:
@@ -182,6 +210,12 @@ class ToolSupport:
             await refuse(reason, {"denied": "the user refused",
                                   "timeout": "the user did not answer in time"}.get(
                 reason, "the consent dialog could not be shown"))
+            return
+
+        if msg.kind != tb.TERMINAL_CAPABILITY:
+            from endpoint_agent.toolbox.system import start_system
+
+            await start_system(self, s, msg, user, answer)
             return
 
         async def output(text: str) -> None:
@@ -219,7 +253,8 @@ class ToolSupport:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *desktop._ui_command("indicator", technician=s.technician,
-                                     ticket=s.ticket, mode="terminal", recorded=s.recorded),
+                                     ticket=s.ticket, recorded=s.recorded,
+                                     mode="terminal" if s.terminal is not None else "system"),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL, env=desktop._ui_environ())
         except OSError:
@@ -276,6 +311,11 @@ class ToolSupport:
     async def close(self) -> None:
         """End every tool session."""
         await self.connection_lost()
+        for proc in self.notices:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

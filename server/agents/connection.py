@@ -39,9 +39,11 @@ from server.remote import clipboard as remote_clipboard
 from server.tickets import device_updates, from_agent
 from server.tickets import reading as ticket_reading
 from server.tickets.priority import parse_matrix
+from server.toolbox import system as tool_system
 from shared import agent_auth
 from shared import protocol as p
 from shared import toolbox as tb
+from shared import toolbox_system as ts
 
 log = logging.getLogger("deskmate.agents")
 
@@ -221,6 +223,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[TOOLS].answer(link, message)
     elif isinstance(message, tb.ToolEnded):
         await app[TOOLS].ended_by_agent(link, message)
+    elif isinstance(message, ts.AGENT_SYSTEM_MESSAGES):
+        tool_system.from_agent(app[TOOLS], link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(

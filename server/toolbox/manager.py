@@ -43,6 +43,7 @@ OUTCOME_TEXT = {
     "not_permitted": "the agent is not allowed to run it",
     "agent_offline": "the device went offline",
 }
+NAMES = {"terminal": "terminal", "processes": "process list", "services": "services tool"}
 BY_TEXT = {"user": "the user", "agent": "the device", "server": "the server",
            "technician": "the technician"}
 
@@ -84,8 +85,8 @@ class ToolSessions:
         live.link.send(p.encode(tb.ToolRequest(
             tool=live.id, kind=live.kind, technician=live.technician_name[:200],  # type: ignore[arg-type]
             ticket=live.ticket_number, title=title[:200], reason=reason, consent=live.consent,
-            timeout=timeout, root=live.as_root, record=live.record, cols=live.cols,
-            rows=live.rows)))
+            timeout=timeout, root=live.as_root, record=live.record, notify=live.notify,
+            cols=live.cols, rows=live.rows)))
         live.timer = asyncio.get_running_loop().call_later(
             timeout + ANSWER_GRACE, lambda: self._later(self.finish(
                 live, outcome="timeout", by="server", reason="no answer from the agent",
@@ -126,8 +127,11 @@ class ToolSessions:
         live.account = msg.account
         consent = "user" if live.consent else "unattended"
         who = f" as {msg.account}" if msg.account else ""
-        body = (f"The user allowed the terminal; it runs{who}." if live.consent
-                else f"Terminal opened{who}; the user's consent was not required "
+        name = NAMES.get(live.kind, live.kind)
+        body = (f"The user allowed the {name}; it runs{who}." if live.consent
+                else f"{name.capitalize()} opened{who}; the user was told, not asked "
+                     "(the group's toolbox policy)." if live.notify
+                else f"{name.capitalize()} opened{who}; the user's consent was not required "
                      "(unattended access allowed for the device's group).")
         values: dict[str, Any] = {"state": "active", "consent": consent, "account": msg.account,
                                   "started_at": utcnow()}
@@ -145,7 +149,9 @@ class ToolSessions:
             return
         live.state = "active"
         # The viewer may have sized its terminal while the user was asked.
-        live.link.send(p.encode(tb.ToolResize(tool=live.id, cols=live.cols, rows=live.rows)))
+        if live.kind == "terminal":
+            live.link.send(p.encode(tb.ToolResize(tool=live.id, cols=live.cols,
+                                                  rows=live.rows)))
         live.broadcast()
         await self.publish(live.ticket_id)
 
@@ -195,6 +201,9 @@ class ToolSessions:
         if live.timer is not None:
             live.timer.cancel()
         self.by_id.pop(live.id, None)
+        for call in live.calls.values():  # actions still waiting for the agent
+            if not call.done():
+                call.cancel()
         if tell_agent:
             live.link.send(p.encode(tb.ToolEnd(tool=live.id, reason=reason[:200])))
         size = await live.transcript.close() if live.transcript is not None else None
@@ -203,7 +212,8 @@ class ToolSessions:
         if was_active:
             step_outcome = "completed" if outcome in ("completed", "timeout") else outcome
             watchers = ", ".join(summary["watchers"]) or "nobody"
-            body = (f"Terminal ended by {who}" + (f" ({reason})" if reason else "")
+            body = (f"{NAMES.get(live.kind, live.kind).capitalize()} ended by {who}"
+                    + (f" ({reason})" if reason else "")
                     + f" after {duration_text(summary['duration_seconds'])}. "
                     f"Watched by {watchers}.")
             if size is not None:
@@ -212,7 +222,7 @@ class ToolSessions:
             step_outcome = outcome
             if outcome == "completed":  # ended before the user answered
                 step_outcome, reason = "withdrawn", reason or f"withdrawn by {who}"
-            body = f"Terminal not opened: {reason}."
+            body = f"{NAMES.get(live.kind, live.kind).capitalize()} not opened: {reason}."
         now = utcnow()
         values: dict[str, Any] = {"state": "ended", "outcome": step_outcome, "ended_by": by,
                                   "end_reason": reason[:200], "ended_at": now,

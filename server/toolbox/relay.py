@@ -200,6 +200,7 @@ class LiveTool:
     as_root: bool = False
     record: bool = False
     consent: bool = True
+    notify: bool = False  # the user is told, not asked (the group's toolbox policy)
     state: str = "requested"  # requested | active | ended
     account: str = ""
     cols: int = 80
@@ -214,6 +215,11 @@ class LiveTool:
     resizes: int = 0
     transcript: Transcript | None = None
     timer: asyncio.TimerHandle | None = None
+    # The process and services tools (server/toolbox/system.py): the agent's latest list,
+    # and the calls waiting for the agent's result, by call number.
+    snapshot: Any = None
+    calls: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    actions: int = 0
 
     def status(self) -> dict[str, Any]:
         """Return the status message viewers get on every change."""

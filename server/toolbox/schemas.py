@@ -10,14 +10,16 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from server.tickets.schemas import UserRef
 from server.users.schemas import Strict
 
-Kind = Literal["terminal"]
+Kind = Literal["terminal", "processes", "services"]
 State = Literal["requested", "active", "ended"]
 
 
 class ToolCreate(Strict):
     """Open a tool on a device linked to the ticket (the only online one if omitted).
 
-    ``as_root``: a terminal as root, only where the device group's toolbox policy allows it.
+    ``as_root``: a terminal as root, or the process and services tools acting as root,
+    only where the device group's toolbox policy allows it (``terminal_root`` and
+    ``system_root``). ``cols`` and ``rows`` are the terminal's.
     """
 
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
@@ -69,12 +71,24 @@ class ToolSessionList(Struct, kw_only=True):
     items: list[ToolSession]
 
 
+ConsentMode = Literal["inherit", "ask", "notify", "unattended"]
+ToolName = Literal["terminal", "processes", "services"]
+
+
 class ToolboxPolicy(Struct, kw_only=True):
-    """A device group's toolbox policy (consent follows its remote-access policy)."""
+    """A device group's toolbox policy.
+
+    ``consent``: ``inherit`` follows the group's remote-access policy (ask the user, or
+    unattended where it allows that); ``ask``, ``notify`` (the user is told, not asked)
+    and ``unattended`` set it for the toolbox alone.
+    """
 
     group_id: int
     terminal_root: bool  # technicians may open a terminal as root
     record_terminal: bool  # a transcript of every terminal is kept
+    allowed_tools: list[str] = []  # the tools technicians may open on the group's devices
+    consent: ConsentMode = "inherit"
+    system_root: bool = False  # the process and services tools may act as root
 
 
 class ToolboxPolicyUpdate(Strict):
@@ -82,3 +96,6 @@ class ToolboxPolicyUpdate(Strict):
 
     terminal_root: bool | UnsetType = UNSET
     record_terminal: bool | UnsetType = UNSET
+    allowed_tools: Annotated[list[ToolName], Meta(max_length=16)] | UnsetType = UNSET
+    consent: ConsentMode | UnsetType = UNSET
+    system_root: bool | UnsetType = UNSET

@@ -19,6 +19,9 @@ from server.tickets import timeline as ticket_timeline
 from server.toolbox.tables import tool_sessions, toolbox_policies
 
 EVENT_TYPE = "tool_session"
+# What the timeline calls each kind of tool ("Requested <it> on <device>").
+KIND_TEXT = {"terminal": "a terminal", "processes": "the process list",
+             "services": "the services tool"}
 
 
 def policy_values(conn: Connection, group_id: int) -> tuple[bool, bool]:
@@ -65,21 +68,22 @@ def set_policy(conn: Connection, group_id: int, *, terminal_root: bool | None,
 
 def create_session(conn: Connection, *, ticket_id: int, device_id: int, technician_id: int,
                    kind: str, reason: str, as_root: bool, consent: bool, record: bool,
-                   device_name: str, now: dt.datetime) -> int:
+                   device_name: str, now: dt.datetime, notify: bool = False) -> int:
     """Insert a requested tool session and put the request on the ticket's timeline."""
     session_id = int(conn.execute(tool_sessions.insert().values(
         ticket_id=ticket_id, device_id=device_id, technician_id=technician_id, kind=kind,
         reason=reason, as_root=as_root, state="requested", end_reason="", created_at=now,
         summary={}, transcript="none", transcript_bytes=0)).inserted_primary_key[0])  # type: ignore[index]
-    what = "a terminal as root" if as_root else "a terminal"
-    how = "asking the user for consent" if consent else "unattended access (group policy)"
+    what = KIND_TEXT.get(kind, kind) + (" as root" if as_root else "")
+    how = ("asking the user for consent" if consent else
+           "telling the user (group policy)" if notify else "unattended access (group policy)")
     if record:
         how += "; a transcript will be kept"
     ticket_timeline.add_event(
         conn, ticket_id, actor_id=technician_id, type=EVENT_TYPE, public=True, now=now,
         body=f"Requested {what} on {device_name}: {reason} — {how}.",
         changes={"tool_session_id": session_id, "kind": kind, "step": "requested",
-                 "as_root": as_root, "consent": consent, "record": record,
+                 "as_root": as_root, "consent": consent, "record": record, "notify": notify,
                  "device_id": device_id})
     return session_id
 
@@ -127,11 +131,13 @@ def record_step(conn: Connection, session_id: int, *, actor_id: int | None, step
 
 def end_unfinished(conn: Connection, now: dt.datetime) -> int:
     """Close tool sessions left open by a stopped server (at start-up); return how many."""
-    open_ids = [r.id for r in conn.execute(
-        sa.select(tool_sessions.c.id).where(tool_sessions.c.state != "ended"))]
-    for session_id in open_ids:
+    open_rows = list(conn.execute(sa.select(tool_sessions.c.id, tool_sessions.c.kind)
+                                  .where(tool_sessions.c.state != "ended")))
+    open_ids = [r.id for r in open_rows]
+    for session_id, kind in open_rows:
+        what = KIND_TEXT.get(kind, kind).split(" ", 1)[-1].capitalize()
         record_step(conn, session_id, actor_id=None, step="ended", now=now,
-                    body="Terminal ended: the server stopped.",
+                    body=f"{what} ended: the server stopped.",
                     values={"state": "ended", "outcome": "failed", "ended_by": "server",
                             "end_reason": "server stopped", "ended_at": now},
                     outcome="failed", by="server")

@@ -30,6 +30,7 @@ from server.remote.views import _same_origin
 from server.tickets import reading as ticket_reading
 from server.tickets.attachments import download_headers
 from server.tickets.schemas import UserRef
+from server.toolbox import policy as tool_policy
 from server.toolbox import store, viewer
 from server.toolbox.relay import DIRECTORY, LiveTool, ToolViewer, transcript_name
 from server.toolbox.schemas import (
@@ -144,28 +145,29 @@ async def start_tool(req: ApiRequest) -> ToolSession:
         # An agent without the capability never gets a tool_request (docs/protocol.md §3.2).
         raise Conflict("the agent on {hostname!r} does not offer a {kind}",
                        code="tool_unavailable", hostname=device.hostname, kind=body.kind)
-    root_allowed, record = await db.read(lambda c: store.device_policy(c, device.group_id))
-    if body.as_root and not root_allowed:
-        raise Forbidden("the policy of the device's group does not allow a terminal as root",
-                        code="root_not_allowed")
+    rules = await db.read(lambda c: tool_policy.device_policy(c, device.group_id))
+    unattended = await db.read(remote_store.unattended_groups)
+    decision = tool_policy.decide(  # tool_disabled, root_not_allowed
+        rules, kind=body.kind, as_root=body.as_root,
+        unattended_group=not policy.needs_consent(device_group_id=device.group_id,
+                                                  unattended_groups=unattended),
+        agent_notifies=tool_policy.NOTIFY_CAPABILITY in link.capabilities)
+    record, consent = decision.record, decision.consent
     if tools.count(device.id) >= 4:
         raise Conflict("too many tools are open on {hostname!r}", code="tools_busy",
                        hostname=device.hostname)
-    unattended = await db.read(remote_store.unattended_groups)
-    consent = policy.needs_consent(device_group_id=device.group_id,
-                                   unattended_groups=unattended)
     now = utcnow()
     session_id = await db.write(lambda c: store.create_session(
         c, ticket_id=ticket_id, device_id=device.id, technician_id=me.user_id,
         kind=body.kind, reason=body.reason, as_root=body.as_root, consent=consent,
-        record=record, device_name=device.hostname, now=now))
+        record=record, device_name=device.hostname, now=now, notify=decision.notify))
     row = await db.read(lambda c: store.get_row(c, session_id))
     live = LiveTool(id=session_id, ticket_id=ticket_id, ticket_number=row.ticket_number,
                     device_id=device.id, device_name=device.hostname,
                     technician_id=me.user_id,
                     technician_name=row.technician_name or me.username, link=link,
                     kind=body.kind, as_root=body.as_root, record=record, consent=consent,
-                    cols=body.cols, rows=body.rows)
+                    cols=body.cols, rows=body.rows, notify=decision.notify)
     tools.open(live, reason=body.reason, title=ticket.title)
     await tools.publish(ticket_id)
     return _to_api(row, live)
@@ -234,8 +236,8 @@ async def get_transcript(req: ApiRequest) -> web.StreamResponse:
               summary="Get a device group's toolbox policy", response=ToolboxPolicy)
 async def get_toolbox_policy(req: ApiRequest) -> ToolboxPolicy:
     group_id = int(req.params["group_id"])
-    root, record = await req.app[DATABASE].read(lambda c: store.policy_values(c, group_id))
-    return ToolboxPolicy(group_id=group_id, terminal_root=root, record_terminal=record)
+    rules = await req.app[DATABASE].read(lambda c: tool_policy.read(c, group_id))
+    return tool_policy.to_api(group_id, rules)
 
 
 @router.route("PUT", f"/api/v1/groups/{GID}/toolbox-policy", roles=ADMIN,
@@ -246,22 +248,30 @@ async def put_toolbox_policy(req: ApiRequest) -> ToolboxPolicy:
     body: ToolboxPolicyUpdate = req.body
     root = None if body.terminal_root is UNSET else body.terminal_root
     record = None if body.record_terminal is UNSET else body.record_terminal
-    if root is None and record is None:
-        raise ValidationFailed("give terminal_root, record_terminal or both")
+    tools = None if body.allowed_tools is UNSET else [str(k) for k in body.allowed_tools]
+    consent = None if body.consent is UNSET else body.consent
+    system_root = None if body.system_root is UNSET else body.system_root
+    if (root, record, tools, consent, system_root) == (None,) * 5:
+        raise ValidationFailed("give at least one of the policy's fields")
     me, now = req.user, utcnow()
 
-    def run(conn: Any) -> tuple[bool, bool]:
-        stored = store.set_policy(conn, group_id, terminal_root=root, record_terminal=record,
-                                  actor_id=me.user_id, now=now)
+    def run(conn: Any) -> tool_policy.ToolPolicy:
+        store.set_policy(conn, group_id, terminal_root=root, record_terminal=record,
+                         actor_id=me.user_id, now=now)
+        tool_policy.write(conn, group_id, allowed_tools=tools, consent=consent,
+                          system_root=system_root, now=now)
+        stored = tool_policy.read(conn, group_id)
         from server.users import store as audit
 
         audit.record(conn, actor_id=me.user_id, action="toolbox_policy.set",
                      target_type="group", target_id=group_id, now=now,
-                     terminal_root=stored[0], record_terminal=stored[1])
+                     terminal_root=stored.terminal_root, record_terminal=stored.record_terminal,
+                     allowed_tools=stored.allowed_tools(), consent=stored.consent,
+                     system_root=stored.system_root)
         return stored
 
     stored = await req.app[DATABASE].write(run)
-    return ToolboxPolicy(group_id=group_id, terminal_root=stored[0], record_terminal=stored[1])
+    return tool_policy.to_api(group_id, stored)
 
 
 @router.route("GET", f"/api/v1/tool-sessions/{SID}/ws", roles=STAFF,

@@ -203,6 +203,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/tool-sessions/{session_id}/transcript"): STAFF,
     ("GET", "/api/v1/groups/{group_id}/toolbox-policy"): {ADMIN},
     ("PUT", "/api/v1/groups/{group_id}/toolbox-policy"): {ADMIN},
+    ("GET", "/api/v1/tool-sessions/{session_id}/snapshot"): STAFF,
+    ("POST", "/api/v1/tool-sessions/{session_id}/actions"): STAFF,
     # Self or, for admins, anyone: others get 404 (like GET /users/{user_id}).
     ("GET", "/api/v1/users/{user_id}/notifications"): USERS,
     ("PUT", "/api/v1/users/{user_id}/notifications"): USERS,

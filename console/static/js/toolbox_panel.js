@@ -8,6 +8,7 @@ import { dateTime } from "./format.js";
 import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
+import { openSystemTool } from "./system_tools.js";
 import { noRights, openTerminal, openTranscript } from "./terminal.js";
 import { openModal } from "./ui.js";
 
@@ -19,37 +20,43 @@ export function toolboxPanel() {
   const el = h("div", { class: "toolbox-panel" });
   let ticket = null;
 
-  function start(devices) {
+  // A live tool in its dialog: the terminal, or the process and services tools.
+  const show = (s) => (s.kind === "terminal" ? openTerminal : openSystemTool)(s, { onEnded: () => refresh(ticket) });
+
+  function start(devices, kind = "terminal") {
     const device = h("select", { name: "device_id" }, devices.map((d) =>
       h("option", { value: String(d.id) }, d.hostname)));
-    const form = h("form", { class: "stack", "aria-label": t("toolbox.open_title") },
+    const title = kind === "terminal" ? t("toolbox.open_title") : t(`systools.open_title.${kind}`);
+    const form = h("form", { class: "stack", "aria-label": title },
       devices.length > 1 ? field(t("remote.device"), device) : null,
       field(t("remote.reason"), h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
       h("label", { class: "check" }, h("input", { type: "checkbox", name: "as_root" }), " ", t("toolbox.as_root")),
       h("p", { class: "muted small" }, t("toolbox.consent_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("keyboard"), t("toolbox.open"))));
-    const dialog = openModal(t("toolbox.open_title"), form);
+        h("button", { type: "submit", class: "btn btn-primary" }, icon("keyboard"),
+          kind === "terminal" ? t("toolbox.open") : t(`systools.open.${kind}`))));
+    const dialog = openModal(title, form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(form, () => guarded(async () => {
         const values = formValues(form);
-        const body = { kind: "terminal", reason: String(values.reason).trim(),
+        const body = { kind, reason: String(values.reason).trim(),
           as_root: Boolean(form.elements.as_root.checked) };
         if (devices.length > 1) body.device_id = Number(values.device_id);
         const created = await api.post(`/api/v1/tickets/${ticket.id}/tool-sessions`, body);
         dialog.close();
-        openTerminal(created, { onEnded: () => refresh(ticket) });
+        show(created);
         refresh(ticket);
       }));
     });
   }
 
   function line(s) {
-    const what = s.as_root ? t("toolbox.kind.terminal_root") : t("toolbox.kind.terminal");
+    const what = s.kind !== "terminal" ? t(`systools.kind.${s.kind}${s.as_root ? "_root" : ""}`)
+      : s.as_root ? t("toolbox.kind.terminal_root") : t("toolbox.kind.terminal");
     if (s.state !== "ended") {
       return h("li", {}, h("button", { type: "button", class: "btn btn-small btn-link", "data-tool-session": s.id,
-        onclick: () => openTerminal(s, { onEnded: () => refresh(ticket) }) }, icon("keyboard"),
+        onclick: () => show(s) }, icon("keyboard"),
       s.state === "active" ? t("toolbox.live_open", { what }) : t("toolbox.waiting_open", { what })),
       h("span", { class: "muted" }, s.technician ? ` ${s.technician.display_name}` : ""));
     }
@@ -82,7 +89,13 @@ export function toolboxPanel() {
       : !tk.device_ids.length ? t("remote.hint.no_device")
         : !reachable.length ? t("remote.hint.offline")
           : !ready.length ? t("toolbox.hint.unavailable") : null;
-    replace(el, h("div", { class: "stack" }, button, hint ? h("span", { class: "muted small" }, hint) : null),
+    const others = ["processes", "services"].map((kind) => {
+      const able = reachable.filter((d) => (d.tools_available || []).includes(kind));
+      return able.length && !final ? h("button", { type: "button", class: "btn btn-small", "data-action": `open-${kind}`,
+        onclick: () => start(able, kind) }, t(`systools.open.${kind}`)) : null;
+    });
+    replace(el, h("div", { class: "stack" }, h("div", { class: "systools-filters" }, button, others),
+      hint ? h("span", { class: "muted small" }, hint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null);
   }
 

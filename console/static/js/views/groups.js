@@ -9,6 +9,7 @@ import { t, tn } from "../i18n.js";
 import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { bindingRulePanel } from "../binding_rule.js";
 import { remotePolicyPanel } from "../remote_policy.js";
+import { toolboxPolicyPanel } from "../toolbox_policy.js";
 import { roleLabel } from "../session.js";
 import { confirmDialog, emptyState, iconButton, openModal, panel } from "../ui.js";
 
@@ -69,6 +70,7 @@ export function groupsView(root, { user, params }) {
   let groups = [];
   let policy = null; // {groupId, el}: kept while the same group is shown (unsaved choice)
   let rule = null; // the same for the binding rule panel
+  let toolbox = null; // the same for the toolbox policy panel
   let users = new Map();
   let selected = params[0] ? Number(params[0]) : null;
 
@@ -211,6 +213,7 @@ export function groupsView(root, { user, params }) {
         class: "btn btn-danger-ghost", onclick: () => remove(group) }) }),
       membersPanel(group),
       user.role === "admin" ? policyPanel(group) : null,
+      user.role === "admin" ? toolboxPanel(group) : null,
       user.role === "admin" ? rulePanel(group) : null));
   }
 
@@ -220,6 +223,14 @@ export function groupsView(root, { user, params }) {
         () => (groups.find((g) => g.id === group.id) || group).name) };
     }
     return rule.el;
+  }
+
+  function toolboxPanel(group) {
+    if (!toolbox || toolbox.groupId !== group.id) {
+      toolbox = { groupId: group.id, el: toolboxPolicyPanel(group.id,
+        () => (groups.find((g) => g.id === group.id) || group).name) };
+    }
+    return toolbox.el;
   }
 
   function policyPanel(group) {
