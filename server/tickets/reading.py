@@ -25,7 +25,7 @@ from server.tickets.schemas import DeviceRef, ReportedBy, Satisfaction, Ticket, 
 
 # Hot statements built once with bind parameters (building one costs more CPU than
 # running it; SQLAlchemy finds the compiled form in its cache).
-_IDS = sa.bindparam("ids", expanding=True)
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
 _USER_REFS = sa.select(users.c.id, users.c.display_name).where(users.c.id.in_(_IDS))
 _LINKS = (sa.select(ticket_links.c.ticket_id, ticket_links.c.related_id)
           .where(ticket_links.c.ticket_id.in_(_IDS)).order_by(ticket_links.c.related_id))

@@ -82,7 +82,7 @@ def _user_page(group: bool, ids: bool, role: bool, active: bool, q: bool) -> sa.
     if active:
         query = query.where(users.c.active == sa.bindparam("active"))
     if q:
-        pattern = sa.bindparam("pattern")
+        pattern: sa.BindParameter[str] = sa.bindparam("pattern")
         query = query.where(sa.or_(
             sa.func.lower(users.c.username).like(pattern, escape="\\"),
             sa.func.lower(users.c.display_name).like(pattern, escape="\\"),
