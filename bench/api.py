@@ -43,6 +43,7 @@ STOP_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 30.0
 POLL_INTERVAL = 0.1
 SCRIPT = Path(__file__).resolve()
+TARGET_USERS_CPU_MS = 0.4  # issue 21: an authenticated GET of 20 users
 
 # Build a body for request number ``seq`` of client ``worker``; None means a GET.
 BodyFactory = Callable[[int, int], dict[str, Any] | None]
@@ -318,6 +319,43 @@ async def login_and_token(base: str, ssl_ctx: ssl.SSLContext, password: str) -> 
             return token
 
 
+USERS = 25  # so that a page of 20 users is full
+
+
+async def add_users(base: str, ssl_ctx: ssl.SSLContext, auth: dict[str, str], n: int) -> None:
+    """Create ``n`` requesters (no password), so list pages hold real rows."""
+    async with aiohttp.ClientSession(headers=auth) as session:
+        for i in range(n):
+            async with session.post(f"{base}/api/v1/users", ssl=ssl_ctx, json={
+                    "username": f"bench-user-{i}", "display_name": f"Bench User {i}",
+                    "role": "requester"}) as resp:
+                if resp.status != 201:
+                    raise SystemExit(f"user creation failed: {resp.status} {await resp.text()}")
+
+
+@contextmanager
+def profiling(directory: Path | None, pid: int, name: str) -> Iterator[None]:
+    """Sample ``pid`` with py-spy while the block runs (``--profile``); write collapsed
+    stacks (one line per stack and its sample count) to ``directory/name.txt``."""
+    if directory is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    directory.mkdir(parents=True, exist_ok=True)
+    out = directory / f"{name}.txt"
+    proc = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate",
+                             "250", "--threads", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 async def bench_deskmate(args: argparse.Namespace, data: Path,
                          results: list[Result]) -> str:
     """Run the real server, measure list-users and create-group; return its log summary."""
@@ -327,6 +365,8 @@ async def bench_deskmate(args: argparse.Namespace, data: Path,
              "DESKMATE_HOST": HOST, "DESKMATE_ADMIN_PASSWORD": password}
     if args.sqlite_synchronous:
         extra["DESKMATE_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
+    if args.access_log == "off":
+        extra["DESKMATE_ACCESS_LOG"] = "false"
     log_path = data.parent / "deskmate.log"
     base = f"https://{HOST}:{port}"
     make_ctx = trusting(data / "tls" / "ca.pem")
@@ -336,15 +376,18 @@ async def bench_deskmate(args: argparse.Namespace, data: Path,
         assert ssl_ctx is not None  # wait_ready succeeded, so ca.pem exists
         token = await login_and_token(base, ssl_ctx, password)
         auth = {"Authorization": f"Bearer {token}"}
-        results.append(await measure(
-            "deskmate", "GET /api/v1/users?limit=20", server=proc,
-            url=f"{base}/api/v1/users?limit=20",
-            ssl_ctx=ssl_ctx, headers=auth, body=get_body,
-            concurrency=args.concurrency, seconds=args.seconds))
-        results.append(await measure(
-            "deskmate", "POST /api/v1/groups", server=proc, url=f"{base}/api/v1/groups",
-            ssl_ctx=ssl_ctx, headers=auth, body=group_body(secrets.token_hex(4)),
-            concurrency=args.concurrency, seconds=args.seconds))
+        await add_users(base, ssl_ctx, auth, USERS)
+        with profiling(args.profile, proc.pid, "get-users"):
+            results.append(await measure(
+                "deskmate", "GET /api/v1/users?limit=20", server=proc,
+                url=f"{base}/api/v1/users?limit=20",
+                ssl_ctx=ssl_ctx, headers=auth, body=get_body,
+                concurrency=args.concurrency, seconds=args.seconds))
+        with profiling(args.profile, proc.pid, "post-groups"):
+            results.append(await measure(
+                "deskmate", "POST /api/v1/groups", server=proc, url=f"{base}/api/v1/groups",
+                ssl_ctx=ssl_ctx, headers=auth, body=group_body(secrets.token_hex(4)),
+                concurrency=args.concurrency, seconds=args.seconds))
         if proc.poll() is not None:
             raise SystemExit(f"deskmate-server exited with {proc.returncode} during the run")
     return log_summary(log_path)
@@ -387,7 +430,7 @@ def print_report(args: argparse.Namespace, results: list[Result], log_line: str,
     # as the machine was.
     print(f"load average before the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
-          f"sqlite_synchronous={sync}, deskmate log level INFO (access log on)")
+          f"sqlite_synchronous={sync}, deskmate log level INFO (access log {args.access_log})")
     print()
     header = (f"{'server':<9} {'request':<27} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
               f"{'ok':>6} {'errors':>6} {'srv cpu':>7} {'srv ms/req':>10} {'gen cpu':>7}")
@@ -406,6 +449,12 @@ def print_report(args: argparse.Namespace, results: list[Result], log_line: str,
             kinds = ", ".join(f"{k}: {n}" for k, n in r.errors.most_common())
             print(f"errors in {r.target} {r.label}: {kinds}")
     print()
+    users = next((r for r in results if r.label.startswith("GET /api/v1/users")), None)
+    if users is not None:
+        cpu = users.cpu_ms_per_request(users.server_cpu)
+        verdict = "met" if cpu < TARGET_USERS_CPU_MS else "MISSED"
+        print(f"target GET of 20 users: server CPU < {TARGET_USERS_CPU_MS} ms per request: "
+              f"{cpu:.2f} ms, {verdict}")
     print(f"deskmate server log: {log_line}")
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
 
@@ -453,6 +502,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL", "EXTRA"],
                         type=str.upper, default=None,
                         help="set DESKMATE_SQLITE_SYNCHRONOUS (default: the server's, FULL)")
+    parser.add_argument("--access-log", choices=["on", "off"], default="on",
+                        help="the server's access log (default: on, as installed)")
+    parser.add_argument("--profile", type=Path, metavar="DIR", default=None,
+                        help="sample the Deskmate server with py-spy during each row and "
+                             "write collapsed stacks to DIR (the figures then include "
+                             "the sampler's cost)")
     parser.add_argument("--keep-logs", action="store_true",
                         help="copy the servers' logs to ./bench-deskmate.log and "
                              "./bench-baseline.log")

@@ -16,7 +16,7 @@ from server.agents.hub import hub_ctx, hub_shutdown
 from server.agents.ticket_updates import notifier_ctx
 from server.api import openapi
 from server.api.routing import Endpoint, install
-from server.auth import credentials, factor_views, reset_views
+from server.auth import credentials, factor_views, identity_cache, reset_views
 from server.auth import views as auth_views
 from server.auth.passwords import KdfGate
 from server.auth.ratelimit import LoginThrottle
@@ -39,6 +39,7 @@ from server.keys import (
     DATABASE,
     ENDPOINTS,
     HANDSHAKES,
+    IDENTITY_CACHE,
     KDF_GATE,
     LOGIN_THROTTLE,
     MAIL_CONTROL,
@@ -112,7 +113,7 @@ def open_database(settings: Settings) -> Database:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.db_url, synchronous=settings.sqlite_synchronous,
                            pool_size=settings.db_readers + 1)
-    db = Database(engine, readers=settings.db_readers)
+    db = Database(engine, readers=settings.db_readers, group_max=settings.db_group_commit_max)
     db.write_sync(migrate.upgrade)
     return db
 
@@ -120,7 +121,9 @@ def open_database(settings: Settings) -> Database:
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     if DATABASE not in app:
         app[DATABASE] = await asyncio.to_thread(open_database, app[SETTINGS])
+    listener = identity_cache.watch(app[DATABASE].engine, app[IDENTITY_CACHE])
     yield
+    identity_cache.unwatch(app[DATABASE].engine, listener)
     await asyncio.to_thread(app[DATABASE].close)
 
 
@@ -197,6 +200,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app[TLS_INFO] = tls
     app[CHANNEL_BINDING] = _channel_binding(settings, tls)
     app[METRICS] = Metrics()
+    app[IDENTITY_CACHE] = identity_cache.IdentityCache(settings.identity_cache_seconds)
     app[BROKER] = Broker()
     app[HANDSHAKES] = asyncio.Semaphore(MAX_HANDSHAKES)
     app[LOGIN_THROTTLE] = LoginThrottle(account_limit=settings.login_max_failures,

@@ -100,7 +100,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("could not shrink asyncio's TLS buffers; each connection keeps 256 KiB")
 
     async def serve() -> None:
-        runner = AppRunner(app, access_log=logging.getLogger("deskmate.access"),
+        access_log = logging.getLogger("deskmate.access") if settings.access_log else None
+        runner = AppRunner(app, access_log=access_log,
                                handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)

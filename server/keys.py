@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from server.agents.ticket_updates import TicketNotifier
     from server.api.routing import Endpoint
     from server.auth.identity import Identity
+    from server.auth.identity_cache import IdentityCache
     from server.auth.passwords import KdfGate
     from server.auth.ratelimit import LoginThrottle
     from server.auth.reset import ResetThrottle
@@ -48,5 +49,6 @@ MAIL_CONTROL: web.AppKey[MailControl] = web.AppKey("mail_control")
 SITE_VALUES: web.AppKey[SiteValues] = web.AppKey("site_values")
 TICKET_NOTIFIER: web.AppKey[TicketNotifier] = web.AppKey("ticket_notifier")
 
+IDENTITY_CACHE: web.AppKey[IdentityCache] = web.AppKey("identity_cache")
 IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
 CLIENT_IP: web.RequestKey[str] = web.RequestKey("client_ip")

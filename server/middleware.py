@@ -12,13 +12,15 @@ from aiohttp import web
 
 from server.api.routing import json_response
 from server.auth import credentials
+from server.auth.identity import Identity
+from server.auth.identity_cache import Entry
 from server.db.database import is_unique_violation
 from server.db.schema import utcnow
 from server.errors import HTTP_STATUS_CODES, ApiError, Unauthorized
 from server.i18n.catalogues import Translator, languages, translator
 from server.i18n.messages import N_, Message
 from server.i18n.negotiate import best_language
-from server.keys import CLIENT_IP, DATABASE, IDENTITY, METRICS, SETTINGS
+from server.keys import CLIENT_IP, DATABASE, IDENTITY, IDENTITY_CACHE, METRICS, SETTINGS
 
 log = logging.getLogger("deskmate.http")
 
@@ -151,6 +153,40 @@ def _client_ip(request: web.Request) -> str:
     return peer
 
 
+async def _resolve(request: web.Request, via: str, secret: str,
+                   now: dt.datetime) -> Identity | None:
+    """Return who ``secret`` (a bearer token or a session cookie) belongs to, from the
+    identity cache or one database read; refresh its last-use time once a minute."""
+    app = request.app
+    db, cache = app[DATABASE], app[IDENTITY_CACHE]
+    idle = dt.timedelta(minutes=app[SETTINGS].session_idle_minutes)
+    key = via[0] + credentials.digest(secret)
+    entry = cache.get(key) if cache.enabled else None
+    if entry is not None:
+        expires = entry.identity.expires_at
+        if (expires is not None and expires <= now) or (
+                via == "session" and entry.seen is not None and entry.seen + idle <= now):
+            cache.drop(key)
+            entry = None
+    if entry is None:
+        generation = cache.generation
+        if via == "token":
+            found = await db.read(lambda c: credentials.find_token(c, secret, now=now))
+        else:
+            found = await db.read(lambda c: credentials.find_session(c, secret, now=now,
+                                                                     idle=idle))
+        if found is None:
+            return None
+        entry = Entry(identity=found.identity, seen=found.seen)
+        cache.put(key, entry, generation)
+    if credentials.is_stale(entry.seen, now):
+        touch = credentials.touch_token if via == "token" else credentials.touch_session
+        credential_id = entry.identity.credential_id
+        await db.write(lambda c: touch(c, credential_id, now))
+        entry.seen = now
+    return entry.identity
+
+
 @web.middleware
 async def identity_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
     """Resolve the caller from a bearer token or the session cookie."""
@@ -160,34 +196,25 @@ async def identity_middleware(request: web.Request, handler: _Handler) -> web.St
     cookie = request.cookies.get(SESSION_COOKIE)
     if auth is None and cookie is None:
         return await handler(request)
-    db = request.app[DATABASE]
-    settings = request.app[SETTINGS]
     now = utcnow()
     if auth is not None:
         scheme, _, secret = auth.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("Authorization header must be 'Bearer <token>'",
                                headers={"WWW-Authenticate": "Bearer"})
-        found = await db.read(lambda c: credentials.find_token(c, secret.strip(), now=now))
-        if found is None:
+        identity = await _resolve(request, "token", secret.strip(), now)
+        if identity is None:
             request.app[METRICS].auth_failures.labels("token").inc()
             raise Unauthorized("invalid or expired API token",
                                headers={"WWW-Authenticate": "Bearer"})
-        if found.stale:
-            await db.write(lambda c: credentials.touch_token(
-                c, found.identity.credential_id, now))
-        request[IDENTITY] = found.identity
+        request[IDENTITY] = identity
         return await handler(request)
     assert cookie is not None
-    idle = dt.timedelta(minutes=settings.session_idle_minutes)
-    session = await db.read(lambda c: credentials.find_session(c, cookie, now=now, idle=idle))
-    if session is None:
+    identity = await _resolve(request, "session", cookie, now)
+    if identity is None:
         # An expired or unknown cookie is treated as anonymous and removed.
         response = await handler(request)
         response.del_cookie(SESSION_COOKIE, path="/")
         return response
-    if session.stale:
-        await db.write(lambda c: credentials.touch_session(
-            c, session.identity.credential_id, now))
-    request[IDENTITY] = session.identity
+    request[IDENTITY] = identity
     return await handler(request)

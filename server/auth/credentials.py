@@ -15,12 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.auth.identity import Identity
+from server.auth.identity_cache import STAMP
 from server.auth.tables import user_totp
 from server.db.schema import api_tokens, auth_sessions, users
 
 TOKEN_PREFIX = "dm_"  # noqa: S105 - a marker, not a secret
 # Refresh last_seen_at at most this often, so every request is not a write.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+# Marks a write that only records use: the identity cache ignores it.
+_STAMP = {STAMP: True}
 
 
 def _has_factor() -> sa.Exists:
@@ -62,6 +65,12 @@ class SessionLookup:
 
     identity: Identity
     stale: bool
+    seen: dt.datetime | None = None  # last recorded use (the identity cache keeps it)
+
+
+def is_stale(seen: dt.datetime | None, now: dt.datetime) -> bool:
+    """Tell whether a credential last recorded as used at ``seen`` is due a refresh."""
+    return seen is None or seen + _TOUCH_EVERY <= now
 
 
 def find_session(conn: Connection, secret: str, *, now: dt.datetime,
@@ -81,7 +90,8 @@ def find_session(conn: Connection, secret: str, *, now: dt.datetime,
                         via="session", credential_id=row.id, csrf_token=row.csrf_token,
                         expires_at=row.expires_at, second_factor=bool(row.second_factor),
                         language=row.language)
-    return SessionLookup(identity=identity, stale=row.last_seen_at + _TOUCH_EVERY <= now)
+    return SessionLookup(identity=identity, stale=is_stale(row.last_seen_at, now),
+                         seen=row.last_seen_at)
 
 
 def current_identity(conn: Connection, identity: Identity, *,
@@ -107,7 +117,7 @@ def current_identity(conn: Connection, identity: Identity, *,
 def touch_session(conn: Connection, session_id: int, now: dt.datetime) -> None:
     """Record activity on a session (extends its idle timeout)."""
     conn.execute(auth_sessions.update().where(auth_sessions.c.id == session_id)
-                 .values(last_seen_at=now))
+                 .values(last_seen_at=now).execution_options(**_STAMP))
 
 
 def delete_session(conn: Connection, session_id: int) -> None:
@@ -191,11 +201,11 @@ def find_token(conn: Connection, secret: str, *, now: dt.datetime) -> SessionLoo
     identity = Identity(user_id=row.user_id, username=row.username, role=row.role,
                         via="token", credential_id=row.id, expires_at=row.expires_at,
                         second_factor=bool(row.second_factor), language=row.language)
-    stale = row.last_used_at is None or row.last_used_at + _TOUCH_EVERY <= now
-    return SessionLookup(identity=identity, stale=stale)
+    return SessionLookup(identity=identity, stale=is_stale(row.last_used_at, now),
+                         seen=row.last_used_at)
 
 
 def touch_token(conn: Connection, token_id: int, now: dt.datetime) -> None:
     """Record that a token was used."""
     conn.execute(api_tokens.update().where(api_tokens.c.id == token_id)
-                 .values(last_used_at=now))
+                 .values(last_used_at=now).execution_options(**_STAMP))

@@ -25,16 +25,19 @@ class Answer:
     links: frozenset[str]  # nonces of the mail links that were used
 
 
+_RATINGS = (sa.select(ticket_events.c.ticket_id, ticket_events.c.at, ticket_events.c.body,
+                     ticket_events.c.changes)
+            .where(ticket_events.c.type == "rating",
+                   ticket_events.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(ticket_events.c.id))  # built once: see tickets/reading.py
+
+
 def answers(conn: Connection, ticket_ids: list[int]) -> dict[int, Answer]:
     """Return the current answer of each of these tickets that has one."""
     if not ticket_ids:
         return {}
     found: dict[int, Answer] = {}
-    rows = conn.execute(sa.select(ticket_events.c.ticket_id, ticket_events.c.at,
-                                  ticket_events.c.body, ticket_events.c.changes)
-                        .where(ticket_events.c.type == "rating",
-                               ticket_events.c.ticket_id.in_(sorted(set(ticket_ids))))
-                        .order_by(ticket_events.c.id))
+    rows = conn.execute(_RATINGS, {"ids": sorted(set(ticket_ids))})
     for r in rows:
         rating = (r.changes or {}).get("rating") or {}
         before = found.get(r.ticket_id)

@@ -299,13 +299,17 @@ def remaining_minutes(clock: timer.Clock, elapsed: dt.timedelta) -> float:
     return round(clock.target_minutes - elapsed.total_seconds() / 60, 1)
 
 
+_CLOCKS = (sa.select(sla_clocks)
+           .where(sla_clocks.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
+           .order_by(sla_clocks.c.ticket_id, sla_clocks.c.id))  # built once
+
+
 def ticket_sla(conn: Connection, ticket_ids: list[int], now: dt.datetime
                ) -> dict[int, TicketSla]:
     """Return the SLA state of tickets that have clocks."""
     if not ticket_ids:
         return {}
-    rows = conn.execute(sa.select(sla_clocks).where(sla_clocks.c.ticket_id.in_(ticket_ids))
-                        .order_by(sla_clocks.c.ticket_id, sla_clocks.c.id)).all()
+    rows = conn.execute(_CLOCKS, {"ids": ticket_ids}).all()
     if not rows:
         return {}
     cals = load_calendars(conn, {r.calendar_id for r in rows})

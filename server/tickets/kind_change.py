@@ -77,14 +77,16 @@ def note(diff: dict[str, Any]) -> str:
             f"{number['before']} is now {number['after']}.")
 
 
+_FORMER = (sa.select(ticket_former_numbers.c.ticket_id, ticket_former_numbers.c.number)
+           .where(ticket_former_numbers.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
+           .order_by(ticket_former_numbers.c.until))  # built once: see tickets/reading.py
+
+
 def former_numbers(conn: Connection, ticket_ids: list[int]) -> dict[int, list[str]]:
     """Return each ticket's former numbers, oldest first."""
     found: dict[int, list[str]] = defaultdict(list)
     if ticket_ids:
-        for r in conn.execute(sa.select(ticket_former_numbers.c.ticket_id,
-                                        ticket_former_numbers.c.number)
-                              .where(ticket_former_numbers.c.ticket_id.in_(ticket_ids))
-                              .order_by(ticket_former_numbers.c.until)):
+        for r in conn.execute(_FORMER, {"ids": ticket_ids}):
             found[r.ticket_id].append(r.number)
     return found
 

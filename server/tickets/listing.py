@@ -13,7 +13,7 @@ from server.api.pagination import DATETIME, FLAG, FLOAT, INT, OPTIONAL_DATETIME,
 from server.db.names import fold
 from server.db.schema import ticket_devices, ticket_tags, tickets
 from server.tickets import kind_change, lifecycle
-from server.tickets.reading import to_tickets
+from server.tickets.reading import ROWS, to_tickets
 from server.tickets.schemas import Ticket
 from server.tickets.search import fts_words, own_search, search_plan
 
@@ -180,8 +180,8 @@ def list_tickets(conn: Connection, f: ListFilters, *, sort: str, after: list[Any
             last_key = [getattr(last, k.key) for k in keys]
         if keys[0] is tickets.c.updated_at:
             last_key[0] = last_key[0].isoformat()
-    by_id = {r.id: r for r in conn.execute(
-        sa.select(tickets).where(tickets.c.id.in_([r.id for r in rows])))}
+    by_id = {r.id: r for r in conn.execute(ROWS, {"ids": [r.id for r in rows]})
+             } if rows else {}
     return to_tickets(conn, [by_id[r.id] for r in rows]), last_key
 
 

@@ -23,13 +23,29 @@ from server.sla import tracking as sla_tracking
 from server.tickets import kind_change
 from server.tickets.schemas import DeviceRef, ReportedBy, Satisfaction, Ticket, UserRef
 
+# Hot statements built once with bind parameters (building one costs more CPU than
+# running it; SQLAlchemy finds the compiled form in its cache).
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_USER_REFS = sa.select(users.c.id, users.c.display_name).where(users.c.id.in_(_IDS))
+_LINKS = (sa.select(ticket_links.c.ticket_id, ticket_links.c.related_id)
+          .where(ticket_links.c.ticket_id.in_(_IDS)).order_by(ticket_links.c.related_id))
+_TAGS = (sa.select(ticket_tags.c.ticket_id, ticket_tags.c.tag)
+         .where(ticket_tags.c.ticket_id.in_(_IDS)).order_by(ticket_tags.c.tag))
+_DEVICES = (sa.select(ticket_devices.c.ticket_id, ticket_devices.c.device_id,
+                      devices.c.hostname)
+            .join(devices, devices.c.id == ticket_devices.c.device_id)
+            .where(ticket_devices.c.ticket_id.in_(_IDS))
+            .order_by(ticket_devices.c.device_id))
+_HOSTS = sa.select(devices.c.id, devices.c.hostname).where(devices.c.id.in_(_IDS))
+_ROW = sa.select(tickets).where(tickets.c.id == sa.bindparam("ticket_id"))
+ROWS = sa.select(tickets).where(tickets.c.id.in_(_IDS))  # whole rows of ids=[...]
+
 
 def user_refs(conn: Connection, ids: set[int]) -> dict[int, UserRef]:
     """Return the users of these ids as references (id and display name)."""
     if not ids:
         return {}
-    rows = conn.execute(sa.select(users.c.id, users.c.display_name)
-                        .where(users.c.id.in_(sorted(ids))))
+    rows = conn.execute(_USER_REFS, {"ids": sorted(ids)})
     return {r.id: UserRef(id=r.id, display_name=r.display_name) for r in rows}
 
 
@@ -41,25 +57,15 @@ def to_tickets(conn: Connection, rows: list[Any]) -> list[Ticket]:
     devs: dict[int, list[DeviceRef]] = defaultdict(list)
     related: dict[int, list[int]] = defaultdict(list)
     if ids:
-        for tid, other in conn.execute(sa.select(ticket_links.c.ticket_id,
-                                                 ticket_links.c.related_id)
-                                       .where(ticket_links.c.ticket_id.in_(ids))
-                                       .order_by(ticket_links.c.related_id)):
+        for tid, other in conn.execute(_LINKS, {"ids": ids}):
             related[tid].append(other)
-        for tid, tag in conn.execute(sa.select(ticket_tags.c.ticket_id, ticket_tags.c.tag)
-                                     .where(ticket_tags.c.ticket_id.in_(ids))
-                                     .order_by(ticket_tags.c.tag)):
+        for tid, tag in conn.execute(_TAGS, {"ids": ids}):
             tags[tid].append(tag)
-        for tid, did, hostname in conn.execute(
-                sa.select(ticket_devices.c.ticket_id, ticket_devices.c.device_id,
-                          devices.c.hostname)
-                .join(devices, devices.c.id == ticket_devices.c.device_id)
-                .where(ticket_devices.c.ticket_id.in_(ids))
-                .order_by(ticket_devices.c.device_id)):
+        for tid, did, hostname in conn.execute(_DEVICES, {"ids": ids}):
             devs[tid].append(DeviceRef(id=did, hostname=hostname))
     reporters = {r.reported_device_id for r in rows if r.reported_device_id is not None}
-    hosts = {r.id: r.hostname for r in conn.execute(sa.select(
-        devices.c.id, devices.c.hostname).where(devices.c.id.in_(sorted(reporters))))}
+    hosts = {r.id: r.hostname for r in conn.execute(_HOSTS, {"ids": sorted(reporters)})
+             } if reporters else {}
     former = kind_change.former_numbers(conn, ids)
     answers = satisfaction_answers.answers(conn, ids)
     refs = user_refs(conn, {r.requester_id for r in rows}
@@ -103,7 +109,7 @@ def get_row(conn: Connection, ticket_id: int) -> Any:
     Raises:
         NotFound: no such ticket.
     """
-    row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).one_or_none()
+    row = conn.execute(_ROW, {"ticket_id": ticket_id}).one_or_none()
     if row is None:
         raise NotFound("no ticket with id {ticket_id}", ticket_id=ticket_id)
     return row

@@ -39,15 +39,18 @@ def record(conn: Connection, *, actor_id: int | None, action: str, target_type: 
     ))
 
 
+# Hot statements built once, with bind parameters: building a statement costs more CPU
+# than running it (SQLAlchemy then finds the compiled form in its cache by the key).
+_GROUP_IDS = (sa.select(group_members.c.user_id, group_members.c.group_id)
+              .where(group_members.c.user_id.in_(sa.bindparam("user_ids", expanding=True)))
+              .order_by(group_members.c.group_id))
+_ONE_USER = sa.select(users).where(users.c.id == sa.bindparam("user_id"))
+
+
 def _group_ids(conn: Connection, user_ids: list[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     if user_ids:
-        rows = conn.execute(
-            sa.select(group_members.c.user_id, group_members.c.group_id)
-            .where(group_members.c.user_id.in_(user_ids))
-            .order_by(group_members.c.group_id)
-        )
-        for user_id, group_id in rows:
+        for user_id, group_id in conn.execute(_GROUP_IDS, {"user_ids": user_ids}):
             found[user_id].append(group_id)
     return found
 
@@ -58,29 +61,49 @@ def _user(row: Any, group_ids: list[int]) -> User:
                 created_at=row.created_at, time_zone=row.time_zone, language=row.language)
 
 
-def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,
-               q: str | None = None, active: bool | None = None,
-               group_id: int | None = None, ids: list[int] | None = None) -> list[User]:
-    """Return up to ``limit`` users with id greater than ``after``."""
-    query = sa.select(users).where(users.c.id > after).order_by(users.c.id).limit(limit)
-    if group_id is not None:
+_user_pages: dict[tuple[bool, ...], sa.Select[Any]] = {}
+
+
+def _user_page(group: bool, ids: bool, role: bool, active: bool, q: bool) -> sa.Select[Any]:
+    """Return the page query for this combination of filters, built once per combination."""
+    key = (group, ids, role, active, q)
+    query = _user_pages.get(key)
+    if query is not None:
+        return query
+    query = (sa.select(users).where(users.c.id > sa.bindparam("after"))
+             .order_by(users.c.id).limit(sa.bindparam("limit")))
+    if group:
         query = query.where(users.c.id.in_(sa.select(group_members.c.user_id).where(
-            group_members.c.group_id == group_id)))
-    if ids is not None:
-        query = query.where(users.c.id.in_(ids))
-    if role is not None:
-        query = query.where(users.c.role == role)
-    if active is not None:
-        query = query.where(users.c.active.is_(active))
+            group_members.c.group_id == sa.bindparam("group_id"))))
+    if ids:
+        query = query.where(users.c.id.in_(sa.bindparam("ids", expanding=True)))
+    if role:
+        query = query.where(users.c.role == sa.bindparam("role"))
+    if active:
+        query = query.where(users.c.active == sa.bindparam("active"))
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
+        pattern: sa.BindParameter[str] = sa.bindparam("pattern")
         query = query.where(sa.or_(
             sa.func.lower(users.c.username).like(pattern, escape="\\"),
             sa.func.lower(users.c.display_name).like(pattern, escape="\\"),
             sa.func.lower(users.c.email).like(pattern, escape="\\"),
         ))
-    rows = conn.execute(query).all()
+    _user_pages[key] = query
+    return query
+
+
+def list_users(conn: Connection, *, after: int, limit: int, role: str | None = None,
+               q: str | None = None, active: bool | None = None,
+               group_id: int | None = None, ids: list[int] | None = None) -> list[User]:
+    """Return up to ``limit`` users with id greater than ``after``."""
+    query = _user_page(group_id is not None, ids is not None, role is not None,
+                       active is not None, bool(q))
+    params: dict[str, Any] = {"after": after, "limit": limit, "group_id": group_id,
+                              "ids": ids, "role": role, "active": active}
+    if q:
+        params["pattern"] = "%" + q.lower().replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(query, {k: v for k, v in params.items() if v is not None}).all()
     memberships = _group_ids(conn, [r.id for r in rows])
     return [_user(r, memberships[r.id]) for r in rows]
 
@@ -91,7 +114,7 @@ def get_user(conn: Connection, user_id: int) -> User:
     Raises:
         NotFound: no such user.
     """
-    row = conn.execute(sa.select(users).where(users.c.id == user_id)).one_or_none()
+    row = conn.execute(_ONE_USER, {"user_id": user_id}).one_or_none()
     if row is None:
         raise NotFound("no user with id {user_id}", user_id=user_id)
     return _user(row, _group_ids(conn, [user_id])[user_id])
