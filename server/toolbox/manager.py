@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server.db.schema import utcnow
+from server.remote import device_session
 from server.remote.requester_view import duration_text
 from server.toolbox import store
 from server.toolbox.relay import DIRECTORY, LiveTool, ToolViewer, Transcript, transcript_name
@@ -65,12 +66,7 @@ class ToolSessions:
         return sum(1 for t in self.by_id.values() if t.device_id == device_id)
 
     async def publish(self, ticket_id: int) -> None:
-        from server.remote import store as remote_store
-
-        row = await self.db.read(lambda c: remote_store.ticket_ref(c, ticket_id))
-        self.broker.publish_ticket(ticket_id=ticket_id, number=row.number,
-                                   requester_id=row.requester_id, change="tool_session",
-                                   public=True)
+        await device_session.publish(self.db, self.broker, ticket_id, "tool_session")
 
     def _later(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
