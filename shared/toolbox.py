@@ -15,10 +15,10 @@ from msgspec import Meta, Struct
 
 # An agent that serves terminals lists this in hello.capabilities.
 TERMINAL_CAPABILITY = "terminal"
-# The kinds of tool session. "files" and "processes" are reserved for the tools to come;
-# an agent serves exactly the kinds it lists as capabilities.
-ToolKind = Literal["terminal"]
-KINDS: tuple[str, ...] = ("terminal",)
+# The kinds of tool session ("files": shared/toolfiles.py); an agent serves exactly the
+# kinds it lists as capabilities.
+ToolKind = Literal["terminal", "files"]
+KINDS: tuple[str, ...] = ("terminal", "files")
 
 MAX_DATA_CHARS = 8192  # characters of terminal text per message, both ways
 MAX_COLS = 1000

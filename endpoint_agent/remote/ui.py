@@ -108,7 +108,7 @@ def indicator_text(technician: str, mode: str, ticket: str, width: int,
                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> str:
     """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
     key = {"control": "remote.indicator.control", "terminal": "toolbox.indicator.terminal",
-           }.get(mode, "remote.indicator.view")
+           "files": "toolbox.indicator.files"}.get(mode, "remote.indicator.view")
     before, after = around_name(tr(key, name=_NAME, ticket=ticket))
     return before + elide(technician, width - measure(before), measure, suffix=after)
 
@@ -117,7 +117,7 @@ def indicator_width(technician: str, ticket: str, screen_width: int,
                     measure: Callable[[str], int], tr: Texts = ENGLISH, *,
                     mode: str = "view") -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
-    keys = (("toolbox.indicator.terminal",) if mode == "terminal"  # a tool has one text
+    keys = ((f"toolbox.indicator.{mode}",) if mode in ("terminal", "files")  # one text
             else ("remote.indicator.view", "remote.indicator.control"))
     full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
                for key in keys)
@@ -176,7 +176,7 @@ def _consent(args: argparse.Namespace) -> str:
                else "remote.consent.view")
     if args.kind == "control":
         wants = tr("remote.consent.control")
-    elif args.kind in ("terminal", "terminal_root"):  # a tool session (endpoint_agent.toolbox)
+    elif args.kind in ("terminal", "terminal_root", "files", "files_root"):  # a tool session
         wants = tr(f"toolbox.consent.{args.kind}")
         root.title(tr("toolbox.consent.title"))
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
@@ -313,8 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticket", required=True)
     parser.add_argument("--title", default="")
     parser.add_argument("--reason", default="")
-    parser.add_argument("--mode", choices=("view", "control", "terminal"), default="view")
-    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root"),
+    parser.add_argument("--mode", choices=("view", "control", "terminal", "files"),
+                        default="view")
+    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root",
+                                           "files", "files_root"),
                         default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",

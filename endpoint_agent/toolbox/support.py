@@ -17,9 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from endpoint_agent.toolbox.files import Jail
+from endpoint_agent.toolbox.filework import FileWork
 from endpoint_agent.toolbox.terminal import Account, AccountError, Terminal, account
 from shared import protocol as p
 from shared import toolbox as tb
+from shared import toolfiles as tf
 
 if TYPE_CHECKING:
     from endpoint_agent.remote.controller import RemoteSupport
@@ -50,6 +53,7 @@ class ToolSession:
     ticket: str
     recorded: bool = False
     terminal: Terminal | None = None
+    files: FileWork | None = None
     indicator: asyncio.subprocess.Process | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     ended: bool = False
@@ -72,10 +76,15 @@ class ToolSupport:
 
     def __init__(self, remote: RemoteSupport | LazyRemote | None = None, *,
                  login: str | None = None,
-                 find_login: Callable[[], str | None] = logged_in_login) -> None:
+                 find_login: Callable[[], str | None] = logged_in_login,
+                 terminal: bool = True, files: bool = True,
+                 files_root: str | None = None) -> None:
         self.remote = remote  # the desktop's consent dialog and indicator; None: headless
         self.login = login  # the account of non-root terminals; None: the user at the computer
         self.find_login = find_login
+        self.kinds = ([tb.TERMINAL_CAPABILITY] if terminal else []) + \
+            ([tf.FILES_CAPABILITY] if files else [])
+        self.files_root = files_root  # the folder of non-root files sessions; None: the home
         self.sessions: dict[int, ToolSession] = {}
         self.history: list[ToolSession] = []  # ended sessions, for tests and status
         self._send: Send | None = None
@@ -84,7 +93,7 @@ class ToolSupport:
     @property
     def capabilities(self) -> list[str]:
         """Return the tool kinds this agent serves."""
-        return [tb.TERMINAL_CAPABILITY]
+        return list(self.kinds)
 
     def bind(self, send: Send) -> None:
         """Use ``send`` for answers and output (one connection at a time)."""
@@ -112,7 +121,12 @@ class ToolSupport:
         s = self.sessions.get(getattr(message, "tool", 0))
         if s is None:
             return  # for a session that is already over here: nothing to do
-        if isinstance(message, tb.ToolEnd):
+        if isinstance(message, tf.SERVER_FILE_MESSAGES):
+            if s.files is not None:
+                s.files.on_message(message)
+            else:
+                s.ignored_inputs += 1
+        elif isinstance(message, tb.ToolEnd):
             self._spawn(self._finish(s, tell=None), f"tool-{s.id}-end")
         elif isinstance(message, tb.ToolInput):
             if s.terminal is None or not s.terminal.write(message.data):
@@ -149,6 +163,9 @@ class ToolSupport:
             return self._out(tb.ToolAnswer(tool=msg.tool, allowed=False, reason=reason,  # type: ignore[arg-type]
                                            message=message[:500]))
 
+        if msg.kind not in self.kinds:
+            await refuse("unavailable", f"this agent does not serve {msg.kind}")
+            return
         if msg.tool in self.sessions or len(self.sessions) >= MAX_TOOLS:
             await refuse("busy", f"{MAX_TOOLS} tools are open on this device already")
             return
@@ -168,7 +185,7 @@ class ToolSupport:
                              "access")
                 return
             answer = await self._desktop().ask(
-                kind="terminal_root" if msg.root else "terminal", technician=msg.technician,
+                kind=msg.kind + ("_root" if msg.root else ""), technician=msg.technician,
                 ticket=msg.ticket, title=msg.title, reason=msg.reason, mode="view",
                 seconds=msg.timeout, recorded=msg.record)
         else:
@@ -182,6 +199,17 @@ class ToolSupport:
             await refuse(reason, {"denied": "the user refused",
                                   "timeout": "the user did not answer in time"}.get(
                 reason, "the consent dialog could not be shown"))
+            return
+
+        if msg.kind == "files":
+            root = "/" if msg.root else (self.files_root or user.home)
+            jail = await asyncio.to_thread(Jail, root, owner=(user.uid, user.gid))
+            s.files = FileWork(s.id, jail, self._out)
+            await self._out(tb.ToolAnswer(tool=s.id, allowed=True, account=user.name[:64],
+                                          reason="allowed" if answer == "allow"
+                                          else "unattended"))
+            if self.remote is not None:
+                s.tasks.append(self._spawn(self._indicator(s), f"tool-{s.id}-indicator"))
             return
 
         async def output(text: str) -> None:
@@ -219,7 +247,7 @@ class ToolSupport:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *desktop._ui_command("indicator", technician=s.technician,
-                                     ticket=s.ticket, mode="terminal", recorded=s.recorded),
+                                     ticket=s.ticket, mode=s.kind, recorded=s.recorded),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL, env=desktop._ui_environ())
         except OSError:
@@ -234,7 +262,7 @@ class ToolSupport:
                 by_user = True
                 break
         if not s.ended:
-            await self._finish(s, tell=("user", "the user ended the terminal") if by_user
+            await self._finish(s, tell=("user", f"the user ended the {s.kind}") if by_user
                                else ("agent", "the indicator closed"))
 
     async def _finish(self, s: ToolSession, *, tell: tuple[str, str] | None,
@@ -253,6 +281,8 @@ class ToolSupport:
                                          else max(-255, min(255, exit_status))))
         if s.terminal is not None:
             await s.terminal.close()
+        if s.files is not None:
+            await s.files.close()
         proc = s.indicator
         if proc is not None and proc.returncode is None:
             if proc.stdin is not None:

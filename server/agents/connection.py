@@ -42,6 +42,7 @@ from server.tickets.priority import parse_matrix
 from shared import agent_auth
 from shared import protocol as p
 from shared import toolbox as tb
+from shared import toolfiles as tf
 
 log = logging.getLogger("deskmate.agents")
 
@@ -221,6 +222,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[TOOLS].answer(link, message)
     elif isinstance(message, tb.ToolEnded):
         await app[TOOLS].ended_by_agent(link, message)
+    elif isinstance(message, tf.AGENT_FILE_MESSAGES):
+        app[TOOLS].file_answer(link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(

@@ -71,7 +71,8 @@ def create_session(conn: Connection, *, ticket_id: int, device_id: int, technici
         ticket_id=ticket_id, device_id=device_id, technician_id=technician_id, kind=kind,
         reason=reason, as_root=as_root, state="requested", end_reason="", created_at=now,
         summary={}, transcript="none", transcript_bytes=0)).inserted_primary_key[0])  # type: ignore[index]
-    what = "a terminal as root" if as_root else "a terminal"
+    what = {"terminal": "a terminal", "files": "file access"}.get(kind, kind) + (
+        (" as root" if kind == "terminal" else " to the whole file system") if as_root else "")
     how = "asking the user for consent" if consent else "unattended access (group policy)"
     if record:
         how += "; a transcript will be kept"

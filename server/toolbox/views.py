@@ -121,6 +121,7 @@ async def start_tool(req: ApiRequest) -> ToolSession:
     if body.as_root and not root_allowed:
         raise Forbidden("the policy of the device's group does not allow a terminal as root",
                         code="root_not_allowed")
+    record = record and body.kind == "terminal"  # transcripts are of terminals
     if tools.count(device.id) >= 4:
         raise Conflict("too many tools are open on {hostname!r}", code="tools_busy",
                        hostname=device.hostname)
