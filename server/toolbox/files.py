@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound
+from server.i18n.messages import N_
 from shared import protocol as p
 from shared import toolfiles as tf
 
@@ -64,8 +65,8 @@ ENDED = _Ended()
 def refused(reply: tf.FileReply) -> ApiError:
     """Return the API error for a refused file request (its code is the agent's)."""
     kind = ERRORS.get(reply.code, DeviceFailed)
-    return kind("the device refused: {reason}", code=reply.code or "io_error",
-                reason=reply.message or reply.code)
+    return kind(N_("the device refused: {reason}", reason=reply.message or reply.code),
+                code=reply.code or "io_error")
 
 
 @dataclass
@@ -110,7 +111,7 @@ class FileRelay:
         try:
             got = await asyncio.wait_for(queue.get(), ANSWER_SECONDS)
         except TimeoutError as exc:
-            raise AgentTimeout("the device did not answer in time") from exc
+            raise AgentTimeout(N_("the device did not answer in time")) from exc
         if got is ENDED:
             raise Conflict("the files session ended", code="session_ended")
         return got  # type: ignore[no-any-return]
@@ -127,7 +128,7 @@ class FileRelay:
                                               **fields)))
             reply = await self._next(queue)
             if not isinstance(reply, tf.FileReply):
-                raise DeviceFailed("the device answered with file data")
+                raise DeviceFailed(N_("the device answered with file data"))
             if not reply.ok:
                 raise refused(reply)
             return reply
@@ -146,9 +147,9 @@ class FileRelay:
                 got = await self._next(queue)
                 if isinstance(got, tf.FileReply):
                     raise refused(got) if not got.ok else DeviceFailed(
-                        "the device answered a read without data")
+                        N_("the device answered a read without data"))
                 if got.offset != expected:
-                    raise DeviceFailed("the device sent bytes out of order")
+                    raise DeviceFailed(N_("the device sent bytes out of order"))
                 expected += len(got.data)
                 done = got.eof
                 yield got
@@ -173,7 +174,7 @@ class FileRelay:
         try:
             async for data in chunks:
                 if offset + len(data) > size:
-                    raise TooLarge("more bytes than the announced size {size}", size=size)
+                    raise TooLarge(N_("more bytes than the announced size {size}", size=size))
                 while sent - answered >= tf.WINDOW:
                     last = await self._written(queue)
                     answered += 1
@@ -193,7 +194,7 @@ class FileRelay:
     async def _written(self, queue: asyncio.Queue[Any]) -> tf.FileReply:
         reply = await self._next(queue)
         if not isinstance(reply, tf.FileReply):
-            raise DeviceFailed("the device answered a write with file data")
+            raise DeviceFailed(N_("the device answered a write with file data"))
         if not reply.ok:
             raise refused(reply)
         return reply

@@ -20,6 +20,7 @@ from aiohttp import web
 from server.api.routing import STAFF, ApiRequest, Router
 from server.db.schema import utcnow
 from server.errors import ApiError, Conflict, Forbidden, ValidationFailed
+from server.i18n.messages import N_
 from server.keys import DATABASE, SETTINGS, TOOLS
 from server.toolbox import store
 from server.toolbox.file_schemas import (
@@ -80,8 +81,8 @@ async def _event(req: ApiRequest, live: LiveTool, step: str, body: str,
 def _limit(req: ApiRequest, size: int) -> None:
     limit = req.app[SETTINGS].toolbox_file_max_bytes
     if size > limit:
-        raise TooLarge("the file has {size} bytes; the limit is {limit} bytes", size=size,
-                       limit=limit)
+        raise TooLarge(N_("the file has {size} bytes; the limit is {limit} bytes", size=size,
+                          limit=limit))
 
 
 @router.route("GET", f"/api/v1/tool-sessions/{SID}/files", roles=STAFF,
@@ -115,7 +116,7 @@ async def download_file(req: ApiRequest) -> web.StreamResponse:
     if match := _RANGE.fullmatch(asked.strip()):
         start = int(match.group(1))
         if start > info.size or (start == info.size and info.size):
-            raise RangeNotSatisfiable("the file has {size} bytes", size=info.size,
+            raise RangeNotSatisfiable(N_("the file has {size} bytes", size=info.size),
                                       headers={"Content-Range": f"bytes */{info.size}"})
     name = os.path.basename(info.path)
     response = web.StreamResponse(status=206 if start else 200, headers={
@@ -201,7 +202,7 @@ async def upload_file(req: ApiRequest) -> UploadState:
         raise ValidationFailed("offset: past the announced size", field="offset")
     length = req.request.content_length
     if length is not None and query.offset + length > query.size:
-        raise TooLarge("more bytes than the announced size {size}", size=query.size)
+        raise TooLarge(N_("more bytes than the announced size {size}", size=query.size))
     reply = await req.app[TOOLS].files.write(
         live, _chunks(req.request, empty=query.offset == query.size), path=query.path,
         offset=query.offset, size=query.size, sha256=query.sha256,

@@ -201,6 +201,13 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tool-sessions/{session_id}/end"): STAFF,
     ("GET", "/api/v1/tool-sessions/{session_id}/ws"): STAFF,
     ("GET", "/api/v1/tool-sessions/{session_id}/transcript"): STAFF,
+    ("GET", "/api/v1/tool-sessions/{session_id}/files"): STAFF,
+    ("GET", "/api/v1/tool-sessions/{session_id}/files/content"): STAFF,
+    ("PUT", "/api/v1/tool-sessions/{session_id}/files/content"): STAFF,
+    ("GET", "/api/v1/tool-sessions/{session_id}/files/upload"): STAFF,
+    ("POST", "/api/v1/tool-sessions/{session_id}/files/folder"): STAFF,
+    ("POST", "/api/v1/tool-sessions/{session_id}/files/rename"): STAFF,
+    ("POST", "/api/v1/tool-sessions/{session_id}/files/delete"): STAFF,
     ("GET", "/api/v1/groups/{group_id}/toolbox-policy"): {ADMIN},
     ("PUT", "/api/v1/groups/{group_id}/toolbox-policy"): {ADMIN},
     # Self or, for admins, anyone: others get 404 (like GET /users/{user_id}).

@@ -1,6 +1,7 @@
-// The ticket page's "Toolbox" panel: open a terminal on a linked device (reason, and as
-// root where the device group's policy allows it), and the ticket's terminals: open a live
-// one (type if you opened it, watch otherwise) or read an ended one's transcript.
+// The ticket page's "Toolbox" panel: open a terminal or the Files tool on a linked device
+// (reason, and as root where the device group's policy allows it), and the ticket's tools:
+// open a live one (type or copy files if you opened it, watch or list otherwise) or read an
+// ended terminal's transcript.
 
 import { api } from "./api.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
@@ -8,6 +9,7 @@ import { dateTime } from "./format.js";
 import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
+import { openFiles } from "./files.js";
 import { noRights, openTerminal, openTranscript } from "./terminal.js";
 import { openModal } from "./ui.js";
 
@@ -19,37 +21,42 @@ export function toolboxPanel() {
   const el = h("div", { class: "toolbox-panel" });
   let ticket = null;
 
-  function start(devices) {
+  const opener = (kind) => (kind === "files" ? openFiles : openTerminal);
+
+  function start(devices, kind = "terminal") {
     const device = h("select", { name: "device_id" }, devices.map((d) =>
       h("option", { value: String(d.id) }, d.hostname)));
-    const form = h("form", { class: "stack", "aria-label": t("toolbox.open_title") },
+    const title = kind === "files" ? t("files.open_title") : t("toolbox.open_title");
+    const form = h("form", { class: "stack", "aria-label": title },
       devices.length > 1 ? field(t("remote.device"), device) : null,
       field(t("remote.reason"), h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
-      h("label", { class: "check" }, h("input", { type: "checkbox", name: "as_root" }), " ", t("toolbox.as_root")),
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "as_root" }), " ",
+        kind === "files" ? t("files.as_root") : t("toolbox.as_root")),
       h("p", { class: "muted small" }, t("toolbox.consent_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("keyboard"), t("toolbox.open"))));
-    const dialog = openModal(t("toolbox.open_title"), form);
+        h("button", { type: "submit", class: "btn btn-primary" }, icon(kind === "files" ? "paperclip" : "keyboard"),
+          kind === "files" ? t("files.open") : t("toolbox.open"))));
+    const dialog = openModal(title, form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(form, () => guarded(async () => {
         const values = formValues(form);
-        const body = { kind: "terminal", reason: String(values.reason).trim(),
+        const body = { kind, reason: String(values.reason).trim(),
           as_root: Boolean(form.elements.as_root.checked) };
         if (devices.length > 1) body.device_id = Number(values.device_id);
         const created = await api.post(`/api/v1/tickets/${ticket.id}/tool-sessions`, body);
         dialog.close();
-        openTerminal(created, { onEnded: () => refresh(ticket) });
+        opener(kind)(created, { onEnded: () => refresh(ticket) });
         refresh(ticket);
       }));
     });
   }
 
   function line(s) {
-    const what = s.as_root ? t("toolbox.kind.terminal_root") : t("toolbox.kind.terminal");
+    const what = t(`toolbox.kind.${s.kind}${s.as_root ? "_root" : ""}`);
     if (s.state !== "ended") {
       return h("li", {}, h("button", { type: "button", class: "btn btn-small btn-link", "data-tool-session": s.id,
-        onclick: () => openTerminal(s, { onEnded: () => refresh(ticket) }) }, icon("keyboard"),
+        onclick: () => opener(s.kind)(s, { onEnded: () => refresh(ticket) }) }, icon(s.kind === "files" ? "paperclip" : "keyboard"),
       s.state === "active" ? t("toolbox.live_open", { what }) : t("toolbox.waiting_open", { what })),
       h("span", { class: "muted" }, s.technician ? ` ${s.technician.display_name}` : ""));
     }
@@ -76,13 +83,19 @@ export function toolboxPanel() {
     }
     const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
     const ready = reachable.filter((d) => (d.tools_available || []).includes("terminal"));
+    const withFiles = reachable.filter((d) => (d.tools_available || []).includes("files"));
     const button = h("button", { type: "button", class: "btn btn-small", "data-action": "open-terminal",
       disabled: final || !ready.length || null, onclick: () => start(ready) }, icon("keyboard"), t("toolbox.open_terminal"));
+    const filesButton = h("button", { type: "button", class: "btn btn-small", "data-action": "open-files",
+      disabled: final || !withFiles.length || null, onclick: () => start(withFiles, "files") }, icon("paperclip"), t("files.open_files"));
     const hint = final ? t("remote.hint.final")
       : !tk.device_ids.length ? t("remote.hint.no_device")
         : !reachable.length ? t("remote.hint.offline")
           : !ready.length ? t("toolbox.hint.unavailable") : null;
-    replace(el, h("div", { class: "stack" }, button, hint ? h("span", { class: "muted small" }, hint) : null),
+    const filesHint = !final && reachable.length && !withFiles.length ? t("files.hint.unavailable") : null;
+    replace(el, h("div", { class: "stack" }, h("div", { class: "toolbox-actions" }, button, filesButton),
+      hint ? h("span", { class: "muted small" }, hint) : null,
+      filesHint ? h("span", { class: "muted small" }, filesHint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null);
   }
 
