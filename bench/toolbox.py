@@ -16,8 +16,8 @@ the previous echo, with a short pause between keys like a fast typist.
 Then file transfer throughput, in the same run, of one file of ``--file-mb`` MiB:
 
 * through the server: an upload (one streamed PUT) and a download (one GET) of the Files
-  tool — client -> server (TLS) -> agent link (TLS, base64 chunks) -> agent -> disk, and
-  back, SHA-256 checked at both ends;
+  tool by ``curl`` (its own process, as scp's client is) — curl -> server (TLS) -> agent
+  link (TLS, base64 chunks) -> agent -> disk, and back, SHA-256 checked at both ends;
 * beside ``scp`` (OpenSSH, its default cipher) to and from an ``sshd`` this bench starts
   on a loopback port with a throwaway host key and user key (``apt-get install -y
   openssh-server``; without ``/usr/sbin/sshd`` that line is skipped).
@@ -41,6 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -162,36 +163,23 @@ async def files_through_server(size: int, source: Path, tmp: Path) -> tuple[floa
         sha = await asyncio.to_thread(lambda: hashlib.file_digest(
             source.open("rb"), "sha256").hexdigest())
         base = f"{server.base_url}/api/v1/tool-sessions/{sid}/files/content"
+        token = (await admin.post("/api/v1/auth/tokens", json={"name": "bench"})).json["token"]
+        # curl is the client, in its own process like scp's, over TLS like the console.
+        curl = ["curl", "-sS", "--fail-with-body", "-k", "-H", f"Authorization: Bearer {token}"]
         target = f"{root}/copy.bin"
-        headers = {"X-CSRF-Token": admin.csrf_token,
-                   "Content-Type": "application/octet-stream"}
+        query = urlencode({"path": target, "size": size, "sha256": sha})
         started = time.perf_counter()
-        query = {"path": target, "size": str(size), "sha256": sha}
-        offset, breaks = 0, 0
-        while True:  # a broken request resumes from what the device holds
-            with source.open("rb") as body:
-                body.seek(offset)
-                async with admin.session.put(base, params={**query, "offset": str(offset)},
-                                             data=body, headers=headers) as resp:
-                    answer = await resp.json()
-            if resp.status == 200 and answer["done"]:
-                break
-            breaks += 1
-            assert breaks < 5, answer
-            status = await admin.get(f"/api/v1/tool-sessions/{sid}/files/upload?"
-                                     f"path={target}&size={size}&sha256={sha}")
-            offset = status.json["offset"]
-        if breaks:
-            print(f"  (the upload was broken off {breaks} times and resumed)")
+        put = await asyncio.to_thread(subprocess.run, [
+            *curl, "-X", "PUT", "-H", "Content-Type: application/octet-stream",
+            "--data-binary", f"@{source}", f"{base}?{query}"], capture_output=True, text=True)
         up = time.perf_counter() - started
+        assert put.returncode == 0 and json.loads(put.stdout)["done"], put.stdout + put.stderr
         started = time.perf_counter()
-        got = 0
-        async with admin.session.get(base, params={"path": target}) as resp:
-            assert resp.status == 200
-            async for piece in resp.content.iter_chunked(1024 * 1024):
-                got += len(piece)
+        get = await asyncio.to_thread(subprocess.run, [
+            *curl, "-o", str(tmp / "back.bin"), f"{base}?{urlencode({'path': target})}"],
+            capture_output=True, text=True)
         down = time.perf_counter() - started
-        assert got == size
+        assert get.returncode == 0 and (tmp / "back.bin").stat().st_size == size, get.stderr
         await admin.post(f"/api/v1/tool-sessions/{sid}/end")
         return up, down
     finally:

@@ -19,11 +19,11 @@ from shared.toolbox import ToolId, ToolMessage
 
 FILES_CAPABILITY = "files"
 
-CHUNK_BYTES = 256 * 1024  # file bytes in one file_data or file_write message
+CHUNK_BYTES = 512 * 1024  # file bytes in one file_data or file_write message
 WINDOW = 8  # chunks an agent sends past the last acknowledged offset
 MAX_ENTRIES = 5000  # entries of one listing; beyond, it is cut (truncated: true)
 # The frame of one chunk (base64 is 4/3 of the bytes) and of one listing.
-MAX_CHUNK_FRAME = 400 * 1024
+MAX_CHUNK_FRAME = 800 * 1024
 MAX_LISTING_FRAME = 2 * 1024 * 1024
 MAX_SIZE = 2**50  # no file is larger; the server's setting is far lower
 
