@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from pathlib import Path
@@ -59,7 +60,7 @@ async def test_files_are_browsed_uploaded_downloaded_renamed_and_deleted_at_phon
             async with page.expect_download() as info:
                 await dialog.get_by_role("link", name="Download report.txt").click()
             saved = await (await info.value).path()
-            assert Path(saved).read_bytes() == upload.read_bytes()
+            assert await asyncio.to_thread(Path(saved).read_bytes) == upload.read_bytes()
             await dialog.locator("[data-action=new-folder]").click()
             ask = page.get_by_role("dialog", name="New folder")
             await ask.get_by_label("Folder name").fill("old")
