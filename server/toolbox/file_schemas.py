@@ -9,6 +9,8 @@ from msgspec import Meta, Struct
 from server.users.schemas import Strict
 
 DevicePath = Annotated[str, Meta(min_length=1, max_length=4096)]
+# In a query string: short enough that the URL, percent-encoded, fits aiohttp's 8 KiB line.
+QueryPath = Annotated[str, Meta(min_length=1, max_length=600)]
 Sha256 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
 Size = Annotated[int, Meta(ge=0, le=2**50)]
 
@@ -37,19 +39,19 @@ class FileListing(Struct, kw_only=True):
 class ListQuery(Strict):
     """The folder to list; the session's root if omitted."""
 
-    path: DevicePath | None = None
+    path: QueryPath | None = None
 
 
 class PathQuery(Strict):
     """A file on the device."""
 
-    path: DevicePath
+    path: QueryPath
 
 
 class UploadQuery(Strict):
     """An upload: where, how large, its SHA-256 (hex); ``offset`` where this body starts."""
 
-    path: DevicePath
+    path: QueryPath
     size: Size
     sha256: Sha256
     offset: Size = 0
@@ -59,7 +61,7 @@ class UploadQuery(Strict):
 class StatusQuery(Strict):
     """The upload whose progress to read."""
 
-    path: DevicePath
+    path: QueryPath
     size: Size
     sha256: Sha256
 
