@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             remote = LazyRemote(choice.display, clipboard=not args.no_clipboard,
                                 backend=choice.backend)
     tools = None
-    if not (args.no_terminal and args.no_processes and args.no_services):
+    if not (args.no_terminal and args.no_processes and args.no_services and args.no_files):
         import shlex
 
         from endpoint_agent.toolbox.services import ServiceConfig
@@ -89,7 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.power_command:
                 services.power_command = shlex.split(args.power_command)
         tools = ToolSupport(remote, login=args.terminal_user, terminal=not args.no_terminal,
-                            processes=not args.no_processes, services=services)
+                            processes=not args.no_processes, services=services,
+                            files=not args.no_files, files_root=args.files_root)
 
     async def main() -> int:
         from endpoint_agent.tray.local import LocalServer
@@ -217,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="never offer remote sessions on this machine")
     run.add_argument("--no-terminal", action="store_true",
                      help="do not offer terminals to technicians")
+    run.add_argument("--no-files", action="store_true",
+                     help="do not offer the Files tool (browse, download, upload) to technicians")
+    run.add_argument("--files-root", metavar="FOLDER",
+                     help="the folder Files sessions not run as root may use (default: the "
+                          "home folder of the account they run as)")
     run.add_argument("--terminal-user", metavar="LOGIN",
                      help="the account of terminals not run as root (default: the user "
                           "logged in at the computer)")

@@ -37,6 +37,7 @@ from shared import agent_auth
 from shared import protocol as p
 from shared import toolbox as tb
 from shared import toolbox_system as ts
+from shared import toolfiles as tf
 from shared.digests import section_digests
 
 if TYPE_CHECKING:  # the controller loads with the first session (remote/lazy.py)
@@ -410,7 +411,8 @@ class Agent:
         elif isinstance(message, REMOTE_MESSAGES):
             if self.remote is not None:
                 self.remote.on_message(message)
-        elif isinstance(message, tb.SERVER_TOOL_MESSAGES + ts.SERVER_SYSTEM_MESSAGES):
+        elif isinstance(message, (*tb.SERVER_TOOL_MESSAGES, *ts.SERVER_SYSTEM_MESSAGES,
+                                  *tf.SERVER_FILE_MESSAGES)):
             if self.tools is not None:
                 self.tools.on_message(message)
             else:  # the server asks only agents that announce tools

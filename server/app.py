@@ -78,6 +78,7 @@ from server.tickets import bulk_views, catalog_views, queue_views, saved_view_vi
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
+from server.toolbox import files_views as toolbox_files_views
 from server.toolbox import system_views as toolbox_system_views
 from server.toolbox import views as toolbox_views
 from server.toolbox.manager import tools_ctx, tools_shutdown
@@ -97,6 +98,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router, toolbox_views.router,
            toolbox_system_views.router,
+           toolbox_files_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,

@@ -207,6 +207,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Days a remote-session recording is kept after the session ended; housekeeping "
             "deletes older ones (0: keep them until an admin deletes them). Recording is "
             "switched on per device group (docs/remote.md)."),
+    Setting("toolbox_file_max_bytes", int, 4 * 1024**3,
+            "Largest file the toolbox's Files tool uploads to or downloads from a device, in "
+            "bytes (docs/toolbox.md)."),
     Setting("smtp_host", str, "",
             "SMTP server for outgoing e-mail notifications; empty turns e-mail off."),
     Setting("smtp_port", int, 587, "Port of smtp_host (587 for starttls, 465 for tls)."),
@@ -324,6 +327,7 @@ class Settings:
     log_level: str
     gc_full_minutes: int
     remote_consent_seconds: int
+    toolbox_file_max_bytes: int
     remote_recording_days: int
     smtp_host: str
     smtp_port: int
@@ -422,7 +426,8 @@ def _validate(values: dict[str, Any]) -> None:
                  "api_token_max_days",
                  "max_body_bytes", "page_size_max", "session_idle_minutes",
                  "session_max_hours", "reopen_window_days", "attachment_max_bytes",
-                 "email_confirm_hours", "satisfaction_change_hours"):
+                 "email_confirm_hours", "satisfaction_change_hours",
+                 "toolbox_file_max_bytes"):
         if values[name] < 1:
             raise SettingsError(f"{name}: must be at least 1, got {values[name]!r}")
     for name in ("auto_close_days", "gc_full_minutes", "identity_cache_seconds",

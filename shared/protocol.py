@@ -16,6 +16,7 @@ from msgspec import Meta, Struct
 from shared import clipboard
 from shared import toolbox as tb
 from shared import toolbox_system as ts
+from shared import toolfiles as tf
 from shared.screen import InputEvent
 
 PROTOCOL_VERSION = 1
@@ -30,7 +31,7 @@ MAX_SECTIONS = 64
 LARGE_TYPES = frozenset({"inventory", "ticket"})  # may use MAX_MESSAGE_BYTES
 # Other types allowed over MAX_CONTROL_BYTES, with their own limit.
 TYPE_LIMITS = {"session_clipboard": clipboard.MAX_FRAME_BYTES,
-               "tool_snapshot": ts.SNAPSHOT_BYTES}
+               "tool_snapshot": ts.SNAPSHOT_BYTES, **tf.TYPE_LIMITS}
 MAX_REPORT_BATCH = 500
 
 # Error codes, defined once (docs/protocol.md lists their meaning).
@@ -485,12 +486,13 @@ ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreate
                  | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
                  | SessionSettings | FrameAcked | SessionInput | SessionClipboard
                  | tb.ToolRequest | tb.ToolInput | tb.ToolResize | tb.ToolEnd
-                 | ts.ToolCall)
+                 | ts.ToolCall
+                 | tf.FileOp | tf.FileRead | tf.FileAck | tf.FileCancel | tf.FileWrite)
 AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
                 | Rating | TicketStatusRequest
                 | SessionAnswer | ModeAnswer | SessionEnded | SessionClipboard
                 | tb.ToolAnswer | tb.ToolOutput | tb.ToolEnded
-                | ts.ToolSnapshot | ts.ToolResult)
+                | ts.ToolSnapshot | ts.ToolResult | tf.FileReply | tf.FileData)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)

@@ -15,10 +15,11 @@ from msgspec import Meta, Struct
 
 # An agent that serves terminals lists this in hello.capabilities.
 TERMINAL_CAPABILITY = "terminal"
-# The kinds of tool session ("processes" and "services": shared/toolbox_system.py); an
-# agent serves exactly the kinds it lists as capabilities.
-ToolKind = Literal["terminal", "processes", "services"]
-KINDS: tuple[str, ...] = ("terminal", "processes", "services")
+# The kinds of tool session ("processes" and "services": shared/toolbox_system.py;
+# "files": shared/toolfiles.py); an agent serves exactly the kinds it lists as
+# capabilities.
+ToolKind = Literal["terminal", "processes", "services", "files"]
+KINDS: tuple[str, ...] = ("terminal", "processes", "services", "files")
 
 MAX_DATA_CHARS = 8192  # characters of terminal text per message, both ways
 MAX_COLS = 1000

@@ -108,7 +108,8 @@ def indicator_text(technician: str, mode: str, ticket: str, width: int,
                    measure: Callable[[str], int], tr: Texts = ENGLISH) -> str:
     """Return "<who> sees|controls your screen (<ticket>)" in ``width``: the name gives way."""
     key = {"control": "remote.indicator.control", "terminal": "toolbox.indicator.terminal",
-           "system": "toolbox.indicator.system"}.get(mode, "remote.indicator.view")
+           "system": "toolbox.indicator.system",
+           "files": "toolbox.indicator.files"}.get(mode, "remote.indicator.view")
     before, after = around_name(tr(key, name=_NAME, ticket=ticket))
     return before + elide(technician, width - measure(before), measure, suffix=after)
 
@@ -117,8 +118,7 @@ def indicator_width(technician: str, ticket: str, screen_width: int,
                     measure: Callable[[str], int], tr: Texts = ENGLISH, *,
                     mode: str = "view") -> int:
     """Return the indicator's width: room for the whole text where the screen allows."""
-    keys = (("toolbox.indicator.terminal",) if mode == "terminal"  # a tool has one text
-            else ("toolbox.indicator.system",) if mode == "system"
+    keys = ((f"toolbox.indicator.{mode}",) if mode in ("terminal", "files", "system")
             else ("remote.indicator.view", "remote.indicator.control"))
     full = max(measure(tr(key, name=technician, ticket=ticket))  # the longer mode
                for key in keys)
@@ -177,7 +177,7 @@ def _consent(args: argparse.Namespace) -> str:
                else "remote.consent.view")
     if args.kind == "control":
         wants = tr("remote.consent.control")
-    elif args.kind in ("terminal", "terminal_root"):  # a tool session (endpoint_agent.toolbox)
+    elif args.kind in ("terminal", "terminal_root", "files", "files_root"):  # a tool session
         wants = tr(f"toolbox.consent.{args.kind}")
         root.title(tr("toolbox.consent.title"))
     elif args.kind in ("processes", "services"):  # the system tools (endpoint_agent.toolbox)
@@ -345,10 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticket", required=True)
     parser.add_argument("--title", default="")
     parser.add_argument("--reason", default="")
-    parser.add_argument("--mode", choices=("view", "control", "terminal", "system"),
+    parser.add_argument("--mode", choices=("view", "control", "terminal", "files", "system"),
                         default="view")
     parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root",
-                                           "processes", "services", "reboot", "shutdown"),
+                                           "files", "files_root", "processes", "services",
+                                           "reboot", "shutdown"),
                         default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",

@@ -17,10 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from endpoint_agent.toolbox.files import Jail
+from endpoint_agent.toolbox.filework import FileWork
 from endpoint_agent.toolbox.terminal import Account, AccountError, Terminal, account
 from shared import protocol as p
 from shared import toolbox as tb
 from shared import toolbox_system as ts
+from shared import toolfiles as tf
 
 if TYPE_CHECKING:
     from endpoint_agent.toolbox.services import ServiceConfig
@@ -55,6 +58,7 @@ class ToolSession:
     recorded: bool = False
     terminal: Terminal | None = None
     system: Any = None  # a ProcessTool or ServiceTool (endpoint_agent.toolbox.system)
+    files: FileWork | None = None
     indicator: asyncio.subprocess.Process | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     ended: bool = False
@@ -79,15 +83,18 @@ class ToolSupport:
                  login: str | None = None,
                  find_login: Callable[[], str | None] = logged_in_login,
                  terminal: bool = True, processes: bool = True,
-                 services: ServiceConfig | None = None) -> None:
+                 services: ServiceConfig | None = None, files: bool = True,
+                 files_root: str | None = None) -> None:
         self.terminal = terminal
         self.processes = processes
         self.services = services  # None: no services tool
+        self.files = files
         self.power_tasks: set[asyncio.Task[None]] = set()  # reboots and shutdowns to come
         self.notices: set[asyncio.subprocess.Process] = set()  # notice windows shown
         self.remote = remote  # the desktop's consent dialog and indicator; None: headless
         self.login = login  # the account of non-root terminals; None: the user at the computer
         self.find_login = find_login
+        self.files_root = files_root  # the folder of non-root files sessions; None: the home
         self.sessions: dict[int, ToolSession] = {}
         self.history: list[ToolSession] = []  # ended sessions, for tests and status
         self._send: Send | None = None
@@ -97,6 +104,7 @@ class ToolSupport:
     def capabilities(self) -> list[str]:
         """Return the tool kinds this agent serves."""
         return ([tb.TERMINAL_CAPABILITY] if self.terminal else []) \
+            + ([tf.FILES_CAPABILITY] if self.files else []) \
             + ([ts.PROCESSES_CAPABILITY] if self.processes else []) \
             + ([ts.SERVICES_CAPABILITY] if self.services is not None else []) \
             + ["tool_notify"]  # understands tool_request.notify
@@ -127,7 +135,12 @@ class ToolSupport:
         s = self.sessions.get(getattr(message, "tool", 0))
         if s is None:
             return  # for a session that is already over here: nothing to do
-        if isinstance(message, tb.ToolEnd):
+        if isinstance(message, tf.SERVER_FILE_MESSAGES):
+            if s.files is not None:
+                s.files.on_message(message)
+            else:
+                s.ignored_inputs += 1
+        elif isinstance(message, tb.ToolEnd):
             self._spawn(self._finish(s, tell=None), f"tool-{s.id}-end")
         elif isinstance(message, tb.ToolInput):
             if s.terminal is None or not s.terminal.write(message.data):
@@ -175,7 +188,7 @@ class ToolSupport:
             await refuse("unavailable", f"this agent does not offer {msg.kind!r}")
             return
         try:
-            if msg.kind == tb.TERMINAL_CAPABILITY:
+            if msg.kind in (tb.TERMINAL_CAPABILITY, tf.FILES_CAPABILITY):
                 user = await asyncio.to_thread(self.account_for, root=msg.root)
             else:
                 from endpoint_agent.toolbox.system import system_account
@@ -195,8 +208,8 @@ class ToolSupport:
                              "access")
                 return
             answer = await self._desktop().ask(
-                kind=("terminal_root" if msg.root else "terminal")
-                if msg.kind == tb.TERMINAL_CAPABILITY else msg.kind, technician=msg.technician,
+                kind=msg.kind + ("_root" if msg.root and msg.kind in ("terminal", "files")
+                                 else ""), technician=msg.technician,
                 ticket=msg.ticket, title=msg.title, reason=msg.reason, mode="view",
                 seconds=msg.timeout, recorded=msg.record)
         else:
@@ -212,6 +225,16 @@ class ToolSupport:
                 reason, "the consent dialog could not be shown"))
             return
 
+        if msg.kind == "files":
+            root = "/" if msg.root else (self.files_root or user.home)
+            jail = await asyncio.to_thread(Jail, root, owner=(user.uid, user.gid))
+            s.files = FileWork(s.id, jail, self._out)
+            await self._out(tb.ToolAnswer(tool=s.id, allowed=True, account=user.name[:64],
+                                          reason="allowed" if answer == "allow"
+                                          else "unattended"))
+            if self.remote is not None:
+                s.tasks.append(self._spawn(self._indicator(s), f"tool-{s.id}-indicator"))
+            return
         if msg.kind != tb.TERMINAL_CAPABILITY:
             from endpoint_agent.toolbox.system import start_system
 
@@ -254,7 +277,8 @@ class ToolSupport:
             proc = await asyncio.create_subprocess_exec(
                 *desktop._ui_command("indicator", technician=s.technician,
                                      ticket=s.ticket, recorded=s.recorded,
-                                     mode="terminal" if s.terminal is not None else "system"),
+                                     mode=s.kind if s.kind in ("terminal", "files")
+                                     else "system"),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL, env=desktop._ui_environ())
         except OSError:
@@ -269,7 +293,7 @@ class ToolSupport:
                 by_user = True
                 break
         if not s.ended:
-            await self._finish(s, tell=("user", "the user ended the terminal") if by_user
+            await self._finish(s, tell=("user", f"the user ended the {s.kind}") if by_user
                                else ("agent", "the indicator closed"))
 
     async def _finish(self, s: ToolSession, *, tell: tuple[str, str] | None,
@@ -288,6 +312,8 @@ class ToolSupport:
                                          else max(-255, min(255, exit_status))))
         if s.terminal is not None:
             await s.terminal.close()
+        if s.files is not None:
+            await s.files.close()
         proc = s.indicator
         if proc is not None and proc.returncode is None:
             if proc.stdin is not None:

@@ -44,6 +44,7 @@ from shared import agent_auth
 from shared import protocol as p
 from shared import toolbox as tb
 from shared import toolbox_system as ts
+from shared import toolfiles as tf
 
 log = logging.getLogger("deskmate.agents")
 
@@ -225,6 +226,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[TOOLS].ended_by_agent(link, message)
     elif isinstance(message, ts.AGENT_SYSTEM_MESSAGES):
         tool_system.from_agent(app[TOOLS], link, message)
+    elif isinstance(message, tf.AGENT_FILE_MESSAGES):
+        app[TOOLS].file_answer(link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(

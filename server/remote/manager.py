@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server.db.schema import utcnow
-from server.remote import recordings, store
+from server.remote import device_session, recordings, store
 from server.remote.recorder import Recorder, RecordingStats
 from server.remote.relay import LiveSession, Viewer
 from server.remote.requester_view import duration_text
@@ -94,10 +94,7 @@ class Sessions:
         return device_id in self.by_device
 
     async def publish(self, ticket_id: int) -> None:
-        row = await self.db.read(lambda c: store.ticket_ref(c, ticket_id))
-        self.broker.publish_ticket(ticket_id=ticket_id, number=row.number,
-                                   requester_id=row.requester_id, change="remote_session",
-                                   public=True)
+        await device_session.publish(self.db, self.broker, ticket_id, "remote_session")
 
     def open(self, live: LiveSession, *, reason: str, title: str, consent: bool) -> None:
         """Register a requested session and ask the agent."""

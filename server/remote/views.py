@@ -8,7 +8,6 @@ import hmac
 import logging
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 from msgspec import UNSET
@@ -20,7 +19,7 @@ from server.db.schema import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from server.i18n.messages import N_
 from server.keys import DATABASE, HUB, REMOTE
-from server.remote import clipboard, policy, store
+from server.remote import clipboard, device_session, policy, store
 from server.remote.relay import LiveSession, Viewer
 from server.remote.schemas import (
     ModeChange,
@@ -56,11 +55,7 @@ def ws_path(session_id: int) -> str:
 
 
 async def _may(req: ApiRequest | web.Request, identity: Identity, ticket_row: Any) -> bool:
-    app = req.app
-    member_of = await app[DATABASE].read(lambda c: store.group_ids_of(c, identity.user_id))
-    return policy.may_remote(role=identity.role, user_id=identity.user_id,
-                             assignee_id=ticket_row.assignee_id,
-                             ticket_group_id=ticket_row.group_id, member_of=member_of)
+    return await device_session.may_use(req.app, identity, ticket_row)
 
 
 def recording_path(session_id: int) -> str:
@@ -130,43 +125,16 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     body: SessionCreate = req.body
     me = req.user
     app = req.app
-    ticket = await app[DATABASE].read(lambda c: ticket_reading.get_row(c, ticket_id))
-    if not await _may(req, me, ticket):
-        raise Forbidden(NO_RIGHTS)
-    if ticket.status not in policy.OPEN_STATUSES:
-        raise Conflict("the ticket is {status}; reopen it first",
-                       code="ticket_not_open", status=ticket.status)
-    linked = await app[DATABASE].read(lambda c: store.linked_devices(c, ticket_id))
+    found = await device_session.target(app, me, ticket_id, body.device_id,
+                                        no_rights=NO_RIGHTS)
+    ticket, device, link, consent = found.ticket, found.device, found.link, found.consent
     hub, sessions = app[HUB], app[REMOTE]
-    if body.device_id is not None:
-        chosen = [d for d in linked if d.id == body.device_id]
-        if not chosen:
-            raise ValidationFailed("device {device_id} is not linked to this ticket",
-                                   device_id=body.device_id)
-    else:
-        chosen = [d for d in linked if d.revoked_at is None and hub.is_online(d.id)]
-        if not linked:
-            raise Conflict("no device is linked to this ticket", code="no_device")
-        if len(chosen) > 1:
-            raise ValidationFailed("several linked devices are online; choose one with "
-                                   "device_id")
-        if not chosen:
-            raise Conflict("no device linked to this ticket is online",
-                           code="device_offline")
-    device = chosen[0]
-    link = hub.links.get(device.id)
-    if device.revoked_at is not None or link is None or not link.welcomed:
-        raise Conflict("device {hostname!r} is not online", code="device_offline",
-                       hostname=device.hostname)
     if "remote" not in link.capabilities:
         raise Conflict("the agent on {hostname!r} does not offer remote sessions",
                        code="remote_unavailable", hostname=device.hostname)
     if sessions.busy(device.id):
         raise Conflict("a remote session is already running on {hostname!r}",
                        code="session_busy", hostname=device.hostname)
-    unattended = await app[DATABASE].read(store.unattended_groups)
-    consent = policy.needs_consent(device_group_id=device.group_id,
-                                   unattended_groups=unattended)
     # Recorded only if the agent can tell its user so (see docs/remote.md).
     wants_record = device.group_id in await app[DATABASE].read(store.recording_groups)
     record = wants_record and p.RECORDING_CAPABILITY in link.capabilities
@@ -289,12 +257,7 @@ async def put_remote_policy(req: ApiRequest) -> RemotePolicy:
     return RemotePolicy(group_id=group_id, unattended=stored[0], record=stored[1])
 
 
-def _same_origin(request: web.Request) -> bool:
-    """Tell whether a browser's Origin header names this server (WebSocket CSRF guard)."""
-    origin = request.headers.get("Origin", "")
-    if not origin:
-        return False
-    return urlsplit(origin).netloc.lower() == request.host.lower()
+_same_origin = device_session.same_origin
 
 
 @router.route("GET", f"/api/v1/remote-sessions/{SID}/ws", roles=STAFF,

@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from server.db.schema import utcnow
+from server.remote import device_session
 from server.remote.requester_view import duration_text
 from server.toolbox import store
+from server.toolbox.files import FileRelay
 from server.toolbox.relay import DIRECTORY, LiveTool, ToolViewer, Transcript, transcript_name
 from shared import protocol as p
 from shared import toolbox as tb
+from shared import toolfiles as tf
 
 if TYPE_CHECKING:
     from server.agents.hub import AgentLink
@@ -43,7 +46,8 @@ OUTCOME_TEXT = {
     "not_permitted": "the agent is not allowed to run it",
     "agent_offline": "the device went offline",
 }
-NAMES = {"terminal": "terminal", "processes": "process list", "services": "services tool"}
+NOUNS = {"terminal": "Terminal", "files": "File access", "processes": "Process list",
+         "services": "Services tool"}  # on the ticket's timeline
 BY_TEXT = {"user": "the user", "agent": "the device", "server": "the server",
            "technician": "the technician"}
 
@@ -59,6 +63,7 @@ class ToolSessions:
         self.transcripts_dir = transcripts_dir
         self.rights_recheck_seconds = 10.0
         self.by_id: dict[int, LiveTool] = {}
+        self.files = FileRelay()  # the Files tool's waiting requests
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def count(self, device_id: int) -> int:
@@ -66,12 +71,7 @@ class ToolSessions:
         return sum(1 for t in self.by_id.values() if t.device_id == device_id)
 
     async def publish(self, ticket_id: int) -> None:
-        from server.remote import store as remote_store
-
-        row = await self.db.read(lambda c: remote_store.ticket_ref(c, ticket_id))
-        self.broker.publish_ticket(ticket_id=ticket_id, number=row.number,
-                                   requester_id=row.requester_id, change="tool_session",
-                                   public=True)
+        await device_session.publish(self.db, self.broker, ticket_id, "tool_session")
 
     def _later(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -127,11 +127,11 @@ class ToolSessions:
         live.account = msg.account
         consent = "user" if live.consent else "unattended"
         who = f" as {msg.account}" if msg.account else ""
-        name = NAMES.get(live.kind, live.kind)
-        body = (f"The user allowed the {name}; it runs{who}." if live.consent
-                else f"{name.capitalize()} opened{who}; the user was told, not asked "
+        noun = NOUNS.get(live.kind, live.kind)
+        body = (f"The user allowed the {noun.lower()}; it runs{who}." if live.consent
+                else f"{noun} opened{who}; the user was told, not asked "
                      "(the group's toolbox policy)." if live.notify
-                else f"{name.capitalize()} opened{who}; the user's consent was not required "
+                else f"{noun} opened{who}; the user's consent was not required "
                      "(unattended access allowed for the device's group).")
         values: dict[str, Any] = {"state": "active", "consent": consent, "account": msg.account,
                                   "started_at": utcnow()}
@@ -161,6 +161,14 @@ class ToolSessions:
         if live.state != "active":
             raise p.ProtocolError(p.NO_SESSION, f"tool session {msg.tool} is not active")
         live.output(msg.data)
+
+    def file_answer(self, link: AgentLink, msg: tf.FileReply | tf.FileData) -> None:
+        """Hand a Files tool's answer to the request waiting for it."""
+        live = self._live_of(link, msg.tool)
+        if live.kind != "files" or live.state != "active":
+            raise p.ProtocolError(p.NO_SESSION, f"tool session {msg.tool} is not an open "
+                                  "files session")
+        self.files.deliver(live, msg)
 
     def send_input(self, live: LiveTool, data: str) -> None:
         """Pass a controller's keystrokes to the agent."""
@@ -204,6 +212,7 @@ class ToolSessions:
         for call in live.calls.values():  # actions still waiting for the agent
             if not call.done():
                 call.cancel()
+        self.files.end(live.id)
         if tell_agent:
             live.link.send(p.encode(tb.ToolEnd(tool=live.id, reason=reason[:200])))
         size = await live.transcript.close() if live.transcript is not None else None
@@ -212,8 +221,8 @@ class ToolSessions:
         if was_active:
             step_outcome = "completed" if outcome in ("completed", "timeout") else outcome
             watchers = ", ".join(summary["watchers"]) or "nobody"
-            body = (f"{NAMES.get(live.kind, live.kind).capitalize()} ended by {who}"
-                    + (f" ({reason})" if reason else "")
+            noun = NOUNS.get(live.kind, live.kind)
+            body = (f"{noun} ended by {who}" + (f" ({reason})" if reason else "")
                     + f" after {duration_text(summary['duration_seconds'])}. "
                     f"Watched by {watchers}.")
             if size is not None:
@@ -222,7 +231,7 @@ class ToolSessions:
             step_outcome = outcome
             if outcome == "completed":  # ended before the user answered
                 step_outcome, reason = "withdrawn", reason or f"withdrawn by {who}"
-            body = f"{NAMES.get(live.kind, live.kind).capitalize()} not opened: {reason}."
+            body = f"{NOUNS.get(live.kind, live.kind)} not opened: {reason}."
         now = utcnow()
         values: dict[str, Any] = {"state": "ended", "outcome": step_outcome, "ended_by": by,
                                   "end_reason": reason[:200], "ended_at": now,

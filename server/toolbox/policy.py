@@ -77,7 +77,9 @@ def decide(policy: ToolPolicy, *, kind: str, as_root: bool, unattended_group: bo
     if kind in policy.disabled_tools:
         raise Forbidden(N_("the policy of the device's group does not allow the {kind} tool"),
                         code="tool_disabled", kind=kind)
-    root_ok = policy.terminal_root if kind == "terminal" else policy.system_root
+    # Files as root reach the whole file system: the terminal's root rule, not the
+    # process and service tools'.
+    root_ok = policy.terminal_root if kind in ("terminal", "files") else policy.system_root
     if as_root and not root_ok:
         raise Forbidden(N_("the policy of the device's group does not allow the {kind} tool "
                            "as root"), code="root_not_allowed", kind=kind)

@@ -10,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from server.tickets.schemas import UserRef
 from server.users.schemas import Strict
 
-Kind = Literal["terminal", "processes", "services"]
+Kind = Literal["terminal", "processes", "services", "files"]
 State = Literal["requested", "active", "ended"]
 
 

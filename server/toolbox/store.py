@@ -21,7 +21,7 @@ from server.toolbox.tables import tool_sessions, toolbox_policies
 EVENT_TYPE = "tool_session"
 # What the timeline calls each kind of tool ("Requested <it> on <device>").
 KIND_TEXT = {"terminal": "a terminal", "processes": "the process list",
-             "services": "the services tool"}
+             "services": "the services tool", "files": "file access"}
 
 
 def policy_values(conn: Connection, group_id: int) -> tuple[bool, bool]:
@@ -74,7 +74,8 @@ def create_session(conn: Connection, *, ticket_id: int, device_id: int, technici
         ticket_id=ticket_id, device_id=device_id, technician_id=technician_id, kind=kind,
         reason=reason, as_root=as_root, state="requested", end_reason="", created_at=now,
         summary={}, transcript="none", transcript_bytes=0)).inserted_primary_key[0])  # type: ignore[index]
-    what = KIND_TEXT.get(kind, kind) + (" as root" if as_root else "")
+    what = KIND_TEXT.get(kind, kind) + (
+        (" to the whole file system" if kind == "files" else " as root") if as_root else "")
     how = ("asking the user for consent" if consent else
            "telling the user (group policy)" if notify else "unattended access (group policy)")
     if record:

@@ -23,10 +23,9 @@ from server.auth.identity import Identity
 from server.db.schema import utcnow
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from server.i18n.messages import N_
-from server.keys import DATABASE, HUB, SETTINGS, TOOLS
-from server.remote import policy
+from server.keys import DATABASE, SETTINGS, TOOLS
+from server.remote import device_session, policy
 from server.remote import store as remote_store
-from server.remote.views import _same_origin
 from server.tickets import reading as ticket_reading
 from server.tickets.attachments import download_headers
 from server.tickets.schemas import UserRef
@@ -62,10 +61,7 @@ def ws_path(session_id: int) -> str:
 
 
 async def _may(app: web.Application, identity: Identity, ticket_row: Any) -> bool:
-    member_of = await app[DATABASE].read(lambda c: remote_store.group_ids_of(c, identity.user_id))
-    return policy.may_remote(role=identity.role, user_id=identity.user_id,
-                             assignee_id=ticket_row.assignee_id,
-                             ticket_group_id=ticket_row.group_id, member_of=member_of)
+    return await device_session.may_use(app, identity, ticket_row)
 
 
 def _to_api(row: Any, live: LiveTool | None) -> ToolSession:
@@ -114,43 +110,17 @@ async def start_tool(req: ApiRequest) -> ToolSession:
     body: ToolCreate = req.body
     me, app = req.user, req.app
     db = app[DATABASE]
-    ticket = await db.read(lambda c: ticket_reading.get_row(c, ticket_id))
-    if not await _may(app, me, ticket):
-        raise Forbidden(NO_RIGHTS)
-    if ticket.status not in policy.OPEN_STATUSES:
-        raise Conflict("the ticket is {status}; reopen it first",
-                       code="ticket_not_open", status=ticket.status)
-    linked = await db.read(lambda c: remote_store.linked_devices(c, ticket_id))
-    hub, tools = app[HUB], app[TOOLS]
-    if body.device_id is not None:
-        chosen = [d for d in linked if d.id == body.device_id]
-        if not chosen:
-            raise ValidationFailed("device {device_id} is not linked to this ticket",
-                                   device_id=body.device_id)
-    else:
-        if not linked:
-            raise Conflict("no device is linked to this ticket", code="no_device")
-        chosen = [d for d in linked if d.revoked_at is None and hub.is_online(d.id)]
-        if len(chosen) > 1:
-            raise ValidationFailed("several linked devices are online; choose one with "
-                                   "device_id")
-        if not chosen:
-            raise Conflict("no device linked to this ticket is online", code="device_offline")
-    device = chosen[0]
-    link = hub.links.get(device.id)
-    if device.revoked_at is not None or link is None or not link.welcomed:
-        raise Conflict("device {hostname!r} is not online", code="device_offline",
-                       hostname=device.hostname)
+    found = await device_session.target(app, me, ticket_id, body.device_id,
+                                        no_rights=NO_RIGHTS)
+    ticket, device, link, consent = found.ticket, found.device, found.link, found.consent
+    tools = app[TOOLS]
     if body.kind not in link.capabilities:
         # An agent without the capability never gets a tool_request (docs/protocol.md §3.2).
         raise Conflict("the agent on {hostname!r} does not offer a {kind}",
                        code="tool_unavailable", hostname=device.hostname, kind=body.kind)
     rules = await db.read(lambda c: tool_policy.device_policy(c, device.group_id))
-    unattended = await db.read(remote_store.unattended_groups)
     decision = tool_policy.decide(  # tool_disabled, root_not_allowed
-        rules, kind=body.kind, as_root=body.as_root,
-        unattended_group=not policy.needs_consent(device_group_id=device.group_id,
-                                                  unattended_groups=unattended),
+        rules, kind=body.kind, as_root=body.as_root, unattended_group=not consent,
         agent_notifies=tool_policy.NOTIFY_CAPABILITY in link.capabilities)
     record, consent = decision.record, decision.consent
     if tools.count(device.id) >= 4:
@@ -282,7 +252,7 @@ async def tool_viewer_socket(req: ApiRequest) -> web.StreamResponse:
     me = req.user
     _row, live = await _session_for(req, session_id)
     request = req.request
-    if me.via == "session" and not _same_origin(request):
+    if me.via == "session" and not device_session.same_origin(request):
         raise Forbidden("the WebSocket must be opened from the console's own origin",
                         code="bad_origin")
     if live is None or live.state == "ended":

@@ -108,3 +108,18 @@ async def ended(staff: Client, sid: int) -> dict[str, Any]:
             if got.json["state"] == "ended":
                 return dict(got.json)
             await asyncio.sleep(0.02)
+
+
+async def files_session(staff: Client, ticket_id: int) -> int:
+    """Open a files session on the ticket's device (unattended) and wait until it is open."""
+    resp = await staff.post(f"/api/v1/tickets/{ticket_id}/tool-sessions",
+                            json={"kind": "files", "reason": "copy a log"})
+    assert resp.status == 201, resp.body
+    sid = int(resp.json["id"])
+    async with asyncio.timeout(10):
+        while True:
+            got = await staff.get(f"/api/v1/tool-sessions/{sid}")
+            assert got.json["state"] != "ended", got.json
+            if got.json["state"] == "active":
+                return sid
+            await asyncio.sleep(0.02)

@@ -61,16 +61,19 @@ async function errorFrom(response) {
 
 /**
  * Call the API and return the decoded JSON body (null for 204). `body` is sent as JSON,
- * `form` (a FormData) as multipart/form-data.
+ * `form` (a FormData) as multipart/form-data, `raw` (a Blob) as application/octet-stream.
  * Throws ApiError. A 401 "unauthorized" (the session is gone) also calls the session-lost
  * handler, unless `probe` is set (the boot-time session check expects it).
  */
-export async function request(method, path, { body, form, query, probe = false } = {}) {
+export async function request(method, path, { body, form, raw, query, probe = false } = {}) {
   // The server answers error messages in the console's language where it can.
   const headers = { Accept: "application/json", "Accept-Language": language() };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
   if (form !== undefined) {
     init.body = form; // FormData: the browser sets multipart/form-data with its boundary
+  } else if (raw !== undefined) {
+    headers["Content-Type"] = "application/octet-stream";
+    init.body = raw; // a Blob: bytes as they are (a file's piece)
   } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -1,6 +1,7 @@
-// The ticket page's "Toolbox" panel: open a terminal on a linked device (reason, and as
-// root where the device group's policy allows it), and the ticket's terminals: open a live
-// one (type if you opened it, watch otherwise) or read an ended one's transcript.
+// The ticket page's "Toolbox" panel: open a terminal or the Files tool on a linked device
+// (reason, and as root where the device group's policy allows it), and the ticket's tools:
+// open a live one (type or copy files if you opened it, watch or list otherwise) or read an
+// ended terminal's transcript.
 
 import { api } from "./api.js";
 import { busy, field, formValues, h, replace } from "./dom.js";
@@ -9,6 +10,7 @@ import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
 import { openSystemTool } from "./system_tools.js";
+import { openFiles } from "./files.js";
 import { noRights, openTerminal, openTranscript } from "./terminal.js";
 import { openModal } from "./ui.js";
 
@@ -20,21 +22,24 @@ export function toolboxPanel() {
   const el = h("div", { class: "toolbox-panel" });
   let ticket = null;
 
-  // A live tool in its dialog: the terminal, or the process and services tools.
-  const show = (s) => (s.kind === "terminal" ? openTerminal : openSystemTool)(s, { onEnded: () => refresh(ticket) });
+  // A live tool in its dialog: the terminal, the files, or the process and services tools.
+  const opener = (kind) => (kind === "terminal" ? openTerminal : kind === "files" ? openFiles : openSystemTool);
+  const show = (s) => opener(s.kind)(s, { onEnded: () => refresh(ticket) });
 
   function start(devices, kind = "terminal") {
     const device = h("select", { name: "device_id" }, devices.map((d) =>
       h("option", { value: String(d.id) }, d.hostname)));
-    const title = kind === "terminal" ? t("toolbox.open_title") : t(`systools.open_title.${kind}`);
+    const title = kind === "terminal" ? t("toolbox.open_title")
+      : kind === "files" ? t("files.open_title") : t(`systools.open_title.${kind}`);
     const form = h("form", { class: "stack", "aria-label": title },
       devices.length > 1 ? field(t("remote.device"), device) : null,
       field(t("remote.reason"), h("textarea", { name: "reason", required: true, maxlength: 500, rows: 2 })),
-      h("label", { class: "check" }, h("input", { type: "checkbox", name: "as_root" }), " ", t("toolbox.as_root")),
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "as_root" }), " ",
+        kind === "files" ? t("files.as_root") : t("toolbox.as_root")),
       h("p", { class: "muted small" }, t("toolbox.consent_hint")),
       h("div", { class: "form-actions" },
-        h("button", { type: "submit", class: "btn btn-primary" }, icon("keyboard"),
-          kind === "terminal" ? t("toolbox.open") : t(`systools.open.${kind}`))));
+        h("button", { type: "submit", class: "btn btn-primary" }, icon(kind === "files" ? "paperclip" : "keyboard"),
+          kind === "terminal" ? t("toolbox.open") : kind === "files" ? t("files.open") : t(`systools.open.${kind}`))));
     const dialog = openModal(title, form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -52,11 +57,11 @@ export function toolboxPanel() {
   }
 
   function line(s) {
-    const what = s.kind !== "terminal" ? t(`systools.kind.${s.kind}${s.as_root ? "_root" : ""}`)
-      : s.as_root ? t("toolbox.kind.terminal_root") : t("toolbox.kind.terminal");
+    const what = ["terminal", "files"].includes(s.kind) ? t(`toolbox.kind.${s.kind}${s.as_root ? "_root" : ""}`)
+      : t(`systools.kind.${s.kind}${s.as_root ? "_root" : ""}`);
     if (s.state !== "ended") {
       return h("li", {}, h("button", { type: "button", class: "btn btn-small btn-link", "data-tool-session": s.id,
-        onclick: () => show(s) }, icon("keyboard"),
+        onclick: () => show(s) }, icon(s.kind === "files" ? "paperclip" : "keyboard"),
       s.state === "active" ? t("toolbox.live_open", { what }) : t("toolbox.waiting_open", { what })),
       h("span", { class: "muted" }, s.technician ? ` ${s.technician.display_name}` : ""));
     }
@@ -83,8 +88,11 @@ export function toolboxPanel() {
     }
     const reachable = devices.filter((d) => d && d.online && !d.revoked_at);
     const ready = reachable.filter((d) => (d.tools_available || []).includes("terminal"));
+    const withFiles = reachable.filter((d) => (d.tools_available || []).includes("files"));
     const button = h("button", { type: "button", class: "btn btn-small", "data-action": "open-terminal",
       disabled: final || !ready.length || null, onclick: () => start(ready) }, icon("keyboard"), t("toolbox.open_terminal"));
+    const filesButton = h("button", { type: "button", class: "btn btn-small", "data-action": "open-files",
+      disabled: final || !withFiles.length || null, onclick: () => start(withFiles, "files") }, icon("paperclip"), t("files.open_files"));
     const hint = final ? t("remote.hint.final")
       : !tk.device_ids.length ? t("remote.hint.no_device")
         : !reachable.length ? t("remote.hint.offline")
@@ -94,8 +102,10 @@ export function toolboxPanel() {
       return able.length && !final ? h("button", { type: "button", class: "btn btn-small", "data-action": `open-${kind}`,
         onclick: () => start(able, kind) }, t(`systools.open.${kind}`)) : null;
     });
-    replace(el, h("div", { class: "stack" }, h("div", { class: "systools-filters" }, button, others),
-      hint ? h("span", { class: "muted small" }, hint) : null),
+    const filesHint = !final && reachable.length && !withFiles.length ? t("files.hint.unavailable") : null;
+    replace(el, h("div", { class: "stack" }, h("div", { class: "toolbox-actions" }, button, filesButton, others),
+      hint ? h("span", { class: "muted small" }, hint) : null,
+      filesHint ? h("span", { class: "muted small" }, filesHint) : null),
       sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null);
   }
 
