@@ -30,7 +30,7 @@ MAX_SIZE = 2**50  # no file is larger; the server's setting is far lower
 ReqId = Annotated[int, Meta(ge=1, le=2**53)]
 FilePath = Annotated[str, Meta(min_length=1, max_length=4096)]
 Offset = Annotated[int, Meta(ge=0, le=MAX_SIZE)]
-Sha256 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$(?!\n)")]
 Chunk = Annotated[bytes, Meta(max_length=CHUNK_BYTES)]
 
 FileOpName = Literal["list", "stat", "mkdir", "rename", "delete", "upload_status"]

@@ -11,7 +11,7 @@ from server.users.schemas import Strict
 DevicePath = Annotated[str, Meta(min_length=1, max_length=4096)]
 # In a query string: short enough that the URL, percent-encoded, fits aiohttp's 8 KiB line.
 QueryPath = Annotated[str, Meta(min_length=1, max_length=600)]
-Sha256 = Annotated[str, Meta(pattern="^[0-9a-f]{64}$(?!\n)")]
+Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$(?!\n)")]
 Size = Annotated[int, Meta(ge=0, le=2**50)]
 
 
