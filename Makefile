@@ -38,8 +38,9 @@ run: $(RUN_STAMP)
 
 # pytest exits 5 when it collected no tests; make treats that as the failure it is.
 # One worker per core; a test file stays on one worker (its module fixtures are shared).
+# Files go out in the order tests/conftest.py gives them (longest first), not xdist's.
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check server shared endpoint_agent tests bench

@@ -53,6 +53,42 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+# The files that take longest for their few tests (browser walks, the API fuzz's shards,
+# generated histories, real identity providers and desktops). `make test` hands whole files
+# to its workers in collection order (--dist loadfile --no-loadscope-reorder): these go
+# first, then the rest by number of tests, most first (what xdist's own reordering does),
+# so the run ends on short files and both workers finish together. Only the order changes.
+LONG_FILES = (
+    "tests/console/test_walk_phone.py",
+    "tests/console/test_walk_desktop.py",
+    "tests/console/test_languages.py",
+    "tests/server/test_api_fuzz.py",
+    "tests/server/test_api_fuzz_people.py",
+    "tests/server/test_api_fuzz_knowledge.py",
+    "tests/server/test_api_fuzz_tickets.py",
+    "tests/console/test_remote_wayland.py",
+    "tests/server/reports/test_figures.py",
+    "tests/server/identity/test_oidc.py",
+    "tests/console/test_sso.py",
+    "tests/server/mail/test_mail_in_oauth.py",
+    "tests/server/mail/test_mail_in_admin.py",
+    "tests/console/test_survey.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the files for the workers: :data:`LONG_FILES` first, then by test count."""
+    files: dict[str, int] = {}
+    for item in items:
+        name = item.nodeid.split("::")[0]
+        files[name] = files.get(name, 0) + 1
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    # A stable sort: each file's tests stay together and in their order.
+    items.sort(key=lambda item: (rank.get(name := item.nodeid.split("::")[0], len(rank)),
+                                 -files[name]))
+
+
 BACKENDS = ("sqlite", "postgres")
 TEMPLATE = "deskmate_template"  # migrated once per session; each test gets a copy
 

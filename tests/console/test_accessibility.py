@@ -1,57 +1,23 @@
-"""axe-core over every console page, on a phone and a laptop: no serious or critical faults.
+"""axe-core on what a page walk does not open: the phone drawer, a dialog, errors, notices.
 
 axe-core is vendored under tests/console/vendor (MPL-2.0, its licence beside it) and put
-into the page by the tests only; the server never serves it. The pages come from
-tests/console/walk.py.
+into the page by the tests only; the server never serves it. Every page, on a phone and a
+laptop, passes it in the page walks (tests/console/test_walk_phone.py and
+test_walk_desktop.py, which open each page once for all their checks).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import expect
 
 from tests.console import walk
 from tests.support.browser import open_page
-from tests.support.server import ADMIN_PASSWORD, Client, RunningServer
+from tests.support.server import Client, RunningServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
-SIZES = {"phone": walk.PHONE, "desktop": walk.DESKTOP}
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def desk(module_server: RunningServer,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[walk.Desk]:
-    """The walk's small desk, with its agent running, shared by the module's walks."""
-    admin = await module_server.login("admin", ADMIN_PASSWORD)
-    seeded = await walk.seed(module_server, admin, tmp_path_factory.mktemp("agents"))
-    try:
-        yield seeded
-    finally:
-        await seeded.stop()
-
-
-@pytest.mark.asyncio(loop_scope="module")
-@pytest.mark.parametrize("size", SIZES)
-async def test_no_page_has_serious_or_critical_accessibility_faults(
-        module_browser: Any, module_server: RunningServer, desk: walk.Desk, size: str,
-) -> None:
-    """axe-core finds no serious or critical violation on any page, for any role."""
-    found = []
-    async with open_page(module_browser, module_server.base_url, viewport=SIZES[size]) as page:
-        await page.goto("/")
-        await page.get_by_label("User name").wait_for()
-        found += [f"login: {v}" for v in await walk.axe_violations(page)]
-    for role, paths in walk.paths_for(desk).items():
-        async with open_page(module_browser, module_server.base_url, viewport=SIZES[size]) as page:
-            await walk.log_in(page, walk.ROLE_USERS[role])
-            for path in paths:
-                await walk.visit(page, path)
-                found += [f"{role} {path}: {v}" for v in await walk.axe_violations(page)]
-    assert not found, "\n".join(found)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 async def test_drawer_dialogs_notices_and_field_errors_have_no_serious_faults(

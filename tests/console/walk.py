@@ -7,7 +7,8 @@ session, knowledge-base articles, a token, a health check, an SLA policy); then
 console/static/app.js (:func:`console_routes` reads them there, so a new route that no
 walk covers fails tests/console/test_layout.py). The layout and accessibility tests use
 it, and so can any other walk (a language's, say): :func:`visit` opens a page and waits
-until it has settled, :func:`layout_problems` and :func:`axe_violations` judge it.
+until it has settled, :func:`layout_problems` and :func:`axe_violations` judge it, and
+:func:`check_every_page` opens each page once and runs every check on it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import aiohttp
 
 from server.remote import store as remote_store
 from tests.support.agents import RunningAgent, create_token, enroll_device, start_agent
+from tests.support.browser import open_page
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
 
@@ -242,3 +244,35 @@ async def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "crit
         await page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;true")
     results = await page.evaluate(f"(impacts) => ({CHECKS}).axe(impacts)", list(impacts))
     return list(results)
+
+
+async def check_every_page(browser: Any, server: RunningServer, desk: Desk,
+                           viewport: dict[str, int], *, targets: bool) -> list[str]:
+    """Open every page once per role and judge it; return the problems, each named.
+
+    On the login page and on each page of each role's walk: the layout (nothing wider
+    than the screen, covered or squeezed), the controls' size when ``targets`` (a phone:
+    none under 44 px) and axe-core (no serious or critical violation), in that order, so
+    the layout is judged before axe runs. Each problem starts with its check, the role
+    and the page ("axe admin /desk: ..."), so one walk says which page failed which check.
+    """
+    found: list[str] = []
+
+    async def judge(where: str, page: Any) -> None:
+        found.extend(f"layout {where}: {p}" for p in await layout_problems(page))
+        if targets:
+            found.extend(f"targets {where}: {p}" for p in await small_targets(page))
+        found.extend(f"axe {where}: {v}" for v in await axe_violations(page))
+
+    async with open_page(browser, server.base_url, viewport=viewport) as page:
+        await page.goto("/")
+        await page.get_by_label("User name").wait_for()
+        found.extend(f"layout login: {p}" for p in await layout_problems(page))
+        found.extend(f"axe login: {v}" for v in await axe_violations(page))
+    for role, paths in paths_for(desk).items():
+        async with open_page(browser, server.base_url, viewport=viewport) as page:
+            await log_in(page, ROLE_USERS[role])
+            for path in paths:
+                await visit(page, path)
+                await judge(f"{role} {path}", page)
+    return found

@@ -18,6 +18,7 @@ from server.db.database import Database
 from server.settings import Settings, load
 from server.slow_clients import AppRunner
 from server.tls import TlsInfo, server_context
+from tests.support.migrated import copy_migrated
 
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "user-password-1"
@@ -150,6 +151,8 @@ async def start_server(data_dir: Path, **overrides: Any) -> RunningServer:
 
     def prepare() -> tuple[TlsInfo | None, Database, web.Application]:
         # Start-up work touches files; it runs before serving, off the loop.
+        if not settings.database_url:  # a new SQLite database starts migrated (migrated.py)
+            copy_migrated(settings.data_dir / "deskmate.db")
         tls = prepare_tls(settings)
         db = open_database(settings)
         ensure_admin(db, settings)
