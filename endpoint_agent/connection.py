@@ -35,6 +35,7 @@ from endpoint_agent.state import Enrollment
 from endpoint_agent.toolbox.support import ToolSupport
 from shared import agent_auth
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 from shared.digests import section_digests
 
@@ -409,7 +410,7 @@ class Agent:
         elif isinstance(message, REMOTE_MESSAGES):
             if self.remote is not None:
                 self.remote.on_message(message)
-        elif isinstance(message, tb.SERVER_TOOL_MESSAGES):
+        elif isinstance(message, tb.SERVER_TOOL_MESSAGES + sc.SERVER_SCRIPT_MESSAGES):
             if self.tools is not None:
                 self.tools.on_message(message)
             else:  # the server asks only agents that announce tools

@@ -77,6 +77,9 @@ from server.tickets import bulk_views, catalog_views, queue_views, saved_view_vi
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
+from server.scripts import run_views as script_run_views
+from server.scripts import views as script_views
+from server.scripts.manager import scripts_ctx
 from server.toolbox import views as toolbox_views
 from server.toolbox.manager import tools_ctx, tools_shutdown
 from server.users import account_views
@@ -94,6 +97,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            device_views.router, ticket_views.router, queue_views.router,
            catalog_views.router, kb_views.router, kb_engagement_views.router,
            health_views.router, sla_views.router, remote_views.router, toolbox_views.router,
+           script_views.router, script_run_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
@@ -219,6 +223,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(sessions_ctx)
     app.on_shutdown.append(sessions_shutdown)
     app.cleanup_ctx.append(tools_ctx)
+    app.cleanup_ctx.append(scripts_ctx)
     app.on_shutdown.append(tools_shutdown)
     app.cleanup_ctx.append(notifier_ctx)
     app.on_shutdown.append(hub_shutdown)

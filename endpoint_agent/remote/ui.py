@@ -176,9 +176,10 @@ def _consent(args: argparse.Namespace) -> str:
                else "remote.consent.view")
     if args.kind == "control":
         wants = tr("remote.consent.control")
-    elif args.kind in ("terminal", "terminal_root"):  # a tool session (endpoint_agent.toolbox)
+    elif args.kind in ("terminal", "terminal_root", "script", "script_root"):  # a tool session (endpoint_agent.toolbox)
         wants = tr(f"toolbox.consent.{args.kind}")
-        root.title(tr("toolbox.consent.title"))
+        root.title(tr("toolbox.consent.script_title" if args.kind.startswith("script")
+                      else "toolbox.consent.title"))
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
     bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
     plain = tkfont.nametofont("TkDefaultFont")
@@ -314,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--title", default="")
     parser.add_argument("--reason", default="")
     parser.add_argument("--mode", choices=("view", "control", "terminal"), default="view")
-    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root"),
-                        default="session")
+    parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root",
+                                           "script", "script_root"), default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",
                         help="say that the session is recorded")

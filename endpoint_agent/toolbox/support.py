@@ -17,8 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from endpoint_agent.toolbox.scripts import ScriptRunner
 from endpoint_agent.toolbox.terminal import Account, AccountError, Terminal, account
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 
 if TYPE_CHECKING:
@@ -72,7 +74,8 @@ class ToolSupport:
 
     def __init__(self, remote: RemoteSupport | LazyRemote | None = None, *,
                  login: str | None = None,
-                 find_login: Callable[[], str | None] = logged_in_login) -> None:
+                 find_login: Callable[[], str | None] = logged_in_login,
+                 scripts: bool = True) -> None:
         self.remote = remote  # the desktop's consent dialog and indicator; None: headless
         self.login = login  # the account of non-root terminals; None: the user at the computer
         self.find_login = find_login
@@ -80,15 +83,18 @@ class ToolSupport:
         self.history: list[ToolSession] = []  # ended sessions, for tests and status
         self._send: Send | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.scripts = ScriptRunner(self) if scripts else None  # script runs (scripts.py)
 
     @property
     def capabilities(self) -> list[str]:
         """Return the tool kinds this agent serves."""
-        return [tb.TERMINAL_CAPABILITY]
+        return [tb.TERMINAL_CAPABILITY] + ([sc.SCRIPTS_CAPABILITY] if self.scripts else [])
 
     def bind(self, send: Send) -> None:
         """Use ``send`` for answers and output (one connection at a time)."""
         self._send = send
+        if self.scripts is not None:
+            self.scripts.bind(send)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -106,6 +112,10 @@ class ToolSupport:
 
     def on_message(self, message: Any) -> None:
         """Act on one tool message from the server (called by the reader, never blocks)."""
+        if isinstance(message, sc.SERVER_SCRIPT_MESSAGES):
+            if self.scripts is not None:
+                self.scripts.on_message(message)
+            return
         if isinstance(message, tb.ToolRequest):
             self._spawn(self._request(message), f"tool-{message.tool}")
             return
@@ -272,6 +282,8 @@ class ToolSupport:
         """The server link broke: no tool outlives it."""
         for s in list(self.sessions.values()):
             await self._finish(s, tell=None)
+        if self.scripts is not None:
+            await self.scripts.close()
 
     async def close(self) -> None:
         """End every tool session."""

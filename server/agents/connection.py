@@ -32,6 +32,7 @@ from server.keys import (
     HUB,
     METRICS,
     REMOTE,
+    SCRIPTS,
     SETTINGS,
     TOOLS,
 )
@@ -41,6 +42,7 @@ from server.tickets import reading as ticket_reading
 from server.tickets.priority import parse_matrix
 from shared import agent_auth
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 
 log = logging.getLogger("deskmate.agents")
@@ -221,6 +223,12 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[TOOLS].answer(link, message)
     elif isinstance(message, tb.ToolEnded):
         await app[TOOLS].ended_by_agent(link, message)
+    elif isinstance(message, sc.ScriptOutput):
+        app[SCRIPTS].output(link, message)
+    elif isinstance(message, sc.ScriptAnswer):
+        await app[SCRIPTS].answer(link, message)
+    elif isinstance(message, sc.ScriptDone):
+        await app[SCRIPTS].done(link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(
@@ -321,6 +329,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
             await app[TOOLS].agent_gone(link)
         except Exception:
             log.exception("%s: ending the device's tool sessions failed", conn_id)
+        try:
+            await app[SCRIPTS].agent_gone(link)
+        except Exception:
+            log.exception("%s: ending the device's script runs failed", conn_id)
         with contextlib.suppress(Exception):
             await link.finish()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
