@@ -13,6 +13,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.names import fold
 from server.db.schema import groups, users
 from server.errors import Conflict, NotFound
 from server.scripts.params import Parameter
@@ -22,10 +23,10 @@ from server.tickets.schemas import UserRef
 
 
 def _name_taken(conn: Connection, name: str, script_id: int | None) -> bool:
-    query = sa.select(scripts.c.id).where(sa.func.lower(scripts.c.name) == name.lower())
-    if script_id is not None:
-        query = query.where(scripts.c.id != script_id)
-    return conn.execute(query).first() is not None
+    # Names compare as people read them (server/db/names.py); a library stays small.
+    key = fold(name)
+    return any(fold(r.name) == key for r in conn.execute(sa.select(scripts.c.id, scripts.c.name))
+               if r.id != script_id)
 
 
 def _add_version(conn: Connection, script_id: int, body: ScriptWrite, *, author_id: int,

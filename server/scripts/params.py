@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from server.i18n.messages import N_, Message
 from shared import scripts as sc
 
 ParamType = Literal["text", "integer", "boolean"]
@@ -19,12 +20,11 @@ Value = str | int | bool
 
 
 class ParamError(Exception):
-    """A declaration or a run's values do not fit; ``message`` is a template."""
+    """A declaration or a run's values do not fit; ``message`` says why (translatable)."""
 
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message.format(**params))
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
         self.message = message
-        self.params = params
 
 
 class Parameter(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -46,7 +46,7 @@ def check_declaration(params: list[Parameter]) -> None:
     seen: set[str] = set()
     for param in params:
         if param.name in seen:
-            raise ParamError("parameter {name!r} is declared twice", name=param.name)
+            raise ParamError(N_("parameter {name!r} is declared twice", name=param.name))
         seen.add(param.name)
         if param.default is not None:
             _text(param, param.default)
@@ -55,17 +55,17 @@ def check_declaration(params: list[Parameter]) -> None:
 def _text(param: Parameter, value: Value) -> str:
     if param.type == "boolean":
         if not isinstance(value, bool):
-            raise ParamError("parameter {name!r} takes true or false", name=param.name)
+            raise ParamError(N_("parameter {name!r} takes true or false", name=param.name))
         return "true" if value else "false"
     if param.type == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamError("parameter {name!r} takes a whole number", name=param.name)
+            raise ParamError(N_("parameter {name!r} takes a whole number", name=param.name))
         return str(value)
     if not isinstance(value, str):
-        raise ParamError("parameter {name!r} takes text", name=param.name)
+        raise ParamError(N_("parameter {name!r} takes text", name=param.name))
     if "\x00" in value or len(value) > sc.MAX_VALUE_CHARS:
-        raise ParamError("parameter {name!r} is too long or holds a NUL character",
-                         name=param.name)
+        raise ParamError(N_("parameter {name!r} is too long or holds a NUL character",
+                            name=param.name))
     return value
 
 
@@ -78,13 +78,13 @@ def resolve(params: list[Parameter], values: dict[str, Value]) -> dict[str, str]
     known = {p.name for p in params}
     for name in values:
         if name not in known:
-            raise ParamError("the script has no parameter {name!r}", name=name)
+            raise ParamError(N_("the script has no parameter {name!r}", name=name))
     out: dict[str, str] = {}
     for param in params:
         value = values.get(param.name, param.default)
         if value is None or value == "":
             if param.required:
-                raise ParamError("parameter {name!r} is required", name=param.name)
+                raise ParamError(N_("parameter {name!r} is required", name=param.name))
             out[param.name] = ""
             continue
         out[param.name] = _text(param, value)

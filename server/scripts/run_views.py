@@ -105,7 +105,7 @@ async def run_script(req: ApiRequest) -> RunList:
     try:
         values = resolve(msgspec.convert(vrow.parameters, list[Parameter]), body.parameters)
     except ParamError as exc:
-        raise ValidationFailed(exc.message, field="parameters", **exc.params) from exc
+        raise ValidationFailed(exc.message, field="parameters") from exc
     linked = {d.id: d for d in await db.read(
         lambda c: remote_store.linked_devices(c, ticket_id))}
     missing = [i for i in body.device_ids if i not in linked]

@@ -33,6 +33,9 @@ GID = r"{group_id:\d{1,18}}"
 
 
 def _checked(body: ScriptWrite) -> ScriptWrite:
+    body.name = " ".join(body.name.split())
+    if not body.name:
+        raise ValidationFailed("the name is empty", field="name")
     if len(body.body.encode("utf-8", "replace")) > sc.MAX_BODY_BYTES:
         raise ValidationFailed("the script is longer than {limit} bytes", field="body",
                                limit=sc.MAX_BODY_BYTES)
@@ -41,7 +44,7 @@ def _checked(body: ScriptWrite) -> ScriptWrite:
     try:
         check_declaration(body.parameters)
     except ParamError as exc:
-        raise ValidationFailed(exc.message, field="parameters", **exc.params) from exc
+        raise ValidationFailed(exc.message, field="parameters") from exc
     return body
 
 

@@ -8,6 +8,7 @@ import { dateTime } from "./format.js";
 import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
+import { scriptsPart } from "./script_run.js";
 import { noRights, openTerminal, openTranscript } from "./terminal.js";
 import { openModal } from "./ui.js";
 
@@ -17,6 +18,7 @@ export const TOOL_OUTCOMES = labels("toolbox.outcome", ["completed", "denied", "
 /** Return {el, refresh(ticket)} for a ticket's toolbox panel. */
 export function toolboxPanel() {
   const el = h("div", { class: "toolbox-panel" });
+  const scripts = scriptsPart(); // Run script and the ticket's script runs (script_run.js)
   let ticket = null;
 
   function start(devices) {
@@ -83,7 +85,8 @@ export function toolboxPanel() {
         : !reachable.length ? t("remote.hint.offline")
           : !ready.length ? t("toolbox.hint.unavailable") : null;
     replace(el, h("div", { class: "stack" }, button, hint ? h("span", { class: "muted small" }, hint) : null),
-      sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null);
+      sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null, scripts.el);
+    await scripts.refresh(tk, devices, final);
   }
 
   return { el, refresh: (tk) => guarded(() => refresh(tk)) };
