@@ -67,6 +67,9 @@ from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.reports import views as report_views
 from server.reports.service import reports_ctx
 from server.satisfaction import views as satisfaction_views
+from server.scripts import run_views as script_run_views
+from server.scripts import views as script_views
+from server.scripts.manager import scripts_ctx
 from server.settings import Settings
 from server.siteconfig import branding_views
 from server.siteconfig import views as site_views
@@ -77,9 +80,6 @@ from server.tickets import bulk_views, catalog_views, queue_views, saved_view_vi
 from server.tickets import updating as ticket_updating
 from server.tickets import views as ticket_views
 from server.tls import TlsInfo, leaf_certificate_pem
-from server.scripts import run_views as script_run_views
-from server.scripts import views as script_views
-from server.scripts.manager import scripts_ctx
 from server.toolbox import views as toolbox_views
 from server.toolbox.manager import tools_ctx, tools_shutdown
 from server.users import account_views

@@ -176,7 +176,8 @@ def _consent(args: argparse.Namespace) -> str:
                else "remote.consent.view")
     if args.kind == "control":
         wants = tr("remote.consent.control")
-    elif args.kind in ("terminal", "terminal_root", "script", "script_root"):  # a tool session (endpoint_agent.toolbox)
+    elif args.kind in ("terminal", "terminal_root", "script", "script_root"):
+        # a tool session or a script run (endpoint_agent.toolbox)
         wants = tr(f"toolbox.consent.{args.kind}")
         root.title(tr("toolbox.consent.script_title" if args.kind.startswith("script")
                       else "toolbox.consent.title"))

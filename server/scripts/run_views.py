@@ -62,7 +62,7 @@ def _to_api(row: Any, live: LiveRun | None) -> ScriptRun:
                     if row.technician_id is not None else None),
         parameters=dict(row.parameters), reason=row.reason, as_root=row.as_root,
         account=(live.account if live and live.account else row.account) or None,
-        state=live.state if live else row.state,
+        state=live.state if live else row.state,  # type: ignore[arg-type]
         outcome=row.outcome, end_reason=row.end_reason, exit_code=row.exit_code,
         truncated=live.truncated if live else row.truncated,
         stdout="".join(live.stdout) if live else row.stdout,
@@ -114,8 +114,10 @@ async def run_script(req: ApiRequest) -> RunList:
                                field="device_ids", device_id=missing[0])
     targets = [linked[i] for i in body.device_ids]
     if body.as_root:
+        allowed = await db.read(lambda c: {d.group_id: library.root_allowed(c, d.group_id)
+                                           for d in targets})
         for d in targets:
-            if not await db.read(lambda c, g=d.group_id: library.root_allowed(c, g)):
+            if not allowed[d.group_id]:
                 raise Forbidden("the script policy of {hostname!r}'s group does not allow "
                                 "scripts as root", code="root_not_allowed",
                                 hostname=d.hostname)

@@ -75,14 +75,14 @@ async def create_script(req: ApiRequest) -> Script:
                now=now, name=body.name, version=1)
         return library.get_script(conn, script_id)
 
-    return await req.app[DATABASE].write(run)  # type: ignore[no-any-return]
+    return await req.app[DATABASE].write(run)
 
 
 @router.route("GET", f"/api/v1/scripts/{SCR}", roles=STAFF,
               summary="Get a script with its versions", response=Script)
 async def get_script(req: ApiRequest) -> Script:
     script_id = int(req.params["script_id"])
-    return await req.app[DATABASE].read(lambda c: library.get_script(c, script_id))  # type: ignore[no-any-return]
+    return await req.app[DATABASE].read(lambda c: library.get_script(c, script_id))
 
 
 @router.route("PUT", f"/api/v1/scripts/{SCR}", roles=STAFF,
@@ -99,7 +99,7 @@ async def edit_script(req: ApiRequest) -> Script:
                now=now, name=body.name, version=version)
         return library.get_script(conn, script_id)
 
-    return await req.app[DATABASE].write(run)  # type: ignore[no-any-return]
+    return await req.app[DATABASE].write(run)
 
 
 @router.route("POST", f"/api/v1/scripts/{SCR}/versions/{VER}/approve", roles=ADMIN,
@@ -119,7 +119,7 @@ async def approve_script_version(req: ApiRequest) -> Script:
                now=now, version=version)
         return library.get_script(conn, script_id)
 
-    return await req.app[DATABASE].write(run)  # type: ignore[no-any-return]
+    return await req.app[DATABASE].write(run)
 
 
 @router.route("GET", f"/api/v1/groups/{GID}/script-policy", roles=ADMIN,

@@ -68,5 +68,5 @@ async def _fits(dialog: Any) -> bool:
     """Tell whether a dialog and everything in it fit a 390 px screen (no sideways scroll)."""
     return bool(await dialog.evaluate(
         "d => d.getBoundingClientRect().right <= innerWidth && [d, ...d.querySelectorAll('*')]"
-        ".every(e => e.scrollWidth <= e.clientWidth + 1 || getComputedStyle(e).overflowX !== 'visible'"
-        " || e.tagName === 'PRE')"))
+        ".every(e => e.scrollWidth <= e.clientWidth + 1"
+        " || getComputedStyle(e).overflowX !== 'visible' || e.tagName === 'PRE')"))
