@@ -190,7 +190,7 @@ class ScriptRuns:
         """Ask the agent to stop a run (its script_done follows)."""
         run.link.send(p.encode(sc.ScriptCancel(run=run.id, reason=reason[:200])))
         if run.state == "requested":
-            self._later(self.finish(run, outcome="cancelled", reason=reason))
+            self._later(self.finish(run, outcome="cancelled", reason=reason, tell_agent=False))
 
     async def finish(self, run: LiveRun, *, outcome: str, reason: str,
                      exit_code: int | None = None, tell_agent: bool = True) -> None:
