@@ -3,6 +3,7 @@ ticket, the timeout, review and roles."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from server.keys import SETTINGS
@@ -73,7 +74,8 @@ async def test_a_script_runs_on_two_devices_with_its_parameters(
 
 async def test_the_timeout_kills_the_whole_process_group(
         server: RunningServer, admin: Client, technician: Client, tmp_path: Path) -> None:
-    """A script past its timeout is killed with everything it started, and the run says so."""
+    """A script past its timeout is killed with everything it started, and the run says so;
+    a running script the technician stops is killed too."""
     device = await enrolled(server, admin, tmp_path / "a")
     await unattended_group(admin, device)
     ticket = (await admin.post("/api/v1/tickets", json={
@@ -82,13 +84,23 @@ async def test_the_timeout_kills_the_whole_process_group(
     second_admin = await _second_admin(server, admin)
     script = await approved_script(admin, second_admin, name="Hang", timeout_seconds=1,
                                    body="sleep 300 & echo child=$!\nsleep 300\n")
+    stuck = await approved_script(admin, second_admin, name="Stuck", body="sleep 300")
     agent = await terminal_agent(device)
+    url = f"/api/v1/tickets/{ticket['id']}/script-runs"
     try:
-        resp = await technician.post(f"/api/v1/tickets/{ticket['id']}/script-runs", json={
+        resp = await technician.post(url, json={
             "script_id": script["id"], "device_ids": [device.id], "reason": "hang"})
         (run,) = await ended_runs(technician, resp.json["items"])
+        (other,) = (await technician.post(url, json={
+            "script_id": stuck["id"], "device_ids": [device.id], "reason": "stop it"}
+        )).json["items"]
+        await _until_running(technician, other["id"])
+        stop = await technician.post(f"/api/v1/script-runs/{other['id']}/cancel")
+        assert stop.status == 200, stop.body
+        (stopped,) = await ended_runs(technician, [other])
     finally:
         await agent.stop()
+    assert stopped["outcome"] == "cancelled" and "cancelled by" in stopped["end_reason"]
     assert run["outcome"] == "timeout" and "timeout of 1 s" in run["end_reason"]
     child = int(run["stdout"].split("child=")[1].split()[0])
     assert not _running(child), f"the script's child {child} outlived the timeout"
@@ -101,6 +113,14 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def _until_running(staff: Client, run_id: int) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            if (await staff.get(f"/api/v1/script-runs/{run_id}")).json["state"] == "running":
+                return
+            await asyncio.sleep(0.05)
 
 
 async def _second_admin(server: RunningServer, admin: Client) -> Client:
