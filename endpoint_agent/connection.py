@@ -35,6 +35,7 @@ from endpoint_agent.state import Enrollment
 from endpoint_agent.toolbox.support import ToolSupport
 from shared import agent_auth
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 from shared import toolbox_system as ts
 from shared import toolfiles as tf
@@ -412,7 +413,7 @@ class Agent:
             if self.remote is not None:
                 self.remote.on_message(message)
         elif isinstance(message, (*tb.SERVER_TOOL_MESSAGES, *ts.SERVER_SYSTEM_MESSAGES,
-                                  *tf.SERVER_FILE_MESSAGES)):
+                                  *tf.SERVER_FILE_MESSAGES, *sc.SERVER_SCRIPT_MESSAGES)):
             if self.tools is not None:
                 self.tools.on_message(message)
             else:  # the server asks only agents that announce tools

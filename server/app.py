@@ -68,6 +68,9 @@ from server.remote.manager import sessions_ctx, sessions_shutdown
 from server.reports import views as report_views
 from server.reports.service import reports_ctx
 from server.satisfaction import views as satisfaction_views
+from server.scripts import run_views as script_run_views
+from server.scripts import views as script_views
+from server.scripts.manager import scripts_ctx
 from server.settings import Settings
 from server.siteconfig import branding_views
 from server.siteconfig import views as site_views
@@ -99,6 +102,7 @@ ROUTERS = (system_router, openapi.router, auth_views.router, user_views.router,
            health_views.router, sla_views.router, remote_views.router, toolbox_views.router,
            toolbox_system_views.router,
            toolbox_files_views.router,
+           script_views.router, script_run_views.router,
            remote_recording_views.router, mail_views.router, binding_views.router,
            languages_router, mail_in_views.router,
            factor_views.router, reset_views.router, directory_views.router,
@@ -227,6 +231,7 @@ def make_app(settings: Settings, *, tls: TlsInfo | None = None,
     app.cleanup_ctx.append(sessions_ctx)
     app.on_shutdown.append(sessions_shutdown)
     app.cleanup_ctx.append(tools_ctx)
+    app.cleanup_ctx.append(scripts_ctx)
     app.on_shutdown.append(tools_shutdown)
     app.cleanup_ctx.append(notifier_ctx)
     app.on_shutdown.append(hub_shutdown)

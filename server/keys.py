@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from server.mail.sender import MailSender
     from server.metrics import Metrics
     from server.remote.manager import Sessions
+    from server.scripts.manager import ScriptRuns
     from server.settings import Settings
     from server.siteconfig.store import SiteValues
     from server.sla.service import SlaEngine
@@ -39,6 +40,7 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 REMOTE: web.AppKey[Sessions] = web.AppKey("remote_sessions")
 TOOLS: web.AppKey[ToolSessions] = web.AppKey("tool_sessions")
+SCRIPTS: web.AppKey[ScriptRuns] = web.AppKey("script_runs")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 HANDSHAKES: web.AppKey[asyncio.Semaphore] = web.AppKey("handshakes")
 CHANNEL_BINDING: web.AppKey[bytes | None] = web.AppKey("channel_binding")

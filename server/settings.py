@@ -210,6 +210,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("toolbox_file_max_bytes", int, 4 * 1024**3,
             "Largest file the toolbox's Files tool uploads to or downloads from a device, in "
             "bytes (docs/toolbox.md)."),
+    Setting("scripts_technicians_run", bool, True,
+            "Technicians may run approved scripts on devices of tickets they have rights on "
+            "(admins always may); false keeps running scripts to admins (docs/toolbox.md)."),
+    Setting("scripts_output_max_bytes", int, 1024 * 1024,
+            "Output of one script run kept and attached to the ticket (stdout and stderr "
+            "together); the rest is read and dropped."),
     Setting("smtp_host", str, "",
             "SMTP server for outgoing e-mail notifications; empty turns e-mail off."),
     Setting("smtp_port", int, 587, "Port of smtp_host (587 for starttls, 465 for tls)."),
@@ -329,6 +335,8 @@ class Settings:
     remote_consent_seconds: int
     toolbox_file_max_bytes: int
     remote_recording_days: int
+    scripts_technicians_run: bool
+    scripts_output_max_bytes: int
     smtp_host: str
     smtp_port: int
     smtp_security: str

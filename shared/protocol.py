@@ -14,6 +14,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from shared import clipboard
+from shared import scripts as sc
 from shared import toolbox as tb
 from shared import toolbox_system as ts
 from shared import toolfiles as tf
@@ -31,7 +32,8 @@ MAX_SECTIONS = 64
 LARGE_TYPES = frozenset({"inventory", "ticket"})  # may use MAX_MESSAGE_BYTES
 # Other types allowed over MAX_CONTROL_BYTES, with their own limit.
 TYPE_LIMITS = {"session_clipboard": clipboard.MAX_FRAME_BYTES,
-               "tool_snapshot": ts.SNAPSHOT_BYTES, **tf.TYPE_LIMITS}
+               "tool_snapshot": ts.SNAPSHOT_BYTES, **tf.TYPE_LIMITS,
+               "script_run": sc.RUN_MESSAGE_BYTES}
 MAX_REPORT_BATCH = 500
 
 # Error codes, defined once (docs/protocol.md lists their meaning).
@@ -487,19 +489,21 @@ ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreate
                  | SessionSettings | FrameAcked | SessionInput | SessionClipboard
                  | tb.ToolRequest | tb.ToolInput | tb.ToolResize | tb.ToolEnd
                  | ts.ToolCall
-                 | tf.FileOp | tf.FileRead | tf.FileAck | tf.FileCancel | tf.FileWrite)
+                 | tf.FileOp | tf.FileRead | tf.FileAck | tf.FileCancel | tf.FileWrite
+                 | sc.ScriptRun | sc.ScriptCancel)
 AgentMessage = (Hello | Heartbeat | Inventory | Report | TicketRequest | HealthReport | Error
                 | Rating | TicketStatusRequest
                 | SessionAnswer | ModeAnswer | SessionEnded | SessionClipboard
                 | tb.ToolAnswer | tb.ToolOutput | tb.ToolEnded
-                | ts.ToolSnapshot | ts.ToolResult | tf.FileReply | tf.FileData)
+                | ts.ToolSnapshot | ts.ToolResult | tf.FileReply | tf.FileData
+                | sc.ScriptAnswer | sc.ScriptOutput | sc.ScriptDone)
 
 _server_decoder = msgspec.json.Decoder(ServerMessage)
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
 _encoder = msgspec.json.Encoder()
 
 
-def encode(message: Message | tb.ToolMessage) -> str:
+def encode(message: Message | tb.ToolMessage | sc.ScriptMessage) -> str:
     """Return the text frame for ``message``."""
     return _encoder.encode(message).decode()
 

@@ -40,6 +40,7 @@ import { portalView } from "./js/views/portal.js";
 import { problemsView, satisfactionView } from "./js/views/problems.js";
 import { recordingView } from "./js/views/recording.js";
 import { remoteView } from "./js/views/remote.js";
+import { scriptsView } from "./js/views/scripts.js";
 import { notAllowedView, notFoundView } from "./js/views/status.js";
 import { ticketView } from "./js/views/ticket.js";
 import { usersView } from "./js/views/users.js";
@@ -76,6 +77,7 @@ const ROUTES = [
   { path: /^\/desk\/problems$/, roles: STAFF, nav: "problems", titleKey: "route.problems", view: problemsView },
   { path: /^\/desk\/satisfaction$/, roles: STAFF, nav: "satisfaction", titleKey: "route.satisfaction",
     view: satisfactionView },
+  { path: /^\/desk\/scripts$/, roles: STAFF, nav: "scripts", titleKey: "route.scripts", view: scriptsView },
   { path: /^\/reports$/, roles: STAFF, nav: "reports", titleKey: "route.reports", view: reportsView },
   { path: /^\/admin\/mail$/, roles: ADMIN, nav: "mail", titleKey: "route.mail", view: mailSettingsView },
   { path: /^\/admin\/mail\/templates$/, roles: ADMIN, nav: "mail", titleKey: "route.mail_templates",

@@ -183,6 +183,9 @@ def _consent(args: argparse.Namespace) -> str:
     elif args.kind in ("processes", "services"):  # the system tools (endpoint_agent.toolbox)
         wants = tr(f"toolbox.consent.{args.kind}")
         root.title(tr("toolbox.consent.system_title"))
+    elif args.kind in ("script", "script_root"):  # a script run (endpoint_agent.toolbox)
+        wants = tr(f"toolbox.consent.{args.kind}")
+        root.title(tr("toolbox.consent.script_title"))
     line = w - 40 - TEXT_INSET  # labels have no border or padding; a little air stays
     bold = tkfont.Font(root=root, family="Helvetica", size=13, weight="bold")
     plain = tkfont.nametofont("TkDefaultFont")
@@ -349,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                         default="view")
     parser.add_argument("--kind", choices=("session", "control", "terminal", "terminal_root",
                                            "files", "files_root", "processes", "services",
-                                           "reboot", "shutdown"),
+                                           "reboot", "shutdown", "script", "script_root"),
                         default="session")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--recorded", action="store_true",

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from endpoint_agent.toolbox.files import Jail
 from endpoint_agent.toolbox.filework import FileWork
+from endpoint_agent.toolbox.scripts import ScriptRunner
 from endpoint_agent.toolbox.terminal import Account, AccountError, Terminal, account
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 from shared import toolbox_system as ts
 from shared import toolfiles as tf
@@ -84,7 +86,7 @@ class ToolSupport:
                  find_login: Callable[[], str | None] = logged_in_login,
                  terminal: bool = True, processes: bool = True,
                  services: ServiceConfig | None = None, files: bool = True,
-                 files_root: str | None = None) -> None:
+                 files_root: str | None = None, scripts: bool = True) -> None:
         self.terminal = terminal
         self.processes = processes
         self.services = services  # None: no services tool
@@ -99,6 +101,7 @@ class ToolSupport:
         self.history: list[ToolSession] = []  # ended sessions, for tests and status
         self._send: Send | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.scripts = ScriptRunner(self) if scripts else None  # script runs (scripts.py)
 
     @property
     def capabilities(self) -> list[str]:
@@ -107,11 +110,14 @@ class ToolSupport:
             + ([tf.FILES_CAPABILITY] if self.files else []) \
             + ([ts.PROCESSES_CAPABILITY] if self.processes else []) \
             + ([ts.SERVICES_CAPABILITY] if self.services is not None else []) \
+            + ([sc.SCRIPTS_CAPABILITY] if self.scripts is not None else []) \
             + ["tool_notify"]  # understands tool_request.notify
 
     def bind(self, send: Send) -> None:
         """Use ``send`` for answers and output (one connection at a time)."""
         self._send = send
+        if self.scripts is not None:
+            self.scripts.bind(send)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -129,6 +135,10 @@ class ToolSupport:
 
     def on_message(self, message: Any) -> None:
         """Act on one tool message from the server (called by the reader, never blocks)."""
+        if isinstance(message, sc.SERVER_SCRIPT_MESSAGES):
+            if self.scripts is not None:
+                self.scripts.on_message(message)
+            return
         if isinstance(message, tb.ToolRequest):
             self._spawn(self._request(message), f"tool-{message.tool}")
             return
@@ -333,6 +343,8 @@ class ToolSupport:
         """The server link broke: no tool outlives it."""
         for s in list(self.sessions.values()):
             await self._finish(s, tell=None)
+        if self.scripts is not None:
+            await self.scripts.close()
 
     async def close(self) -> None:
         """End every tool session."""

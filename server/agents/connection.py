@@ -32,6 +32,7 @@ from server.keys import (
     HUB,
     METRICS,
     REMOTE,
+    SCRIPTS,
     SETTINGS,
     TOOLS,
 )
@@ -42,6 +43,7 @@ from server.tickets.priority import parse_matrix
 from server.toolbox import system as tool_system
 from shared import agent_auth
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 from shared import toolbox_system as ts
 from shared import toolfiles as tf
@@ -228,6 +230,12 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         tool_system.from_agent(app[TOOLS], link, message)
     elif isinstance(message, tf.AGENT_FILE_MESSAGES):
         app[TOOLS].file_answer(link, message)
+    elif isinstance(message, sc.ScriptOutput):
+        app[SCRIPTS].output(link, message)
+    elif isinstance(message, sc.ScriptAnswer):
+        await app[SCRIPTS].answer(link, message)
+    elif isinstance(message, sc.ScriptDone):
+        await app[SCRIPTS].done(link, message)
     elif isinstance(message, p.Rating):
         now = utcnow()
         ticket_id, number, requester_id = await app[DATABASE].write(
@@ -328,6 +336,10 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
             await app[TOOLS].agent_gone(link)
         except Exception:
             log.exception("%s: ending the device's tool sessions failed", conn_id)
+        try:
+            await app[SCRIPTS].agent_gone(link)
+        except Exception:
+            log.exception("%s: ending the device's script runs failed", conn_id)
         with contextlib.suppress(Exception):
             await link.finish()
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())

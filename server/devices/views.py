@@ -38,6 +38,7 @@ from server.users import store as audit
 from server.users.schemas import PageQuery
 from shared import agent_auth
 from shared import protocol as p
+from shared import scripts as sc
 from shared import toolbox as tb
 
 router = Router("devices")
@@ -155,7 +156,8 @@ def _device(req: ApiRequest, row: Any) -> Device:
             device.remote_backend = capability.removeprefix(p.REMOTE_BACKEND_PREFIX)
         elif capability.startswith(p.REMOTE_UNAVAILABLE_PREFIX):
             device.remote_unavailable = capability.removeprefix(p.REMOTE_UNAVAILABLE_PREFIX)
-    device.tools_available = [k for k in tb.KINDS if link is not None and k in link.capabilities]
+    device.tools_available = [k for k in (*tb.KINDS, sc.SCRIPTS_CAPABILITY)
+                              if link is not None and k in link.capabilities]
     seen = hub.last_seen(row.id)  # newer than the last batched write, when it exists
     if seen is not None and (device.last_seen_at is None or seen > device.last_seen_at):
         device.last_seen_at = seen

@@ -18,7 +18,8 @@ from server.tickets.schemas import TicketEvent
 REQUESTER_EVENTS = frozenset({"created", "comment", "status_changed", "attachment", "merged",
                               "merged_from", "split_from", "approval_requested", "approved",
                               "rejected", "kind_changed", remote_view.EVENT_TYPE,
-                              "tool_session"})  # who opened a terminal (server/toolbox)
+                              "tool_session",  # who opened a terminal (server/toolbox)
+                              "script_run"})  # what ran on their computer (server/scripts)
 REQUESTER_CHANGES = frozenset({"status", "resolution_code", "resolution_note", "approval",
                                "merged_into", "merged_from", "split_from", "kind", "number",
                                "mail"})  # mail: what the requester's own e-mail quoted

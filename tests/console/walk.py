@@ -80,7 +80,7 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
         "/kb", f"/kb/articles/{d.article}", "/kb/new", f"/kb/articles/{d.article}/edit",
         f"/kb/articles/{d.article}/history", "/kb/reading",
         "/portal", "/portal/new", "/account", "/desk/canned", "/desk/problems",
-        "/desk/satisfaction", "/reports"]
+        "/desk/satisfaction", "/reports", "/desk/scripts"]
     admin = ["/admin/users", "/admin/groups", f"/admin/groups/{d.group}", "/admin/sla",
              "/admin/enrollment", "/admin/health", "/admin/catalog", "/admin/categories",
              "/admin/mail", "/admin/mail/templates", "/admin/mail/incoming",

@@ -22,6 +22,7 @@ export function navFor(user) {
       { id: "canned", href: "#/desk/canned", label: t("nav.canned"), icon: "send" },
       { id: "problems", href: "#/desk/problems", label: t("nav.problems"), icon: "search" },
       { id: "satisfaction", href: "#/desk/satisfaction", label: t("nav.satisfaction"), icon: "check" },
+      { id: "scripts", href: "#/desk/scripts", label: t("nav.scripts"), icon: "code" },
       { id: "reports", href: "#/reports", label: t("nav.reports"), icon: "history" },
     ] });
   } else {

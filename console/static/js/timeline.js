@@ -11,7 +11,7 @@ import { KIND_LABELS, STATUS_LABELS, reportedBy, resolutionLabel } from "./ticke
 // What a requester's timeline shows (the server sends requesters only these).
 const PORTAL_TYPES = new Set(["created", "comment", "status_changed", "attachment", "merged",
   "merged_from", "split_from", "approval_requested", "approved", "rejected", "remote_session",
-  "kind_changed", "tool_session"]);
+  "kind_changed", "tool_session", "script_run"]);
 
 
 
@@ -261,6 +261,18 @@ export function timelineItem(event, ctx) {
       const li = systemLine(event, "keyboard", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
         h("span", { class: "tl-remote" }, event.body || t("toolbox.kind.terminal")), root ? [" ", root] : null],
       null, "tl-tool-session");
+      li.dataset.step = c.step || "";
+      return li;
+    }
+    case "script_run": {
+      // A script run on the device: the request, then each device's end with its output
+      // attached (the requester sees both: what ran on their computer and what it printed).
+      const c = event.changes || {};
+      const file = c.step === "ended" ? (ctx.attachments || []).find((a) => a.event_id === event.id) : null;
+      const link = file ? [" ", h("a", { href: file.url, target: "_blank", rel: "noopener", class: "tl-file" },
+        icon("paperclip"), t("scripts.output_file"))] : null;
+      const li = systemLine(event, "code", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
+        h("span", { class: "tl-remote" }, event.body || t("scripts.run")), link], null, "tl-script-run");
       li.dataset.step = c.step || "";
       return li;
     }

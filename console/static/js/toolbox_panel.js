@@ -11,6 +11,7 @@ import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
 import { openSystemTool } from "./system_tools.js";
 import { openFiles } from "./files.js";
+import { scriptsPart } from "./script_run.js";
 import { noRights, openTerminal, openTranscript } from "./terminal.js";
 import { openModal } from "./ui.js";
 
@@ -20,6 +21,7 @@ export const TOOL_OUTCOMES = labels("toolbox.outcome", ["completed", "denied", "
 /** Return {el, refresh(ticket)} for a ticket's toolbox panel. */
 export function toolboxPanel() {
   const el = h("div", { class: "toolbox-panel" });
+  const scripts = scriptsPart(); // Run script and the ticket's script runs (script_run.js)
   let ticket = null;
 
   // A live tool in its dialog: the terminal, the files, or the process and services tools.
@@ -106,7 +108,8 @@ export function toolboxPanel() {
     replace(el, h("div", { class: "stack" }, h("div", { class: "toolbox-actions" }, button, filesButton, others),
       hint ? h("span", { class: "muted small" }, hint) : null,
       filesHint ? h("span", { class: "muted small" }, filesHint) : null),
-      sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null);
+      sessions.length ? h("ul", { class: "remote-list" }, sessions.slice(0, 5).map(line)) : null, scripts.el);
+    await scripts.refresh(tk, devices, final);
   }
 
   return { el, refresh: (tk) => guarded(() => refresh(tk)) };

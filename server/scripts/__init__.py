@@ -1,0 +1,1 @@
+"""The script library (reviewed, versioned scripts) and script runs on devices."""
