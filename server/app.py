@@ -127,9 +127,10 @@ def open_database(settings: Settings) -> Database:
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     if DATABASE not in app:
         app[DATABASE] = await asyncio.to_thread(open_database, app[SETTINGS])
-    listener = identity_cache.watch(app[DATABASE].engine, app[IDENTITY_CACHE])
+    engine = app[DATABASE].engine  # the one watched, even if the database swaps it later
+    listener = identity_cache.watch(engine, app[IDENTITY_CACHE])
     yield
-    identity_cache.unwatch(app[DATABASE].engine, listener)
+    identity_cache.unwatch(engine, listener)
     await asyncio.to_thread(app[DATABASE].close)
 
 

@@ -29,7 +29,7 @@ MAX_TIMEOUT = 24 * 3600  # seconds
 MAX_OUTPUT_CHARS = 8192  # characters per script_output message
 # A script_run may exceed the 64 KiB control limit: JSON escapes can grow a body six-fold.
 RUN_MESSAGE_BYTES = 512 * 1024
-PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$(?!\n)")
 ENV_PREFIX = "PARAM_"
 
 RunId = Annotated[int, Meta(ge=1, le=2**53)]

@@ -101,6 +101,10 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
                     "internal": {"type": "string", "enum": ["true", "false"]}}}}}}
             op["responses"]["413"] = op["responses"]["415"] = {
                 "$ref": "#/components/responses/Error"}
+        elif e.raw_body:
+            op["requestBody"] = {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}}
+            op["responses"]["413"] = {"$ref": "#/components/responses/Error"}
         if e.response is not None:
             op["responses"][str(e.status)] = {
                 "description": e.summary,

@@ -82,6 +82,7 @@ class Endpoint:
     csrf_exempt: bool = False
     produces: str = "application/json"  # several: "image/png, text/plain"
     upload: bool = False  # the handler reads a multipart/form-data body itself
+    raw_body: bool = False  # the handler streams an application/octet-stream body itself
     limited: bool = False  # may answer 429 rate_limited with Retry-After
     # open to an admin who must set up a second factor first (totp_required_for_admins)
     before_second_factor: bool = False
@@ -197,7 +198,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             params[name] = int(value) if name in endpoint.int_params else value
         query = _read_query(request, endpoint.query)
         body = await _read_body(request, endpoint.body) if endpoint.body else None
-        if (endpoint.body is None and not endpoint.upload
+        if (endpoint.body is None and not endpoint.upload and not endpoint.raw_body
                 and request.method in ("POST", "PUT", "PATCH", "DELETE")):
             if (await request.read()):
                 raise ValidationFailed("this endpoint takes no request body")
@@ -236,6 +237,7 @@ class Router:
         csrf_exempt: bool = False,
         produces: str = "application/json",
         upload: bool = False,
+        raw_body: bool = False,
         limited: bool = False,
         before_second_factor: bool = False,
     ) -> Callable[[Handler], Handler]:
@@ -245,8 +247,8 @@ class Router:
             self.endpoints.append(Endpoint(
                 method=method, path=path, handler=handler, roles=roles, summary=summary,
                 tag=self.tag, body=body, query=query, response=response, status=status,
-                csrf_exempt=csrf_exempt, produces=produces, upload=upload, limited=limited,
-                before_second_factor=before_second_factor,
+                csrf_exempt=csrf_exempt, produces=produces, upload=upload, raw_body=raw_body,
+                limited=limited, before_second_factor=before_second_factor,
             ))
             return handler
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,8 +239,8 @@ class ScriptRuns:
     def _write(self, sha: str, data: bytes) -> None:
         target = store_path(self.attachments_dir, sha)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            tmp = target.with_suffix(".tmp")
+        if not target.exists():  # two runs with the same output may write it at once
+            tmp = target.with_name(f".{sha}-{secrets.token_hex(8)}.tmp")
             tmp.write_bytes(data)
             tmp.replace(target)
 

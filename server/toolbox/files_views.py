@@ -193,7 +193,7 @@ async def upload_status(req: ApiRequest) -> UploadState:
 
 @router.route("PUT", f"/api/v1/tool-sessions/{SID}/files/content", roles=STAFF,
               summary="Upload (part of) a file to the device; resumable, SHA-256 checked",
-              query=UploadQuery, response=UploadState, upload=True)
+              query=UploadQuery, response=UploadState, raw_body=True)
 async def upload_file(req: ApiRequest) -> UploadState:
     live = await _files_session(req, change=True)
     query: UploadQuery = req.query

@@ -18,7 +18,7 @@ async def approved_script(author: Client, approver: Client, **fields: Any) -> di
     return dict(ok.json)
 
 
-async def ended_runs(staff: Client, runs: list[dict[str, Any]], *, wait: float = 20
+async def ended_runs(staff: Client, runs: list[dict[str, Any]], *, wait: float = 60
                      ) -> list[dict[str, Any]]:
     """Poll runs until all have ended; return them in the same order."""
     out: list[dict[str, Any]] = []

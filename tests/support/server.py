@@ -139,6 +139,12 @@ class RunningServer:
     async def close(self) -> None:
         for session in self._sessions:
             await session.close()
+        # A TLS connection closed politely waits (up to 30 s) for the client's reply, and one
+        # still waiting when the test's loop stops is never closed: abort what clients left.
+        if (web_server := self.runner.server) is not None:
+            for handler in web_server.connections:
+                if handler.transport is not None:
+                    handler.transport.abort()
         await self.runner.cleanup()
 
 
