@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from blockbuster import BlockBuster, blockbuster_ctx
 
+from server.auth import passwords
 from server.db import migrate
 from server.db.database import Database, create_engine
 from tests.support.browser import CHROMIUM_ARGS, chromium_path, open_page
@@ -30,6 +32,23 @@ from tests.support.xvfb import xvfb_display
 
 pytest_plugins = ("pytester", "tests.support.error_log", "tests.support.clean_tree")
 SCREENSHOTS_ENV = "DESKMATE_SCREENSHOTS"  # set by `make screenshots`
+
+
+# Argon2id at its production cost (64 MiB, t=3: 0.2 s of a core per call) took two thirds
+# of the server tests' time. Servers in the test process hash with the same algorithm at
+# its lowest cost; servers the tests start as processes hash at the real one, and
+# tests/server/test_password_guard.py checks the real one's parameters.
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_argon2() -> Iterator[None]:
+    """Hash and check passwords at Argon2id's lowest cost in this process (see above)."""
+    real = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = CHEAP_ARGON2
+    passwords._DUMMY_HASH = CHEAP_ARGON2.hash("not anyone's password")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = real
 
 
 @pytest.fixture(autouse=True)

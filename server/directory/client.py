@@ -5,11 +5,12 @@ Transport rules: ``ldaps`` URLs with ``security = "ldaps"``, ``ldap`` URLs with
 ``plain``, which is refused unless the directory's ``allow_plaintext`` is on. TLS checks
 the server's certificate against the directory's CA (``ca_pem``) when one is given, else
 the system's CA store, and always checks the host name. Several URLs are replicas, tried
-in order (ldap3's ServerPool, first reachable wins).
+in order, each once: the first that answers wins.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import warnings
 from collections.abc import Iterator
@@ -111,30 +112,49 @@ class _Tls(ldap3.Tls):  # type: ignore[misc]
             server_hostname=connection.server.host)
 
 
-def _pool(cfg: Config) -> ldap3.ServerPool:
+def _servers(cfg: Config) -> list[ldap3.Server]:
     problem = transport_problem(cfg)
     if problem is not None:
         raise PlaintextRefused(problem)
     tls = None
     if cfg.security != "plain":
         tls = _Tls(cfg.ca_pem)
-    servers = [ldap3.Server(url, use_ssl=cfg.security == "ldaps", tls=tls,
-                            connect_timeout=cfg.timeout_seconds, get_info=ldap3.NONE)
-               for url in cfg.urls]
-    return ldap3.ServerPool(servers, ldap3.FIRST, active=1, exhaust=True)
+    return [ldap3.Server(url, use_ssl=cfg.security == "ldaps", tls=tls,
+                         connect_timeout=cfg.timeout_seconds, get_info=ldap3.NONE)
+            for url in cfg.urls]
 
 
 def _open(cfg: Config, user: str, password: str) -> ldap3.Connection:
-    """Connect (StartTLS when asked) and bind as ``user``; raise on failure."""
+    """Connect to the first of the directory's URLs that answers (StartTLS when asked)
+    and bind as ``user``; raise on failure.
+
+    The URLs are tried in their order, each once within ``timeout_seconds``. (ldap3's
+    own server pool sleeps 10 s after a round in which no server answered, so a login
+    with the directory down would wait that long for its 503.)
+    """
     if not password:
         # RFC 4513 section 5.1.2: an empty password is an unauthenticated bind, which
         # servers answer with success. Never take it for a right password.
         raise ServiceBindFailed("empty password")
-    conn = ldap3.Connection(_pool(cfg), user=user, password=password,
-                            receive_timeout=cfg.timeout_seconds, raise_exceptions=False,
-                            read_only=True)
+    failures: list[str] = []
+    for server in _servers(cfg):
+        if not server.check_availability():  # a TCP connect within connect_timeout
+            failures.append(f"{server.host}:{server.port}")
+            continue
+        conn = ldap3.Connection(server, user=user, password=password,
+                                receive_timeout=cfg.timeout_seconds, raise_exceptions=False,
+                                read_only=True)
+        try:
+            conn.open()
+        except (ldap_errors.LDAPException, ssl.SSLError, OSError) as exc:
+            raise Unreachable(f"directory {cfg.name!r}: connection failed: {exc}") from exc
+        return _bind(cfg, conn, user)
+    raise Unreachable(f"directory {cfg.name!r} cannot be reached at {', '.join(failures)}")
+
+
+def _bind(cfg: Config, conn: ldap3.Connection, user: str) -> ldap3.Connection:
+    """StartTLS when asked, then bind ``conn`` as ``user``; raise on failure."""
     try:
-        conn.open()
         if cfg.security == "starttls" and not conn.start_tls():
             raise Unreachable(f"StartTLS refused by {cfg.name!r}")
         if not conn.bind():
@@ -143,9 +163,9 @@ def _open(cfg: Config, user: str, password: str) -> ldap3.Connection:
             raise ServiceBindFailed(f"bind as {user!r} refused: "
                                     f"{result.get('description', 'invalid credentials')} "
                                     f"{result.get('message', '')}".strip())
-    except (ldap_errors.LDAPServerPoolExhaustedError, ldap_errors.LDAPSocketOpenError) as exc:
-        raise Unreachable(f"directory {cfg.name!r} cannot be reached: {exc}") from exc
     except (ldap_errors.LDAPException, ssl.SSLError, OSError) as exc:
+        with contextlib.suppress(ldap_errors.LDAPException, OSError):
+            conn.unbind()
         raise Unreachable(f"directory {cfg.name!r}: connection failed: {exc}") from exc
     return conn
 

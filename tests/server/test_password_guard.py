@@ -7,6 +7,8 @@ threads are busy" is a state the test sets, not a race it hopes for.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -171,3 +173,15 @@ async def test_limited_endpoints_declare_429_in_openapi(tmp_path: Path) -> None:
         assert "Retry-After" in limited["headers"]
     finally:
         await server.close()
+
+
+def test_servers_hash_at_the_production_cost() -> None:
+    """Outside the tests' own process (tests/conftest.py lowers the cost there) a password
+    is hashed with Argon2id at RFC 9106's second recommended option: 64 MiB, t=3, p=4."""
+    made = subprocess.run(
+        [sys.executable, "-c", "from server.auth.passwords import hash_password, "
+         "needs_rehash as n; h = hash_password('a password'); print(h, n(h))"],
+        capture_output=True, text=True, check=True, timeout=60)
+    stored, rehash = made.stdout.split()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert rehash == "False"

@@ -5,6 +5,7 @@ and a second sync that writes nothing."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -163,6 +164,23 @@ async def test_an_unreachable_directory_is_refused_and_local_login_works(
     assert (await login(server, "admin", ADMIN_PASSWORD)).status == 200
     sync = await admin.post(f"/api/v1/directories/{corp}/sync")
     assert (sync.status, sync.error_code) == (503, "directory_unavailable")
+
+
+async def test_a_replica_that_is_down_is_passed_over(
+        server: RunningServer, admin: Client, ldap: Slapd) -> None:
+    """With the first URL down, the directory is reached at the next one: the test, a
+    sync and a sign-in all work."""
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))  # bound and never listening: connections are refused
+        port = dead.getsockname()[1]
+        body = directory_body(ldap, urls=[f"ldaps://127.0.0.1:{port}", ldap.ldaps_url])
+        made = await admin.post("/api/v1/directories", json=body)
+        assert made.status == 201, made.body
+        test = await admin.post(f"/api/v1/directories/{made.json['id']}/test")
+        assert test.json["ok"] is True and test.json["users_found"] == 300, test.body
+        sync = await admin.post(f"/api/v1/directories/{made.json['id']}/sync")
+        assert sync.status == 200, sync.body
+        assert (await login(server, "u005", slapd.USER_PASSWORD)).status == 200
 
 
 async def test_plaintext_is_refused_unless_allowed(
