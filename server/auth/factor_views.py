@@ -129,7 +129,7 @@ async def login_second_factor(req: ApiRequest) -> web.Response:
         await db.write(lambda c: store.record(
             c, actor_id=None, action="auth.second_factor_failed", target_type="user",
             target_id=row.id, now=utcnow(), ip=address))
-        raise Unauthorized("wrong or already used code", code="invalid_code")
+        raise Unauthorized("wrong or already used code", code="invalid_code", field="code")
     return await open_session(req.request, row.id)
 
 
@@ -201,7 +201,7 @@ async def confirm_totp(req: ApiRequest) -> RecoveryCodes:
     codes = await app[DATABASE].write(run)
     if codes is None:
         raise Forbidden("wrong code; check the time on your phone and try again",
-                        code="invalid_code")
+                        code="invalid_code", field="code")
     throttle.succeeded(attempt)
     return RecoveryCodes(recovery_codes=codes)
 
@@ -215,7 +215,7 @@ async def _check_password(req: ApiRequest, password: str) -> None:
                            stored=row.password_hash if row else None, password=password,
                            what=N_("wrong passwords"))
     if not ok:
-        raise Forbidden("password is wrong", code="invalid_credentials")
+        raise Forbidden("password is wrong", code="invalid_credentials", field="password")
 
 
 @router.route("POST", "/api/v1/auth/totp/disable", roles=ANY_USER,
@@ -227,7 +227,7 @@ async def disable_totp(req: ApiRequest) -> None:
     await _check_password(req, body.password)
     if not await _check_code(req.request, identity.user_id, identity.username, body.code,
                              what=N_("wrong codes")):
-        raise Forbidden("wrong or already used code", code="invalid_code")
+        raise Forbidden("wrong or already used code", code="invalid_code", field="code")
 
     def run(conn: Any) -> None:
         factor_store.remove(conn, identity.user_id)
@@ -246,7 +246,7 @@ async def replace_recovery_codes(req: ApiRequest) -> RecoveryCodes:
     await _check_password(req, body.password)
     if not await _check_code(req.request, identity.user_id, identity.username, body.code,
                              what=N_("wrong codes")):
-        raise Forbidden("wrong or already used code", code="invalid_code")
+        raise Forbidden("wrong or already used code", code="invalid_code", field="code")
 
     def run(conn: Any) -> list[str]:
         codes = factor_store.replace_recovery_codes(conn, identity.user_id)

@@ -84,7 +84,7 @@ async def confirm_reset(req: ApiRequest) -> None:
     body: ResetConfirm = req.body
     app = req.app
     if problem := password_problem(body.new_password):
-        raise ValidationFailed(problem)
+        raise ValidationFailed(problem, field="new_password")
     db = app[DATABASE]
     admins_only = local_login_admins_only(app)
     found = await db.read(lambda c: reset.find_link(c, body.token, utcnow(),

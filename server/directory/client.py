@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from server.i18n.messages import N_, Message
+
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports pyasn1 names that pyasn1 0.6 renamed ("tagMap is deprecated.
     # Please use TAG_MAP instead"): harmless, and not ours to fix.
@@ -80,17 +82,22 @@ class Config:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
-def transport_problem(cfg: Config) -> str | None:
-    """Return why the directory's URLs and security do not fit together, or None."""
+def transport_problem(cfg: Config) -> Message | None:
+    """Return why the directory's URLs and security do not fit together, or None.
+
+    The message's ``field`` names what the admin changes: the URLs, or the security.
+    """
     for url in cfg.urls:
         secure_url = url.lower().startswith("ldaps://")
         if cfg.security == "ldaps" and not secure_url:
-            return f"{url!r}: security 'ldaps' needs ldaps:// URLs"
+            return N_("the security LDAPS needs ldaps:// URLs; {url} is not one", url=url,
+                      field="urls")
         if cfg.security != "ldaps" and secure_url:
-            return f"{url!r}: an ldaps:// URL needs security 'ldaps'"
+            return N_("an ldaps:// URL such as {url} needs the security LDAPS", url=url,
+                      field="urls")
     if cfg.security == "plain" and not cfg.allow_plaintext:
-        return ("plain LDAP sends passwords unencrypted; use ldaps or starttls, or turn on "
-                "allow_plaintext explicitly")
+        return N_("plain LDAP sends passwords unencrypted; choose LDAPS or StartTLS, or allow "
+                  "plain LDAP explicitly", field="security")
     return None
 
 
@@ -115,7 +122,7 @@ class _Tls(ldap3.Tls):  # type: ignore[misc]
 def _servers(cfg: Config) -> list[ldap3.Server]:
     problem = transport_problem(cfg)
     if problem is not None:
-        raise PlaintextRefused(problem)
+        raise PlaintextRefused(str(problem))
     tls = None
     if cfg.security != "plain":
         tls = _Tls(cfg.ca_pem)

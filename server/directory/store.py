@@ -74,7 +74,7 @@ def create_directory(conn: Connection, body: DirectoryBody, now: dt.datetime) ->
         Conflict: the name is taken.
     """
     if _name_taken(conn, body.name):
-        raise Conflict("directory name {name!r} is taken", name=body.name)
+        raise Conflict("directory name {name!r} is taken", name=body.name, field="name")
     values = _values(conn, body)
     password = body.bind_password if isinstance(body.bind_password, str) else ""
     result = conn.execute(directories.insert().values(
@@ -87,7 +87,7 @@ def update_directory(conn: Connection, directory_id: int, body: DirectoryBody,
     """Replace a directory's settings (the bind password only when one is given)."""
     get_row(conn, directory_id)
     if _name_taken(conn, body.name, except_id=directory_id):
-        raise Conflict("directory name {name!r} is taken", name=body.name)
+        raise Conflict("directory name {name!r} is taken", name=body.name, field="name")
     values = _values(conn, body)
     if isinstance(body.bind_password, str):
         values["bind_password"] = body.bind_password

@@ -57,7 +57,8 @@ def _values(conn: Connection, body: ProviderBody, provider_id: int | None) -> di
     if provider_id is not None:
         taken = taken.where(oidc_providers.c.id != provider_id)
     if conn.execute(taken).first() is not None:
-        raise Conflict("identity provider name {name!r} is taken", name=body.name)
+        raise Conflict("identity provider name {name!r} is taken", name=body.name,
+                       field="name")
     for mapping in body.group_mappings:
         if mapping.deskmate_group_id is not None and conn.execute(sa.select(groups.c.id).where(
                 groups.c.id == mapping.deskmate_group_id)).first() is None:

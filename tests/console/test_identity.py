@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from server.auth import totp
 from tests.console.test_console import log_in
+from tests.console.test_form_errors import expect_field_error
 from tests.server.identity.test_directory import GROUPS, PEOPLE
 from tests.support import slapd
 from tests.support.browser import open_page
@@ -44,7 +45,7 @@ async def test_totp_enrolment_and_two_step_login(
     code = page.get_by_label("Authentication code")
     await code.fill("000000" if totp.code_at(secret, time.time()) != "000000" else "111111")
     await page.get_by_role("button", name="Verify").click()
-    await expect(page.get_by_role("alert")).to_contain_text("Wrong or already used code")
+    await expect_field_error(code, re.compile("^Wrong or already used code"))  # by the field
     await code.fill(totp.code_at(secret, time.time() + totp.STEP_SECONDS))
     await page.get_by_role("button", name="Verify").click()
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()

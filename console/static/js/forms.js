@@ -186,6 +186,21 @@ function targetFor(form, path) {
 }
 
 /**
+ * Return `message` with the field path `path` said by the field's `label` ("urls[0] is not
+ * in the expected format" -> "Server URLs is ..."): where it opens the message, or anywhere
+ * when it reads as a path (a plain word mid-sentence, such as "name", is left alone).
+ */
+function withLabel(message, path, label) {
+  const at = message.indexOf(path);
+  if (!label || at < 0) return message;
+  const before = at > 0 ? message[at - 1] : " ";
+  const after = message[at + path.length] || " ";
+  if (/[\w.[\]]/.test(before) || /[\w[]/.test(after)) return message; // part of a longer word
+  if (at > 0 && !/[_.[]/.test(path)) return message;
+  return message.slice(0, at) + label + message.slice(at + path.length);
+}
+
+/**
  * Put an API error next to the field it names (the body's `field`, a schema or rule path
  * in its message, or `byCode[error.code]`) and focus it; return true when shown.
  * A schema message the server did not put into words is said by the field's label.
@@ -212,6 +227,8 @@ export function placeFieldError(form, error, { byCode = {} } = {}) {
     message = t("form.error.required", { label });
   } else if (/`|\$\./.test(message)) { // msgspec's own wording: "Expected `str` of length >= 1"
     message = t(/length >= 1\b|must not be blank/.test(message) ? "form.error.required" : "form.error.invalid", { label });
+  } else if (error && error.field) {
+    message = withLabel(message, error.field, label); // "urls[0] is ..." -> "Server URLs is ..."
   }
   fieldError(target, sentence(message), { focus: true });
   return true;
@@ -231,9 +248,13 @@ export class FieldProblem extends Error {
   }
 }
 
-/** Return whether `error` is an API validation error (422) shown next to its field. */
+/**
+ * Return whether `error` is an API validation error (422), or another refusal naming its
+ * field (a name taken, a wrong code), shown next to its field.
+ */
 export function showApiFieldError(form, error) {
-  return error instanceof ApiError && error.status === 422 && placeFieldError(form, error);
+  return error instanceof ApiError && (error.status === 422 || !!error.field)
+    && placeFieldError(form, error);
 }
 
 /**

@@ -189,6 +189,7 @@ async def test_plaintext_is_refused_unless_allowed(
     plain = directory_body(ldap, urls=[ldap.ldap_url], security="plain")
     resp = await admin.post("/api/v1/directories", json=plain)
     assert (resp.status, resp.error_code) == (422, "plaintext_refused")
+    assert resp.json["error"]["field"] == "security"
     for name, extra in (("tls", {"security": "starttls"}),
                         ("plain", {"security": "plain", "allow_plaintext": True})):
         resp = await admin.post("/api/v1/directories", json=directory_body(

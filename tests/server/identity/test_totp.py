@@ -60,6 +60,7 @@ async def test_login_with_totp_takes_a_code_after_the_password(
     again = await first_step(server, "tina", PASSWORD)
     resp = await second_step(again, code)  # the same code twice: replay refused
     assert resp.status == 401 and resp.error_code == "invalid_code"
+    assert resp.json["error"]["field"] == "code"  # the console says it by the field
 
 
 async def test_a_recovery_code_works_once(server: RunningServer, admin: Client) -> None:
@@ -111,6 +112,7 @@ async def test_turning_totp_off_needs_password_and_code(
     resp = await tina.post("/api/v1/auth/totp/disable",
                            json={"password": "wrong-password-1", "code": codes[0]})
     assert resp.status == 403 and resp.error_code == "invalid_credentials"
+    assert resp.json["error"]["field"] == "password"
     resp = await tina.post("/api/v1/auth/totp/disable",
                            json={"password": PASSWORD, "code": codes[0]})
     assert resp.status == 204, resp.body

@@ -2,11 +2,12 @@
 // "Preview sync" (what would change, nothing written) and "Sync now".
 
 import { api } from "../api.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
 import { dateTime } from "../format.js";
+import { FieldProblem, onSubmit as handleSubmit } from "../forms.js";
 import { icon } from "../icons.js";
 import { t, tn } from "../i18n.js";
-import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
+import { clearNotice, guarded, showSuccess } from "../notice.js";
 import { roleLabel } from "../session.js";
 import { confirmDialog, emptyState, openModal, panel } from "../ui.js";
 
@@ -30,6 +31,13 @@ const PRESETS = {
   },
 };
 const ATTRIBUTES = ["login", "display_name", "mail", "phone", "department", "manager", "external_id"];
+const LDAP_URL = /^ldaps?:\/\/[^\s/]+\/?$/; // the server's rule for one URL
+
+/** Return `el` (a field) marked as the place of the API's field `path` (forms.js). */
+function at(path, el) {
+  el.dataset.field = path;
+  return el;
+}
 
 function text(name, value, attrs = {}) {
   return h("input", { name, value: value ?? "", autocomplete: "off", spellcheck: "false", ...attrs });
@@ -43,9 +51,13 @@ function mappingsText(mappings) {
   return (mappings || []).map((m) => [m.group_dn, m.role || "", m.deskmate_group_id ?? ""].join(" | ")).join("\n");
 }
 
-function parseMappings(value) {
-  return value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+/** Return the mapping lines as the API's group_mappings; a line that does not parse throws. */
+function parseMappings(control) {
+  return control.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line, i) => {
     const [dn, role = "", group = ""] = line.split("|").map((p) => p.trim());
+    if (!dn || (role && !ROLES.includes(role)) || (group && !/^\d{1,18}$/.test(group))) {
+      throw new FieldProblem(control, t("directories.error.mapping", { n: i + 1 }));
+    }
     return { group_dn: dn, role: role || null, deskmate_group_id: group ? Number(group) : null };
   });
 }
@@ -53,8 +65,8 @@ function parseMappings(value) {
 function directoryForm({ directory = null, onSubmit }) {
   const d = directory || { kind: "openldap", security: "ldaps", ...PRESETS.openldap, urls: [],
     sync_minutes: 60, default_role: "requester", group_mappings: [], allow_plaintext: false };
-  const attrs = ATTRIBUTES.map((a) => field(t(`directories.attr.${a}`),
-    text(`attr_${a}`, d.attributes[a], { required: ["login", "display_name", "mail"].includes(a) })));
+  const attrs = ATTRIBUTES.map((a) => at(`attributes.${a}`, field(t(`directories.attr.${a}`),
+    text(`attr_${a}`, d.attributes[a], { required: ["login", "display_name", "mail"].includes(a) }))));
   const form = h("form", { class: "stack", "aria-label": t("directories.form") },
     h("div", { class: "row-2" },
       field(t("directories.name"), text("name", d.name, { required: true, maxlength: 100 })),
@@ -86,8 +98,8 @@ function directoryForm({ directory = null, onSubmit }) {
       field(t("directories.group_filter"), text("group_filter", d.group_filter))),
     field(t("directories.nested"), select("nested_groups", [["client", t("directories.nested.client")],
       ["in_chain", t("directories.nested.in_chain")], ["off", t("directories.nested.off")]], d.nested_groups)),
-    field(t("directories.mappings"), h("textarea", { name: "mappings", rows: 4, spellcheck: "false" },
-      mappingsText(d.group_mappings)), t("directories.mappings_hint")),
+    at("group_mappings", field(t("directories.mappings"), h("textarea", { name: "mappings", rows: 4,
+      spellcheck: "false" }, mappingsText(d.group_mappings)), t("directories.mappings_hint"))),
     h("div", { class: "row-2" },
       field(t("directories.default_role"), select("default_role", ROLES.map((r) => [r, roleLabel(r)]),
         d.default_role)),
@@ -99,25 +111,24 @@ function directoryForm({ directory = null, onSubmit }) {
         h("span", { class: "muted small" }, ` \u2014 ${t("directories.create_on_sign_in_hint")}`))),
     h("div", { class: "form-actions" },
       h("button", { type: "submit", class: "btn btn-primary" }, t("directories.save"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  // Bad input is said next to its field (forms.js): the form's own rules first, then
+  // the server's (a URL that does not fit the security, a name taken).
+  handleSubmit(form, () => {
     const v = formValues(form);
-    const body = { name: v.name, kind: v.kind, urls: v.urls.split(/\s+/).filter(Boolean),
+    const urls = v.urls.split(/\s+/).filter(Boolean);
+    const wrong = urls.find((url) => !LDAP_URL.test(url));
+    if (wrong) throw new FieldProblem(form.elements.urls, t("directories.error.url", { url: wrong }));
+    const body = { name: v.name, kind: v.kind, urls,
       security: v.security, allow_plaintext: v.allow_plaintext, ca_pem: v.ca_pem,
       bind_dn: v.bind_dn, user_base: v.user_base, user_filter: v.user_filter,
       disabled_filter: v.disabled_filter, group_base: v.group_base, group_filter: v.group_filter,
-      nested_groups: v.nested_groups, group_mappings: parseMappings(v.mappings),
+      nested_groups: v.nested_groups, group_mappings: parseMappings(form.elements.mappings),
       default_role: v.default_role, sync_minutes: Number(v.sync_minutes || 0),
       create_on_sign_in: !!v.create_on_sign_in,
       attributes: Object.fromEntries(ATTRIBUTES.map((a) => [a, v[`attr_${a}`] || null])
         .filter(([a, value]) => value !== null || !["external_id"].includes(a))) };
     if (v.bind_password) body.bind_password = v.bind_password;
-    try {
-      await busy(form, () => onSubmit(body));
-    } catch (error) {
-      showError(error);
-    }
+    return onSubmit(body);
   });
   return form;
 }

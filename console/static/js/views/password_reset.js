@@ -1,9 +1,10 @@
 // "Forgot password?": asking for a reset link by e-mail, and the page the link opens.
 
 import { api } from "../api.js";
-import { busy, field, formValues, h } from "../dom.js";
+import { field, formValues, h } from "../dom.js";
+import { FieldProblem, onSubmit } from "../forms.js";
 import { t } from "../i18n.js";
-import { clearNotice, setNoticeHost, showError, showSuccess } from "../notice.js";
+import { setNoticeHost, showSuccess } from "../notice.js";
 
 function card(title, sub, ...content) {
   return h("div", { class: "login-page" },
@@ -36,16 +37,11 @@ export function forgotPasswordPage() {
   const form = h("form", { class: "login-form", "aria-label": t("reset.ask_form") },
     field(t("reset.email"), email),
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("reset.send")));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
-    try {
-      await busy(form, () => api.post("/api/v1/auth/password-reset", { email: formValues(form).email }));
-      form.reset();
-      showSuccess(t("reset.sent"));
-    } catch (error) {
-      showError(error);
-    }
+  // A malformed address is said under the field (forms.js); nothing is sent.
+  onSubmit(form, async () => {
+    await api.post("/api/v1/auth/password-reset", { email: formValues(form).email });
+    form.reset();
+    showSuccess(t("reset.sent"));
   });
   document.title = `${t("reset.title")} \u00b7 Deskmate`;
   queueMicrotask(() => email.focus());
@@ -63,23 +59,14 @@ export function resetPasswordPage(token) {
     field(t("reset.new_password"), next, t("reset.new_password_hint")),
     field(t("reset.repeat"), again),
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("reset.save")));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  // A short or unrepeated password is said under its field (forms.js), the server's
+  // refusal too; a used or expired link is said at the top (no field can fix it).
+  onSubmit(form, async () => {
     const v = formValues(form);
-    if (v.new_password !== v.again) {
-      showError(t("reset.differ"));
-      again.focus();
-      return;
-    }
-    try {
-      await busy(form, () => api.post("/api/v1/auth/password-reset/confirm",
-        { token, new_password: v.new_password }));
-      form.replaceWith(h("p", {}, t("reset.done")));
-      showSuccess(t("reset.done_notice"));
-    } catch (error) {
-      showError(error);
-    }
+    if (v.new_password !== v.again) throw new FieldProblem(again, t("reset.differ"));
+    await api.post("/api/v1/auth/password-reset/confirm", { token, new_password: v.new_password });
+    form.replaceWith(h("p", {}, t("reset.done")));
+    showSuccess(t("reset.done_notice"));
   });
   document.title = `${t("reset.new_title")} \u00b7 Deskmate`;
   queueMicrotask(() => next.focus());

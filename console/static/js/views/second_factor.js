@@ -3,9 +3,10 @@
 // admin is held on when the server requires a second factor before anything else.
 
 import { api } from "../api.js";
-import { busy, field, formValues, h, replace } from "../dom.js";
+import { field, formValues, h, replace } from "../dom.js";
+import { onSubmit } from "../forms.js";
 import { t, tn } from "../i18n.js";
-import { clearNotice, guarded, setNoticeHost, showError, showSuccess } from "../notice.js";
+import { clearNotice, guarded, setNoticeHost, showSuccess } from "../notice.js";
 import { adoptSession } from "../session.js";
 import { panel } from "../ui.js";
 
@@ -39,22 +40,17 @@ export function secondStepPage({ onLoggedIn, onRestart }) {
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("login.totp.verify")),
     h("button", { type: "button", class: "btn btn-block", onclick: () => onRestart() },
       t("login.totp.restart")));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  // A wrong code is said under the field (forms.js); an expired first step starts over.
+  onSubmit(form, async () => {
+    let info;
     try {
-      const info = await busy(form, () => api.post("/api/v1/auth/login/second-factor",
-        { code: formValues(form).code }));
-      onLoggedIn(adoptSession(info));
+      info = await api.post("/api/v1/auth/login/second-factor", { code: formValues(form).code });
     } catch (error) {
-      if (error.code === "half_session_expired") {
-        onRestart(error.message);
-        return;
-      }
-      showError(error);
-      code.select();
-      code.focus();
+      if (error.code !== "half_session_expired") throw error;
+      onRestart(error.message);
+      return;
     }
+    onLoggedIn(adoptSession(info));
   });
   document.title = `${t("login.totp.title")} \u00b7 Deskmate`;
   queueMicrotask(() => code.focus());
@@ -109,19 +105,12 @@ export function totpPanel({ onEnabled = () => {} } = {}) {
       field(t("account.totp.code"), code),
       h("div", { class: "form-actions" },
         h("button", { type: "submit", class: "btn btn-primary" }, t("account.totp.confirm"))));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
-      try {
-        const result = await busy(form, () => api.post("/api/v1/auth/totp/confirm",
-          { code: formValues(form).code }));
-        replace(body, h("p", {}, t("account.totp.on")), recoveryCodesBox(result.recovery_codes));
-        showSuccess(t("account.totp.enabled"));
-        onEnabled();
-      } catch (error) {
-        showError(error);
-        code.select();
-      }
+    // A wrong code is said under the field (forms.js); nothing is switched on.
+    onSubmit(form, async () => {
+      const result = await api.post("/api/v1/auth/totp/confirm", { code: formValues(form).code });
+      replace(body, h("p", {}, t("account.totp.on")), recoveryCodesBox(result.recovery_codes));
+      showSuccess(t("account.totp.enabled"));
+      onEnabled();
     });
     replace(body, form);
     code.focus();
@@ -135,18 +124,12 @@ export function totpPanel({ onEnabled = () => {} } = {}) {
       field(t("account.totp.code_or_recovery"), codeInput()),
       h("div", { class: "form-actions" },
         h("button", { type: "submit", class: "btn btn-danger-ghost" }, t("account.totp.disable"))));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
+    // A wrong password or code is said under its field (forms.js).
+    onSubmit(form, async () => {
       const v = formValues(form);
-      try {
-        await busy(form, () => api.post("/api/v1/auth/totp/disable",
-          { password: v.password, code: v.code }));
-        showSuccess(t("account.totp.disabled"));
-        await load();
-      } catch (error) {
-        showError(error);
-      }
+      await api.post("/api/v1/auth/totp/disable", { password: v.password, code: v.code });
+      showSuccess(t("account.totp.disabled"));
+      await load();
     });
     return form;
   }

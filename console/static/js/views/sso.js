@@ -3,6 +3,7 @@
 
 import { api } from "../api.js";
 import { busy, field, formValues, h, replace } from "../dom.js";
+import { FieldProblem, onSubmit as handleSubmit } from "../forms.js";
 import { icon } from "../icons.js";
 import { t } from "../i18n.js";
 import { clearNotice, guarded, showError, showSuccess } from "../notice.js";
@@ -20,13 +21,23 @@ function check(name, checked, label) {
     h("input", { type: "checkbox", name, checked: !!checked }), label));
 }
 
+/** Return `el` (a field) marked as the place of the API's field `path` (forms.js). */
+function at(path, el) {
+  el.dataset.field = path;
+  return el;
+}
+
 function mappingsText(mappings) {
   return (mappings || []).map((m) => [m.claim_value, m.role || "", m.deskmate_group_id ?? ""].join(" | ")).join("\n");
 }
 
-function parseMappings(value) {
-  return value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+/** Return the mapping lines as the API's group_mappings; a line that does not parse throws. */
+function parseMappings(control) {
+  return control.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line, i) => {
     const [claim, role = "", group = ""] = line.split("|").map((p) => p.trim());
+    if (!claim || (role && !ROLES.includes(role)) || (group && !/^\d{1,18}$/.test(group))) {
+      throw new FieldProblem(control, t("sso.error.mapping", { n: i + 1 }));
+    }
     return { claim_value: claim, role: role || null, deskmate_group_id: group ? Number(group) : null };
   });
 }
@@ -38,7 +49,7 @@ function providerForm({ provider = null, onSubmit }) {
   const form = h("form", { class: "stack", "aria-label": t("sso.form") },
     h("div", { class: "row-2" },
       field(t("sso.name"), text("name", p.name, { required: true, maxlength: 100 }), t("sso.name_hint")),
-      field(t("sso.issuer"), text("issuer", p.issuer, { required: true, maxlength: 300, type: "url",
+      field(t("sso.issuer"), text("issuer", p.issuer, { required: true, maxlength: 300, inputmode: "url",
         placeholder: "https://login.microsoftonline.com/<tenant>/v2.0" }), t("sso.issuer_hint"))),
     h("div", { class: "row-2" },
       field(t("sso.client_id"), text("client_id", p.client_id, { required: true, maxlength: 300 })),
@@ -53,8 +64,8 @@ function providerForm({ provider = null, onSubmit }) {
     h("div", { class: "row-2" },
       field(t("sso.username_claim"), text("username_claim", p.username_claim, { required: true })),
       field(t("sso.groups_claim"), text("groups_claim", p.groups_claim), t("sso.groups_claim_hint"))),
-    field(t("sso.mappings"), h("textarea", { name: "mappings", rows: 4, spellcheck: "false" },
-      mappingsText(p.group_mappings)), t("sso.mappings_hint")),
+    at("group_mappings", field(t("sso.mappings"), h("textarea", { name: "mappings", rows: 4,
+      spellcheck: "false" }, mappingsText(p.group_mappings)), t("sso.mappings_hint"))),
     h("div", { class: "row-2" },
       field(t("sso.default_role"), h("select", { name: "default_role" },
         ROLES.map((r) => h("option", { value: r, selected: r === p.default_role }, roleLabel(r))))),
@@ -65,22 +76,21 @@ function providerForm({ provider = null, onSubmit }) {
     check("enabled", p.enabled, t("sso.enabled")),
     h("div", { class: "form-actions" },
       h("button", { type: "submit", class: "btn btn-primary" }, t("sso.save"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  // Bad input is said next to its field (forms.js): the form's own rules first, then
+  // the server's (a name taken, a claim name it does not accept).
+  handleSubmit(form, () => {
     const v = formValues(form);
-    const body = { name: v.name, issuer: v.issuer.trim(), client_id: v.client_id.trim(),
-      scopes: v.scopes.trim(), ca_pem: v.ca_pem, username_claim: v.username_claim.trim(),
-      groups_claim: v.groups_claim.trim(), group_mappings: parseMappings(v.mappings),
+    if (!/^https:\/\/[^\s?#]+$/.test(v.issuer)) {
+      throw new FieldProblem(form.elements.issuer, t("sso.error.issuer"));
+    }
+    const body = { name: v.name, issuer: v.issuer, client_id: v.client_id,
+      scopes: v.scopes, ca_pem: v.ca_pem, username_claim: v.username_claim,
+      groups_claim: v.groups_claim, group_mappings: parseMappings(form.elements.mappings),
       default_role: v.default_role, create_users: v.create_users,
       match_verified_email: v.match_verified_email, enabled: v.enabled,
       timeout_seconds: Number(v.timeout_seconds || 10) };
     if (v.client_secret) body.client_secret = v.client_secret;
-    try {
-      await busy(form, () => onSubmit(body));
-    } catch (error) {
-      showError(error);
-    }
+    return onSubmit(body);
   });
   return form;
 }
