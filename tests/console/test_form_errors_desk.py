@@ -120,6 +120,7 @@ async def test_split_merge_and_relate_say_what_is_wrong_by_the_field(desk: Desk)
     admin, page = desk.admin, desk.page
     first = (await admin.post("/api/v1/tickets", json={"title": "Printer jams"})).json
     other = (await admin.post("/api/v1/tickets", json={"title": "Printer offline"})).json
+    third = (await admin.post("/api/v1/tickets", json={"title": "Printer toner low"})).json
     before = len((await admin.get("/api/v1/tickets?limit=100")).json["items"])
     await page.goto(f"/#/desk/tickets/{first['id']}")
 
@@ -147,7 +148,7 @@ async def test_split_merge_and_relate_say_what_is_wrong_by_the_field(desk: Desk)
     await close_dialog(page)
 
     await page.get_by_role("button", name="Relate a ticket").click()
-    relate = page.get_by_role("button", name=f"Relate {other['number']}")
+    relate = page.get_by_role("button", name=f"Relate {third['number']}")
     await expect(relate).to_be_visible()
     async with sent_instead(page, "**/api/v1/tickets/*/links", "POST",
                             {"ticket_id": first["id"]}):
@@ -304,7 +305,7 @@ async def test_starting_a_remote_session_says_what_is_missing_by_the_field(
     await page.goto(f"/#/devices/{device}")
     await page.locator("[data-action=device-remote]").click()
     dialog = page.get_by_role("dialog", name="Remote session on")
-    await dialog.locator("label.choice[data-ticket='new'] input").check()
+    await dialog.get_by_role("radio", name="A new ticket for this device").check()
     title = dialog.get_by_label("Title of the new ticket")
     await title.fill("")
     await dialog.get_by_label("Reason (the user sees it)").fill("Check the printer queue")
