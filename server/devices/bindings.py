@@ -137,11 +137,11 @@ def bind(conn: Connection, device_id: int, login: str, user_id: int, *,
     row = conn.execute(sa.select(users.c.id, users.c.username, users.c.role, users.c.active)
                        .where(users.c.id == user_id)).first()
     if row is None:
-        raise NotFound("no user with id {user_id}", user_id=user_id)
+        raise NotFound("no user with id {user_id}", user_id=user_id, field="user_id")
     if not _usable(row):
         raise ValidationFailed("user {user_id} is not an active requester; a device can "
                                "only speak for a requester", code="not_a_requester",
-                               user_id=user_id)
+                               user_id=user_id, field="user_id")
     conn.execute(device_bindings.delete().where(device_bindings.c.device_id == device_id,
                                                 device_bindings.c.login == login))
     conn.execute(device_bindings.insert().values(device_id=device_id, login=login,

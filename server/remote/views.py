@@ -125,6 +125,8 @@ async def start_session(req: ApiRequest) -> RemoteSession:
     body: SessionCreate = req.body
     me = req.user
     app = req.app
+    if not body.reason.strip():
+        raise ValidationFailed("{field} must not be blank", field="reason")
     found = await device_session.target(app, me, ticket_id, body.device_id,
                                         no_rights=NO_RIGHTS)
     ticket, device, link, consent = found.ticket, found.device, found.link, found.consent

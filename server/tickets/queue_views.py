@@ -61,6 +61,10 @@ async def split(req: ApiRequest) -> Ticket:
     actor = req.user.user_id
     matrix = parse_matrix(req.app[SETTINGS].priority_matrix)
 
+    title = body.title.strip()
+    if not title:
+        raise ValidationFailed("{field} must not be blank", field="title")
+
     def run(conn: Any) -> Ticket:
         now = utcnow()
         row = reading.get_row(conn, ticket_id)
@@ -68,7 +72,7 @@ async def split(req: ApiRequest) -> Ticket:
             sa.select(ticket_devices.c.device_id)
             .where(ticket_devices.c.ticket_id == ticket_id))]
         new_id = creation.create_ticket(conn, creation.NewTicket(
-            kind=row.kind, title=body.title, description=body.description, impact=row.impact,
+            kind=row.kind, title=title, description=body.description, impact=row.impact,
             urgency=row.urgency, priority=priority_for(row.impact, row.urgency, matrix),
             category_id=row.category_id, requester_id=row.requester_id, assignee_id=None,
             group_id=row.group_id, device_ids=devices, tags=[], source=row.source),
@@ -92,6 +96,12 @@ async def add_link(req: ApiRequest) -> Ticket:
     actor = req.user.user_id
 
     def run(conn: Any) -> Ticket:
+        reading.get_row(conn, ticket_id)
+        try:
+            reading.get_row(conn, other)
+        except NotFound as exc:
+            exc.field = "ticket_id"  # the ticket picked, not the one of the path
+            raise
         relations.link(conn, ticket_id, other, actor_id=actor, now=utcnow())
         return reading.get_ticket(conn, ticket_id)
 

@@ -23,7 +23,7 @@ def link(conn: Connection, a: int, b: int, *, actor_id: int | None, now: dt.date
         ValidationFailed: a ticket cannot relate to itself.
     """
     if a == b:
-        raise ValidationFailed("a ticket cannot be related to itself")
+        raise ValidationFailed("a ticket cannot be related to itself", field="ticket_id")
     row_a, row_b = get_row(conn, a), get_row(conn, b)
     exists = conn.execute(sa.select(ticket_links.c.ticket_id).where(
         ticket_links.c.ticket_id == a, ticket_links.c.related_id == b)).first()
@@ -59,18 +59,25 @@ def merge(conn: Connection, source_id: int, target_id: int, *, actor_id: int | N
     """Merge ``source`` into ``target``: the source closes as a reference to the target.
 
     Raises:
-        ValidationFailed: same ticket, a closed or cancelled one, or different kinds.
+        ValidationFailed: same ticket, a closed or cancelled one, or different kinds (the
+            errors about the target name the field ``into_id``).
     """
-    source, target = get_row(conn, source_id), get_row(conn, target_id)
+    source = get_row(conn, source_id)
+    try:
+        target = get_row(conn, target_id)
+    except NotFound as exc:
+        exc.field = "into_id"
+        raise
     if source_id == target_id:
-        raise ValidationFailed("a ticket cannot be merged into itself")
-    for row in (source, target):
+        raise ValidationFailed("a ticket cannot be merged into itself", field="into_id")
+    for row, field in ((source, None), (target, "into_id")):
         if row.status in lifecycle.FINAL_STATUSES:
             raise ValidationFailed("{number} is {status} and cannot be merged",
-                                   code="invalid_transition", number=row.number, status=row.status)
+                                   code="invalid_transition", number=row.number, status=row.status,
+                                   field=field)
     if source.kind != target.kind:
         raise ValidationFailed("cannot merge a {kind} into a {kind2}", kind=source.kind,
-                               kind2=target.kind)
+                               kind2=target.kind, field="into_id")
     note = f"Merged into {target.number}."
     conn.execute(tickets.update().where(tickets.c.id == source_id).values(
         status="closed", merged_into_id=target_id, resolution_code="merged",

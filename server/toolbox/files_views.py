@@ -78,6 +78,21 @@ async def _event(req: ApiRequest, live: LiveTool, step: str, body: str,
     await req.app[TOOLS].publish(live.ticket_id)
 
 
+# A device's refusals that are about the new name (rename's ``to``, mkdir's ``path``).
+_NAME_CODES = ("exists", "bad_path", "outside_root")
+
+
+async def _ask_naming(req: ApiRequest, live: LiveTool, op: str, path: str, *, field: str,
+                      **fields: Any) -> tf.FileReply:
+    """Ask the device for ``op``; a refusal of the new name names the body's ``field``."""
+    try:
+        return await req.app[TOOLS].files.ask(live, op, path, **fields)
+    except ApiError as exc:
+        if exc.code in _NAME_CODES and exc.field is None:
+            exc.field = field
+        raise
+
+
 def _limit(req: ApiRequest, size: int) -> None:
     limit = req.app[SETTINGS].toolbox_file_max_bytes
     if size > limit:
@@ -239,7 +254,7 @@ async def _chunks(request: web.Request, *, empty: bool) -> AsyncIterator[bytes]:
 async def create_folder(req: ApiRequest) -> FileChanged:
     live = await _files_session(req, change=True)
     body: NewFolder = req.body
-    reply = await req.app[TOOLS].files.ask(live, "mkdir", body.path)
+    reply = await _ask_naming(req, live, "mkdir", body.path, field="path")
     await _event(req, live, "mkdir", f"Created the folder {reply.path}.", path=reply.path)
     return FileChanged(path=reply.path)
 
@@ -250,7 +265,7 @@ async def create_folder(req: ApiRequest) -> FileChanged:
 async def rename_file(req: ApiRequest) -> FileChanged:
     live = await _files_session(req, change=True)
     body: Rename = req.body
-    reply = await req.app[TOOLS].files.ask(live, "rename", body.path, to=body.to)
+    reply = await _ask_naming(req, live, "rename", body.path, field="to", to=body.to)
     await _event(req, live, "rename", f"Renamed {body.path} to {reply.path}.",
                  path=body.path, to=reply.path)
     return FileChanged(path=reply.path)

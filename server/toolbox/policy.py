@@ -82,7 +82,7 @@ def decide(policy: ToolPolicy, *, kind: str, as_root: bool, unattended_group: bo
     root_ok = policy.terminal_root if kind in ("terminal", "files") else policy.system_root
     if as_root and not root_ok:
         raise Forbidden(N_("the policy of the device's group does not allow the {kind} tool "
-                           "as root"), code="root_not_allowed", kind=kind)
+                           "as root"), code="root_not_allowed", kind=kind, field="as_root")
     mode = policy.consent
     if mode == "inherit":
         mode = "unattended" if unattended_group else "ask"

@@ -109,6 +109,8 @@ async def start_tool(req: ApiRequest) -> ToolSession:
     ticket_id = int(req.params["ticket_id"])
     body: ToolCreate = req.body
     me, app = req.user, req.app
+    if not body.reason.strip():
+        raise ValidationFailed("{field} must not be blank", field="reason")
     db = app[DATABASE]
     found = await device_session.target(app, me, ticket_id, body.device_id,
                                         no_rights=NO_RIGHTS)

@@ -1,10 +1,12 @@
 // Admin → Groups → a group: "bind the first login seen on devices of this group" to the
-// directory account of that name (GET/PUT /api/v1/groups/{id}/binding-rule).
+// directory account of that name (GET/PUT /api/v1/groups/{id}/binding-rule). A refusal
+// naming the field is said next to it (forms.js).
 
 import { api } from "./api.js";
-import { busy, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { onSubmit } from "./forms.js";
 import { t, tn } from "./i18n.js";
-import { clearNotice, guarded, showError, showSuccess } from "./notice.js";
+import { guarded, showSuccess } from "./notice.js";
 import { panel } from "./ui.js";
 
 /** Return the "Device users" panel of group `groupId`; it loads and saves the rule itself. */
@@ -22,19 +24,12 @@ export function bindingRulePanel(groupId, nameOf) {
       h("p", { class: "muted small" }, t("bindrule.caution")),
       h("div", { class: "form-actions" }, save));
     box.addEventListener("change", () => { save.disabled = box.checked === on; });
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
-      try {
-        const rule = await busy(form, () => api.put(`/api/v1/groups/${groupId}/binding-rule`,
-          { bind_first_login: box.checked }));
-        render(rule.bind_first_login);
-        showSuccess(rule.bind_first_login
-          ? `${t("bindrule.saved_on", { group: nameOf() })} ${tn("bindrule.bound", rule.bound)}`
-          : t("bindrule.saved_off", { group: nameOf() }));
-      } catch (error) {
-        showError(error);
-      }
+    onSubmit(form, async () => {
+      const rule = await api.put(`/api/v1/groups/${groupId}/binding-rule`, { bind_first_login: box.checked });
+      render(rule.bind_first_login);
+      showSuccess(rule.bind_first_login
+        ? `${t("bindrule.saved_on", { group: nameOf() })} ${tn("bindrule.bound", rule.bound)}`
+        : t("bindrule.saved_off", { group: nameOf() }));
     });
     replace(body, form);
   }

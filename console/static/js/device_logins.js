@@ -4,7 +4,8 @@
 
 import { api } from "./api.js";
 import { personText } from "./admin_pickers.js";
-import { busy, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { FieldProblem, onSubmit } from "./forms.js";
 import { ago, dateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -55,24 +56,19 @@ function bindDialog(deviceId, seen, onDone) {
     h("div", { class: "form-actions" },
       h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
       h("button", { type: "submit", class: "btn btn-primary" }, icon("user_plus"), t("binding.bind"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmit(form, async () => {
     const person = picker.input.picked();
-    if (!person) {
-      showError(t("binding.pick_someone"));
-      picker.input.focus();
-      return;
-    }
-    clearNotice();
+    if (!person) throw new FieldProblem(picker.input, t("binding.pick_someone"));
     try {
-      await busy(form, () => api.put(`/api/v1/devices/${deviceId}/bindings/${encodeURIComponent(seen.login)}`,
-        { user_id: person.id }));
-      dialog.close();
-      showSuccess(t("binding.bound", { login: seen.login, name: person.display_name }));
-      onDone();
+      await api.put(`/api/v1/devices/${deviceId}/bindings/${encodeURIComponent(seen.login)}`, { user_id: person.id });
     } catch (error) {
-      showError(error);
+      // Offered a moment ago, no longer an active requester (or gone): said in the page's words.
+      if (error.field !== "user_id") throw error;
+      throw new FieldProblem(picker.input, t("binding.not_a_requester", { name: person.display_name }));
     }
+    dialog.close();
+    showSuccess(t("binding.bound", { login: seen.login, name: person.display_name }));
+    onDone();
   });
   const dialog = openModal(t("binding.bind_title", { login: seen.login }), form);
   picker.input.focus();

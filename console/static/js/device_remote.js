@@ -1,10 +1,12 @@
 // The device page's "Remote session" dialog: a session always belongs to a ticket, so the
 // technician picks one of the device's open tickets (or creates one for the device), gives
-// a reason and a mode, and the session starts as it does from the ticket page.
+// a reason and a mode, and the session starts as it does from the ticket page. What is
+// missing or refused about a field is said next to it (forms.js).
 
 import { api } from "./api.js";
 import { allGroups } from "./directory.js";
-import { busy, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { FieldProblem, onSubmit } from "./forms.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded, showError } from "./notice.js";
@@ -82,7 +84,8 @@ export function openDeviceSession(device, me) {
   function render(tickets, myGroups, requester, groupName) {
     const allowed = tickets.map((tk) => mayStart(me, tk, myGroups));
     const first = created ? tickets.findIndex((tk) => tk.id === created.id) : allowed.indexOf(true);
-    const title = h("input", { name: "title", maxlength: 200, required: first < 0,
+    // Checked by start(): inside the choice's label, the browser's rules would name it by the whole choice.
+    const title = h("input", { name: "title", maxlength: 200, "aria-required": "true",
       value: t("dr.default_title", { name: device.hostname }), "aria-label": t("dr.title_label") });
     const titleBox = h("span", { class: "new-ticket-title" }, h("span", { class: "small muted" }, t("portal.title")), title);
     const newChoice = h("label", { class: "choice", "data-ticket": NEW },
@@ -109,15 +112,11 @@ export function openDeviceSession(device, me) {
     const sync = () => {
       const isNew = chosenTicket(form) === NEW;
       title.disabled = !isNew;
-      title.required = isNew;
       titleBox.hidden = !isNew;
     };
     form.addEventListener("change", sync);
     sync();
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(form, () => start(form, requester));
-    });
+    onSubmit(form, () => start(form, requester)); // the reason is checked first, as required
     if (kept) {
       form.elements.reason.value = kept.reason;
       form.elements.mode.value = kept.mode;
@@ -131,30 +130,24 @@ export function openDeviceSession(device, me) {
     const session = { reason: form.elements.reason.value.trim(), mode: form.elements.mode.value,
       deviceId: device.id, dialog };
     const title = form.elements.title.value.trim();
-    if (!session.reason || (chosen === NEW && !title)) {
-      showError(session.reason ? t("dr.need_title") : t("dr.need_reason"));
-      return;
+    if (chosen === NEW && !title) {
+      throw new FieldProblem(form.elements.title, t("form.error.required", { label: t("portal.title") }));
     }
     let ticketId = Number(chosen);
     if (chosen === NEW) {
-      const ticket = await guarded(() => api.post("/api/v1/tickets", {
+      created = await api.post("/api/v1/tickets", { // a refused title is said by its field
         title, device_ids: [device.id],
-        requester_id: requester ? requester.user.id : me.id, assignee_id: me.id }));
-      if (!ticket) return;
-      created = ticket;
-      ticketId = ticket.id;
+        requester_id: requester ? requester.user.id : me.id, assignee_id: me.id });
+      ticketId = created.id;
     }
     try {
       await startSession(ticketId, session);
     } catch (error) {
-      if (chosen === NEW) {
-        // The ticket stays: list it (chosen) rather than create a second one on retry.
-        kept = { reason: session.reason, mode: session.mode };
-        await guarded(load);
-        showError(t("dr.start_failed", { number: created.number, error: error.message }));
-      } else {
-        showError(error);
-      }
+      if (chosen !== NEW) throw error; // by its field (the reason), else above the form
+      // The ticket stays: list it (chosen) rather than create a second one on retry.
+      kept = { reason: session.reason, mode: session.mode };
+      await guarded(load);
+      showError(t("dr.start_failed", { number: created.number, error: error.message }));
     }
   }
 

@@ -4,31 +4,44 @@
 
 import { ApiError, api, request } from "./api.js";
 import { field, formValues, h, replace } from "./dom.js";
+import { FieldProblem, onSubmit } from "./forms.js";
 import { bytes, dateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
-import { guarded, showError } from "./notice.js";
+import { guarded } from "./notice.js";
 import { currentUser } from "./session.js";
 import { confirmDialog, openModal } from "./ui.js";
 
 const PIECE = 4 * 1024 * 1024; // bytes per upload request
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-function askName(title, label, value, submitLabel) {
+// The device's refusals of a new name, said by the name field in the console's words.
+const NAME_CODES = ["exists", "bad_path", "outside_root"];
+
+/**
+ * Ask for a name in a small dialog and `save(name)` it there (unless it is `value`
+ * unchanged); the dialog stays open with what is wrong said under the field until it is
+ * saved or cancelled. Resolve to the name saved, or null.
+ */
+function askName(title, label, value, submitLabel, save) {
   return new Promise((resolve) => {
     let answer = null;
     const input = h("input", { name: "name", required: true, maxlength: 255, value, autocomplete: "off" });
-    const form = h("form", { class: "stack" }, field(label, input),
+    const form = h("form", { class: "stack", "aria-label": title }, field(label, input),
       h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, submitLabel)));
     const dialog = openModal(title, form, { onClose: () => resolve(answer) });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
+    onSubmit(form, async () => {
       const name = String(formValues(form).name).trim();
-      if (!name || name.includes("/") || name === "." || name === "..") {
-        showError(t("files.bad_name"));
-        return;
+      if (name.includes("/") || name === "." || name === "..") throw new FieldProblem(input, t("files.bad_name"));
+      if (name !== value) {
+        try {
+          await save(name);
+        } catch (error) {
+          if (!(error instanceof ApiError) || !NAME_CODES.includes(error.code)) throw error;
+          throw new FieldProblem(input, t(`files.refused.${error.code}`, { name }));
+        }
+        answer = name;
       }
-      answer = name;
       dialog.close();
     });
     input.focus();
@@ -140,10 +153,10 @@ export function openFiles(session, { onEnded = null } = {}) {
 
   function rename(path, old) {
     guarded(async () => {
-      const name = await askName(t("files.rename_title", { name: old }), t("files.new_name"), old, t("files.rename"));
-      if (!name || name === old) return;
-      await api.post(`${base}/rename`, { path, to: join(here.path, name) });
-      await go(here.path);
+      const folder = here.path;
+      const name = await askName(t("files.rename_title", { name: old }), t("files.new_name"), old, t("files.rename"),
+        (to) => api.post(`${base}/rename`, { path, to: join(folder, to) }));
+      if (name) await go(folder);
     });
   }
 
@@ -207,10 +220,10 @@ export function openFiles(session, { onEnded = null } = {}) {
     });
   });
   folderBtn.addEventListener("click", () => guarded(async () => {
-    const name = await askName(t("files.new_folder"), t("files.folder_name"), "", t("files.create"));
-    if (!name) return;
-    await api.post(`${base}/folder`, { path: join(here.path, name) });
-    await go(here.path);
+    const folder = here.path;
+    const name = await askName(t("files.new_folder"), t("files.folder_name"), "", t("files.create"),
+      (made) => api.post(`${base}/folder`, { path: join(folder, made) }));
+    if (name) await go(folder);
   }));
   endBtn.addEventListener("click", () => guarded(async () => {
     await api.post(`/api/v1/tool-sessions/${session.id}/end`);

@@ -2,8 +2,9 @@
 // button (with reason and mode), and the ticket's sessions with a link to the viewer.
 
 import { api } from "./api.js";
-import { busy, field, formValues, h, replace } from "./dom.js";
+import { field, formValues, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
+import { onSubmit } from "./forms.js";
 import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
@@ -58,13 +59,11 @@ export function remotePanel() {
       h("div", { class: "form-actions" },
         h("button", { type: "submit", class: "btn btn-primary" }, icon("monitor"), t("remote.start"))));
     const dialog = openModal(t("route.remote"), form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(form, () => guarded(async () => {
-        const values = formValues(form);
-        await startSession(ticket.id, { reason: values.reason, mode: values.mode,
-          deviceId: devices.length > 1 ? Number(values.device_id) : null, dialog });
-      }));
+    // A refusal naming a field (the reason, the device) is said next to it.
+    onSubmit(form, async () => {
+      const values = formValues(form);
+      await startSession(ticket.id, { reason: values.reason, mode: values.mode,
+        deviceId: devices.length > 1 ? Number(values.device_id) : null, dialog });
     });
   }
 

@@ -1,11 +1,13 @@
 // Admin → Groups → a group: may technicians open remote sessions on the group's devices
-// without asking the user? (GET/PUT /api/v1/groups/{id}/remote-policy, admins only.)
+// without asking the user? (GET/PUT /api/v1/groups/{id}/remote-policy, admins only.) A
+// refusal naming a field is said next to it (forms.js).
 
 import { api } from "./api.js";
-import { busy, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { onSubmit } from "./forms.js";
 import { t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
-import { clearNotice, guarded, showError, showSuccess } from "./notice.js";
+import { guarded, showSuccess } from "./notice.js";
 import { confirmDialog, panel } from "./ui.js";
 
 const DEVICE_PAGE = 200;
@@ -47,7 +49,7 @@ export function remotePolicyPanel(groupId, nameOf) {
     const save = h("button", { type: "submit", class: "btn btn-primary" }, t("policy.save"));
     const form = h("form", { class: "stack", "aria-label": t("policy.form") },
       devicesLine(page),
-      h("fieldset", { class: "choices choices-1" },
+      h("fieldset", { class: "choices choices-1", "data-field": "unattended" },
         h("legend", { class: "field-label" }, t("policy.when")),
         choice("consent", t("policy.consent"), t("policy.consent_text"), !saved),
         choice("unattended", t("policy.allow"), t("policy.allow_text"), saved)),
@@ -68,8 +70,7 @@ export function remotePolicyPanel(groupId, nameOf) {
     };
     form.addEventListener("change", sync);
     sync();
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    onSubmit(form, async () => {
       const { unattended, record } = chosen();
       if (unattended === saved && record === savedRecord) return;
       if (unattended && !saved) {
@@ -77,18 +78,12 @@ export function remotePolicyPanel(groupId, nameOf) {
           { confirmLabel: t("policy.allow"), danger: true });
         if (!ok) return;
       }
-      clearNotice();
-      try {
-        const policy = await busy(form, () => api.put(`/api/v1/groups/${groupId}/remote-policy`,
-          { unattended, record }));
-        saved = policy.unattended;
-        savedRecord = policy.record;
-        render(page);
-        showSuccess(t(`policy.saved.${saved ? "unattended" : "consent"}.${savedRecord ? "recorded" : "unrecorded"}`,
-          { group: nameOf() }));
-      } catch (error) {
-        showError(error);
-      }
+      const policy = await api.put(`/api/v1/groups/${groupId}/remote-policy`, { unattended, record });
+      saved = policy.unattended;
+      savedRecord = policy.record;
+      render(page);
+      showSuccess(t(`policy.saved.${saved ? "unattended" : "consent"}.${savedRecord ? "recorded" : "unrecorded"}`,
+        { group: nameOf() }));
     });
     replace(body, form);
   }

@@ -1,8 +1,11 @@
 // Dialogs for working a ticket on the Desk: merge, split, relate another ticket, canned
-// responses and approval decisions. Each awaits the server and reports through notices.
+// responses and approval decisions. Each awaits the server; what the server refuses about
+// the ticket picked or a field typed is said next to it (forms.js), anything else in the
+// dialog's notice area.
 
-import { api } from "./api.js";
-import { busy, field, formValues, h, replace } from "./dom.js";
+import { ApiError, api } from "./api.js";
+import { field, formValues, h, replace } from "./dom.js";
+import { clearFieldErrors, onSubmit, showFieldError } from "./forms.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { clearNotice, guarded, showError } from "./notice.js";
@@ -11,9 +14,11 @@ import { openModal } from "./ui.js";
 
 /**
  * A search box with a list of tickets to pick one from: words search the text, a number
- * opens that ticket id; empty shows recently updated open tickets. `onPick(ticket)`.
+ * opens that ticket id; empty shows recently updated open tickets. `onPick(ticket)`;
+ * `fail(error)` shows a refusal of the API field `apiField` (the ticket picked) under the
+ * search box, anything else in the notice area, and lists the tickets again.
  */
-function ticketPicker({ exclude, label, actionLabel, onPick, filter = () => true }) {
+function ticketPicker({ exclude, label, actionLabel, onPick, apiField, filter = () => true }) {
   const q = h("input", { type: "search", name: "q", maxlength: 200, "aria-label": t("actions.find"),
     placeholder: t("actions.find_placeholder"), autocomplete: "off" });
   const results = h("ul", { class: "pick-list", "aria-label": t("actions.found") });
@@ -49,10 +54,21 @@ function ticketPicker({ exclude, label, actionLabel, onPick, filter = () => true
     clearTimeout(timer);
     find();
   });
-  const el = h("div", { class: "stack", "aria-label": label },
-    h("div", { class: "search" }, icon("search"), q), results);
+  const box = h("div", { class: "field" }, h("div", { class: "search" }, icon("search"), q));
+  const el = h("div", { class: "stack", "aria-label": label }, box, results);
   find();
-  return { el, focus: () => q.focus() };
+  function fail(error) {
+    if (error instanceof ApiError && error.field === apiField && error.message) {
+      showFieldError(q, error.message[0].toUpperCase() + error.message.slice(1));
+      find(); // the ticket may have changed: list what can be picked now
+    } else {
+      showError(error);
+    }
+  }
+  return {
+    el, fail, focus: () => q.focus(),
+    start: () => { clearNotice(); clearFieldErrors(box); },
+  };
 }
 
 /** Ask which ticket to merge `ticket` into; resolve to the updated target, or null. */
@@ -61,14 +77,15 @@ export function mergeDialog(ticket) {
     let merged = null;
     const picker = ticketPicker({
       exclude: [ticket.id], label: t("actions.merge_into"), actionLabel: t("actions.merge_into"),
+      apiField: "into_id",
       filter: (tk) => tk.kind === ticket.kind && !["closed", "cancelled"].includes(tk.status),
       onPick: async (target) => {
-        clearNotice();
+        picker.start();
         try {
           merged = await api.post(`/api/v1/tickets/${ticket.id}/merge`, { into_id: target.id });
           dialog.close();
         } catch (error) {
-          showError(error);
+          picker.fail(error);
         }
       },
     });
@@ -85,13 +102,14 @@ export function linkDialog(ticket) {
     let updated = null;
     const picker = ticketPicker({
       exclude: [ticket.id, ...ticket.related_ids], label: t("ticket.relate"), actionLabel: t("actions.relate"),
+      apiField: "ticket_id",
       onPick: async (other) => {
-        clearNotice();
+        picker.start();
         try {
           updated = await api.post(`/api/v1/tickets/${ticket.id}/links`, { ticket_id: other.id });
           dialog.close();
         } catch (error) {
-          showError(error);
+          picker.fail(error);
         }
       },
     });
@@ -111,17 +129,11 @@ export function splitDialog(ticket) {
       h("div", { class: "form-actions" },
         h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
         h("button", { type: "submit", class: "btn btn-primary" }, t("actions.split_off"))));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
+    onSubmit(form, async () => {
       const v = formValues(form);
-      try {
-        created = await busy(form, () => api.post(`/api/v1/tickets/${ticket.id}/split`,
-          { title: v.title, description: v.description }));
-        dialog.close();
-      } catch (error) {
-        showError(error);
-      }
+      created = await api.post(`/api/v1/tickets/${ticket.id}/split`,
+        { title: v.title, description: v.description });
+      dialog.close();
     });
     const dialog = openModal(t("actions.split_title", { number: ticket.number }), form, { onClose: () => resolve(created) });
     form.elements.title.focus();
@@ -160,17 +172,11 @@ function newCannedForm(onSaved) {
     field(t("actions.text"), h("textarea", { name: "body", rows: 4, required: true, maxlength: 20000 })),
     h("div", { class: "form-actions" },
       h("button", { type: "submit", class: "btn btn-small" }, icon("plus"), t("actions.save_for_me"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearNotice();
+  onSubmit(form, async () => {
     const v = formValues(form);
-    try {
-      await busy(form, () => api.post("/api/v1/canned-responses", { title: v.title, body: v.body }));
-      form.reset();
-      onSaved();
-    } catch (error) {
-      showError(error);
-    }
+    await api.post("/api/v1/canned-responses", { title: v.title, body: v.body });
+    form.reset();
+    onSaved();
   });
   return form;
 }
@@ -188,17 +194,10 @@ export function approvalDialog(ticket, decision) {
         h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, t("common.cancel")),
         h("button", { type: "submit", class: approve ? "btn btn-primary" : "btn btn-danger" },
           icon(approve ? "check" : "x"), approve ? t("actions.approve") : t("actions.reject"))));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearNotice();
+    onSubmit(form, async () => {
       const v = formValues(form);
-      try {
-        updated = await busy(form, () => api.post(`/api/v1/tickets/${ticket.id}/approval`,
-          { decision, comment: v.comment }));
-        dialog.close();
-      } catch (error) {
-        showError(error);
-      }
+      updated = await api.post(`/api/v1/tickets/${ticket.id}/approval`, { decision, comment: v.comment });
+      dialog.close();
     });
     const dialog = openModal(t(approve ? "actions.approve_named" : "actions.reject_named", { number: ticket.number }), form,
       { onClose: () => resolve(updated) });

@@ -4,8 +4,9 @@
 // ended terminal's transcript.
 
 import { api } from "./api.js";
-import { busy, field, formValues, h, replace } from "./dom.js";
+import { field, formValues, h, replace } from "./dom.js";
 import { dateTime } from "./format.js";
+import { FieldProblem, onSubmit } from "./forms.js";
 import { labels, t } from "./i18n.js";
 import { icon } from "./icons.js";
 import { guarded } from "./notice.js";
@@ -43,18 +44,22 @@ export function toolboxPanel() {
         h("button", { type: "submit", class: "btn btn-primary" }, icon(kind === "files" ? "paperclip" : "keyboard"),
           kind === "terminal" ? t("toolbox.open") : kind === "files" ? t("files.open") : t(`systools.open.${kind}`))));
     const dialog = openModal(title, form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(form, () => guarded(async () => {
-        const values = formValues(form);
-        const body = { kind, reason: String(values.reason).trim(),
-          as_root: Boolean(form.elements.as_root.checked) };
-        if (devices.length > 1) body.device_id = Number(values.device_id);
-        const created = await api.post(`/api/v1/tickets/${ticket.id}/tool-sessions`, body);
-        dialog.close();
-        show(created);
-        refresh(ticket);
-      }));
+    // A refusal naming a field (the reason, root the policy does not allow) is said next to it.
+    onSubmit(form, async () => {
+      const values = formValues(form);
+      const body = { kind, reason: String(values.reason).trim(),
+        as_root: Boolean(form.elements.as_root.checked) };
+      if (devices.length > 1) body.device_id = Number(values.device_id);
+      let created;
+      try {
+        created = await api.post(`/api/v1/tickets/${ticket.id}/tool-sessions`, body);
+      } catch (error) {
+        if (error.field !== "as_root") throw error;
+        throw new FieldProblem(form.elements.as_root, t("toolbox.root_not_allowed"));
+      }
+      dialog.close();
+      show(created);
+      refresh(ticket);
     });
   }
 

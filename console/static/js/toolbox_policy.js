@@ -1,11 +1,13 @@
 // Admin → Groups → a group: the toolbox policy — which tools technicians may open on the
 // group's devices, how the user is asked, whether tools may act as root, and whether
-// terminals are recorded. (GET/PUT /api/v1/groups/{id}/toolbox-policy, admins only.)
+// terminals are recorded. (GET/PUT /api/v1/groups/{id}/toolbox-policy, admins only.) A
+// refusal naming a field is said next to it (forms.js).
 
 import { api } from "./api.js";
-import { busy, h, replace } from "./dom.js";
+import { h, replace } from "./dom.js";
+import { onSubmit } from "./forms.js";
 import { t } from "./i18n.js";
-import { clearNotice, guarded, showError, showSuccess } from "./notice.js";
+import { guarded, showSuccess } from "./notice.js";
 import { panel } from "./ui.js";
 
 const TOOLS = ["terminal", "processes", "services"];
@@ -33,11 +35,11 @@ export function toolboxPolicyPanel(groupId, nameOf) {
   function render(policy) {
     const save = h("button", { type: "submit", class: "btn btn-primary" }, t("toolbox_policy.save"));
     const form = h("form", { class: "stack", "aria-label": t("toolbox_policy.title") },
-      h("fieldset", { class: "stack" },
+      h("fieldset", { class: "stack", "data-field": "allowed_tools" },
         h("legend", { class: "field-label" }, t("toolbox_policy.tools")),
         TOOLS.map((tool) => check("tools", tool, t(`toolbox_policy.tool.${tool}`),
           t(`toolbox_policy.tool.${tool}_text`), policy.allowed_tools.includes(tool)))),
-      h("fieldset", { class: "choices choices-1" },
+      h("fieldset", { class: "choices choices-1", "data-field": "consent" },
         h("legend", { class: "field-label" }, t("toolbox_policy.consent")),
         CONSENTS.map((c) => choice(c, policy.consent === c))),
       h("fieldset", { class: "stack" },
@@ -58,17 +60,11 @@ export function toolboxPolicyPanel(groupId, nameOf) {
     const sync = () => { save.disabled = same(); };
     form.addEventListener("change", sync);
     sync();
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    onSubmit(form, async () => {
       if (same()) return;
-      clearNotice();
-      try {
-        const stored = await busy(form, () => api.put(`/api/v1/groups/${groupId}/toolbox-policy`, chosen()));
-        render(stored);
-        showSuccess(t("toolbox_policy.saved", { group: nameOf() }));
-      } catch (error) {
-        showError(error);
-      }
+      const stored = await api.put(`/api/v1/groups/${groupId}/toolbox-policy`, chosen());
+      render(stored);
+      showSuccess(t("toolbox_policy.saved", { group: nameOf() }));
     });
     replace(body, form);
   }
