@@ -38,6 +38,7 @@ def catalogue(language: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+@functools.cache  # the catalogues ship with the agent: the folder is read once
 def languages() -> tuple[str, ...]:
     """Return the codes of the languages with a catalogue, English first."""
     found = sorted(p.stem for p in LOCALES_DIR.glob("*.json") if p.stem != DEFAULT_LANGUAGE)
@@ -86,6 +87,9 @@ class Texts:
                 except (KeyError, IndexError, ValueError):
                     continue
         return key
+
+
+languages()  # at import, so that no event loop ever waits for the folder
 
 
 def available(code: str | None) -> str | None:
