@@ -103,7 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                             send_ticket=agent.submit_ticket, inventory=collect,
                             history_file=state.dir / "tray-tickets.json",
                             send_rating=agent.submit_rating,
-                            ticket_statuses=agent.ticket_statuses)
+                            ticket_statuses=agent.ticket_statuses,
+                            language_of=agent.languages.of)
         agent.on_ticket_update = local.push
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,6 +29,7 @@ from endpoint_agent import __version__, memory
 from endpoint_agent.backoff import Backoff
 from endpoint_agent.errors import FatalConnectionError, HelloRefused
 from endpoint_agent.health.runner import HealthRunner
+from endpoint_agent.i18n import PersonLanguages
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.pinning import pinned_context
 from endpoint_agent.state import Enrollment
@@ -95,6 +96,7 @@ class Agent:
         remote: RemoteSupport | LazyRemote | None = None,
         remote_unavailable: str = "",
         tools: ToolSupport | None = None,
+        languages: PersonLanguages | None = None,
     ) -> None:
         self.enrollment = enrollment
         self.key = key
@@ -111,6 +113,9 @@ class Agent:
         self.remote = remote
         self.remote_unavailable = remote_unavailable  # why there is no remote (a code)
         self.tools = tools
+        self.languages = languages or PersonLanguages()  # login_languages: for the windows
+        if remote is not None:
+            remote.languages = self.languages
         self.stats = Stats()
         self._outbox_wake = health.queued if health is not None else asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -285,7 +290,7 @@ class Agent:
     @property
     def capabilities(self) -> list[str]:
         """Return what this agent announces in its hello."""
-        return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY]
+        return (CAPABILITIES + [p.TICKET_UPDATES_CAPABILITY, p.LOGIN_LANGUAGES_CAPABILITY]
                 + ([p.HEALTH_CAPABILITY] if self.health is not None else [])
                 + (["remote", p.RECORDING_CAPABILITY, p.LOSSLESS_CAPABILITY,
                     p.REMOTE_BACKEND_PREFIX + self.remote.backend]
@@ -391,6 +396,8 @@ class Agent:
                     self.on_ticket_update(message)
                 except Exception:
                     log.exception("could not pass a ticket update on")
+        elif isinstance(message, p.LoginLanguages):
+            self.languages.update(message.languages)
         elif isinstance(message, p.HeartbeatAck):
             sent = self._hb_sent.pop(message.seq, None)
             if sent is not None:

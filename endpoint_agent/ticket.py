@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from endpoint_agent.errors import AgentError
-from endpoint_agent.i18n import texts
+from endpoint_agent.i18n import LANGUAGE_ENV, texts
 from endpoint_agent.outbox import Outbox
 from endpoint_agent.state import AgentState
 from endpoint_agent.tray import local
@@ -82,9 +82,12 @@ def raise_ticket(state: AgentState, title: str, *, description: str, help_now: b
                                   help_now=help_now))
     except local.LocalError as exc:
         raise AgentError(f"the ticket was not filed: {exc}") from exc
+    # The person's language when the agent names one (the server told it), else the locale.
+    chosen = answer.get("language")
+    tr = texts({**os.environ, LANGUAGE_ENV: chosen}) if isinstance(chosen, str) else texts()
     if answer.get("queued"):
-        return texts()("cli.ticket.queued_offline")
-    return texts()("cli.ticket.created", number=answer["number"])
+        return tr("cli.ticket.queued_offline")
+    return tr("cli.ticket.created", number=answer["number"])
 
 
 def queue(state: AgentState, message: p.TicketRequest) -> str:

@@ -483,8 +483,24 @@ class TicketStatuses(Message, tag="ticket_statuses"):
     tickets: Annotated[list[TicketStatusItem], Meta(max_length=MAX_STATUS_TICKETS)]
 
 
+# --- the language of each person bound to a login here (capability "login_languages") --
+
+LOGIN_LANGUAGES_CAPABILITY = "login_languages"
+MAX_LOGIN_LANGUAGES = 256
+# A language as the server's catalogues name it ("id", "en", "pt-BR", "pt_BR").
+LanguageCode = Annotated[str, Meta(min_length=2, max_length=35,
+                                   pattern=r"^[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*$(?!\n)")]
+
+
+class LoginLanguages(Message, tag="login_languages"):
+    """The language each person bound to a login of this device chose (logins whose person
+    chose none are left out); replaces the previous one."""
+
+    languages: Annotated[dict[Login, LanguageCode], Meta(max_length=MAX_LOGIN_LANGUAGES)]
+
+
 ServerMessage = (Challenge | Welcome | Ack | HeartbeatAck | Error | TicketCreated
-                 | HealthConfig | TicketUpdate | TicketStatuses
+                 | HealthConfig | TicketUpdate | TicketStatuses | LoginLanguages
                  | SessionRequest | SessionMode | SessionEnd | SessionKeyFrame
                  | SessionSettings | FrameAcked | SessionInput | SessionClipboard
                  | tb.ToolRequest | tb.ToolInput | tb.ToolResize | tb.ToolEnd

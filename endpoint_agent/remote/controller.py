@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from endpoint_agent.i18n import PersonLanguages
 from endpoint_agent.remote import ui
 from endpoint_agent.remote.refine import Refiner
 from shared import clipboard as clip
@@ -93,13 +94,17 @@ class RemoteSupport:
     def __init__(self, display: str, *, python: str = sys.executable, max_fps: float = 60.0,
                  ui_env: dict[str, str] | None = None, clipboard: bool = True,
                  backend: str = "x11", bus_address: str | None = None,
-                 refine: bool = True, palette_tiles: bool = True) -> None:
+                 refine: bool = True, palette_tiles: bool = True,
+                 languages: PersonLanguages | None = None) -> None:
         self.display = display  # the X display: the screen (x11) or the dialogs' (Xwayland)
         self.backend = backend  # one of backends.BACKENDS
         self.bus_address = bus_address  # the session bus (gnome-wayland; None: from env)
         self.python = python
         self.max_fps = max_fps
         self.ui_env = ui_env or {}
+        # The languages of the people bound to logins here: the windows speak the one of
+        # the person at the desktop (the Agent sets it; None: the desktop's locale).
+        self.languages = languages
         self.clipboard = clipboard  # offer clipboard text both ways in control mode
         self.refine = refine  # make resting areas exact (when the server takes PNG tiles)
         self.palette_tiles = palette_tiles  # text and UI as PNG (when the server takes it)
@@ -205,6 +210,8 @@ class RemoteSupport:
         env = dict(os.environ)
         env.update(self.ui_env)
         env["DISPLAY"] = self.display
+        if self.languages is not None:
+            env.update(self.languages.environ())
         return env
 
     async def ask(self, *, kind: str, technician: str, ticket: str, title: str, reason: str,

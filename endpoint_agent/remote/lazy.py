@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from endpoint_agent import memory
 
 if TYPE_CHECKING:
+    from endpoint_agent.i18n import PersonLanguages
     from endpoint_agent.remote.controller import RemoteSupport
     from shared import protocol as p
 
@@ -37,6 +38,7 @@ class LazyRemote:
         self.clipboard = bool(options.get("clipboard", True))
         self.backend = str(options.get("backend", "x11"))  # announced before the stack loads
         self.loaded: RemoteSupport | None = None
+        self.languages: PersonLanguages | None = None  # handed to the controller (Agent)
         self._send: Send | None = None
         self._trimmer: asyncio.Task[None] | None = None
 
@@ -52,7 +54,7 @@ class LazyRemote:
             from endpoint_agent.remote.controller import RemoteSupport
 
             log.info("loading the remote-session stack")
-            self.loaded = RemoteSupport(self.display, **self.options)
+            self.loaded = RemoteSupport(self.display, languages=self.languages, **self.options)
             if self._send is not None:
                 self.loaded.bind(self._send)
             with contextlib.suppress(RuntimeError):  # no running loop: nothing to trim

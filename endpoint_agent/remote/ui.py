@@ -10,11 +10,11 @@ recorded.
 
 Names, titles and reasons are as long as people make them: every text is wrapped and
 elided to the lines its label has (the technician's name gives way first), so the user
-always reads who, what and which ticket. Texts are in the desktop user's language
-(:mod:`endpoint_agent.i18n`: LANGUAGE, LC_ALL, LC_MESSAGES, LANG of the process); the
-titles below are the English ones. With ``DESKMATE_UI_REPORT=<file>`` in its
-environment a window appends what it drew (texts and geometry) as a JSON line to that
-file, for tests and support.
+always reads who, what and which ticket. Texts are in the user's language
+(:mod:`endpoint_agent.i18n`: DESKMATE_LANGUAGE, the person's as the agent passes it, else
+LANGUAGE, LC_ALL, LC_MESSAGES, LANG of the process); the titles below are the English
+ones. With ``DESKMATE_UI_REPORT=<file>`` in its environment a window appends what it drew
+(texts and geometry) as a JSON line to that file, for tests and support.
 """
 
 from __future__ import annotations

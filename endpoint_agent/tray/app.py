@@ -5,7 +5,8 @@ worker threads hand work over through :meth:`TrayApp.call`. Requests to the loca
 run in worker threads so the menu never freezes. A watcher thread follows the agent's
 ticket updates and shows each as a toast: a small always-on-top window at the top right
 of the screen (no notification daemon is needed, so it works under any X11 session).
-Every text is in the desktop user's language (:mod:`endpoint_agent.i18n`).
+Every text is in the language the person bound to this login chose, as the agent says
+in its status (the server tells it), else in the desktop session's (:mod:`endpoint_agent.i18n`).
 
 On a desktop whose session bus has a StatusNotifierWatcher (GNOME with AppIndicator,
 Plasma, XFCE, Cinnamon, MATE, LXQt...) the icon and its menu are a StatusNotifierItem
@@ -27,7 +28,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from endpoint_agent.i18n import Texts, texts
+from endpoint_agent.i18n import Texts, available, texts
 from endpoint_agent.tray import local, notify, sni
 from endpoint_agent.tray.icon import TrayIcon
 
@@ -188,7 +189,8 @@ class TrayApp:
                  language: Texts | None = None, bus_address: str | None = None,
                  use_dbus: bool = True) -> None:
         self.socket = socket_path
-        self.tr = language or texts()  # the desktop session's locale
+        self.locale = language or texts()  # the desktop session's locale
+        self.tr = self.locale  # the person's language once the agent names one
         tr = self.tr
         self.display_name = display_name
         self.take_screenshot = screenshot
@@ -345,6 +347,7 @@ class TrayApp:
                 text = self.tr("tray.status.not_running")
             else:
                 self.status = answer
+                self.follow_language(answer.get("language"))
                 text = self.tr("tray.status.connected" if answer["connected"]
                                else "tray.status.offline")
             self.menu.entryconfigure(self.status_index, label=text)
@@ -355,6 +358,24 @@ class TrayApp:
 
         self.in_background(lambda: local.request(self.socket, {"op": "status"}, timeout=5),
                            shown)
+
+    def follow_language(self, code: Any) -> None:
+        """Speak ``code`` (the person's language, from the agent) or, for None or a
+        language without a catalogue, the session's locale: relabel the menu; the dialogs
+        and notifications opened from now on use it."""
+        chosen = available(code) if isinstance(code, str) else None
+        wanted = Texts(chosen) if chosen else self.locale
+        if wanted.language == self.tr.language:
+            return
+        self.tr = tr = wanted
+        for index, key in enumerate(self.actions):  # the menu starts with the actions
+            self.menu.entryconfigure(index, label=tr(key))
+        quit_index = self.menu.index("end")
+        self.menu.entryconfigure(quit_index, label=tr("tray.menu.quit"))
+        if self.sni is not None:
+            labels = {index + 1: tr(key) for index, key in enumerate(self.actions)}
+            labels[self.sni_status_item + 1] = tr("tray.menu.quit")
+            self.sni.set_labels(labels)
 
     def notify(self, text: str) -> None:
         """Tell the user something: a desktop notification where a server runs."""

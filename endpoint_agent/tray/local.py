@@ -11,6 +11,9 @@ or ``not_allowed``; a line that is not JSON, or nested too deeply to read, is
 
 A ``watch`` request turns the connection into a feed: after its answer, the agent writes
 one ``{"event": "ticket_update", ...}`` line for each update of a ticket of that user.
+The ``status`` answer names the ``language`` the person bound to the caller's login
+chose, as the server told the agent (None: the desktop's locale); the tray follows it.
+A ticket's answer names it too when there is one (for ``deskmate-agent ticket``).
 """
 
 from __future__ import annotations
@@ -106,12 +109,15 @@ class LocalServer:
                  send_rating: Callable[[p.Rating], Awaitable[dict[str, Any]]] | None = None,
                  ticket_statuses: Callable[[str, list[int]],
                                            Awaitable[list[dict[str, Any]]]] | None = None,
+                 language_of: Callable[[str], str | None] | None = None,
                  ) -> None:
         self.path = path
         self.status = status
         self.send_ticket = send_ticket
         self.send_rating = send_rating
         self.ticket_statuses = ticket_statuses
+        # The language the person bound to a login chose (PersonLanguages.of), for the tray.
+        self.language_of = language_of
         # Trays following updates: writer -> login of its user.
         self.watchers: dict[asyncio.StreamWriter, str] = {}
         # The newest status each update told, for My tickets while offline.
@@ -191,7 +197,10 @@ class LocalServer:
     async def _handle(self, request: dict[str, Any], uid: int) -> dict[str, Any]:
         op = request.get("op")
         if op == "status":
-            return {"ok": True, **self.status()}
+            language = None
+            if self.language_of is not None:
+                language = self.language_of(await asyncio.to_thread(login_of, uid))
+            return {"ok": True, **self.status(), "language": language}
         if op == "my_tickets":
             return {"ok": True, **await self._my_tickets(uid)}
         if op == "ticket":
@@ -297,7 +306,8 @@ class LocalServer:
         entry = {"id": message.id, "title": message.title, "at": time.time(),
                  "help_now": message.help_now, "uid": uid, **result}
         await asyncio.to_thread(self._remember, entry)
-        return {"ok": True, **result}
+        language = self.language_of(message.requester_login) if self.language_of else None
+        return {"ok": True, **result, **({"language": language} if language else {})}
 
     def _history(self, uid: int) -> list[dict[str, Any]]:
         try:

@@ -296,6 +296,14 @@ class StatusNotifierIcon:
             self._emit(MENU_PATH, MENU_IFACE, "LayoutUpdated", "ui", (self.menu.revision, 0))
         self._emit(ITEM_PATH, ITEM_IFACE, "NewToolTip")
 
+    def set_labels(self, labels: dict[int, str]) -> None:
+        """Change the labels of menu entries (by id), e.g. when the language changes."""
+        changed = [item for item, label in labels.items() if self.menu.set_label(item, label)]
+        if changed:
+            self._emit(MENU_PATH, MENU_IFACE, "ItemsPropertiesUpdated", "a(ia{sv})a(ias)",
+                       ([(i, self.menu.properties(i, ["label"])) for i in changed], []))
+            self._emit(MENU_PATH, MENU_IFACE, "LayoutUpdated", "ui", (self.menu.revision, 0))
+
     def _emit(self, path: str, interface: str, member: str, signature: str | None = None,
               body: tuple[Any, ...] = ()) -> None:
         try:

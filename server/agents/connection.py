@@ -18,6 +18,7 @@ from aiohttp import WSMessage, WSMsgType, web
 from sqlalchemy.engine import Connection
 
 from server.agents.hub import AgentLink
+from server.agents.languages import push_languages
 from server.db.schema import utcnow
 from server.devices import store
 from server.errors import ApiError
@@ -178,6 +179,8 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         await app[DATABASE].write(lambda c: store.apply_inventory(
             c, link.device_id, message.sections, message.digests, now))
         await link.reply(p.encode(p.Ack(id=message.id)))
+        if "users" in message.sections:  # logins reported: a group's rule may bind one
+            await _logins_seen(link, request)
     elif isinstance(message, p.Report):
         samples = [(dt.datetime.fromtimestamp(s.at, dt.UTC), s.metrics.cpu_percent,
                     s.metrics.memory_percent, s.metrics.disk_percent)
@@ -202,6 +205,7 @@ async def _handle(link: AgentLink, message: p.AgentMessage, request: web.Request
         app[BROKER].publish_ticket(ticket_id=ticket_id, number=number,
                                    requester_id=ticket.requester.id, change="created",
                                    public=True)
+        await _logins_seen(link, request)
     elif isinstance(message, p.HealthReport):
         matrix = parse_matrix(app[SETTINGS].priority_matrix)
         now = utcnow()
@@ -323,6 +327,8 @@ async def _serve(request: web.Request, ws: web.WebSocketResponse, conn_id: str,
         hub.seen(link, now=utcnow(), loop_time=time.monotonic())
         if p.HEALTH_CAPABILITY in link.capabilities:
             await send_config(app[DATABASE], link)
+        if p.LOGIN_LANGUAGES_CAPABILITY in link.capabilities:
+            await push_languages(app[DATABASE], hub, [link.device_id])
         log.info("%s: device %s connected from %s (agent %s)", conn_id, link.uid,
                  link.address, link.agent_version)
         await _message_loop(link, ws, request)
@@ -390,6 +396,13 @@ async def _message_loop(link: AgentLink, ws: web.WebSocketResponse,
                                               message=f"internal error; reference {ref}")))
             if errors >= MAX_ERRORS:
                 link.close(p.CLOSE_INTERNAL, "internal errors")
+
+
+async def _logins_seen(link: AgentLink, request: web.Request) -> None:
+    """Tell the agent its logins' languages if a binding rule just bound one (reported
+    logins may bind by rule); nothing is sent when they did not change."""
+    if p.LOGIN_LANGUAGES_CAPABILITY in link.capabilities:
+        await push_languages(request.app[DATABASE], request.app[HUB], [link.device_id])
 
 
 def _still_enrolled(conn: Connection, device_uid: str) -> bool:

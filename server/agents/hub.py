@@ -42,6 +42,10 @@ class AgentLink:
     last_heard: float = 0.0  # loop time of the last frame from the agent
     welcomed: bool = False  # the Welcome went out: other messages may follow it
     config_reads: int = 0  # health-config reads started for this link (newest one wins)
+    # The login_languages last sent (sorted pairs; None: nothing sent yet), and the
+    # reads started for it (the newest one sends).
+    languages: tuple[tuple[str, str], ...] | None = None
+    language_reads: int = 0
     closing: bool = False
     _closer: asyncio.Task[None] | None = None
     _alive: asyncio.Event | None = None  # set by the next frame heard after a probe's ping

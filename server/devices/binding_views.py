@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.agents.languages import push_languages
 from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router
 from server.db.schema import utcnow
 from server.devices import bindings, logins, store
@@ -84,7 +85,9 @@ async def set_binding(req: ApiRequest) -> DeviceBinding:
         return bindings.bind(conn, device_id, login, body.user_id, actor_id=actor,
                              now=utcnow(), source="staff")
 
-    return _binding(await req.app[DATABASE].write(run))
+    made = await req.app[DATABASE].write(run)
+    await push_languages(req.app[DATABASE], req.app[HUB], [device_id])
+    return _binding(made)
 
 
 @router.route("DELETE", f"/api/v1/devices/{DID}/bindings/{LOGIN}", roles=STAFF,
@@ -98,6 +101,7 @@ async def delete_binding(req: ApiRequest) -> None:
         bindings.unbind(conn, device_id, login, actor_id=actor, now=utcnow())
 
     await req.app[DATABASE].write(run)
+    await push_languages(req.app[DATABASE], req.app[HUB], [device_id])
 
 
 def _person(p: logins.Person | None) -> BoundUser | None:
@@ -167,6 +171,8 @@ async def put_rule(req: ApiRequest) -> BindingRule:
     actor = req.user.user_id
     bound = await req.app[DATABASE].write(lambda c: logins.set_rule(
         c, group_id, body.bind_first_login, actor_id=actor, now=utcnow()))
+    if bound:  # the rule bound devices of the group at once
+        await push_languages(req.app[DATABASE], req.app[HUB])
     return BindingRule(group_id=group_id, bind_first_login=body.bind_first_login, bound=bound)
 
 

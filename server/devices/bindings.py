@@ -117,6 +117,29 @@ def requester_for(conn: Connection, device_id: int, login: str, now: dt.datetime
     return found if found is not None else unknown_user(conn, device_id, now)
 
 
+def languages_of(conn: Connection, device_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Return, per device, the language chosen by the person each login there is bound to:
+    only usable requesters, and only those who chose one (None is the desktop's locale)."""
+    found: dict[int, dict[str, str]] = {device_id: {} for device_id in device_ids}
+    if not device_ids:
+        return found
+    rows = conn.execute(
+        _query().add_columns(device_bindings.c.device_id, users.c.language)
+        .where(device_bindings.c.device_id.in_(device_ids), users.c.language.is_not(None))
+        .order_by(device_bindings.c.device_id, device_bindings.c.login))
+    for r in rows:
+        if _usable(r):
+            found[r.device_id][r.login] = r.language
+    return found
+
+
+def devices_bound_to(conn: Connection, user_id: int) -> list[int]:
+    """Return the devices where a login is bound to the user."""
+    return [int(r.device_id) for r in conn.execute(
+        sa.select(device_bindings.c.device_id).where(device_bindings.c.user_id == user_id)
+        .distinct())]
+
+
 def list_bindings(conn: Connection, device_id: int) -> list[Binding]:
     """Return the device's bindings, by login."""
     rows = conn.execute(_query().where(device_bindings.c.device_id == device_id)

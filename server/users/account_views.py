@@ -20,10 +20,11 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from server.agents.languages import push_for_user
 from server.api.routing import ANY_USER, ApiRequest, Router
 from server.db.schema import utcnow
 from server.errors import Conflict, ValidationFailed
-from server.keys import DATABASE, MAIL_SENDER, SETTINGS
+from server.keys import DATABASE, HUB, MAIL_SENDER, SETTINGS
 from server.mail import compose, outbox
 from server.users import email_change, store
 from server.users.schemas import DisplayName, Email, Language, Strict, User
@@ -163,6 +164,8 @@ async def update_account(req: ApiRequest) -> Account:
 
     account = await req.app[DATABASE].write(run)
     _poke_mail(req)
+    if "language" in changes:  # the agents of my devices speak it now
+        await push_for_user(req.app[DATABASE], req.app[HUB], me.user_id)
     return account
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.agents.languages import push_for_user
 from server.api.pagination import INT, decode_cursor, encode_cursor
 from server.api.routing import ADMIN, ANY_USER, STAFF, ApiRequest, Router, page_limit
 from server.auth import credentials
@@ -11,7 +12,7 @@ from server.auth.passwords import password_problem
 from server.db.schema import utcnow
 from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from server.i18n.catalogues import languages
-from server.keys import DATABASE, KDF_GATE
+from server.keys import DATABASE, HUB, KDF_GATE
 from server.users import store
 from server.users.schemas import (
     Group,
@@ -32,6 +33,9 @@ ID = r"{user_id:\d{1,18}}"
 GID = r"{group_id:\d{1,18}}"
 # What a user may change on their own account without being an admin.
 SELF_SERVICE_FIELDS = frozenset({"language"})
+# Changes that decide what agents are told of a person bound to their logins (the
+# language; a role or activity that makes the person bindable or not).
+AGENT_FIELDS = frozenset({"language", "role", "active"})
 
 
 def _after(cursor: str | None) -> int:
@@ -152,7 +156,10 @@ async def update_user(req: ApiRequest) -> User:
                      fields=sorted(k if k != "password_hash" else "password" for k in changes))
         return store.get_user(conn, user_id)
 
-    return await req.app[DATABASE].write(run)
+    user = await req.app[DATABASE].write(run)
+    if AGENT_FIELDS & set(changes):  # the agents of the person's devices speak it now
+        await push_for_user(req.app[DATABASE], req.app[HUB], user_id)
+    return user
 
 
 @router.route("GET", "/api/v1/groups", roles=STAFF, summary="List groups",

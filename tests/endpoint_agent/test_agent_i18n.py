@@ -7,7 +7,15 @@ import string
 
 import pytest
 
-from endpoint_agent.i18n import LOCALES_DIR, Texts, language_from_env, languages, texts
+from endpoint_agent.i18n import (
+    LANGUAGE_ENV,
+    LOCALES_DIR,
+    PersonLanguages,
+    Texts,
+    language_from_env,
+    languages,
+    texts,
+)
 from endpoint_agent.remote import ui
 
 
@@ -68,3 +76,28 @@ def test_indicator_text_in_indonesian_keeps_the_ticket_and_elides_the_name() -> 
     long = ui.indicator_text("Bartholomew " * 20, "control", "INC-000042", 300, measure, tr)
     assert long.endswith("\u2026 mengendalikan layar Anda (INC-000042)")
     assert measure(long) <= 300
+
+
+def test_the_persons_language_comes_before_the_locale() -> None:
+    """DESKMATE_LANGUAGE (the person's language) wins over LANG; one without a catalogue
+    leaves the locale's."""
+    assert texts({LANGUAGE_ENV: "id", "LANG": "C"}).language == "id"
+    assert texts({LANGUAGE_ENV: "id-ID", "LANG": "en_US.UTF-8"}).language == "id"
+    assert texts({LANGUAGE_ENV: "en", "LANG": "id_ID.UTF-8"}).language == "en"
+    assert texts({LANGUAGE_ENV: "xx", "LANG": "id_ID.UTF-8"}).language == "id"
+    assert texts({LANGUAGE_ENV: "", "LANG": "C"}).language == "en"
+
+
+def test_windows_get_the_language_of_the_person_at_the_desktop() -> None:
+    """Only the language of the person bound to the desktop's login reaches the windows."""
+    at_desk = {"login": "ayu"}
+    people = PersonLanguages(desktop=lambda: at_desk["login"])
+    assert people.environ() == {}  # the server said nothing: the desktop's locale
+    people.update({"ayu": "id", "budi": "en", "cici": "xx"})
+    assert people.environ() == {LANGUAGE_ENV: "id"}
+    assert (people.of("budi"), people.of("cici"), people.of("dewi"), people.of(None)) \
+        == ("en", None, None, None)
+    at_desk["login"] = "dewi"  # bound to nobody, or to a person without a choice
+    assert people.environ() == {}
+    at_desk["login"] = "cici"  # a language this agent has no catalogue for
+    assert people.environ() == {}

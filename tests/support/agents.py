@@ -108,7 +108,7 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                       probe: FakeProbe | None = None,
                       health_interval: float = 0.02,
                       remote: Any = None, remote_unavailable: str = "",
-                      tools: Any = None) -> RunningAgent:
+                      tools: Any = None, languages: Any = None) -> RunningAgent:
     """Start a real agent on the event loop with fast, test-sized timings.
 
     With ``probe``, the agent runs the server's health checks on readings the test sets,
@@ -124,7 +124,7 @@ async def start_agent(state: AgentState, *, inventory: dict[str, Any] | None = N
                   backoff=Backoff(initial=0.02, maximum=0.1), heartbeat_interval=heartbeat,
                   offline_sample_interval=offline_sample, inventory_interval=inventory_interval,
                   health=health, remote=remote, remote_unavailable=remote_unavailable,
-                  tools=tools)
+                  tools=tools, languages=languages)
     task = asyncio.create_task(agent.run(), name="agent")
     return RunningAgent(agent=agent, task=task, inventory=inv, outbox=outbox, probe=probe)
 
