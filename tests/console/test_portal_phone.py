@@ -26,7 +26,8 @@ ARTICLE = "Printer shows a paper jam but the tray is empty"
 
 # Every visible element that reaches past the screen's edges, unless a box that scrolls or
 # clips sideways (a wide table's panel, the tab strip) holds it inside the screen. Open
-# dialogs count: they are in the top layer, so the document's width does not show them.
+# dialogs count: they are in the top layer, so the document's width does not show them, and
+# a dialog scrolling its whole content sideways is no such box.
 SIDEWAYS = """() => {
   const vw = document.documentElement.clientWidth;
   const found = [];
@@ -42,7 +43,8 @@ SIDEWAYS = """() => {
     let held = false;
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
       const b = a.getBoundingClientRect();
-      if (getComputedStyle(a).overflowX !== 'visible' && b.left >= -1 && b.right <= vw + 1) {
+      if (a.tagName !== 'DIALOG' && getComputedStyle(a).overflowX !== 'visible'
+          && b.left >= -1 && b.right <= vw + 1) {
         held = true;
         break;
       }
@@ -71,7 +73,7 @@ def jpeg(width: int, height: int) -> bytes:
 async def fits(page: Any, step: str) -> list[str]:
     """Return what is wider than the screen, covered or squeezed, each named by ``step``."""
     # From the top: text scrolled under the sticky top bar is not covered by it.
-    await page.evaluate("() => { window.scrollTo(0, 0); return document.fonts.ready.then(() => true); }")
+    await page.evaluate("() => { scrollTo(0, 0); return document.fonts.ready.then(() => true); }")
     found = await page.evaluate(SIDEWAYS) + await walk.layout_problems(page)
     return [f"{step}: {problem}" for problem in found]
 
