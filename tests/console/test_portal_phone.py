@@ -1,4 +1,4 @@
-"""A requester's portal flows on a phone (390x844), as one walk from first tap to last.
+"""A requester's portal flows on a phone (390x844, touch), as one walk from first tap to last.
 
 The issue asks for the portal "designed for a phone first": a new ticket with knowledge-base
 suggestions while typing, a photo from the camera (the ``capture="environment"`` inputs of
@@ -104,19 +104,20 @@ async def test_requester_files_with_suggestions_and_a_camera_photo_replies_reope
     photo, screen = jpeg(800, 600), walk.png(360, 640)
     problems: list[str] = []
 
-    async with open_page(module_browser, server.base_url, viewport=walk.PHONE) as page:
+    async with open_page(module_browser, server.base_url, viewport=walk.PHONE,
+                         touch=True) as page:
         await walk.log_in(page, "rick")
         await expect(page).to_have_url(re.compile(r"#/portal$"))
         problems += await fits(page, "portal")
 
         # A new ticket: the article that may solve it shows while the title is typed.
-        await page.get_by_role("main").get_by_role("link", name="New ticket", exact=True).click()
+        await page.get_by_role("main").get_by_role("link", name="New ticket", exact=True).tap()
         form = page.get_by_role("form", name="New ticket")
         await form.get_by_label("Title").press_sequentially("The printer says paper jam")
         suggestions = page.get_by_role("region", name="Suggested articles")
         await expect(suggestions.locator(".kb-suggestion")).to_have_count(1)
         await expect(suggestions).to_contain_text(ARTICLE)
-        await suggestions.get_by_role("button", name="Read it here").click()
+        await suggestions.get_by_role("button", name="Read it here").tap()
         await expect(suggestions.locator(".kb-body")).to_contain_text("rear roller")
         problems += await fits(page, "suggestions")
 
@@ -129,7 +130,7 @@ async def test_requester_files_with_suggestions_and_a_camera_photo_replies_reope
         await camera.set_input_files(files=[{"name": "printer.jpg", "mimeType": "image/jpeg",
                                              "buffer": photo}])
         problems += await fits(page, "new ticket filled in")
-        await form.get_by_role("button", name="Submit ticket").click()
+        await form.get_by_role("button", name="Submit ticket").tap()
         await expect(page).to_have_url(re.compile(r"#/portal/tickets/\d+$"))
         ticket_id = int(page.url.rsplit("/", 1)[1])
         number = (await _ok(await tina.get(f"/api/v1/tickets/{ticket_id}")))["number"]
@@ -144,7 +145,7 @@ async def test_requester_files_with_suggestions_and_a_camera_photo_replies_reope
         # A reply, and a second photo through the reply box's camera button.
         box = page.get_by_role("form", name="Write a message")
         await box.get_by_label("Message").fill("It happens on every job, also from my phone.")
-        await box.get_by_role("button", name="Send reply").click()
+        await box.get_by_role("button", name="Send reply").tap()
         await expect(page.get_by_role("status")).to_contain_text("Reply sent")
         await expect(page.get_by_role("list", name="Timeline")).to_contain_text(
             "also from my phone")
@@ -168,11 +169,11 @@ async def test_requester_files_with_suggestions_and_a_camera_photo_replies_reope
         banner = page.get_by_role("region", name="Resolved")
         await expect(banner).to_contain_text("Cleared the rear roller")
         problems += await fits(page, "resolved")
-        await banner.get_by_role("button", name="Reopen").click()
+        await banner.get_by_role("button", name="Reopen").tap()
         dialog = page.get_by_role("dialog", name=f"Reopen {number}")
         await dialog.get_by_label("What is still wrong?").fill("Blank pages again this morning.")
         problems += await fits(page, "reopen dialog")
-        await dialog.get_by_role("button", name="Reopen ticket").click()
+        await dialog.get_by_role("button", name="Reopen ticket").tap()
         await expect(dialog).to_have_count(0)
         await expect(page.get_by_role("status")).to_contain_text(f"{number} is reopened")
         await expect(banner).to_have_count(0)
@@ -182,7 +183,7 @@ async def test_requester_files_with_suggestions_and_a_camera_photo_replies_reope
         # Resolved again, and this time confirmed: closed, no more replies.
         await resolve(tina, ticket_id, "Replaced the fuser unit.")
         await expect(banner).to_contain_text("Replaced the fuser unit")
-        await banner.get_by_role("button", name="Confirm & close").click()
+        await banner.get_by_role("button", name="Confirm & close").tap()
         await expect(page.get_by_role("status")).to_contain_text(f"{number} is closed")
         await expect(page.locator(".composer-closed")).to_contain_text("This ticket is closed")
         await expect(box).to_be_hidden()
