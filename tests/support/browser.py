@@ -43,17 +43,20 @@ def is_api_4xx(msg: Any) -> bool:
 
 @contextlib.asynccontextmanager
 async def open_page(browser: Any, base_url: str, *, locale: str = "en-US",
-                    viewport: dict[str, int] | None = None) -> AsyncIterator[Any]:
+                    viewport: dict[str, int] | None = None,
+                    touch: bool = False) -> AsyncIterator[Any]:
     """Open a page in a fresh context (one person); fail on errors in the page.
 
     The browser prefers ``locale``'s language (English unless a test asks for another), so
     the console speaks it: the suite's expectations are the English catalogue's texts.
+    ``touch`` makes it a phone's browser: a touch screen (``locator.tap()``, a coarse
+    pointer) that honours the page's viewport meta tag.
     """
     # The server's CA is not in Chromium's store; the context accepts the test server's
     # certificate, which is ours and was just created on loopback.
     context = await browser.new_context(ignore_https_errors=True, base_url=base_url,
                                         viewport=viewport or {"width": 1280, "height": 800},
-                                        locale=locale)
+                                        locale=locale, has_touch=touch, is_mobile=touch)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

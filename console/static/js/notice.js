@@ -18,6 +18,10 @@ function listen(el) {
   if (!el.hasAttribute("aria-live")) el.setAttribute("aria-live", "polite");
 }
 
+// Errors and warnings may be the server's messages, which are lower-case ("a closed ticket
+// takes no more attachments"): they start with a capital here. Confirmations are the
+// console's own texts, written as they are shown; they may start with a name a person
+// typed ("printer.jpg attached."), which keeps its case.
 function sentence(text) {
   const s = String(text || "").trim();
   return s ? s[0].toUpperCase() + s.slice(1) : s;
@@ -28,7 +32,7 @@ function show(kind, text, code) {
   const close = h("button", { type: "button", class: "notice-close", "aria-label": t("common.dismiss"),
     onclick: () => clearNotice() }, "\u00d7");
   replace(host, h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status",
-    "data-code": code || null }, h("span", { class: "notice-text" }, sentence(text)), close));
+    "data-code": code || null }, h("span", { class: "notice-text" }, String(text || "").trim()), close));
 }
 
 /** Show notices in `el` until the returned function is called (for modal dialogs). */
@@ -48,9 +52,9 @@ export function showError(error) {
     if (error.status === 401 && error.code === "unauthorized") return;
     // Anything but an API answer is a bug in the console: log it loudly.
     if (error.name !== "ApiError") console.error(error);
-    show("error", error.message || t("error.unknown"), error.code);
+    show("error", error.message ? sentence(error.message) : t("error.unknown"), error.code);
   } else {
-    show("error", error);
+    show("error", sentence(error));
   }
 }
 
@@ -61,7 +65,7 @@ export function showSuccess(text) {
 
 /** Show a warning that needs no answer (an SLA escalation). */
 export function showWarning(text) {
-  show("warning", text);
+  show("warning", sentence(text)); // the live feed's texts come from the server
 }
 
 /** Remove the current notice. */

@@ -59,14 +59,40 @@ export function openModal(title, content, { onClose = null } = {}) {
     restore();
     close(value);
   };
+  // Back to what had the focus (the button that opened it) when the dialog closes, unless
+  // closing moved it on (a route change) or that control is gone.
+  const opener = document.activeElement;
   dialog.addEventListener("close", () => {
     restore();
+    const lost = dialog.contains(document.activeElement) || document.activeElement === document.body;
     dialog.remove();
+    if (lost && opener instanceof HTMLElement && opener.isConnected) opener.focus();
     if (onClose) onClose();
   });
+  dialog.addEventListener("keydown", keepFocusIn);
   document.body.append(dialog);
   dialog.showModal();
   return dialog;
+}
+
+const TABBABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]";
+
+/** Tab and Shift+Tab go round a modal dialog's controls, never out to the browser's own. */
+function keepFocusIn(event) {
+  if (event.key !== "Tab" || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+  const dialog = event.currentTarget;
+  const stops = [...dialog.querySelectorAll(TABBABLE)].filter((el) => el.tabIndex >= 0 && !el.matches(":disabled")
+    && el.checkVisibility({ visibilityProperty: true }));
+  if (!stops.length) return;
+  const [first, last] = [stops[0], stops[stops.length - 1]];
+  const at = document.activeElement;
+  // A radio group is one stop: any of its radios stands for the group's first or last.
+  const same = (a, b) => a === b || (a.type === "radio" && b.type === "radio" && a.name && a.name === b.name
+    && a.form === b.form);
+  if (event.shiftKey ? same(at, first) || at === dialog : same(at, last)) {
+    event.preventDefault();
+    (event.shiftKey ? last : first).focus();
+  }
 }
 
 /** Ask a yes/no question in a modal; resolve true when confirmed. */
