@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -24,8 +25,21 @@ import pytest
 MANAGER = "/lib/systemd/systemd"
 JOURNALD = "/lib/systemd/systemd-journald"
 
+# The manager starts in cgroups of its own (in each hierarchy systemd uses here). Left in
+# the cgroup the test runs in, it took that cgroup for its units', and stopping them
+# killed every process in it, the test's worker included.
+_COUNT = itertools.count()
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"),
+                Path("/sys/fs/cgroup"))
+
 _SCRIPT = """
 set -e
+for root in {cgroup_roots}; do
+  if [ -e "$root/cgroup.procs" ] && [ -w "$root" ]; then
+    mkdir -p "$root/{cgroup}"
+    echo $$ > "$root/{cgroup}/cgroup.procs"
+  fi
+done
 mount -t tmpfs tmpfs /run/systemd
 mkdir -p /run/systemd/system /run/systemd/journal /run/log/journal
 mount --bind "$JOURNAL" /run/log/journal
@@ -82,7 +96,10 @@ async def user_manager(base: Path) -> AsyncIterator[UserManager]:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "XDG_CONFIG_HOME": str(config),
            "JOURNAL": str(journal)}
-    script = _SCRIPT.format(journald=JOURNALD, manager=MANAGER)
+    # A slice's name: journald then finds each unit's name in its cgroup's path.
+    cgroup = f"deskmatetest{os.getpid()}n{next(_COUNT)}.slice"
+    script = _SCRIPT.format(journald=JOURNALD, manager=MANAGER, cgroup=cgroup,
+                            cgroup_roots=" ".join(str(r) for r in CGROUP_ROOTS))
     proc = await asyncio.create_subprocess_exec(
         "unshare", "--mount", "--propagation", "private", "sh", "-c", script, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
@@ -113,3 +130,17 @@ async def user_manager(base: Path) -> AsyncIterator[UserManager]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
+        await asyncio.to_thread(_remove_cgroups, cgroup)
+
+
+def _remove_cgroups(name: str) -> None:
+    """Remove the manager's cgroups, deepest first (rmdir of an empty cgroup)."""
+    for root in CGROUP_ROOTS:
+        top = root / name
+        if not top.is_dir():
+            continue
+        inner = sorted((p for p in top.rglob("*") if p.is_dir()),
+                       key=lambda p: len(p.parts), reverse=True)
+        for path in [*inner, top]:
+            with contextlib.suppress(OSError):
+                path.rmdir()
