@@ -14,7 +14,8 @@ EVENT_TYPE = "remote_session"
 
 # Fields of a step's ``changes`` a requester reads (the rest is the desk's).
 REQUESTER_FIELDS = frozenset({"session_id", "step", "mode", "record", "consent", "outcome",
-                              "by", "who", "direction", "bytes", "reason"})
+                              "by", "who", "direction", "bytes", "reason", "device_name",
+                              "not_recorded"})
 BY_TEXT = {"user": "the user", "agent": "the agent", "server": "the server",
            "technician": "the technician"}
 MODE_TEXT = {"view": "view only", "control": "control"}

@@ -101,8 +101,12 @@ def create_session(conn: Connection, *, ticket_id: int, device_id: int, technici
     ticket_timeline.add_event(
         conn, ticket_id, actor_id=technician_id, type=EVENT_TYPE, public=True, now=now,
         body=f"Requested a remote session ({mode}) on {device_name}: {reason} — {how}.",
+        # The body in words for old readers; the console says it in the reader's language
+        # from these values.
         changes={"session_id": session_id, "step": "requested", "mode": mode,
-                 "device_id": device_id, "consent": consent, "record": record})
+                 "device_id": device_id, "consent": consent, "record": record,
+                 "device_name": device_name, "reason": reason,
+                 "not_recorded": bool(record_note) and not record})
     return session_id
 
 

@@ -37,6 +37,7 @@ from server.sla import tracking as sla_tracking
 from server.sla.service import SlaEngine
 from server.sla.tables import sla_clocks
 from shared import protocol as p
+from tests.console.screenshots_admin import admin_shots, seed_admin
 from tests.support.agents import (
     RunningAgent,
     create_token,
@@ -640,6 +641,7 @@ async def main(out: Path, only: set[str]) -> None:
             await backdate_clocks(server)
             ticket_ids["laptop"] = await seed_catalog(server, admin)
             kb_ids = await seed_kb(admin)
+            await seed_admin(admin)
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=chromium_path(),
                                                    headless=True, args=CHROMIUM_ARGS)
@@ -835,6 +837,7 @@ async def main(out: Path, only: set[str]) -> None:
                     await context.close()
                 await phone_shots(browser, server.base_url, out, only, ticket_ids=ticket_ids,
                                   kb_ids=kb_ids, device_id=device_id)
+                await admin_shots(browser, server.base_url, out, only, log_in)
                 await browser.close()
         finally:
             for agent in agents:

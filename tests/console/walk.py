@@ -1,8 +1,9 @@
 """Every console route with real ids, for the tests that walk them all.
 
 One small desk is seeded through the API (a technician, a requester, a group, tickets
-with replies, an image and a resolution, a device with a running agent, a remote
-session, knowledge-base articles, a token, a health check, an SLA policy); then
+with replies, an image and a resolution, a device with a running agent and one whose
+agent has stopped (offline, last seen a day ago), a remote session, knowledge-base
+articles, a token, a health check, an SLA policy); then
 :func:`paths_for` lists the pages each role can open, covering every route of
 console/static/app.js (:func:`console_routes` reads them there, so a new route that no
 walk covers fails tests/console/test_layout.py). The layout and accessibility tests use
@@ -21,8 +22,16 @@ from typing import Any
 
 import aiohttp
 
+from server.db.schema import devices
+from server.keys import HUB
 from server.remote import store as remote_store
-from tests.support.agents import RunningAgent, create_token, enroll_device, start_agent
+from tests.support.agents import (
+    RunningAgent,
+    create_token,
+    enroll_device,
+    fake_inventory,
+    start_agent,
+)
 from tests.support.browser import open_page
 from tests.support.server import ADMIN_PASSWORD, PASSWORD, Client, RunningServer
 from tests.support.waiting import eventually
@@ -42,13 +51,66 @@ LONG_KB_TITLE = ("Connect to the office VPN from home when the client keeps aski
                  "new certificate after every restart of the laptop")
 
 
+@dataclass(frozen=True)
+class Words:
+    """What people typed into the seeded desk (names, titles, replies), in one language.
+
+    English for the layout walks; the Indonesian walk seeds :data:`INDONESIAN`, so that
+    what people wrote is never mistaken for console text left in English.
+    """
+
+    group: tuple[str, str] = ("Service desk", "First line: phones, accounts, printers")
+    token_note: str = "Office laptops"
+    check: str = "Disk"
+    policy: str = "Standard"
+    ticket: tuple[str, str] = ("Printer on the 2nd floor prints blank pages",
+                               "Every job on the east printer comes out blank.\n"
+                               "Other people on the floor have the same problem.")
+    replies: tuple[str, str, str] = ("Which printer exactly: PRN-2F-EAST or PRN-2F-WEST?",
+                                     "It is PRN-2F-EAST, next to the kitchen.",
+                                     "Toner reports 0 % but was swapped last week.")
+    resolved: tuple[str, str, str] = (
+        "Outlook asks for my password again and again",
+        "Since Monday Outlook shows the sign-in window every few minutes.",
+        "Stale token in the credential cache; cleared it.")
+    remote: tuple[str, str] = ("Check the printer queue", "Remote session ended.")
+    kb_category: str = "Network"
+    article: tuple[str, str, str] = (
+        LONG_KB_TITLE, "Renew the certificate once; the client keeps it.",
+        "## Steps\n\n1. Open *VPN client* from the tray.\n2. Choose **Renew**.\n")
+    table: str = "| Symptom | What to do |\n|---|---|\n| Code refused | Wait for the next |"
+
+
+ENGLISH = Words()
+INDONESIAN = Words(
+    group=("Layanan bantuan", "Lini pertama: telepon, akun, pencetak"),
+    token_note="Laptop kantor", check="Cakram", policy="Baku",
+    ticket=("Pencetak di lantai 2 mencetak halaman kosong",
+            "Setiap cetakan di pencetak timur keluar kosong.\n"
+            "Rekan lain di lantai ini mengalami hal yang sama."),
+    replies=("Pencetak yang mana: PRN-2F-EAST atau PRN-2F-WEST?",
+             "PRN-2F-EAST, dekat dapur.",
+             "Toner tercatat 0 % padahal diganti minggu lalu."),
+    resolved=("Outlook terus-menerus meminta kata sandi saya",
+              "Sejak Senin Outlook menampilkan jendela masuk setiap beberapa menit.",
+              "Token lama di tembolok kredensial; sudah dihapus."),
+    remote=("Periksa antrean pencetak", "Sesi jarak jauh selesai."),
+    kb_category="Jaringan",
+    article=("Menyambung ke VPN kantor dari rumah ketika klien terus meminta sertifikat baru "
+             "setiap kali laptop dinyalakan ulang",
+             "Perbarui sertifikat sekali; klien menyimpannya.",
+             "## Langkah\n\n1. Buka *klien VPN* dari baki.\n2. Pilih **Perbarui**.\n"),
+    table="| Gejala | Tindakan |\n|---|---|\n| Kode ditolak | Tunggu kode berikutnya |")
+
+
 @dataclass
 class Desk:
     """The ids of what :func:`seed` made."""
 
     ticket: int = 0  # open, with public and internal replies, an image and a device
     resolved: int = 0  # resolved, waiting for the requester to confirm or reopen
-    device: int = 0
+    device: int = 0  # online, its agent running
+    offline: int = 0  # its agent stopped: offline, last seen a day ago
     session: int = 0  # an ended remote session on ``ticket``
     article: int = 0  # public, published, two versions, required reading
     group: int = 0
@@ -74,7 +136,8 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
     staff = [
         "/desk", f"/desk/tickets/{d.ticket}", f"/desk/tickets/{d.resolved}",
         f"/desk/remote/{d.session}", f"/desk/remote/{d.session}/recording",
-        "/devices", f"/devices/{d.device}", f"/devices/{d.device}/hardware",
+        "/devices", f"/devices/{d.device}", f"/devices/{d.offline}",
+        f"/devices/{d.device}/hardware",
         f"/devices/{d.device}/network", f"/devices/{d.device}/software",
         f"/devices/{d.device}/changes",
         "/kb", f"/kb/articles/{d.article}", "/kb/new", f"/kb/articles/{d.article}/edit",
@@ -90,7 +153,8 @@ def paths_for(desk: Desk) -> dict[str, list[str]]:
                  f"/portal/tickets/{d.resolved}", "/kb", f"/kb/articles/{d.article}",
                  "/kb/reading", "/account", "/desk"]
     return {"admin": staff + admin,
-            "technician": ["/desk", f"/desk/tickets/{d.ticket}", "/kb", "/account",
+            "technician": ["/desk", f"/desk/tickets/{d.ticket}", f"/devices/{d.offline}",
+                           "/kb", "/account",
                            "/desk/canned", "/desk/problems", "/reports",
                            "/admin/users"],
             "requester": requester}
@@ -117,53 +181,64 @@ async def _ok(resp: Any) -> Any:
     return resp.json if resp.body else None
 
 
-async def seed(server: RunningServer, admin: Client, state_root: Path) -> Desk:
-    """Make a small desk through the API (and one agent); return what the walk opens."""
+async def seed(server: RunningServer, admin: Client, state_root: Path,
+               words: Words = ENGLISH) -> Desk:
+    """Make a small desk through the API (and two agents); return what the walk opens."""
     desk = Desk()
+    w = words
     tech = await server.create_user(admin, "tina", "technician")
     rick = await server.create_user(admin, "rick", "requester")
     await admin.patch(f"/api/v1/users/{tech['id']}", json={"display_name": "Tina Moreau"})
     await admin.patch(f"/api/v1/users/{rick['id']}", json={"display_name": "Rick Olsen"})
     group = await _ok(await admin.post("/api/v1/groups", json={
-        "name": "Service desk", "description": "First line: phones, accounts, printers"}))
+        "name": w.group[0], "description": w.group[1]}))
     desk.group = group["id"]
     await _ok(await admin.put(f"/api/v1/groups/{desk.group}/members/{tech['id']}"))
     tina, requester = await server.login("tina"), await server.login("rick")
 
     state, enrollment = await enroll_device(server, admin, state_root / "agent")
     desk.agents.append(await start_agent(state, heartbeat=1.0))
+    # A second machine whose agent reports once and stops: the offline header and rows.
+    gone_state, gone = await enroll_device(server, admin, state_root / "gone")
+    gone_agent = await start_agent(gone_state, heartbeat=1.0,
+                                   inventory=fake_inventory("finance-laptop-07"))
+    ids: dict[str, int] = {}
 
     async def online() -> bool:
         items = (await admin.get("/api/v1/devices")).json["items"]
-        mine = [d for d in items if d["uid"] == enrollment.device_id]
-        if mine and mine[0]["online"] and mine[0]["metrics"]:
-            desk.device = mine[0]["id"]
-            return True
-        return False
+        ids.update({d["uid"]: d["id"] for d in items if d["online"] and d["metrics"]})
+        return enrollment.device_id in ids and gone.device_id in ids
 
     await eventually(online, within=30)
+    desk.device, desk.offline = ids[enrollment.device_id], ids[gone.device_id]
+    await gone_agent.stop()
+
+    async def offline() -> bool:
+        return not (await admin.get(f"/api/v1/devices/{desk.offline}")).json["device"]["online"]
+
+    await eventually(offline)
+    await server.app[HUB].flush(force=True)
+    day_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=26)
+    await server.db.write(lambda c: c.execute(devices.update().where(
+        devices.c.id == desk.offline).values(last_seen_at=day_ago)))
     # The agent's login "alice" is Rick's: My devices, the ticket's requester devices.
     await _ok(await tina.put(f"/api/v1/devices/{desk.device}/bindings/alice",
                              json={"user_id": rick["id"]}))
-    await create_token(admin, note="Office laptops", max_uses=25, expires_in_hours=24 * 7)
+    await create_token(admin, note=w.token_note, max_uses=25, expires_in_hours=24 * 7)
     await _ok(await admin.post("/api/v1/health-checks", json={
-        "name": "Disk", "kind": "disk", "target": "/", "warning": 80, "critical": 90}))
+        "name": w.check, "kind": "disk", "target": "/", "warning": 80, "critical": 90}))
     await _ok(await admin.post("/api/v1/sla/policies", json={
-        "name": "Standard", "calendar_id": 1, "fallback": True,
+        "name": w.policy, "calendar_id": 1, "fallback": True,
         "targets": {"first_response": 240, "resolution": 4320}}))
 
     ticket = await _ok(await requester.post("/api/v1/tickets", json={
-        "title": "Printer on the 2nd floor prints blank pages",
-        "description": "Every job on the east printer comes out blank.\n"
-                       "Other people on the floor have the same problem."}))
+        "title": w.ticket[0], "description": w.ticket[1]}))
     desk.ticket = ticket["id"]
     await _ok(await tina.patch(f"/api/v1/tickets/{desk.ticket}", json={
         "assignee_id": tech["id"], "group_id": desk.group, "tags": ["printer"],
         "device_ids": [desk.device]}))
-    for who, text, internal in (
-            (tina, "Which printer exactly: PRN-2F-EAST or PRN-2F-WEST?", False),
-            (requester, "It is PRN-2F-EAST, next to the kitchen.", False),
-            (tina, "Toner reports 0 % but was swapped last week.", True)):
+    for who, text, internal in zip((tina, requester, tina), w.replies, (False, False, True),
+                                   strict=True):
         await _ok(await who.post(f"/api/v1/tickets/{desk.ticket}/comments",
                                  json={"body": text, "internal": internal}))
     photo = aiohttp.FormData()
@@ -171,38 +246,35 @@ async def seed(server: RunningServer, admin: Client, state_root: Path) -> Desk:
     await _ok(await requester.post(f"/api/v1/tickets/{desk.ticket}/attachments", data=photo))
 
     resolved = await _ok(await requester.post("/api/v1/tickets", json={
-        "title": "Outlook asks for my password again and again",
-        "description": "Since Monday Outlook shows the sign-in window every few minutes."}))
+        "title": w.resolved[0], "description": w.resolved[1]}))
     desk.resolved = resolved["id"]
     await _ok(await tina.patch(f"/api/v1/tickets/{desk.resolved}", json={
         "assignee_id": tech["id"], "status": "resolved", "resolution_code": "fixed",
-        "resolution_note": "Stale token in the credential cache; cleared it."}))
+        "resolution_note": w.resolved[2]}))
 
     now = dt.datetime.now(dt.UTC)
 
     def remote_session(conn: Any) -> int:
         sid = remote_store.create_session(
             conn, ticket_id=desk.ticket, device_id=desk.device, technician_id=tech["id"],
-            mode="control", reason="Check the printer queue", consent=True,
+            mode="control", reason=w.remote[0], consent=True,
             device_name="pc-001", now=now)
         remote_store.record_step(conn, sid, actor_id=None, step="ended", now=now,
-                                 body="Remote session ended.",
-                                 values={"state": "ended", "outcome": "ended",
+                                 body=w.remote[1],
+                                 values={"state": "ended", "outcome": "completed",
                                          "ended_by": "technician", "ended_at": now})
         return sid
 
     desk.session = await server.db.write(remote_session)
 
-    category = await _ok(await admin.post("/api/v1/kb/categories", json={"name": "Network"}))
+    category = await _ok(await admin.post("/api/v1/kb/categories", json={"name": w.kb_category}))
     article = await _ok(await admin.post("/api/v1/kb/articles", json={
-        "title": LONG_KB_TITLE, "summary": "Renew the certificate once; the client keeps it.",
-        "body": "## Steps\n\n1. Open *VPN client* from the tray.\n2. Choose **Renew**.\n\n"
-                "| Symptom | What to do |\n|---|---|\n| Code refused | Wait for the next |",
+        "title": w.article[0], "summary": w.article[1], "body": f"{w.article[2]}\n{w.table}",
         "tags": ["vpn"], "visibility": "public", "status": "published",
         "category_id": category["id"]}))
     desk.article = article["id"]
     await _ok(await admin.patch(f"/api/v1/kb/articles/{desk.article}", json={
-        "body": "## Steps\n\n1. Open *VPN client* from the tray.\n2. Choose **Renew**.\n"}))
+        "body": w.article[2]}))
     await _ok(await admin.post(f"/api/v1/kb/articles/{desk.article}/required-reading",
                                json={"group_id": desk.group}))
     return desk

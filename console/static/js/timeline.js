@@ -192,6 +192,17 @@ function attachmentLine(event, attachments) {
 const NO_NAMES = { user: (i) => `#${i}`, group: (i) => `#${i}`, category: (i) => `#${i}`,
   device: (i) => `#${i}`, ticket: (i) => `#${i}` };
 
+/** Return a remote session's request in the reader's language (null: only the server's words). */
+function remoteText(event) {
+  const c = event.changes || {};
+  if (c.step !== "requested" || c.device_name === undefined) return null;
+  const how = [t(c.consent ? "tl.remote.consent" : "tl.remote.unattended")];
+  if (c.record) how.push(t("tl.remote.will_record"));
+  else if (c.not_recorded) how.push(t("tl.remote.not_recorded"));
+  return t("tl.remote.requested", { mode: t(`tl.remote.mode.${c.mode === "control" ? "control" : "view"}`),
+    device: c.device_name, reason: c.reason, how: how.join("; ") });
+}
+
 /** Return the <li> of one event, or null for events this reader does not see. */
 export function timelineItem(event, ctx) {
   const staff = ctx.staff;
@@ -246,7 +257,7 @@ export function timelineItem(event, ctx) {
       const recorded = (c.step === "requested" && c.record) || (c.step === "ended" && c.recorded)
         ? h("span", { class: "chip chip-recorded" }, `\u25cf ${t("tl.recorded")}`) : null;
       const li = systemLine(event, "monitor", [event.actor ? [h("strong", {}, actorName(event)), " \u00b7 "] : null,
-        h("span", { class: "tl-remote" }, event.body || t("route.remote")),
+        h("span", { class: "tl-remote" }, remoteText(event) || event.body || t("route.remote")),
         mode ? [" ", mode] : null, recorded ? [" ", recorded] : null, play ? [" ", play] : null],
       null, "tl-remote-session");
       li.dataset.step = c.step || "";

@@ -10,11 +10,15 @@ import { guarded, showSuccess } from "../notice.js";
 import { confirmDialog, emptyState, panel } from "../ui.js";
 
 /** Return a <pre> of a unified diff, one line per element, coloured by kind. */
-function diffBlock(text) {
+function diffBlock(text, from, to) {
   const lines = text ? text.split("\n") : [];
-  return h("pre", { class: "kb-diff", "aria-label": t("kbh.diff") }, lines.length ? lines.map((line) => {
+  // The first two lines name the versions (in the server's English): named here instead.
+  if (lines[0]?.startsWith("--- ") && lines[1]?.startsWith("+++ ")) {
+    lines.splice(0, 2, `--- ${t("kba.version", { n: from })}`, `+++ ${t("kba.version", { n: to })}`);
+  }
+  return h("pre", { class: "kb-diff", "aria-label": t("kbh.diff") }, lines.length ? lines.map((line, i) => {
     let cls = "diff-ctx";
-    if (line.startsWith("+++") || line.startsWith("---")) cls = "diff-file";
+    if (i < 2 && (line.startsWith("+++ ") || line.startsWith("--- "))) cls = "diff-file";
     else if (line.startsWith("@@")) cls = "diff-hunk";
     else if (line.startsWith("+")) cls = "diff-add";
     else if (line.startsWith("-")) cls = "diff-del";
@@ -53,7 +57,7 @@ export function kbHistoryView(root, { params, setTitle }) {
     const data = await guarded(() => api.get(`/api/v1/kb/articles/${id}/diff`, { from, to }));
     if (data && diff.isConnected) {
       replace(diff, h("p", { class: "small muted" }, t("kbh.compare", { from: data.from, to: data.to })),
-        diffBlock(data.diff));
+        diffBlock(data.diff, data.from, data.to));
     }
   }
 
