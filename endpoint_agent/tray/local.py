@@ -180,6 +180,8 @@ class LocalServer:
                     answer = refusal(exc.code, f"bad request: {exc}")
                 except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
                     answer = refusal(p.INVALID_MESSAGE, f"bad request: {exc}")
+                except ConnectionError:  # the tray went away (a watch it closed): not a fault
+                    raise
                 except Exception:  # the tray must get an answer, not a silent hang-up
                     log.exception("tray request failed")
                     answer = refusal(p.INTERNAL, "internal error in the agent; see its log")

@@ -22,7 +22,7 @@ function listen(el) {
 // takes no more attachments"): they start with a capital here. Confirmations are the
 // console's own texts, written as they are shown; they may start with a name a person
 // typed ("printer.jpg attached."), which keeps its case.
-function sentence(text) {
+export function sentence(text) {
   const s = String(text || "").trim();
   return s ? s[0].toUpperCase() + s.slice(1) : s;
 }

@@ -9,7 +9,7 @@ import { h, replace } from "./dom.js";
 import { bytes, number } from "./format.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
-import { guarded, showError, showSuccess } from "./notice.js";
+import { guarded, sentence, showError, showSuccess } from "./notice.js";
 import { currentUser } from "./session.js";
 import { confirmDialog, openModal } from "./ui.js";
 
@@ -70,7 +70,7 @@ export function openSystemTool(tool, { onEnded = null } = {}) {
   async function act(body, label) {
     try {
       const result = await api.post(`/api/v1/tool-sessions/${tool.id}/actions`, body);
-      if (result.ok) showSuccess(result.message || label);
+      if (result.ok) showSuccess(result.message ? sentence(result.message) : label); // the agent's words
       else showError(new Error(t("systools.refused", { message: result.message, code: result.code })));
       return result;
     } catch (error) {
